@@ -1,0 +1,138 @@
+//! Errors, one enum per layer; [`Error`] is the umbrella the `Workspace` API returns.
+
+use std::path::PathBuf;
+
+use crate::DocId;
+
+/// The storage layer: redb and the documents in it.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("storage error: {0}")]
+    Db(#[from] redb::Error),
+    #[error("document {doc} cannot be loaded: {source}")]
+    CorruptDocument {
+        doc: DocId,
+        #[source]
+        source: automerge::AutomergeError,
+    },
+    #[error("a stored row is corrupt: {0}")]
+    CorruptRow(#[from] postcard::Error),
+    #[error("{0} is not a Kith workspace (no workspace file in it)")]
+    NotAWorkspace(PathBuf),
+    #[error("a workspace already exists at {0}")]
+    AlreadyExists(PathBuf),
+    #[error("cannot use {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the workspace file was written by a newer Kith (format {found}, this one reads {supported})")]
+    UnsupportedFormat { found: u32, supported: u32 },
+    #[error("the workspace file is missing its {0}")]
+    MissingMeta(&'static str),
+}
+
+macro_rules! redb_errors {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StoreError {
+            fn from(e: $t) -> Self {
+                StoreError::Db(e.into())
+            }
+        }
+    )*};
+}
+redb_errors!(
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError,
+    redb::SetDurabilityError
+);
+
+/// A schema operation that cannot be done.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SchemaError {
+    #[error("no object named '{0}'")]
+    UnknownObject(String),
+    #[error("object {object} has no field named '{field}'")]
+    UnknownField { object: String, field: String },
+    #[error("field {object}.{field} has no option named '{option}'")]
+    UnknownOption { object: String, field: String, option: String },
+    #[error("'{0}' is not a valid key: use lowercase letters, digits and _, starting with a letter")]
+    InvalidKey(String),
+    #[error("a label cannot be empty")]
+    EmptyLabel,
+    #[error("{what} '{key}' already exists")]
+    DuplicateKey { what: &'static str, key: String },
+    #[error("field {object}.{field} cannot be made {rule}: {reason}")]
+    RuleNotMet { object: String, field: String, rule: &'static str, reason: String },
+    #[error("field {object}.{field}: {reason}")]
+    InvalidSetting { object: String, field: String, reason: String },
+}
+
+/// A write that breaks a type or a rule. Nothing was written.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{object}.{field}: {value} breaks rule '{rule}': {reason}")]
+pub struct ValidationError {
+    pub object: String,
+    pub field: String,
+    /// The offending value as given (quoted), or `(empty)`.
+    pub value: String,
+    /// `type`, `required`, `unique`, `unknown field`, `relation`.
+    pub rule: &'static str,
+    pub reason: String,
+}
+
+/// A query that cannot run as written.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum QueryError {
+    #[error("filter: {message} (at character {position} of \"{input}\")")]
+    Syntax { input: String, position: usize, message: String },
+    #[error("filter on {object}.{field}: {reason}")]
+    BadCondition { object: String, field: String, reason: String },
+    #[error("sort: {0}")]
+    BadSort(String),
+    #[error("the cursor is not one this query returned")]
+    BadCursor,
+}
+
+/// Everything the workspace API can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+    #[error(transparent)]
+    Query(#[from] QueryError),
+    #[error("no record with id {0}")]
+    RecordNotFound(String),
+    #[error("record {0} is in the trash")]
+    RecordDeleted(String),
+}
+
+impl<T> From<T> for Error
+where
+    StoreError: From<T>,
+    T: RedbError,
+{
+    fn from(e: T) -> Self {
+        Error::Store(e.into())
+    }
+}
+
+/// redb's error types, so `?` lifts them straight into [`Error`].
+pub trait RedbError {}
+impl RedbError for redb::DatabaseError {}
+impl RedbError for redb::TransactionError {}
+impl RedbError for redb::TableError {}
+impl RedbError for redb::StorageError {}
+impl RedbError for redb::CommitError {}
+impl RedbError for redb::SetDurabilityError {}
+impl RedbError for postcard::Error {}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,380 @@
+//! Running queries: pick a plan, then read only `rows` and the indexes.
+//!
+//! Plans, cheapest first:
+//! 1. **Candidates**: a condition that the index answers (equality, range, prefix,
+//!    empty, any-of, related-to), part of an `and` (or every branch of an `or`), selects
+//!    at most `CANDIDATE_LIMIT` records: fetch those rows, filter, sort in memory.
+//! 2. **Walk**: walk the first sort field's index (or `rows` in id order when unsorted)
+//!    and filter rows as they come until the page is full. Good when the filter keeps
+//!    many rows, so matches come early.
+//! 3. **Scan**: every row of the object, keeping the best `limit` (sorts on list or long
+//!    text fields with no selective condition).
+
+use std::collections::{BTreeSet, BinaryHeap};
+use std::ops::Bound;
+
+use redb::ReadOnlyTable;
+
+use super::eval::{matches, sort_key};
+use super::{Filter, Op, Page, Query, Sort};
+use crate::encoding::{filter_value, prefix_end, tag_end, tag_of, text_prefix, TAG_EMPTY};
+use crate::error::{QueryError, Result, StoreError};
+use crate::record::Row;
+use crate::schema::{FieldKind, ObjectDef};
+use crate::store::{decode_row, index_key_prefix, object_prefix, row_key, tables};
+use crate::value::Value;
+use crate::workspace::Workspace;
+use crate::RecordId;
+
+/// The most records the candidates plan will fetch before preferring a walk or scan.
+const CANDIDATE_LIMIT: usize = 20_000;
+
+type Rows = ReadOnlyTable<&'static [u8], &'static [u8]>;
+type Index = ReadOnlyTable<&'static [u8], ()>;
+
+struct Ctx<'a> {
+    object: &'a ObjectDef,
+    rows: Rows,
+    index: Index,
+}
+
+impl Ctx<'_> {
+    fn row(&self, id: RecordId) -> Result<Option<Row>> {
+        let key = row_key(self.object.id, id);
+        match self.rows.get(key.as_slice()).map_err(StoreError::from)? {
+            Some(bytes) => Ok(Some(decode_row(bytes.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Index key ranges that hold exactly the records satisfying a condition.
+    fn ranges(&self, field: crate::FieldId, op: &Op) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
+        let def = self.object.field(field)?;
+        if !def.kind.is_indexed() {
+            return None;
+        }
+        let base = index_key_prefix(self.object.id, field);
+        let with = |bytes: &[u8]| {
+            let mut k = base.clone();
+            k.extend_from_slice(bytes);
+            k
+        };
+        let exact = |v: &Value| {
+            let start = with(&filter_value(def, v));
+            let end = prefix_end(&start)?;
+            Some((start, end))
+        };
+        let band = |v: &Value| (with(&[tag_of(v)]), with(&[tag_end(tag_of(v))]));
+        Some(match op {
+            Op::Eq(v) => vec![exact(v)?],
+            Op::AnyOf(vs) => vs.iter().map(exact).collect::<Option<Vec<_>>>()?,
+            Op::RelatedTo(id) => vec![exact(&Value::Records(vec![*id]))?],
+            Op::IsEmpty => vec![(with(&[TAG_EMPTY]), with(&[TAG_EMPTY + 1]))],
+            Op::Lt(v) => vec![(band(v).0, with(&filter_value(def, v)))],
+            Op::Le(v) => vec![(band(v).0, prefix_end(&with(&filter_value(def, v)))?)],
+            Op::Gt(v) => vec![(prefix_end(&with(&filter_value(def, v)))?, band(v).1)],
+            Op::Ge(v) => vec![(with(&filter_value(def, v)), band(v).1)],
+            Op::StartsWith(s) if matches!(def.kind, FieldKind::Text | FieldKind::Email | FieldKind::Phone | FieldKind::Url) => {
+                let start = with(&text_prefix(s));
+                let end = prefix_end(&start)?;
+                vec![(start, end)]
+            }
+            _ => return None,
+        })
+    }
+
+    /// Records an index-answerable filter selects, if there are at most `limit`.
+    /// `None`: the filter is not index-answerable, or selects too many.
+    fn candidates(&self, filter: &Filter, limit: usize) -> Result<Option<BTreeSet<RecordId>>> {
+        match filter {
+            Filter::Cond { field, op } => {
+                let Some(ranges) = self.ranges(*field, op) else { return Ok(None) };
+                let mut out = BTreeSet::new();
+                for (start, end) in ranges {
+                    if start >= end {
+                        continue;
+                    }
+                    for entry in self.index.range(start.as_slice()..end.as_slice()).map_err(StoreError::from)? {
+                        let (key, _) = entry.map_err(StoreError::from)?;
+                        let k = key.value();
+                        out.extend(RecordId::from_slice(&k[k.len() - 16..]));
+                        if out.len() > limit {
+                            return Ok(None);
+                        }
+                    }
+                }
+                Ok(Some(out))
+            }
+            Filter::All(parts) => {
+                let mut best: Option<BTreeSet<RecordId>> = None;
+                for part in parts {
+                    let bound = best.as_ref().map_or(limit, |b| b.len());
+                    if let Some(c) = self.candidates(part, bound)? {
+                        best = Some(c);
+                    }
+                }
+                Ok(best)
+            }
+            Filter::Any(parts) => {
+                let mut out = BTreeSet::new();
+                for part in parts {
+                    let Some(c) = self.candidates(part, limit)? else { return Ok(None) };
+                    out.extend(c);
+                    if out.len() > limit {
+                        return Ok(None);
+                    }
+                }
+                Ok(Some(out))
+            }
+            Filter::Not(_) => Ok(None),
+        }
+    }
+}
+
+/// Keeps the `n` smallest keys seen.
+struct TopN {
+    n: usize,
+    heap: BinaryHeap<(Vec<u8>, RecordId)>,
+}
+
+impl TopN {
+    fn push(&mut self, key: Vec<u8>, id: RecordId) {
+        if self.heap.len() < self.n {
+            self.heap.push((key, id));
+        } else if self.heap.peek().is_some_and(|(top, _)| key < *top) {
+            self.heap.pop();
+            self.heap.push((key, id));
+        }
+    }
+
+    fn into_sorted(self) -> Vec<(Vec<u8>, RecordId)> {
+        self.heap.into_sorted_vec()
+    }
+}
+
+/// Cursor text: hex of (primary component length as u16 BE) ‖ full sort key.
+fn encode_cursor(primary_len: usize, key: &[u8]) -> String {
+    let mut bytes = (primary_len as u16).to_be_bytes().to_vec();
+    bytes.extend_from_slice(key);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn decode_cursor(text: &str) -> Result<(usize, Vec<u8>), QueryError> {
+    if text.len() % 2 != 0 || text.len() < 4 + 32 {
+        return Err(QueryError::BadCursor);
+    }
+    let bytes = (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2).unwrap_or("zz"), 16))
+        .collect::<Result<Vec<u8>, _>>()
+        .map_err(|_| QueryError::BadCursor)?;
+    let primary_len = u16::from_be_bytes([bytes[0], bytes[1]]) as usize;
+    let key = bytes[2..].to_vec();
+    if primary_len + 16 > key.len() {
+        return Err(QueryError::BadCursor);
+    }
+    Ok((primary_len, key))
+}
+
+/// The length of the first sort component inside a sort key.
+fn primary_len(object: &ObjectDef, sort: &[Sort], id: RecordId, row: &Row) -> usize {
+    sort_key(object, &sort[..sort.len().min(1)], id, row).len() - 16
+}
+
+impl Workspace {
+    /// Runs a query and returns one page.
+    pub fn query(&self, query: &Query) -> Result<Page> {
+        let object = self.object_def(query.object)?;
+        let tx = self.store.read()?;
+        let ctx = Ctx {
+            object,
+            rows: tx.open_table(tables::ROWS).map_err(StoreError::from)?,
+            index: tx.open_table(tables::INDEX).map_err(StoreError::from)?,
+        };
+        for s in &query.sort {
+            if object.field(s.field).is_none() {
+                return Err(QueryError::BadSort(format!("{} has no field {}", object.key, s.field)).into());
+            }
+        }
+        let after = query.after.as_deref().map(decode_cursor).transpose()?;
+        let after_key = after.as_ref().map(|(_, k)| k.as_slice());
+        let limit = query.limit.max(1);
+        let filter = query.filter.as_ref();
+        let keep = |id: RecordId, row: &Row| -> Option<Vec<u8>> {
+            if !filter.is_none_or(|f| matches(object, row, f)) {
+                return None;
+            }
+            let key = sort_key(object, &query.sort, id, row);
+            after_key.is_none_or(|a| key.as_slice() > a).then_some(key)
+        };
+
+        let candidates = match filter {
+            Some(f) => ctx.candidates(f, CANDIDATE_LIMIT)?,
+            None => None,
+        };
+        let mut top = TopN { n: limit + 1, heap: BinaryHeap::new() };
+        let mut rows_seen: Vec<(RecordId, Row)> = Vec::new();
+        let walkable = query.sort.first().is_none_or(|s| {
+            object.field(s.field).is_some_and(|f| f.kind.is_indexed() && !f.is_list())
+        });
+        if let Some(ids) = candidates {
+            for id in ids {
+                if let Some(row) = ctx.row(id)?
+                    && let Some(key) = keep(id, &row)
+                {
+                    top.push(key, id);
+                    rows_seen.push((id, row));
+                }
+            }
+        } else if walkable {
+            self.walk(&ctx, query, after.as_ref(), limit + 1, &mut |id, row| match keep(id, &row) {
+                Some(key) => {
+                    top.push(key, id);
+                    rows_seen.push((id, row));
+                    true
+                }
+                None => false,
+            })?;
+        } else {
+            let prefix = object_prefix(object.id);
+            let end = prefix_end(&prefix).unwrap_or_default();
+            for entry in ctx.rows.range(prefix.as_slice()..end.as_slice()).map_err(StoreError::from)? {
+                let (k, v) = entry.map_err(StoreError::from)?;
+                let Some(id) = RecordId::from_slice(&k.value()[16..]) else { continue };
+                let row = decode_row(v.value())?;
+                if let Some(key) = keep(id, &row) {
+                    top.push(key, id);
+                }
+            }
+        }
+        let mut sorted = top.into_sorted();
+        let more = sorted.len() > limit;
+        sorted.truncate(limit);
+        let next = match (more, sorted.last()) {
+            (true, Some((key, id))) => {
+                let row = match rows_seen.iter().find(|(r, _)| r == id) {
+                    Some((_, row)) => Some(row.clone()),
+                    None => ctx.row(*id)?,
+                };
+                let plen = row.map_or(0, |row| if query.sort.is_empty() { 0 } else { primary_len(object, &query.sort, *id, &row) });
+                Some(encode_cursor(plen, key))
+            }
+            _ => None,
+        };
+        Ok(Page { ids: sorted.into_iter().map(|(_, id)| id).collect(), next })
+    }
+
+    /// Walks rows in (roughly) result order, calling `visit` (which says whether it kept
+    /// the row) until `want` rows were kept or the rows run out. Rows sharing a primary sort value come as a group, so the
+    /// caller's top-N sees every row that could precede the page end.
+    fn walk(
+        &self,
+        ctx: &Ctx<'_>,
+        query: &Query,
+        after: Option<&(usize, Vec<u8>)>,
+        want: usize,
+        visit: &mut dyn FnMut(RecordId, Row) -> bool,
+    ) -> Result<()> {
+        let object = ctx.object;
+        let mut passed = 0;
+        let Some(primary) = query.sort.first() else {
+            // Unsorted: record id order is `rows` key order.
+            let prefix = object_prefix(object.id);
+            let start = match after {
+                Some((_, key)) => row_key(object.id, RecordId::from_slice(&key[key.len() - 16..]).ok_or(QueryError::BadCursor)?).to_vec(),
+                None => prefix.to_vec(),
+            };
+            let end = prefix_end(&prefix).unwrap_or_default();
+            for entry in ctx.rows.range(start.as_slice()..end.as_slice()).map_err(StoreError::from)? {
+                let (k, v) = entry.map_err(StoreError::from)?;
+                let Some(id) = RecordId::from_slice(&k.value()[16..]) else { continue };
+                if visit(id, decode_row(v.value())?) {
+                    passed += 1;
+                    if passed >= want {
+                        break;
+                    }
+                }
+            }
+            return Ok(());
+        };
+        let base = index_key_prefix(object.id, primary.field);
+        let base_end = prefix_end(&base).unwrap_or_default();
+        // Resume at the cursor's primary value (inclusive: its group may continue).
+        let resume = after.map(|(plen, key)| {
+            let mut v = key[..*plen].to_vec();
+            if primary.descending {
+                v.iter_mut().for_each(|b| *b = !*b);
+            }
+            let mut k = base.clone();
+            k.extend_from_slice(&v);
+            k
+        });
+        let (lo, hi) = match (&resume, primary.descending) {
+            (Some(r), false) => (Bound::Included(r.clone()), Bound::Excluded(base_end)),
+            (Some(r), true) => (Bound::Included(base.clone()), Bound::Excluded(prefix_end(r).unwrap_or_else(|| base_end.clone()))),
+            (None, _) => (Bound::Included(base.clone()), Bound::Excluded(base_end)),
+        };
+        let range = ctx
+            .index
+            .range::<&[u8]>((bound_ref(&lo), bound_ref(&hi)))
+            .map_err(StoreError::from)?;
+        let mut iter: Box<dyn Iterator<Item = _>> = if primary.descending { Box::new(range.rev()) } else { Box::new(range) };
+        let mut group: Option<Vec<u8>> = None;
+        loop {
+            let Some(entry) = iter.next() else { break };
+            let (key, _) = entry.map_err(StoreError::from)?;
+            let k = key.value();
+            let value_part = k[..k.len() - 16].to_vec();
+            if group.as_ref() != Some(&value_part) {
+                if passed >= want {
+                    break; // the group that filled the page is complete
+                }
+                group = Some(value_part);
+            }
+            let Some(id) = RecordId::from_slice(&k[k.len() - 16..]) else { continue };
+            let Some(row) = ctx.row(id)? else { continue };
+            if visit(id, row) {
+                passed += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Number of live records of an object that pass `filter`.
+    pub fn count(&self, object: crate::ObjectId, filter: Option<&Filter>) -> Result<u64> {
+        let Some(filter) = filter else { return self.count_all(object) };
+        let def = self.object_def(object)?;
+        let tx = self.store.read()?;
+        let ctx = Ctx {
+            object: def,
+            rows: tx.open_table(tables::ROWS).map_err(StoreError::from)?,
+            index: tx.open_table(tables::INDEX).map_err(StoreError::from)?,
+        };
+        let mut n = 0;
+        if let Some(ids) = ctx.candidates(filter, usize::MAX)? {
+            for id in ids {
+                if ctx.row(id)?.is_some_and(|row| matches(def, &row, filter)) {
+                    n += 1;
+                }
+            }
+            return Ok(n);
+        }
+        let prefix = object_prefix(object);
+        let end = prefix_end(&prefix).unwrap_or_default();
+        for entry in ctx.rows.range(prefix.as_slice()..end.as_slice()).map_err(StoreError::from)? {
+            let (_, v) = entry.map_err(StoreError::from)?;
+            if matches(def, &decode_row(v.value())?, filter) {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+}
+
+fn bound_ref(b: &Bound<Vec<u8>>) -> Bound<&[u8]> {
+    match b {
+        Bound::Included(v) => Bound::Included(v.as_slice()),
+        Bound::Excluded(v) => Bound::Excluded(v.as_slice()),
+        Bound::Unbounded => Bound::Unbounded,
+    }
+}

@@ -1,0 +1,188 @@
+//! The record document: one Automerge document per record.
+//!
+//! ```text
+//! { object: "<object id>", created_at: Timestamp, created_by: "<user>",
+//!   values: { "<field id>": scalar | [str, ...] }, deleted_at?: Timestamp }
+//! ```
+//!
+//! Stability: this layout is what every replica and the relay's snapshots hold.
+
+use std::collections::BTreeMap;
+
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, Automerge, ObjType, ReadDoc, ScalarValue, ROOT};
+use serde::{Deserialize, Serialize};
+
+use crate::value::Stored;
+use crate::{FieldId, ObjectId};
+
+const OBJECT: &str = "object";
+const CREATED_AT: &str = "created_at";
+const CREATED_BY: &str = "created_by";
+const VALUES: &str = "values";
+const DELETED_AT: &str = "deleted_at";
+
+/// The materialized state of a record, as kept in the `rows` and `trash` tables.
+///
+/// Stability: postcard-encoded in redb (rebuildable with `kith reindex`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    pub object: ObjectId,
+    pub created_at: i64,
+    pub created_by: String,
+    /// Time of the latest change (the newest head).
+    pub updated_at: i64,
+    pub deleted_at: Option<i64>,
+    pub values: BTreeMap<FieldId, Stored>,
+}
+
+impl Row {
+    pub fn get(&self, field: FieldId) -> Option<&Stored> {
+        self.values.get(&field)
+    }
+}
+
+/// Writes a new record's initial state into an empty document.
+pub(crate) fn init(
+    doc: &mut AutoCommit,
+    object: ObjectId,
+    created_at: i64,
+    created_by: &str,
+    values: &[(FieldId, Stored)],
+) -> Result<(), automerge::AutomergeError> {
+    doc.put(ROOT, OBJECT, object.to_string())?;
+    doc.put(ROOT, CREATED_AT, ScalarValue::Timestamp(created_at))?;
+    doc.put(ROOT, CREATED_BY, created_by)?;
+    let map = doc.put_object(ROOT, VALUES, ObjType::Map)?;
+    for (field, value) in values {
+        put_value(doc, &map, *field, value)?;
+    }
+    Ok(())
+}
+
+/// Sets (or with `None`, removes) field values.
+pub(crate) fn set_values(
+    doc: &mut AutoCommit,
+    changes: &[(FieldId, Option<Stored>)],
+) -> Result<(), automerge::AutomergeError> {
+    let map = match doc.get(ROOT, VALUES)? {
+        Some((automerge::Value::Object(ObjType::Map), id)) => id,
+        _ => doc.put_object(ROOT, VALUES, ObjType::Map)?,
+    };
+    for (field, value) in changes {
+        match value {
+            Some(v) => put_value(doc, &map, *field, v)?,
+            None => doc.delete(&map, field.to_string())?,
+        }
+    }
+    Ok(())
+}
+
+/// Marks the record deleted (`Some`) or restores it (`None`).
+pub(crate) fn set_deleted(doc: &mut AutoCommit, at: Option<i64>) -> Result<(), automerge::AutomergeError> {
+    match at {
+        Some(t) => doc.put(ROOT, DELETED_AT, ScalarValue::Timestamp(t)),
+        None => doc.delete(ROOT, DELETED_AT),
+    }
+}
+
+fn put_value(
+    doc: &mut AutoCommit,
+    map: &automerge::ObjId,
+    field: FieldId,
+    value: &Stored,
+) -> Result<(), automerge::AutomergeError> {
+    let key = field.to_string();
+    let scalar = match value {
+        Stored::Str(s) => ScalarValue::Str(s.as_str().into()),
+        Stored::F64(n) => ScalarValue::F64(*n),
+        Stored::Int(n) => ScalarValue::Int(*n),
+        Stored::Bool(b) => ScalarValue::Boolean(*b),
+        Stored::Timestamp(t) => ScalarValue::Timestamp(*t),
+        Stored::List(items) => {
+            let list = doc.put_object(map, key, ObjType::List)?;
+            for (i, item) in items.iter().enumerate() {
+                doc.insert(&list, i, item.as_str())?;
+            }
+            return Ok(());
+        }
+    };
+    doc.put(map, key, scalar)
+}
+
+/// Reads the record's state. `None` if the document is not a record document.
+pub(crate) fn read_row(doc: &Automerge) -> Option<Row> {
+    let object: ObjectId = match doc.get(ROOT, OBJECT).ok()?? {
+        (automerge::Value::Scalar(s), _) => s.as_str()?.parse().ok()?,
+        _ => return None,
+    };
+    let timestamp = |key: &str| match doc.get(ROOT, key).ok().flatten() {
+        Some((automerge::Value::Scalar(s), _)) => match s.as_ref() {
+            ScalarValue::Timestamp(t) | ScalarValue::Int(t) => Some(*t),
+            _ => None,
+        },
+        _ => None,
+    };
+    let created_by = match doc.get(ROOT, CREATED_BY).ok().flatten() {
+        Some((automerge::Value::Scalar(s), _)) => s.as_str().unwrap_or_default().to_string(),
+        _ => String::new(),
+    };
+    let mut values = BTreeMap::new();
+    if let Ok(Some((automerge::Value::Object(ObjType::Map), map))) = doc.get(ROOT, VALUES) {
+        for item in doc.map_range(&map, ..) {
+            let Ok(field) = item.key.parse::<FieldId>() else { continue };
+            if let Some(v) = read_value(doc, &item.value, &map, &item.key) {
+                values.insert(field, v);
+            }
+        }
+    }
+    let updated_at = doc
+        .get_heads()
+        .iter()
+        .filter_map(|h| doc.get_change_meta_by_hash(h).map(|m| m.timestamp))
+        .max()
+        .unwrap_or(0);
+    Some(Row {
+        object,
+        created_at: timestamp(CREATED_AT).unwrap_or(0),
+        created_by,
+        updated_at,
+        deleted_at: timestamp(DELETED_AT),
+        values,
+    })
+}
+
+fn read_value(doc: &Automerge, value: &automerge::ValueRef<'_>, map: &automerge::ObjId, key: &str) -> Option<Stored> {
+    match value {
+        automerge::ValueRef::Scalar(s) => scalar_to_stored(s),
+        automerge::ValueRef::Object(ObjType::List) => {
+            let (_, list) = doc.get(map, key).ok()??;
+            let items = doc
+                .list_range(&list, ..)
+                .filter_map(|item| match item.value {
+                    automerge::ValueRef::Scalar(s) => scalar_to_stored(&s).map(|v| match v {
+                        Stored::Str(s) => s,
+                        other => other.raw_text(),
+                    }),
+                    _ => None,
+                })
+                .collect();
+            Some(Stored::List(items))
+        }
+        _ => None,
+    }
+}
+
+fn scalar_to_stored(s: &automerge::ScalarValueRef<'_>) -> Option<Stored> {
+    use automerge::ScalarValueRef as S;
+    Some(match s {
+        S::Str(s) => Stored::Str(s.to_string()),
+        S::F64(n) => Stored::F64(*n),
+        S::Int(n) => Stored::Int(*n),
+        S::Uint(n) => Stored::Int(i64::try_from(*n).unwrap_or(i64::MAX)),
+        S::Counter(n) => Stored::Int(*n),
+        S::Boolean(b) => Stored::Bool(*b),
+        S::Timestamp(t) => Stored::Timestamp(*t),
+        _ => return None,
+    })
+}

@@ -1,0 +1,260 @@
+//! The schema document: reading it into a [`Schema`] and writing schema changes.
+//!
+//! ```text
+//! { objects: { "<object id>": { key, label, order, archived,
+//!     fields: { "<field id>": { key, label, type, required, unique, order, archived,
+//!       options: { "<option id>": { label, color, order, archived } },
+//!       target?, many, currency, max_rating, previous_types: [type, ...] } } } } }
+//! ```
+//!
+//! Everything is keyed by random ids, so two devices adding fields concurrently both
+//! keep theirs, and a rename is a label change that merges like any other edit.
+//!
+//! Stability: this layout is what every replica holds.
+
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, Automerge, ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
+
+use super::model::{FieldDef, FieldKind, ObjectDef, Schema, SelectOption};
+use crate::{FieldId, ObjectId, OptionId};
+
+type AmResult<T> = Result<T, automerge::AutomergeError>;
+
+fn child_map<D: ReadDoc>(doc: &D, parent: &ObjId, key: &str) -> Option<ObjId> {
+    match doc.get(parent, key).ok()?? {
+        (Value::Object(ObjType::Map), id) => Some(id),
+        _ => None,
+    }
+}
+
+fn get_str<D: ReadDoc>(doc: &D, obj: &ObjId, key: &str) -> Option<String> {
+    match doc.get(obj, key).ok()?? {
+        (Value::Scalar(s), _) => s.as_str().map(str::to_string),
+        _ => None,
+    }
+}
+
+fn get_i64<D: ReadDoc>(doc: &D, obj: &ObjId, key: &str) -> Option<i64> {
+    match doc.get(obj, key).ok()?? {
+        (Value::Scalar(s), _) => match s.as_ref() {
+            ScalarValue::Int(n) => Some(*n),
+            ScalarValue::Uint(n) => i64::try_from(*n).ok(),
+            ScalarValue::F64(n) => Some(*n as i64),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn get_bool<D: ReadDoc>(doc: &D, obj: &ObjId, key: &str) -> bool {
+    matches!(doc.get(obj, key), Ok(Some((Value::Scalar(s), _))) if matches!(s.as_ref(), ScalarValue::Boolean(true)))
+}
+
+fn entries<D: ReadDoc>(doc: &D, map: &ObjId) -> Vec<(String, ObjId)> {
+    doc.map_range(map, ..)
+        .filter_map(|item| {
+            let key = item.key.to_string();
+            child_map(doc, map, &key).map(|id| (key, id))
+        })
+        .collect()
+}
+
+/// Reads the whole schema. Entries that do not parse (written by a newer Kith, say) are
+/// skipped rather than failing the workspace.
+pub(crate) fn hydrate(doc: &Automerge) -> Schema {
+    let mut objects = Vec::new();
+    let Some(objects_map) = child_map(doc, &ROOT, "objects") else {
+        return Schema::default();
+    };
+    for (id, obj) in entries(doc, &objects_map) {
+        let Ok(id) = id.parse::<ObjectId>() else { continue };
+        let mut fields = Vec::new();
+        if let Some(fields_map) = child_map(doc, &obj, "fields") {
+            for (fid, f) in entries(doc, &fields_map) {
+                if let Some(field) = read_field(doc, &fid, &f) {
+                    fields.push(field);
+                }
+            }
+        }
+        fields.sort_by(|a, b| a.order.cmp(&b.order).then(a.id.cmp(&b.id)));
+        objects.push(ObjectDef {
+            id,
+            key: get_str(doc, &obj, "key").unwrap_or_default(),
+            label: get_str(doc, &obj, "label").unwrap_or_default(),
+            order: get_i64(doc, &obj, "order").unwrap_or(0),
+            archived: get_bool(doc, &obj, "archived"),
+            fields,
+        });
+    }
+    objects.sort_by(|a, b| a.order.cmp(&b.order).then(a.id.cmp(&b.id)));
+    Schema { objects }
+}
+
+fn read_field(doc: &Automerge, id: &str, f: &ObjId) -> Option<FieldDef> {
+    let id: FieldId = id.parse().ok()?;
+    let kind: FieldKind = get_str(doc, f, "type")?.parse().ok()?;
+    let mut options = Vec::new();
+    if let Some(options_map) = child_map(doc, f, "options") {
+        for (oid, o) in entries(doc, &options_map) {
+            let Ok(oid) = oid.parse::<OptionId>() else { continue };
+            options.push(SelectOption {
+                id: oid,
+                label: get_str(doc, &o, "label").unwrap_or_default(),
+                color: get_str(doc, &o, "color").unwrap_or_default(),
+                order: get_i64(doc, &o, "order").unwrap_or(0),
+                archived: get_bool(doc, &o, "archived"),
+            });
+        }
+    }
+    options.sort_by(|a, b| a.order.cmp(&b.order).then(a.id.cmp(&b.id)));
+    let previous_kinds = match doc.get(f, "previous_types").ok().flatten() {
+        Some((Value::Object(ObjType::List), list)) => doc
+            .list_range(&list, ..)
+            .filter_map(|item| match item.value {
+                automerge::ValueRef::Scalar(automerge::ScalarValueRef::Str(s)) => s.parse().ok(),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    Some(FieldDef {
+        id,
+        key: get_str(doc, f, "key").unwrap_or_default(),
+        label: get_str(doc, f, "label").unwrap_or_default(),
+        kind,
+        required: get_bool(doc, f, "required"),
+        unique: get_bool(doc, f, "unique"),
+        order: get_i64(doc, f, "order").unwrap_or(0),
+        archived: get_bool(doc, f, "archived"),
+        options,
+        target: get_str(doc, f, "target").and_then(|t| t.parse().ok()),
+        many: get_bool(doc, f, "many"),
+        currency: get_str(doc, f, "currency").unwrap_or_else(|| "USD".into()),
+        max_rating: get_i64(doc, f, "max_rating").map_or(5, |n| n.clamp(1, 10) as u8),
+        previous_kinds,
+    })
+}
+
+fn ensure_map(doc: &mut AutoCommit, parent: &ObjId, key: &str) -> AmResult<ObjId> {
+    match child_map(doc, parent, key) {
+        Some(id) => Ok(id),
+        None => doc.put_object(parent, key, ObjType::Map),
+    }
+}
+
+fn object_map(doc: &mut AutoCommit, object: ObjectId) -> AmResult<ObjId> {
+    let objects = ensure_map(doc, &ROOT, "objects")?;
+    ensure_map(doc, &objects, &object.to_string())
+}
+
+fn field_map(doc: &mut AutoCommit, object: ObjectId, field: FieldId) -> AmResult<ObjId> {
+    let obj = object_map(doc, object)?;
+    let fields = ensure_map(doc, &obj, "fields")?;
+    ensure_map(doc, &fields, &field.to_string())
+}
+
+fn option_map(doc: &mut AutoCommit, object: ObjectId, field: FieldId, option: OptionId) -> AmResult<ObjId> {
+    let f = field_map(doc, object, field)?;
+    let options = ensure_map(doc, &f, "options")?;
+    ensure_map(doc, &options, &option.to_string())
+}
+
+/// Writes a whole new object (with its fields).
+pub(crate) fn put_object(doc: &mut AutoCommit, object: &ObjectDef) -> AmResult<()> {
+    let obj = object_map(doc, object.id)?;
+    doc.put(&obj, "key", object.key.as_str())?;
+    doc.put(&obj, "label", object.label.as_str())?;
+    doc.put(&obj, "order", object.order)?;
+    doc.put(&obj, "archived", object.archived)?;
+    for field in &object.fields {
+        put_field(doc, object.id, field)?;
+    }
+    Ok(())
+}
+
+/// Writes a whole new field (with its options).
+pub(crate) fn put_field(doc: &mut AutoCommit, object: ObjectId, field: &FieldDef) -> AmResult<()> {
+    let f = field_map(doc, object, field.id)?;
+    doc.put(&f, "key", field.key.as_str())?;
+    doc.put(&f, "label", field.label.as_str())?;
+    doc.put(&f, "type", field.kind.as_str())?;
+    doc.put(&f, "required", field.required)?;
+    doc.put(&f, "unique", field.unique)?;
+    doc.put(&f, "order", field.order)?;
+    doc.put(&f, "archived", field.archived)?;
+    if let Some(target) = field.target {
+        doc.put(&f, "target", target.to_string())?;
+    }
+    doc.put(&f, "many", field.many)?;
+    doc.put(&f, "currency", field.currency.as_str())?;
+    doc.put(&f, "max_rating", field.max_rating as i64)?;
+    doc.put_object(&f, "previous_types", ObjType::List)?;
+    for option in &field.options {
+        put_option(doc, object, field.id, option)?;
+    }
+    Ok(())
+}
+
+/// Writes a whole new option.
+pub(crate) fn put_option(doc: &mut AutoCommit, object: ObjectId, field: FieldId, option: &SelectOption) -> AmResult<()> {
+    let o = option_map(doc, object, field, option.id)?;
+    doc.put(&o, "label", option.label.as_str())?;
+    doc.put(&o, "color", option.color.as_str())?;
+    doc.put(&o, "order", option.order)?;
+    doc.put(&o, "archived", option.archived)?;
+    Ok(())
+}
+
+/// A property of an object, field or option to set.
+pub(crate) enum Prop<'a> {
+    Str(&'a str),
+    Int(i64),
+    Bool(bool),
+}
+
+fn put_prop(doc: &mut AutoCommit, obj: &ObjId, key: &str, value: Prop<'_>) -> AmResult<()> {
+    match value {
+        Prop::Str(s) => doc.put(obj, key, s),
+        Prop::Int(n) => doc.put(obj, key, n),
+        Prop::Bool(b) => doc.put(obj, key, b),
+    }
+}
+
+pub(crate) fn set_object_prop(doc: &mut AutoCommit, object: ObjectId, key: &str, value: Prop<'_>) -> AmResult<()> {
+    let obj = object_map(doc, object)?;
+    put_prop(doc, &obj, key, value)
+}
+
+pub(crate) fn set_field_prop(doc: &mut AutoCommit, object: ObjectId, field: FieldId, key: &str, value: Prop<'_>) -> AmResult<()> {
+    let f = field_map(doc, object, field)?;
+    put_prop(doc, &f, key, value)
+}
+
+pub(crate) fn set_option_prop(
+    doc: &mut AutoCommit,
+    object: ObjectId,
+    field: FieldId,
+    option: OptionId,
+    key: &str,
+    value: Prop<'_>,
+) -> AmResult<()> {
+    let o = option_map(doc, object, field, option)?;
+    put_prop(doc, &o, key, value)
+}
+
+/// Changes a field's type, remembering the one it had.
+pub(crate) fn retype_field(doc: &mut AutoCommit, object: ObjectId, field: FieldId, from: FieldKind, to: FieldKind) -> AmResult<()> {
+    let f = field_map(doc, object, field)?;
+    let list = match doc.get(&f, "previous_types")? {
+        Some((Value::Object(ObjType::List), id)) => id,
+        _ => doc.put_object(&f, "previous_types", ObjType::List)?,
+    };
+    let len = doc.length(&list);
+    doc.insert(&list, len, from.as_str())?;
+    doc.put(&f, "type", to.as_str())
+}
+
+/// Makes sure the document has its `objects` map (a schema with no objects yet).
+pub(crate) fn ensure_root(doc: &mut AutoCommit) -> AmResult<()> {
+    ensure_map(doc, &ROOT, "objects").map(|_| ())
+}

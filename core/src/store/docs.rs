@@ -1,0 +1,119 @@
+//! Persisting Automerge documents: a compacted snapshot plus incremental chunks, and a
+//! copy of every local chunk in the outbox, all in the caller's write transaction.
+
+use automerge::{AutoCommit, ChangeHash};
+use redb::{ReadableTable, Table};
+
+use super::tables::{DOCS, DOC_CHANGES, OUTBOX};
+use crate::error::StoreError;
+use crate::DocId;
+
+/// After this many incremental chunks a document is saved whole and its chunks dropped,
+/// so loading stays one snapshot plus a few chunks.
+pub(crate) const FOLD_AFTER_CHUNKS: u32 = 32;
+
+/// A document as loaded from the store, with what is needed to save only what changed.
+pub(crate) struct LoadedDoc {
+    pub(crate) doc: AutoCommit,
+    /// Heads as of the last save: `save_after` these gives the new chunk. (After `load`,
+    /// `save_incremental` would return the whole history.)
+    pub(crate) saved_heads: Vec<ChangeHash>,
+    /// Number of chunks in `doc_changes` for this document.
+    pub(crate) chunks: u32,
+    /// Not yet in `docs` at all.
+    pub(crate) is_new: bool,
+}
+
+impl LoadedDoc {
+    /// A document created in this process, not yet saved.
+    pub(crate) fn new(doc: AutoCommit) -> Self {
+        LoadedDoc { doc, saved_heads: Vec::new(), chunks: 0, is_new: true }
+    }
+}
+
+/// Loads a document from its snapshot and chunks. `None` if there is no such document.
+pub(crate) fn load_doc(
+    docs: &impl ReadableTable<[u8; 16], &'static [u8]>,
+    changes: &impl ReadableTable<([u8; 16], u32), &'static [u8]>,
+    id: DocId,
+) -> Result<Option<LoadedDoc>, StoreError> {
+    let corrupt = |source| StoreError::CorruptDocument { doc: id, source };
+    let Some(snapshot) = docs.get(id.as_bytes())? else {
+        return Ok(None);
+    };
+    let mut doc = AutoCommit::load(snapshot.value()).map_err(corrupt)?;
+    let mut chunks = 0;
+    for entry in changes.range((*id.as_bytes(), 0)..=(*id.as_bytes(), u32::MAX))? {
+        let (_, chunk) = entry?;
+        doc.load_incremental(chunk.value()).map_err(corrupt)?;
+        chunks += 1;
+    }
+    let saved_heads = doc.get_heads();
+    Ok(Some(LoadedDoc { doc, saved_heads, chunks, is_new: false }))
+}
+
+/// The tables a document write touches.
+pub(crate) struct DocTables<'t> {
+    pub(crate) docs: Table<'t, [u8; 16], &'static [u8]>,
+    pub(crate) changes: Table<'t, ([u8; 16], u32), &'static [u8]>,
+    pub(crate) outbox: Table<'t, u64, &'static [u8]>,
+    /// Next outbox sequence number.
+    next_outbox: u64,
+}
+
+impl<'t> DocTables<'t> {
+    pub(crate) fn open(tx: &'t redb::WriteTransaction) -> Result<Self, StoreError> {
+        let outbox = tx.open_table(OUTBOX)?;
+        let next_outbox = outbox.last()?.map_or(0, |(k, _)| k.value() + 1);
+        Ok(DocTables { docs: tx.open_table(DOCS)?, changes: tx.open_table(DOC_CHANGES)?, outbox, next_outbox })
+    }
+
+    /// Loads a document inside this write transaction.
+    pub(crate) fn load(&self, id: DocId) -> Result<Option<LoadedDoc>, StoreError> {
+        load_doc(&self.docs, &self.changes, id)
+    }
+
+    /// Appends a ready-made first snapshot of a new document (imports build these on
+    /// other threads) and queues it for the relay.
+    pub(crate) fn insert_new(&mut self, id: DocId, bytes: &[u8]) -> Result<(), StoreError> {
+        self.docs.insert(id.as_bytes(), bytes)?;
+        self.push_outbox(id, bytes)
+    }
+
+    fn push_outbox(&mut self, id: DocId, chunk: &[u8]) -> Result<(), StoreError> {
+        let mut entry = Vec::with_capacity(16 + chunk.len());
+        entry.extend_from_slice(id.as_bytes());
+        entry.extend_from_slice(chunk);
+        self.outbox.insert(self.next_outbox, entry.as_slice())?;
+        self.next_outbox += 1;
+        Ok(())
+    }
+}
+
+/// Saves what changed in `loaded` since its last save: a new chunk (or the first
+/// snapshot), plus a copy in the outbox. Folds the chunks into the snapshot now and then.
+pub(crate) fn persist_doc(tables: &mut DocTables<'_>, id: DocId, loaded: &mut LoadedDoc) -> Result<(), StoreError> {
+    if loaded.is_new {
+        let bytes = loaded.doc.save();
+        tables.insert_new(id, &bytes)?;
+        loaded.is_new = false;
+    } else {
+        let chunk = loaded.doc.save_after(&loaded.saved_heads);
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        tables.changes.insert((*id.as_bytes(), loaded.chunks), chunk.as_slice())?;
+        tables.push_outbox(id, &chunk)?;
+        loaded.chunks += 1;
+        if loaded.chunks >= FOLD_AFTER_CHUNKS {
+            let snapshot = loaded.doc.save();
+            tables.docs.insert(id.as_bytes(), snapshot.as_slice())?;
+            for n in 0..loaded.chunks {
+                tables.changes.remove((*id.as_bytes(), n))?;
+            }
+            loaded.chunks = 0;
+        }
+    }
+    loaded.saved_heads = loaded.doc.get_heads();
+    Ok(())
+}

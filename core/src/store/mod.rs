@@ -1,0 +1,88 @@
+//! The local store: one redb file per workspace replica. Documents are the source of
+//! truth; `rows`, `index` and `text_index` are derived from them (see `rows.rs`) and can
+//! be rebuilt by `Workspace::reindex`.
+
+mod docs;
+mod rows;
+pub(crate) mod tables;
+
+use std::path::Path;
+
+use redb::{Database, ReadTransaction, ReadableDatabase, WriteTransaction};
+
+use crate::error::StoreError;
+
+pub(crate) use docs::{load_doc, persist_doc, DocTables, LoadedDoc};
+pub(crate) use rows::{
+    clear_derived, decode_row, index_key_prefix, object_prefix, rebuild_object, row_key, write_row, DerivedTables,
+};
+
+/// The on-disk format this build reads and writes (`meta.format`).
+pub(crate) const FORMAT_VERSION: u32 = 1;
+
+/// A redb database holding one workspace replica.
+pub(crate) struct Store {
+    db: Database,
+}
+
+impl Store {
+    /// Creates a new store file (it must not exist).
+    pub(crate) fn create(path: &Path) -> Result<Self, StoreError> {
+        let db = Database::create(path)?;
+        Ok(Self::with_tables(db)?)
+    }
+
+    /// Opens an existing store file.
+    pub(crate) fn open(path: &Path) -> Result<Self, StoreError> {
+        if !path.exists() {
+            return Err(StoreError::NotAWorkspace(path.to_path_buf()));
+        }
+        Ok(Self { db: Database::open(path)? })
+    }
+
+    /// A store that lives in memory only (tests).
+    pub(crate) fn in_memory() -> Result<Self, StoreError> {
+        let db = Database::builder().create_with_backend(redb::backends::InMemoryBackend::new())?;
+        Self::with_tables(db)
+    }
+
+    /// Creates every table, so read transactions never meet a missing one.
+    fn with_tables(db: Database) -> Result<Self, StoreError> {
+        let tx = db.begin_write()?;
+        {
+            use tables::*;
+            tx.open_table(DOCS)?;
+            tx.open_table(DOC_CHANGES)?;
+            tx.open_table(OUTBOX)?;
+            tx.open_table(META)?;
+            tx.open_table(ROWS)?;
+            tx.open_table(TRASH)?;
+            tx.open_table(RECORD_OBJECTS)?;
+            tx.open_table(INDEX)?;
+            tx.open_table(TEXT_INDEX)?;
+        }
+        tx.commit()?;
+        Ok(Self { db })
+    }
+
+    pub(crate) fn read(&self) -> Result<ReadTransaction, StoreError> {
+        Ok(self.db.begin_read()?)
+    }
+
+    pub(crate) fn write(&self) -> Result<WriteTransaction, StoreError> {
+        Ok(self.db.begin_write()?)
+    }
+}
+
+/// Reads a metadata value.
+pub(crate) fn get_meta(tx: &ReadTransaction, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    let table = tx.open_table(tables::META)?;
+    Ok(table.get(key)?.map(|v| v.value().to_vec()))
+}
+
+/// Writes a metadata value.
+pub(crate) fn set_meta(tx: &WriteTransaction, key: &str, value: &[u8]) -> Result<(), StoreError> {
+    let mut table = tx.open_table(tables::META)?;
+    table.insert(key, value)?;
+    Ok(())
+}

@@ -1,0 +1,195 @@
+//! The derived tables: `rows` / `trash` (a record's current values), `record_objects`,
+//! `index` (filters and sorts) and `text_index` (search). Every function here works
+//! inside the caller's write transaction, so a user action updates documents and derived
+//! tables atomically.
+
+use std::collections::BTreeSet;
+
+use redb::{ReadableTable, Table, WriteTransaction};
+
+use super::tables::{INDEX, RECORD_OBJECTS, ROWS, TEXT_INDEX, TRASH};
+use crate::encoding::index_values;
+use crate::error::StoreError;
+use crate::field_type;
+use crate::record::Row;
+use crate::schema::ObjectDef;
+use crate::text::tokens;
+use crate::{ObjectId, RecordId};
+
+/// The key of a record in `rows` and `trash`: object id ‖ record id.
+pub(crate) fn row_key(object: ObjectId, record: RecordId) -> [u8; 32] {
+    let mut key = [0; 32];
+    key[..16].copy_from_slice(object.as_bytes());
+    key[16..].copy_from_slice(record.as_bytes());
+    key
+}
+
+/// The prefix of every `rows`/`trash` key of an object.
+pub(crate) fn object_prefix(object: ObjectId) -> [u8; 16] {
+    *object.as_bytes()
+}
+
+/// The prefix of every `index` key of one field: object id ‖ field id.
+pub(crate) fn index_key_prefix(object: ObjectId, field: crate::FieldId) -> Vec<u8> {
+    let mut key = Vec::with_capacity(64);
+    key.extend_from_slice(object.as_bytes());
+    key.extend_from_slice(field.as_bytes());
+    key
+}
+
+pub(crate) fn decode_row(bytes: &[u8]) -> Result<Row, StoreError> {
+    Ok(postcard::from_bytes(bytes)?)
+}
+
+fn encode_row(row: &Row) -> Result<Vec<u8>, StoreError> {
+    Ok(postcard::to_allocvec(row)?)
+}
+
+/// The derived tables, open for writing.
+pub(crate) struct DerivedTables<'t> {
+    pub(crate) rows: Table<'t, &'static [u8], &'static [u8]>,
+    pub(crate) trash: Table<'t, &'static [u8], &'static [u8]>,
+    pub(crate) record_objects: Table<'t, [u8; 16], [u8; 16]>,
+    pub(crate) index: Table<'t, &'static [u8], ()>,
+    pub(crate) text: Table<'t, &'static [u8], ()>,
+}
+
+impl<'t> DerivedTables<'t> {
+    pub(crate) fn open(tx: &'t WriteTransaction) -> Result<Self, StoreError> {
+        Ok(DerivedTables {
+            rows: tx.open_table(ROWS)?,
+            trash: tx.open_table(TRASH)?,
+            record_objects: tx.open_table(RECORD_OBJECTS)?,
+            index: tx.open_table(INDEX)?,
+            text: tx.open_table(TEXT_INDEX)?,
+        })
+    }
+
+    /// The current row of a record, live or in the trash.
+    pub(crate) fn current_row(&self, object: ObjectId, record: RecordId) -> Result<Option<Row>, StoreError> {
+        let key = row_key(object, record);
+        if let Some(bytes) = self.rows.get(key.as_slice())? {
+            return Ok(Some(decode_row(bytes.value())?));
+        }
+        match self.trash.get(key.as_slice())? {
+            Some(bytes) => Ok(Some(decode_row(bytes.value())?)),
+            None => Ok(None),
+        }
+    }
+}
+
+/// The `index` keys of a live row.
+fn index_keys(object: &ObjectDef, record: RecordId, row: &Row) -> BTreeSet<Vec<u8>> {
+    let mut keys = BTreeSet::new();
+    for field in object.fields.iter().filter(|f| f.kind.is_indexed()) {
+        let prefix = index_key_prefix(object.id, field.id);
+        for encoded in index_values(field, row.get(field.id)) {
+            let mut key = prefix.clone();
+            key.extend_from_slice(&encoded);
+            key.extend_from_slice(record.as_bytes());
+            keys.insert(key);
+        }
+    }
+    keys
+}
+
+/// The `text_index` keys of a live row: every token of its active text-like fields.
+fn text_keys(object: &ObjectDef, record: RecordId, row: &Row) -> BTreeSet<Vec<u8>> {
+    let mut keys = BTreeSet::new();
+    for field in object.active_fields().filter(|f| f.kind.is_searchable()) {
+        let Some(stored) = row.get(field.id) else { continue };
+        let text = match field_type::read(field, stored) {
+            Some(value) => field_type::display(field, &value),
+            None => stored.raw_text(),
+        };
+        for token in tokens(&text) {
+            let mut key = Vec::with_capacity(token.len() + 33);
+            key.extend_from_slice(token.as_bytes());
+            key.push(0);
+            key.extend_from_slice(object.id.as_bytes());
+            key.extend_from_slice(record.as_bytes());
+            keys.insert(key);
+        }
+    }
+    keys
+}
+
+fn derived_keys(object: &ObjectDef, record: RecordId, row: Option<&Row>) -> (BTreeSet<Vec<u8>>, BTreeSet<Vec<u8>>) {
+    match row.filter(|r| r.deleted_at.is_none()) {
+        Some(row) => (index_keys(object, record, row), text_keys(object, record, row)),
+        None => Default::default(),
+    }
+}
+
+fn apply_key_diff(
+    table: &mut Table<'_, &'static [u8], ()>,
+    old: &BTreeSet<Vec<u8>>,
+    new: &BTreeSet<Vec<u8>>,
+) -> Result<(), StoreError> {
+    for key in old.difference(new) {
+        table.remove(key.as_slice())?;
+    }
+    for key in new.difference(old) {
+        table.insert(key.as_slice(), ())?;
+    }
+    Ok(())
+}
+
+/// Replaces a record's derived state: `old` is what the tables hold now (if anything),
+/// `new` is the row read from its document. Deleted rows move to the trash and leave the
+/// indexes.
+pub(crate) fn write_row(
+    t: &mut DerivedTables<'_>,
+    object: &ObjectDef,
+    record: RecordId,
+    old: Option<&Row>,
+    new: &Row,
+) -> Result<(), StoreError> {
+    let key = row_key(object.id, record);
+    let encoded = encode_row(new)?;
+    if new.deleted_at.is_none() {
+        t.rows.insert(key.as_slice(), encoded.as_slice())?;
+        t.trash.remove(key.as_slice())?;
+    } else {
+        t.trash.insert(key.as_slice(), encoded.as_slice())?;
+        t.rows.remove(key.as_slice())?;
+    }
+    t.record_objects.insert(record.as_bytes(), object.id.as_bytes())?;
+    let (old_index, old_text) = derived_keys(object, record, old);
+    let (new_index, new_text) = derived_keys(object, record, Some(new));
+    apply_key_diff(&mut t.index, &old_index, &new_index)?;
+    apply_key_diff(&mut t.text, &old_text, &new_text)?;
+    Ok(())
+}
+
+/// Brings an object's index and text entries from what `before` (the old definition)
+/// produced to what `after` produces, for every live row. Reads rows only.
+pub(crate) fn rebuild_object(t: &mut DerivedTables<'_>, before: &ObjectDef, after: &ObjectDef) -> Result<(), StoreError> {
+    let prefix = object_prefix(after.id);
+    let mut rows = Vec::new();
+    for entry in t.rows.range(prefix.as_slice()..)? {
+        let (key, value) = entry?;
+        if !key.value().starts_with(&prefix) {
+            break;
+        }
+        let record = RecordId::from_slice(&key.value()[16..]).ok_or(StoreError::MissingMeta("row key"))?;
+        rows.push((record, decode_row(value.value())?));
+    }
+    for (record, row) in rows {
+        let (old_index, old_text) = derived_keys(before, record, Some(&row));
+        let (new_index, new_text) = derived_keys(after, record, Some(&row));
+        apply_key_diff(&mut t.index, &old_index, &new_index)?;
+        apply_key_diff(&mut t.text, &old_text, &new_text)?;
+    }
+    Ok(())
+}
+
+/// Empties every derived table (the first step of a full reindex).
+pub(crate) fn clear_derived(tx: &WriteTransaction) -> Result<(), StoreError> {
+    tx.delete_table(ROWS)?;
+    tx.delete_table(TRASH)?;
+    tx.delete_table(RECORD_OBJECTS)?;
+    tx.delete_table(INDEX)?;
+    tx.delete_table(TEXT_INDEX)?;
+    Ok(())
+}

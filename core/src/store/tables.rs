@@ -1,0 +1,34 @@
+//! Every redb table of a workspace replica, declared once. `docs/storage-format.md`
+//! describes each one; keep the two in step.
+//!
+//! Stability: table names and key/value layouts are the on-disk format.
+
+use redb::TableDefinition;
+
+/// doc id → the document's compacted `save()` bytes.
+pub(crate) const DOCS: TableDefinition<[u8; 16], &[u8]> = TableDefinition::new("docs");
+
+/// (doc id, n) → an incremental change chunk, applied after `DOCS` in order of n. Folded
+/// into `DOCS` every `FOLD_AFTER_CHUNKS` chunks.
+pub(crate) const DOC_CHANGES: TableDefinition<([u8; 16], u32), &[u8]> = TableDefinition::new("doc_changes");
+
+/// seq → doc id (16 bytes) followed by a local change chunk not yet acknowledged by a relay.
+pub(crate) const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
+
+/// Small settings: workspace id, schema doc id, device actor, user, format version.
+pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+
+/// (object id ‖ record id) → postcard-encoded `Row` of a live record.
+pub(crate) const ROWS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("rows");
+
+/// (object id ‖ record id) → postcard-encoded `Row` of a deleted record (the trash).
+pub(crate) const TRASH: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trash");
+
+/// record id → object id, for every record (live or deleted).
+pub(crate) const RECORD_OBJECTS: TableDefinition<[u8; 16], [u8; 16]> = TableDefinition::new("record_objects");
+
+/// (object id ‖ field id ‖ encoded value ‖ record id) → (). Filters and sorts.
+pub(crate) const INDEX: TableDefinition<&[u8], ()> = TableDefinition::new("index");
+
+/// (token ‖ 0x00 ‖ object id ‖ record id) → (). Full-text search.
+pub(crate) const TEXT_INDEX: TableDefinition<&[u8], ()> = TableDefinition::new("text_index");

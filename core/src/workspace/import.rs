@@ -1,0 +1,219 @@
+//! Bulk import: many records as one change group, in one write transaction. Rows are
+//! validated first (so `strict` can refuse the whole import before anything is written),
+//! then their documents are built on every core while this thread writes them to redb.
+
+use std::collections::HashSet;
+use std::sync::mpsc;
+
+use automerge::AutoCommit;
+use redb::ReadableTable;
+
+use super::records::{to_stored, validate_new, FieldChange};
+use super::{commit, new_doc, Device, Workspace};
+use crate::error::{Error, Result, StoreError};
+use crate::record::{self, Row};
+use crate::schema::ObjectDef;
+use crate::store::{self, DerivedTables, DocTables};
+use crate::time_fmt::now_ms;
+use crate::value::{Stored, Value};
+use crate::{FieldId, GroupId, ObjectId, RecordId};
+
+/// One record to import, already parsed into typed values.
+#[derive(Debug, Clone)]
+pub struct ImportRow {
+    /// Keep this id (re-importing an export); `None` makes a new one.
+    pub id: Option<RecordId>,
+    pub values: Vec<FieldChange>,
+}
+
+/// How to import.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// Refuse the whole import if any row is bad.
+    pub strict: bool,
+    /// The change group every record of the import joins (`import:<group>`).
+    pub group: GroupId,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        ImportOptions { strict: false, group: GroupId::new() }
+    }
+}
+
+/// A row that was not imported, and why.
+#[derive(Debug)]
+pub struct RowError {
+    /// Position of the row in the input (0-based).
+    pub index: usize,
+    pub error: Error,
+}
+
+/// What an import did.
+#[derive(Debug)]
+pub struct ImportReport {
+    pub group: GroupId,
+    pub created: Vec<RecordId>,
+    pub errors: Vec<RowError>,
+}
+
+/// Records per message from the document builders to the writer.
+const CHUNK: usize = 256;
+
+/// A record ready to write: its document's first snapshot and its row.
+struct Built {
+    id: RecordId,
+    bytes: Vec<u8>,
+    row: Row,
+}
+
+impl Workspace {
+    /// Imports rows into `object` as one change group in one transaction. Bad rows are
+    /// reported and skipped, or with `options.strict` nothing is imported.
+    /// `progress` is called with the number of records written so far.
+    pub fn import_records(
+        &mut self,
+        object: ObjectId,
+        rows: Vec<ImportRow>,
+        options: &ImportOptions,
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<ImportReport> {
+        let obj = self.object_def(object)?.clone();
+        let tx = self.store.write()?;
+        let mut report = ImportReport { group: options.group, created: Vec::new(), errors: Vec::new() };
+        let valid = {
+            let derived = DerivedTables::open(&tx)?;
+            validate_rows(&derived, &obj, rows, &mut report)?
+        };
+        if options.strict && !report.errors.is_empty() {
+            return Ok(report); // dropping `tx` aborts it: nothing written
+        }
+        let message = format!("import:{}", options.group);
+        let now = now_ms();
+        {
+            let mut docs = DocTables::open(&tx)?;
+            let mut derived = DerivedTables::open(&tx)?;
+            let device = self.device.clone();
+            let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
+            let (send, receive) = mpsc::sync_channel::<Result<Vec<Built>, automerge::AutomergeError>>(workers * 2);
+            let chunks: Vec<Vec<(RecordId, Vec<(FieldId, Stored)>)>> = {
+                let mut chunks = Vec::new();
+                let mut it = valid.into_iter().peekable();
+                while it.peek().is_some() {
+                    chunks.push(it.by_ref().take(CHUNK).collect());
+                }
+                chunks
+            };
+            let per_worker = chunks.len().div_ceil(workers).max(1);
+            let mut written = 0;
+            std::thread::scope(|scope| -> Result<()> {
+                let mut queues: Vec<Vec<_>> = Vec::new();
+                let mut chunks = chunks.into_iter().peekable();
+                while chunks.peek().is_some() {
+                    queues.push(chunks.by_ref().take(per_worker).collect::<Vec<_>>());
+                }
+                for queue in queues {
+                    let send = send.clone();
+                    let (device, obj, message) = (&device, &obj, &message);
+                    scope.spawn(move || {
+                        for chunk in queue {
+                            let built = build_chunk(device, obj, &message, now, chunk);
+                            if send.send(built).is_err() {
+                                return; // the writer stopped on an error
+                            }
+                        }
+                    });
+                }
+                drop(send);
+                for built in receive {
+                    let built = built.map_err(|source| StoreError::CorruptDocument { doc: crate::DocId::new(), source })?;
+                    for b in built {
+                        docs.insert_new(b.id.into(), &b.bytes)?;
+                        store::write_row(&mut derived, &obj, b.id, None, &b.row)?;
+                        report.created.push(b.id);
+                        written += 1;
+                    }
+                    progress(written);
+                }
+                Ok(())
+            })?;
+        }
+        tx.commit().map_err(StoreError::from)?;
+        Ok(report)
+    }
+}
+
+/// Validates every row; returns the good ones with their ids and stored values.
+fn validate_rows(
+    derived: &DerivedTables<'_>,
+    obj: &ObjectDef,
+    rows: Vec<ImportRow>,
+    report: &mut ImportReport,
+) -> Result<Vec<(RecordId, Vec<(FieldId, Stored)>)>> {
+    let mut claimed = HashSet::new();
+    let mut ids = HashSet::new();
+    let mut valid = Vec::with_capacity(rows.len());
+    for (index, row) in rows.into_iter().enumerate() {
+        let id = row.id.unwrap_or_default();
+        if !ids.insert(id) || derived.record_objects.get(id.as_bytes()).map_err(StoreError::from)?.is_some() {
+            report.errors.push(RowError { index, error: Error::Validation(duplicate_id(obj, id)) });
+            continue;
+        }
+        let values: Vec<(FieldId, Value)> = row
+            .values
+            .into_iter()
+            .filter_map(|(f, v)| normalize(v).map(|v| (f, v)))
+            .collect();
+        match validate_new(derived, obj, id, &values, Some(&mut claimed)) {
+            Ok(()) => valid.push((id, to_stored(obj, &values))),
+            Err(error) => report.errors.push(RowError { index, error }),
+        }
+    }
+    Ok(valid)
+}
+
+fn normalize(value: Option<Value>) -> Option<Value> {
+    match value {
+        Some(Value::Text(s)) if s.trim().is_empty() => None,
+        Some(Value::Options(v)) if v.is_empty() => None,
+        Some(Value::Records(v)) if v.is_empty() => None,
+        other => other,
+    }
+}
+
+fn duplicate_id(obj: &ObjectDef, id: RecordId) -> crate::ValidationError {
+    crate::ValidationError {
+        object: obj.key.clone(),
+        field: "id".into(),
+        value: format!("'{id}'"),
+        rule: "unique",
+        reason: "a record with this id already exists".into(),
+    }
+}
+
+fn build_chunk(
+    device: &Device,
+    obj: &ObjectDef,
+    message: &str,
+    now: i64,
+    chunk: Vec<(RecordId, Vec<(FieldId, Stored)>)>,
+) -> Result<Vec<Built>, automerge::AutomergeError> {
+    chunk
+        .into_iter()
+        .map(|(id, values)| {
+            let mut doc: AutoCommit = new_doc(device);
+            record::init(&mut doc, obj.id, now, &device.user, &values)?;
+            commit(&mut doc, message, now);
+            let bytes = doc.save();
+            let row = Row {
+                object: obj.id,
+                created_at: now,
+                created_by: device.user.clone(),
+                updated_at: now,
+                deleted_at: None,
+                values: values.into_iter().collect(),
+            };
+            Ok(Built { id, bytes, row })
+        })
+        .collect()
+}

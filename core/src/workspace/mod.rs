@@ -1,0 +1,244 @@
+//! [`Workspace`]: one replica of a workspace, opened from its redb file. Every user action
+//! is one redb write transaction that covers the document change, the outbox, the rows
+//! and the indexes, so it either happens entirely or not at all.
+
+mod import;
+mod records;
+mod reindex;
+mod schema_ops;
+mod validate;
+mod view;
+
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+
+use automerge::transaction::CommitOptions;
+use automerge::{ActorId, AutoCommit, Author};
+use lru::LruCache;
+use redb::WriteTransaction;
+
+use crate::error::{Result, StoreError};
+use crate::schema::{doc as schema_doc, standard_objects, Schema};
+use crate::store::{self, DocTables, LoadedDoc, Store, FORMAT_VERSION};
+use crate::time_fmt::now_ms;
+use crate::DocId;
+
+pub use import::{ImportOptions, ImportReport, ImportRow, RowError};
+pub use records::{FieldChange, RecordView};
+pub use schema_ops::{FieldSpec, RetypeReport};
+pub use view::CellView;
+
+/// The file inside a workspace directory that holds the replica.
+pub const WORKSPACE_FILE: &str = "workspace.redb";
+
+/// How many record documents stay loaded between edits.
+const DOC_CACHE_SIZE: usize = 256;
+
+/// Who is making changes on this device.
+#[derive(Debug, Clone)]
+pub struct Device {
+    /// The user's name, recorded as the author of every change.
+    pub user: String,
+    /// This device's stable Automerge actor id.
+    pub actor: ActorId,
+}
+
+/// Options for creating a workspace.
+#[derive(Debug, Clone)]
+pub struct CreateOptions {
+    pub user: String,
+    /// Seed the standard objects (people, companies, deals, tasks, notes).
+    pub standard_objects: bool,
+}
+
+impl CreateOptions {
+    pub fn new(user: &str) -> Self {
+        CreateOptions { user: user.to_string(), standard_objects: true }
+    }
+}
+
+/// One local replica of a workspace.
+pub struct Workspace {
+    pub(crate) store: Store,
+    /// The directory the workspace lives in (`None` in memory).
+    path: Option<PathBuf>,
+    device: Device,
+    schema_doc_id: DocId,
+    /// The schema document; `None` after a failed schema write, reloaded on next use.
+    schema_doc: Option<LoadedDoc>,
+    /// The schema as read from `schema_doc`.
+    schema: Schema,
+    /// Recently used record documents, so consecutive edits of one record do not reload it.
+    cache: LruCache<DocId, LoadedDoc>,
+}
+
+mod meta_keys {
+    pub(super) const FORMAT: &str = "format";
+    pub(super) const SCHEMA_DOC: &str = "schema_doc";
+    pub(super) const ACTOR: &str = "actor";
+    pub(super) const USER: &str = "user";
+}
+
+impl Workspace {
+    /// Creates a new workspace in directory `dir` (created if missing).
+    pub fn create(dir: &Path, options: CreateOptions) -> Result<Self> {
+        let file = dir.join(WORKSPACE_FILE);
+        if file.exists() {
+            return Err(StoreError::AlreadyExists(dir.to_path_buf()).into());
+        }
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io { path: dir.to_path_buf(), source })?;
+        let store = Store::create(&file)?;
+        Self::initialize(store, Some(dir.to_path_buf()), options)
+    }
+
+    /// A workspace that lives in memory only (tests, benchmarks).
+    pub fn in_memory(options: CreateOptions) -> Result<Self> {
+        Self::initialize(Store::in_memory()?, None, options)
+    }
+
+    fn initialize(store: Store, path: Option<PathBuf>, options: CreateOptions) -> Result<Self> {
+        let device = Device { user: options.user.clone(), actor: ActorId::random() };
+        let schema_doc_id = DocId::new();
+        let mut doc = new_doc(&device);
+        if options.standard_objects {
+            for object in standard_objects() {
+                schema_doc::put_object(&mut doc, &object).map_err(|e| corrupt(schema_doc_id, e))?;
+            }
+        } else {
+            schema_doc::ensure_root(&mut doc).map_err(|e| corrupt(schema_doc_id, e))?;
+        }
+        commit(&mut doc, "schema", now_ms());
+        let mut loaded = LoadedDoc::new(doc);
+        let tx = store.write()?;
+        {
+            let mut docs = DocTables::open(&tx)?;
+            store::persist_doc(&mut docs, schema_doc_id, &mut loaded)?;
+        }
+        store::set_meta(&tx, meta_keys::FORMAT, &FORMAT_VERSION.to_le_bytes())?;
+        store::set_meta(&tx, meta_keys::SCHEMA_DOC, schema_doc_id.as_bytes())?;
+        store::set_meta(&tx, meta_keys::ACTOR, device.actor.to_bytes())?;
+        store::set_meta(&tx, meta_keys::USER, device.user.as_bytes())?;
+        tx.commit().map_err(StoreError::from)?;
+        let schema = schema_doc::hydrate(loaded.doc.document());
+        Ok(Workspace { store, path, device, schema_doc_id, schema_doc: Some(loaded), schema, cache: new_cache() })
+    }
+
+    /// Opens the workspace in directory `dir`.
+    pub fn open(dir: &Path) -> Result<Self> {
+        let file = dir.join(WORKSPACE_FILE);
+        if !file.exists() {
+            return Err(StoreError::NotAWorkspace(dir.to_path_buf()).into());
+        }
+        let store = Store::open(&file)?;
+        let tx = store.read()?;
+        let meta = |key: &'static str| -> Result<Vec<u8>> {
+            store::get_meta(&tx, key)?.ok_or_else(|| StoreError::MissingMeta(key).into())
+        };
+        let format = u32::from_le_bytes(meta(meta_keys::FORMAT)?.try_into().map_err(|_| StoreError::MissingMeta("format"))?);
+        if format > FORMAT_VERSION {
+            return Err(StoreError::UnsupportedFormat { found: format, supported: FORMAT_VERSION }.into());
+        }
+        let schema_doc_id = DocId::from_slice(&meta(meta_keys::SCHEMA_DOC)?).ok_or(StoreError::MissingMeta("schema doc id"))?;
+        let device = Device {
+            user: String::from_utf8_lossy(&meta(meta_keys::USER)?).into_owned(),
+            actor: ActorId::from(meta(meta_keys::ACTOR)?),
+        };
+        drop(tx);
+        let mut ws = Workspace {
+            store,
+            path: Some(dir.to_path_buf()),
+            device,
+            schema_doc_id,
+            schema_doc: None,
+            schema: Schema::default(),
+            cache: new_cache(),
+        };
+        ws.load_schema()?;
+        Ok(ws)
+    }
+
+    /// The directory the workspace lives in, if it is on disk.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The current schema.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// Who is making changes on this device.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Number of local change chunks waiting for a relay.
+    pub fn outbox_len(&self) -> Result<u64> {
+        use redb::ReadableTableMetadata;
+        let tx = self.store.read()?;
+        Ok(tx.open_table(store::tables::OUTBOX).map_err(StoreError::from)?.len().map_err(StoreError::from)?)
+    }
+
+    /// (Re)reads the schema document from the store.
+    fn load_schema(&mut self) -> Result<()> {
+        let tx = self.store.read()?;
+        let docs = tx.open_table(store::tables::DOCS).map_err(StoreError::from)?;
+        let changes = tx.open_table(store::tables::DOC_CHANGES).map_err(StoreError::from)?;
+        let mut loaded = store::load_doc(&docs, &changes, self.schema_doc_id)?.ok_or(StoreError::MissingMeta("schema document"))?;
+        prepare_for_local_edits(&mut loaded.doc, &self.device);
+        self.schema = schema_doc::hydrate(loaded.doc.document());
+        self.schema_doc = Some(loaded);
+        Ok(())
+    }
+
+    /// Takes a record document out of the cache, or loads it inside `docs`' transaction.
+    /// Callers put it back with [`Self::cache_doc`] only once their transaction committed,
+    /// so the cache never holds a change that is not on disk.
+    fn take_doc(&mut self, docs: &DocTables<'_>, id: DocId) -> Result<Option<LoadedDoc>> {
+        if let Some(loaded) = self.cache.pop(&id) {
+            return Ok(Some(loaded));
+        }
+        Ok(docs.load(id)?.map(|mut loaded| {
+            prepare_for_local_edits(&mut loaded.doc, &self.device);
+            loaded
+        }))
+    }
+
+    fn cache_doc(&mut self, id: DocId, loaded: LoadedDoc) {
+        self.cache.put(id, loaded);
+    }
+
+    /// Runs `f` in one write transaction and commits it; on any error nothing is written.
+    fn write<T>(&self, f: impl FnOnce(&WriteTransaction) -> Result<T>) -> Result<T> {
+        let tx = self.store.write()?;
+        let value = f(&tx)?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok(value)
+    }
+}
+
+fn new_cache() -> LruCache<DocId, LoadedDoc> {
+    LruCache::new(NonZeroUsize::new(DOC_CACHE_SIZE).unwrap_or(NonZeroUsize::MIN))
+}
+
+/// A new document that records this device and user on its changes.
+fn new_doc(device: &Device) -> AutoCommit {
+    let mut doc = AutoCommit::new();
+    prepare_for_local_edits(&mut doc, device);
+    doc
+}
+
+fn prepare_for_local_edits(doc: &mut AutoCommit, device: &Device) {
+    doc.set_actor(device.actor.clone());
+    doc.set_author(Some(Author::from(device.user.as_bytes().to_vec())));
+}
+
+/// Commits pending operations with a time (automerge stores 0 unless told) and a message
+/// saying what made the change: `edit`, `import:<group>`, `schema`, ...
+fn commit(doc: &mut AutoCommit, message: &str, time: i64) {
+    doc.commit_with(CommitOptions::default().with_message(message.to_string()).with_time(time));
+}
+
+fn corrupt(doc: DocId, source: automerge::AutomergeError) -> StoreError {
+    StoreError::CorruptDocument { doc, source }
+}

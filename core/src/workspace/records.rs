@@ -1,0 +1,412 @@
+//! Record writes (create, update, delete, restore) and record reads from `rows`.
+
+use std::collections::HashSet;
+
+use redb::{ReadableTable, WriteTransaction};
+
+use super::validate::{check_unique, check_value, required_missing};
+use super::{commit, corrupt, new_doc, view::CellView, Workspace};
+use crate::encoding::{prefix_end, TAG_EMPTY};
+use crate::error::{Error, Result, StoreError};
+use crate::field_type;
+use crate::record::{self, Row};
+use crate::schema::ObjectDef;
+use crate::store::{self, decode_row, index_key_prefix, object_prefix, row_key, tables, DerivedTables, DocTables, LoadedDoc};
+use crate::time_fmt::now_ms;
+use crate::value::{Stored, Value};
+use crate::{DocId, FieldId, ObjectId, RecordId};
+
+/// One field change: a new value, or `None` to clear it.
+pub type FieldChange = (FieldId, Option<Value>);
+
+/// A record as shown to people: its values read through the current schema.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RecordView {
+    pub id: RecordId,
+    pub object: ObjectId,
+    pub object_key: String,
+    pub created_at: i64,
+    pub created_by: String,
+    pub updated_at: i64,
+    pub deleted_at: Option<i64>,
+    /// Active fields, in order.
+    pub cells: Vec<CellView>,
+}
+
+/// Empty text and empty lists mean "no value".
+fn normalize(value: Option<Value>) -> Option<Value> {
+    match value {
+        Some(Value::Text(s)) if s.trim().is_empty() => None,
+        Some(Value::Options(v)) if v.is_empty() => None,
+        Some(Value::Records(v)) if v.is_empty() => None,
+        other => other,
+    }
+}
+
+impl Workspace {
+    /// Parses `field name → text` inputs (CLI arguments, CSV cells, form fields) into
+    /// typed changes. Relation inputs may name a record by its display field.
+    pub fn parse_values(&self, object: ObjectId, inputs: &[(String, String)]) -> Result<Vec<FieldChange>> {
+        let obj = self.object_def(object)?;
+        let mut out = Vec::with_capacity(inputs.len());
+        for (name, text) in inputs {
+            let field = self.field_named(object, name)?;
+            let resolve = |name: &str| self.resolve_by_name(field.target, name);
+            let value = field_type::parse_input(field, text, &resolve).map_err(|e| crate::ValidationError {
+                object: obj.key.clone(),
+                field: field.key.clone(),
+                value: format!("'{text}'"),
+                rule: "type",
+                reason: e.0,
+            })?;
+            out.push((field.id, value));
+        }
+        Ok(out)
+    }
+
+    /// A resolver for relation inputs that name records instead of giving ids.
+    pub(crate) fn resolve_by_name(&self, target: Option<ObjectId>, name: &str) -> Result<RecordId, String> {
+        let Some(target) = target.and_then(|t| self.schema.object(t)) else {
+            return Err(format!("'{name}' is not a record id"));
+        };
+        let matches = self.find_by_display_name(target, name, 2).map_err(|e| e.to_string())?;
+        match matches.as_slice() {
+            [one] => Ok(*one),
+            [] => Err(format!("no {} record named '{name}'", target.key)),
+            _ => Err(format!("more than one {} record is named '{name}'; use its id", target.key)),
+        }
+    }
+
+    /// Live records of `object` whose display field equals `name` (case-insensitive).
+    fn find_by_display_name(&self, object: &ObjectDef, name: &str, limit: usize) -> Result<Vec<RecordId>> {
+        let Some(field) = object.display_field() else { return Ok(Vec::new()) };
+        let mut prefix = index_key_prefix(object.id, field.id);
+        prefix.extend_from_slice(&crate::encoding::filter_value(field, &Value::Text(name.to_string())));
+        self.index_records(&prefix, limit)
+    }
+
+    /// Record ids of index entries starting with `prefix`, at most `limit`.
+    pub(crate) fn index_records(&self, prefix: &[u8], limit: usize) -> Result<Vec<RecordId>> {
+        let tx = self.store.read()?;
+        let index = tx.open_table(tables::INDEX).map_err(StoreError::from)?;
+        let end = prefix_end(prefix).unwrap_or_default();
+        let mut out = Vec::new();
+        for entry in index.range(prefix..end.as_slice()).map_err(StoreError::from)?.take(limit) {
+            let (key, _) = entry.map_err(StoreError::from)?;
+            let k = key.value();
+            out.extend(RecordId::from_slice(&k[k.len() - 16..]));
+        }
+        Ok(out)
+    }
+
+    /// Creates a record.
+    pub fn create_record(&mut self, object: ObjectId, values: Vec<FieldChange>) -> Result<RecordId> {
+        self.create_record_with(object, values, "edit")
+    }
+
+    /// Creates a record whose change carries `message` (`import:<group>`, ...).
+    pub fn create_record_with(&mut self, object: ObjectId, values: Vec<FieldChange>, message: &str) -> Result<RecordId> {
+        let obj = self.object_def(object)?.clone();
+        let id = RecordId::new();
+        let values: Vec<(FieldId, Value)> = values.into_iter().filter_map(|(f, v)| normalize(v).map(|v| (f, v))).collect();
+        let mut loaded = None;
+        self.write(|tx| {
+            let mut derived = DerivedTables::open(tx)?;
+            validate_new(&derived, &obj, id, &values, None)?;
+            let stored = to_stored(&obj, &values);
+            let mut doc = new_doc(&self.device);
+            let now = now_ms();
+            record::init(&mut doc, object, now, &self.device.user, &stored).map_err(|e| corrupt(id.into(), e))?;
+            commit(&mut doc, message, now);
+            let mut l = LoadedDoc::new(doc);
+            let mut docs = DocTables::open(tx)?;
+            store::persist_doc(&mut docs, id.into(), &mut l)?;
+            write_row_from_doc(&mut derived, &obj, id, None, &mut l)?;
+            loaded = Some(l);
+            Ok(())
+        })?;
+        if let Some(l) = loaded {
+            self.cache_doc(id.into(), l);
+        }
+        Ok(id)
+    }
+
+    /// Sets or clears some fields of a record.
+    pub fn update_record(&mut self, id: RecordId, changes: Vec<FieldChange>) -> Result<()> {
+        self.update_record_with(id, changes, "edit")
+    }
+
+    /// Updates a record with a change that carries `message`.
+    pub fn update_record_with(&mut self, id: RecordId, changes: Vec<FieldChange>, message: &str) -> Result<()> {
+        let changes: Vec<FieldChange> = changes.into_iter().map(|(f, v)| (f, normalize(v))).collect();
+        self.edit_record(id, message, false, |_, derived, obj, _| {
+            for (field_id, value) in &changes {
+                let field = obj.field(*field_id).ok_or_else(|| unknown_field(obj, *field_id))?;
+                match value {
+                    Some(v) => {
+                        check_value(derived, obj, field, v)?;
+                        check_unique(derived, obj, field, v, id, None)?;
+                    }
+                    None if field.required => return Err(required_missing(obj, field).into()),
+                    None => {}
+                }
+            }
+            let stored: Vec<(FieldId, Option<Stored>)> = changes
+                .iter()
+                .map(|(f, v)| (*f, v.as_ref().and_then(|v| obj.field(*f).map(|def| field_type::to_stored(def, v)))))
+                .collect();
+            Ok(Edit::Values(stored))
+        })
+    }
+
+    /// Moves a record to the trash (sets `deleted_at`); it leaves lists and search.
+    pub fn delete_record(&mut self, id: RecordId) -> Result<()> {
+        self.edit_record(id, "edit", true, |_, _, _, row| match row.deleted_at {
+            Some(_) => Err(Error::RecordDeleted(id.to_string())),
+            None => Ok(Edit::Deleted(Some(now_ms()))),
+        })
+    }
+
+    /// Takes a record out of the trash.
+    pub fn restore_record(&mut self, id: RecordId) -> Result<()> {
+        self.edit_record(id, "edit", true, |_, derived, obj, row| {
+            if row.deleted_at.is_none() {
+                return Ok(Edit::Nothing);
+            }
+            // Coming back must not break a unique rule someone else took meanwhile.
+            for field in obj.active_fields() {
+                if let Some(v) = row.get(field.id).and_then(|s| field_type::read(field, s)) {
+                    check_unique(derived, obj, field, &v, id, None)?;
+                }
+            }
+            Ok(Edit::Deleted(None))
+        })
+    }
+
+    /// Loads a record's document, applies `decide`'s edit as one change and updates the
+    /// derived tables, all in one transaction.
+    fn edit_record(
+        &mut self,
+        id: RecordId,
+        message: &str,
+        allow_deleted: bool,
+        decide: impl FnOnce(&Self, &DerivedTables<'_>, &ObjectDef, &Row) -> Result<Edit>,
+    ) -> Result<()> {
+        let tx = self.store.write()?;
+        let doc_id: DocId = id.into();
+        let mut taken: Option<LoadedDoc> = None;
+        let result = self.edit_in(&tx, id, message, allow_deleted, decide, &mut taken);
+        match result {
+            Ok(()) => {
+                tx.commit().map_err(StoreError::from)?;
+                if let Some(l) = taken {
+                    self.cache_doc(doc_id, l);
+                }
+                Ok(())
+            }
+            // The taken document may hold the failed change: it is dropped, not cached.
+            Err(e) => Err(e),
+        }
+    }
+
+    fn edit_in(
+        &mut self,
+        tx: &WriteTransaction,
+        id: RecordId,
+        message: &str,
+        allow_deleted: bool,
+        decide: impl FnOnce(&Self, &DerivedTables<'_>, &ObjectDef, &Row) -> Result<Edit>,
+        taken: &mut Option<LoadedDoc>,
+    ) -> Result<()> {
+        let mut derived = DerivedTables::open(tx)?;
+        let object = match derived.record_objects.get(id.as_bytes()).map_err(StoreError::from)? {
+            Some(g) => ObjectId::from_bytes(g.value()),
+            None => return Err(Error::RecordNotFound(id.to_string())),
+        };
+        let obj = self.object_def(object)?.clone();
+        let old = derived.current_row(object, id)?.ok_or_else(|| Error::RecordNotFound(id.to_string()))?;
+        if old.deleted_at.is_some() && !allow_deleted {
+            return Err(Error::RecordDeleted(id.to_string()));
+        }
+        let edit = decide(self, &derived, &obj, &old)?;
+        if matches!(edit, Edit::Nothing) {
+            return Ok(());
+        }
+        let mut docs = DocTables::open(tx)?;
+        let mut loaded = self.take_doc(&docs, id.into())?.ok_or_else(|| Error::RecordNotFound(id.to_string()))?;
+        let applied = match &edit {
+            Edit::Values(changes) => record::set_values(&mut loaded.doc, changes),
+            Edit::Deleted(at) => record::set_deleted(&mut loaded.doc, *at),
+            Edit::Nothing => Ok(()),
+        };
+        applied.map_err(|e| corrupt(id.into(), e))?;
+        commit(&mut loaded.doc, message, now_ms());
+        store::persist_doc(&mut docs, id.into(), &mut loaded)?;
+        write_row_from_doc(&mut derived, &obj, id, Some(&old), &mut loaded)?;
+        *taken = Some(loaded);
+        Ok(())
+    }
+
+    /// A record, read from `rows` (or the trash), without loading its document.
+    pub fn record(&self, id: RecordId) -> Result<RecordView> {
+        let row = self.row(id)?;
+        Ok(self.view(id, &row))
+    }
+
+    /// A record's stored row (live or in the trash).
+    pub fn row(&self, id: RecordId) -> Result<Row> {
+        let tx = self.store.read()?;
+        let objects = tx.open_table(tables::RECORD_OBJECTS).map_err(StoreError::from)?;
+        let object = objects
+            .get(id.as_bytes())
+            .map_err(StoreError::from)?
+            .map(|g| ObjectId::from_bytes(g.value()))
+            .ok_or_else(|| Error::RecordNotFound(id.to_string()))?;
+        let key = row_key(object, id);
+        let rows = tx.open_table(tables::ROWS).map_err(StoreError::from)?;
+        let bytes = match rows.get(key.as_slice()).map_err(StoreError::from)? {
+            Some(b) => b.value().to_vec(),
+            None => {
+                let trash = tx.open_table(tables::TRASH).map_err(StoreError::from)?;
+                let found = trash.get(key.as_slice()).map_err(StoreError::from)?.map(|b| b.value().to_vec());
+                found.ok_or_else(|| Error::RecordNotFound(id.to_string()))?
+            }
+        };
+        Ok(decode_row(&bytes)?)
+    }
+
+    /// Finds a record by id text; a short unique prefix of the id is enough.
+    pub fn find_record_id(&self, text: &str) -> Result<RecordId> {
+        if let Ok(id) = text.parse::<RecordId>() {
+            return Ok(id);
+        }
+        let hex: String = text.chars().filter(|c| *c != '-').collect::<String>().to_ascii_lowercase();
+        if hex.len() < 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(Error::RecordNotFound(text.to_string()));
+        }
+        let tx = self.store.read()?;
+        let objects = tx.open_table(tables::RECORD_OBJECTS).map_err(StoreError::from)?;
+        let mut start = [0u8; 16];
+        let mut end = [0xFFu8; 16];
+        for (i, pair) in hex.as_bytes().chunks(2).enumerate() {
+            let s = std::str::from_utf8(pair).unwrap_or("0");
+            let (lo, hi) = if s.len() == 2 {
+                let b = u8::from_str_radix(s, 16).unwrap_or(0);
+                (b, b)
+            } else {
+                let n = u8::from_str_radix(s, 16).unwrap_or(0);
+                (n << 4, (n << 4) | 0x0F)
+            };
+            start[i] = lo;
+            end[i] = hi;
+        }
+        let mut found = objects.range(start..=end).map_err(StoreError::from)?;
+        let first = found.next().transpose().map_err(StoreError::from)?;
+        let second = found.next().transpose().map_err(StoreError::from)?;
+        match (first, second) {
+            (Some((k, _)), None) => Ok(RecordId::from_bytes(k.value())),
+            (Some(_), Some(_)) => Err(Error::RecordNotFound(format!("{text} (more than one record starts so; give more of the id)"))),
+            _ => Err(Error::RecordNotFound(text.to_string())),
+        }
+    }
+
+    /// Calls `f` for every live row of an object, in record id order.
+    pub fn for_each_row(&self, object: ObjectId, mut f: impl FnMut(RecordId, &Row)) -> Result<()> {
+        let tx = self.store.read()?;
+        let rows = tx.open_table(tables::ROWS).map_err(StoreError::from)?;
+        let prefix = object_prefix(object);
+        let end = prefix_end(&prefix).unwrap_or_default();
+        for entry in rows.range(prefix.as_slice()..end.as_slice()).map_err(StoreError::from)? {
+            let (key, value) = entry.map_err(StoreError::from)?;
+            if let Some(id) = RecordId::from_slice(&key.value()[16..]) {
+                f(id, &decode_row(value.value())?);
+            }
+        }
+        Ok(())
+    }
+
+    /// Number of live records of an object.
+    pub fn count_all(&self, object: ObjectId) -> Result<u64> {
+        let tx = self.store.read()?;
+        let rows = tx.open_table(tables::ROWS).map_err(StoreError::from)?;
+        let prefix = object_prefix(object);
+        let end = prefix_end(&prefix).unwrap_or_default();
+        Ok(rows.range(prefix.as_slice()..end.as_slice()).map_err(StoreError::from)?.count() as u64)
+    }
+
+    /// Number of live records with no value in `field`.
+    pub(crate) fn count_empty(&self, object: ObjectId, field: FieldId) -> Result<usize> {
+        let mut prefix = index_key_prefix(object, field);
+        prefix.push(TAG_EMPTY);
+        Ok(self.index_records(&prefix, usize::MAX)?.len())
+    }
+
+    /// A value that two live records share in `field`, if any.
+    pub(crate) fn first_duplicate(&self, object: ObjectId, field: FieldId) -> Result<Option<String>> {
+        let def = self.object_def(object)?.field(field).cloned();
+        let Some(def) = def else { return Ok(None) };
+        let mut seen: HashSet<Vec<u8>> = HashSet::new();
+        let mut dup = None;
+        self.for_each_row(object, |_, row| {
+            if dup.is_some() {
+                return;
+            }
+            if let Some(stored) = row.get(field).filter(|s| !s.is_empty()) {
+                let encoded = crate::encoding::index_values(&def, Some(stored)).concat();
+                if !seen.insert(encoded) {
+                    dup = Some(match field_type::read(&def, stored) {
+                        Some(v) => field_type::display(&def, &v),
+                        None => stored.raw_text(),
+                    });
+                }
+            }
+        })?;
+        Ok(dup)
+    }
+}
+
+/// What an edit does to a record document.
+enum Edit {
+    Values(Vec<(FieldId, Option<Stored>)>),
+    Deleted(Option<i64>),
+    Nothing,
+}
+
+fn unknown_field(obj: &ObjectDef, field: FieldId) -> Error {
+    crate::SchemaError::UnknownField { object: obj.key.clone(), field: field.to_string() }.into()
+}
+
+/// Checks a new record's values: types, required fields, unique values.
+pub(super) fn validate_new(
+    derived: &DerivedTables<'_>,
+    obj: &ObjectDef,
+    id: RecordId,
+    values: &[(FieldId, Value)],
+    mut batch: Option<&mut HashSet<(FieldId, Vec<u8>)>>,
+) -> Result<()> {
+    for (field_id, value) in values {
+        let field = obj.field(*field_id).ok_or_else(|| unknown_field(obj, *field_id))?;
+        check_value(derived, obj, field, value)?;
+        check_unique(derived, obj, field, value, id, batch.as_deref_mut())?;
+    }
+    for field in obj.active_fields().filter(|f| f.required) {
+        if !values.iter().any(|(f, _)| *f == field.id) {
+            return Err(required_missing(obj, field).into());
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn to_stored(obj: &ObjectDef, values: &[(FieldId, Value)]) -> Vec<(FieldId, Stored)> {
+    values
+        .iter()
+        .filter_map(|(f, v)| obj.field(*f).map(|def| (*f, field_type::to_stored(def, v))))
+        .collect()
+}
+
+/// Re-reads the row from the document and writes the derived tables.
+fn write_row_from_doc(derived: &mut DerivedTables<'_>, obj: &ObjectDef, id: RecordId, old: Option<&Row>, loaded: &mut LoadedDoc) -> Result<()> {
+    let row = record::read_row(loaded.doc.document()).ok_or(StoreError::MissingMeta("record fields in a record document"))?;
+    store::write_row(derived, obj, id, old, &row)?;
+    Ok(())
+}
