@@ -9,6 +9,9 @@ mod schema_ops;
 mod validate;
 mod view;
 
+#[cfg(test)]
+mod abandoned_writes;
+
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 
