@@ -43,6 +43,7 @@ mod ids;
 mod query;
 mod record;
 pub mod schema;
+pub mod sync;
 mod store;
 pub mod text;
 pub mod time_fmt;
