@@ -27,7 +27,9 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
-    #[error("the workspace file was written by a newer Kith (format {found}, this one reads {supported})")]
+    #[error(
+        "the workspace file was written by a newer Kith (format {found}, this one reads {supported})"
+    )]
     UnsupportedFormat { found: u32, supported: u32 },
     #[error("the workspace file is missing its {0}")]
     MissingMeta(&'static str),
@@ -59,17 +61,32 @@ pub enum SchemaError {
     #[error("object {object} has no field named '{field}'")]
     UnknownField { object: String, field: String },
     #[error("field {object}.{field} has no option named '{option}'")]
-    UnknownOption { object: String, field: String, option: String },
-    #[error("'{0}' is not a valid key: use lowercase letters, digits and _, starting with a letter")]
+    UnknownOption {
+        object: String,
+        field: String,
+        option: String,
+    },
+    #[error(
+        "'{0}' is not a valid key: use lowercase letters, digits and _, starting with a letter"
+    )]
     InvalidKey(String),
     #[error("a label cannot be empty")]
     EmptyLabel,
     #[error("{what} '{key}' already exists")]
     DuplicateKey { what: &'static str, key: String },
     #[error("field {object}.{field} cannot be made {rule}: {reason}")]
-    RuleNotMet { object: String, field: String, rule: &'static str, reason: String },
+    RuleNotMet {
+        object: String,
+        field: String,
+        rule: &'static str,
+        reason: String,
+    },
     #[error("field {object}.{field}: {reason}")]
-    InvalidSetting { object: String, field: String, reason: String },
+    InvalidSetting {
+        object: String,
+        field: String,
+        reason: String,
+    },
 }
 
 /// A write that breaks a type or a rule. Nothing was written.
@@ -89,9 +106,17 @@ pub struct ValidationError {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum QueryError {
     #[error("filter: {message} (at character {position} of \"{input}\")")]
-    Syntax { input: String, position: usize, message: String },
+    Syntax {
+        input: String,
+        position: usize,
+        message: String,
+    },
     #[error("filter on {object}.{field}: {reason}")]
-    BadCondition { object: String, field: String, reason: String },
+    BadCondition {
+        object: String,
+        field: String,
+        reason: String,
+    },
     #[error("sort: {0}")]
     BadSort(String),
     #[error("the cursor is not one this query returned")]

@@ -3,7 +3,7 @@
 
 use crate::schema::{FieldDef, FieldKind};
 use crate::time_fmt::{date_of, format_date, format_datetime, parse_date, parse_datetime};
-use crate::value::{format_number, Money, Stored, Value};
+use crate::value::{Money, Stored, Value, format_number};
 use crate::{OptionId, RecordId};
 
 /// Reads a stored value through the field's current type. `None` means the stored value
@@ -11,17 +11,24 @@ use crate::{OptionId, RecordId};
 pub fn read(field: &FieldDef, stored: &Stored) -> Option<Value> {
     use FieldKind as K;
     match field.kind {
-        K::Text | K::LongText | K::Email | K::Phone | K::Url => Some(Value::Text(as_text(field, stored))),
+        K::Text | K::LongText | K::Email | K::Phone | K::Url => {
+            Some(Value::Text(as_text(field, stored)))
+        }
         K::Number | K::Percent | K::Rating => as_number(stored).map(Value::Number),
         K::Currency => match stored {
             Stored::Str(s) => parse_money(s, &field.currency).map(Value::Currency),
             Stored::F64(_) | Stored::Int(_) => as_number(stored).map(|amount| {
-                Value::Currency(Money { amount, code: field.currency.clone() })
+                Value::Currency(Money {
+                    amount,
+                    code: field.currency.clone(),
+                })
             }),
             _ => None,
         },
         K::Date => match stored {
-            Stored::Str(s) => parse_date(s).or_else(|| parse_datetime(s).map(date_of)).map(Value::Date),
+            Stored::Str(s) => parse_date(s)
+                .or_else(|| parse_datetime(s).map(date_of))
+                .map(Value::Date),
             Stored::Timestamp(ms) => Some(Value::Date(date_of(*ms))),
             _ => None,
         },
@@ -39,7 +46,9 @@ pub fn read(field: &FieldDef, stored: &Stored) -> Option<Value> {
         },
         K::Select => match stored {
             Stored::Str(s) => field.option_named(s).map(|o| Value::Option(o.id)),
-            Stored::List(items) if items.len() == 1 => field.option_named(&items[0]).map(|o| Value::Option(o.id)),
+            Stored::List(items) if items.len() == 1 => {
+                field.option_named(&items[0]).map(|o| Value::Option(o.id))
+            }
             _ => None,
         },
         K::MultiSelect => {
@@ -78,10 +87,12 @@ fn as_text(field: &FieldDef, stored: &Stored) -> String {
         },
         Stored::List(items) => items
             .iter()
-            .map(|s| match s.parse::<OptionId>().ok().and_then(|id| field.option(id)) {
-                Some(o) => o.label.clone(),
-                None => s.clone(),
-            })
+            .map(
+                |s| match s.parse::<OptionId>().ok().and_then(|id| field.option(id)) {
+                    Some(o) => o.label.clone(),
+                    None => s.clone(),
+                },
+            )
             .collect::<Vec<_>>()
             .join(", "),
         other => other.raw_text(),
@@ -124,7 +135,11 @@ pub type ResolveRecord<'a> = &'a dyn Fn(&str) -> Result<RecordId, String>;
 
 /// Parses user input (CLI, CSV, forms) for a field. An empty input clears the value
 /// (`Ok(None)`).
-pub fn parse_input(field: &FieldDef, input: &str, resolve: ResolveRecord<'_>) -> Result<Option<Value>, InputError> {
+pub fn parse_input(
+    field: &FieldDef,
+    input: &str,
+    resolve: ResolveRecord<'_>,
+) -> Result<Option<Value>, InputError> {
     use FieldKind as K;
     let s = input.trim();
     if s.is_empty() {
@@ -135,7 +150,11 @@ pub fn parse_input(field: &FieldDef, input: &str, resolve: ResolveRecord<'_>) ->
         K::Text | K::LongText => Value::Text(input.to_string()),
         K::Email => {
             let valid = s.split_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@')
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !domain.contains('@')
             }) && !s.contains(char::is_whitespace);
             if !valid {
                 return Err(err("an email address"));
@@ -143,7 +162,9 @@ pub fn parse_input(field: &FieldDef, input: &str, resolve: ResolveRecord<'_>) ->
             Value::Text(s.to_string())
         }
         K::Phone => {
-            let allowed = s.chars().all(|c| c.is_ascii_digit() || " +-().x/".contains(c));
+            let allowed = s
+                .chars()
+                .all(|c| c.is_ascii_digit() || " +-().x/".contains(c));
             if !allowed || s.chars().filter(char::is_ascii_digit).count() < 3 {
                 return Err(err("a phone number"));
             }
@@ -156,21 +177,30 @@ pub fn parse_input(field: &FieldDef, input: &str, resolve: ResolveRecord<'_>) ->
             Value::Text(s.to_string())
         }
         K::Number => Value::Number(parse_number(s).ok_or_else(|| err("a number"))?),
-        K::Percent => Value::Number(parse_number(s.trim_end_matches('%')).ok_or_else(|| err("a percentage"))?),
+        K::Percent => {
+            Value::Number(parse_number(s.trim_end_matches('%')).ok_or_else(|| err("a percentage"))?)
+        }
         K::Rating => {
             let n = parse_number(s).ok_or_else(|| err("a rating"))?;
             if n.fract() != 0.0 || n < 1.0 || n > field.max_rating as f64 {
-                return Err(InputError(format!("'{s}' is not a rating from 1 to {}", field.max_rating)));
+                return Err(InputError(format!(
+                    "'{s}' is not a rating from 1 to {}",
+                    field.max_rating
+                )));
             }
             Value::Number(n)
         }
-        K::Currency => Value::Currency(parse_money(s, &field.currency).ok_or_else(|| err("an amount"))?),
+        K::Currency => {
+            Value::Currency(parse_money(s, &field.currency).ok_or_else(|| err("an amount"))?)
+        }
         K::Date => Value::Date(
             parse_date(s)
                 .or_else(|| parse_datetime(s).map(date_of))
                 .ok_or_else(|| err("a date (YYYY-MM-DD)"))?,
         ),
-        K::Datetime => Value::DateTime(parse_datetime(s).ok_or_else(|| err("a date and time (RFC 3339)"))?),
+        K::Datetime => {
+            Value::DateTime(parse_datetime(s).ok_or_else(|| err("a date and time (RFC 3339)"))?)
+        }
         K::Boolean => Value::Bool(parse_bool(s).ok_or_else(|| err("yes or no"))?),
         K::Select => Value::Option(pick_option(field, s)?),
         K::MultiSelect => {
@@ -188,7 +218,11 @@ pub fn parse_input(field: &FieldDef, input: &str, resolve: ResolveRecord<'_>) ->
             }
         }
         K::Relation => {
-            let parts: Vec<&str> = if field.many { split_list(s).collect() } else { vec![s] };
+            let parts: Vec<&str> = if field.many {
+                split_list(s).collect()
+            } else {
+                vec![s]
+            };
             let mut ids = Vec::new();
             for part in parts {
                 let id = match part.parse::<RecordId>() {
@@ -215,8 +249,16 @@ fn pick_option(field: &FieldDef, name: &str) -> Result<OptionId, InputError> {
         Some(o) if o.archived => Err(InputError(format!("option '{}' is archived", o.label))),
         Some(o) => Ok(o.id),
         None => {
-            let known: Vec<&str> = field.options.iter().filter(|o| !o.archived).map(|o| o.label.as_str()).collect();
-            Err(InputError(format!("'{name}' is not an option (options: {})", known.join(", "))))
+            let known: Vec<&str> = field
+                .options
+                .iter()
+                .filter(|o| !o.archived)
+                .map(|o| o.label.as_str())
+                .collect();
+            Err(InputError(format!(
+                "'{name}' is not an option (options: {})",
+                known.join(", ")
+            )))
         }
     }
 }
@@ -249,7 +291,10 @@ fn parse_money(s: &str, default_code: &str) -> Option<Money> {
     let symbols = [('$', "USD"), ('€', "EUR"), ('£', "GBP"), ('¥', "JPY")];
     for (symbol, code) in symbols {
         if let Some(rest) = s.strip_prefix(symbol) {
-            return parse_number(rest).map(|amount| Money { amount, code: code.to_string() });
+            return parse_number(rest).map(|amount| Money {
+                amount,
+                code: code.to_string(),
+            });
         }
     }
     let is_code = |t: &str| t.len() == 3 && t.chars().all(|c| c.is_ascii_alphabetic());
@@ -260,7 +305,10 @@ fn parse_money(s: &str, default_code: &str) -> Option<Money> {
         None => (s, default_code),
     };
     let amount = parse_number(amount)?;
-    Some(Money { amount, code: code.to_ascii_uppercase() })
+    Some(Money {
+        amount,
+        code: code.to_ascii_uppercase(),
+    })
 }
 
 /// Shows a value as text. Importing this text into the same field gives the same value,
@@ -274,13 +322,23 @@ pub fn display(field: &FieldDef, value: &Value) -> String {
         Value::DateTime(ms) => format_datetime(*ms),
         Value::Currency(m) => format!("{} {}", format_number(m.amount), m.code),
         Value::Option(id) => option_label(field, *id),
-        Value::Options(ids) => ids.iter().map(|id| option_label(field, *id)).collect::<Vec<_>>().join("; "),
-        Value::Records(ids) => ids.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
+        Value::Options(ids) => ids
+            .iter()
+            .map(|id| option_label(field, *id))
+            .collect::<Vec<_>>()
+            .join("; "),
+        Value::Records(ids) => ids
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; "),
     }
 }
 
 fn option_label(field: &FieldDef, id: OptionId) -> String {
-    field.option(id).map_or_else(|| id.to_string(), |o| o.label.clone())
+    field
+        .option(id)
+        .map_or_else(|| id.to_string(), |o| o.label.clone())
 }
 
 /// A value as JSON: numbers as numbers, options by label, dates as ISO text.
@@ -292,8 +350,14 @@ pub fn to_json(field: &FieldDef, value: &Value) -> serde_json::Value {
         Value::Bool(b) => json!(b),
         Value::Date(_) | Value::DateTime(_) | Value::Option(_) => json!(display(field, value)),
         Value::Currency(m) => json!({"amount": m.amount, "currency": m.code}),
-        Value::Options(ids) => json!(ids.iter().map(|id| option_label(field, *id)).collect::<Vec<_>>()),
-        Value::Records(ids) if field.many => json!(ids.iter().map(ToString::to_string).collect::<Vec<_>>()),
+        Value::Options(ids) => json!(
+            ids.iter()
+                .map(|id| option_label(field, *id))
+                .collect::<Vec<_>>()
+        ),
+        Value::Records(ids) if field.many => {
+            json!(ids.iter().map(ToString::to_string).collect::<Vec<_>>())
+        }
         Value::Records(ids) => json!(ids.first().map(ToString::to_string)),
     }
 }
@@ -313,24 +377,42 @@ mod tests {
     #[test]
     fn a_number_retyped_to_text_and_back_reads_the_same() {
         let stored = to_stored(&field(FieldKind::Number), &Value::Number(12.5));
-        assert_eq!(read(&field(FieldKind::Text), &stored), Some(Value::Text("12.5".into())));
-        assert_eq!(read(&field(FieldKind::Number), &stored), Some(Value::Number(12.5)));
+        assert_eq!(
+            read(&field(FieldKind::Text), &stored),
+            Some(Value::Text("12.5".into()))
+        );
+        assert_eq!(
+            read(&field(FieldKind::Number), &stored),
+            Some(Value::Number(12.5))
+        );
     }
 
     #[test]
     fn text_that_is_not_a_number_does_not_convert() {
-        assert_eq!(read(&field(FieldKind::Number), &Stored::Str("abc".into())), None);
+        assert_eq!(
+            read(&field(FieldKind::Number), &Stored::Str("abc".into())),
+            None
+        );
     }
 
     #[test]
     fn money_accepts_codes_and_symbols() {
         let f = field(FieldKind::Currency);
         let parse = |s| parse_input(&f, s, &no_names).unwrap();
-        let eur = Some(Value::Currency(Money { amount: 12.5, code: "EUR".into() }));
+        let eur = Some(Value::Currency(Money {
+            amount: 12.5,
+            code: "EUR".into(),
+        }));
         assert_eq!(parse("12.50 EUR"), eur);
         assert_eq!(parse("EUR 12.5"), eur);
         assert_eq!(parse("€12.50"), eur);
-        assert_eq!(parse("7"), Some(Value::Currency(Money { amount: 7.0, code: "USD".into() })));
+        assert_eq!(
+            parse("7"),
+            Some(Value::Currency(Money {
+                amount: 7.0,
+                code: "USD".into()
+            }))
+        );
     }
 
     #[test]
@@ -354,14 +436,24 @@ mod tests {
         let values = [
             (field(FieldKind::Number), Value::Number(-3.25)),
             (field(FieldKind::Date), Value::Date(19_500)),
-            (field(FieldKind::Datetime), Value::DateTime(1_700_000_000_000)),
+            (
+                field(FieldKind::Datetime),
+                Value::DateTime(1_700_000_000_000),
+            ),
             (field(FieldKind::Boolean), Value::Bool(false)),
-            (select.clone(), Value::Options(vec![select.options[1].id, select.options[2].id])),
+            (
+                select.clone(),
+                Value::Options(vec![select.options[1].id, select.options[2].id]),
+            ),
             (select.clone(), Value::Options(vec![select.options[1].id])),
         ];
         for (f, v) in values {
             let shown = display(&f, &v);
-            assert_eq!(parse_input(&f, &shown, &no_names).unwrap(), Some(v), "{shown}");
+            assert_eq!(
+                parse_input(&f, &shown, &no_names).unwrap(),
+                Some(v),
+                "{shown}"
+            );
         }
     }
 }

@@ -43,8 +43,8 @@ mod ids;
 mod query;
 mod record;
 pub mod schema;
-pub mod sync;
 mod store;
+pub mod sync;
 pub mod text;
 pub mod time_fmt;
 mod value;
@@ -52,11 +52,13 @@ mod workspace;
 
 pub use error::{Error, QueryError, Result, SchemaError, StoreError, ValidationError};
 pub use ids::{DocId, FieldId, GroupId, ObjectId, OptionId, ParseIdError, RecordId};
-pub use query::{parse_filter, parse_sort, Filter, FilterAst, Op, Page, Query, SearchHit, Sort, SortAst};
+pub use query::{
+    Filter, FilterAst, Op, Page, Query, SearchHit, Sort, SortAst, parse_filter, parse_sort,
+};
 pub use record::Row;
 pub use schema::{FieldDef, FieldKind, ObjectDef, Schema, SelectOption};
-pub use value::{format_number, Money, Stored, Value};
+pub use value::{Money, Stored, Value, format_number};
 pub use workspace::{
-    CellView, CreateOptions, Device, FieldChange, FieldSpec, ImportOptions, ImportReport, ImportRow, RecordView, RetypeReport,
-    RowError, Workspace, WORKSPACE_FILE,
+    ApplySummary, CellView, CreateOptions, Device, FieldChange, FieldSpec, ImportOptions,
+    ImportReport, ImportRow, RecordView, RetypeReport, RowError, WORKSPACE_FILE, Workspace,
 };

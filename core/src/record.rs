@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, Automerge, ObjType, ReadDoc, ScalarValue, ROOT};
+use automerge::{AutoCommit, Automerge, ObjType, ROOT, ReadDoc, ScalarValue};
 use serde::{Deserialize, Serialize};
 
 use crate::value::Stored;
@@ -34,6 +34,10 @@ pub struct Row {
     pub updated_at: i64,
     pub deleted_at: Option<i64>,
     pub values: BTreeMap<FieldId, Stored>,
+    /// Fields that concurrent edits left with more than one value: the values that did
+    /// not win (the winner is in `values`, chosen the same way on every device).
+    #[serde(default)]
+    pub conflicts: BTreeMap<FieldId, Vec<Stored>>,
 }
 
 impl Row {
@@ -79,7 +83,10 @@ pub(crate) fn set_values(
 }
 
 /// Marks the record deleted (`Some`) or restores it (`None`).
-pub(crate) fn set_deleted(doc: &mut AutoCommit, at: Option<i64>) -> Result<(), automerge::AutomergeError> {
+pub(crate) fn set_deleted(
+    doc: &mut AutoCommit,
+    at: Option<i64>,
+) -> Result<(), automerge::AutomergeError> {
     match at {
         Some(t) => doc.put(ROOT, DELETED_AT, ScalarValue::Timestamp(t)),
         None => doc.delete(ROOT, DELETED_AT),
@@ -128,11 +135,27 @@ pub(crate) fn read_row(doc: &Automerge) -> Option<Row> {
         _ => String::new(),
     };
     let mut values = BTreeMap::new();
+    let mut conflicts = BTreeMap::new();
     if let Ok(Some((automerge::Value::Object(ObjType::Map), map))) = doc.get(ROOT, VALUES) {
         for item in doc.map_range(&map, ..) {
-            let Ok(field) = item.key.parse::<FieldId>() else { continue };
+            let Ok(field) = item.key.parse::<FieldId>() else {
+                continue;
+            };
             if let Some(v) = read_value(doc, &item.value, &map, &item.key) {
                 values.insert(field, v);
+            }
+            if item.conflict {
+                let winner = item.id();
+                let losers: Vec<Stored> = doc
+                    .get_all(&map, item.key.as_ref())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|(_, id)| *id != winner)
+                    .filter_map(|(value, id)| read_any(doc, value, &id))
+                    .collect();
+                if !losers.is_empty() {
+                    conflicts.insert(field, losers);
+                }
             }
         }
     }
@@ -149,10 +172,16 @@ pub(crate) fn read_row(doc: &Automerge) -> Option<Row> {
         updated_at,
         deleted_at: timestamp(DELETED_AT),
         values,
+        conflicts,
     })
 }
 
-fn read_value(doc: &Automerge, value: &automerge::ValueRef<'_>, map: &automerge::ObjId, key: &str) -> Option<Stored> {
+fn read_value(
+    doc: &Automerge,
+    value: &automerge::ValueRef<'_>,
+    map: &automerge::ObjId,
+    key: &str,
+) -> Option<Stored> {
     match value {
         automerge::ValueRef::Scalar(s) => scalar_to_stored(s),
         automerge::ValueRef::Object(ObjType::List) => {
@@ -170,6 +199,39 @@ fn read_value(doc: &Automerge, value: &automerge::ValueRef<'_>, map: &automerge:
             Some(Stored::List(items))
         }
         _ => None,
+    }
+}
+
+/// Reads one of several concurrent values (`get_all` gives owned values and object ids).
+fn read_any(doc: &Automerge, value: automerge::Value<'_>, id: &automerge::ObjId) -> Option<Stored> {
+    match value {
+        automerge::Value::Scalar(s) => scalar_to_stored(&scalar_ref(s.as_ref())),
+        automerge::Value::Object(ObjType::List) => Some(Stored::List(
+            doc.list_range(id, ..)
+                .filter_map(|item| match item.value {
+                    automerge::ValueRef::Scalar(s) => scalar_to_stored(&s).map(|v| match v {
+                        Stored::Str(s) => s,
+                        other => other.raw_text(),
+                    }),
+                    _ => None,
+                })
+                .collect(),
+        )),
+        _ => None,
+    }
+}
+
+fn scalar_ref(s: &ScalarValue) -> automerge::ScalarValueRef<'_> {
+    use automerge::ScalarValueRef as S;
+    match s {
+        ScalarValue::Str(v) => S::Str(v.as_str().into()),
+        ScalarValue::F64(v) => S::F64(*v),
+        ScalarValue::Int(v) => S::Int(*v),
+        ScalarValue::Uint(v) => S::Uint(*v),
+        ScalarValue::Boolean(v) => S::Boolean(*v),
+        ScalarValue::Timestamp(v) => S::Timestamp(*v),
+        ScalarValue::Counter(c) => S::Counter(i64::from(c)),
+        _ => S::Null,
     }
 }
 

@@ -1,8 +1,8 @@
 //! Case- and accent-insensitive text: the folded form is what text comparisons, text
 //! sorting and full-text search work on.
 
-use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
 
 /// Lowercases and strips accents: `"Ångström"` → `"angstrom"`.
 pub fn fold(s: &str) -> String {

@@ -70,7 +70,6 @@ pub fn now_ms() -> i64 {
     to_ms(OffsetDateTime::now_utc())
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

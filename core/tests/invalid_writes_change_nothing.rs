@@ -8,7 +8,10 @@ fn workspace() -> Workspace {
 }
 
 fn inputs(values: &[(&str, &str)]) -> Vec<(String, String)> {
-    values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    values
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 fn snapshot(ws: &Workspace) -> (Vec<(&'static str, Vec<u8>, Vec<u8>)>, u64) {
@@ -19,9 +22,16 @@ fn snapshot(ws: &Workspace) -> (Vec<(&'static str, Vec<u8>, Vec<u8>)>, u64) {
 fn a_value_of_the_wrong_type_is_refused_with_object_field_value_and_rule() {
     let ws = workspace();
     let people = ws.object_named("people").unwrap().id;
-    let err = ws.parse_values(people, &inputs(&[("email", "not-an-email")])).unwrap_err();
-    let Error::Validation(v) = &err else { panic!("{err:?}") };
-    assert_eq!((v.object.as_str(), v.field.as_str(), v.rule), ("people", "email", "type"));
+    let err = ws
+        .parse_values(people, &inputs(&[("email", "not-an-email")]))
+        .unwrap_err();
+    let Error::Validation(v) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        (v.object.as_str(), v.field.as_str(), v.rule),
+        ("people", "email", "type")
+    );
     assert!(err.to_string().contains("'not-an-email'"), "{err}");
 }
 
@@ -30,9 +40,14 @@ fn a_missing_required_value_writes_nothing() {
     let mut ws = workspace();
     let people = ws.object_named("people").unwrap().id;
     let before = snapshot(&ws);
-    let values = ws.parse_values(people, &inputs(&[("city", "Oslo")])).unwrap();
+    let values = ws
+        .parse_values(people, &inputs(&[("city", "Oslo")]))
+        .unwrap();
     let err = ws.create_record(people, values).unwrap_err();
-    assert!(err.to_string().contains("people.name") && err.to_string().contains("required"), "{err}");
+    assert!(
+        err.to_string().contains("people.name") && err.to_string().contains("required"),
+        "{err}"
+    );
     assert_eq!(snapshot(&ws), before);
 }
 
@@ -40,15 +55,30 @@ fn a_missing_required_value_writes_nothing() {
 fn a_duplicate_unique_value_writes_nothing_even_in_another_case() {
     let mut ws = workspace();
     let people = ws.object_named("people").unwrap().id;
-    let values = ws.parse_values(people, &inputs(&[("name", "A"), ("email", "a@example.com")])).unwrap();
+    let values = ws
+        .parse_values(
+            people,
+            &inputs(&[("name", "A"), ("email", "a@example.com")]),
+        )
+        .unwrap();
     let first = ws.create_record(people, values).unwrap();
     let before = snapshot(&ws);
-    let values = ws.parse_values(people, &inputs(&[("name", "B"), ("email", "A@Example.com")])).unwrap();
+    let values = ws
+        .parse_values(
+            people,
+            &inputs(&[("name", "B"), ("email", "A@Example.com")]),
+        )
+        .unwrap();
     let err = ws.create_record(people, values).unwrap_err().to_string();
-    assert!(err.contains("unique") && err.contains(&first.to_string()), "{err}");
+    assert!(
+        err.contains("unique") && err.contains(&first.to_string()),
+        "{err}"
+    );
     assert_eq!(snapshot(&ws), before);
     // Updating a record to its own value is fine.
-    let same = ws.parse_values(people, &inputs(&[("email", "a@example.com")])).unwrap();
+    let same = ws
+        .parse_values(people, &inputs(&[("email", "a@example.com")]))
+        .unwrap();
     ws.update_record(first, same).unwrap();
 }
 
@@ -56,13 +86,17 @@ fn a_duplicate_unique_value_writes_nothing_even_in_another_case() {
 fn a_bad_update_leaves_the_record_and_its_document_as_they_were() {
     let mut ws = workspace();
     let deals = ws.object_named("deals").unwrap().id;
-    let values = ws.parse_values(deals, &inputs(&[("name", "Deal"), ("amount", "100 EUR")])).unwrap();
+    let values = ws
+        .parse_values(deals, &inputs(&[("name", "Deal"), ("amount", "100 EUR")]))
+        .unwrap();
     let id = ws.create_record(deals, values).unwrap();
     let before = snapshot(&ws);
     let name = ws.field_named(deals, "name").unwrap().id;
     let amount = ws.field_named(deals, "amount").unwrap().id;
     // One good change and one bad one: neither is written.
-    let err = ws.update_record(id, vec![(amount, Some(Value::Number(5.0))), (name, None)]).unwrap_err();
+    let err = ws
+        .update_record(id, vec![(amount, Some(Value::Number(5.0))), (name, None)])
+        .unwrap_err();
     assert!(err.to_string().contains("deals.amount"), "{err}");
     assert_eq!(snapshot(&ws), before);
     let err = ws.update_record(id, vec![(name, None)]).unwrap_err();
@@ -70,9 +104,15 @@ fn a_bad_update_leaves_the_record_and_its_document_as_they_were() {
     assert_eq!(snapshot(&ws), before);
     // The cached document did not keep the failed change: a good edit still works and
     // the record shows only it.
-    ws.update_record(id, vec![(name, Some(Value::Text("Renamed".into())))]).unwrap();
+    ws.update_record(id, vec![(name, Some(Value::Text("Renamed".into())))])
+        .unwrap();
     let view = ws.record(id).unwrap();
-    let shown: Vec<(&str, &str)> = view.cells.iter().filter(|c| !c.display.is_empty()).map(|c| (c.key.as_str(), c.display.as_str())).collect();
+    let shown: Vec<(&str, &str)> = view
+        .cells
+        .iter()
+        .filter(|c| !c.display.is_empty())
+        .map(|c| (c.key.as_str(), c.display.as_str()))
+        .collect();
     assert_eq!(shown, [("name", "Renamed"), ("amount", "100 EUR")]);
 }
 
@@ -81,17 +121,27 @@ fn a_relation_to_a_missing_or_deleted_record_is_refused() {
     let mut ws = workspace();
     let people = ws.object_named("people").unwrap().id;
     let companies = ws.object_named("companies").unwrap().id;
-    let company = ws.parse_values(companies, &inputs(&[("name", "Acme")])).unwrap();
+    let company = ws
+        .parse_values(companies, &inputs(&[("name", "Acme")]))
+        .unwrap();
     let acme = ws.create_record(companies, company).unwrap();
     let company_field = ws.field_named(people, "company").unwrap().id;
     let name = ws.field_named(people, "name").unwrap().id;
-    let make = |target: RecordId| vec![(name, Some(Value::Text("P".into()))), (company_field, Some(Value::Records(vec![target])))];
+    let make = |target: RecordId| {
+        vec![
+            (name, Some(Value::Text("P".into()))),
+            (company_field, Some(Value::Records(vec![target]))),
+        ]
+    };
     let err = ws.create_record(people, make(RecordId::new())).unwrap_err();
     assert!(err.to_string().contains("does not exist"), "{err}");
     // A person is not a company.
     let person = ws.create_record(people, make(acme)).unwrap();
     let err = ws.create_record(people, make(person)).unwrap_err();
-    assert!(err.to_string().contains("not of the related object"), "{err}");
+    assert!(
+        err.to_string().contains("not of the related object"),
+        "{err}"
+    );
     ws.delete_record(acme).unwrap();
     let err = ws.create_record(people, make(acme)).unwrap_err();
     assert!(err.to_string().contains("trash"), "{err}");
@@ -100,8 +150,16 @@ fn a_relation_to_a_missing_or_deleted_record_is_refused() {
 #[test]
 fn unknown_fields_and_objects_are_named_in_the_error() {
     let ws = workspace();
-    assert!(ws.object_named("planets").unwrap_err().to_string().contains("'planets'"));
+    assert!(
+        ws.object_named("planets")
+            .unwrap_err()
+            .to_string()
+            .contains("'planets'")
+    );
     let people = ws.object_named("people").unwrap().id;
-    let err = ws.parse_values(people, &inputs(&[("shoe_size", "42")])).unwrap_err().to_string();
+    let err = ws
+        .parse_values(people, &inputs(&[("shoe_size", "42")]))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("people") && err.contains("shoe_size"), "{err}");
 }

@@ -6,12 +6,23 @@ use std::cmp::Ordering;
 
 use kith_core::text::fold;
 use kith_core::{
-    CreateOptions, FieldId, FieldKind, FieldSpec, Filter, Money, ObjectId, Op, OptionId, Query, RecordId, Sort, Value,
-    Workspace,
+    CreateOptions, FieldId, FieldKind, FieldSpec, Filter, Money, ObjectId, Op, OptionId, Query,
+    RecordId, Sort, Value, Workspace,
 };
 use proptest::prelude::*;
 
-const NAMES: [&str; 10] = ["Ana", "ána", "Bob", "bob smith", "Zoë", "zoe", "Émile", "emil", "Chloé Martin", "x"];
+const NAMES: [&str; 10] = [
+    "Ana",
+    "ána",
+    "Bob",
+    "bob smith",
+    "Zoë",
+    "zoe",
+    "Émile",
+    "emil",
+    "Chloé Martin",
+    "x",
+];
 const CODES: [&str; 2] = ["EUR", "USD"];
 
 /// The fields of the test object, in the order `Fields` lists their ids.
@@ -27,7 +38,16 @@ enum F {
     Link,
 }
 
-const ALL: [F; 8] = [F::Name, F::Score, F::Level, F::Tags, F::When, F::Done, F::Price, F::Link];
+const ALL: [F; 8] = [
+    F::Name,
+    F::Score,
+    F::Level,
+    F::Tags,
+    F::When,
+    F::Done,
+    F::Price,
+    F::Link,
+];
 
 struct Fixture {
     ws: Workspace,
@@ -40,26 +60,57 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Self {
-        let mut ws = Workspace::in_memory(CreateOptions { user: "model".into(), standard_objects: false }).unwrap();
+        let mut ws = Workspace::in_memory(CreateOptions {
+            user: "model".into(),
+            standard_objects: false,
+        })
+        .unwrap();
         let object = ws.add_object("items", "Items").unwrap();
         let mut fields = Vec::new();
         for f in ALL {
             let spec = match f {
                 F::Name => FieldSpec::new("name", "Name", FieldKind::Text),
                 F::Score => FieldSpec::new("score", "Score", FieldKind::Number),
-                F::Level => FieldSpec { options: vec!["c".into(), "a".into(), "b".into()], ..FieldSpec::new("level", "Level", FieldKind::Select) },
-                F::Tags => FieldSpec { options: vec!["red".into(), "green".into(), "blue".into()], ..FieldSpec::new("tags", "Tags", FieldKind::MultiSelect) },
+                F::Level => FieldSpec {
+                    options: vec!["c".into(), "a".into(), "b".into()],
+                    ..FieldSpec::new("level", "Level", FieldKind::Select)
+                },
+                F::Tags => FieldSpec {
+                    options: vec!["red".into(), "green".into(), "blue".into()],
+                    ..FieldSpec::new("tags", "Tags", FieldKind::MultiSelect)
+                },
                 F::When => FieldSpec::new("when", "When", FieldKind::Date),
                 F::Done => FieldSpec::new("done", "Done", FieldKind::Boolean),
                 F::Price => FieldSpec::new("price", "Price", FieldKind::Currency),
-                F::Link => FieldSpec { target: Some(object), ..FieldSpec::new("link", "Link", FieldKind::Relation) },
+                F::Link => FieldSpec {
+                    target: Some(object),
+                    ..FieldSpec::new("link", "Link", FieldKind::Relation)
+                },
             };
             fields.push(ws.add_field(object, spec).unwrap());
         }
         let obj = ws.schema().object(object).unwrap().clone();
-        let levels = obj.field(fields[2]).unwrap().options.iter().map(|o| o.id).collect();
-        let tags = obj.field(fields[3]).unwrap().options.iter().map(|o| o.id).collect();
-        Fixture { ws, object, fields, levels, tags }
+        let levels = obj
+            .field(fields[2])
+            .unwrap()
+            .options
+            .iter()
+            .map(|o| o.id)
+            .collect();
+        let tags = obj
+            .field(fields[3])
+            .unwrap()
+            .options
+            .iter()
+            .map(|o| o.id)
+            .collect();
+        Fixture {
+            ws,
+            object,
+            fields,
+            levels,
+            tags,
+        }
     }
 }
 
@@ -81,10 +132,14 @@ fn gen_value(f: F) -> BoxedStrategy<Option<Gen>> {
         F::Name => (0..NAMES.len()).prop_map(Gen::Text).boxed(),
         F::Score => (-5i32..5).prop_map(Gen::Number).boxed(),
         F::Level => (0usize..3).prop_map(Gen::Level).boxed(),
-        F::Tags => proptest::collection::vec(0usize..3, 1..3).prop_map(Gen::Tags).boxed(),
+        F::Tags => proptest::collection::vec(0usize..3, 1..3)
+            .prop_map(Gen::Tags)
+            .boxed(),
         F::When => (0i32..6).prop_map(Gen::Date).boxed(),
         F::Done => any::<bool>().prop_map(Gen::Bool).boxed(),
-        F::Price => (0i32..4, 0usize..2).prop_map(|(a, c)| Gen::Price(a, c)).boxed(),
+        F::Price => (0i32..4, 0usize..2)
+            .prop_map(|(a, c)| Gen::Price(a, c))
+            .boxed(),
         F::Link => (0usize..8).prop_map(Gen::Link).boxed(),
     };
     prop_oneof![1 => Just(None), 3 => v.prop_map(Some)].boxed()
@@ -106,7 +161,10 @@ fn concrete(fx: &Fixture, ids: &[RecordId], g: &Gen) -> Value {
         }
         Gen::Date(d) => Value::Date(19_000 + d),
         Gen::Bool(b) => Value::Bool(*b),
-        Gen::Price(a, c) => Value::Currency(Money { amount: *a as f64 * 10.0, code: CODES[*c].to_string() }),
+        Gen::Price(a, c) => Value::Currency(Money {
+            amount: *a as f64 * 10.0,
+            code: CODES[*c].to_string(),
+        }),
         Gen::Link(i) => Value::Records(vec![ids[*i % ids.len()]]),
     }
 }
@@ -128,7 +186,11 @@ fn model_cmp(fx: &Fixture, a: &Value, b: &Value) -> Ordering {
         }
         (Value::Date(a), Value::Date(b)) => a.cmp(b),
         (Value::Bool(a), Value::Bool(b)) => a.cmp(b),
-        (Value::Currency(a), Value::Currency(b)) => a.amount.partial_cmp(&b.amount).unwrap().then(a.code.cmp(&b.code)),
+        (Value::Currency(a), Value::Currency(b)) => a
+            .amount
+            .partial_cmp(&b.amount)
+            .unwrap()
+            .then(a.code.cmp(&b.code)),
         (Value::Records(a), Value::Records(b)) => a.cmp(b),
         _ => panic!("mixed kinds"),
     }
@@ -147,7 +209,10 @@ fn shown(fx: &Fixture, v: &Value) -> String {
     let field = obj
         .fields
         .iter()
-        .find(|f| kith_core::field_type::read(f, &kith_core::field_type::to_stored(f, v)).as_ref() == Some(v))
+        .find(|f| {
+            kith_core::field_type::read(f, &kith_core::field_type::to_stored(f, v)).as_ref()
+                == Some(v)
+        })
         .unwrap();
     fold(&kith_core::field_type::display(field, v))
 }
@@ -160,8 +225,18 @@ fn model_matches(fx: &Fixture, row: &[Option<Value>], filter: &Filter) -> bool {
         Filter::Cond { field, op } => {
             let i = fx.fields.iter().position(|f| f == field).unwrap();
             let value = &row[i];
-            let eq = |want: &Value| value.as_ref().is_some_and(|v| elements(v).iter().any(|e| model_cmp(fx, e, want) == Ordering::Equal));
-            let cmp = |want: &Value, ok: fn(Ordering) -> bool| value.as_ref().is_some_and(|v| elements(v).iter().any(|e| ok(model_cmp(fx, e, want))));
+            let eq = |want: &Value| {
+                value.as_ref().is_some_and(|v| {
+                    elements(v)
+                        .iter()
+                        .any(|e| model_cmp(fx, e, want) == Ordering::Equal)
+                })
+            };
+            let cmp = |want: &Value, ok: fn(Ordering) -> bool| {
+                value
+                    .as_ref()
+                    .is_some_and(|v| elements(v).iter().any(|e| ok(model_cmp(fx, e, want))))
+            };
             match op {
                 Op::Eq(w) => eq(w),
                 Op::Ne(w) => !eq(w),
@@ -169,8 +244,12 @@ fn model_matches(fx: &Fixture, row: &[Option<Value>], filter: &Filter) -> bool {
                 Op::Le(w) => cmp(w, Ordering::is_le),
                 Op::Gt(w) => cmp(w, Ordering::is_gt),
                 Op::Ge(w) => cmp(w, Ordering::is_ge),
-                Op::Contains(s) => value.as_ref().is_some_and(|v| shown(fx, v).contains(&fold(s))),
-                Op::StartsWith(s) => value.as_ref().is_some_and(|v| shown(fx, v).starts_with(&fold(s))),
+                Op::Contains(s) => value
+                    .as_ref()
+                    .is_some_and(|v| shown(fx, v).contains(&fold(s))),
+                Op::StartsWith(s) => value
+                    .as_ref()
+                    .is_some_and(|v| shown(fx, v).starts_with(&fold(s))),
                 Op::IsEmpty => value.is_none(),
                 Op::IsNotEmpty => value.is_some(),
                 Op::AnyOf(ws) => ws.iter().any(eq),
@@ -220,7 +299,8 @@ fn gen_cond() -> impl Strategy<Value = GenFilter> {
             Just(GenOp::AnyOf),
         ];
         let value = gen_value(f).prop_filter_map("needs a value", |v| v);
-        (Just(i), scalar_ops, value.clone(), value).prop_map(|(i, op, a, b)| GenFilter::Cond(i, op, a, b))
+        (Just(i), scalar_ops, value.clone(), value)
+            .prop_map(|(i, op, a, b)| GenFilter::Cond(i, op, a, b))
     })
 }
 
@@ -271,7 +351,11 @@ fn make_filter(fx: &Fixture, ids: &[RecordId], g: &GenFilter) -> Filter {
 
 /// Sorted order in the model: each key with empties first (ascending), reversed when
 /// descending, then record id.
-fn model_order(fx: &Fixture, rows: &[(RecordId, Vec<Option<Value>>)], sort: &[Sort]) -> Vec<RecordId> {
+fn model_order(
+    fx: &Fixture,
+    rows: &[(RecordId, Vec<Option<Value>>)],
+    sort: &[Sort],
+) -> Vec<RecordId> {
     let mut rows: Vec<&(RecordId, Vec<Option<Value>>)> = rows.iter().collect();
     rows.sort_by(|(ida, a), (idb, b)| {
         for s in sort {
@@ -305,7 +389,14 @@ fn gen_case() -> impl Strategy<Value = Case> {
     let record = ALL.iter().map(|f| gen_value(*f)).collect::<Vec<_>>();
     (
         proptest::collection::vec(record, 8..40),
-        proptest::collection::vec((0usize..40, 0usize..ALL.len(), (0usize..ALL.len()).prop_flat_map(|i| gen_value(ALL[i]).prop_map(move |v| (i, v)))), 0..10),
+        proptest::collection::vec(
+            (
+                0usize..40,
+                0usize..ALL.len(),
+                (0usize..ALL.len()).prop_flat_map(|i| gen_value(ALL[i]).prop_map(move |v| (i, v))),
+            ),
+            0..10,
+        ),
         proptest::collection::vec(0usize..40, 0..4),
         proptest::collection::vec(
             (
@@ -319,7 +410,10 @@ fn gen_case() -> impl Strategy<Value = Case> {
         .prop_map(|(records, updates, deletes, queries)| Case {
             records,
             // An update writes a value generated for the field it targets.
-            updates: updates.into_iter().map(|(r, _, (f, v))| (r, f, v)).collect(),
+            updates: updates
+                .into_iter()
+                .map(|(r, _, (f, v))| (r, f, v))
+                .collect(),
             deletes,
             queries,
         })
@@ -344,7 +438,13 @@ fn run_case(case: Case) -> Result<(), TestCaseError> {
             }
             row.push(v);
         }
-        let id = fx.ws.create_record(fx.object, values.into_iter().map(|(f, v)| (f, Some(v))).collect()).unwrap();
+        let id = fx
+            .ws
+            .create_record(
+                fx.object,
+                values.into_iter().map(|(f, v)| (f, Some(v))).collect(),
+            )
+            .unwrap();
         ids.push(id);
         model.push((id, row));
         let _ = n;
@@ -352,7 +452,9 @@ fn run_case(case: Case) -> Result<(), TestCaseError> {
     for (r, f, g) in &case.updates {
         let r = r % ids.len();
         let v = g.as_ref().map(|g| concrete(&fx, &ids, g));
-        fx.ws.update_record(ids[r], vec![(fx.fields[*f], v.clone())]).unwrap();
+        fx.ws
+            .update_record(ids[r], vec![(fx.fields[*f], v.clone())])
+            .unwrap();
         model[r].1[*f] = v;
     }
     let mut deleted = Vec::new();
@@ -363,23 +465,39 @@ fn run_case(case: Case) -> Result<(), TestCaseError> {
             deleted.push(d);
         }
     }
-    let live: Vec<(RecordId, Vec<Option<Value>>)> =
-        model.iter().enumerate().filter(|(i, _)| !deleted.contains(i)).map(|(_, r)| r.clone()).collect();
+    let live: Vec<(RecordId, Vec<Option<Value>>)> = model
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !deleted.contains(i))
+        .map(|(_, r)| r.clone())
+        .collect();
 
     for (gf, gsort, limit) in &case.queries {
         let filter = gf.as_ref().map(|g| make_filter(&fx, &ids, g));
         let mut sort: Vec<Sort> = Vec::new();
         for (i, desc) in gsort {
             if !sort.iter().any(|s| s.field == fx.fields[*i]) {
-                sort.push(Sort { field: fx.fields[*i], descending: *desc });
+                sort.push(Sort {
+                    field: fx.fields[*i],
+                    descending: *desc,
+                });
             }
         }
-        let matching: Vec<(RecordId, Vec<Option<Value>>)> =
-            live.iter().filter(|(_, row)| filter.as_ref().is_none_or(|f| model_matches(&fx, row, f))).cloned().collect();
+        let matching: Vec<(RecordId, Vec<Option<Value>>)> = live
+            .iter()
+            .filter(|(_, row)| filter.as_ref().is_none_or(|f| model_matches(&fx, row, f)))
+            .cloned()
+            .collect();
         let expected = model_order(&fx, &matching, &sort);
 
         let mut got = Vec::new();
-        let mut query = Query { object: fx.object, filter: filter.clone(), sort: sort.clone(), limit: *limit, after: None };
+        let mut query = Query {
+            object: fx.object,
+            filter: filter.clone(),
+            sort: sort.clone(),
+            limit: *limit,
+            after: None,
+        };
         for _ in 0..200 {
             let page = fx.ws.query(&query).unwrap();
             prop_assert!(page.ids.len() <= *limit);

@@ -4,7 +4,10 @@
 use kith_core::{CreateOptions, FieldKind, ImportOptions, ImportRow, Workspace};
 
 fn inputs(values: &[(&str, &str)]) -> Vec<(String, String)> {
-    values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    values
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 #[test]
@@ -15,33 +18,69 @@ fn a_reindex_after_many_kinds_of_writes_changes_no_derived_entry() {
     let people = ws.object_named("people").unwrap().id;
     let deals = ws.object_named("deals").unwrap().id;
 
-    let acme = ws.parse_values(companies, &inputs(&[("name", "Acme"), ("industry", "Retail"), ("annual_revenue", "2500000 EUR")])).unwrap();
+    let acme = ws
+        .parse_values(
+            companies,
+            &inputs(&[
+                ("name", "Acme"),
+                ("industry", "Retail"),
+                ("annual_revenue", "2500000 EUR"),
+            ]),
+        )
+        .unwrap();
     let acme = ws.create_record(companies, acme).unwrap();
     let rows: Vec<ImportRow> = (0..50)
         .map(|i| ImportRow {
             id: None,
             values: ws
-                .parse_values(people, &inputs(&[("name", &format!("Person {i}")), ("email", &format!("p{i}@acme.test")), ("company", "Acme"), ("city", "Zürich")]))
+                .parse_values(
+                    people,
+                    &inputs(&[
+                        ("name", &format!("Person {i}")),
+                        ("email", &format!("p{i}@acme.test")),
+                        ("company", "Acme"),
+                        ("city", "Zürich"),
+                    ]),
+                )
                 .unwrap(),
         })
         .collect();
-    let report = ws.import_records(people, rows, &ImportOptions::default(), &mut |_| {}).unwrap();
+    let report = ws
+        .import_records(people, rows, &ImportOptions::default(), &mut |_| {})
+        .unwrap();
     assert_eq!(report.created.len(), 50);
-    let deal = ws.parse_values(deals, &inputs(&[("name", "Renewal"), ("stage", "Won"), ("company", &acme.to_string()), ("contacts", &format!("{}; {}", report.created[0], report.created[1]))])).unwrap();
+    let deal = ws
+        .parse_values(
+            deals,
+            &inputs(&[
+                ("name", "Renewal"),
+                ("stage", "Won"),
+                ("company", &acme.to_string()),
+                (
+                    "contacts",
+                    &format!("{}; {}", report.created[0], report.created[1]),
+                ),
+            ]),
+        )
+        .unwrap();
     let deal = ws.create_record(deals, deal).unwrap();
     // Many edits of one record: its chunks get folded into a snapshot on the way.
     let amount = ws.field_named(deals, "amount").unwrap().id;
     for i in 0..40 {
-        let v = ws.parse_values(deals, &inputs(&[("amount", &format!("{i}000 USD"))])).unwrap();
+        let v = ws
+            .parse_values(deals, &inputs(&[("amount", &format!("{i}000 USD"))]))
+            .unwrap();
         ws.update_record(deal, v).unwrap();
     }
     ws.delete_record(report.created[3]).unwrap();
     ws.delete_record(report.created[4]).unwrap();
     ws.restore_record(report.created[4]).unwrap();
     let city = ws.field_named(people, "city").unwrap().id;
-    ws.retype_field(people, city, FieldKind::Select, None).unwrap();
+    ws.retype_field(people, city, FieldKind::Select, None)
+        .unwrap();
     let employees = ws.field_named(companies, "employees").unwrap().id;
-    ws.retype_field(companies, employees, FieldKind::Text, None).unwrap();
+    ws.retype_field(companies, employees, FieldKind::Text, None)
+        .unwrap();
     let _ = amount;
 
     let incremental = ws.dump_derived().unwrap();
@@ -58,5 +97,14 @@ fn a_reindex_after_many_kinds_of_writes_changes_no_derived_entry() {
     let mut ws = Workspace::open(dir.path()).unwrap();
     ws.reindex().unwrap();
     assert_eq!(ws.dump_derived().unwrap(), incremental);
-    assert_eq!(ws.record(deal).unwrap().cells.iter().find(|c| c.key == "amount").unwrap().display, "39000 USD");
+    assert_eq!(
+        ws.record(deal)
+            .unwrap()
+            .cells
+            .iter()
+            .find(|c| c.key == "amount")
+            .unwrap()
+            .display,
+        "39000 USD"
+    );
 }

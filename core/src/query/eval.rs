@@ -2,13 +2,13 @@
 //! the index, so a filter means the same whether answered by the index or by rows.
 
 use super::{Filter, Op, Sort};
-use crate::encoding::{filter_value, index_values, push_sort_component, tag_of, TAG_EMPTY};
+use crate::RecordId;
+use crate::encoding::{TAG_EMPTY, filter_value, index_values, push_sort_component, tag_of};
 use crate::field_type;
 use crate::record::Row;
 use crate::schema::ObjectDef;
 use crate::text::fold;
 use crate::value::Value;
-use crate::RecordId;
 
 /// Whether `row` passes `filter`. Conditions on fields the object does not have are false.
 pub(crate) fn matches(object: &ObjectDef, row: &Row, filter: &Filter) -> bool {
@@ -17,7 +17,9 @@ pub(crate) fn matches(object: &ObjectDef, row: &Row, filter: &Filter) -> bool {
         Filter::Any(parts) => parts.iter().any(|f| matches(object, row, f)),
         Filter::Not(inner) => !matches(object, row, inner),
         Filter::Cond { field, op } => {
-            let Some(def) = object.field(*field) else { return false };
+            let Some(def) = object.field(*field) else {
+                return false;
+            };
             let stored = row.get(*field).filter(|s| !s.is_empty());
             let encoded = index_values(def, stored);
             let empty = encoded.len() == 1 && encoded[0][0] == TAG_EMPTY;

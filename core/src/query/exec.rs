@@ -17,14 +17,14 @@ use redb::ReadOnlyTable;
 
 use super::eval::{matches, sort_key};
 use super::{Filter, Op, Page, Query, Sort};
-use crate::encoding::{filter_value, prefix_end, tag_end, tag_of, text_prefix, TAG_EMPTY};
+use crate::RecordId;
+use crate::encoding::{TAG_EMPTY, filter_value, prefix_end, tag_end, tag_of, text_prefix};
 use crate::error::{QueryError, Result, StoreError};
 use crate::record::Row;
 use crate::schema::{FieldKind, ObjectDef};
 use crate::store::{decode_row, index_key_prefix, object_prefix, row_key, tables};
 use crate::value::Value;
 use crate::workspace::Workspace;
-use crate::RecordId;
 
 /// The most records the candidates plan will fetch before preferring a walk or scan.
 const CANDIDATE_LIMIT: usize = 20_000;
@@ -74,7 +74,12 @@ impl Ctx<'_> {
             Op::Le(v) => vec![(band(v).0, prefix_end(&with(&filter_value(def, v)))?)],
             Op::Gt(v) => vec![(prefix_end(&with(&filter_value(def, v)))?, band(v).1)],
             Op::Ge(v) => vec![(with(&filter_value(def, v)), band(v).1)],
-            Op::StartsWith(s) if matches!(def.kind, FieldKind::Text | FieldKind::Email | FieldKind::Phone | FieldKind::Url) => {
+            Op::StartsWith(s)
+                if matches!(
+                    def.kind,
+                    FieldKind::Text | FieldKind::Email | FieldKind::Phone | FieldKind::Url
+                ) =>
+            {
                 let start = with(&text_prefix(s));
                 let end = prefix_end(&start)?;
                 vec![(start, end)]
@@ -88,13 +93,19 @@ impl Ctx<'_> {
     fn candidates(&self, filter: &Filter, limit: usize) -> Result<Option<BTreeSet<RecordId>>> {
         match filter {
             Filter::Cond { field, op } => {
-                let Some(ranges) = self.ranges(*field, op) else { return Ok(None) };
+                let Some(ranges) = self.ranges(*field, op) else {
+                    return Ok(None);
+                };
                 let mut out = BTreeSet::new();
                 for (start, end) in ranges {
                     if start >= end {
                         continue;
                     }
-                    for entry in self.index.range(start.as_slice()..end.as_slice()).map_err(StoreError::from)? {
+                    for entry in self
+                        .index
+                        .range(start.as_slice()..end.as_slice())
+                        .map_err(StoreError::from)?
+                    {
                         let (key, _) = entry.map_err(StoreError::from)?;
                         let k = key.value();
                         out.extend(RecordId::from_slice(&k[k.len() - 16..]));
@@ -118,7 +129,9 @@ impl Ctx<'_> {
             Filter::Any(parts) => {
                 let mut out = BTreeSet::new();
                 for part in parts {
-                    let Some(c) = self.candidates(part, limit)? else { return Ok(None) };
+                    let Some(c) = self.candidates(part, limit)? else {
+                        return Ok(None);
+                    };
                     out.extend(c);
                     if out.len() > limit {
                         return Ok(None);
@@ -193,7 +206,11 @@ impl Workspace {
         };
         for s in &query.sort {
             if object.field(s.field).is_none() {
-                return Err(QueryError::BadSort(format!("{} has no field {}", object.key, s.field)).into());
+                return Err(QueryError::BadSort(format!(
+                    "{} has no field {}",
+                    object.key, s.field
+                ))
+                .into());
             }
         }
         let after = query.after.as_deref().map(decode_cursor).transpose()?;
@@ -212,10 +229,15 @@ impl Workspace {
             Some(f) => ctx.candidates(f, CANDIDATE_LIMIT)?,
             None => None,
         };
-        let mut top = TopN { n: limit + 1, heap: BinaryHeap::new() };
+        let mut top = TopN {
+            n: limit + 1,
+            heap: BinaryHeap::new(),
+        };
         let mut rows_seen: Vec<(RecordId, Row)> = Vec::new();
         let walkable = query.sort.first().is_none_or(|s| {
-            object.field(s.field).is_some_and(|f| f.kind.is_indexed() && !f.is_list())
+            object
+                .field(s.field)
+                .is_some_and(|f| f.kind.is_indexed() && !f.is_list())
         });
         if let Some(ids) = candidates {
             for id in ids {
@@ -227,20 +249,32 @@ impl Workspace {
                 }
             }
         } else if walkable {
-            self.walk(&ctx, query, after.as_ref(), limit + 1, &mut |id, row| match keep(id, &row) {
-                Some(key) => {
-                    top.push(key, id);
-                    rows_seen.push((id, row));
-                    true
-                }
-                None => false,
-            })?;
+            self.walk(
+                &ctx,
+                query,
+                after.as_ref(),
+                limit + 1,
+                &mut |id, row| match keep(id, &row) {
+                    Some(key) => {
+                        top.push(key, id);
+                        rows_seen.push((id, row));
+                        true
+                    }
+                    None => false,
+                },
+            )?;
         } else {
             let prefix = object_prefix(object.id);
             let end = prefix_end(&prefix).unwrap_or_default();
-            for entry in ctx.rows.range(prefix.as_slice()..end.as_slice()).map_err(StoreError::from)? {
+            for entry in ctx
+                .rows
+                .range(prefix.as_slice()..end.as_slice())
+                .map_err(StoreError::from)?
+            {
                 let (k, v) = entry.map_err(StoreError::from)?;
-                let Some(id) = RecordId::from_slice(&k.value()[16..]) else { continue };
+                let Some(id) = RecordId::from_slice(&k.value()[16..]) else {
+                    continue;
+                };
                 let row = decode_row(v.value())?;
                 if let Some(key) = keep(id, &row) {
                     top.push(key, id);
@@ -256,12 +290,21 @@ impl Workspace {
                     Some((_, row)) => Some(row.clone()),
                     None => ctx.row(*id)?,
                 };
-                let plen = row.map_or(0, |row| if query.sort.is_empty() { 0 } else { primary_len(object, &query.sort, *id, &row) });
+                let plen = row.map_or(0, |row| {
+                    if query.sort.is_empty() {
+                        0
+                    } else {
+                        primary_len(object, &query.sort, *id, &row)
+                    }
+                });
                 Some(encode_cursor(plen, key))
             }
             _ => None,
         };
-        Ok(Page { ids: sorted.into_iter().map(|(_, id)| id).collect(), next })
+        Ok(Page {
+            ids: sorted.into_iter().map(|(_, id)| id).collect(),
+            next,
+        })
     }
 
     /// Walks rows in (roughly) result order, calling `visit` (which says whether it kept
@@ -281,13 +324,23 @@ impl Workspace {
             // Unsorted: record id order is `rows` key order.
             let prefix = object_prefix(object.id);
             let start = match after {
-                Some((_, key)) => row_key(object.id, RecordId::from_slice(&key[key.len() - 16..]).ok_or(QueryError::BadCursor)?).to_vec(),
+                Some((_, key)) => row_key(
+                    object.id,
+                    RecordId::from_slice(&key[key.len() - 16..]).ok_or(QueryError::BadCursor)?,
+                )
+                .to_vec(),
                 None => prefix.to_vec(),
             };
             let end = prefix_end(&prefix).unwrap_or_default();
-            for entry in ctx.rows.range(start.as_slice()..end.as_slice()).map_err(StoreError::from)? {
+            for entry in ctx
+                .rows
+                .range(start.as_slice()..end.as_slice())
+                .map_err(StoreError::from)?
+            {
                 let (k, v) = entry.map_err(StoreError::from)?;
-                let Some(id) = RecordId::from_slice(&k.value()[16..]) else { continue };
+                let Some(id) = RecordId::from_slice(&k.value()[16..]) else {
+                    continue;
+                };
                 if visit(id, decode_row(v.value())?) {
                     passed += 1;
                     if passed >= want {
@@ -311,14 +364,21 @@ impl Workspace {
         });
         let (lo, hi) = match (&resume, primary.descending) {
             (Some(r), false) => (Bound::Included(r.clone()), Bound::Excluded(base_end)),
-            (Some(r), true) => (Bound::Included(base.clone()), Bound::Excluded(prefix_end(r).unwrap_or_else(|| base_end.clone()))),
+            (Some(r), true) => (
+                Bound::Included(base.clone()),
+                Bound::Excluded(prefix_end(r).unwrap_or_else(|| base_end.clone())),
+            ),
             (None, _) => (Bound::Included(base.clone()), Bound::Excluded(base_end)),
         };
         let range = ctx
             .index
             .range::<&[u8]>((bound_ref(&lo), bound_ref(&hi)))
             .map_err(StoreError::from)?;
-        let mut iter: Box<dyn Iterator<Item = _>> = if primary.descending { Box::new(range.rev()) } else { Box::new(range) };
+        let mut iter: Box<dyn Iterator<Item = _>> = if primary.descending {
+            Box::new(range.rev())
+        } else {
+            Box::new(range)
+        };
         let mut group: Option<Vec<u8>> = None;
         loop {
             let Some(entry) = iter.next() else { break };
@@ -331,7 +391,9 @@ impl Workspace {
                 }
                 group = Some(value_part);
             }
-            let Some(id) = RecordId::from_slice(&k[k.len() - 16..]) else { continue };
+            let Some(id) = RecordId::from_slice(&k[k.len() - 16..]) else {
+                continue;
+            };
             let Some(row) = ctx.row(id)? else { continue };
             if visit(id, row) {
                 passed += 1;
@@ -342,7 +404,9 @@ impl Workspace {
 
     /// Number of live records of an object that pass `filter`.
     pub fn count(&self, object: crate::ObjectId, filter: Option<&Filter>) -> Result<u64> {
-        let Some(filter) = filter else { return self.count_all(object) };
+        let Some(filter) = filter else {
+            return self.count_all(object);
+        };
         let def = self.object_def(object)?;
         let tx = self.store.read()?;
         let ctx = Ctx {
@@ -361,7 +425,11 @@ impl Workspace {
         }
         let prefix = object_prefix(object);
         let end = prefix_end(&prefix).unwrap_or_default();
-        for entry in ctx.rows.range(prefix.as_slice()..end.as_slice()).map_err(StoreError::from)? {
+        for entry in ctx
+            .rows
+            .range(prefix.as_slice()..end.as_slice())
+            .map_err(StoreError::from)?
+        {
             let (_, v) = entry.map_err(StoreError::from)?;
             if matches(def, &decode_row(v.value())?, filter) {
                 n += 1;

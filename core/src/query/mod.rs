@@ -19,7 +19,7 @@ use serde::Serialize;
 use crate::value::Value;
 use crate::{FieldId, ObjectId, RecordId};
 
-pub use parse::{parse_filter, parse_sort, FilterAst, SortAst};
+pub use parse::{FilterAst, SortAst, parse_filter, parse_sort};
 pub use search::SearchHit;
 
 /// A condition on one field.
@@ -74,7 +74,13 @@ pub struct Query {
 
 impl Query {
     pub fn new(object: ObjectId) -> Self {
-        Query { object, filter: None, sort: Vec::new(), limit: 50, after: None }
+        Query {
+            object,
+            filter: None,
+            sort: Vec::new(),
+            limit: 50,
+            after: None,
+        }
     }
 }
 

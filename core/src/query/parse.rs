@@ -16,7 +16,11 @@ use crate::error::QueryError;
 /// A parsed filter before field names and values are resolved.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FilterAst {
-    Cond { field: String, op: String, values: Vec<String> },
+    Cond {
+        field: String,
+        op: String,
+        values: Vec<String>,
+    },
     All(Vec<FilterAst>),
     Any(Vec<FilterAst>),
     Not(Box<FilterAst>),
@@ -42,7 +46,11 @@ enum Tok {
 const OPS: [&str; 8] = ["!=", "<=", ">=", "^=", "=", "<", ">", "~"];
 
 fn tokenize(input: &str) -> Result<Vec<(usize, Tok)>, QueryError> {
-    let err = |position: usize, message: &str| QueryError::Syntax { input: input.to_string(), position, message: message.to_string() };
+    let err = |position: usize, message: &str| QueryError::Syntax {
+        input: input.to_string(),
+        position,
+        message: message.to_string(),
+    };
     let chars: Vec<(usize, char)> = input.char_indices().collect();
     let mut out = Vec::new();
     let mut i = 0;
@@ -86,7 +94,10 @@ fn tokenize(input: &str) -> Result<Vec<(usize, Tok)>, QueryError> {
         } else {
             let mut s = String::new();
             while let Some((_, ch)) = chars.get(i) {
-                if ch.is_whitespace() || "(),\"'".contains(*ch) || OPS.iter().any(|op| input[chars[i].0..].starts_with(op)) {
+                if ch.is_whitespace()
+                    || "(),\"'".contains(*ch)
+                    || OPS.iter().any(|op| input[chars[i].0..].starts_with(op))
+                {
                     break;
                 }
                 s.push(*ch);
@@ -107,7 +118,11 @@ struct Parser<'a> {
 impl Parser<'_> {
     fn err(&self, message: &str) -> QueryError {
         let position = self.toks.get(self.at).map_or(self.input.len(), |(p, _)| *p);
-        QueryError::Syntax { input: self.input.to_string(), position, message: message.to_string() }
+        QueryError::Syntax {
+            input: self.input.to_string(),
+            position,
+            message: message.to_string(),
+        }
     }
 
     fn peek(&self) -> Option<&Tok> {
@@ -124,7 +139,11 @@ impl Parser<'_> {
             self.at += 1;
             parts.push(self.and()?);
         }
-        Ok(if parts.len() == 1 { parts.remove(0) } else { FilterAst::Any(parts) })
+        Ok(if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            FilterAst::Any(parts)
+        })
     }
 
     fn and(&mut self) -> Result<FilterAst, QueryError> {
@@ -133,7 +152,11 @@ impl Parser<'_> {
             self.at += 1;
             parts.push(self.unary()?);
         }
-        Ok(if parts.len() == 1 { parts.remove(0) } else { FilterAst::All(parts) })
+        Ok(if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            FilterAst::All(parts)
+        })
     }
 
     fn unary(&mut self) -> Result<FilterAst, QueryError> {
@@ -188,7 +211,11 @@ impl Parser<'_> {
                 }
                 self.at += 1;
                 let op = if negated { "is not empty" } else { "is empty" };
-                return Ok(FilterAst::Cond { field, op: op.into(), values: Vec::new() });
+                return Ok(FilterAst::Cond {
+                    field,
+                    op: op.into(),
+                    values: Vec::new(),
+                });
             }
             _ if self.keyword("in") => {
                 self.at += 1;
@@ -197,13 +224,21 @@ impl Parser<'_> {
                     self.at += 1;
                     values.push(self.text("a value")?);
                 }
-                return Ok(FilterAst::Cond { field, op: "in".into(), values });
+                return Ok(FilterAst::Cond {
+                    field,
+                    op: "in".into(),
+                    values,
+                });
             }
             _ if self.keyword("contains") => {
                 self.at += 1;
                 "~".to_string()
             }
-            _ => return Err(self.err("expected an operator (=, !=, <, <=, >, >=, ~, ^=, is empty, in)")),
+            _ => {
+                return Err(
+                    self.err("expected an operator (=, !=, <, <=, >, >=, ~, ^=, is empty, in)")
+                );
+            }
         };
         // A bare value may run over several words: `city = New York`.
         let mut value = self.text("a value")?;
@@ -215,13 +250,21 @@ impl Parser<'_> {
             value.push_str(w);
             self.at += 1;
         }
-        Ok(FilterAst::Cond { field, op, values: vec![value] })
+        Ok(FilterAst::Cond {
+            field,
+            op,
+            values: vec![value],
+        })
     }
 }
 
 /// Parses a filter expression.
 pub fn parse_filter(input: &str) -> Result<FilterAst, QueryError> {
-    let mut p = Parser { input, toks: tokenize(input)?, at: 0 };
+    let mut p = Parser {
+        input,
+        toks: tokenize(input)?,
+        at: 0,
+    };
     if p.toks.is_empty() {
         return Err(p.err("the filter is empty"));
     }
@@ -238,7 +281,8 @@ pub fn parse_sort(input: &str) -> Result<Vec<SortAst>, QueryError> {
     for part in input.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (name, descending) = if let Some(rest) = part.strip_prefix('-') {
             (rest.trim(), true)
-        } else if let Some((name, dir)) = part.rsplit_once(|c: char| c == ':' || c.is_whitespace()) {
+        } else if let Some((name, dir)) = part.rsplit_once(|c: char| c == ':' || c.is_whitespace())
+        {
             match dir.trim().to_ascii_lowercase().as_str() {
                 "desc" => (name.trim(), true),
                 "asc" => (name.trim(), false),
@@ -250,7 +294,10 @@ pub fn parse_sort(input: &str) -> Result<Vec<SortAst>, QueryError> {
         if name.is_empty() {
             return Err(QueryError::BadSort(format!("'{part}' names no field")));
         }
-        out.push(SortAst { field: name.to_string(), descending });
+        out.push(SortAst {
+            field: name.to_string(),
+            descending,
+        });
     }
     Ok(out)
 }
@@ -260,21 +307,43 @@ mod tests {
     use super::*;
 
     fn cond(field: &str, op: &str, values: &[&str]) -> FilterAst {
-        FilterAst::Cond { field: field.into(), op: op.into(), values: values.iter().map(|v| v.to_string()).collect() }
+        FilterAst::Cond {
+            field: field.into(),
+            op: op.into(),
+            values: values.iter().map(|v| v.to_string()).collect(),
+        }
     }
 
     #[test]
     fn and_binds_tighter_than_or() {
         let ast = parse_filter("a = 1 or b = 2 and c ~ x").unwrap();
-        assert_eq!(ast, FilterAst::Any(vec![cond("a", "=", &["1"]), FilterAst::All(vec![cond("b", "=", &["2"]), cond("c", "~", &["x"])])]));
+        assert_eq!(
+            ast,
+            FilterAst::Any(vec![
+                cond("a", "=", &["1"]),
+                FilterAst::All(vec![cond("b", "=", &["2"]), cond("c", "~", &["x"])])
+            ])
+        );
     }
 
     #[test]
     fn quoted_labels_multi_word_values_and_lists_parse() {
-        assert_eq!(parse_filter("\"Close date\" is not empty").unwrap(), cond("Close date", "is not empty", &[]));
-        assert_eq!(parse_filter("city = New York").unwrap(), cond("city", "=", &["New York"]));
-        assert_eq!(parse_filter("stage in Won, 'Lost deal'").unwrap(), cond("stage", "in", &["Won", "Lost deal"]));
-        assert_eq!(parse_filter("not (x>=3)").unwrap(), FilterAst::Not(Box::new(cond("x", ">=", &["3"]))));
+        assert_eq!(
+            parse_filter("\"Close date\" is not empty").unwrap(),
+            cond("Close date", "is not empty", &[])
+        );
+        assert_eq!(
+            parse_filter("city = New York").unwrap(),
+            cond("city", "=", &["New York"])
+        );
+        assert_eq!(
+            parse_filter("stage in Won, 'Lost deal'").unwrap(),
+            cond("stage", "in", &["Won", "Lost deal"])
+        );
+        assert_eq!(
+            parse_filter("not (x>=3)").unwrap(),
+            FilterAst::Not(Box::new(cond("x", ">=", &["3"])))
+        );
     }
 
     #[test]
@@ -288,6 +357,11 @@ mod tests {
     #[test]
     fn sorts_accept_minus_and_desc() {
         let s = parse_sort("-amount, name, close_date desc").unwrap();
-        assert_eq!(s.iter().map(|s| (s.field.as_str(), s.descending)).collect::<Vec<_>>(), [("amount", true), ("name", false), ("close_date", true)]);
+        assert_eq!(
+            s.iter()
+                .map(|s| (s.field.as_str(), s.descending))
+                .collect::<Vec<_>>(),
+            [("amount", true), ("name", false), ("close_date", true)]
+        );
     }
 }

@@ -1,13 +1,13 @@
 //! Resolving a parsed filter or sort against the schema: names become field ids, value
 //! texts become typed values of each field's type.
 
-use super::parse::{parse_filter, parse_sort, FilterAst, SortAst};
+use super::parse::{FilterAst, SortAst, parse_filter, parse_sort};
 use super::{Filter, Op, Sort};
+use crate::ObjectId;
 use crate::error::{QueryError, Result};
 use crate::field_type;
 use crate::value::Value;
 use crate::workspace::Workspace;
-use crate::ObjectId;
 
 impl Workspace {
     /// Parses and resolves a filter expression for `object`.
@@ -24,21 +24,40 @@ impl Workspace {
         sorts
             .iter()
             .map(|s| {
-                let field = self.field_named(object, &s.field).map_err(|e| QueryError::BadSort(e.to_string()))?;
-                Ok(Sort { field: field.id, descending: s.descending })
+                let field = self
+                    .field_named(object, &s.field)
+                    .map_err(|e| QueryError::BadSort(e.to_string()))?;
+                Ok(Sort {
+                    field: field.id,
+                    descending: s.descending,
+                })
             })
             .collect()
     }
 
     pub fn resolve_filter(&self, object: ObjectId, ast: &FilterAst) -> Result<Filter> {
         Ok(match ast {
-            FilterAst::All(parts) => Filter::All(parts.iter().map(|p| self.resolve_filter(object, p)).collect::<Result<_>>()?),
-            FilterAst::Any(parts) => Filter::Any(parts.iter().map(|p| self.resolve_filter(object, p)).collect::<Result<_>>()?),
+            FilterAst::All(parts) => Filter::All(
+                parts
+                    .iter()
+                    .map(|p| self.resolve_filter(object, p))
+                    .collect::<Result<_>>()?,
+            ),
+            FilterAst::Any(parts) => Filter::Any(
+                parts
+                    .iter()
+                    .map(|p| self.resolve_filter(object, p))
+                    .collect::<Result<_>>()?,
+            ),
             FilterAst::Not(inner) => Filter::Not(Box::new(self.resolve_filter(object, inner)?)),
             FilterAst::Cond { field, op, values } => {
                 let obj = self.object_def(object)?;
                 let def = self.field_named(object, field)?;
-                let bad = |reason: String| QueryError::BadCondition { object: obj.key.clone(), field: def.key.clone(), reason };
+                let bad = |reason: String| QueryError::BadCondition {
+                    object: obj.key.clone(),
+                    field: def.key.clone(),
+                    reason,
+                };
                 let value = |text: &str| -> Result<Option<Value>> {
                     let resolve = |name: &str| self.resolve_by_name(def.target, name);
                     Ok(field_type::parse_input(def, text, &resolve).map_err(|e| bad(e.0))?)
@@ -48,9 +67,13 @@ impl Workspace {
                     "=" => value(first)?.map_or(Op::IsEmpty, Op::Eq),
                     "!=" => value(first)?.map_or(Op::IsNotEmpty, Op::Ne),
                     "<" | "<=" | ">" | ">=" => {
-                        let Some(v) = value(first)? else { return Err(bad(format!("'{op}' needs a value")).into()) };
+                        let Some(v) = value(first)? else {
+                            return Err(bad(format!("'{op}' needs a value")).into());
+                        };
                         if def.is_list() {
-                            return Err(bad(format!("'{op}' does not apply to a list field")).into());
+                            return Err(
+                                bad(format!("'{op}' does not apply to a list field")).into()
+                            );
                         }
                         match op.as_str() {
                             "<" => Op::Lt(v),
@@ -63,7 +86,15 @@ impl Workspace {
                     "^=" => Op::StartsWith(first.to_string()),
                     "is empty" => Op::IsEmpty,
                     "is not empty" => Op::IsNotEmpty,
-                    "in" => Op::AnyOf(values.iter().map(|t| value(t)).collect::<Result<Vec<_>>>()?.into_iter().flatten().collect()),
+                    "in" => Op::AnyOf(
+                        values
+                            .iter()
+                            .map(|t| value(t))
+                            .collect::<Result<Vec<_>>>()?
+                            .into_iter()
+                            .flatten()
+                            .collect(),
+                    ),
                     other => return Err(bad(format!("unknown operator '{other}'")).into()),
                 };
                 Filter::Cond { field: def.id, op }

@@ -21,7 +21,12 @@ pub struct SearchHit {
 
 impl Workspace {
     /// Records matching every word of `text`, newest first, at most `limit`.
-    pub fn search(&self, text: &str, object: Option<ObjectId>, limit: usize) -> Result<Vec<SearchHit>> {
+    pub fn search(
+        &self,
+        text: &str,
+        object: Option<ObjectId>,
+        limit: usize,
+    ) -> Result<Vec<SearchHit>> {
         let words: Vec<String> = {
             let mut w: Vec<String> = tokens(text).collect();
             w.sort();
@@ -35,7 +40,9 @@ impl Workspace {
             return Ok(Vec::new());
         }
         let tx = self.store.read()?;
-        let index = tx.open_table(tables::TEXT_INDEX).map_err(StoreError::from)?;
+        let index = tx
+            .open_table(tables::TEXT_INDEX)
+            .map_err(StoreError::from)?;
         let mut result: Option<HashSet<SearchHit>> = None;
         // Longer words match fewer records: start with them to keep sets small.
         let mut ordered = words;
@@ -44,16 +51,25 @@ impl Workspace {
             let start = word.as_bytes().to_vec();
             let end = prefix_end(&start).unwrap_or_default();
             let mut hits = HashSet::new();
-            for entry in index.range(start.as_slice()..end.as_slice()).map_err(StoreError::from)? {
+            for entry in index
+                .range(start.as_slice()..end.as_slice())
+                .map_err(StoreError::from)?
+            {
                 let (key, _) = entry.map_err(StoreError::from)?;
                 let k = key.value();
-                let (Some(obj), Some(record)) = (ObjectId::from_slice(&k[k.len() - 32..]), RecordId::from_slice(&k[k.len() - 16..])) else {
+                let (Some(obj), Some(record)) = (
+                    ObjectId::from_slice(&k[k.len() - 32..]),
+                    RecordId::from_slice(&k[k.len() - 16..]),
+                ) else {
                     continue;
                 };
                 if object.is_some_and(|o| o != obj) {
                     continue;
                 }
-                let hit = SearchHit { object: obj, record };
+                let hit = SearchHit {
+                    object: obj,
+                    record,
+                };
                 if result.as_ref().is_none_or(|r| r.contains(&hit)) {
                     hits.insert(hit);
                 }

@@ -1,7 +1,7 @@
 //! The schema document: reading it into a [`Schema`] and writing schema changes.
 //!
 //! ```text
-//! { objects: { "<object id>": { key, label, order, archived,
+//! { kind: "schema", objects: { "<object id>": { key, label, order, archived,
 //!     fields: { "<field id>": { key, label, type, required, unique, order, archived,
 //!       options: { "<option id>": { label, color, order, archived } },
 //!       target?, many, currency, max_rating, previous_types: [type, ...] } } } } }
@@ -13,7 +13,7 @@
 //! Stability: this layout is what every replica holds.
 
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, Automerge, ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
+use automerge::{AutoCommit, Automerge, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 
 use super::model::{FieldDef, FieldKind, ObjectDef, Schema, SelectOption};
 use crate::{FieldId, ObjectId, OptionId};
@@ -67,7 +67,9 @@ pub(crate) fn hydrate(doc: &Automerge) -> Schema {
         return Schema::default();
     };
     for (id, obj) in entries(doc, &objects_map) {
-        let Ok(id) = id.parse::<ObjectId>() else { continue };
+        let Ok(id) = id.parse::<ObjectId>() else {
+            continue;
+        };
         let mut fields = Vec::new();
         if let Some(fields_map) = child_map(doc, &obj, "fields") {
             for (fid, f) in entries(doc, &fields_map) {
@@ -96,7 +98,9 @@ fn read_field(doc: &Automerge, id: &str, f: &ObjId) -> Option<FieldDef> {
     let mut options = Vec::new();
     if let Some(options_map) = child_map(doc, f, "options") {
         for (oid, o) in entries(doc, &options_map) {
-            let Ok(oid) = oid.parse::<OptionId>() else { continue };
+            let Ok(oid) = oid.parse::<OptionId>() else {
+                continue;
+            };
             options.push(SelectOption {
                 id: oid,
                 label: get_str(doc, &o, "label").unwrap_or_default(),
@@ -153,7 +157,12 @@ fn field_map(doc: &mut AutoCommit, object: ObjectId, field: FieldId) -> AmResult
     ensure_map(doc, &fields, &field.to_string())
 }
 
-fn option_map(doc: &mut AutoCommit, object: ObjectId, field: FieldId, option: OptionId) -> AmResult<ObjId> {
+fn option_map(
+    doc: &mut AutoCommit,
+    object: ObjectId,
+    field: FieldId,
+    option: OptionId,
+) -> AmResult<ObjId> {
     let f = field_map(doc, object, field)?;
     let options = ensure_map(doc, &f, "options")?;
     ensure_map(doc, &options, &option.to_string())
@@ -196,7 +205,12 @@ pub(crate) fn put_field(doc: &mut AutoCommit, object: ObjectId, field: &FieldDef
 }
 
 /// Writes a whole new option.
-pub(crate) fn put_option(doc: &mut AutoCommit, object: ObjectId, field: FieldId, option: &SelectOption) -> AmResult<()> {
+pub(crate) fn put_option(
+    doc: &mut AutoCommit,
+    object: ObjectId,
+    field: FieldId,
+    option: &SelectOption,
+) -> AmResult<()> {
     let o = option_map(doc, object, field, option.id)?;
     doc.put(&o, "label", option.label.as_str())?;
     doc.put(&o, "color", option.color.as_str())?;
@@ -220,12 +234,23 @@ fn put_prop(doc: &mut AutoCommit, obj: &ObjId, key: &str, value: Prop<'_>) -> Am
     }
 }
 
-pub(crate) fn set_object_prop(doc: &mut AutoCommit, object: ObjectId, key: &str, value: Prop<'_>) -> AmResult<()> {
+pub(crate) fn set_object_prop(
+    doc: &mut AutoCommit,
+    object: ObjectId,
+    key: &str,
+    value: Prop<'_>,
+) -> AmResult<()> {
     let obj = object_map(doc, object)?;
     put_prop(doc, &obj, key, value)
 }
 
-pub(crate) fn set_field_prop(doc: &mut AutoCommit, object: ObjectId, field: FieldId, key: &str, value: Prop<'_>) -> AmResult<()> {
+pub(crate) fn set_field_prop(
+    doc: &mut AutoCommit,
+    object: ObjectId,
+    field: FieldId,
+    key: &str,
+    value: Prop<'_>,
+) -> AmResult<()> {
     let f = field_map(doc, object, field)?;
     put_prop(doc, &f, key, value)
 }
@@ -243,7 +268,13 @@ pub(crate) fn set_option_prop(
 }
 
 /// Changes a field's type, remembering the one it had.
-pub(crate) fn retype_field(doc: &mut AutoCommit, object: ObjectId, field: FieldId, from: FieldKind, to: FieldKind) -> AmResult<()> {
+pub(crate) fn retype_field(
+    doc: &mut AutoCommit,
+    object: ObjectId,
+    field: FieldId,
+    from: FieldKind,
+    to: FieldKind,
+) -> AmResult<()> {
     let f = field_map(doc, object, field)?;
     let list = match doc.get(&f, "previous_types")? {
         Some((Value::Object(ObjType::List), id)) => id,
@@ -254,7 +285,14 @@ pub(crate) fn retype_field(doc: &mut AutoCommit, object: ObjectId, field: FieldI
     doc.put(&f, "type", to.as_str())
 }
 
-/// Makes sure the document has its `objects` map (a schema with no objects yet).
+/// Marks the document as a schema document and gives it its `objects` map.
 pub(crate) fn ensure_root(doc: &mut AutoCommit) -> AmResult<()> {
+    doc.put(ROOT, "kind", "schema")?;
     ensure_map(doc, &ROOT, "objects").map(|_| ())
+}
+
+/// Whether a document is a schema document (a device joining a workspace learns which
+/// document holds the schema this way).
+pub(crate) fn is_schema_doc(doc: &Automerge) -> bool {
+    get_str(doc, &ROOT, "kind").as_deref() == Some("schema")
 }

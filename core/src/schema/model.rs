@@ -71,7 +71,11 @@ impl FieldKind {
     pub fn is_searchable(self) -> bool {
         matches!(
             self,
-            FieldKind::Text | FieldKind::LongText | FieldKind::Email | FieldKind::Phone | FieldKind::Url
+            FieldKind::Text
+                | FieldKind::LongText
+                | FieldKind::Email
+                | FieldKind::Phone
+                | FieldKind::Url
         )
     }
 
@@ -90,7 +94,9 @@ impl fmt::Display for FieldKind {
 
 /// A field type name that Kith does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown field type '{0}' (known: text, long_text, number, currency, percent, date, datetime, boolean, select, multi_select, email, phone, url, rating, relation)")]
+#[error(
+    "unknown field type '{0}' (known: text, long_text, number, currency, percent, date, datetime, boolean, select, multi_select, email, phone, url, rating, relation)"
+)]
 pub struct UnknownFieldKind(pub String);
 
 impl FromStr for FieldKind {
@@ -181,7 +187,9 @@ impl FieldDef {
             .find(|o| o.label.eq_ignore_ascii_case(name))
             .or_else(|| {
                 let folded = crate::text::fold(name);
-                self.options.iter().find(|o| crate::text::fold(&o.label) == folded)
+                self.options
+                    .iter()
+                    .find(|o| crate::text::fold(&o.label) == folded)
             })
             .or_else(|| {
                 let id: OptionId = name.parse().ok()?;
@@ -221,7 +229,8 @@ impl ObjectDef {
     /// archived ones with the same name.
     pub fn find_field(&self, name: &str) -> Option<&FieldDef> {
         let name = name.trim();
-        let by_name = |f: &&FieldDef| f.key.eq_ignore_ascii_case(name) || f.label.eq_ignore_ascii_case(name);
+        let by_name =
+            |f: &&FieldDef| f.key.eq_ignore_ascii_case(name) || f.label.eq_ignore_ascii_case(name);
         self.active_fields()
             .find(by_name)
             .or_else(|| self.fields.iter().find(by_name))
@@ -253,7 +262,8 @@ impl Schema {
     /// Finds an object by key, label (case-insensitive) or id.
     pub fn find_object(&self, name: &str) -> Option<&ObjectDef> {
         let name = name.trim();
-        let by_name = |o: &&ObjectDef| o.key.eq_ignore_ascii_case(name) || o.label.eq_ignore_ascii_case(name);
+        let by_name =
+            |o: &&ObjectDef| o.key.eq_ignore_ascii_case(name) || o.label.eq_ignore_ascii_case(name);
         self.objects
             .iter()
             .filter(|o| !o.archived)

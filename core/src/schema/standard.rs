@@ -50,7 +50,14 @@ fn object(key: &str, label: &str, order: i64, fields: Vec<FieldDef>) -> ObjectDe
             f
         })
         .collect();
-    ObjectDef { id: ObjectId::new(), key: key.into(), label: label.into(), order, archived: false, fields }
+    ObjectDef {
+        id: ObjectId::new(),
+        key: key.into(),
+        label: label.into(),
+        order,
+        archived: false,
+        fields,
+    }
 }
 
 /// The objects a new workspace starts with.
@@ -76,7 +83,13 @@ pub fn standard_objects() -> Vec<ObjectDef> {
                 "lead_source",
                 "Lead source",
                 K::Select,
-                &[("Website", "blue"), ("Referral", "green"), ("Event", "purple"), ("Cold outreach", "gray"), ("Partner", "orange")],
+                &[
+                    ("Website", "blue"),
+                    ("Referral", "green"),
+                    ("Event", "purple"),
+                    ("Cold outreach", "gray"),
+                    ("Partner", "orange"),
+                ],
             ),
         ],
     );
@@ -92,7 +105,14 @@ pub fn standard_objects() -> Vec<ObjectDef> {
                 "industry",
                 "Industry",
                 K::Select,
-                &[("Software", "blue"), ("Manufacturing", "gray"), ("Retail", "orange"), ("Healthcare", "green"), ("Finance", "purple"), ("Logistics", "yellow")],
+                &[
+                    ("Software", "blue"),
+                    ("Manufacturing", "gray"),
+                    ("Retail", "orange"),
+                    ("Healthcare", "green"),
+                    ("Finance", "purple"),
+                    ("Logistics", "yellow"),
+                ],
             ),
             field("employees", "Employees", K::Number),
             field("annual_revenue", "Annual revenue", K::Currency),
@@ -112,7 +132,14 @@ pub fn standard_objects() -> Vec<ObjectDef> {
                 "stage",
                 "Stage",
                 K::Select,
-                &[("Lead", "gray"), ("Qualified", "blue"), ("Proposal", "purple"), ("Negotiation", "orange"), ("Won", "green"), ("Lost", "red")],
+                &[
+                    ("Lead", "gray"),
+                    ("Qualified", "blue"),
+                    ("Proposal", "purple"),
+                    ("Negotiation", "orange"),
+                    ("Won", "green"),
+                    ("Lost", "red"),
+                ],
             ),
             field("close_date", "Close date", K::Date),
             field("probability", "Probability", K::Percent),
@@ -130,7 +157,12 @@ pub fn standard_objects() -> Vec<ObjectDef> {
             field("due", "Due", K::Date),
             field("done", "Done", K::Boolean),
             field("assignee", "Assignee", K::Text),
-            select("priority", "Priority", K::Select, &[("Low", "gray"), ("Medium", "yellow"), ("High", "red")]),
+            select(
+                "priority",
+                "Priority",
+                K::Select,
+                &[("Low", "gray"), ("Medium", "yellow"), ("High", "red")],
+            ),
             relation("related", "Related to", None, false),
         ],
     );

@@ -4,9 +4,9 @@
 use automerge::{AutoCommit, ChangeHash};
 use redb::{ReadableTable, Table};
 
-use super::tables::{DOCS, DOC_CHANGES, OUTBOX};
-use crate::error::StoreError;
+use super::tables::{DOC_CHANGES, DOCS, OUTBOX};
 use crate::DocId;
+use crate::error::StoreError;
 
 /// After this many incremental chunks a document is saved whole and its chunks dropped,
 /// so loading stays one snapshot plus a few chunks.
@@ -27,7 +27,12 @@ pub(crate) struct LoadedDoc {
 impl LoadedDoc {
     /// A document created in this process, not yet saved.
     pub(crate) fn new(doc: AutoCommit) -> Self {
-        LoadedDoc { doc, saved_heads: Vec::new(), chunks: 0, is_new: true }
+        LoadedDoc {
+            doc,
+            saved_heads: Vec::new(),
+            chunks: 0,
+            is_new: true,
+        }
     }
 }
 
@@ -49,7 +54,12 @@ pub(crate) fn load_doc(
         chunks += 1;
     }
     let saved_heads = doc.get_heads();
-    Ok(Some(LoadedDoc { doc, saved_heads, chunks, is_new: false }))
+    Ok(Some(LoadedDoc {
+        doc,
+        saved_heads,
+        chunks,
+        is_new: false,
+    }))
 }
 
 /// The tables a document write touches.
@@ -65,7 +75,12 @@ impl<'t> DocTables<'t> {
     pub(crate) fn open(tx: &'t redb::WriteTransaction) -> Result<Self, StoreError> {
         let outbox = tx.open_table(OUTBOX)?;
         let next_outbox = outbox.last()?.map_or(0, |(k, _)| k.value() + 1);
-        Ok(DocTables { docs: tx.open_table(DOCS)?, changes: tx.open_table(DOC_CHANGES)?, outbox, next_outbox })
+        Ok(DocTables {
+            docs: tx.open_table(DOCS)?,
+            changes: tx.open_table(DOC_CHANGES)?,
+            outbox,
+            next_outbox,
+        })
     }
 
     /// Loads a document inside this write transaction.
@@ -90,9 +105,63 @@ impl<'t> DocTables<'t> {
     }
 }
 
+/// Stores chunks that came from the relay (never into the outbox). A document new to
+/// this replica that arrived as one complete chunk is stored as that chunk; otherwise the
+/// raw chunks are appended, so changes still waiting for their dependencies survive a
+/// restart. Folds only when nothing is waiting.
+pub(crate) fn persist_remote(
+    tables: &mut DocTables<'_>,
+    id: DocId,
+    loaded: &mut LoadedDoc,
+    raw: &[&[u8]],
+) -> Result<(), StoreError> {
+    let waiting = !loaded.doc.get_missing_deps(&[]).is_empty();
+    if loaded.is_new {
+        if raw.len() == 1 && !waiting {
+            tables.docs.insert(id.as_bytes(), raw[0])?;
+        } else {
+            let snapshot = loaded.doc.save();
+            tables.docs.insert(id.as_bytes(), snapshot.as_slice())?;
+            for chunk in raw {
+                tables
+                    .changes
+                    .insert((*id.as_bytes(), loaded.chunks), *chunk)?;
+                loaded.chunks += 1;
+            }
+        }
+        loaded.is_new = false;
+    } else {
+        for chunk in raw {
+            tables
+                .changes
+                .insert((*id.as_bytes(), loaded.chunks), *chunk)?;
+            loaded.chunks += 1;
+        }
+        if loaded.chunks >= FOLD_AFTER_CHUNKS && !waiting {
+            fold(tables, id, loaded)?;
+        }
+    }
+    loaded.saved_heads = loaded.doc.get_heads();
+    Ok(())
+}
+
+fn fold(tables: &mut DocTables<'_>, id: DocId, loaded: &mut LoadedDoc) -> Result<(), StoreError> {
+    let snapshot = loaded.doc.save();
+    tables.docs.insert(id.as_bytes(), snapshot.as_slice())?;
+    for n in 0..loaded.chunks {
+        tables.changes.remove((*id.as_bytes(), n))?;
+    }
+    loaded.chunks = 0;
+    Ok(())
+}
+
 /// Saves what changed in `loaded` since its last save: a new chunk (or the first
 /// snapshot), plus a copy in the outbox. Folds the chunks into the snapshot now and then.
-pub(crate) fn persist_doc(tables: &mut DocTables<'_>, id: DocId, loaded: &mut LoadedDoc) -> Result<(), StoreError> {
+pub(crate) fn persist_doc(
+    tables: &mut DocTables<'_>,
+    id: DocId,
+    loaded: &mut LoadedDoc,
+) -> Result<(), StoreError> {
     if loaded.is_new {
         let bytes = loaded.doc.save();
         tables.insert_new(id, &bytes)?;
@@ -102,16 +171,13 @@ pub(crate) fn persist_doc(tables: &mut DocTables<'_>, id: DocId, loaded: &mut Lo
         if chunk.is_empty() {
             return Ok(());
         }
-        tables.changes.insert((*id.as_bytes(), loaded.chunks), chunk.as_slice())?;
+        tables
+            .changes
+            .insert((*id.as_bytes(), loaded.chunks), chunk.as_slice())?;
         tables.push_outbox(id, &chunk)?;
         loaded.chunks += 1;
-        if loaded.chunks >= FOLD_AFTER_CHUNKS {
-            let snapshot = loaded.doc.save();
-            tables.docs.insert(id.as_bytes(), snapshot.as_slice())?;
-            for n in 0..loaded.chunks {
-                tables.changes.remove((*id.as_bytes(), n))?;
-            }
-            loaded.chunks = 0;
+        if loaded.chunks >= FOLD_AFTER_CHUNKS && loaded.doc.get_missing_deps(&[]).is_empty() {
+            fold(tables, id, loaded)?;
         }
     }
     loaded.saved_heads = loaded.doc.get_heads();

@@ -12,9 +12,10 @@ use redb::{Database, ReadTransaction, ReadableDatabase, WriteTransaction};
 
 use crate::error::StoreError;
 
-pub(crate) use docs::{load_doc, persist_doc, DocTables, LoadedDoc};
+pub(crate) use docs::{DocTables, LoadedDoc, load_doc, persist_doc, persist_remote};
 pub(crate) use rows::{
-    clear_derived, decode_row, index_key_prefix, object_prefix, rebuild_object, row_key, write_row, DerivedTables,
+    DerivedTables, clear_derived, decode_row, index_key_prefix, object_prefix, rebuild_object,
+    row_key, write_row,
 };
 
 /// The on-disk format this build reads and writes (`meta.format`).
@@ -37,7 +38,9 @@ impl Store {
         if !path.exists() {
             return Err(StoreError::NotAWorkspace(path.to_path_buf()));
         }
-        Ok(Self { db: Database::open(path)? })
+        Ok(Self {
+            db: Database::open(path)?,
+        })
     }
 
     /// A store that lives in memory only (tests).

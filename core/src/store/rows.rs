@@ -66,7 +66,11 @@ impl<'t> DerivedTables<'t> {
     }
 
     /// The current row of a record, live or in the trash.
-    pub(crate) fn current_row(&self, object: ObjectId, record: RecordId) -> Result<Option<Row>, StoreError> {
+    pub(crate) fn current_row(
+        &self,
+        object: ObjectId,
+        record: RecordId,
+    ) -> Result<Option<Row>, StoreError> {
         let key = row_key(object, record);
         if let Some(bytes) = self.rows.get(key.as_slice())? {
             return Ok(Some(decode_row(bytes.value())?));
@@ -97,7 +101,9 @@ fn index_keys(object: &ObjectDef, record: RecordId, row: &Row) -> BTreeSet<Vec<u
 fn text_keys(object: &ObjectDef, record: RecordId, row: &Row) -> BTreeSet<Vec<u8>> {
     let mut keys = BTreeSet::new();
     for field in object.active_fields().filter(|f| f.kind.is_searchable()) {
-        let Some(stored) = row.get(field.id) else { continue };
+        let Some(stored) = row.get(field.id) else {
+            continue;
+        };
         let text = match field_type::read(field, stored) {
             Some(value) => field_type::display(field, &value),
             None => stored.raw_text(),
@@ -114,9 +120,16 @@ fn text_keys(object: &ObjectDef, record: RecordId, row: &Row) -> BTreeSet<Vec<u8
     keys
 }
 
-fn derived_keys(object: &ObjectDef, record: RecordId, row: Option<&Row>) -> (BTreeSet<Vec<u8>>, BTreeSet<Vec<u8>>) {
+fn derived_keys(
+    object: &ObjectDef,
+    record: RecordId,
+    row: Option<&Row>,
+) -> (BTreeSet<Vec<u8>>, BTreeSet<Vec<u8>>) {
     match row.filter(|r| r.deleted_at.is_none()) {
-        Some(row) => (index_keys(object, record, row), text_keys(object, record, row)),
+        Some(row) => (
+            index_keys(object, record, row),
+            text_keys(object, record, row),
+        ),
         None => Default::default(),
     }
 }
@@ -154,7 +167,8 @@ pub(crate) fn write_row(
         t.trash.insert(key.as_slice(), encoded.as_slice())?;
         t.rows.remove(key.as_slice())?;
     }
-    t.record_objects.insert(record.as_bytes(), object.id.as_bytes())?;
+    t.record_objects
+        .insert(record.as_bytes(), object.id.as_bytes())?;
     let (old_index, old_text) = derived_keys(object, record, old);
     let (new_index, new_text) = derived_keys(object, record, Some(new));
     apply_key_diff(&mut t.index, &old_index, &new_index)?;
@@ -164,7 +178,11 @@ pub(crate) fn write_row(
 
 /// Brings an object's index and text entries from what `before` (the old definition)
 /// produced to what `after` produces, for every live row. Reads rows only.
-pub(crate) fn rebuild_object(t: &mut DerivedTables<'_>, before: &ObjectDef, after: &ObjectDef) -> Result<(), StoreError> {
+pub(crate) fn rebuild_object(
+    t: &mut DerivedTables<'_>,
+    before: &ObjectDef,
+    after: &ObjectDef,
+) -> Result<(), StoreError> {
     let prefix = object_prefix(after.id);
     let mut rows = Vec::new();
     for entry in t.rows.range(prefix.as_slice()..)? {
@@ -172,7 +190,8 @@ pub(crate) fn rebuild_object(t: &mut DerivedTables<'_>, before: &ObjectDef, afte
         if !key.value().starts_with(&prefix) {
             break;
         }
-        let record = RecordId::from_slice(&key.value()[16..]).ok_or(StoreError::MissingMeta("row key"))?;
+        let record =
+            RecordId::from_slice(&key.value()[16..]).ok_or(StoreError::MissingMeta("row key"))?;
         rows.push((record, decode_row(value.value())?));
     }
     for (record, row) in rows {

@@ -10,7 +10,8 @@ pub(crate) const DOCS: TableDefinition<[u8; 16], &[u8]> = TableDefinition::new("
 
 /// (doc id, n) → an incremental change chunk, applied after `DOCS` in order of n. Folded
 /// into `DOCS` every `FOLD_AFTER_CHUNKS` chunks.
-pub(crate) const DOC_CHANGES: TableDefinition<([u8; 16], u32), &[u8]> = TableDefinition::new("doc_changes");
+pub(crate) const DOC_CHANGES: TableDefinition<([u8; 16], u32), &[u8]> =
+    TableDefinition::new("doc_changes");
 
 /// seq → doc id (16 bytes) followed by a local change chunk not yet acknowledged by a relay.
 pub(crate) const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
@@ -25,7 +26,8 @@ pub(crate) const ROWS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("row
 pub(crate) const TRASH: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trash");
 
 /// record id → object id, for every record (live or deleted).
-pub(crate) const RECORD_OBJECTS: TableDefinition<[u8; 16], [u8; 16]> = TableDefinition::new("record_objects");
+pub(crate) const RECORD_OBJECTS: TableDefinition<[u8; 16], [u8; 16]> =
+    TableDefinition::new("record_objects");
 
 /// (object id ‖ field id ‖ encoded value ‖ record id) → (). Filters and sorts.
 pub(crate) const INDEX: TableDefinition<&[u8], ()> = TableDefinition::new("index");

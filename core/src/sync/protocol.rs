@@ -127,7 +127,12 @@ pub enum ErrorCode {
 pub enum ServerMessage {
     /// Answer to `Hello`: the chosen version, the workspace, the token's role and the
     /// log's current head.
-    Welcome { version: u32, workspace: String, role: Role, head: u64 },
+    Welcome {
+        version: u32,
+        workspace: String,
+        role: Role,
+        head: u64,
+    },
     /// Pushed chunks now durable in the log.
     Ack { acks: Vec<Acked> },
     /// Log entries in increasing `seq` order (backlog or live).
@@ -161,7 +166,10 @@ pub fn encode<M: Serialize>(message: &M) -> Vec<u8> {
 }
 
 /// Decodes one frame, refusing frames over `max_len` bytes.
-pub fn decode<M: for<'de> Deserialize<'de>>(frame: &[u8], max_len: usize) -> Result<M, DecodeError> {
+pub fn decode<M: for<'de> Deserialize<'de>>(
+    frame: &[u8],
+    max_len: usize,
+) -> Result<M, DecodeError> {
     if frame.len() > max_len {
         return Err(DecodeError::TooLarge(frame.len(), max_len));
     }
@@ -183,9 +191,17 @@ mod tests {
 
     fn client_message() -> impl Strategy<Value = ClientMessage> {
         prop_oneof![
-            (proptest::collection::vec(any::<u32>(), 0..3), ".{0,10}").prop_map(|(versions, client)| ClientMessage::Hello { versions, client }),
-            proptest::collection::vec((any::<u64>(), doc_id(), bytes()).prop_map(|(id, doc, data)| PushChunk { id, doc, data }), 0..4)
-                .prop_map(|chunks| ClientMessage::Push { chunks }),
+            (proptest::collection::vec(any::<u32>(), 0..3), ".{0,10}")
+                .prop_map(|(versions, client)| ClientMessage::Hello { versions, client }),
+            proptest::collection::vec(
+                (any::<u64>(), doc_id(), bytes()).prop_map(|(id, doc, data)| PushChunk {
+                    id,
+                    doc,
+                    data
+                }),
+                0..4
+            )
+            .prop_map(|chunks| ClientMessage::Push { chunks }),
             any::<u64>().prop_map(|after| ClientMessage::Pull { after }),
         ]
     }
@@ -193,13 +209,38 @@ mod tests {
     fn server_message() -> impl Strategy<Value = ServerMessage> {
         let role = prop_oneof![Just(Role::Owner), Just(Role::Member), Just(Role::Viewer)];
         prop_oneof![
-            (any::<u32>(), ".{0,10}", role, any::<u64>()).prop_map(|(version, workspace, role, head)| ServerMessage::Welcome { version, workspace, role, head }),
-            proptest::collection::vec((any::<u64>(), any::<u64>()).prop_map(|(id, seq)| Acked { id, seq }), 0..4).prop_map(|acks| ServerMessage::Ack { acks }),
-            proptest::collection::vec((any::<u64>(), doc_id(), bytes()).prop_map(|(seq, doc, data)| Entry { seq, doc, data }), 0..4)
-                .prop_map(|entries| ServerMessage::Entries { entries }),
+            (any::<u32>(), ".{0,10}", role, any::<u64>()).prop_map(
+                |(version, workspace, role, head)| ServerMessage::Welcome {
+                    version,
+                    workspace,
+                    role,
+                    head
+                }
+            ),
+            proptest::collection::vec(
+                (any::<u64>(), any::<u64>()).prop_map(|(id, seq)| Acked { id, seq }),
+                0..4
+            )
+            .prop_map(|acks| ServerMessage::Ack { acks }),
+            proptest::collection::vec(
+                (any::<u64>(), doc_id(), bytes()).prop_map(|(seq, doc, data)| Entry {
+                    seq,
+                    doc,
+                    data
+                }),
+                0..4
+            )
+            .prop_map(|entries| ServerMessage::Entries { entries }),
             any::<u64>().prop_map(|head| ServerMessage::CaughtUp { head }),
-            proptest::collection::vec((doc_id(), bytes()).prop_map(|(doc, data)| Snapshot { doc, data }), 0..3).prop_map(|docs| ServerMessage::Snapshots { docs }),
-            ".{0,20}".prop_map(|message| ServerMessage::Error { code: ErrorCode::RateLimited, message }),
+            proptest::collection::vec(
+                (doc_id(), bytes()).prop_map(|(doc, data)| Snapshot { doc, data }),
+                0..3
+            )
+            .prop_map(|docs| ServerMessage::Snapshots { docs }),
+            ".{0,20}".prop_map(|message| ServerMessage::Error {
+                code: ErrorCode::RateLimited,
+                message
+            }),
         ]
     }
 
@@ -226,7 +267,10 @@ mod tests {
     #[test]
     fn oversize_frames_are_refused_before_decoding() {
         let frame = encode(&ClientMessage::Pull { after: 1 });
-        assert!(matches!(decode::<ClientMessage>(&frame, 2), Err(DecodeError::TooLarge(_, 2))));
+        assert!(matches!(
+            decode::<ClientMessage>(&frame, 2),
+            Err(DecodeError::TooLarge(_, 2))
+        ));
     }
 
     #[test]

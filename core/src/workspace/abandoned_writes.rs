@@ -12,7 +12,9 @@ fn a_write_transaction_dropped_before_commit_leaves_the_store_as_it_was() {
     let mut ws = Workspace::create(dir.path(), CreateOptions::new("t")).unwrap();
     let people = ws.object_named("people").unwrap().id;
     let name = ws.field_named(people, "name").unwrap().id;
-    let id = ws.create_record(people, vec![(name, Some(Value::Text("Before".into())))]).unwrap();
+    let id = ws
+        .create_record(people, vec![(name, Some(Value::Text("Before".into())))])
+        .unwrap();
     let derived_before = ws.dump_derived().unwrap();
     let outbox_before = ws.outbox_len().unwrap();
 
@@ -23,7 +25,11 @@ fn a_write_transaction_dropped_before_commit_leaves_the_store_as_it_was() {
         let mut derived = DerivedTables::open(&tx).unwrap();
         let mut loaded = docs.load(id.into()).unwrap().unwrap();
         let old = derived.current_row(people, id).unwrap();
-        record::set_values(&mut loaded.doc, &[(name, Some(crate::Stored::Str("After".into())))]).unwrap();
+        record::set_values(
+            &mut loaded.doc,
+            &[(name, Some(crate::Stored::Str("After".into())))],
+        )
+        .unwrap();
         super::commit(&mut loaded.doc, "edit", 1);
         store::persist_doc(&mut docs, id.into(), &mut loaded).unwrap();
         let row = record::read_row(loaded.doc.document()).unwrap();

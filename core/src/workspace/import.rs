@@ -8,8 +8,8 @@ use std::sync::mpsc;
 use automerge::AutoCommit;
 use redb::ReadableTable;
 
-use super::records::{to_stored, validate_new, FieldChange};
-use super::{commit, new_doc, Device, Workspace};
+use super::records::{FieldChange, to_stored, validate_new};
+use super::{Device, Workspace, commit, new_doc};
 use crate::error::{Error, Result, StoreError};
 use crate::record::{self, Row};
 use crate::schema::ObjectDef;
@@ -37,7 +37,10 @@ pub struct ImportOptions {
 
 impl Default for ImportOptions {
     fn default() -> Self {
-        ImportOptions { strict: false, group: GroupId::new() }
+        ImportOptions {
+            strict: false,
+            group: GroupId::new(),
+        }
     }
 }
 
@@ -80,7 +83,11 @@ impl Workspace {
     ) -> Result<ImportReport> {
         let obj = self.object_def(object)?.clone();
         let tx = self.store.write()?;
-        let mut report = ImportReport { group: options.group, created: Vec::new(), errors: Vec::new() };
+        let mut report = ImportReport {
+            group: options.group,
+            created: Vec::new(),
+            errors: Vec::new(),
+        };
         let valid = {
             let derived = DerivedTables::open(&tx)?;
             validate_rows(&derived, &obj, rows, &mut report)?
@@ -94,8 +101,11 @@ impl Workspace {
             let mut docs = DocTables::open(&tx)?;
             let mut derived = DerivedTables::open(&tx)?;
             let device = self.device.clone();
-            let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
-            let (send, receive) = mpsc::sync_channel::<Result<Vec<Built>, automerge::AutomergeError>>(workers * 2);
+            let workers = std::thread::available_parallelism()
+                .map_or(2, |n| n.get())
+                .min(8);
+            let (send, receive) =
+                mpsc::sync_channel::<Result<Vec<Built>, automerge::AutomergeError>>(workers * 2);
             let chunks: Vec<Vec<(RecordId, Vec<(FieldId, Stored)>)>> = {
                 let mut chunks = Vec::new();
                 let mut it = valid.into_iter().peekable();
@@ -126,7 +136,10 @@ impl Workspace {
                 }
                 drop(send);
                 for built in receive {
-                    let built = built.map_err(|source| StoreError::CorruptDocument { doc: crate::DocId::new(), source })?;
+                    let built = built.map_err(|source| StoreError::CorruptDocument {
+                        doc: crate::DocId::new(),
+                        source,
+                    })?;
                     for b in built {
                         docs.insert_new(b.id.into(), &b.bytes)?;
                         store::write_row(&mut derived, &obj, b.id, None, &b.row)?;
@@ -155,8 +168,17 @@ fn validate_rows(
     let mut valid = Vec::with_capacity(rows.len());
     for (index, row) in rows.into_iter().enumerate() {
         let id = row.id.unwrap_or_default();
-        if !ids.insert(id) || derived.record_objects.get(id.as_bytes()).map_err(StoreError::from)?.is_some() {
-            report.errors.push(RowError { index, error: Error::Validation(duplicate_id(obj, id)) });
+        if !ids.insert(id)
+            || derived
+                .record_objects
+                .get(id.as_bytes())
+                .map_err(StoreError::from)?
+                .is_some()
+        {
+            report.errors.push(RowError {
+                index,
+                error: Error::Validation(duplicate_id(obj, id)),
+            });
             continue;
         }
         let values: Vec<(FieldId, Value)> = row
@@ -212,6 +234,7 @@ fn build_chunk(
                 updated_at: now,
                 deleted_at: None,
                 values: values.into_iter().collect(),
+                conflicts: Default::default(),
             };
             Ok(Built { id, bytes, row })
         })

@@ -5,6 +5,7 @@
 mod import;
 mod records;
 mod reindex;
+mod remote;
 mod schema_ops;
 mod validate;
 mod view;
@@ -16,23 +17,27 @@ use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 
 use automerge::transaction::CommitOptions;
-use automerge::{ActorId, AutoCommit, Author};
+use automerge::{ActorId, Author, AutoCommit};
 use lru::LruCache;
 use redb::WriteTransaction;
 
-use crate::error::{Result, StoreError};
-use crate::schema::{doc as schema_doc, standard_objects, Schema};
-use crate::store::{self, DocTables, LoadedDoc, Store, FORMAT_VERSION};
-use crate::time_fmt::now_ms;
 use crate::DocId;
+use crate::error::{Result, StoreError};
+use crate::schema::{Schema, doc as schema_doc, standard_objects};
+use crate::store::{self, DocTables, FORMAT_VERSION, LoadedDoc, Store};
+use crate::time_fmt::now_ms;
 
 pub use import::{ImportOptions, ImportReport, ImportRow, RowError};
 pub use records::{FieldChange, RecordView};
+pub use remote::ApplySummary;
 pub use schema_ops::{FieldSpec, RetypeReport};
 pub use view::CellView;
 
 /// The file inside a workspace directory that holds the replica.
 pub const WORKSPACE_FILE: &str = "workspace.redb";
+
+/// The schema document id of a replica that has not received its schema yet.
+const NO_SCHEMA_YET: DocId = DocId::from_bytes([0; 16]);
 
 /// How many record documents stay loaded between edits.
 const DOC_CACHE_SIZE: usize = 256;
@@ -56,7 +61,10 @@ pub struct CreateOptions {
 
 impl CreateOptions {
     pub fn new(user: &str) -> Self {
-        CreateOptions { user: user.to_string(), standard_objects: true }
+        CreateOptions {
+            user: user.to_string(),
+            standard_objects: true,
+        }
     }
 }
 
@@ -75,7 +83,7 @@ pub struct Workspace {
     cache: LruCache<DocId, LoadedDoc>,
 }
 
-mod meta_keys {
+pub(super) mod meta_keys {
     pub(super) const FORMAT: &str = "format";
     pub(super) const SCHEMA_DOC: &str = "schema_doc";
     pub(super) const ACTOR: &str = "actor";
@@ -89,9 +97,57 @@ impl Workspace {
         if file.exists() {
             return Err(StoreError::AlreadyExists(dir.to_path_buf()).into());
         }
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io { path: dir.to_path_buf(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         let store = Store::create(&file)?;
         Self::initialize(store, Some(dir.to_path_buf()), options)
+    }
+
+    /// A replica with no schema and no records yet, to be filled from a relay
+    /// (`kith join`): the schema document arrives with the first sync.
+    pub fn create_replica(dir: &Path, user: &str) -> Result<Self> {
+        let file = dir.join(WORKSPACE_FILE);
+        if file.exists() {
+            return Err(StoreError::AlreadyExists(dir.to_path_buf()).into());
+        }
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        Self::initialize_replica(Store::create(&file)?, Some(dir.to_path_buf()), user)
+    }
+
+    /// An in-memory replica waiting for its first sync (tests).
+    pub fn in_memory_replica(user: &str) -> Result<Self> {
+        Self::initialize_replica(Store::in_memory()?, None, user)
+    }
+
+    fn initialize_replica(store: Store, path: Option<PathBuf>, user: &str) -> Result<Self> {
+        let device = Device {
+            user: user.to_string(),
+            actor: ActorId::random(),
+        };
+        let tx = store.write()?;
+        store::set_meta(&tx, meta_keys::FORMAT, &FORMAT_VERSION.to_le_bytes())?;
+        store::set_meta(&tx, meta_keys::ACTOR, device.actor.to_bytes())?;
+        store::set_meta(&tx, meta_keys::USER, device.user.as_bytes())?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok(Workspace {
+            store,
+            path,
+            device,
+            schema_doc_id: NO_SCHEMA_YET,
+            schema_doc: None,
+            schema: Schema::default(),
+            cache: new_cache(),
+        })
+    }
+
+    /// Whether this replica has its schema document (a joined replica gets it on sync).
+    pub fn has_schema_doc(&self) -> bool {
+        self.schema_doc_id != NO_SCHEMA_YET
     }
 
     /// A workspace that lives in memory only (tests, benchmarks).
@@ -100,15 +156,17 @@ impl Workspace {
     }
 
     fn initialize(store: Store, path: Option<PathBuf>, options: CreateOptions) -> Result<Self> {
-        let device = Device { user: options.user.clone(), actor: ActorId::random() };
+        let device = Device {
+            user: options.user.clone(),
+            actor: ActorId::random(),
+        };
         let schema_doc_id = DocId::new();
         let mut doc = new_doc(&device);
+        schema_doc::ensure_root(&mut doc).map_err(|e| corrupt(schema_doc_id, e))?;
         if options.standard_objects {
             for object in standard_objects() {
                 schema_doc::put_object(&mut doc, &object).map_err(|e| corrupt(schema_doc_id, e))?;
             }
-        } else {
-            schema_doc::ensure_root(&mut doc).map_err(|e| corrupt(schema_doc_id, e))?;
         }
         commit(&mut doc, "schema", now_ms());
         let mut loaded = LoadedDoc::new(doc);
@@ -123,7 +181,15 @@ impl Workspace {
         store::set_meta(&tx, meta_keys::USER, device.user.as_bytes())?;
         tx.commit().map_err(StoreError::from)?;
         let schema = schema_doc::hydrate(loaded.doc.document());
-        Ok(Workspace { store, path, device, schema_doc_id, schema_doc: Some(loaded), schema, cache: new_cache() })
+        Ok(Workspace {
+            store,
+            path,
+            device,
+            schema_doc_id,
+            schema_doc: Some(loaded),
+            schema,
+            cache: new_cache(),
+        })
     }
 
     /// Opens the workspace in directory `dir`.
@@ -137,11 +203,24 @@ impl Workspace {
         let meta = |key: &'static str| -> Result<Vec<u8>> {
             store::get_meta(&tx, key)?.ok_or_else(|| StoreError::MissingMeta(key).into())
         };
-        let format = u32::from_le_bytes(meta(meta_keys::FORMAT)?.try_into().map_err(|_| StoreError::MissingMeta("format"))?);
+        let format = u32::from_le_bytes(
+            meta(meta_keys::FORMAT)?
+                .try_into()
+                .map_err(|_| StoreError::MissingMeta("format"))?,
+        );
         if format > FORMAT_VERSION {
-            return Err(StoreError::UnsupportedFormat { found: format, supported: FORMAT_VERSION }.into());
+            return Err(StoreError::UnsupportedFormat {
+                found: format,
+                supported: FORMAT_VERSION,
+            }
+            .into());
         }
-        let schema_doc_id = DocId::from_slice(&meta(meta_keys::SCHEMA_DOC)?).ok_or(StoreError::MissingMeta("schema doc id"))?;
+        let schema_doc_id = match store::get_meta(&tx, meta_keys::SCHEMA_DOC)? {
+            Some(bytes) => {
+                DocId::from_slice(&bytes).ok_or(StoreError::MissingMeta("schema doc id"))?
+            }
+            None => NO_SCHEMA_YET,
+        };
         let device = Device {
             user: String::from_utf8_lossy(&meta(meta_keys::USER)?).into_owned(),
             actor: ActorId::from(meta(meta_keys::ACTOR)?),
@@ -179,15 +258,29 @@ impl Workspace {
     pub fn outbox_len(&self) -> Result<u64> {
         use redb::ReadableTableMetadata;
         let tx = self.store.read()?;
-        Ok(tx.open_table(store::tables::OUTBOX).map_err(StoreError::from)?.len().map_err(StoreError::from)?)
+        Ok(tx
+            .open_table(store::tables::OUTBOX)
+            .map_err(StoreError::from)?
+            .len()
+            .map_err(StoreError::from)?)
     }
 
     /// (Re)reads the schema document from the store.
     fn load_schema(&mut self) -> Result<()> {
+        if !self.has_schema_doc() {
+            self.schema = Schema::default();
+            self.schema_doc = None;
+            return Ok(());
+        }
         let tx = self.store.read()?;
-        let docs = tx.open_table(store::tables::DOCS).map_err(StoreError::from)?;
-        let changes = tx.open_table(store::tables::DOC_CHANGES).map_err(StoreError::from)?;
-        let mut loaded = store::load_doc(&docs, &changes, self.schema_doc_id)?.ok_or(StoreError::MissingMeta("schema document"))?;
+        let docs = tx
+            .open_table(store::tables::DOCS)
+            .map_err(StoreError::from)?;
+        let changes = tx
+            .open_table(store::tables::DOC_CHANGES)
+            .map_err(StoreError::from)?;
+        let mut loaded = store::load_doc(&docs, &changes, self.schema_doc_id)?
+            .ok_or(StoreError::MissingMeta("schema document"))?;
         prepare_for_local_edits(&mut loaded.doc, &self.device);
         self.schema = schema_doc::hydrate(loaded.doc.document());
         self.schema_doc = Some(loaded);
@@ -239,7 +332,11 @@ fn prepare_for_local_edits(doc: &mut AutoCommit, device: &Device) {
 /// Commits pending operations with a time (automerge stores 0 unless told) and a message
 /// saying what made the change: `edit`, `import:<group>`, `schema`, ...
 fn commit(doc: &mut AutoCommit, message: &str, time: i64) {
-    doc.commit_with(CommitOptions::default().with_message(message.to_string()).with_time(time));
+    doc.commit_with(
+        CommitOptions::default()
+            .with_message(message.to_string())
+            .with_time(time),
+    );
 }
 
 fn corrupt(doc: DocId, source: automerge::AutomergeError) -> StoreError {

@@ -5,13 +5,16 @@ use std::collections::HashSet;
 use redb::{ReadableTable, WriteTransaction};
 
 use super::validate::{check_unique, check_value, required_missing};
-use super::{commit, corrupt, new_doc, view::CellView, Workspace};
-use crate::encoding::{prefix_end, TAG_EMPTY};
+use super::{Workspace, commit, corrupt, new_doc, view::CellView};
+use crate::encoding::{TAG_EMPTY, prefix_end};
 use crate::error::{Error, Result, StoreError};
 use crate::field_type;
 use crate::record::{self, Row};
 use crate::schema::ObjectDef;
-use crate::store::{self, decode_row, index_key_prefix, object_prefix, row_key, tables, DerivedTables, DocTables, LoadedDoc};
+use crate::store::{
+    self, DerivedTables, DocTables, LoadedDoc, decode_row, index_key_prefix, object_prefix,
+    row_key, tables,
+};
 use crate::time_fmt::now_ms;
 use crate::value::{Stored, Value};
 use crate::{DocId, FieldId, ObjectId, RecordId};
@@ -46,18 +49,24 @@ fn normalize(value: Option<Value>) -> Option<Value> {
 impl Workspace {
     /// Parses `field name → text` inputs (CLI arguments, CSV cells, form fields) into
     /// typed changes. Relation inputs may name a record by its display field.
-    pub fn parse_values(&self, object: ObjectId, inputs: &[(String, String)]) -> Result<Vec<FieldChange>> {
+    pub fn parse_values(
+        &self,
+        object: ObjectId,
+        inputs: &[(String, String)],
+    ) -> Result<Vec<FieldChange>> {
         let obj = self.object_def(object)?;
         let mut out = Vec::with_capacity(inputs.len());
         for (name, text) in inputs {
             let field = self.field_named(object, name)?;
             let resolve = |name: &str| self.resolve_by_name(field.target, name);
-            let value = field_type::parse_input(field, text, &resolve).map_err(|e| crate::ValidationError {
-                object: obj.key.clone(),
-                field: field.key.clone(),
-                value: format!("'{text}'"),
-                rule: "type",
-                reason: e.0,
+            let value = field_type::parse_input(field, text, &resolve).map_err(|e| {
+                crate::ValidationError {
+                    object: obj.key.clone(),
+                    field: field.key.clone(),
+                    value: format!("'{text}'"),
+                    rule: "type",
+                    reason: e.0,
+                }
             })?;
             out.push((field.id, value));
         }
@@ -65,23 +74,42 @@ impl Workspace {
     }
 
     /// A resolver for relation inputs that name records instead of giving ids.
-    pub(crate) fn resolve_by_name(&self, target: Option<ObjectId>, name: &str) -> Result<RecordId, String> {
+    pub(crate) fn resolve_by_name(
+        &self,
+        target: Option<ObjectId>,
+        name: &str,
+    ) -> Result<RecordId, String> {
         let Some(target) = target.and_then(|t| self.schema.object(t)) else {
             return Err(format!("'{name}' is not a record id"));
         };
-        let matches = self.find_by_display_name(target, name, 2).map_err(|e| e.to_string())?;
+        let matches = self
+            .find_by_display_name(target, name, 2)
+            .map_err(|e| e.to_string())?;
         match matches.as_slice() {
             [one] => Ok(*one),
             [] => Err(format!("no {} record named '{name}'", target.key)),
-            _ => Err(format!("more than one {} record is named '{name}'; use its id", target.key)),
+            _ => Err(format!(
+                "more than one {} record is named '{name}'; use its id",
+                target.key
+            )),
         }
     }
 
     /// Live records of `object` whose display field equals `name` (case-insensitive).
-    fn find_by_display_name(&self, object: &ObjectDef, name: &str, limit: usize) -> Result<Vec<RecordId>> {
-        let Some(field) = object.display_field() else { return Ok(Vec::new()) };
+    fn find_by_display_name(
+        &self,
+        object: &ObjectDef,
+        name: &str,
+        limit: usize,
+    ) -> Result<Vec<RecordId>> {
+        let Some(field) = object.display_field() else {
+            return Ok(Vec::new());
+        };
         let mut prefix = index_key_prefix(object.id, field.id);
-        prefix.extend_from_slice(&crate::encoding::filter_value(field, &Value::Text(name.to_string())));
+        prefix.extend_from_slice(&crate::encoding::filter_value(
+            field,
+            &Value::Text(name.to_string()),
+        ));
         self.index_records(&prefix, limit)
     }
 
@@ -91,7 +119,11 @@ impl Workspace {
         let index = tx.open_table(tables::INDEX).map_err(StoreError::from)?;
         let end = prefix_end(prefix).unwrap_or_default();
         let mut out = Vec::new();
-        for entry in index.range(prefix..end.as_slice()).map_err(StoreError::from)?.take(limit) {
+        for entry in index
+            .range(prefix..end.as_slice())
+            .map_err(StoreError::from)?
+            .take(limit)
+        {
             let (key, _) = entry.map_err(StoreError::from)?;
             let k = key.value();
             out.extend(RecordId::from_slice(&k[k.len() - 16..]));
@@ -100,15 +132,27 @@ impl Workspace {
     }
 
     /// Creates a record.
-    pub fn create_record(&mut self, object: ObjectId, values: Vec<FieldChange>) -> Result<RecordId> {
+    pub fn create_record(
+        &mut self,
+        object: ObjectId,
+        values: Vec<FieldChange>,
+    ) -> Result<RecordId> {
         self.create_record_with(object, values, "edit")
     }
 
     /// Creates a record whose change carries `message` (`import:<group>`, ...).
-    pub fn create_record_with(&mut self, object: ObjectId, values: Vec<FieldChange>, message: &str) -> Result<RecordId> {
+    pub fn create_record_with(
+        &mut self,
+        object: ObjectId,
+        values: Vec<FieldChange>,
+        message: &str,
+    ) -> Result<RecordId> {
         let obj = self.object_def(object)?.clone();
         let id = RecordId::new();
-        let values: Vec<(FieldId, Value)> = values.into_iter().filter_map(|(f, v)| normalize(v).map(|v| (f, v))).collect();
+        let values: Vec<(FieldId, Value)> = values
+            .into_iter()
+            .filter_map(|(f, v)| normalize(v).map(|v| (f, v)))
+            .collect();
         let mut loaded = None;
         self.write(|tx| {
             let mut derived = DerivedTables::open(tx)?;
@@ -116,7 +160,8 @@ impl Workspace {
             let stored = to_stored(&obj, &values);
             let mut doc = new_doc(&self.device);
             let now = now_ms();
-            record::init(&mut doc, object, now, &self.device.user, &stored).map_err(|e| corrupt(id.into(), e))?;
+            record::init(&mut doc, object, now, &self.device.user, &stored)
+                .map_err(|e| corrupt(id.into(), e))?;
             commit(&mut doc, message, now);
             let mut l = LoadedDoc::new(doc);
             let mut docs = DocTables::open(tx)?;
@@ -137,11 +182,21 @@ impl Workspace {
     }
 
     /// Updates a record with a change that carries `message`.
-    pub fn update_record_with(&mut self, id: RecordId, changes: Vec<FieldChange>, message: &str) -> Result<()> {
-        let changes: Vec<FieldChange> = changes.into_iter().map(|(f, v)| (f, normalize(v))).collect();
+    pub fn update_record_with(
+        &mut self,
+        id: RecordId,
+        changes: Vec<FieldChange>,
+        message: &str,
+    ) -> Result<()> {
+        let changes: Vec<FieldChange> = changes
+            .into_iter()
+            .map(|(f, v)| (f, normalize(v)))
+            .collect();
         self.edit_record(id, message, false, |_, derived, obj, _| {
             for (field_id, value) in &changes {
-                let field = obj.field(*field_id).ok_or_else(|| unknown_field(obj, *field_id))?;
+                let field = obj
+                    .field(*field_id)
+                    .ok_or_else(|| unknown_field(obj, *field_id))?;
                 match value {
                     Some(v) => {
                         check_value(derived, obj, field, v)?;
@@ -153,7 +208,13 @@ impl Workspace {
             }
             let stored: Vec<(FieldId, Option<Stored>)> = changes
                 .iter()
-                .map(|(f, v)| (*f, v.as_ref().and_then(|v| obj.field(*f).map(|def| field_type::to_stored(def, v)))))
+                .map(|(f, v)| {
+                    (
+                        *f,
+                        v.as_ref()
+                            .and_then(|v| obj.field(*f).map(|def| field_type::to_stored(def, v))),
+                    )
+                })
                 .collect();
             Ok(Edit::Values(stored))
         })
@@ -219,12 +280,18 @@ impl Workspace {
         taken: &mut Option<LoadedDoc>,
     ) -> Result<()> {
         let mut derived = DerivedTables::open(tx)?;
-        let object = match derived.record_objects.get(id.as_bytes()).map_err(StoreError::from)? {
+        let object = match derived
+            .record_objects
+            .get(id.as_bytes())
+            .map_err(StoreError::from)?
+        {
             Some(g) => ObjectId::from_bytes(g.value()),
             None => return Err(Error::RecordNotFound(id.to_string())),
         };
         let obj = self.object_def(object)?.clone();
-        let old = derived.current_row(object, id)?.ok_or_else(|| Error::RecordNotFound(id.to_string()))?;
+        let old = derived
+            .current_row(object, id)?
+            .ok_or_else(|| Error::RecordNotFound(id.to_string()))?;
         if old.deleted_at.is_some() && !allow_deleted {
             return Err(Error::RecordDeleted(id.to_string()));
         }
@@ -233,7 +300,9 @@ impl Workspace {
             return Ok(());
         }
         let mut docs = DocTables::open(tx)?;
-        let mut loaded = self.take_doc(&docs, id.into())?.ok_or_else(|| Error::RecordNotFound(id.to_string()))?;
+        let mut loaded = self
+            .take_doc(&docs, id.into())?
+            .ok_or_else(|| Error::RecordNotFound(id.to_string()))?;
         let applied = match &edit {
             Edit::Values(changes) => record::set_values(&mut loaded.doc, changes),
             Edit::Deleted(at) => record::set_deleted(&mut loaded.doc, *at),
@@ -256,7 +325,9 @@ impl Workspace {
     /// A record's stored row (live or in the trash).
     pub fn row(&self, id: RecordId) -> Result<Row> {
         let tx = self.store.read()?;
-        let objects = tx.open_table(tables::RECORD_OBJECTS).map_err(StoreError::from)?;
+        let objects = tx
+            .open_table(tables::RECORD_OBJECTS)
+            .map_err(StoreError::from)?;
         let object = objects
             .get(id.as_bytes())
             .map_err(StoreError::from)?
@@ -268,7 +339,10 @@ impl Workspace {
             Some(b) => b.value().to_vec(),
             None => {
                 let trash = tx.open_table(tables::TRASH).map_err(StoreError::from)?;
-                let found = trash.get(key.as_slice()).map_err(StoreError::from)?.map(|b| b.value().to_vec());
+                let found = trash
+                    .get(key.as_slice())
+                    .map_err(StoreError::from)?
+                    .map(|b| b.value().to_vec());
                 found.ok_or_else(|| Error::RecordNotFound(id.to_string()))?
             }
         };
@@ -280,12 +354,18 @@ impl Workspace {
         if let Ok(id) = text.parse::<RecordId>() {
             return Ok(id);
         }
-        let hex: String = text.chars().filter(|c| *c != '-').collect::<String>().to_ascii_lowercase();
+        let hex: String = text
+            .chars()
+            .filter(|c| *c != '-')
+            .collect::<String>()
+            .to_ascii_lowercase();
         if hex.len() < 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
             return Err(Error::RecordNotFound(text.to_string()));
         }
         let tx = self.store.read()?;
-        let objects = tx.open_table(tables::RECORD_OBJECTS).map_err(StoreError::from)?;
+        let objects = tx
+            .open_table(tables::RECORD_OBJECTS)
+            .map_err(StoreError::from)?;
         let mut start = [0u8; 16];
         let mut end = [0xFFu8; 16];
         for (i, pair) in hex.as_bytes().chunks(2).enumerate() {
@@ -305,7 +385,9 @@ impl Workspace {
         let second = found.next().transpose().map_err(StoreError::from)?;
         match (first, second) {
             (Some((k, _)), None) => Ok(RecordId::from_bytes(k.value())),
-            (Some(_), Some(_)) => Err(Error::RecordNotFound(format!("{text} (more than one record starts so; give more of the id)"))),
+            (Some(_), Some(_)) => Err(Error::RecordNotFound(format!(
+                "{text} (more than one record starts so; give more of the id)"
+            ))),
             _ => Err(Error::RecordNotFound(text.to_string())),
         }
     }
@@ -316,7 +398,10 @@ impl Workspace {
         let rows = tx.open_table(tables::ROWS).map_err(StoreError::from)?;
         let prefix = object_prefix(object);
         let end = prefix_end(&prefix).unwrap_or_default();
-        for entry in rows.range(prefix.as_slice()..end.as_slice()).map_err(StoreError::from)? {
+        for entry in rows
+            .range(prefix.as_slice()..end.as_slice())
+            .map_err(StoreError::from)?
+        {
             let (key, value) = entry.map_err(StoreError::from)?;
             if let Some(id) = RecordId::from_slice(&key.value()[16..]) {
                 f(id, &decode_row(value.value())?);
@@ -331,7 +416,10 @@ impl Workspace {
         let rows = tx.open_table(tables::ROWS).map_err(StoreError::from)?;
         let prefix = object_prefix(object);
         let end = prefix_end(&prefix).unwrap_or_default();
-        Ok(rows.range(prefix.as_slice()..end.as_slice()).map_err(StoreError::from)?.count() as u64)
+        Ok(rows
+            .range(prefix.as_slice()..end.as_slice())
+            .map_err(StoreError::from)?
+            .count() as u64)
     }
 
     /// Number of live records with no value in `field`.
@@ -342,7 +430,11 @@ impl Workspace {
     }
 
     /// A value that two live records share in `field`, if any.
-    pub(crate) fn first_duplicate(&self, object: ObjectId, field: FieldId) -> Result<Option<String>> {
+    pub(crate) fn first_duplicate(
+        &self,
+        object: ObjectId,
+        field: FieldId,
+    ) -> Result<Option<String>> {
         let def = self.object_def(object)?.field(field).cloned();
         let Some(def) = def else { return Ok(None) };
         let mut seen: HashSet<Vec<u8>> = HashSet::new();
@@ -373,7 +465,11 @@ enum Edit {
 }
 
 fn unknown_field(obj: &ObjectDef, field: FieldId) -> Error {
-    crate::SchemaError::UnknownField { object: obj.key.clone(), field: field.to_string() }.into()
+    crate::SchemaError::UnknownField {
+        object: obj.key.clone(),
+        field: field.to_string(),
+    }
+    .into()
 }
 
 /// Checks a new record's values: types, required fields, unique values.
@@ -385,7 +481,9 @@ pub(super) fn validate_new(
     mut batch: Option<&mut HashSet<(FieldId, Vec<u8>)>>,
 ) -> Result<()> {
     for (field_id, value) in values {
-        let field = obj.field(*field_id).ok_or_else(|| unknown_field(obj, *field_id))?;
+        let field = obj
+            .field(*field_id)
+            .ok_or_else(|| unknown_field(obj, *field_id))?;
         check_value(derived, obj, field, value)?;
         check_unique(derived, obj, field, value, id, batch.as_deref_mut())?;
     }
@@ -405,8 +503,16 @@ pub(super) fn to_stored(obj: &ObjectDef, values: &[(FieldId, Value)]) -> Vec<(Fi
 }
 
 /// Re-reads the row from the document and writes the derived tables.
-fn write_row_from_doc(derived: &mut DerivedTables<'_>, obj: &ObjectDef, id: RecordId, old: Option<&Row>, loaded: &mut LoadedDoc) -> Result<()> {
-    let row = record::read_row(loaded.doc.document()).ok_or(StoreError::MissingMeta("record fields in a record document"))?;
+fn write_row_from_doc(
+    derived: &mut DerivedTables<'_>,
+    obj: &ObjectDef,
+    id: RecordId,
+    old: Option<&Row>,
+    loaded: &mut LoadedDoc,
+) -> Result<()> {
+    let row = record::read_row(loaded.doc.document()).ok_or(StoreError::MissingMeta(
+        "record fields in a record document",
+    ))?;
     store::write_row(derived, obj, id, old, &row)?;
     Ok(())
 }

@@ -5,8 +5,7 @@ use redb::ReadableTable;
 use super::Workspace;
 use crate::error::{Result, StoreError};
 use crate::record;
-use crate::schema::ObjectDef;
-use crate::store::{self, tables, DerivedTables};
+use crate::store::{self, DerivedTables, tables};
 use crate::{DocId, RecordId};
 
 impl Workspace {
@@ -18,7 +17,9 @@ impl Workspace {
         self.write(|tx| {
             store::clear_derived(tx)?;
             let docs = tx.open_table(tables::DOCS).map_err(StoreError::from)?;
-            let changes = tx.open_table(tables::DOC_CHANGES).map_err(StoreError::from)?;
+            let changes = tx
+                .open_table(tables::DOC_CHANGES)
+                .map_err(StoreError::from)?;
             let mut derived = DerivedTables::open(tx)?;
             let mut count = 0;
             for entry in docs.iter().map_err(StoreError::from)? {
@@ -27,19 +28,27 @@ impl Workspace {
                 if id == schema_doc {
                     continue;
                 }
-                let Some(mut loaded) = store::load_doc(&docs, &changes, id)? else { continue };
-                let Some(row) = record::read_row(loaded.doc.document()) else { continue };
+                let Some(mut loaded) = store::load_doc(&docs, &changes, id)? else {
+                    continue;
+                };
+                let Some(row) = record::read_row(loaded.doc.document()) else {
+                    continue;
+                };
                 let unknown;
                 let object = match schema.object(row.object) {
                     Some(o) => o,
                     None => {
-                        // A record of an object this replica's schema does not have yet:
-                        // keep its row, index nothing.
-                        unknown = ObjectDef { id: row.object, key: String::new(), label: String::new(), order: 0, archived: true, fields: Vec::new() };
+                        unknown = super::remote::unknown_object(row.object);
                         &unknown
                     }
                 };
-                store::write_row(&mut derived, object, RecordId::from_bytes(*id.as_bytes()), None, &row)?;
+                store::write_row(
+                    &mut derived,
+                    object,
+                    RecordId::from_bytes(*id.as_bytes()),
+                    None,
+                    &row,
+                )?;
                 count += 1;
             }
             Ok(count)
@@ -53,17 +62,32 @@ impl Workspace {
         let tx = self.store.read()?;
         let mut out = Vec::new();
         for (name, def) in [("rows", tables::ROWS), ("trash", tables::TRASH)] {
-            for entry in tx.open_table(def).map_err(StoreError::from)?.iter().map_err(StoreError::from)? {
+            for entry in tx
+                .open_table(def)
+                .map_err(StoreError::from)?
+                .iter()
+                .map_err(StoreError::from)?
+            {
                 let (k, v) = entry.map_err(StoreError::from)?;
                 out.push((name, k.value().to_vec(), v.value().to_vec()));
             }
         }
-        for entry in tx.open_table(tables::RECORD_OBJECTS).map_err(StoreError::from)?.iter().map_err(StoreError::from)? {
+        for entry in tx
+            .open_table(tables::RECORD_OBJECTS)
+            .map_err(StoreError::from)?
+            .iter()
+            .map_err(StoreError::from)?
+        {
             let (k, v) = entry.map_err(StoreError::from)?;
             out.push(("record_objects", k.value().to_vec(), v.value().to_vec()));
         }
         for (name, def) in [("index", tables::INDEX), ("text_index", tables::TEXT_INDEX)] {
-            for entry in tx.open_table(def).map_err(StoreError::from)?.iter().map_err(StoreError::from)? {
+            for entry in tx
+                .open_table(def)
+                .map_err(StoreError::from)?
+                .iter()
+                .map_err(StoreError::from)?
+            {
                 let (k, _) = entry.map_err(StoreError::from)?;
                 out.push((name, k.value().to_vec(), Vec::new()));
             }

@@ -6,13 +6,13 @@ use std::collections::BTreeSet;
 
 use automerge::AutoCommit;
 
-use super::{commit, corrupt, Workspace};
+use super::{Workspace, commit, corrupt};
 use crate::error::{Result, SchemaError, StoreError};
 use crate::schema::doc::{self as sdoc, Prop};
-use crate::schema::{is_valid_key, FieldDef, FieldKind, ObjectDef, SelectOption};
+use crate::schema::{FieldDef, FieldKind, ObjectDef, SelectOption, is_valid_key};
 use crate::store::{self, DerivedTables, DocTables};
 use crate::time_fmt::now_ms;
-use crate::{field_type, FieldId, ObjectId, OptionId, RecordId};
+use crate::{FieldId, ObjectId, OptionId, RecordId, field_type};
 
 /// What a new field should be.
 #[derive(Debug, Clone)]
@@ -58,45 +58,92 @@ pub struct RetypeReport {
     pub unconverted: Vec<(RecordId, String)>,
 }
 
-const COLORS: [&str; 8] = ["gray", "blue", "green", "yellow", "orange", "red", "purple", "pink"];
+const COLORS: [&str; 8] = [
+    "gray", "blue", "green", "yellow", "orange", "red", "purple", "pink",
+];
 
 /// What an object's derived keys depend on; when it changes the indexes are rebuilt.
-fn derivation_signature(object: &ObjectDef) -> Vec<(FieldId, FieldKind, bool, bool, Vec<(OptionId, i64, String)>)> {
+fn derivation_signature(
+    object: &ObjectDef,
+) -> Vec<(FieldId, FieldKind, bool, bool, Vec<(OptionId, i64, String)>)> {
     object
         .fields
         .iter()
         .map(|f| {
-            let options = f.options.iter().map(|o| (o.id, o.order, o.label.clone())).collect();
+            let options = f
+                .options
+                .iter()
+                .map(|o| (o.id, o.order, o.label.clone()))
+                .collect();
             (f.id, f.kind, f.archived, f.many, options)
         })
         .collect()
 }
 
+/// Rebuilds the index entries of every object whose definition changed in a way that
+/// changes them (objects new to `after` may already have rows, from other devices).
+pub(super) fn rebuild_changed_objects(
+    derived: &mut DerivedTables<'_>,
+    before: &crate::Schema,
+    after: &crate::Schema,
+) -> Result<()> {
+    for object in &after.objects {
+        match before.object(object.id) {
+            Some(old) if derivation_signature(old) == derivation_signature(object) => {}
+            Some(old) => store::rebuild_object(derived, old, object)?,
+            None => {
+                store::rebuild_object(derived, &super::remote::unknown_object(object.id), object)?
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Workspace {
     /// The object named `name` (key, label or id).
     pub fn object_named(&self, name: &str) -> Result<&ObjectDef, SchemaError> {
-        self.schema.find_object(name).ok_or_else(|| SchemaError::UnknownObject(name.to_string()))
+        self.schema
+            .find_object(name)
+            .ok_or_else(|| SchemaError::UnknownObject(name.to_string()))
     }
 
     /// The field named `name` (key, label or id) of an object.
     pub fn field_named(&self, object: ObjectId, name: &str) -> Result<&FieldDef, SchemaError> {
         let obj = self.object_def(object)?;
-        obj.find_field(name).ok_or_else(|| SchemaError::UnknownField { object: obj.key.clone(), field: name.to_string() })
+        obj.find_field(name)
+            .ok_or_else(|| SchemaError::UnknownField {
+                object: obj.key.clone(),
+                field: name.to_string(),
+            })
     }
 
     pub(crate) fn object_def(&self, object: ObjectId) -> Result<&ObjectDef, SchemaError> {
-        self.schema.object(object).ok_or_else(|| SchemaError::UnknownObject(object.to_string()))
+        self.schema
+            .object(object)
+            .ok_or_else(|| SchemaError::UnknownObject(object.to_string()))
     }
 
     fn field_def(&self, object: ObjectId, field: FieldId) -> Result<&FieldDef, SchemaError> {
         let obj = self.object_def(object)?;
-        obj.field(field).ok_or_else(|| SchemaError::UnknownField { object: obj.key.clone(), field: field.to_string() })
+        obj.field(field).ok_or_else(|| SchemaError::UnknownField {
+            object: obj.key.clone(),
+            field: field.to_string(),
+        })
     }
 
     /// Applies `edit` to the schema document as one change, persists it, rebuilds indexes
     /// it affects, and re-reads the schema. On error nothing is written and the schema
     /// document is reloaded from the store.
-    fn schema_write(&mut self, edit: impl FnOnce(&mut AutoCommit) -> Result<(), automerge::AutomergeError>) -> Result<()> {
+    fn schema_write(
+        &mut self,
+        edit: impl FnOnce(&mut AutoCommit) -> Result<(), automerge::AutomergeError>,
+    ) -> Result<()> {
+        if !self.has_schema_doc() {
+            return Err(StoreError::MissingMeta(
+                "schema: this replica has not received it yet (run kith sync)",
+            )
+            .into());
+        }
         if self.schema_doc.is_none() {
             self.load_schema()?;
         }
@@ -113,14 +160,7 @@ impl Workspace {
                 let mut docs = DocTables::open(tx)?;
                 store::persist_doc(&mut docs, id, &mut loaded)?;
                 let mut derived = DerivedTables::open(tx)?;
-                for object in &after.objects {
-                    if let Some(old) = before.object(object.id)
-                        && derivation_signature(old) != derivation_signature(object)
-                    {
-                        store::rebuild_object(&mut derived, old, object)?;
-                    }
-                }
-                Ok(())
+                rebuild_changed_objects(&mut derived, &before, &after)
             })?;
             Ok(after)
         })();
@@ -142,18 +182,38 @@ impl Workspace {
         if !is_valid_key(key) {
             return Err(SchemaError::InvalidKey(key.to_string()));
         }
-        if self.schema.objects.iter().any(|o| o.key == key && Some(o.id) != except) {
-            return Err(SchemaError::DuplicateKey { what: "object", key: key.to_string() });
+        if self
+            .schema
+            .objects
+            .iter()
+            .any(|o| o.key == key && Some(o.id) != except)
+        {
+            return Err(SchemaError::DuplicateKey {
+                what: "object",
+                key: key.to_string(),
+            });
         }
         Ok(())
     }
 
-    fn check_field_key(&self, object: &ObjectDef, key: &str, except: Option<FieldId>) -> Result<(), SchemaError> {
+    fn check_field_key(
+        &self,
+        object: &ObjectDef,
+        key: &str,
+        except: Option<FieldId>,
+    ) -> Result<(), SchemaError> {
         if !is_valid_key(key) {
             return Err(SchemaError::InvalidKey(key.to_string()));
         }
-        if object.fields.iter().any(|f| f.key == key && Some(f.id) != except) {
-            return Err(SchemaError::DuplicateKey { what: "field", key: format!("{}.{key}", object.key) });
+        if object
+            .fields
+            .iter()
+            .any(|f| f.key == key && Some(f.id) != except)
+        {
+            return Err(SchemaError::DuplicateKey {
+                what: "field",
+                key: format!("{}.{key}", object.key),
+            });
         }
         Ok(())
     }
@@ -168,7 +228,13 @@ impl Workspace {
             id: ObjectId::new(),
             key: key.to_string(),
             label: label.trim().to_string(),
-            order: self.schema.objects.iter().map(|o| o.order + 1).max().unwrap_or(0),
+            order: self
+                .schema
+                .objects
+                .iter()
+                .map(|o| o.order + 1)
+                .max()
+                .unwrap_or(0),
             archived: false,
             fields: Vec::new(),
         };
@@ -178,7 +244,12 @@ impl Workspace {
     }
 
     /// Renames an object: a new label, a new key, or both.
-    pub fn rename_object(&mut self, object: ObjectId, label: Option<&str>, key: Option<&str>) -> Result<()> {
+    pub fn rename_object(
+        &mut self,
+        object: ObjectId,
+        label: Option<&str>,
+        key: Option<&str>,
+    ) -> Result<()> {
         self.object_def(object)?;
         if let Some(key) = key {
             self.check_object_key(key, Some(object))?;
@@ -200,7 +271,9 @@ impl Workspace {
     /// Archives (hides) or restores an object. Its records and their values are kept.
     pub fn set_object_archived(&mut self, object: ObjectId, archived: bool) -> Result<()> {
         self.object_def(object)?;
-        self.schema_write(|doc| sdoc::set_object_prop(doc, object, "archived", Prop::Bool(archived)))
+        self.schema_write(|doc| {
+            sdoc::set_object_prop(doc, object, "archived", Prop::Bool(archived))
+        })
     }
 
     /// Adds a field at the end of an object's fields.
@@ -213,7 +286,11 @@ impl Workspace {
         if let Some(target) = spec.target {
             self.object_def(target)?;
         }
-        let invalid = |reason: &str| SchemaError::InvalidSetting { object: obj.key.clone(), field: spec.key.clone(), reason: reason.into() };
+        let invalid = |reason: &str| SchemaError::InvalidSetting {
+            object: obj.key.clone(),
+            field: spec.key.clone(),
+            reason: reason.into(),
+        };
         if spec.kind == FieldKind::Relation && spec.target.is_none() && !spec.many {
             // Allowed: a one-relation to any object. Nothing to check.
         }
@@ -254,7 +331,13 @@ impl Workspace {
 
     /// Renames a field: a new label, a new key, or both. Values are untouched (they are
     /// keyed by the field's id).
-    pub fn rename_field(&mut self, object: ObjectId, field: FieldId, label: Option<&str>, key: Option<&str>) -> Result<()> {
+    pub fn rename_field(
+        &mut self,
+        object: ObjectId,
+        field: FieldId,
+        label: Option<&str>,
+        key: Option<&str>,
+    ) -> Result<()> {
         self.field_def(object, field)?;
         if let Some(key) = key {
             self.check_field_key(self.object_def(object)?, key, Some(field))?;
@@ -274,11 +357,27 @@ impl Workspace {
     }
 
     /// Moves a field to `position` (0-based) among the object's fields.
-    pub fn reorder_field(&mut self, object: ObjectId, field: FieldId, position: usize) -> Result<()> {
+    pub fn reorder_field(
+        &mut self,
+        object: ObjectId,
+        field: FieldId,
+        position: usize,
+    ) -> Result<()> {
         self.field_def(object, field)?;
-        let mut ids: Vec<FieldId> = self.object_def(object)?.fields.iter().map(|f| f.id).filter(|id| *id != field).collect();
+        let mut ids: Vec<FieldId> = self
+            .object_def(object)?
+            .fields
+            .iter()
+            .map(|f| f.id)
+            .filter(|id| *id != field)
+            .collect();
         ids.insert(position.min(ids.len()), field);
-        let current: Vec<(FieldId, i64)> = self.object_def(object)?.fields.iter().map(|f| (f.id, f.order)).collect();
+        let current: Vec<(FieldId, i64)> = self
+            .object_def(object)?
+            .fields
+            .iter()
+            .map(|f| (f.id, f.order))
+            .collect();
         self.schema_write(|doc| {
             for (i, id) in ids.iter().enumerate() {
                 if current.iter().find(|(f, _)| f == id).map(|(_, o)| *o) != Some(i as i64) {
@@ -290,13 +389,25 @@ impl Workspace {
     }
 
     /// Archives (hides) or restores a field. Its values are kept either way.
-    pub fn set_field_archived(&mut self, object: ObjectId, field: FieldId, archived: bool) -> Result<()> {
+    pub fn set_field_archived(
+        &mut self,
+        object: ObjectId,
+        field: FieldId,
+        archived: bool,
+    ) -> Result<()> {
         self.field_def(object, field)?;
-        self.schema_write(|doc| sdoc::set_field_prop(doc, object, field, "archived", Prop::Bool(archived)))
+        self.schema_write(|doc| {
+            sdoc::set_field_prop(doc, object, field, "archived", Prop::Bool(archived))
+        })
     }
 
     /// Makes a field required or not. Refused while live records have no value for it.
-    pub fn set_field_required(&mut self, object: ObjectId, field: FieldId, required: bool) -> Result<()> {
+    pub fn set_field_required(
+        &mut self,
+        object: ObjectId,
+        field: FieldId,
+        required: bool,
+    ) -> Result<()> {
         let def = self.field_def(object, field)?;
         if required {
             let empty = self.count_empty(object, field)?;
@@ -310,11 +421,18 @@ impl Workspace {
                 .into());
             }
         }
-        self.schema_write(|doc| sdoc::set_field_prop(doc, object, field, "required", Prop::Bool(required)))
+        self.schema_write(|doc| {
+            sdoc::set_field_prop(doc, object, field, "required", Prop::Bool(required))
+        })
     }
 
     /// Makes a field unique or not. Refused while two live records share a value.
-    pub fn set_field_unique(&mut self, object: ObjectId, field: FieldId, unique: bool) -> Result<()> {
+    pub fn set_field_unique(
+        &mut self,
+        object: ObjectId,
+        field: FieldId,
+        unique: bool,
+    ) -> Result<()> {
         let def = self.field_def(object, field)?;
         if unique && let Some(dup) = self.first_duplicate(object, field)? {
             return Err(SchemaError::RuleNotMet {
@@ -325,13 +443,21 @@ impl Workspace {
             }
             .into());
         }
-        self.schema_write(|doc| sdoc::set_field_prop(doc, object, field, "unique", Prop::Bool(unique)))
+        self.schema_write(|doc| {
+            sdoc::set_field_prop(doc, object, field, "unique", Prop::Bool(unique))
+        })
     }
 
     /// Changes a field's type. Stored values are kept as they are and read through the
     /// new type; retyping back shows them exactly as before. Retyping text to a select
     /// with no options creates one option per distinct value.
-    pub fn retype_field(&mut self, object: ObjectId, field: FieldId, kind: FieldKind, target: Option<ObjectId>) -> Result<RetypeReport> {
+    pub fn retype_field(
+        &mut self,
+        object: ObjectId,
+        field: FieldId,
+        kind: FieldKind,
+        target: Option<ObjectId>,
+    ) -> Result<RetypeReport> {
         let def = self.field_def(object, field)?.clone();
         if let Some(t) = target {
             self.object_def(t)?;
@@ -347,7 +473,10 @@ impl Workspace {
                     && let Some(crate::Value::Text(s)) = field_type::read(&probe, stored)
                 {
                     let s = s.trim().to_string();
-                    if !s.is_empty() && seen.len() < 200 && !seen.iter().any(|x: &String| x.eq_ignore_ascii_case(&s)) {
+                    if !s.is_empty()
+                        && seen.len() < 200
+                        && !seen.iter().any(|x: &String| x.eq_ignore_ascii_case(&s))
+                    {
                         seen.insert(s);
                     }
                 }
@@ -382,19 +511,36 @@ impl Workspace {
     }
 
     /// Adds options to a select or multi-select field.
-    pub fn add_options(&mut self, object: ObjectId, field: FieldId, labels: &[String]) -> Result<Vec<OptionId>> {
+    pub fn add_options(
+        &mut self,
+        object: ObjectId,
+        field: FieldId,
+        labels: &[String],
+    ) -> Result<Vec<OptionId>> {
         let def = self.field_def(object, field)?;
         for label in labels {
             if label.trim().is_empty() {
                 return Err(SchemaError::EmptyLabel.into());
             }
-            if def.options.iter().any(|o| o.label.eq_ignore_ascii_case(label.trim())) {
-                return Err(SchemaError::DuplicateKey { what: "option", key: label.trim().to_string() }.into());
+            if def
+                .options
+                .iter()
+                .any(|o| o.label.eq_ignore_ascii_case(label.trim()))
+            {
+                return Err(SchemaError::DuplicateKey {
+                    what: "option",
+                    key: label.trim().to_string(),
+                }
+                .into());
             }
         }
         let options = new_options(&def.options, labels);
         let ids = options.iter().map(|o| o.id).collect();
-        self.schema_write(|doc| options.iter().try_for_each(|o| sdoc::put_option(doc, object, field, o)))?;
+        self.schema_write(|doc| {
+            options
+                .iter()
+                .try_for_each(|o| sdoc::put_option(doc, object, field, o))
+        })?;
         Ok(ids)
     }
 
@@ -402,7 +548,10 @@ impl Workspace {
         let def = self.field_def(object, field)?;
         def.option_named(name).cloned().ok_or_else(|| {
             SchemaError::UnknownOption {
-                object: self.object_def(object).map(|o| o.key.clone()).unwrap_or_default(),
+                object: self
+                    .object_def(object)
+                    .map(|o| o.key.clone())
+                    .unwrap_or_default(),
                 field: def.key.clone(),
                 option: name.to_string(),
             }
@@ -411,26 +560,52 @@ impl Workspace {
     }
 
     /// Renames an option (values keep pointing at it: they hold its id).
-    pub fn rename_option(&mut self, object: ObjectId, field: FieldId, option: &str, label: &str) -> Result<()> {
+    pub fn rename_option(
+        &mut self,
+        object: ObjectId,
+        field: FieldId,
+        option: &str,
+        label: &str,
+    ) -> Result<()> {
         let o = self.option_def(object, field, option)?;
         if label.trim().is_empty() {
             return Err(SchemaError::EmptyLabel.into());
         }
-        self.schema_write(|doc| sdoc::set_option_prop(doc, object, field, o.id, "label", Prop::Str(label.trim())))
+        self.schema_write(|doc| {
+            sdoc::set_option_prop(doc, object, field, o.id, "label", Prop::Str(label.trim()))
+        })
     }
 
     /// Sets an option's colour.
-    pub fn recolor_option(&mut self, object: ObjectId, field: FieldId, option: &str, color: &str) -> Result<()> {
+    pub fn recolor_option(
+        &mut self,
+        object: ObjectId,
+        field: FieldId,
+        option: &str,
+        color: &str,
+    ) -> Result<()> {
         let o = self.option_def(object, field, option)?;
-        self.schema_write(|doc| sdoc::set_option_prop(doc, object, field, o.id, "color", Prop::Str(color)))
+        self.schema_write(|doc| {
+            sdoc::set_option_prop(doc, object, field, o.id, "color", Prop::Str(color))
+        })
     }
 
     /// Moves an option to `position` (0-based); selects sort in option order.
-    pub fn reorder_option(&mut self, object: ObjectId, field: FieldId, option: &str, position: usize) -> Result<()> {
+    pub fn reorder_option(
+        &mut self,
+        object: ObjectId,
+        field: FieldId,
+        option: &str,
+        position: usize,
+    ) -> Result<()> {
         let o = self.option_def(object, field, option)?;
         let def = self.field_def(object, field)?;
         let current: Vec<(OptionId, i64)> = def.options.iter().map(|x| (x.id, x.order)).collect();
-        let mut ids: Vec<OptionId> = current.iter().map(|(id, _)| *id).filter(|id| *id != o.id).collect();
+        let mut ids: Vec<OptionId> = current
+            .iter()
+            .map(|(id, _)| *id)
+            .filter(|id| *id != o.id)
+            .collect();
         ids.insert(position.min(ids.len()), o.id);
         self.schema_write(|doc| {
             for (i, id) in ids.iter().enumerate() {
@@ -444,9 +619,17 @@ impl Workspace {
 
     /// Archives or restores an option: archived options cannot be chosen any more, and
     /// records that have them keep them.
-    pub fn set_option_archived(&mut self, object: ObjectId, field: FieldId, option: &str, archived: bool) -> Result<()> {
+    pub fn set_option_archived(
+        &mut self,
+        object: ObjectId,
+        field: FieldId,
+        option: &str,
+        archived: bool,
+    ) -> Result<()> {
         let o = self.option_def(object, field, option)?;
-        self.schema_write(|doc| sdoc::set_option_prop(doc, object, field, o.id, "archived", Prop::Bool(archived)))
+        self.schema_write(|doc| {
+            sdoc::set_option_prop(doc, object, field, o.id, "archived", Prop::Bool(archived))
+        })
     }
 }
 

@@ -9,15 +9,24 @@ use redb::ReadableTable;
 use crate::encoding::{filter_value, prefix_end};
 use crate::error::{Result, ValidationError};
 use crate::schema::{FieldDef, FieldKind, ObjectDef};
-use crate::store::{index_key_prefix, DerivedTables};
+use crate::store::{DerivedTables, index_key_prefix};
 use crate::value::Value;
-use crate::{field_type, RecordId};
+use crate::{RecordId, field_type};
 
-fn fail(object: &ObjectDef, field: &FieldDef, value: Option<&Value>, rule: &'static str, reason: String) -> ValidationError {
+fn fail(
+    object: &ObjectDef,
+    field: &FieldDef,
+    value: Option<&Value>,
+    rule: &'static str,
+    reason: String,
+) -> ValidationError {
     ValidationError {
         object: object.key.clone(),
         field: field.key.clone(),
-        value: value.map_or_else(|| "(empty)".to_string(), |v| format!("'{}'", field_type::display(field, v))),
+        value: value.map_or_else(
+            || "(empty)".to_string(),
+            |v| format!("'{}'", field_type::display(field, v)),
+        ),
         rule,
         reason,
     }
@@ -27,8 +36,10 @@ fn kind_accepts(kind: FieldKind, value: &Value) -> bool {
     use FieldKind as K;
     matches!(
         (kind, value),
-        (K::Text | K::LongText | K::Email | K::Phone | K::Url, Value::Text(_))
-            | (K::Number | K::Percent | K::Rating, Value::Number(_))
+        (
+            K::Text | K::LongText | K::Email | K::Phone | K::Url,
+            Value::Text(_)
+        ) | (K::Number | K::Percent | K::Rating, Value::Number(_))
             | (K::Currency, Value::Currency(_))
             | (K::Date, Value::Date(_))
             | (K::Datetime, Value::DateTime(_))
@@ -40,12 +51,20 @@ fn kind_accepts(kind: FieldKind, value: &Value) -> bool {
 }
 
 /// Checks one value against its field's type, options and relation target.
-pub(super) fn check_value(t: &DerivedTables<'_>, object: &ObjectDef, field: &FieldDef, value: &Value) -> Result<()> {
+pub(super) fn check_value(
+    t: &DerivedTables<'_>,
+    object: &ObjectDef,
+    field: &FieldDef,
+    value: &Value,
+) -> Result<()> {
     let fail = |reason: String| fail(object, field, Some(value), "type", reason);
     if field.archived {
         return Err(ValidationError {
             rule: "archived",
-            ..fail(format!("field '{}' is archived; restore it to write to it", field.label))
+            ..fail(format!(
+                "field '{}' is archived; restore it to write to it",
+                field.label
+            ))
         }
         .into());
     }
@@ -53,12 +72,20 @@ pub(super) fn check_value(t: &DerivedTables<'_>, object: &ObjectDef, field: &Fie
         return Err(fail(format!("a {} field cannot hold this value", field.kind)).into());
     }
     match value {
-        Value::Number(n) if !n.is_finite() => return Err(fail("numbers must be finite".into()).into()),
-        Value::Number(n) if field.kind == FieldKind::Rating && (n.fract() != 0.0 || *n < 1.0 || *n > field.max_rating as f64) => {
+        Value::Number(n) if !n.is_finite() => {
+            return Err(fail("numbers must be finite".into()).into());
+        }
+        Value::Number(n)
+            if field.kind == FieldKind::Rating
+                && (n.fract() != 0.0 || *n < 1.0 || *n > field.max_rating as f64) =>
+        {
             return Err(fail(format!("ratings go from 1 to {}", field.max_rating)).into());
         }
         Value::Currency(m) if !m.amount.is_finite() || m.code.len() != 3 => {
-            return Err(fail("an amount needs a finite number and a 3-letter currency code".into()).into());
+            return Err(fail(
+                "an amount needs a finite number and a 3-letter currency code".into(),
+            )
+            .into());
         }
         Value::Option(id) => check_option(field, *id).map_err(fail)?,
         Value::Options(ids) => {
@@ -68,10 +95,17 @@ pub(super) fn check_value(t: &DerivedTables<'_>, object: &ObjectDef, field: &Fie
         }
         Value::Records(ids) => {
             if !field.many && ids.len() > 1 {
-                return Err(ValidationError { rule: "relation", ..fail("this relation holds one record".into()) }.into());
+                return Err(ValidationError {
+                    rule: "relation",
+                    ..fail("this relation holds one record".into())
+                }
+                .into());
             }
             for id in ids {
-                check_related(t, field, *id).map_err(|reason| ValidationError { rule: "relation", ..fail(reason) })?;
+                check_related(t, field, *id).map_err(|reason| ValidationError {
+                    rule: "relation",
+                    ..fail(reason)
+                })?;
             }
         }
         _ => {}
@@ -89,7 +123,12 @@ fn check_option(field: &FieldDef, id: crate::OptionId) -> Result<(), String> {
 
 fn check_related(t: &DerivedTables<'_>, field: &FieldDef, id: RecordId) -> Result<(), String> {
     let lookup = |e: redb::StorageError| e.to_string();
-    let Some(object) = t.record_objects.get(id.as_bytes()).map_err(lookup)?.map(|g| crate::ObjectId::from_bytes(g.value())) else {
+    let Some(object) = t
+        .record_objects
+        .get(id.as_bytes())
+        .map_err(lookup)?
+        .map(|g| crate::ObjectId::from_bytes(g.value()))
+    else {
         return Err(format!("record {id} does not exist"));
     };
     if let Some(target) = field.target
@@ -121,23 +160,47 @@ pub(super) fn check_unique(
     let mut prefix = index_key_prefix(object.id, field.id);
     prefix.extend_from_slice(&encoded);
     let end = prefix_end(&prefix).unwrap_or_default();
-    for entry in t.index.range(prefix.as_slice()..end.as_slice()).map_err(crate::error::StoreError::from)? {
+    for entry in t
+        .index
+        .range(prefix.as_slice()..end.as_slice())
+        .map_err(crate::error::StoreError::from)?
+    {
         let (key, _) = entry.map_err(crate::error::StoreError::from)?;
         let other = RecordId::from_slice(&key.value()[key.value().len() - 16..]);
         if other != Some(record) {
             let other = other.map_or_else(String::new, |o| o.to_string());
-            return Err(fail(object, field, Some(value), "unique", format!("already used by record {other}")).into());
+            return Err(fail(
+                object,
+                field,
+                Some(value),
+                "unique",
+                format!("already used by record {other}"),
+            )
+            .into());
         }
     }
     if let Some(batch) = batch
         && !batch.insert((field.id, encoded))
     {
-        return Err(fail(object, field, Some(value), "unique", "used twice in this import".into()).into());
+        return Err(fail(
+            object,
+            field,
+            Some(value),
+            "unique",
+            "used twice in this import".into(),
+        )
+        .into());
     }
     Ok(())
 }
 
 /// A required field given no value.
 pub(super) fn required_missing(object: &ObjectDef, field: &FieldDef) -> ValidationError {
-    fail(object, field, None, "required", format!("'{}' needs a value", field.label))
+    fail(
+        object,
+        field,
+        None,
+        "required",
+        format!("'{}' needs a value", field.label),
+    )
 }

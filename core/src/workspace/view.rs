@@ -1,8 +1,8 @@
 //! Turning stored rows into what people see: values read through the current schema,
 //! option labels, related records by name, and values that do not convert flagged.
 
-use super::records::RecordView;
 use super::Workspace;
+use super::records::RecordView;
 use crate::field_type;
 use crate::record::Row;
 use crate::schema::{FieldDef, FieldKind};
@@ -25,6 +25,9 @@ pub struct CellView {
     pub unconverted: bool,
     /// The value as JSON (numbers as numbers, options by label).
     pub json: serde_json::Value,
+    /// Other values that concurrent edits left on this field (shown as text). Non-empty
+    /// means the shown value is conflicted until someone settles it.
+    pub conflicts: Vec<String>,
 }
 
 impl Workspace {
@@ -53,15 +56,52 @@ impl Workspace {
             None => (None, String::new(), false, serde_json::Value::Null),
             Some((Some(v), _)) => {
                 let display = match &v {
-                    Value::Records(ids) => ids.iter().map(|id| self.record_name(*id)).collect::<Vec<_>>().join(", "),
+                    Value::Records(ids) => ids
+                        .iter()
+                        .map(|id| self.record_name(*id))
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     other => field_type::display(field, other),
                 };
                 let json = field_type::to_json(field, &v);
                 (Some(v), display, false, json)
             }
-            Some((None, s)) => (None, s.raw_text(), true, serde_json::Value::String(s.raw_text())),
+            Some((None, s)) => (
+                None,
+                s.raw_text(),
+                true,
+                serde_json::Value::String(s.raw_text()),
+            ),
         };
-        CellView { field: field.id, key: field.key.clone(), label: field.label.clone(), kind: field.kind, value, display, unconverted, json }
+        let conflicts = row
+            .conflicts
+            .get(&field.id)
+            .map(|others| {
+                others
+                    .iter()
+                    .map(|s| match field_type::read(field, s) {
+                        Some(Value::Records(ids)) => ids
+                            .iter()
+                            .map(|id| self.record_name(*id))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        Some(v) => field_type::display(field, &v),
+                        None => s.raw_text(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        CellView {
+            field: field.id,
+            key: field.key.clone(),
+            label: field.label.clone(),
+            kind: field.kind,
+            value,
+            display,
+            unconverted,
+            json,
+            conflicts,
+        }
     }
 
     /// A record's name: its display field, or its id when it has none.
@@ -69,7 +109,8 @@ impl Workspace {
         let name = self.row(id).ok().and_then(|row| {
             let field = self.schema.object(row.object)?.display_field()?;
             let stored = row.get(field.id)?;
-            let text = field_type::read(field, stored).map_or_else(|| stored.raw_text(), |v| field_type::display(field, &v));
+            let text = field_type::read(field, stored)
+                .map_or_else(|| stored.raw_text(), |v| field_type::display(field, &v));
             Some(text).filter(|t| !t.trim().is_empty())
         });
         name.unwrap_or_else(|| id.to_string())

@@ -1,0 +1,419 @@
+//! The device side of sync as a sans-IO state machine: events in, actions out. The
+//! runtime (the client's connector, or the deterministic test harness) owns the socket,
+//! the timers and the workspace; the engine only decides what happens next, so every
+//! schedule of connects, drops and messages can be replayed in a test.
+//!
+//! ```text
+//!  Offline --connect--> Greeting --welcome--> Online (pull sent, outbox pushed)
+//!     ^                                          |
+//!     +-------- disconnected / error ------------+   (reconnect after backoff)
+//! ```
+
+use std::collections::BTreeSet;
+
+use super::protocol::{
+    Acked, ClientMessage, Entry, ErrorCode, PROTOCOL_VERSION, PushChunk, Role, ServerMessage,
+    Snapshot,
+};
+
+/// Most bytes of chunks in one `push` message.
+const MAX_PUSH_BYTES: usize = 512 * 1024;
+/// Reconnect delays grow from this ...
+const BACKOFF_MIN_MS: u64 = 250;
+/// ... up to this.
+const BACKOFF_MAX_MS: u64 = 30_000;
+
+/// Something that happened to the runtime.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// The transport is open; the engine greets the relay.
+    Connected,
+    /// A message from the relay.
+    Received(ServerMessage),
+    /// The transport closed or failed. `now_ms` times the reconnect.
+    Disconnected { now_ms: u64 },
+    /// A local edit added chunks to the outbox.
+    LocalChange,
+    /// The outbox, as read after an `Action::ReadOutbox` (oldest first, maybe capped).
+    Outbox(Vec<PushChunk>),
+    /// Time passed (for reconnect backoff).
+    Tick { now_ms: u64 },
+}
+
+/// What the runtime should do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Open a connection to the relay.
+    Connect,
+    /// Send this message.
+    Send(ClientMessage),
+    /// Read the outbox and answer with `Event::Outbox`.
+    ReadOutbox,
+    /// Apply these documents and entries and store `cursor`, in one local transaction.
+    Apply {
+        snapshots: Vec<Snapshot>,
+        entries: Vec<Entry>,
+        cursor: u64,
+    },
+    /// These outbox chunks are durable on the relay: delete them and store `cursor`.
+    Acknowledged { ids: Vec<u64>, cursor: u64 },
+    /// The device has everything the relay had when it answered the pull.
+    CaughtUp { head: u64 },
+    /// Close the connection (a protocol error); reconnect later.
+    Disconnect { reason: String },
+    /// Stop syncing for good (bad token, incompatible relay); tell the user.
+    Stop { code: ErrorCode, reason: String },
+    /// Nothing to do until this time (then send `Event::Tick`).
+    WaitUntil { now_ms: u64 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Offline,
+    Greeting,
+    Online { role: Role },
+    Stopped,
+}
+
+/// The sync state of one device.
+#[derive(Debug)]
+pub struct SyncEngine {
+    state: State,
+    /// The highest log position applied or acknowledged (stored by the runtime through
+    /// `Apply` / `Acknowledged`).
+    cursor: u64,
+    /// Outbox ids pushed on this connection and not yet acknowledged.
+    in_flight: BTreeSet<u64>,
+    caught_up: bool,
+    /// Failed connection attempts since the last successful welcome.
+    attempts: u32,
+    reconnect_at: Option<u64>,
+    /// xorshift state for backoff jitter (seeded, so tests replay exactly).
+    jitter: u64,
+    client: String,
+}
+
+impl SyncEngine {
+    /// An engine that resumes from `cursor` (0 for a fresh device).
+    pub fn new(cursor: u64, client: &str, seed: u64) -> Self {
+        SyncEngine {
+            state: State::Offline,
+            cursor,
+            in_flight: BTreeSet::new(),
+            caught_up: false,
+            attempts: 0,
+            reconnect_at: None,
+            jitter: seed | 1,
+            client: client.to_string(),
+        }
+    }
+
+    pub fn cursor(&self) -> u64 {
+        self.cursor
+    }
+
+    pub fn is_online(&self) -> bool {
+        matches!(self.state, State::Online { .. })
+    }
+
+    /// Online and the last pull's backlog has been applied.
+    pub fn is_caught_up(&self) -> bool {
+        self.is_online() && self.caught_up
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.state == State::Stopped
+    }
+
+    /// Number of pushed chunks waiting for an acknowledgement.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// The first action: connect.
+    pub fn start(&mut self) -> Vec<Action> {
+        match self.state {
+            State::Offline => vec![Action::Connect],
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn handle(&mut self, event: Event) -> Vec<Action> {
+        if self.state == State::Stopped {
+            return Vec::new();
+        }
+        match event {
+            Event::Connected => {
+                self.state = State::Greeting;
+                self.in_flight.clear();
+                self.caught_up = false;
+                vec![Action::Send(ClientMessage::Hello {
+                    versions: vec![PROTOCOL_VERSION],
+                    client: self.client.clone(),
+                })]
+            }
+            Event::Disconnected { now_ms } => self.went_offline(now_ms),
+            Event::Tick { now_ms } => match (self.state, self.reconnect_at) {
+                (State::Offline, Some(at)) if now_ms >= at => {
+                    self.reconnect_at = None;
+                    vec![Action::Connect]
+                }
+                (State::Offline, Some(at)) => vec![Action::WaitUntil { now_ms: at }],
+                _ => Vec::new(),
+            },
+            Event::LocalChange => match self.state {
+                State::Online { role } if role.can_push() => vec![Action::ReadOutbox],
+                _ => Vec::new(),
+            },
+            Event::Outbox(chunks) => self.push(chunks),
+            Event::Received(message) => self.received(message),
+        }
+    }
+
+    fn went_offline(&mut self, now_ms: u64) -> Vec<Action> {
+        self.state = State::Offline;
+        self.in_flight.clear();
+        self.caught_up = false;
+        self.attempts = self.attempts.saturating_add(1);
+        let base = BACKOFF_MIN_MS
+            .saturating_mul(1 << self.attempts.min(8))
+            .min(BACKOFF_MAX_MS);
+        // Full jitter on the upper half, so many devices do not reconnect in step.
+        self.jitter ^= self.jitter << 13;
+        self.jitter ^= self.jitter >> 7;
+        self.jitter ^= self.jitter << 17;
+        let delay = base / 2 + self.jitter % (base / 2 + 1);
+        let at = now_ms + delay;
+        self.reconnect_at = Some(at);
+        vec![Action::WaitUntil { now_ms: at }]
+    }
+
+    fn push(&mut self, chunks: Vec<PushChunk>) -> Vec<Action> {
+        let State::Online { role } = self.state else {
+            return Vec::new();
+        };
+        if !role.can_push() {
+            return Vec::new();
+        }
+        let mut actions = Vec::new();
+        let mut batch = Vec::new();
+        let mut bytes = 0;
+        for chunk in chunks {
+            if self.in_flight.contains(&chunk.id) {
+                continue;
+            }
+            if bytes + chunk.data.len() > MAX_PUSH_BYTES && !batch.is_empty() {
+                actions.push(Action::Send(ClientMessage::Push {
+                    chunks: std::mem::take(&mut batch),
+                }));
+                bytes = 0;
+            }
+            self.in_flight.insert(chunk.id);
+            bytes += chunk.data.len();
+            batch.push(chunk);
+        }
+        if !batch.is_empty() {
+            actions.push(Action::Send(ClientMessage::Push { chunks: batch }));
+        }
+        actions
+    }
+
+    fn received(&mut self, message: ServerMessage) -> Vec<Action> {
+        match (self.state, message) {
+            (State::Greeting, ServerMessage::Welcome { version, role, .. }) => {
+                if version != PROTOCOL_VERSION {
+                    return self.stop(
+                        ErrorCode::UnsupportedVersion,
+                        format!("the relay chose protocol version {version}"),
+                    );
+                }
+                self.state = State::Online { role };
+                self.attempts = 0;
+                let mut actions = vec![Action::Send(ClientMessage::Pull { after: self.cursor })];
+                if role.can_push() {
+                    actions.push(Action::ReadOutbox);
+                }
+                actions
+            }
+            (State::Online { .. }, ServerMessage::Entries { entries }) => {
+                if entries.is_empty() {
+                    return Vec::new();
+                }
+                let last = entries.iter().map(|e| e.seq).max().unwrap_or(self.cursor);
+                self.cursor = self.cursor.max(last);
+                vec![Action::Apply {
+                    snapshots: Vec::new(),
+                    entries,
+                    cursor: self.cursor,
+                }]
+            }
+            (State::Online { .. }, ServerMessage::Snapshots { docs }) => {
+                // Snapshots come before the entries of a pull and move no cursor.
+                vec![Action::Apply {
+                    snapshots: docs,
+                    entries: Vec::new(),
+                    cursor: self.cursor,
+                }]
+            }
+            (State::Online { .. }, ServerMessage::Ack { acks }) => {
+                let ids: Vec<u64> = acks.iter().map(|a: &Acked| a.id).collect();
+                for id in &ids {
+                    self.in_flight.remove(id);
+                }
+                // Our own entries are not sent back to us: their ack moves the cursor.
+                if self.caught_up {
+                    if let Some(max) = acks.iter().map(|a| a.seq).max() {
+                        self.cursor = self.cursor.max(max);
+                    }
+                }
+                let mut actions = vec![Action::Acknowledged {
+                    ids,
+                    cursor: self.cursor,
+                }];
+                if self.in_flight.is_empty() {
+                    actions.push(Action::ReadOutbox);
+                }
+                actions
+            }
+            (State::Online { .. }, ServerMessage::CaughtUp { head }) => {
+                self.caught_up = true;
+                vec![Action::CaughtUp { head }]
+            }
+            (_, ServerMessage::Error { code, message }) => match code {
+                ErrorCode::UnsupportedVersion
+                | ErrorCode::Unauthorized
+                | ErrorCode::Forbidden
+                | ErrorCode::TokenRevoked => self.stop(code, message),
+                _ => vec![Action::Disconnect {
+                    reason: format!("relay error {code:?}: {message}"),
+                }],
+            },
+            (state, other) => vec![Action::Disconnect {
+                reason: format!("unexpected {other:?} while {state:?}"),
+            }],
+        }
+    }
+
+    fn stop(&mut self, code: ErrorCode, reason: String) -> Vec<Action> {
+        self.state = State::Stopped;
+        vec![Action::Stop { code, reason }]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::DocId;
+
+    fn online(engine: &mut SyncEngine, role: Role) -> Vec<Action> {
+        engine.handle(Event::Connected);
+        engine.handle(Event::Received(ServerMessage::Welcome {
+            version: PROTOCOL_VERSION,
+            workspace: "w".into(),
+            role,
+            head: 0,
+        }))
+    }
+
+    fn chunk(id: u64) -> PushChunk {
+        PushChunk {
+            id,
+            doc: DocId::new(),
+            data: vec![1, 2, 3],
+        }
+    }
+
+    #[test]
+    fn a_welcome_starts_a_pull_from_the_cursor_and_reads_the_outbox() {
+        let mut e = SyncEngine::new(41, "test", 1);
+        assert_eq!(e.start(), vec![Action::Connect]);
+        let actions = online(&mut e, Role::Member);
+        assert_eq!(
+            actions,
+            vec![
+                Action::Send(ClientMessage::Pull { after: 41 }),
+                Action::ReadOutbox
+            ]
+        );
+    }
+
+    #[test]
+    fn chunks_in_flight_are_not_pushed_twice_until_a_reconnect() {
+        let mut e = SyncEngine::new(0, "test", 1);
+        online(&mut e, Role::Member);
+        assert_eq!(e.handle(Event::Outbox(vec![chunk(1), chunk(2)])).len(), 1);
+        assert!(e.handle(Event::Outbox(vec![chunk(1), chunk(2)])).is_empty());
+        e.handle(Event::Disconnected { now_ms: 0 });
+        online(&mut e, Role::Member);
+        assert_eq!(e.handle(Event::Outbox(vec![chunk(1)])).len(), 1);
+    }
+
+    #[test]
+    fn acks_after_catching_up_move_the_cursor() {
+        let mut e = SyncEngine::new(0, "test", 1);
+        online(&mut e, Role::Member);
+        e.handle(Event::Outbox(vec![chunk(7)]));
+        e.handle(Event::Received(ServerMessage::CaughtUp { head: 3 }));
+        let actions = e.handle(Event::Received(ServerMessage::Ack {
+            acks: vec![Acked { id: 7, seq: 4 }],
+        }));
+        assert_eq!(
+            actions[0],
+            Action::Acknowledged {
+                ids: vec![7],
+                cursor: 4
+            }
+        );
+        assert_eq!(e.cursor(), 4);
+    }
+
+    #[test]
+    fn viewers_never_push() {
+        let mut e = SyncEngine::new(0, "test", 1);
+        assert_eq!(
+            online(&mut e, Role::Viewer),
+            vec![Action::Send(ClientMessage::Pull { after: 0 })]
+        );
+        assert!(e.handle(Event::Outbox(vec![chunk(1)])).is_empty());
+        assert!(e.handle(Event::LocalChange).is_empty());
+    }
+
+    #[test]
+    fn reconnects_back_off_and_a_revoked_token_stops_for_good() {
+        let mut e = SyncEngine::new(0, "test", 9);
+        let [Action::WaitUntil { now_ms: first }] =
+            e.handle(Event::Disconnected { now_ms: 1000 })[..]
+        else {
+            panic!()
+        };
+        assert!(first > 1000);
+        assert_eq!(
+            e.handle(Event::Tick { now_ms: first - 1 }),
+            vec![Action::WaitUntil { now_ms: first }]
+        );
+        assert_eq!(
+            e.handle(Event::Tick { now_ms: first }),
+            vec![Action::Connect]
+        );
+        let [Action::WaitUntil { now_ms: second }] =
+            e.handle(Event::Disconnected { now_ms: first })[..]
+        else {
+            panic!()
+        };
+        assert!(second - first > first - 1000, "the delay grows");
+        online(&mut e, Role::Member);
+        let actions = e.handle(Event::Received(ServerMessage::Error {
+            code: ErrorCode::TokenRevoked,
+            message: "revoked".into(),
+        }));
+        assert!(matches!(
+            actions[..],
+            [Action::Stop {
+                code: ErrorCode::TokenRevoked,
+                ..
+            }]
+        ));
+        assert!(e.is_stopped());
+        assert!(e.handle(Event::Tick { now_ms: u64::MAX }).is_empty());
+    }
+}

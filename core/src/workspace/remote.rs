@@ -1,0 +1,244 @@
+//! The workspace's side of sync: the outbox to push, acknowledgements, the log cursor,
+//! and applying what other devices changed. The sync engine (`crate::sync`) decides when;
+//! these run the local transactions.
+
+use std::collections::HashMap;
+
+use redb::ReadableTable;
+
+use super::{Workspace, prepare_for_local_edits, schema_ops::rebuild_changed_objects};
+use crate::error::{Result, StoreError};
+use crate::record;
+use crate::schema::ObjectDef;
+use crate::schema::doc as schema_doc;
+use crate::store::{self, DerivedTables, DocTables, LoadedDoc, tables};
+use crate::sync::protocol::{Entry, PushChunk, Snapshot};
+use crate::{DocId, RecordId};
+
+const SYNC_CURSOR: &str = "sync_cursor";
+const SETTING_PREFIX: &str = "setting:";
+
+/// What applying remote changes did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ApplySummary {
+    /// Documents that received changes.
+    pub documents: usize,
+    /// Chunks Automerge could not read (skipped; the relay checks chunks, so this means
+    /// a corrupt relay or a newer client).
+    pub unreadable: usize,
+}
+
+impl Workspace {
+    /// The highest log position this replica has applied.
+    pub fn sync_cursor(&self) -> Result<u64> {
+        let tx = self.store.read()?;
+        Ok(store::get_meta(&tx, SYNC_CURSOR)?
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, u64::from_le_bytes))
+    }
+
+    /// A setting stored in the workspace file (the client keeps its relay address here).
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        let tx = self.store.read()?;
+        Ok(store::get_meta(&tx, &format!("{SETTING_PREFIX}{key}"))?
+            .map(|b| String::from_utf8_lossy(&b).into_owned()))
+    }
+
+    pub fn set_setting(&mut self, key: &str, value: &str) -> Result<()> {
+        self.write(|tx| {
+            Ok(store::set_meta(
+                tx,
+                &format!("{SETTING_PREFIX}{key}"),
+                value.as_bytes(),
+            )?)
+        })
+    }
+
+    /// Up to `limit` outbox chunks, oldest first.
+    pub fn outbox(&self, limit: usize) -> Result<Vec<PushChunk>> {
+        let tx = self.store.read()?;
+        let outbox = tx.open_table(tables::OUTBOX).map_err(StoreError::from)?;
+        let mut out = Vec::new();
+        for entry in outbox.iter().map_err(StoreError::from)?.take(limit) {
+            let (seq, value) = entry.map_err(StoreError::from)?;
+            let bytes = value.value();
+            let Some(doc) = DocId::from_slice(bytes) else {
+                continue;
+            };
+            out.push(PushChunk {
+                id: seq.value(),
+                doc,
+                data: bytes[16..].to_vec(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Removes acknowledged chunks from the outbox and stores the cursor, in one
+    /// transaction.
+    pub fn acknowledge(&mut self, ids: &[u64], cursor: u64) -> Result<()> {
+        let current = self.sync_cursor()?;
+        self.write(|tx| {
+            let mut outbox = tx.open_table(tables::OUTBOX).map_err(StoreError::from)?;
+            for id in ids {
+                outbox.remove(*id).map_err(StoreError::from)?;
+            }
+            drop(outbox);
+            store::set_meta(tx, SYNC_CURSOR, &current.max(cursor).to_le_bytes())?;
+            Ok(())
+        })
+    }
+
+    /// Applies documents and log entries from the relay and stores `cursor`, all in one
+    /// transaction: documents, rows, indexes and cursor move together or not at all.
+    pub fn apply_remote(
+        &mut self,
+        snapshots: &[Snapshot],
+        entries: &[Entry],
+        cursor: u64,
+    ) -> Result<ApplySummary> {
+        let mut order: Vec<DocId> = Vec::new();
+        let mut chunks: HashMap<DocId, Vec<&[u8]>> = HashMap::new();
+        let all = snapshots
+            .iter()
+            .map(|s| (s.doc, s.data.as_slice()))
+            .chain(entries.iter().map(|e| (e.doc, e.data.as_slice())));
+        for (doc, data) in all {
+            chunks
+                .entry(doc)
+                .or_insert_with(|| {
+                    order.push(doc);
+                    Vec::new()
+                })
+                .push(data);
+        }
+        let before = self.schema.clone();
+        let current_cursor = self.sync_cursor()?;
+        let tx = self.store.write()?;
+        let mut summary = ApplySummary::default();
+        let mut done: Vec<(DocId, LoadedDoc)> = Vec::new();
+        let mut new_schema: Option<(DocId, LoadedDoc)> = None;
+        {
+            let mut docs = DocTables::open(&tx)?;
+            let mut derived = DerivedTables::open(&tx)?;
+            for id in order {
+                let raw = &chunks[&id];
+                let is_schema = id == self.schema_doc_id && self.has_schema_doc();
+                let existing = if is_schema {
+                    self.schema_doc.take()
+                } else {
+                    None
+                };
+                let existing = match existing {
+                    Some(l) => Some(l),
+                    None => self.take_doc(&docs, id)?,
+                };
+                let mut loaded =
+                    existing.unwrap_or_else(|| LoadedDoc::new(super::new_doc(&self.device)));
+                let mut readable: Vec<&[u8]> = Vec::with_capacity(raw.len());
+                for chunk in raw {
+                    match loaded.doc.load_incremental(chunk) {
+                        Ok(_) => readable.push(chunk),
+                        Err(_) => summary.unreadable += 1,
+                    }
+                }
+                if readable.is_empty() && loaded.is_new {
+                    continue;
+                }
+                store::persist_remote(&mut docs, id, &mut loaded, &readable)?;
+                summary.documents += 1;
+                let adopt =
+                    !self.has_schema_doc() && schema_doc::is_schema_doc(loaded.doc.document());
+                if is_schema || adopt {
+                    new_schema = Some((id, loaded));
+                    continue;
+                }
+                if let Some(row) = record::read_row(loaded.doc.document()) {
+                    let record_id = RecordId::from_bytes(*id.as_bytes());
+                    let old = derived.current_row(row.object, record_id)?;
+                    let unknown;
+                    let object = match self.schema.object(row.object) {
+                        Some(o) => o,
+                        None => {
+                            unknown = unknown_object(row.object);
+                            &unknown
+                        }
+                    };
+                    store::write_row(&mut derived, object, record_id, old.as_ref(), &row)?;
+                }
+                done.push((id, loaded));
+            }
+            if let Some((id, loaded)) = &mut new_schema {
+                let after = schema_doc::hydrate(loaded.doc.document());
+                rebuild_changed_objects(&mut derived, &before, &after)?;
+                if !self.has_schema_doc() {
+                    store::set_meta(&tx, super::meta_keys::SCHEMA_DOC, id.as_bytes())?;
+                }
+            }
+            store::set_meta(&tx, SYNC_CURSOR, &current_cursor.max(cursor).to_le_bytes())?;
+        }
+        let committed = tx.commit().map_err(StoreError::from);
+        if let Err(e) = committed {
+            // Documents taken out of the cache hold changes that are not on disk.
+            let _ = self.load_schema();
+            return Err(e.into());
+        }
+        for (id, loaded) in done {
+            self.cache_doc(id, loaded);
+        }
+        if let Some((id, mut loaded)) = new_schema {
+            prepare_for_local_edits(&mut loaded.doc, &self.device);
+            self.schema = schema_doc::hydrate(loaded.doc.document());
+            self.schema_doc_id = id;
+            self.schema_doc = Some(loaded);
+        }
+        Ok(summary)
+    }
+
+    /// Heads of every document, for comparing replicas (tests, diagnostics).
+    #[doc(hidden)]
+    pub fn document_heads(&mut self) -> Result<Vec<(DocId, Vec<automerge::ChangeHash>)>> {
+        let tx = self.store.read()?;
+        let docs = tx.open_table(tables::DOCS).map_err(StoreError::from)?;
+        let changes = tx
+            .open_table(tables::DOC_CHANGES)
+            .map_err(StoreError::from)?;
+        let mut out = Vec::new();
+        for entry in docs.iter().map_err(StoreError::from)? {
+            let (key, _) = entry.map_err(StoreError::from)?;
+            let id = DocId::from_bytes(key.value());
+            if let Some(mut loaded) = store::load_doc(&docs, &changes, id)? {
+                let mut heads = loaded.doc.get_heads();
+                heads.sort();
+                out.push((id, heads));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A stand-in for an object this replica's schema does not have yet: its records keep
+/// their rows and get indexed once the schema arrives.
+pub(super) fn unknown_object(id: crate::ObjectId) -> ObjectDef {
+    ObjectDef {
+        id,
+        key: String::new(),
+        label: String::new(),
+        order: 0,
+        archived: true,
+        fields: Vec::new(),
+    }
+}
+
+impl Workspace {
+    /// A document's full saved bytes (tests compare replicas with it).
+    #[doc(hidden)]
+    pub fn document_bytes(&self, id: DocId) -> Result<Option<Vec<u8>>> {
+        let tx = self.store.read()?;
+        let docs = tx.open_table(tables::DOCS).map_err(StoreError::from)?;
+        let changes = tx
+            .open_table(tables::DOC_CHANGES)
+            .map_err(StoreError::from)?;
+        Ok(store::load_doc(&docs, &changes, id)?.map(|mut l| l.doc.save()))
+    }
+}
