@@ -357,6 +357,15 @@ impl Harness {
         }
     }
 
+    /// Delivers up to `n` frames (fewer if the links run dry).
+    pub fn run_steps(&mut self, n: usize) {
+        for _ in 0..n {
+            if !self.step() {
+                return;
+            }
+        }
+    }
+
     /// Runs until no frame is in flight, every peer that may connect is connected and
     /// caught up, and no outbox holds anything its peer may push. Advances the virtual
     /// clock to fire reconnect timers. Panics if that does not happen within `max_steps`.
