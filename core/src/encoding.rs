@@ -65,11 +65,7 @@ pub(crate) fn text_prefix(prefix: &str) -> Vec<u8> {
 fn f64_bytes(n: f64) -> [u8; 8] {
     let n = if n == 0.0 { 0.0 } else { n }; // -0.0 sorts with 0.0
     let bits = n.to_bits();
-    let ordered = if bits >> 63 == 1 {
-        !bits
-    } else {
-        bits | (1 << 63)
-    };
+    let ordered = if bits >> 63 == 1 { !bits } else { bits | (1 << 63) };
     ordered.to_be_bytes()
 }
 
@@ -154,12 +150,7 @@ pub(crate) fn filter_value(field: &FieldDef, value: &Value) -> Vec<u8> {
 }
 
 /// One sort-key component: the whole value, lists as their sorted elements.
-pub(crate) fn push_sort_component(
-    out: &mut Vec<u8>,
-    field: &FieldDef,
-    stored: Option<&Stored>,
-    descending: bool,
-) {
+pub(crate) fn push_sort_component(out: &mut Vec<u8>, field: &FieldDef, stored: Option<&Stored>, descending: bool) {
     let start = out.len();
     let values = index_values(field, stored);
     if field.is_list() {

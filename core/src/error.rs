@@ -27,9 +27,7 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
-    #[error(
-        "the workspace file was written by a newer Kith (format {found}, this one reads {supported})"
-    )]
+    #[error("the workspace file was written by a newer Kith (format {found}, this one reads {supported})")]
     UnsupportedFormat { found: u32, supported: u32 },
     #[error("the workspace file is missing its {0}")]
     MissingMeta(&'static str),
@@ -66,9 +64,7 @@ pub enum SchemaError {
         field: String,
         option: String,
     },
-    #[error(
-        "'{0}' is not a valid key: use lowercase letters, digits and _, starting with a letter"
-    )]
+    #[error("'{0}' is not a valid key: use lowercase letters, digits and _, starting with a letter")]
     InvalidKey(String),
     #[error("a label cannot be empty")]
     EmptyLabel,

@@ -11,9 +11,7 @@ use crate::{OptionId, RecordId};
 pub fn read(field: &FieldDef, stored: &Stored) -> Option<Value> {
     use FieldKind as K;
     match field.kind {
-        K::Text | K::LongText | K::Email | K::Phone | K::Url => {
-            Some(Value::Text(as_text(field, stored)))
-        }
+        K::Text | K::LongText | K::Email | K::Phone | K::Url => Some(Value::Text(as_text(field, stored))),
         K::Number | K::Percent | K::Rating => as_number(stored).map(Value::Number),
         K::Currency => match stored {
             Stored::Str(s) => parse_money(s, &field.currency).map(Value::Currency),
@@ -46,9 +44,7 @@ pub fn read(field: &FieldDef, stored: &Stored) -> Option<Value> {
         },
         K::Select => match stored {
             Stored::Str(s) => field.option_named(s).map(|o| Value::Option(o.id)),
-            Stored::List(items) if items.len() == 1 => {
-                field.option_named(&items[0]).map(|o| Value::Option(o.id))
-            }
+            Stored::List(items) if items.len() == 1 => field.option_named(&items[0]).map(|o| Value::Option(o.id)),
             _ => None,
         },
         K::MultiSelect => {
@@ -87,12 +83,10 @@ fn as_text(field: &FieldDef, stored: &Stored) -> String {
         },
         Stored::List(items) => items
             .iter()
-            .map(
-                |s| match s.parse::<OptionId>().ok().and_then(|id| field.option(id)) {
-                    Some(o) => o.label.clone(),
-                    None => s.clone(),
-                },
-            )
+            .map(|s| match s.parse::<OptionId>().ok().and_then(|id| field.option(id)) {
+                Some(o) => o.label.clone(),
+                None => s.clone(),
+            })
             .collect::<Vec<_>>()
             .join(", "),
         other => other.raw_text(),
@@ -135,11 +129,7 @@ pub type ResolveRecord<'a> = &'a dyn Fn(&str) -> Result<RecordId, String>;
 
 /// Parses user input (CLI, CSV, forms) for a field. An empty input clears the value
 /// (`Ok(None)`).
-pub fn parse_input(
-    field: &FieldDef,
-    input: &str,
-    resolve: ResolveRecord<'_>,
-) -> Result<Option<Value>, InputError> {
+pub fn parse_input(field: &FieldDef, input: &str, resolve: ResolveRecord<'_>) -> Result<Option<Value>, InputError> {
     use FieldKind as K;
     let s = input.trim();
     if s.is_empty() {
@@ -162,9 +152,7 @@ pub fn parse_input(
             Value::Text(s.to_string())
         }
         K::Phone => {
-            let allowed = s
-                .chars()
-                .all(|c| c.is_ascii_digit() || " +-().x/".contains(c));
+            let allowed = s.chars().all(|c| c.is_ascii_digit() || " +-().x/".contains(c));
             if !allowed || s.chars().filter(char::is_ascii_digit).count() < 3 {
                 return Err(err("a phone number"));
             }
@@ -177,9 +165,7 @@ pub fn parse_input(
             Value::Text(s.to_string())
         }
         K::Number => Value::Number(parse_number(s).ok_or_else(|| err("a number"))?),
-        K::Percent => {
-            Value::Number(parse_number(s.trim_end_matches('%')).ok_or_else(|| err("a percentage"))?)
-        }
+        K::Percent => Value::Number(parse_number(s.trim_end_matches('%')).ok_or_else(|| err("a percentage"))?),
         K::Rating => {
             let n = parse_number(s).ok_or_else(|| err("a rating"))?;
             if n.fract() != 0.0 || n < 1.0 || n > field.max_rating as f64 {
@@ -190,17 +176,13 @@ pub fn parse_input(
             }
             Value::Number(n)
         }
-        K::Currency => {
-            Value::Currency(parse_money(s, &field.currency).ok_or_else(|| err("an amount"))?)
-        }
+        K::Currency => Value::Currency(parse_money(s, &field.currency).ok_or_else(|| err("an amount"))?),
         K::Date => Value::Date(
             parse_date(s)
                 .or_else(|| parse_datetime(s).map(date_of))
                 .ok_or_else(|| err("a date (YYYY-MM-DD)"))?,
         ),
-        K::Datetime => {
-            Value::DateTime(parse_datetime(s).ok_or_else(|| err("a date and time (RFC 3339)"))?)
-        }
+        K::Datetime => Value::DateTime(parse_datetime(s).ok_or_else(|| err("a date and time (RFC 3339)"))?),
         K::Boolean => Value::Bool(parse_bool(s).ok_or_else(|| err("yes or no"))?),
         K::Select => Value::Option(pick_option(field, s)?),
         K::MultiSelect => {
@@ -218,11 +200,7 @@ pub fn parse_input(
             }
         }
         K::Relation => {
-            let parts: Vec<&str> = if field.many {
-                split_list(s).collect()
-            } else {
-                vec![s]
-            };
+            let parts: Vec<&str> = if field.many { split_list(s).collect() } else { vec![s] };
             let mut ids = Vec::new();
             for part in parts {
                 let id = match part.parse::<RecordId>() {
@@ -327,18 +305,12 @@ pub fn display(field: &FieldDef, value: &Value) -> String {
             .map(|id| option_label(field, *id))
             .collect::<Vec<_>>()
             .join("; "),
-        Value::Records(ids) => ids
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("; "),
+        Value::Records(ids) => ids.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
     }
 }
 
 fn option_label(field: &FieldDef, id: OptionId) -> String {
-    field
-        .option(id)
-        .map_or_else(|| id.to_string(), |o| o.label.clone())
+    field.option(id).map_or_else(|| id.to_string(), |o| o.label.clone())
 }
 
 /// A value as JSON: numbers as numbers, options by label, dates as ISO text.
@@ -350,11 +322,7 @@ pub fn to_json(field: &FieldDef, value: &Value) -> serde_json::Value {
         Value::Bool(b) => json!(b),
         Value::Date(_) | Value::DateTime(_) | Value::Option(_) => json!(display(field, value)),
         Value::Currency(m) => json!({"amount": m.amount, "currency": m.code}),
-        Value::Options(ids) => json!(
-            ids.iter()
-                .map(|id| option_label(field, *id))
-                .collect::<Vec<_>>()
-        ),
+        Value::Options(ids) => json!(ids.iter().map(|id| option_label(field, *id)).collect::<Vec<_>>()),
         Value::Records(ids) if field.many => {
             json!(ids.iter().map(ToString::to_string).collect::<Vec<_>>())
         }
@@ -377,22 +345,13 @@ mod tests {
     #[test]
     fn a_number_retyped_to_text_and_back_reads_the_same() {
         let stored = to_stored(&field(FieldKind::Number), &Value::Number(12.5));
-        assert_eq!(
-            read(&field(FieldKind::Text), &stored),
-            Some(Value::Text("12.5".into()))
-        );
-        assert_eq!(
-            read(&field(FieldKind::Number), &stored),
-            Some(Value::Number(12.5))
-        );
+        assert_eq!(read(&field(FieldKind::Text), &stored), Some(Value::Text("12.5".into())));
+        assert_eq!(read(&field(FieldKind::Number), &stored), Some(Value::Number(12.5)));
     }
 
     #[test]
     fn text_that_is_not_a_number_does_not_convert() {
-        assert_eq!(
-            read(&field(FieldKind::Number), &Stored::Str("abc".into())),
-            None
-        );
+        assert_eq!(read(&field(FieldKind::Number), &Stored::Str("abc".into())), None);
     }
 
     #[test]
@@ -436,10 +395,7 @@ mod tests {
         let values = [
             (field(FieldKind::Number), Value::Number(-3.25)),
             (field(FieldKind::Date), Value::Date(19_500)),
-            (
-                field(FieldKind::Datetime),
-                Value::DateTime(1_700_000_000_000),
-            ),
+            (field(FieldKind::Datetime), Value::DateTime(1_700_000_000_000)),
             (field(FieldKind::Boolean), Value::Bool(false)),
             (
                 select.clone(),
@@ -449,11 +405,7 @@ mod tests {
         ];
         for (f, v) in values {
             let shown = display(&f, &v);
-            assert_eq!(
-                parse_input(&f, &shown, &no_names).unwrap(),
-                Some(v),
-                "{shown}"
-            );
+            assert_eq!(parse_input(&f, &shown, &no_names).unwrap(), Some(v), "{shown}");
         }
     }
 }

@@ -27,9 +27,7 @@ mod serde_bytes_compat {
                     f.write_str("16 bytes")
                 }
                 fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Bytes16, E> {
-                    v.try_into()
-                        .map(Bytes16)
-                        .map_err(|_| E::invalid_length(v.len(), &self))
+                    v.try_into().map(Bytes16).map_err(|_| E::invalid_length(v.len(), &self))
                 }
             }
             d.deserialize_bytes(Visitor)

@@ -39,6 +39,7 @@
 mod encoding;
 mod error;
 pub mod field_type;
+mod history;
 mod ids;
 mod query;
 mod record;
@@ -52,13 +53,11 @@ mod workspace;
 
 pub use error::{Error, QueryError, Result, SchemaError, StoreError, ValidationError};
 pub use ids::{DocId, FieldId, GroupId, ObjectId, OptionId, ParseIdError, RecordId};
-pub use query::{
-    Filter, FilterAst, Op, Page, Query, SearchHit, Sort, SortAst, parse_filter, parse_sort,
-};
+pub use query::{Filter, FilterAst, Op, Page, Query, SearchHit, Sort, SortAst, parse_filter, parse_sort};
 pub use record::Row;
 pub use schema::{FieldDef, FieldKind, ObjectDef, Schema, SelectOption};
 pub use value::{Money, Stored, Value, format_number};
 pub use workspace::{
-    ApplySummary, CellView, CreateOptions, Device, FieldChange, FieldSpec, ImportOptions,
-    ImportReport, ImportRow, RecordView, RetypeReport, RowError, WORKSPACE_FILE, Workspace,
+    ApplySummary, CellView, CreateOptions, Device, FieldChange, FieldSpec, ImportOptions, ImportReport, ImportRow,
+    RecordView, RetypeReport, RowError, WORKSPACE_FILE, Workspace,
 };

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, Automerge, ObjType, ROOT, ReadDoc, ScalarValue};
+use automerge::{AutoCommit, Automerge, ChangeHash, ObjType, ROOT, ReadDoc, ScalarValue};
 use serde::{Deserialize, Serialize};
 
 use crate::value::Stored;
@@ -83,10 +83,7 @@ pub(crate) fn set_values(
 }
 
 /// Marks the record deleted (`Some`) or restores it (`None`).
-pub(crate) fn set_deleted(
-    doc: &mut AutoCommit,
-    at: Option<i64>,
-) -> Result<(), automerge::AutomergeError> {
+pub(crate) fn set_deleted(doc: &mut AutoCommit, at: Option<i64>) -> Result<(), automerge::AutomergeError> {
     match at {
         Some(t) => doc.put(ROOT, DELETED_AT, ScalarValue::Timestamp(t)),
         None => doc.delete(ROOT, DELETED_AT),
@@ -117,41 +114,102 @@ fn put_value(
     doc.put(map, key, scalar)
 }
 
+/// Reads a document now or as at some heads (history, time travel).
+#[derive(Clone, Copy)]
+struct At<'a> {
+    doc: &'a Automerge,
+    heads: Option<&'a [ChangeHash]>,
+}
+
+impl<'a> At<'a> {
+    fn get(&self, obj: &automerge::ObjId, key: &str) -> Option<(automerge::Value<'a>, automerge::ObjId)> {
+        match self.heads {
+            None => self.doc.get(obj, key).ok().flatten(),
+            Some(h) => self.doc.get_at(obj, key, h).ok().flatten(),
+        }
+    }
+
+    fn get_all(&self, obj: &automerge::ObjId, key: &str) -> Vec<(automerge::Value<'a>, automerge::ObjId)> {
+        match self.heads {
+            None => self.doc.get_all(obj, key),
+            Some(h) => self.doc.get_all_at(obj, key, h),
+        }
+        .unwrap_or_default()
+    }
+
+    fn map_range(&self, obj: &automerge::ObjId) -> automerge::iter::MapRange<'a> {
+        match self.heads {
+            None => self.doc.map_range(obj, ..),
+            Some(h) => self.doc.map_range_at(obj, .., h),
+        }
+    }
+
+    fn list(&self, obj: &automerge::ObjId) -> Vec<String> {
+        let items = match self.heads {
+            None => self.doc.list_range(obj, ..),
+            Some(h) => self.doc.list_range_at(obj, .., h),
+        };
+        items
+            .filter_map(|item| match item.value {
+                automerge::ValueRef::Scalar(s) => scalar_to_stored(&s).map(|v| match v {
+                    Stored::Str(s) => s,
+                    other => other.raw_text(),
+                }),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
 /// Reads the record's state. `None` if the document is not a record document.
 pub(crate) fn read_row(doc: &Automerge) -> Option<Row> {
-    let object: ObjectId = match doc.get(ROOT, OBJECT).ok()?? {
+    read_row_at(doc, None)
+}
+
+/// Reads the record's state as at `heads` (`None`: now).
+pub(crate) fn read_row_at(doc: &Automerge, heads: Option<&[ChangeHash]>) -> Option<Row> {
+    let at = At { doc, heads };
+    let object: ObjectId = match at.get(&ROOT, OBJECT)? {
         (automerge::Value::Scalar(s), _) => s.as_str()?.parse().ok()?,
         _ => return None,
     };
-    let timestamp = |key: &str| match doc.get(ROOT, key).ok().flatten() {
+    let timestamp = |key: &str| match at.get(&ROOT, key) {
         Some((automerge::Value::Scalar(s), _)) => match s.as_ref() {
             ScalarValue::Timestamp(t) | ScalarValue::Int(t) => Some(*t),
             _ => None,
         },
         _ => None,
     };
-    let created_by = match doc.get(ROOT, CREATED_BY).ok().flatten() {
+    let created_by = match at.get(&ROOT, CREATED_BY) {
         Some((automerge::Value::Scalar(s), _)) => s.as_str().unwrap_or_default().to_string(),
         _ => String::new(),
     };
     let mut values = BTreeMap::new();
     let mut conflicts = BTreeMap::new();
-    if let Ok(Some((automerge::Value::Object(ObjType::Map), map))) = doc.get(ROOT, VALUES) {
-        for item in doc.map_range(&map, ..) {
+    if let Some((automerge::Value::Object(ObjType::Map), map)) = at.get(&ROOT, VALUES) {
+        for item in at.map_range(&map) {
             let Ok(field) = item.key.parse::<FieldId>() else {
                 continue;
             };
-            if let Some(v) = read_value(doc, &item.value, &map, &item.key) {
+            let winner = item.id();
+            let value = match &item.value {
+                automerge::ValueRef::Scalar(s) => scalar_to_stored(s),
+                automerge::ValueRef::Object(ObjType::List) => Some(Stored::List(at.list(&winner))),
+                _ => None,
+            };
+            if let Some(v) = value {
                 values.insert(field, v);
             }
             if item.conflict {
-                let winner = item.id();
-                let losers: Vec<Stored> = doc
+                let losers: Vec<Stored> = at
                     .get_all(&map, item.key.as_ref())
-                    .unwrap_or_default()
                     .into_iter()
                     .filter(|(_, id)| *id != winner)
-                    .filter_map(|(value, id)| read_any(doc, value, &id))
+                    .filter_map(|(value, id)| match value {
+                        automerge::Value::Scalar(s) => scalar_to_stored(&scalar_ref(s.as_ref())),
+                        automerge::Value::Object(ObjType::List) => Some(Stored::List(at.list(&id))),
+                        _ => None,
+                    })
                     .collect();
                 if !losers.is_empty() {
                     conflicts.insert(field, losers);
@@ -159,8 +217,15 @@ pub(crate) fn read_row(doc: &Automerge) -> Option<Row> {
             }
         }
     }
-    let updated_at = doc
-        .get_heads()
+    let current;
+    let heads = match heads {
+        Some(h) => h,
+        None => {
+            current = doc.get_heads();
+            &current
+        }
+    };
+    let updated_at = heads
         .iter()
         .filter_map(|h| doc.get_change_meta_by_hash(h).map(|m| m.timestamp))
         .max()
@@ -174,51 +239,6 @@ pub(crate) fn read_row(doc: &Automerge) -> Option<Row> {
         values,
         conflicts,
     })
-}
-
-fn read_value(
-    doc: &Automerge,
-    value: &automerge::ValueRef<'_>,
-    map: &automerge::ObjId,
-    key: &str,
-) -> Option<Stored> {
-    match value {
-        automerge::ValueRef::Scalar(s) => scalar_to_stored(s),
-        automerge::ValueRef::Object(ObjType::List) => {
-            let (_, list) = doc.get(map, key).ok()??;
-            let items = doc
-                .list_range(&list, ..)
-                .filter_map(|item| match item.value {
-                    automerge::ValueRef::Scalar(s) => scalar_to_stored(&s).map(|v| match v {
-                        Stored::Str(s) => s,
-                        other => other.raw_text(),
-                    }),
-                    _ => None,
-                })
-                .collect();
-            Some(Stored::List(items))
-        }
-        _ => None,
-    }
-}
-
-/// Reads one of several concurrent values (`get_all` gives owned values and object ids).
-fn read_any(doc: &Automerge, value: automerge::Value<'_>, id: &automerge::ObjId) -> Option<Stored> {
-    match value {
-        automerge::Value::Scalar(s) => scalar_to_stored(&scalar_ref(s.as_ref())),
-        automerge::Value::Object(ObjType::List) => Some(Stored::List(
-            doc.list_range(id, ..)
-                .filter_map(|item| match item.value {
-                    automerge::ValueRef::Scalar(s) => scalar_to_stored(&s).map(|v| match v {
-                        Stored::Str(s) => s,
-                        other => other.raw_text(),
-                    }),
-                    _ => None,
-                })
-                .collect(),
-        )),
-        _ => None,
-    }
 }
 
 fn scalar_ref(s: &ScalarValue) -> automerge::ScalarValueRef<'_> {

@@ -8,10 +8,7 @@ fn workspace() -> Workspace {
 }
 
 fn inputs(values: &[(&str, &str)]) -> Vec<(String, String)> {
-    values
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 fn snapshot(ws: &Workspace) -> (Vec<(&'static str, Vec<u8>, Vec<u8>)>, u64) {
@@ -25,9 +22,7 @@ fn a_value_of_the_wrong_type_is_refused_with_object_field_value_and_rule() {
     let err = ws
         .parse_values(people, &inputs(&[("email", "not-an-email")]))
         .unwrap_err();
-    let Error::Validation(v) = &err else {
-        panic!("{err:?}")
-    };
+    let Error::Validation(v) = &err else { panic!("{err:?}") };
     assert_eq!(
         (v.object.as_str(), v.field.as_str(), v.rule),
         ("people", "email", "type")
@@ -40,9 +35,7 @@ fn a_missing_required_value_writes_nothing() {
     let mut ws = workspace();
     let people = ws.object_named("people").unwrap().id;
     let before = snapshot(&ws);
-    let values = ws
-        .parse_values(people, &inputs(&[("city", "Oslo")]))
-        .unwrap();
+    let values = ws.parse_values(people, &inputs(&[("city", "Oslo")])).unwrap();
     let err = ws.create_record(people, values).unwrap_err();
     assert!(
         err.to_string().contains("people.name") && err.to_string().contains("required"),
@@ -56,29 +49,18 @@ fn a_duplicate_unique_value_writes_nothing_even_in_another_case() {
     let mut ws = workspace();
     let people = ws.object_named("people").unwrap().id;
     let values = ws
-        .parse_values(
-            people,
-            &inputs(&[("name", "A"), ("email", "a@example.com")]),
-        )
+        .parse_values(people, &inputs(&[("name", "A"), ("email", "a@example.com")]))
         .unwrap();
     let first = ws.create_record(people, values).unwrap();
     let before = snapshot(&ws);
     let values = ws
-        .parse_values(
-            people,
-            &inputs(&[("name", "B"), ("email", "A@Example.com")]),
-        )
+        .parse_values(people, &inputs(&[("name", "B"), ("email", "A@Example.com")]))
         .unwrap();
     let err = ws.create_record(people, values).unwrap_err().to_string();
-    assert!(
-        err.contains("unique") && err.contains(&first.to_string()),
-        "{err}"
-    );
+    assert!(err.contains("unique") && err.contains(&first.to_string()), "{err}");
     assert_eq!(snapshot(&ws), before);
     // Updating a record to its own value is fine.
-    let same = ws
-        .parse_values(people, &inputs(&[("email", "a@example.com")]))
-        .unwrap();
+    let same = ws.parse_values(people, &inputs(&[("email", "a@example.com")])).unwrap();
     ws.update_record(first, same).unwrap();
 }
 
@@ -121,9 +103,7 @@ fn a_relation_to_a_missing_or_deleted_record_is_refused() {
     let mut ws = workspace();
     let people = ws.object_named("people").unwrap().id;
     let companies = ws.object_named("companies").unwrap().id;
-    let company = ws
-        .parse_values(companies, &inputs(&[("name", "Acme")]))
-        .unwrap();
+    let company = ws.parse_values(companies, &inputs(&[("name", "Acme")])).unwrap();
     let acme = ws.create_record(companies, company).unwrap();
     let company_field = ws.field_named(people, "company").unwrap().id;
     let name = ws.field_named(people, "name").unwrap().id;
@@ -138,10 +118,7 @@ fn a_relation_to_a_missing_or_deleted_record_is_refused() {
     // A person is not a company.
     let person = ws.create_record(people, make(acme)).unwrap();
     let err = ws.create_record(people, make(person)).unwrap_err();
-    assert!(
-        err.to_string().contains("not of the related object"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("not of the related object"), "{err}");
     ws.delete_record(acme).unwrap();
     let err = ws.create_record(people, make(acme)).unwrap_err();
     assert!(err.to_string().contains("trash"), "{err}");

@@ -6,8 +6,8 @@ use std::cmp::Ordering;
 
 use kith_core::text::fold;
 use kith_core::{
-    CreateOptions, FieldId, FieldKind, FieldSpec, Filter, Money, ObjectId, Op, OptionId, Query,
-    RecordId, Sort, Value, Workspace,
+    CreateOptions, FieldId, FieldKind, FieldSpec, Filter, Money, ObjectId, Op, OptionId, Query, RecordId, Sort, Value,
+    Workspace,
 };
 use proptest::prelude::*;
 
@@ -90,20 +90,8 @@ impl Fixture {
             fields.push(ws.add_field(object, spec).unwrap());
         }
         let obj = ws.schema().object(object).unwrap().clone();
-        let levels = obj
-            .field(fields[2])
-            .unwrap()
-            .options
-            .iter()
-            .map(|o| o.id)
-            .collect();
-        let tags = obj
-            .field(fields[3])
-            .unwrap()
-            .options
-            .iter()
-            .map(|o| o.id)
-            .collect();
+        let levels = obj.field(fields[2]).unwrap().options.iter().map(|o| o.id).collect();
+        let tags = obj.field(fields[3]).unwrap().options.iter().map(|o| o.id).collect();
         Fixture {
             ws,
             object,
@@ -132,14 +120,10 @@ fn gen_value(f: F) -> BoxedStrategy<Option<Gen>> {
         F::Name => (0..NAMES.len()).prop_map(Gen::Text).boxed(),
         F::Score => (-5i32..5).prop_map(Gen::Number).boxed(),
         F::Level => (0usize..3).prop_map(Gen::Level).boxed(),
-        F::Tags => proptest::collection::vec(0usize..3, 1..3)
-            .prop_map(Gen::Tags)
-            .boxed(),
+        F::Tags => proptest::collection::vec(0usize..3, 1..3).prop_map(Gen::Tags).boxed(),
         F::When => (0i32..6).prop_map(Gen::Date).boxed(),
         F::Done => any::<bool>().prop_map(Gen::Bool).boxed(),
-        F::Price => (0i32..4, 0usize..2)
-            .prop_map(|(a, c)| Gen::Price(a, c))
-            .boxed(),
+        F::Price => (0i32..4, 0usize..2).prop_map(|(a, c)| Gen::Price(a, c)).boxed(),
         F::Link => (0usize..8).prop_map(Gen::Link).boxed(),
     };
     prop_oneof![1 => Just(None), 3 => v.prop_map(Some)].boxed()
@@ -186,11 +170,7 @@ fn model_cmp(fx: &Fixture, a: &Value, b: &Value) -> Ordering {
         }
         (Value::Date(a), Value::Date(b)) => a.cmp(b),
         (Value::Bool(a), Value::Bool(b)) => a.cmp(b),
-        (Value::Currency(a), Value::Currency(b)) => a
-            .amount
-            .partial_cmp(&b.amount)
-            .unwrap()
-            .then(a.code.cmp(&b.code)),
+        (Value::Currency(a), Value::Currency(b)) => a.amount.partial_cmp(&b.amount).unwrap().then(a.code.cmp(&b.code)),
         (Value::Records(a), Value::Records(b)) => a.cmp(b),
         _ => panic!("mixed kinds"),
     }
@@ -209,10 +189,7 @@ fn shown(fx: &Fixture, v: &Value) -> String {
     let field = obj
         .fields
         .iter()
-        .find(|f| {
-            kith_core::field_type::read(f, &kith_core::field_type::to_stored(f, v)).as_ref()
-                == Some(v)
-        })
+        .find(|f| kith_core::field_type::read(f, &kith_core::field_type::to_stored(f, v)).as_ref() == Some(v))
         .unwrap();
     fold(&kith_core::field_type::display(field, v))
 }
@@ -226,11 +203,9 @@ fn model_matches(fx: &Fixture, row: &[Option<Value>], filter: &Filter) -> bool {
             let i = fx.fields.iter().position(|f| f == field).unwrap();
             let value = &row[i];
             let eq = |want: &Value| {
-                value.as_ref().is_some_and(|v| {
-                    elements(v)
-                        .iter()
-                        .any(|e| model_cmp(fx, e, want) == Ordering::Equal)
-                })
+                value
+                    .as_ref()
+                    .is_some_and(|v| elements(v).iter().any(|e| model_cmp(fx, e, want) == Ordering::Equal))
             };
             let cmp = |want: &Value, ok: fn(Ordering) -> bool| {
                 value
@@ -244,12 +219,8 @@ fn model_matches(fx: &Fixture, row: &[Option<Value>], filter: &Filter) -> bool {
                 Op::Le(w) => cmp(w, Ordering::is_le),
                 Op::Gt(w) => cmp(w, Ordering::is_gt),
                 Op::Ge(w) => cmp(w, Ordering::is_ge),
-                Op::Contains(s) => value
-                    .as_ref()
-                    .is_some_and(|v| shown(fx, v).contains(&fold(s))),
-                Op::StartsWith(s) => value
-                    .as_ref()
-                    .is_some_and(|v| shown(fx, v).starts_with(&fold(s))),
+                Op::Contains(s) => value.as_ref().is_some_and(|v| shown(fx, v).contains(&fold(s))),
+                Op::StartsWith(s) => value.as_ref().is_some_and(|v| shown(fx, v).starts_with(&fold(s))),
                 Op::IsEmpty => value.is_none(),
                 Op::IsNotEmpty => value.is_some(),
                 Op::AnyOf(ws) => ws.iter().any(eq),
@@ -299,8 +270,7 @@ fn gen_cond() -> impl Strategy<Value = GenFilter> {
             Just(GenOp::AnyOf),
         ];
         let value = gen_value(f).prop_filter_map("needs a value", |v| v);
-        (Just(i), scalar_ops, value.clone(), value)
-            .prop_map(|(i, op, a, b)| GenFilter::Cond(i, op, a, b))
+        (Just(i), scalar_ops, value.clone(), value).prop_map(|(i, op, a, b)| GenFilter::Cond(i, op, a, b))
     })
 }
 
@@ -351,11 +321,7 @@ fn make_filter(fx: &Fixture, ids: &[RecordId], g: &GenFilter) -> Filter {
 
 /// Sorted order in the model: each key with empties first (ascending), reversed when
 /// descending, then record id.
-fn model_order(
-    fx: &Fixture,
-    rows: &[(RecordId, Vec<Option<Value>>)],
-    sort: &[Sort],
-) -> Vec<RecordId> {
+fn model_order(fx: &Fixture, rows: &[(RecordId, Vec<Option<Value>>)], sort: &[Sort]) -> Vec<RecordId> {
     let mut rows: Vec<&(RecordId, Vec<Option<Value>>)> = rows.iter().collect();
     rows.sort_by(|(ida, a), (idb, b)| {
         for s in sort {
@@ -410,10 +376,7 @@ fn gen_case() -> impl Strategy<Value = Case> {
         .prop_map(|(records, updates, deletes, queries)| Case {
             records,
             // An update writes a value generated for the field it targets.
-            updates: updates
-                .into_iter()
-                .map(|(r, _, (f, v))| (r, f, v))
-                .collect(),
+            updates: updates.into_iter().map(|(r, _, (f, v))| (r, f, v)).collect(),
             deletes,
             queries,
         })
@@ -440,10 +403,7 @@ fn run_case(case: Case) -> Result<(), TestCaseError> {
         }
         let id = fx
             .ws
-            .create_record(
-                fx.object,
-                values.into_iter().map(|(f, v)| (f, Some(v))).collect(),
-            )
+            .create_record(fx.object, values.into_iter().map(|(f, v)| (f, Some(v))).collect())
             .unwrap();
         ids.push(id);
         model.push((id, row));
@@ -452,9 +412,7 @@ fn run_case(case: Case) -> Result<(), TestCaseError> {
     for (r, f, g) in &case.updates {
         let r = r % ids.len();
         let v = g.as_ref().map(|g| concrete(&fx, &ids, g));
-        fx.ws
-            .update_record(ids[r], vec![(fx.fields[*f], v.clone())])
-            .unwrap();
+        fx.ws.update_record(ids[r], vec![(fx.fields[*f], v.clone())]).unwrap();
         model[r].1[*f] = v;
     }
     let mut deleted = Vec::new();

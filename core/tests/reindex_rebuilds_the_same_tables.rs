@@ -4,10 +4,7 @@
 use kith_core::{CreateOptions, FieldKind, ImportOptions, ImportRow, Workspace};
 
 fn inputs(values: &[(&str, &str)]) -> Vec<(String, String)> {
-    values
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 #[test]
@@ -56,10 +53,7 @@ fn a_reindex_after_many_kinds_of_writes_changes_no_derived_entry() {
                 ("name", "Renewal"),
                 ("stage", "Won"),
                 ("company", &acme.to_string()),
-                (
-                    "contacts",
-                    &format!("{}; {}", report.created[0], report.created[1]),
-                ),
+                ("contacts", &format!("{}; {}", report.created[0], report.created[1])),
             ]),
         )
         .unwrap();
@@ -76,11 +70,9 @@ fn a_reindex_after_many_kinds_of_writes_changes_no_derived_entry() {
     ws.delete_record(report.created[4]).unwrap();
     ws.restore_record(report.created[4]).unwrap();
     let city = ws.field_named(people, "city").unwrap().id;
-    ws.retype_field(people, city, FieldKind::Select, None)
-        .unwrap();
+    ws.retype_field(people, city, FieldKind::Select, None).unwrap();
     let employees = ws.field_named(companies, "employees").unwrap().id;
-    ws.retype_field(companies, employees, FieldKind::Text, None)
-        .unwrap();
+    ws.retype_field(companies, employees, FieldKind::Text, None).unwrap();
     let _ = amount;
 
     let incremental = ws.dump_derived().unwrap();

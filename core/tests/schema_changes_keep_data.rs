@@ -9,10 +9,7 @@ fn workspace() -> Workspace {
 
 fn add(ws: &mut Workspace, object: &str, values: &[(&str, &str)]) -> RecordId {
     let object = ws.object_named(object).unwrap().id;
-    let inputs: Vec<(String, String)> = values
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let inputs: Vec<(String, String)> = values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let values = ws.parse_values(object, &inputs).unwrap();
     ws.create_record(object, values).unwrap()
 }
@@ -30,15 +27,10 @@ fn shown(ws: &Workspace, id: RecordId, key: &str) -> (String, bool) {
 #[test]
 fn renaming_a_field_keeps_its_values_and_finds_it_by_the_new_name() {
     let mut ws = workspace();
-    let id = add(
-        &mut ws,
-        "people",
-        &[("name", "Ada"), ("job_title", "Engineer")],
-    );
+    let id = add(&mut ws, "people", &[("name", "Ada"), ("job_title", "Engineer")]);
     let people = ws.object_named("people").unwrap().id;
     let field = ws.field_named(people, "job_title").unwrap().id;
-    ws.rename_field(people, field, Some("Role"), Some("role"))
-        .unwrap();
+    ws.rename_field(people, field, Some("Role"), Some("role")).unwrap();
     assert_eq!(shown(&ws, id, "role"), ("Engineer".into(), false));
     assert_eq!(ws.field_named(people, "Role").unwrap().id, field);
     let mut q = Query::new(people);
@@ -49,11 +41,7 @@ fn renaming_a_field_keeps_its_values_and_finds_it_by_the_new_name() {
 #[test]
 fn archiving_hides_a_field_and_restoring_brings_its_values_back() {
     let mut ws = workspace();
-    let id = add(
-        &mut ws,
-        "people",
-        &[("name", "Grace"), ("city", "Arlington")],
-    );
+    let id = add(&mut ws, "people", &[("name", "Grace"), ("city", "Arlington")]);
     let people = ws.object_named("people").unwrap().id;
     let city = ws.field_named(people, "city").unwrap().id;
     ws.set_field_archived(people, city, true).unwrap();
@@ -74,20 +62,12 @@ fn retyping_number_to_text_and_back_restores_the_original_view() {
     let a = add(&mut ws, "companies", &[("name", "A"), ("employees", "120")]);
     let b = add(&mut ws, "companies", &[("name", "B"), ("employees", "7.5")]);
     let employees = ws.field_named(companies, "employees").unwrap().id;
-    let report = ws
-        .retype_field(companies, employees, FieldKind::Text, None)
-        .unwrap();
+    let report = ws.retype_field(companies, employees, FieldKind::Text, None).unwrap();
     assert_eq!((report.converted, report.unconverted.len()), (2, 0));
     assert_eq!(shown(&ws, a, "employees"), ("120".into(), false));
     // Text written while the field is text does not convert back to a number...
-    let c = add(
-        &mut ws,
-        "companies",
-        &[("name", "C"), ("employees", "about forty")],
-    );
-    let report = ws
-        .retype_field(companies, employees, FieldKind::Number, None)
-        .unwrap();
+    let c = add(&mut ws, "companies", &[("name", "C"), ("employees", "about forty")]);
+    let report = ws.retype_field(companies, employees, FieldKind::Number, None).unwrap();
     assert_eq!(report.converted, 2);
     assert_eq!(report.unconverted, vec![(c, "about forty".to_string())]);
     // ...and is shown as it was, flagged, never dropped.
@@ -109,9 +89,7 @@ fn retyping_text_to_select_creates_options_and_back_shows_the_text() {
     let a = add(&mut ws, "people", &[("name", "A"), ("city", "Paris")]);
     let b = add(&mut ws, "people", &[("name", "B"), ("city", "Lyon")]);
     let city = ws.field_named(people, "city").unwrap().id;
-    let report = ws
-        .retype_field(people, city, FieldKind::Select, None)
-        .unwrap();
+    let report = ws.retype_field(people, city, FieldKind::Select, None).unwrap();
     assert_eq!(report.converted, 2);
     let labels: Vec<String> = ws
         .field_named(people, "city")
@@ -125,8 +103,7 @@ fn retyping_text_to_select_creates_options_and_back_shows_the_text() {
     let mut q = Query::new(people);
     q.filter = Some(ws.parse_filter(people, "city = lyon").unwrap());
     assert_eq!(ws.query(&q).unwrap().ids, vec![b]);
-    ws.retype_field(people, city, FieldKind::Text, None)
-        .unwrap();
+    ws.retype_field(people, city, FieldKind::Text, None).unwrap();
     assert_eq!(shown(&ws, b, "city"), ("Lyon".into(), false));
     let kinds = &ws.field_named(people, "city").unwrap().previous_kinds;
     assert_eq!(kinds, &[FieldKind::Text, FieldKind::Select]);
@@ -136,17 +113,11 @@ fn retyping_text_to_select_creates_options_and_back_shows_the_text() {
 fn renaming_and_archiving_options_keep_the_values_that_use_them() {
     let mut ws = workspace();
     let deals = ws.object_named("deals").unwrap().id;
-    let id = add(
-        &mut ws,
-        "deals",
-        &[("name", "Big one"), ("stage", "Proposal")],
-    );
+    let id = add(&mut ws, "deals", &[("name", "Big one"), ("stage", "Proposal")]);
     let stage = ws.field_named(deals, "stage").unwrap().id;
-    ws.rename_option(deals, stage, "Proposal", "Offer sent")
-        .unwrap();
+    ws.rename_option(deals, stage, "Proposal", "Offer sent").unwrap();
     assert_eq!(shown(&ws, id, "stage"), ("Offer sent".into(), false));
-    ws.set_option_archived(deals, stage, "Offer sent", true)
-        .unwrap();
+    ws.set_option_archived(deals, stage, "Offer sent", true).unwrap();
     assert_eq!(shown(&ws, id, "stage"), ("Offer sent".into(), false));
     let err = ws
         .parse_values(deals, &[("stage".into(), "Offer sent".into())])
@@ -168,10 +139,7 @@ fn objects_and_fields_can_be_added_renamed_reordered_and_archived() {
         .add_field(visits, FieldSpec::new("when", "When", FieldKind::Datetime))
         .unwrap();
     let notes = ws
-        .add_field(
-            visits,
-            FieldSpec::new("notes", "Notes", FieldKind::LongText),
-        )
+        .add_field(visits, FieldSpec::new("notes", "Notes", FieldKind::LongText))
         .unwrap();
     ws.reorder_field(visits, notes, 0).unwrap();
     let order: Vec<_> = ws
@@ -183,8 +151,7 @@ fn objects_and_fields_can_be_added_renamed_reordered_and_archived() {
         .map(|f| f.id)
         .collect();
     assert_eq!(order, vec![notes, when]);
-    ws.rename_object(visits, Some("Visits"), Some("visits"))
-        .unwrap();
+    ws.rename_object(visits, Some("Visits"), Some("visits")).unwrap();
     assert_eq!(ws.object_named("visits").unwrap().id, visits);
     ws.set_object_archived(visits, true).unwrap();
     assert!(ws.schema().active_objects().all(|o| o.id != visits));
@@ -206,19 +173,10 @@ fn rules_cannot_be_added_while_records_break_them() {
     add(&mut ws, "people", &[("name", "A"), ("city", "Oslo")]);
     add(&mut ws, "people", &[("name", "B"), ("city", "oslo")]);
     let city = ws.field_named(people, "city").unwrap().id;
-    let err = ws
-        .set_field_unique(people, city, true)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("unique") && err.to_lowercase().contains("oslo"),
-        "{err}"
-    );
+    let err = ws.set_field_unique(people, city, true).unwrap_err().to_string();
+    assert!(err.contains("unique") && err.to_lowercase().contains("oslo"), "{err}");
     let phone = ws.field_named(people, "phone").unwrap().id;
-    let err = ws
-        .set_field_required(people, phone, true)
-        .unwrap_err()
-        .to_string();
+    let err = ws.set_field_required(people, phone, true).unwrap_err().to_string();
     assert!(err.contains("2 record(s) have no value"), "{err}");
     ws.set_field_required(people, city, true).unwrap();
 }

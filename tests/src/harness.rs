@@ -204,9 +204,7 @@ impl Harness {
         if let Some(link) = self.peers[peer].link.take() {
             self.relay.disconnect(link.conn);
             let now = self.now;
-            let actions = self.peers[peer]
-                .engine
-                .handle(Event::Disconnected { now_ms: now });
+            let actions = self.peers[peer].engine.handle(Event::Disconnected { now_ms: now });
             self.perform(peer, actions);
         }
     }
@@ -244,8 +242,7 @@ impl Harness {
                     entries,
                     cursor,
                 } => {
-                    p.ws.apply_remote(&snapshots, &entries, cursor)
-                        .expect("apply");
+                    p.ws.apply_remote(&snapshots, &entries, cursor).expect("apply");
                 }
                 Action::Acknowledged { ids, cursor } => {
                     p.ws.acknowledge(&ids, cursor).expect("acknowledge");
@@ -390,12 +387,10 @@ impl Harness {
                     self.now = self.now.max(at);
                     for peer in 0..self.peers.len() {
                         let p = &self.peers[peer];
-                        if p.network && p.link.is_none() && p.wake_at.is_some_and(|w| w <= self.now)
-                        {
+                        if p.network && p.link.is_none() && p.wake_at.is_some_and(|w| w <= self.now) {
                             self.peers[peer].wake_at = None;
                             let now = self.now;
-                            let actions =
-                                self.peers[peer].engine.handle(Event::Tick { now_ms: now });
+                            let actions = self.peers[peer].engine.handle(Event::Tick { now_ms: now });
                             self.perform(peer, actions);
                         }
                     }
@@ -455,32 +450,19 @@ impl Harness {
             Vec<(DocId, Vec<automerge::ChangeHash>)>,
             Vec<(&'static str, Vec<u8>, Vec<u8>)>,
         )> = None;
-        for p in self
-            .peers
-            .iter_mut()
-            .filter(|p| p.network && p.stopped.is_none())
-        {
+        for p in self.peers.iter_mut().filter(|p| p.network && p.stopped.is_none()) {
             let heads = p.ws.document_heads().expect("heads");
             let derived = p.ws.dump_derived().expect("derived");
             match &reference {
                 None => reference = Some((p.name.clone(), heads, derived)),
                 Some((name, h, d)) => {
                     assert!(h == &heads, "documents of {} and {} differ", name, p.name);
-                    assert!(
-                        d == &derived,
-                        "rows or indexes of {} and {} differ",
-                        name,
-                        p.name
-                    );
+                    assert!(d == &derived, "rows or indexes of {} and {} differ", name, p.name);
                 }
             }
         }
         for (doc, data) in &self.acknowledged {
-            for p in self
-                .peers
-                .iter()
-                .filter(|p| p.network && p.stopped.is_none())
-            {
+            for p in self.peers.iter().filter(|p| p.network && p.stopped.is_none()) {
                 let bytes =
                     p.ws.document_bytes(*doc)
                         .expect("read")

@@ -6,9 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use kith_core::sync::protocol::{
-    Acked, ClientMessage, Entry, ErrorCode, PROTOCOL_VERSION, Role, ServerMessage,
-};
+use kith_core::sync::protocol::{Acked, ClientMessage, Entry, ErrorCode, PROTOCOL_VERSION, Role, ServerMessage};
 
 /// A connection's id.
 pub type ConnId = u64;
@@ -110,8 +108,7 @@ impl MemoryRelay {
             }
             ClientMessage::Pull { after } => {
                 conn.subscribed = true;
-                let backlog: Vec<Entry> =
-                    self.log.iter().filter(|e| e.seq > after).cloned().collect();
+                let backlog: Vec<Entry> = self.log.iter().filter(|e| e.seq > after).cloned().collect();
                 let mut out = Vec::new();
                 for batch in backlog.chunks(64) {
                     out.push((
@@ -153,12 +150,7 @@ impl MemoryRelay {
                 if !fresh.is_empty() {
                     for (id, other) in &self.conns {
                         if *id != from && other.subscribed {
-                            out.push((
-                                *id,
-                                ServerMessage::Entries {
-                                    entries: fresh.clone(),
-                                },
-                            ));
+                            out.push((*id, ServerMessage::Entries { entries: fresh.clone() }));
                         }
                     }
                 }

@@ -75,13 +75,8 @@ fn op(peers: usize) -> impl Strategy<Value = Op> {
 }
 
 fn schedule() -> impl Strategy<Value = (u64, usize, Vec<Op>)> {
-    (any::<u64>(), 3usize..=5).prop_flat_map(|(seed, peers)| {
-        (
-            Just(seed),
-            Just(peers),
-            proptest::collection::vec(op(peers), 5..30),
-        )
-    })
+    (any::<u64>(), 3usize..=5)
+        .prop_flat_map(|(seed, peers)| (Just(seed), Just(peers), proptest::collection::vec(op(peers), 5..30)))
 }
 
 const FIELDS: [&str; 4] = ["city", "job_title", "lead_source", "birthday"];
@@ -120,11 +115,7 @@ fn nth_record(ws: &Workspace, n: usize, deleted: bool) -> Option<kith_core::Reco
             .ok()?
             .ids;
     }
-    if ids.is_empty() {
-        None
-    } else {
-        Some(ids[n % ids.len()])
-    }
+    if ids.is_empty() { None } else { Some(ids[n % ids.len()]) }
 }
 
 fn apply(h: &mut Harness, op: &Op) {
@@ -155,8 +146,7 @@ fn apply(h: &mut Harness, op: &Op) {
             };
             let key = FIELDS[*field as usize];
             // A field may be renamed or retyped by now: edits that no longer parse are skipped.
-            let Ok(values) = ws.parse_values(people, &[(key.to_string(), value(*field, *v))])
-            else {
+            let Ok(values) = ws.parse_values(people, &[(key.to_string(), value(*field, *v))]) else {
                 return;
             };
             if ws.update_record(id, values).is_ok() {
@@ -184,10 +174,7 @@ fn apply(h: &mut Harness, op: &Op) {
             };
             let key = format!("extra_{n}");
             if ws
-                .add_field(
-                    people,
-                    FieldSpec::new(&key, &format!("Extra {n}"), FieldKind::Text),
-                )
+                .add_field(people, FieldSpec::new(&key, &format!("Extra {n}"), FieldKind::Text))
                 .is_ok()
             {
                 h.local_change(*peer);
@@ -198,10 +185,7 @@ fn apply(h: &mut Harness, op: &Op) {
             let Some(people) = ws.schema().find_object("people").map(|o| o.id) else {
                 return;
             };
-            let Ok(f) = ws
-                .field_named(people, FIELDS[*field as usize])
-                .map(|f| f.id)
-            else {
+            let Ok(f) = ws.field_named(people, FIELDS[*field as usize]).map(|f| f.id) else {
                 return;
             };
             ws.rename_field(people, f, Some(&format!("Label {n}")), None)

@@ -52,10 +52,7 @@ fn edits_to_different_fields_of_one_record_offline_are_both_kept() {
     h.assert_converged();
     for peer in [a, b] {
         assert_eq!(cell(h.ws(peer), id, "city"), ("Arlington".into(), vec![]));
-        assert_eq!(
-            cell(h.ws(peer), id, "job_title"),
-            ("Rear admiral".into(), vec![])
-        );
+        assert_eq!(cell(h.ws(peer), id, "job_title"), ("Rear admiral".into(), vec![]));
     }
 }
 
@@ -87,25 +84,15 @@ fn schema_changes_made_offline_on_two_devices_merge() {
     h.set_online(b, false);
     let people = h.ws(a).object_named("people").unwrap().id;
     h.ws(a)
-        .add_field(
-            people,
-            FieldSpec::new("shoe_size", "Shoe size", FieldKind::Number),
-        )
+        .add_field(people, FieldSpec::new("shoe_size", "Shoe size", FieldKind::Number))
         .unwrap();
     let city = h.ws(a).field_named(people, "city").unwrap().id;
-    h.ws(a)
-        .rename_field(people, city, Some("Town"), None)
-        .unwrap();
+    h.ws(a).rename_field(people, city, Some("Town"), None).unwrap();
     h.ws(b)
-        .add_field(
-            people,
-            FieldSpec::new("nickname", "Nickname", FieldKind::Text),
-        )
+        .add_field(people, FieldSpec::new("nickname", "Nickname", FieldKind::Text))
         .unwrap();
     let source = h.ws(b).field_named(people, "lead_source").unwrap().id;
-    h.ws(b)
-        .add_options(people, source, &["Podcast".to_string()])
-        .unwrap();
+    h.ws(b).add_options(people, source, &["Podcast".to_string()]).unwrap();
     set(h.ws(b), id, "nickname", "Amazing Grace");
     h.set_online(a, true);
     h.set_online(b, true);
@@ -148,18 +135,9 @@ fn a_delete_and_a_concurrent_edit_both_apply_and_the_record_stays_in_the_trash()
     for peer in [a, b] {
         let view = h.ws(peer).record(id).unwrap();
         assert!(view.deleted_at.is_some(), "deleted on {}", h.name(peer));
-        assert_eq!(
-            view.cells.iter().find(|c| c.key == "city").unwrap().display,
-            "Paris"
-        );
+        assert_eq!(view.cells.iter().find(|c| c.key == "city").unwrap().display, "Paris");
         let people = view.object;
-        assert!(
-            h.ws(peer)
-                .query(&Query::new(people))
-                .unwrap()
-                .ids
-                .is_empty()
-        );
+        assert!(h.ws(peer).query(&Query::new(people)).unwrap().ids.is_empty());
     }
 }
 

@@ -206,11 +206,7 @@ impl Workspace {
         };
         for s in &query.sort {
             if object.field(s.field).is_none() {
-                return Err(QueryError::BadSort(format!(
-                    "{} has no field {}",
-                    object.key, s.field
-                ))
-                .into());
+                return Err(QueryError::BadSort(format!("{} has no field {}", object.key, s.field)).into());
             }
         }
         let after = query.after.as_deref().map(decode_cursor).transpose()?;

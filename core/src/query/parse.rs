@@ -235,9 +235,7 @@ impl Parser<'_> {
                 "~".to_string()
             }
             _ => {
-                return Err(
-                    self.err("expected an operator (=, !=, <, <=, >, >=, ~, ^=, is empty, in)")
-                );
+                return Err(self.err("expected an operator (=, !=, <, <=, >, >=, ~, ^=, is empty, in)"));
             }
         };
         // A bare value may run over several words: `city = New York`.
@@ -281,8 +279,7 @@ pub fn parse_sort(input: &str) -> Result<Vec<SortAst>, QueryError> {
     for part in input.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (name, descending) = if let Some(rest) = part.strip_prefix('-') {
             (rest.trim(), true)
-        } else if let Some((name, dir)) = part.rsplit_once(|c: char| c == ':' || c.is_whitespace())
-        {
+        } else if let Some((name, dir)) = part.rsplit_once(|c: char| c == ':' || c.is_whitespace()) {
             match dir.trim().to_ascii_lowercase().as_str() {
                 "desc" => (name.trim(), true),
                 "asc" => (name.trim(), false),
@@ -358,9 +355,7 @@ mod tests {
     fn sorts_accept_minus_and_desc() {
         let s = parse_sort("-amount, name, close_date desc").unwrap();
         assert_eq!(
-            s.iter()
-                .map(|s| (s.field.as_str(), s.descending))
-                .collect::<Vec<_>>(),
+            s.iter().map(|s| (s.field.as_str(), s.descending)).collect::<Vec<_>>(),
             [("amount", true), ("name", false), ("close_date", true)]
         );
     }

@@ -71,9 +71,7 @@ impl Workspace {
                             return Err(bad(format!("'{op}' needs a value")).into());
                         };
                         if def.is_list() {
-                            return Err(
-                                bad(format!("'{op}' does not apply to a list field")).into()
-                            );
+                            return Err(bad(format!("'{op}' does not apply to a list field")).into());
                         }
                         match op.as_str() {
                             "<" => Op::Lt(v),

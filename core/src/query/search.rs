@@ -21,12 +21,7 @@ pub struct SearchHit {
 
 impl Workspace {
     /// Records matching every word of `text`, newest first, at most `limit`.
-    pub fn search(
-        &self,
-        text: &str,
-        object: Option<ObjectId>,
-        limit: usize,
-    ) -> Result<Vec<SearchHit>> {
+    pub fn search(&self, text: &str, object: Option<ObjectId>, limit: usize) -> Result<Vec<SearchHit>> {
         let words: Vec<String> = {
             let mut w: Vec<String> = tokens(text).collect();
             w.sort();
@@ -40,9 +35,7 @@ impl Workspace {
             return Ok(Vec::new());
         }
         let tx = self.store.read()?;
-        let index = tx
-            .open_table(tables::TEXT_INDEX)
-            .map_err(StoreError::from)?;
+        let index = tx.open_table(tables::TEXT_INDEX).map_err(StoreError::from)?;
         let mut result: Option<HashSet<SearchHit>> = None;
         // Longer words match fewer records: start with them to keep sets small.
         let mut ordered = words;
@@ -66,10 +59,7 @@ impl Workspace {
                 if object.is_some_and(|o| o != obj) {
                     continue;
                 }
-                let hit = SearchHit {
-                    object: obj,
-                    record,
-                };
+                let hit = SearchHit { object: obj, record };
                 if result.as_ref().is_none_or(|r| r.contains(&hit)) {
                     hits.insert(hit);
                 }

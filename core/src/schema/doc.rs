@@ -157,12 +157,7 @@ fn field_map(doc: &mut AutoCommit, object: ObjectId, field: FieldId) -> AmResult
     ensure_map(doc, &fields, &field.to_string())
 }
 
-fn option_map(
-    doc: &mut AutoCommit,
-    object: ObjectId,
-    field: FieldId,
-    option: OptionId,
-) -> AmResult<ObjId> {
+fn option_map(doc: &mut AutoCommit, object: ObjectId, field: FieldId, option: OptionId) -> AmResult<ObjId> {
     let f = field_map(doc, object, field)?;
     let options = ensure_map(doc, &f, "options")?;
     ensure_map(doc, &options, &option.to_string())
@@ -234,12 +229,7 @@ fn put_prop(doc: &mut AutoCommit, obj: &ObjId, key: &str, value: Prop<'_>) -> Am
     }
 }
 
-pub(crate) fn set_object_prop(
-    doc: &mut AutoCommit,
-    object: ObjectId,
-    key: &str,
-    value: Prop<'_>,
-) -> AmResult<()> {
+pub(crate) fn set_object_prop(doc: &mut AutoCommit, object: ObjectId, key: &str, value: Prop<'_>) -> AmResult<()> {
     let obj = object_map(doc, object)?;
     put_prop(doc, &obj, key, value)
 }

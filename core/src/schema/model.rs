@@ -71,11 +71,7 @@ impl FieldKind {
     pub fn is_searchable(self) -> bool {
         matches!(
             self,
-            FieldKind::Text
-                | FieldKind::LongText
-                | FieldKind::Email
-                | FieldKind::Phone
-                | FieldKind::Url
+            FieldKind::Text | FieldKind::LongText | FieldKind::Email | FieldKind::Phone | FieldKind::Url
         )
     }
 
@@ -187,9 +183,7 @@ impl FieldDef {
             .find(|o| o.label.eq_ignore_ascii_case(name))
             .or_else(|| {
                 let folded = crate::text::fold(name);
-                self.options
-                    .iter()
-                    .find(|o| crate::text::fold(&o.label) == folded)
+                self.options.iter().find(|o| crate::text::fold(&o.label) == folded)
             })
             .or_else(|| {
                 let id: OptionId = name.parse().ok()?;
@@ -229,8 +223,7 @@ impl ObjectDef {
     /// archived ones with the same name.
     pub fn find_field(&self, name: &str) -> Option<&FieldDef> {
         let name = name.trim();
-        let by_name =
-            |f: &&FieldDef| f.key.eq_ignore_ascii_case(name) || f.label.eq_ignore_ascii_case(name);
+        let by_name = |f: &&FieldDef| f.key.eq_ignore_ascii_case(name) || f.label.eq_ignore_ascii_case(name);
         self.active_fields()
             .find(by_name)
             .or_else(|| self.fields.iter().find(by_name))
@@ -262,8 +255,7 @@ impl Schema {
     /// Finds an object by key, label (case-insensitive) or id.
     pub fn find_object(&self, name: &str) -> Option<&ObjectDef> {
         let name = name.trim();
-        let by_name =
-            |o: &&ObjectDef| o.key.eq_ignore_ascii_case(name) || o.label.eq_ignore_ascii_case(name);
+        let by_name = |o: &&ObjectDef| o.key.eq_ignore_ascii_case(name) || o.label.eq_ignore_ascii_case(name);
         self.objects
             .iter()
             .filter(|o| !o.archived)

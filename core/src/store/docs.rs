@@ -4,6 +4,7 @@
 use automerge::{AutoCommit, ChangeHash};
 use redb::{ReadableTable, Table};
 
+use super::rows::NewChange;
 use super::tables::{DOC_CHANGES, DOCS, OUTBOX};
 use crate::DocId;
 use crate::error::StoreError;
@@ -114,7 +115,13 @@ pub(crate) fn persist_remote(
     id: DocId,
     loaded: &mut LoadedDoc,
     raw: &[&[u8]],
-) -> Result<(), StoreError> {
+) -> Result<Vec<NewChange>, StoreError> {
+    let added: Vec<NewChange> = loaded
+        .doc
+        .get_changes(&loaded.saved_heads)
+        .iter()
+        .map(NewChange::of)
+        .collect();
     let waiting = !loaded.doc.get_missing_deps(&[]).is_empty();
     if loaded.is_new {
         if raw.len() == 1 && !waiting {
@@ -123,18 +130,14 @@ pub(crate) fn persist_remote(
             let snapshot = loaded.doc.save();
             tables.docs.insert(id.as_bytes(), snapshot.as_slice())?;
             for chunk in raw {
-                tables
-                    .changes
-                    .insert((*id.as_bytes(), loaded.chunks), *chunk)?;
+                tables.changes.insert((*id.as_bytes(), loaded.chunks), *chunk)?;
                 loaded.chunks += 1;
             }
         }
         loaded.is_new = false;
     } else {
         for chunk in raw {
-            tables
-                .changes
-                .insert((*id.as_bytes(), loaded.chunks), *chunk)?;
+            tables.changes.insert((*id.as_bytes(), loaded.chunks), *chunk)?;
             loaded.chunks += 1;
         }
         if loaded.chunks >= FOLD_AFTER_CHUNKS && !waiting {
@@ -142,7 +145,7 @@ pub(crate) fn persist_remote(
         }
     }
     loaded.saved_heads = loaded.doc.get_heads();
-    Ok(())
+    Ok(added)
 }
 
 fn fold(tables: &mut DocTables<'_>, id: DocId, loaded: &mut LoadedDoc) -> Result<(), StoreError> {
@@ -161,7 +164,13 @@ pub(crate) fn persist_doc(
     tables: &mut DocTables<'_>,
     id: DocId,
     loaded: &mut LoadedDoc,
-) -> Result<(), StoreError> {
+) -> Result<Vec<NewChange>, StoreError> {
+    let added: Vec<NewChange> = loaded
+        .doc
+        .get_changes(&loaded.saved_heads)
+        .iter()
+        .map(NewChange::of)
+        .collect();
     if loaded.is_new {
         let bytes = loaded.doc.save();
         tables.insert_new(id, &bytes)?;
@@ -169,7 +178,7 @@ pub(crate) fn persist_doc(
     } else {
         let chunk = loaded.doc.save_after(&loaded.saved_heads);
         if chunk.is_empty() {
-            return Ok(());
+            return Ok(added);
         }
         tables
             .changes
@@ -181,5 +190,5 @@ pub(crate) fn persist_doc(
         }
     }
     loaded.saved_heads = loaded.doc.get_heads();
-    Ok(())
+    Ok(added)
 }

@@ -14,8 +14,8 @@ use crate::error::StoreError;
 
 pub(crate) use docs::{DocTables, LoadedDoc, load_doc, persist_doc, persist_remote};
 pub(crate) use rows::{
-    DerivedTables, clear_derived, decode_row, index_key_prefix, object_prefix, rebuild_object,
-    row_key, write_row,
+    DerivedTables, NewChange, clear_derived, decode_row, index_key_prefix, object_prefix, rebuild_object, row_key,
+    write_row,
 };
 
 /// The on-disk format this build reads and writes (`meta.format`).
@@ -63,6 +63,9 @@ impl Store {
             tx.open_table(RECORD_OBJECTS)?;
             tx.open_table(INDEX)?;
             tx.open_table(TEXT_INDEX)?;
+            tx.open_table(CHANGES)?;
+            tx.open_table(GROUPS)?;
+            tx.open_table(CONFLICTS)?;
         }
         tx.commit()?;
         Ok(Self { db })

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use redb::{ReadableTable, Table, WriteTransaction};
 
-use super::tables::{INDEX, RECORD_OBJECTS, ROWS, TEXT_INDEX, TRASH};
+use super::tables::{CHANGES, CONFLICTS, GROUPS, INDEX, RECORD_OBJECTS, ROWS, TEXT_INDEX, TRASH};
 use crate::encoding::index_values;
 use crate::error::StoreError;
 use crate::field_type;
@@ -15,6 +15,22 @@ use crate::record::Row;
 use crate::schema::ObjectDef;
 use crate::text::tokens;
 use crate::{ObjectId, RecordId};
+
+/// A change just stored: its hash and the change group its message names, if any.
+#[derive(Debug, Clone)]
+pub(crate) struct NewChange {
+    pub(crate) hash: automerge::ChangeHash,
+    pub(crate) group: Option<crate::GroupId>,
+}
+
+impl NewChange {
+    pub(crate) fn of(change: &automerge::Change) -> Self {
+        NewChange {
+            hash: change.hash(),
+            group: change.message().and_then(|m| crate::history::group_of(m)),
+        }
+    }
+}
 
 /// The key of a record in `rows` and `trash`: object id ‖ record id.
 pub(crate) fn row_key(object: ObjectId, record: RecordId) -> [u8; 32] {
@@ -52,6 +68,9 @@ pub(crate) struct DerivedTables<'t> {
     pub(crate) record_objects: Table<'t, [u8; 16], [u8; 16]>,
     pub(crate) index: Table<'t, &'static [u8], ()>,
     pub(crate) text: Table<'t, &'static [u8], ()>,
+    pub(crate) changes: Table<'t, [u8; 32], [u8; 16]>,
+    pub(crate) groups: Table<'t, &'static [u8], ()>,
+    pub(crate) conflicts: Table<'t, &'static [u8], ()>,
 }
 
 impl<'t> DerivedTables<'t> {
@@ -62,15 +81,29 @@ impl<'t> DerivedTables<'t> {
             record_objects: tx.open_table(RECORD_OBJECTS)?,
             index: tx.open_table(INDEX)?,
             text: tx.open_table(TEXT_INDEX)?,
+            changes: tx.open_table(CHANGES)?,
+            groups: tx.open_table(GROUPS)?,
+            conflicts: tx.open_table(CONFLICTS)?,
         })
     }
 
+    /// Records new changes of a document: which document holds each change, and which
+    /// documents each change group touched (the group id is in the commit message).
+    pub(crate) fn index_changes(&mut self, doc: crate::DocId, changes: &[NewChange]) -> Result<(), StoreError> {
+        for change in changes {
+            self.changes.insert(change.hash.0, doc.as_bytes())?;
+            if let Some(group) = change.group {
+                let mut key = [0u8; 32];
+                key[..16].copy_from_slice(group.as_bytes());
+                key[16..].copy_from_slice(doc.as_bytes());
+                self.groups.insert(key.as_slice(), ())?;
+            }
+        }
+        Ok(())
+    }
+
     /// The current row of a record, live or in the trash.
-    pub(crate) fn current_row(
-        &self,
-        object: ObjectId,
-        record: RecordId,
-    ) -> Result<Option<Row>, StoreError> {
+    pub(crate) fn current_row(&self, object: ObjectId, record: RecordId) -> Result<Option<Row>, StoreError> {
         let key = row_key(object, record);
         if let Some(bytes) = self.rows.get(key.as_slice())? {
             return Ok(Some(decode_row(bytes.value())?));
@@ -120,16 +153,9 @@ fn text_keys(object: &ObjectDef, record: RecordId, row: &Row) -> BTreeSet<Vec<u8
     keys
 }
 
-fn derived_keys(
-    object: &ObjectDef,
-    record: RecordId,
-    row: Option<&Row>,
-) -> (BTreeSet<Vec<u8>>, BTreeSet<Vec<u8>>) {
+fn derived_keys(object: &ObjectDef, record: RecordId, row: Option<&Row>) -> (BTreeSet<Vec<u8>>, BTreeSet<Vec<u8>>) {
     match row.filter(|r| r.deleted_at.is_none()) {
-        Some(row) => (
-            index_keys(object, record, row),
-            text_keys(object, record, row),
-        ),
+        Some(row) => (index_keys(object, record, row), text_keys(object, record, row)),
         None => Default::default(),
     }
 }
@@ -167,8 +193,12 @@ pub(crate) fn write_row(
         t.trash.insert(key.as_slice(), encoded.as_slice())?;
         t.rows.remove(key.as_slice())?;
     }
-    t.record_objects
-        .insert(record.as_bytes(), object.id.as_bytes())?;
+    t.record_objects.insert(record.as_bytes(), object.id.as_bytes())?;
+    if new.conflicts.is_empty() {
+        t.conflicts.remove(key.as_slice())?;
+    } else {
+        t.conflicts.insert(key.as_slice(), ())?;
+    }
     let (old_index, old_text) = derived_keys(object, record, old);
     let (new_index, new_text) = derived_keys(object, record, Some(new));
     apply_key_diff(&mut t.index, &old_index, &new_index)?;
@@ -190,8 +220,7 @@ pub(crate) fn rebuild_object(
         if !key.value().starts_with(&prefix) {
             break;
         }
-        let record =
-            RecordId::from_slice(&key.value()[16..]).ok_or(StoreError::MissingMeta("row key"))?;
+        let record = RecordId::from_slice(&key.value()[16..]).ok_or(StoreError::MissingMeta("row key"))?;
         rows.push((record, decode_row(value.value())?));
     }
     for (record, row) in rows {
@@ -210,5 +239,8 @@ pub(crate) fn clear_derived(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.delete_table(RECORD_OBJECTS)?;
     tx.delete_table(INDEX)?;
     tx.delete_table(TEXT_INDEX)?;
+    tx.delete_table(CHANGES)?;
+    tx.delete_table(GROUPS)?;
+    tx.delete_table(CONFLICTS)?;
     Ok(())
 }

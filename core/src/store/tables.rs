@@ -10,8 +10,7 @@ pub(crate) const DOCS: TableDefinition<[u8; 16], &[u8]> = TableDefinition::new("
 
 /// (doc id, n) → an incremental change chunk, applied after `DOCS` in order of n. Folded
 /// into `DOCS` every `FOLD_AFTER_CHUNKS` chunks.
-pub(crate) const DOC_CHANGES: TableDefinition<([u8; 16], u32), &[u8]> =
-    TableDefinition::new("doc_changes");
+pub(crate) const DOC_CHANGES: TableDefinition<([u8; 16], u32), &[u8]> = TableDefinition::new("doc_changes");
 
 /// seq → doc id (16 bytes) followed by a local change chunk not yet acknowledged by a relay.
 pub(crate) const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
@@ -26,11 +25,21 @@ pub(crate) const ROWS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("row
 pub(crate) const TRASH: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trash");
 
 /// record id → object id, for every record (live or deleted).
-pub(crate) const RECORD_OBJECTS: TableDefinition<[u8; 16], [u8; 16]> =
-    TableDefinition::new("record_objects");
+pub(crate) const RECORD_OBJECTS: TableDefinition<[u8; 16], [u8; 16]> = TableDefinition::new("record_objects");
 
 /// (object id ‖ field id ‖ encoded value ‖ record id) → (). Filters and sorts.
 pub(crate) const INDEX: TableDefinition<&[u8], ()> = TableDefinition::new("index");
 
 /// (token ‖ 0x00 ‖ object id ‖ record id) → (). Full-text search.
 pub(crate) const TEXT_INDEX: TableDefinition<&[u8], ()> = TableDefinition::new("text_index");
+
+/// change hash → doc id, for every change of every document (history and revert find a
+/// change's document through it).
+pub(crate) const CHANGES: TableDefinition<[u8; 32], [u8; 16]> = TableDefinition::new("changes");
+
+/// (group id ‖ doc id) → (): the documents a change group (import, bulk edit, revert)
+/// touched.
+pub(crate) const GROUPS: TableDefinition<&[u8], ()> = TableDefinition::new("groups");
+
+/// (object id ‖ record id) → (): live or deleted records with conflicted fields.
+pub(crate) const CONFLICTS: TableDefinition<&[u8], ()> = TableDefinition::new("conflicts");

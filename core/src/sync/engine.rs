@@ -12,8 +12,7 @@
 use std::collections::BTreeSet;
 
 use super::protocol::{
-    Acked, ClientMessage, Entry, ErrorCode, PROTOCOL_VERSION, PushChunk, Role, ServerMessage,
-    Snapshot,
+    Acked, ClientMessage, Entry, ErrorCode, PROTOCOL_VERSION, PushChunk, Role, ServerMessage, Snapshot,
 };
 
 /// Most bytes of chunks in one `push` message.
@@ -330,10 +329,7 @@ mod tests {
         let actions = online(&mut e, Role::Member);
         assert_eq!(
             actions,
-            vec![
-                Action::Send(ClientMessage::Pull { after: 41 }),
-                Action::ReadOutbox
-            ]
+            vec![Action::Send(ClientMessage::Pull { after: 41 }), Action::ReadOutbox]
         );
     }
 
@@ -381,9 +377,7 @@ mod tests {
     #[test]
     fn reconnects_back_off_and_a_revoked_token_stops_for_good() {
         let mut e = SyncEngine::new(0, "test", 9);
-        let [Action::WaitUntil { now_ms: first }] =
-            e.handle(Event::Disconnected { now_ms: 1000 })[..]
-        else {
+        let [Action::WaitUntil { now_ms: first }] = e.handle(Event::Disconnected { now_ms: 1000 })[..] else {
             panic!()
         };
         assert!(first > 1000);
@@ -391,13 +385,8 @@ mod tests {
             e.handle(Event::Tick { now_ms: first - 1 }),
             vec![Action::WaitUntil { now_ms: first }]
         );
-        assert_eq!(
-            e.handle(Event::Tick { now_ms: first }),
-            vec![Action::Connect]
-        );
-        let [Action::WaitUntil { now_ms: second }] =
-            e.handle(Event::Disconnected { now_ms: first })[..]
-        else {
+        assert_eq!(e.handle(Event::Tick { now_ms: first }), vec![Action::Connect]);
+        let [Action::WaitUntil { now_ms: second }] = e.handle(Event::Disconnected { now_ms: first })[..] else {
             panic!()
         };
         assert!(second - first > first - 1000, "the delay grows");

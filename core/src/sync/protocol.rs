@@ -166,10 +166,7 @@ pub fn encode<M: Serialize>(message: &M) -> Vec<u8> {
 }
 
 /// Decodes one frame, refusing frames over `max_len` bytes.
-pub fn decode<M: for<'de> Deserialize<'de>>(
-    frame: &[u8],
-    max_len: usize,
-) -> Result<M, DecodeError> {
+pub fn decode<M: for<'de> Deserialize<'de>>(frame: &[u8], max_len: usize) -> Result<M, DecodeError> {
     if frame.len() > max_len {
         return Err(DecodeError::TooLarge(frame.len(), max_len));
     }
@@ -194,11 +191,7 @@ mod tests {
             (proptest::collection::vec(any::<u32>(), 0..3), ".{0,10}")
                 .prop_map(|(versions, client)| ClientMessage::Hello { versions, client }),
             proptest::collection::vec(
-                (any::<u64>(), doc_id(), bytes()).prop_map(|(id, doc, data)| PushChunk {
-                    id,
-                    doc,
-                    data
-                }),
+                (any::<u64>(), doc_id(), bytes()).prop_map(|(id, doc, data)| PushChunk { id, doc, data }),
                 0..4
             )
             .prop_map(|chunks| ClientMessage::Push { chunks }),
@@ -209,34 +202,27 @@ mod tests {
     fn server_message() -> impl Strategy<Value = ServerMessage> {
         let role = prop_oneof![Just(Role::Owner), Just(Role::Member), Just(Role::Viewer)];
         prop_oneof![
-            (any::<u32>(), ".{0,10}", role, any::<u64>()).prop_map(
-                |(version, workspace, role, head)| ServerMessage::Welcome {
+            (any::<u32>(), ".{0,10}", role, any::<u64>()).prop_map(|(version, workspace, role, head)| {
+                ServerMessage::Welcome {
                     version,
                     workspace,
                     role,
-                    head
+                    head,
                 }
-            ),
+            }),
             proptest::collection::vec(
                 (any::<u64>(), any::<u64>()).prop_map(|(id, seq)| Acked { id, seq }),
                 0..4
             )
             .prop_map(|acks| ServerMessage::Ack { acks }),
             proptest::collection::vec(
-                (any::<u64>(), doc_id(), bytes()).prop_map(|(seq, doc, data)| Entry {
-                    seq,
-                    doc,
-                    data
-                }),
+                (any::<u64>(), doc_id(), bytes()).prop_map(|(seq, doc, data)| Entry { seq, doc, data }),
                 0..4
             )
             .prop_map(|entries| ServerMessage::Entries { entries }),
             any::<u64>().prop_map(|head| ServerMessage::CaughtUp { head }),
-            proptest::collection::vec(
-                (doc_id(), bytes()).prop_map(|(doc, data)| Snapshot { doc, data }),
-                0..3
-            )
-            .prop_map(|docs| ServerMessage::Snapshots { docs }),
+            proptest::collection::vec((doc_id(), bytes()).prop_map(|(doc, data)| Snapshot { doc, data }), 0..3)
+                .prop_map(|docs| ServerMessage::Snapshots { docs }),
             ".{0,20}".prop_map(|message| ServerMessage::Error {
                 code: ErrorCode::RateLimited,
                 message

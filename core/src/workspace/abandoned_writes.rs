@@ -25,11 +25,7 @@ fn a_write_transaction_dropped_before_commit_leaves_the_store_as_it_was() {
         let mut derived = DerivedTables::open(&tx).unwrap();
         let mut loaded = docs.load(id.into()).unwrap().unwrap();
         let old = derived.current_row(people, id).unwrap();
-        record::set_values(
-            &mut loaded.doc,
-            &[(name, Some(crate::Stored::Str("After".into())))],
-        )
-        .unwrap();
+        record::set_values(&mut loaded.doc, &[(name, Some(crate::Stored::Str("After".into())))]).unwrap();
         super::commit(&mut loaded.doc, "edit", 1);
         store::persist_doc(&mut docs, id.into(), &mut loaded).unwrap();
         let row = record::read_row(loaded.doc.document()).unwrap();

@@ -13,7 +13,7 @@ use super::{Device, Workspace, commit, new_doc};
 use crate::error::{Error, Result, StoreError};
 use crate::record::{self, Row};
 use crate::schema::ObjectDef;
-use crate::store::{self, DerivedTables, DocTables};
+use crate::store::{self, DerivedTables, DocTables, NewChange};
 use crate::time_fmt::now_ms;
 use crate::value::{Stored, Value};
 use crate::{FieldId, GroupId, ObjectId, RecordId};
@@ -66,6 +66,7 @@ const CHUNK: usize = 256;
 /// A record ready to write: its document's first snapshot and its row.
 struct Built {
     id: RecordId,
+    change: NewChange,
     bytes: Vec<u8>,
     row: Row,
 }
@@ -101,11 +102,8 @@ impl Workspace {
             let mut docs = DocTables::open(&tx)?;
             let mut derived = DerivedTables::open(&tx)?;
             let device = self.device.clone();
-            let workers = std::thread::available_parallelism()
-                .map_or(2, |n| n.get())
-                .min(8);
-            let (send, receive) =
-                mpsc::sync_channel::<Result<Vec<Built>, automerge::AutomergeError>>(workers * 2);
+            let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
+            let (send, receive) = mpsc::sync_channel::<Result<Vec<Built>, automerge::AutomergeError>>(workers * 2);
             let chunks: Vec<Vec<(RecordId, Vec<(FieldId, Stored)>)>> = {
                 let mut chunks = Vec::new();
                 let mut it = valid.into_iter().peekable();
@@ -142,6 +140,7 @@ impl Workspace {
                     })?;
                     for b in built {
                         docs.insert_new(b.id.into(), &b.bytes)?;
+                        derived.index_changes(b.id.into(), std::slice::from_ref(&b.change))?;
                         store::write_row(&mut derived, &obj, b.id, None, &b.row)?;
                         report.created.push(b.id);
                         written += 1;
@@ -225,8 +224,12 @@ fn build_chunk(
         .map(|(id, values)| {
             let mut doc: AutoCommit = new_doc(device);
             record::init(&mut doc, obj.id, now, &device.user, &values)?;
-            commit(&mut doc, message, now);
+            let hash = commit(&mut doc, message, now);
             let bytes = doc.save();
+            let change = NewChange {
+                hash: hash.unwrap_or(automerge::ChangeHash([0; 32])),
+                group: crate::history::group_of(message),
+            };
             let row = Row {
                 object: obj.id,
                 created_at: now,
@@ -236,7 +239,7 @@ fn build_chunk(
                 values: values.into_iter().collect(),
                 conflicts: Default::default(),
             };
-            Ok(Built { id, bytes, row })
+            Ok(Built { id, change, bytes, row })
         })
         .collect()
 }

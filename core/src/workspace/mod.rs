@@ -173,7 +173,8 @@ impl Workspace {
         let tx = store.write()?;
         {
             let mut docs = DocTables::open(&tx)?;
-            store::persist_doc(&mut docs, schema_doc_id, &mut loaded)?;
+            let added = store::persist_doc(&mut docs, schema_doc_id, &mut loaded)?;
+            store::DerivedTables::open(&tx)?.index_changes(schema_doc_id, &added)?;
         }
         store::set_meta(&tx, meta_keys::FORMAT, &FORMAT_VERSION.to_le_bytes())?;
         store::set_meta(&tx, meta_keys::SCHEMA_DOC, schema_doc_id.as_bytes())?;
@@ -216,9 +217,7 @@ impl Workspace {
             .into());
         }
         let schema_doc_id = match store::get_meta(&tx, meta_keys::SCHEMA_DOC)? {
-            Some(bytes) => {
-                DocId::from_slice(&bytes).ok_or(StoreError::MissingMeta("schema doc id"))?
-            }
+            Some(bytes) => DocId::from_slice(&bytes).ok_or(StoreError::MissingMeta("schema doc id"))?,
             None => NO_SCHEMA_YET,
         };
         let device = Device {
@@ -273,14 +272,10 @@ impl Workspace {
             return Ok(());
         }
         let tx = self.store.read()?;
-        let docs = tx
-            .open_table(store::tables::DOCS)
-            .map_err(StoreError::from)?;
-        let changes = tx
-            .open_table(store::tables::DOC_CHANGES)
-            .map_err(StoreError::from)?;
-        let mut loaded = store::load_doc(&docs, &changes, self.schema_doc_id)?
-            .ok_or(StoreError::MissingMeta("schema document"))?;
+        let docs = tx.open_table(store::tables::DOCS).map_err(StoreError::from)?;
+        let changes = tx.open_table(store::tables::DOC_CHANGES).map_err(StoreError::from)?;
+        let mut loaded =
+            store::load_doc(&docs, &changes, self.schema_doc_id)?.ok_or(StoreError::MissingMeta("schema document"))?;
         prepare_for_local_edits(&mut loaded.doc, &self.device);
         self.schema = schema_doc::hydrate(loaded.doc.document());
         self.schema_doc = Some(loaded);
@@ -331,12 +326,12 @@ fn prepare_for_local_edits(doc: &mut AutoCommit, device: &Device) {
 
 /// Commits pending operations with a time (automerge stores 0 unless told) and a message
 /// saying what made the change: `edit`, `import:<group>`, `schema`, ...
-fn commit(doc: &mut AutoCommit, message: &str, time: i64) {
+fn commit(doc: &mut AutoCommit, message: &str, time: i64) -> Option<automerge::ChangeHash> {
     doc.commit_with(
         CommitOptions::default()
             .with_message(message.to_string())
             .with_time(time),
-    );
+    )
 }
 
 fn corrupt(doc: DocId, source: automerge::AutomergeError) -> StoreError {

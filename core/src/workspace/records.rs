@@ -12,8 +12,7 @@ use crate::field_type;
 use crate::record::{self, Row};
 use crate::schema::ObjectDef;
 use crate::store::{
-    self, DerivedTables, DocTables, LoadedDoc, decode_row, index_key_prefix, object_prefix,
-    row_key, tables,
+    self, DerivedTables, DocTables, LoadedDoc, decode_row, index_key_prefix, object_prefix, row_key, tables,
 };
 use crate::time_fmt::now_ms;
 use crate::value::{Stored, Value};
@@ -49,24 +48,18 @@ fn normalize(value: Option<Value>) -> Option<Value> {
 impl Workspace {
     /// Parses `field name → text` inputs (CLI arguments, CSV cells, form fields) into
     /// typed changes. Relation inputs may name a record by its display field.
-    pub fn parse_values(
-        &self,
-        object: ObjectId,
-        inputs: &[(String, String)],
-    ) -> Result<Vec<FieldChange>> {
+    pub fn parse_values(&self, object: ObjectId, inputs: &[(String, String)]) -> Result<Vec<FieldChange>> {
         let obj = self.object_def(object)?;
         let mut out = Vec::with_capacity(inputs.len());
         for (name, text) in inputs {
             let field = self.field_named(object, name)?;
             let resolve = |name: &str| self.resolve_by_name(field.target, name);
-            let value = field_type::parse_input(field, text, &resolve).map_err(|e| {
-                crate::ValidationError {
-                    object: obj.key.clone(),
-                    field: field.key.clone(),
-                    value: format!("'{text}'"),
-                    rule: "type",
-                    reason: e.0,
-                }
+            let value = field_type::parse_input(field, text, &resolve).map_err(|e| crate::ValidationError {
+                object: obj.key.clone(),
+                field: field.key.clone(),
+                value: format!("'{text}'"),
+                rule: "type",
+                reason: e.0,
             })?;
             out.push((field.id, value));
         }
@@ -74,17 +67,11 @@ impl Workspace {
     }
 
     /// A resolver for relation inputs that name records instead of giving ids.
-    pub(crate) fn resolve_by_name(
-        &self,
-        target: Option<ObjectId>,
-        name: &str,
-    ) -> Result<RecordId, String> {
+    pub(crate) fn resolve_by_name(&self, target: Option<ObjectId>, name: &str) -> Result<RecordId, String> {
         let Some(target) = target.and_then(|t| self.schema.object(t)) else {
             return Err(format!("'{name}' is not a record id"));
         };
-        let matches = self
-            .find_by_display_name(target, name, 2)
-            .map_err(|e| e.to_string())?;
+        let matches = self.find_by_display_name(target, name, 2).map_err(|e| e.to_string())?;
         match matches.as_slice() {
             [one] => Ok(*one),
             [] => Err(format!("no {} record named '{name}'", target.key)),
@@ -96,20 +83,12 @@ impl Workspace {
     }
 
     /// Live records of `object` whose display field equals `name` (case-insensitive).
-    fn find_by_display_name(
-        &self,
-        object: &ObjectDef,
-        name: &str,
-        limit: usize,
-    ) -> Result<Vec<RecordId>> {
+    fn find_by_display_name(&self, object: &ObjectDef, name: &str, limit: usize) -> Result<Vec<RecordId>> {
         let Some(field) = object.display_field() else {
             return Ok(Vec::new());
         };
         let mut prefix = index_key_prefix(object.id, field.id);
-        prefix.extend_from_slice(&crate::encoding::filter_value(
-            field,
-            &Value::Text(name.to_string()),
-        ));
+        prefix.extend_from_slice(&crate::encoding::filter_value(field, &Value::Text(name.to_string())));
         self.index_records(&prefix, limit)
     }
 
@@ -132,11 +111,7 @@ impl Workspace {
     }
 
     /// Creates a record.
-    pub fn create_record(
-        &mut self,
-        object: ObjectId,
-        values: Vec<FieldChange>,
-    ) -> Result<RecordId> {
+    pub fn create_record(&mut self, object: ObjectId, values: Vec<FieldChange>) -> Result<RecordId> {
         self.create_record_with(object, values, "edit")
     }
 
@@ -160,12 +135,12 @@ impl Workspace {
             let stored = to_stored(&obj, &values);
             let mut doc = new_doc(&self.device);
             let now = now_ms();
-            record::init(&mut doc, object, now, &self.device.user, &stored)
-                .map_err(|e| corrupt(id.into(), e))?;
+            record::init(&mut doc, object, now, &self.device.user, &stored).map_err(|e| corrupt(id.into(), e))?;
             commit(&mut doc, message, now);
             let mut l = LoadedDoc::new(doc);
             let mut docs = DocTables::open(tx)?;
-            store::persist_doc(&mut docs, id.into(), &mut l)?;
+            let added = store::persist_doc(&mut docs, id.into(), &mut l)?;
+            derived.index_changes(id.into(), &added)?;
             write_row_from_doc(&mut derived, &obj, id, None, &mut l)?;
             loaded = Some(l);
             Ok(())
@@ -182,21 +157,11 @@ impl Workspace {
     }
 
     /// Updates a record with a change that carries `message`.
-    pub fn update_record_with(
-        &mut self,
-        id: RecordId,
-        changes: Vec<FieldChange>,
-        message: &str,
-    ) -> Result<()> {
-        let changes: Vec<FieldChange> = changes
-            .into_iter()
-            .map(|(f, v)| (f, normalize(v)))
-            .collect();
+    pub fn update_record_with(&mut self, id: RecordId, changes: Vec<FieldChange>, message: &str) -> Result<()> {
+        let changes: Vec<FieldChange> = changes.into_iter().map(|(f, v)| (f, normalize(v))).collect();
         self.edit_record(id, message, false, |_, derived, obj, _| {
             for (field_id, value) in &changes {
-                let field = obj
-                    .field(*field_id)
-                    .ok_or_else(|| unknown_field(obj, *field_id))?;
+                let field = obj.field(*field_id).ok_or_else(|| unknown_field(obj, *field_id))?;
                 match value {
                     Some(v) => {
                         check_value(derived, obj, field, v)?;
@@ -280,11 +245,7 @@ impl Workspace {
         taken: &mut Option<LoadedDoc>,
     ) -> Result<()> {
         let mut derived = DerivedTables::open(tx)?;
-        let object = match derived
-            .record_objects
-            .get(id.as_bytes())
-            .map_err(StoreError::from)?
-        {
+        let object = match derived.record_objects.get(id.as_bytes()).map_err(StoreError::from)? {
             Some(g) => ObjectId::from_bytes(g.value()),
             None => return Err(Error::RecordNotFound(id.to_string())),
         };
@@ -310,7 +271,8 @@ impl Workspace {
         };
         applied.map_err(|e| corrupt(id.into(), e))?;
         commit(&mut loaded.doc, message, now_ms());
-        store::persist_doc(&mut docs, id.into(), &mut loaded)?;
+        let added = store::persist_doc(&mut docs, id.into(), &mut loaded)?;
+        derived.index_changes(id.into(), &added)?;
         write_row_from_doc(&mut derived, &obj, id, Some(&old), &mut loaded)?;
         *taken = Some(loaded);
         Ok(())
@@ -325,9 +287,7 @@ impl Workspace {
     /// A record's stored row (live or in the trash).
     pub fn row(&self, id: RecordId) -> Result<Row> {
         let tx = self.store.read()?;
-        let objects = tx
-            .open_table(tables::RECORD_OBJECTS)
-            .map_err(StoreError::from)?;
+        let objects = tx.open_table(tables::RECORD_OBJECTS).map_err(StoreError::from)?;
         let object = objects
             .get(id.as_bytes())
             .map_err(StoreError::from)?
@@ -363,9 +323,7 @@ impl Workspace {
             return Err(Error::RecordNotFound(text.to_string()));
         }
         let tx = self.store.read()?;
-        let objects = tx
-            .open_table(tables::RECORD_OBJECTS)
-            .map_err(StoreError::from)?;
+        let objects = tx.open_table(tables::RECORD_OBJECTS).map_err(StoreError::from)?;
         let mut start = [0u8; 16];
         let mut end = [0xFFu8; 16];
         for (i, pair) in hex.as_bytes().chunks(2).enumerate() {
@@ -430,11 +388,7 @@ impl Workspace {
     }
 
     /// A value that two live records share in `field`, if any.
-    pub(crate) fn first_duplicate(
-        &self,
-        object: ObjectId,
-        field: FieldId,
-    ) -> Result<Option<String>> {
+    pub(crate) fn first_duplicate(&self, object: ObjectId, field: FieldId) -> Result<Option<String>> {
         let def = self.object_def(object)?.field(field).cloned();
         let Some(def) = def else { return Ok(None) };
         let mut seen: HashSet<Vec<u8>> = HashSet::new();
@@ -481,9 +435,7 @@ pub(super) fn validate_new(
     mut batch: Option<&mut HashSet<(FieldId, Vec<u8>)>>,
 ) -> Result<()> {
     for (field_id, value) in values {
-        let field = obj
-            .field(*field_id)
-            .ok_or_else(|| unknown_field(obj, *field_id))?;
+        let field = obj.field(*field_id).ok_or_else(|| unknown_field(obj, *field_id))?;
         check_value(derived, obj, field, value)?;
         check_unique(derived, obj, field, value, id, batch.as_deref_mut())?;
     }
@@ -510,9 +462,8 @@ fn write_row_from_doc(
     old: Option<&Row>,
     loaded: &mut LoadedDoc,
 ) -> Result<()> {
-    let row = record::read_row(loaded.doc.document()).ok_or(StoreError::MissingMeta(
-        "record fields in a record document",
-    ))?;
+    let row =
+        record::read_row(loaded.doc.document()).ok_or(StoreError::MissingMeta("record fields in a record document"))?;
     store::write_row(derived, obj, id, old, &row)?;
     Ok(())
 }

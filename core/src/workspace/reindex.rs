@@ -17,20 +17,20 @@ impl Workspace {
         self.write(|tx| {
             store::clear_derived(tx)?;
             let docs = tx.open_table(tables::DOCS).map_err(StoreError::from)?;
-            let changes = tx
-                .open_table(tables::DOC_CHANGES)
-                .map_err(StoreError::from)?;
+            let changes = tx.open_table(tables::DOC_CHANGES).map_err(StoreError::from)?;
             let mut derived = DerivedTables::open(tx)?;
             let mut count = 0;
             for entry in docs.iter().map_err(StoreError::from)? {
                 let (key, _) = entry.map_err(StoreError::from)?;
                 let id = DocId::from_bytes(key.value());
-                if id == schema_doc {
-                    continue;
-                }
                 let Some(mut loaded) = store::load_doc(&docs, &changes, id)? else {
                     continue;
                 };
+                let all: Vec<store::NewChange> = loaded.doc.get_changes(&[]).iter().map(store::NewChange::of).collect();
+                derived.index_changes(id, &all)?;
+                if id == schema_doc {
+                    continue;
+                }
                 let Some(row) = record::read_row(loaded.doc.document()) else {
                     continue;
                 };
@@ -42,13 +42,7 @@ impl Workspace {
                         &unknown
                     }
                 };
-                store::write_row(
-                    &mut derived,
-                    object,
-                    RecordId::from_bytes(*id.as_bytes()),
-                    None,
-                    &row,
-                )?;
+                store::write_row(&mut derived, object, RecordId::from_bytes(*id.as_bytes()), None, &row)?;
                 count += 1;
             }
             Ok(count)
@@ -81,7 +75,21 @@ impl Workspace {
             let (k, v) = entry.map_err(StoreError::from)?;
             out.push(("record_objects", k.value().to_vec(), v.value().to_vec()));
         }
-        for (name, def) in [("index", tables::INDEX), ("text_index", tables::TEXT_INDEX)] {
+        for entry in tx
+            .open_table(tables::CHANGES)
+            .map_err(StoreError::from)?
+            .iter()
+            .map_err(StoreError::from)?
+        {
+            let (k, v) = entry.map_err(StoreError::from)?;
+            out.push(("changes", k.value().to_vec(), v.value().to_vec()));
+        }
+        for (name, def) in [
+            ("index", tables::INDEX),
+            ("text_index", tables::TEXT_INDEX),
+            ("groups", tables::GROUPS),
+            ("conflicts", tables::CONFLICTS),
+        ] {
             for entry in tx
                 .open_table(def)
                 .map_err(StoreError::from)?

@@ -40,8 +40,7 @@ impl Workspace {
     /// A setting stored in the workspace file (the client keeps its relay address here).
     pub fn setting(&self, key: &str) -> Result<Option<String>> {
         let tx = self.store.read()?;
-        Ok(store::get_meta(&tx, &format!("{SETTING_PREFIX}{key}"))?
-            .map(|b| String::from_utf8_lossy(&b).into_owned()))
+        Ok(store::get_meta(&tx, &format!("{SETTING_PREFIX}{key}"))?.map(|b| String::from_utf8_lossy(&b).into_owned()))
     }
 
     pub fn set_setting(&mut self, key: &str, value: &str) -> Result<()> {
@@ -91,12 +90,7 @@ impl Workspace {
 
     /// Applies documents and log entries from the relay and stores `cursor`, all in one
     /// transaction: documents, rows, indexes and cursor move together or not at all.
-    pub fn apply_remote(
-        &mut self,
-        snapshots: &[Snapshot],
-        entries: &[Entry],
-        cursor: u64,
-    ) -> Result<ApplySummary> {
+    pub fn apply_remote(&mut self, snapshots: &[Snapshot], entries: &[Entry], cursor: u64) -> Result<ApplySummary> {
         let mut order: Vec<DocId> = Vec::new();
         let mut chunks: HashMap<DocId, Vec<&[u8]>> = HashMap::new();
         let all = snapshots
@@ -124,17 +118,12 @@ impl Workspace {
             for id in order {
                 let raw = &chunks[&id];
                 let is_schema = id == self.schema_doc_id && self.has_schema_doc();
-                let existing = if is_schema {
-                    self.schema_doc.take()
-                } else {
-                    None
-                };
+                let existing = if is_schema { self.schema_doc.take() } else { None };
                 let existing = match existing {
                     Some(l) => Some(l),
                     None => self.take_doc(&docs, id)?,
                 };
-                let mut loaded =
-                    existing.unwrap_or_else(|| LoadedDoc::new(super::new_doc(&self.device)));
+                let mut loaded = existing.unwrap_or_else(|| LoadedDoc::new(super::new_doc(&self.device)));
                 let mut readable: Vec<&[u8]> = Vec::with_capacity(raw.len());
                 for chunk in raw {
                     match loaded.doc.load_incremental(chunk) {
@@ -145,10 +134,10 @@ impl Workspace {
                 if readable.is_empty() && loaded.is_new {
                     continue;
                 }
-                store::persist_remote(&mut docs, id, &mut loaded, &readable)?;
+                let added = store::persist_remote(&mut docs, id, &mut loaded, &readable)?;
+                derived.index_changes(id, &added)?;
                 summary.documents += 1;
-                let adopt =
-                    !self.has_schema_doc() && schema_doc::is_schema_doc(loaded.doc.document());
+                let adopt = !self.has_schema_doc() && schema_doc::is_schema_doc(loaded.doc.document());
                 if is_schema || adopt {
                     new_schema = Some((id, loaded));
                     continue;
@@ -200,9 +189,7 @@ impl Workspace {
     pub fn document_heads(&mut self) -> Result<Vec<(DocId, Vec<automerge::ChangeHash>)>> {
         let tx = self.store.read()?;
         let docs = tx.open_table(tables::DOCS).map_err(StoreError::from)?;
-        let changes = tx
-            .open_table(tables::DOC_CHANGES)
-            .map_err(StoreError::from)?;
+        let changes = tx.open_table(tables::DOC_CHANGES).map_err(StoreError::from)?;
         let mut out = Vec::new();
         for entry in docs.iter().map_err(StoreError::from)? {
             let (key, _) = entry.map_err(StoreError::from)?;
@@ -236,9 +223,7 @@ impl Workspace {
     pub fn document_bytes(&self, id: DocId) -> Result<Option<Vec<u8>>> {
         let tx = self.store.read()?;
         let docs = tx.open_table(tables::DOCS).map_err(StoreError::from)?;
-        let changes = tx
-            .open_table(tables::DOC_CHANGES)
-            .map_err(StoreError::from)?;
+        let changes = tx.open_table(tables::DOC_CHANGES).map_err(StoreError::from)?;
         Ok(store::load_doc(&docs, &changes, id)?.map(|mut l| l.doc.save()))
     }
 }

@@ -58,23 +58,15 @@ pub struct RetypeReport {
     pub unconverted: Vec<(RecordId, String)>,
 }
 
-const COLORS: [&str; 8] = [
-    "gray", "blue", "green", "yellow", "orange", "red", "purple", "pink",
-];
+const COLORS: [&str; 8] = ["gray", "blue", "green", "yellow", "orange", "red", "purple", "pink"];
 
 /// What an object's derived keys depend on; when it changes the indexes are rebuilt.
-fn derivation_signature(
-    object: &ObjectDef,
-) -> Vec<(FieldId, FieldKind, bool, bool, Vec<(OptionId, i64, String)>)> {
+fn derivation_signature(object: &ObjectDef) -> Vec<(FieldId, FieldKind, bool, bool, Vec<(OptionId, i64, String)>)> {
     object
         .fields
         .iter()
         .map(|f| {
-            let options = f
-                .options
-                .iter()
-                .map(|o| (o.id, o.order, o.label.clone()))
-                .collect();
+            let options = f.options.iter().map(|o| (o.id, o.order, o.label.clone())).collect();
             (f.id, f.kind, f.archived, f.many, options)
         })
         .collect()
@@ -91,9 +83,7 @@ pub(super) fn rebuild_changed_objects(
         match before.object(object.id) {
             Some(old) if derivation_signature(old) == derivation_signature(object) => {}
             Some(old) => store::rebuild_object(derived, old, object)?,
-            None => {
-                store::rebuild_object(derived, &super::remote::unknown_object(object.id), object)?
-            }
+            None => store::rebuild_object(derived, &super::remote::unknown_object(object.id), object)?,
         }
     }
     Ok(())
@@ -110,11 +100,10 @@ impl Workspace {
     /// The field named `name` (key, label or id) of an object.
     pub fn field_named(&self, object: ObjectId, name: &str) -> Result<&FieldDef, SchemaError> {
         let obj = self.object_def(object)?;
-        obj.find_field(name)
-            .ok_or_else(|| SchemaError::UnknownField {
-                object: obj.key.clone(),
-                field: name.to_string(),
-            })
+        obj.find_field(name).ok_or_else(|| SchemaError::UnknownField {
+            object: obj.key.clone(),
+            field: name.to_string(),
+        })
     }
 
     pub(crate) fn object_def(&self, object: ObjectId) -> Result<&ObjectDef, SchemaError> {
@@ -139,10 +128,7 @@ impl Workspace {
         edit: impl FnOnce(&mut AutoCommit) -> Result<(), automerge::AutomergeError>,
     ) -> Result<()> {
         if !self.has_schema_doc() {
-            return Err(StoreError::MissingMeta(
-                "schema: this replica has not received it yet (run kith sync)",
-            )
-            .into());
+            return Err(StoreError::MissingMeta("schema: this replica has not received it yet (run kith sync)").into());
         }
         if self.schema_doc.is_none() {
             self.load_schema()?;
@@ -158,8 +144,9 @@ impl Workspace {
             let after = sdoc::hydrate(loaded.doc.document());
             self.write(|tx| {
                 let mut docs = DocTables::open(tx)?;
-                store::persist_doc(&mut docs, id, &mut loaded)?;
+                let added = store::persist_doc(&mut docs, id, &mut loaded)?;
                 let mut derived = DerivedTables::open(tx)?;
+                derived.index_changes(id, &added)?;
                 rebuild_changed_objects(&mut derived, &before, &after)
             })?;
             Ok(after)
@@ -182,12 +169,7 @@ impl Workspace {
         if !is_valid_key(key) {
             return Err(SchemaError::InvalidKey(key.to_string()));
         }
-        if self
-            .schema
-            .objects
-            .iter()
-            .any(|o| o.key == key && Some(o.id) != except)
-        {
+        if self.schema.objects.iter().any(|o| o.key == key && Some(o.id) != except) {
             return Err(SchemaError::DuplicateKey {
                 what: "object",
                 key: key.to_string(),
@@ -196,20 +178,11 @@ impl Workspace {
         Ok(())
     }
 
-    fn check_field_key(
-        &self,
-        object: &ObjectDef,
-        key: &str,
-        except: Option<FieldId>,
-    ) -> Result<(), SchemaError> {
+    fn check_field_key(&self, object: &ObjectDef, key: &str, except: Option<FieldId>) -> Result<(), SchemaError> {
         if !is_valid_key(key) {
             return Err(SchemaError::InvalidKey(key.to_string()));
         }
-        if object
-            .fields
-            .iter()
-            .any(|f| f.key == key && Some(f.id) != except)
-        {
+        if object.fields.iter().any(|f| f.key == key && Some(f.id) != except) {
             return Err(SchemaError::DuplicateKey {
                 what: "field",
                 key: format!("{}.{key}", object.key),
@@ -228,13 +201,7 @@ impl Workspace {
             id: ObjectId::new(),
             key: key.to_string(),
             label: label.trim().to_string(),
-            order: self
-                .schema
-                .objects
-                .iter()
-                .map(|o| o.order + 1)
-                .max()
-                .unwrap_or(0),
+            order: self.schema.objects.iter().map(|o| o.order + 1).max().unwrap_or(0),
             archived: false,
             fields: Vec::new(),
         };
@@ -244,12 +211,7 @@ impl Workspace {
     }
 
     /// Renames an object: a new label, a new key, or both.
-    pub fn rename_object(
-        &mut self,
-        object: ObjectId,
-        label: Option<&str>,
-        key: Option<&str>,
-    ) -> Result<()> {
+    pub fn rename_object(&mut self, object: ObjectId, label: Option<&str>, key: Option<&str>) -> Result<()> {
         self.object_def(object)?;
         if let Some(key) = key {
             self.check_object_key(key, Some(object))?;
@@ -271,9 +233,7 @@ impl Workspace {
     /// Archives (hides) or restores an object. Its records and their values are kept.
     pub fn set_object_archived(&mut self, object: ObjectId, archived: bool) -> Result<()> {
         self.object_def(object)?;
-        self.schema_write(|doc| {
-            sdoc::set_object_prop(doc, object, "archived", Prop::Bool(archived))
-        })
+        self.schema_write(|doc| sdoc::set_object_prop(doc, object, "archived", Prop::Bool(archived)))
     }
 
     /// Adds a field at the end of an object's fields.
@@ -357,12 +317,7 @@ impl Workspace {
     }
 
     /// Moves a field to `position` (0-based) among the object's fields.
-    pub fn reorder_field(
-        &mut self,
-        object: ObjectId,
-        field: FieldId,
-        position: usize,
-    ) -> Result<()> {
+    pub fn reorder_field(&mut self, object: ObjectId, field: FieldId, position: usize) -> Result<()> {
         self.field_def(object, field)?;
         let mut ids: Vec<FieldId> = self
             .object_def(object)?
@@ -389,25 +344,13 @@ impl Workspace {
     }
 
     /// Archives (hides) or restores a field. Its values are kept either way.
-    pub fn set_field_archived(
-        &mut self,
-        object: ObjectId,
-        field: FieldId,
-        archived: bool,
-    ) -> Result<()> {
+    pub fn set_field_archived(&mut self, object: ObjectId, field: FieldId, archived: bool) -> Result<()> {
         self.field_def(object, field)?;
-        self.schema_write(|doc| {
-            sdoc::set_field_prop(doc, object, field, "archived", Prop::Bool(archived))
-        })
+        self.schema_write(|doc| sdoc::set_field_prop(doc, object, field, "archived", Prop::Bool(archived)))
     }
 
     /// Makes a field required or not. Refused while live records have no value for it.
-    pub fn set_field_required(
-        &mut self,
-        object: ObjectId,
-        field: FieldId,
-        required: bool,
-    ) -> Result<()> {
+    pub fn set_field_required(&mut self, object: ObjectId, field: FieldId, required: bool) -> Result<()> {
         let def = self.field_def(object, field)?;
         if required {
             let empty = self.count_empty(object, field)?;
@@ -421,18 +364,11 @@ impl Workspace {
                 .into());
             }
         }
-        self.schema_write(|doc| {
-            sdoc::set_field_prop(doc, object, field, "required", Prop::Bool(required))
-        })
+        self.schema_write(|doc| sdoc::set_field_prop(doc, object, field, "required", Prop::Bool(required)))
     }
 
     /// Makes a field unique or not. Refused while two live records share a value.
-    pub fn set_field_unique(
-        &mut self,
-        object: ObjectId,
-        field: FieldId,
-        unique: bool,
-    ) -> Result<()> {
+    pub fn set_field_unique(&mut self, object: ObjectId, field: FieldId, unique: bool) -> Result<()> {
         let def = self.field_def(object, field)?;
         if unique && let Some(dup) = self.first_duplicate(object, field)? {
             return Err(SchemaError::RuleNotMet {
@@ -443,9 +379,7 @@ impl Workspace {
             }
             .into());
         }
-        self.schema_write(|doc| {
-            sdoc::set_field_prop(doc, object, field, "unique", Prop::Bool(unique))
-        })
+        self.schema_write(|doc| sdoc::set_field_prop(doc, object, field, "unique", Prop::Bool(unique)))
     }
 
     /// Changes a field's type. Stored values are kept as they are and read through the
@@ -473,10 +407,7 @@ impl Workspace {
                     && let Some(crate::Value::Text(s)) = field_type::read(&probe, stored)
                 {
                     let s = s.trim().to_string();
-                    if !s.is_empty()
-                        && seen.len() < 200
-                        && !seen.iter().any(|x: &String| x.eq_ignore_ascii_case(&s))
-                    {
+                    if !s.is_empty() && seen.len() < 200 && !seen.iter().any(|x: &String| x.eq_ignore_ascii_case(&s)) {
                         seen.insert(s);
                     }
                 }
@@ -511,22 +442,13 @@ impl Workspace {
     }
 
     /// Adds options to a select or multi-select field.
-    pub fn add_options(
-        &mut self,
-        object: ObjectId,
-        field: FieldId,
-        labels: &[String],
-    ) -> Result<Vec<OptionId>> {
+    pub fn add_options(&mut self, object: ObjectId, field: FieldId, labels: &[String]) -> Result<Vec<OptionId>> {
         let def = self.field_def(object, field)?;
         for label in labels {
             if label.trim().is_empty() {
                 return Err(SchemaError::EmptyLabel.into());
             }
-            if def
-                .options
-                .iter()
-                .any(|o| o.label.eq_ignore_ascii_case(label.trim()))
-            {
+            if def.options.iter().any(|o| o.label.eq_ignore_ascii_case(label.trim())) {
                 return Err(SchemaError::DuplicateKey {
                     what: "option",
                     key: label.trim().to_string(),
@@ -536,11 +458,7 @@ impl Workspace {
         }
         let options = new_options(&def.options, labels);
         let ids = options.iter().map(|o| o.id).collect();
-        self.schema_write(|doc| {
-            options
-                .iter()
-                .try_for_each(|o| sdoc::put_option(doc, object, field, o))
-        })?;
+        self.schema_write(|doc| options.iter().try_for_each(|o| sdoc::put_option(doc, object, field, o)))?;
         Ok(ids)
     }
 
@@ -548,10 +466,7 @@ impl Workspace {
         let def = self.field_def(object, field)?;
         def.option_named(name).cloned().ok_or_else(|| {
             SchemaError::UnknownOption {
-                object: self
-                    .object_def(object)
-                    .map(|o| o.key.clone())
-                    .unwrap_or_default(),
+                object: self.object_def(object).map(|o| o.key.clone()).unwrap_or_default(),
                 field: def.key.clone(),
                 option: name.to_string(),
             }
@@ -560,52 +475,26 @@ impl Workspace {
     }
 
     /// Renames an option (values keep pointing at it: they hold its id).
-    pub fn rename_option(
-        &mut self,
-        object: ObjectId,
-        field: FieldId,
-        option: &str,
-        label: &str,
-    ) -> Result<()> {
+    pub fn rename_option(&mut self, object: ObjectId, field: FieldId, option: &str, label: &str) -> Result<()> {
         let o = self.option_def(object, field, option)?;
         if label.trim().is_empty() {
             return Err(SchemaError::EmptyLabel.into());
         }
-        self.schema_write(|doc| {
-            sdoc::set_option_prop(doc, object, field, o.id, "label", Prop::Str(label.trim()))
-        })
+        self.schema_write(|doc| sdoc::set_option_prop(doc, object, field, o.id, "label", Prop::Str(label.trim())))
     }
 
     /// Sets an option's colour.
-    pub fn recolor_option(
-        &mut self,
-        object: ObjectId,
-        field: FieldId,
-        option: &str,
-        color: &str,
-    ) -> Result<()> {
+    pub fn recolor_option(&mut self, object: ObjectId, field: FieldId, option: &str, color: &str) -> Result<()> {
         let o = self.option_def(object, field, option)?;
-        self.schema_write(|doc| {
-            sdoc::set_option_prop(doc, object, field, o.id, "color", Prop::Str(color))
-        })
+        self.schema_write(|doc| sdoc::set_option_prop(doc, object, field, o.id, "color", Prop::Str(color)))
     }
 
     /// Moves an option to `position` (0-based); selects sort in option order.
-    pub fn reorder_option(
-        &mut self,
-        object: ObjectId,
-        field: FieldId,
-        option: &str,
-        position: usize,
-    ) -> Result<()> {
+    pub fn reorder_option(&mut self, object: ObjectId, field: FieldId, option: &str, position: usize) -> Result<()> {
         let o = self.option_def(object, field, option)?;
         let def = self.field_def(object, field)?;
         let current: Vec<(OptionId, i64)> = def.options.iter().map(|x| (x.id, x.order)).collect();
-        let mut ids: Vec<OptionId> = current
-            .iter()
-            .map(|(id, _)| *id)
-            .filter(|id| *id != o.id)
-            .collect();
+        let mut ids: Vec<OptionId> = current.iter().map(|(id, _)| *id).filter(|id| *id != o.id).collect();
         ids.insert(position.min(ids.len()), o.id);
         self.schema_write(|doc| {
             for (i, id) in ids.iter().enumerate() {
@@ -627,9 +516,7 @@ impl Workspace {
         archived: bool,
     ) -> Result<()> {
         let o = self.option_def(object, field, option)?;
-        self.schema_write(|doc| {
-            sdoc::set_option_prop(doc, object, field, o.id, "archived", Prop::Bool(archived))
-        })
+        self.schema_write(|doc| sdoc::set_option_prop(doc, object, field, o.id, "archived", Prop::Bool(archived)))
     }
 }
 

@@ -36,10 +36,8 @@ fn kind_accepts(kind: FieldKind, value: &Value) -> bool {
     use FieldKind as K;
     matches!(
         (kind, value),
-        (
-            K::Text | K::LongText | K::Email | K::Phone | K::Url,
-            Value::Text(_)
-        ) | (K::Number | K::Percent | K::Rating, Value::Number(_))
+        (K::Text | K::LongText | K::Email | K::Phone | K::Url, Value::Text(_))
+            | (K::Number | K::Percent | K::Rating, Value::Number(_))
             | (K::Currency, Value::Currency(_))
             | (K::Date, Value::Date(_))
             | (K::Datetime, Value::DateTime(_))
@@ -51,12 +49,7 @@ fn kind_accepts(kind: FieldKind, value: &Value) -> bool {
 }
 
 /// Checks one value against its field's type, options and relation target.
-pub(super) fn check_value(
-    t: &DerivedTables<'_>,
-    object: &ObjectDef,
-    field: &FieldDef,
-    value: &Value,
-) -> Result<()> {
+pub(super) fn check_value(t: &DerivedTables<'_>, object: &ObjectDef, field: &FieldDef, value: &Value) -> Result<()> {
     let fail = |reason: String| fail(object, field, Some(value), "type", reason);
     if field.archived {
         return Err(ValidationError {
@@ -76,16 +69,12 @@ pub(super) fn check_value(
             return Err(fail("numbers must be finite".into()).into());
         }
         Value::Number(n)
-            if field.kind == FieldKind::Rating
-                && (n.fract() != 0.0 || *n < 1.0 || *n > field.max_rating as f64) =>
+            if field.kind == FieldKind::Rating && (n.fract() != 0.0 || *n < 1.0 || *n > field.max_rating as f64) =>
         {
             return Err(fail(format!("ratings go from 1 to {}", field.max_rating)).into());
         }
         Value::Currency(m) if !m.amount.is_finite() || m.code.len() != 3 => {
-            return Err(fail(
-                "an amount needs a finite number and a 3-letter currency code".into(),
-            )
-            .into());
+            return Err(fail("an amount needs a finite number and a 3-letter currency code".into()).into());
         }
         Value::Option(id) => check_option(field, *id).map_err(fail)?,
         Value::Options(ids) => {
@@ -182,14 +171,7 @@ pub(super) fn check_unique(
     if let Some(batch) = batch
         && !batch.insert((field.id, encoded))
     {
-        return Err(fail(
-            object,
-            field,
-            Some(value),
-            "unique",
-            "used twice in this import".into(),
-        )
-        .into());
+        return Err(fail(object, field, Some(value), "unique", "used twice in this import".into()).into());
     }
     Ok(())
 }

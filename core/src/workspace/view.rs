@@ -66,12 +66,7 @@ impl Workspace {
                 let json = field_type::to_json(field, &v);
                 (Some(v), display, false, json)
             }
-            Some((None, s)) => (
-                None,
-                s.raw_text(),
-                true,
-                serde_json::Value::String(s.raw_text()),
-            ),
+            Some((None, s)) => (None, s.raw_text(), true, serde_json::Value::String(s.raw_text())),
         };
         let conflicts = row
             .conflicts
@@ -109,8 +104,8 @@ impl Workspace {
         let name = self.row(id).ok().and_then(|row| {
             let field = self.schema.object(row.object)?.display_field()?;
             let stored = row.get(field.id)?;
-            let text = field_type::read(field, stored)
-                .map_or_else(|| stored.raw_text(), |v| field_type::display(field, &v));
+            let text =
+                field_type::read(field, stored).map_or_else(|| stored.raw_text(), |v| field_type::display(field, &v));
             Some(text).filter(|t| !t.trim().is_empty())
         });
         name.unwrap_or_else(|| id.to_string())
