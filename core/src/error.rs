@@ -8,12 +8,12 @@ use crate::DocId;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("storage error: {0}")]
-    Db(#[from] redb::Error),
+    Db(Box<redb::Error>),
     #[error("document {doc} cannot be loaded: {source}")]
     CorruptDocument {
         doc: DocId,
         #[source]
-        source: automerge::AutomergeError,
+        source: Box<automerge::AutomergeError>,
     },
     #[error("a stored row is corrupt: {0}")]
     CorruptRow(#[from] postcard::Error),
@@ -37,12 +37,13 @@ macro_rules! redb_errors {
     ($($t:ty),*) => {$(
         impl From<$t> for StoreError {
             fn from(e: $t) -> Self {
-                StoreError::Db(e.into())
+                StoreError::Db(Box::new(e.into()))
             }
         }
     )*};
 }
 redb_errors!(
+    redb::Error,
     redb::DatabaseError,
     redb::TransactionError,
     redb::TableError,
@@ -123,7 +124,9 @@ pub enum QueryError {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
-    Store(#[from] StoreError),
+    /// Boxed: storage errors are large and rare, and every `Result` pays for its
+    /// biggest variant.
+    Store(Box<StoreError>),
     #[error(transparent)]
     Schema(#[from] SchemaError),
     #[error(transparent)]
@@ -134,6 +137,23 @@ pub enum Error {
     RecordNotFound(String),
     #[error("record {0} is in the trash")]
     RecordDeleted(String),
+    #[error("{what} was changed again later by change {change} ({author}, {time}); use --force to revert anyway")]
+    RevertConflict {
+        what: String,
+        change: String,
+        author: String,
+        time: String,
+    },
+    #[error("no change starts with '{0}'")]
+    ChangeNotFound(String),
+    #[error("'{0}' matches more than one change; give more characters")]
+    AmbiguousChange(String),
+    #[error("no change group {0} in this workspace")]
+    GroupNotFound(String),
+    #[error("record {record} has no conflict on {field}")]
+    NoConflict { record: String, field: String },
+    #[error("pick a value from 1 to {max}")]
+    BadPick { max: usize },
 }
 
 impl<T> From<T> for Error
@@ -142,7 +162,13 @@ where
     T: RedbError,
 {
     fn from(e: T) -> Self {
-        Error::Store(e.into())
+        Error::Store(Box::new(e.into()))
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        Error::Store(Box::new(e))
     }
 }
 

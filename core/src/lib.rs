@@ -36,6 +36,8 @@
 //! assert_eq!(ws.query(&query).unwrap().ids, vec![id]);
 //! ```
 
+#![warn(clippy::unwrap_used)]
+
 mod encoding;
 mod error;
 pub mod field_type;
@@ -52,12 +54,14 @@ mod value;
 mod workspace;
 
 pub use error::{Error, QueryError, Result, SchemaError, StoreError, ValidationError};
+pub use history::ChangeKind;
 pub use ids::{DocId, FieldId, GroupId, ObjectId, OptionId, ParseIdError, RecordId};
 pub use query::{Filter, FilterAst, Op, Page, Query, SearchHit, Sort, SortAst, parse_filter, parse_sort};
 pub use record::Row;
 pub use schema::{FieldDef, FieldKind, ObjectDef, Schema, SelectOption};
 pub use value::{Money, Stored, Value, format_number};
 pub use workspace::{
-    ApplySummary, CellView, CreateOptions, Device, FieldChange, FieldSpec, ImportOptions, ImportReport, ImportRow,
-    RecordView, RetypeReport, RowError, WORKSPACE_FILE, Workspace,
+    ApplySummary, BulkReport, CellView, ConflictValue, ConflictView, CreateOptions, DerivedEntry, Device, FieldChange,
+    FieldDiff, FieldSpec, HistoryEntry, ImportOptions, ImportReport, ImportRow, RecordView, Resolution, RetypeReport,
+    RevertReport, RowError, WORKSPACE_FILE, Workspace,
 };

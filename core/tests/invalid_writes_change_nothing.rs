@@ -11,7 +11,7 @@ fn inputs(values: &[(&str, &str)]) -> Vec<(String, String)> {
     values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
-fn snapshot(ws: &Workspace) -> (Vec<(&'static str, Vec<u8>, Vec<u8>)>, u64) {
+fn snapshot(ws: &Workspace) -> (Vec<kith_core::DerivedEntry>, u64) {
     (ws.dump_derived().unwrap(), ws.outbox_len().unwrap())
 }
 

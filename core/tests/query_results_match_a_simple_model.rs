@@ -342,13 +342,16 @@ fn model_order(fx: &Fixture, rows: &[(RecordId, Vec<Option<Value>>)], sort: &[So
     rows.into_iter().map(|(id, _)| *id).collect()
 }
 
+/// A query: filter, sort keys (field index, descending), page size.
+type GenQuery = (Option<GenFilter>, Vec<(usize, bool)>, usize);
+
 #[derive(Clone, Debug)]
 struct Case {
     records: Vec<Vec<Option<Gen>>>,
     /// (record index, field index, new value)
     updates: Vec<(usize, usize, Option<Gen>)>,
     deletes: Vec<usize>,
-    queries: Vec<(Option<GenFilter>, Vec<(usize, bool)>, usize)>,
+    queries: Vec<GenQuery>,
 }
 
 fn gen_case() -> impl Strategy<Value = Case> {

@@ -15,6 +15,13 @@ use kith_core::{CreateOptions, DocId, Workspace};
 
 use crate::memory_relay::{ConnId, MemoryRelay};
 
+/// What a replica holds, for comparing: name, document heads, derived tables.
+type Replica = (
+    String,
+    Vec<(DocId, Vec<automerge::ChangeHash>)>,
+    Vec<kith_core::DerivedEntry>,
+);
+
 /// Index of a peer in the harness.
 pub type PeerId = usize;
 
@@ -166,7 +173,7 @@ impl Harness {
         } else if self.peers[peer].link.is_none() {
             let now = self.now;
             let actions = self.peers[peer].engine.handle(Event::Tick {
-                now_ms: u64::MAX.min(now + 1_000_000),
+                now_ms: now + 1_000_000,
             });
             self.perform(peer, actions);
         }
@@ -309,10 +316,9 @@ impl Harness {
                     .peers
                     .iter_mut()
                     .find(|p| p.link.as_ref().is_some_and(|l| l.conn == conn))
+                    && let Some(link) = &mut p.link
                 {
-                    if let Some(link) = &mut p.link {
-                        link.to_relay.clear();
-                    }
+                    link.to_relay.clear();
                 }
             }
         } else {
@@ -346,10 +352,9 @@ impl Harness {
                 .peers
                 .iter_mut()
                 .find(|p| p.link.as_ref().is_some_and(|l| l.conn == conn))
+                && let Some(link) = &mut p.link
             {
-                if let Some(link) = &mut p.link {
-                    link.to_peer.push_back(message);
-                }
+                link.to_peer.push_back(message);
             }
         }
     }
@@ -445,11 +450,7 @@ impl Harness {
     /// Asserts every online peer holds the same documents (same heads) and the same
     /// derived tables, and that every acknowledged chunk is in every replica.
     pub fn assert_converged(&mut self) {
-        let mut reference: Option<(
-            String,
-            Vec<(DocId, Vec<automerge::ChangeHash>)>,
-            Vec<(&'static str, Vec<u8>, Vec<u8>)>,
-        )> = None;
+        let mut reference: Option<Replica> = None;
         for p in self.peers.iter_mut().filter(|p| p.network && p.stopped.is_none()) {
             let heads = p.ws.document_heads().expect("heads");
             let derived = p.ws.dump_derived().expect("derived");

@@ -3,6 +3,8 @@
 //! at a time by a seeded scheduler. No sockets, no threads, no sleeps: a failing schedule
 //! replays exactly from its seed.
 
+#![warn(clippy::unwrap_used)]
+
 mod harness;
 mod memory_relay;
 

@@ -25,7 +25,7 @@ pub(crate) fn matches(object: &ObjectDef, row: &Row, filter: &Filter) -> bool {
             let empty = encoded.len() == 1 && encoded[0][0] == TAG_EMPTY;
             let eq = |v: &Value| {
                 let want = filter_value(def, v);
-                encoded.iter().any(|e| *e == want)
+                encoded.contains(&want)
             };
             let cmp = |v: &Value, ok: fn(std::cmp::Ordering) -> bool| {
                 let want = filter_value(def, v);

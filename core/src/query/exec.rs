@@ -173,7 +173,7 @@ fn encode_cursor(primary_len: usize, key: &[u8]) -> String {
 }
 
 fn decode_cursor(text: &str) -> Result<(usize, Vec<u8>), QueryError> {
-    if text.len() % 2 != 0 || text.len() < 4 + 32 {
+    if !text.len().is_multiple_of(2) || text.len() < 4 + 32 {
         return Err(QueryError::BadCursor);
     }
     let bytes = (0..text.len())

@@ -8,7 +8,7 @@
 //! empty values sort first; values that do not convert to the field's type sort last
 //! and match only `is not empty`, `contains` and `starts with`.
 
-mod eval;
+pub(crate) mod eval;
 mod exec;
 mod parse;
 mod resolve;

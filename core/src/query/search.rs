@@ -70,7 +70,7 @@ impl Workspace {
             }
         }
         let mut hits: Vec<SearchHit> = result.unwrap_or_default().into_iter().collect();
-        hits.sort_by(|a, b| b.record.cmp(&a.record));
+        hits.sort_by_key(|h| std::cmp::Reverse(h.record));
         hits.truncate(limit);
         Ok(hits)
     }

@@ -89,7 +89,15 @@ pub(crate) fn hydrate(doc: &Automerge) -> Schema {
         });
     }
     objects.sort_by(|a, b| a.order.cmp(&b.order).then(a.id.cmp(&b.id)));
-    Schema { objects }
+    let mut members = std::collections::BTreeMap::new();
+    if let Some(map) = child_map(doc, &ROOT, "members") {
+        for item in doc.map_range(&map, ..) {
+            if let Some(user) = get_str(doc, &map, &item.key) {
+                members.insert(item.key.to_string(), user);
+            }
+        }
+    }
+    Schema { objects, members }
 }
 
 fn read_field(doc: &Automerge, id: &str, f: &ObjId) -> Option<FieldDef> {
@@ -273,6 +281,12 @@ pub(crate) fn retype_field(
     let len = doc.length(&list);
     doc.insert(&list, len, from.as_str())?;
     doc.put(&f, "type", to.as_str())
+}
+
+/// Records which user a device's actor id belongs to.
+pub(crate) fn put_member(doc: &mut AutoCommit, actor_hex: &str, user: &str) -> AmResult<()> {
+    let members = ensure_map(doc, &ROOT, "members")?;
+    doc.put(&members, actor_hex, user)
 }
 
 /// Marks the document as a schema document and gives it its `objects` map.

@@ -245,6 +245,9 @@ impl ObjectDef {
 pub struct Schema {
     /// All objects, archived ones included, sorted by `order`.
     pub objects: Vec<ObjectDef>,
+    /// Device actor id (hex) → user name: who made a change is looked up here.
+    #[serde(default)]
+    pub members: std::collections::BTreeMap<String, String>,
 }
 
 impl Schema {

@@ -43,7 +43,10 @@ pub(crate) fn load_doc(
     changes: &impl ReadableTable<([u8; 16], u32), &'static [u8]>,
     id: DocId,
 ) -> Result<Option<LoadedDoc>, StoreError> {
-    let corrupt = |source| StoreError::CorruptDocument { doc: id, source };
+    let corrupt = |source| StoreError::CorruptDocument {
+        doc: id,
+        source: Box::new(source),
+    };
     let Some(snapshot) = docs.get(id.as_bytes())? else {
         return Ok(None);
     };

@@ -30,7 +30,7 @@ impl Store {
     /// Creates a new store file (it must not exist).
     pub(crate) fn create(path: &Path) -> Result<Self, StoreError> {
         let db = Database::create(path)?;
-        Ok(Self::with_tables(db)?)
+        Self::with_tables(db)
     }
 
     /// Opens an existing store file.

@@ -27,7 +27,7 @@ impl NewChange {
     pub(crate) fn of(change: &automerge::Change) -> Self {
         NewChange {
             hash: change.hash(),
-            group: change.message().and_then(|m| crate::history::group_of(m)),
+            group: change.message().and_then(crate::history::group_of),
         }
     }
 }

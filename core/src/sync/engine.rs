@@ -240,19 +240,19 @@ impl SyncEngine {
                 }
                 let last = entries.iter().map(|e| e.seq).max().unwrap_or(self.cursor);
                 self.cursor = self.cursor.max(last);
-                vec![Action::Apply {
+                self.then_read_outbox(Action::Apply {
                     snapshots: Vec::new(),
                     entries,
                     cursor: self.cursor,
-                }]
+                })
             }
             (State::Online { .. }, ServerMessage::Snapshots { docs }) => {
                 // Snapshots come before the entries of a pull and move no cursor.
-                vec![Action::Apply {
+                self.then_read_outbox(Action::Apply {
                     snapshots: docs,
                     entries: Vec::new(),
                     cursor: self.cursor,
-                }]
+                })
             }
             (State::Online { .. }, ServerMessage::Ack { acks }) => {
                 let ids: Vec<u64> = acks.iter().map(|a: &Acked| a.id).collect();
@@ -260,10 +260,10 @@ impl SyncEngine {
                     self.in_flight.remove(id);
                 }
                 // Our own entries are not sent back to us: their ack moves the cursor.
-                if self.caught_up {
-                    if let Some(max) = acks.iter().map(|a| a.seq).max() {
-                        self.cursor = self.cursor.max(max);
-                    }
+                if self.caught_up
+                    && let Some(max) = acks.iter().map(|a| a.seq).max()
+                {
+                    self.cursor = self.cursor.max(max);
                 }
                 let mut actions = vec![Action::Acknowledged {
                     ids,
@@ -290,6 +290,15 @@ impl SyncEngine {
             (state, other) => vec![Action::Disconnect {
                 reason: format!("unexpected {other:?} while {state:?}"),
             }],
+        }
+    }
+
+    /// Applying may write local changes (a device joining adds itself to the member
+    /// list), so pushers look at the outbox after every apply.
+    fn then_read_outbox(&self, apply: Action) -> Vec<Action> {
+        match self.state {
+            State::Online { role } if role.can_push() => vec![apply, Action::ReadOutbox],
+            _ => vec![apply],
         }
     }
 

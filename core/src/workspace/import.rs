@@ -14,7 +14,7 @@ use crate::error::{Error, Result, StoreError};
 use crate::record::{self, Row};
 use crate::schema::ObjectDef;
 use crate::store::{self, DerivedTables, DocTables, NewChange};
-use crate::time_fmt::now_ms;
+
 use crate::value::{Stored, Value};
 use crate::{FieldId, GroupId, ObjectId, RecordId};
 
@@ -27,21 +27,12 @@ pub struct ImportRow {
 }
 
 /// How to import.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ImportOptions {
     /// Refuse the whole import if any row is bad.
     pub strict: bool,
     /// The change group every record of the import joins (`import:<group>`).
     pub group: GroupId,
-}
-
-impl Default for ImportOptions {
-    fn default() -> Self {
-        ImportOptions {
-            strict: false,
-            group: GroupId::new(),
-        }
-    }
 }
 
 /// A row that was not imported, and why.
@@ -59,6 +50,9 @@ pub struct ImportReport {
     pub created: Vec<RecordId>,
     pub errors: Vec<RowError>,
 }
+
+/// A validated row: its id and the values to store.
+type ValidRow = (RecordId, Vec<(FieldId, Stored)>);
 
 /// Records per message from the document builders to the writer.
 const CHUNK: usize = 256;
@@ -97,14 +91,14 @@ impl Workspace {
             return Ok(report); // dropping `tx` aborts it: nothing written
         }
         let message = format!("import:{}", options.group);
-        let now = now_ms();
+        let now = (self.clock)();
         {
             let mut docs = DocTables::open(&tx)?;
             let mut derived = DerivedTables::open(&tx)?;
             let device = self.device.clone();
             let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
             let (send, receive) = mpsc::sync_channel::<Result<Vec<Built>, automerge::AutomergeError>>(workers * 2);
-            let chunks: Vec<Vec<(RecordId, Vec<(FieldId, Stored)>)>> = {
+            let chunks: Vec<Vec<ValidRow>> = {
                 let mut chunks = Vec::new();
                 let mut it = valid.into_iter().peekable();
                 while it.peek().is_some() {
@@ -125,7 +119,7 @@ impl Workspace {
                     let (device, obj, message) = (&device, &obj, &message);
                     scope.spawn(move || {
                         for chunk in queue {
-                            let built = build_chunk(device, obj, &message, now, chunk);
+                            let built = build_chunk(device, obj, message, now, chunk);
                             if send.send(built).is_err() {
                                 return; // the writer stopped on an error
                             }
@@ -136,7 +130,7 @@ impl Workspace {
                 for built in receive {
                     let built = built.map_err(|source| StoreError::CorruptDocument {
                         doc: crate::DocId::new(),
-                        source,
+                        source: Box::new(source),
                     })?;
                     for b in built {
                         docs.insert_new(b.id.into(), &b.bytes)?;
@@ -161,7 +155,7 @@ fn validate_rows(
     obj: &ObjectDef,
     rows: Vec<ImportRow>,
     report: &mut ImportReport,
-) -> Result<Vec<(RecordId, Vec<(FieldId, Stored)>)>> {
+) -> Result<Vec<ValidRow>> {
     let mut claimed = HashSet::new();
     let mut ids = HashSet::new();
     let mut valid = Vec::with_capacity(rows.len());
@@ -217,7 +211,7 @@ fn build_chunk(
     obj: &ObjectDef,
     message: &str,
     now: i64,
-    chunk: Vec<(RecordId, Vec<(FieldId, Stored)>)>,
+    chunk: Vec<ValidRow>,
 ) -> Result<Vec<Built>, automerge::AutomergeError> {
     chunk
         .into_iter()

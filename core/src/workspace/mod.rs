@@ -2,10 +2,13 @@
 //! is one redb write transaction that covers the document change, the outbox, the rows
 //! and the indexes, so it either happens entirely or not at all.
 
+mod conflicts;
+mod history;
 mod import;
 mod records;
 mod reindex;
 mod remote;
+mod revert;
 mod schema_ops;
 mod validate;
 mod view;
@@ -17,7 +20,7 @@ use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 
 use automerge::transaction::CommitOptions;
-use automerge::{ActorId, Author, AutoCommit};
+use automerge::{ActorId, AutoCommit};
 use lru::LruCache;
 use redb::WriteTransaction;
 
@@ -27,9 +30,13 @@ use crate::schema::{Schema, doc as schema_doc, standard_objects};
 use crate::store::{self, DocTables, FORMAT_VERSION, LoadedDoc, Store};
 use crate::time_fmt::now_ms;
 
+pub use conflicts::{ConflictValue, ConflictView, Resolution};
+pub use history::{FieldDiff, HistoryEntry};
 pub use import::{ImportOptions, ImportReport, ImportRow, RowError};
 pub use records::{FieldChange, RecordView};
+pub use reindex::DerivedEntry;
 pub use remote::ApplySummary;
+pub use revert::{BulkReport, RevertReport};
 pub use schema_ops::{FieldSpec, RetypeReport};
 pub use view::CellView;
 
@@ -81,6 +88,8 @@ pub struct Workspace {
     schema: Schema,
     /// Recently used record documents, so consecutive edits of one record do not reload it.
     cache: LruCache<DocId, LoadedDoc>,
+    /// The time stamped on commits (ms since the epoch); tests set a fake one.
+    clock: fn() -> i64,
 }
 
 pub(super) mod meta_keys {
@@ -142,6 +151,7 @@ impl Workspace {
             schema_doc: None,
             schema: Schema::default(),
             cache: new_cache(),
+            clock: now_ms,
         })
     }
 
@@ -163,6 +173,8 @@ impl Workspace {
         let schema_doc_id = DocId::new();
         let mut doc = new_doc(&device);
         schema_doc::ensure_root(&mut doc).map_err(|e| corrupt(schema_doc_id, e))?;
+        schema_doc::put_member(&mut doc, &device.actor.to_hex_string(), &device.user)
+            .map_err(|e| corrupt(schema_doc_id, e))?;
         if options.standard_objects {
             for object in standard_objects() {
                 schema_doc::put_object(&mut doc, &object).map_err(|e| corrupt(schema_doc_id, e))?;
@@ -190,6 +202,7 @@ impl Workspace {
             schema_doc: Some(loaded),
             schema,
             cache: new_cache(),
+            clock: now_ms,
         })
     }
 
@@ -233,6 +246,7 @@ impl Workspace {
             schema_doc: None,
             schema: Schema::default(),
             cache: new_cache(),
+            clock: now_ms,
         };
         ws.load_schema()?;
         Ok(ws)
@@ -241,6 +255,35 @@ impl Workspace {
     /// The directory the workspace lives in, if it is on disk.
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
+    }
+
+    /// The user behind a device's actor id (from the workspace's member list), or the
+    /// actor id itself when it is unknown.
+    pub fn author_name(&self, actor: &ActorId) -> String {
+        let hex = actor.to_hex_string();
+        self.schema
+            .members
+            .get(&hex)
+            .cloned()
+            .unwrap_or_else(|| format!("device {}", &hex[..hex.len().min(8)]))
+    }
+
+    /// Adds this device to the workspace's member list if it is not there yet (a device
+    /// that joined gets the list with the schema, then adds itself).
+    pub(crate) fn ensure_member(&mut self) -> Result<()> {
+        let hex = self.device.actor.to_hex_string();
+        if !self.has_schema_doc() || self.schema.members.get(&hex) == Some(&self.device.user) {
+            return Ok(());
+        }
+        let user = self.device.user.clone();
+        self.schema_write_with("member", |doc| schema_doc::put_member(doc, &hex, &user))
+    }
+
+    /// Sets the clock commits are stamped with (tests use a fake one to make time
+    /// travel deterministic).
+    #[doc(hidden)]
+    pub fn set_clock(&mut self, clock: fn() -> i64) {
+        self.clock = clock;
     }
 
     /// The current schema.
@@ -320,8 +363,10 @@ fn new_doc(device: &Device) -> AutoCommit {
 }
 
 fn prepare_for_local_edits(doc: &mut AutoCommit, device: &Device) {
+    // Authors are not set with automerge's `set_author`: it replaces the actor with a
+    // random one, and Kith keeps one stable actor per device. The workspace's member
+    // list (in the schema document) maps actors to user names instead.
     doc.set_actor(device.actor.clone());
-    doc.set_author(Some(Author::from(device.user.as_bytes().to_vec())));
 }
 
 /// Commits pending operations with a time (automerge stores 0 unless told) and a message
@@ -335,5 +380,8 @@ fn commit(doc: &mut AutoCommit, message: &str, time: i64) -> Option<automerge::C
 }
 
 fn corrupt(doc: DocId, source: automerge::AutomergeError) -> StoreError {
-    StoreError::CorruptDocument { doc, source }
+    StoreError::CorruptDocument {
+        doc,
+        source: Box::new(source),
+    }
 }

@@ -14,7 +14,7 @@ use crate::schema::ObjectDef;
 use crate::store::{
     self, DerivedTables, DocTables, LoadedDoc, decode_row, index_key_prefix, object_prefix, row_key, tables,
 };
-use crate::time_fmt::now_ms;
+
 use crate::value::{Stored, Value};
 use crate::{DocId, FieldId, ObjectId, RecordId};
 
@@ -36,7 +36,7 @@ pub struct RecordView {
 }
 
 /// Empty text and empty lists mean "no value".
-fn normalize(value: Option<Value>) -> Option<Value> {
+pub(super) fn normalize(value: Option<Value>) -> Option<Value> {
     match value {
         Some(Value::Text(s)) if s.trim().is_empty() => None,
         Some(Value::Options(v)) if v.is_empty() => None,
@@ -134,7 +134,7 @@ impl Workspace {
             validate_new(&derived, &obj, id, &values, None)?;
             let stored = to_stored(&obj, &values);
             let mut doc = new_doc(&self.device);
-            let now = now_ms();
+            let now = (self.clock)();
             record::init(&mut doc, object, now, &self.device.user, &stored).map_err(|e| corrupt(id.into(), e))?;
             commit(&mut doc, message, now);
             let mut l = LoadedDoc::new(doc);
@@ -187,9 +187,10 @@ impl Workspace {
 
     /// Moves a record to the trash (sets `deleted_at`); it leaves lists and search.
     pub fn delete_record(&mut self, id: RecordId) -> Result<()> {
+        let now = (self.clock)();
         self.edit_record(id, "edit", true, |_, _, _, row| match row.deleted_at {
             Some(_) => Err(Error::RecordDeleted(id.to_string())),
-            None => Ok(Edit::Deleted(Some(now_ms()))),
+            None => Ok(Edit::Deleted(Some(now))),
         })
     }
 
@@ -270,7 +271,7 @@ impl Workspace {
             Edit::Nothing => Ok(()),
         };
         applied.map_err(|e| corrupt(id.into(), e))?;
-        commit(&mut loaded.doc, message, now_ms());
+        commit(&mut loaded.doc, message, (self.clock)());
         let added = store::persist_doc(&mut docs, id.into(), &mut loaded)?;
         derived.index_changes(id.into(), &added)?;
         write_row_from_doc(&mut derived, &obj, id, Some(&old), &mut loaded)?;
@@ -319,7 +320,7 @@ impl Workspace {
             .filter(|c| *c != '-')
             .collect::<String>()
             .to_ascii_lowercase();
-        if hex.len() < 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        if hex.len() < 6 || hex.len() > 32 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
             return Err(Error::RecordNotFound(text.to_string()));
         }
         let tx = self.store.read()?;

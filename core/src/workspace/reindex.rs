@@ -8,6 +8,9 @@ use crate::record;
 use crate::store::{self, DerivedTables, tables};
 use crate::{DocId, RecordId};
 
+/// One entry of a derived table: (table, key, value).
+pub type DerivedEntry = (&'static str, Vec<u8>, Vec<u8>);
+
 impl Workspace {
     /// Rebuilds `rows`, `trash`, `record_objects`, `index` and `text_index` from every
     /// record document, in one transaction. Returns the number of records.
@@ -52,7 +55,7 @@ impl Workspace {
     /// Every entry of the derived tables, in key order (for checking that a reindex
     /// rebuilds exactly what incremental maintenance wrote).
     #[doc(hidden)]
-    pub fn dump_derived(&self) -> Result<Vec<(&'static str, Vec<u8>, Vec<u8>)>> {
+    pub fn dump_derived(&self) -> Result<Vec<DerivedEntry>> {
         let tx = self.store.read()?;
         let mut out = Vec::new();
         for (name, def) in [("rows", tables::ROWS), ("trash", tables::TRASH)] {

@@ -11,7 +11,7 @@ use crate::error::{Result, SchemaError, StoreError};
 use crate::schema::doc::{self as sdoc, Prop};
 use crate::schema::{FieldDef, FieldKind, ObjectDef, SelectOption, is_valid_key};
 use crate::store::{self, DerivedTables, DocTables};
-use crate::time_fmt::now_ms;
+
 use crate::{FieldId, ObjectId, OptionId, RecordId, field_type};
 
 /// What a new field should be.
@@ -61,7 +61,9 @@ pub struct RetypeReport {
 const COLORS: [&str; 8] = ["gray", "blue", "green", "yellow", "orange", "red", "purple", "pink"];
 
 /// What an object's derived keys depend on; when it changes the indexes are rebuilt.
-fn derivation_signature(object: &ObjectDef) -> Vec<(FieldId, FieldKind, bool, bool, Vec<(OptionId, i64, String)>)> {
+type Signature = Vec<(FieldId, FieldKind, bool, bool, Vec<(OptionId, i64, String)>)>;
+
+fn derivation_signature(object: &ObjectDef) -> Signature {
     object
         .fields
         .iter()
@@ -127,6 +129,15 @@ impl Workspace {
         &mut self,
         edit: impl FnOnce(&mut AutoCommit) -> Result<(), automerge::AutomergeError>,
     ) -> Result<()> {
+        self.schema_write_with("schema", edit)
+    }
+
+    /// Like `schema_write`, with the commit message given (reverts name their group).
+    pub(super) fn schema_write_with(
+        &mut self,
+        message: &str,
+        edit: impl FnOnce(&mut AutoCommit) -> Result<(), automerge::AutomergeError>,
+    ) -> Result<()> {
         if !self.has_schema_doc() {
             return Err(StoreError::MissingMeta("schema: this replica has not received it yet (run kith sync)").into());
         }
@@ -140,7 +151,7 @@ impl Workspace {
         let before = self.schema.clone();
         let result = (|| {
             edit(&mut loaded.doc).map_err(|e| corrupt(id, e))?;
-            commit(&mut loaded.doc, "schema", now_ms());
+            commit(&mut loaded.doc, message, (self.clock)());
             let after = sdoc::hydrate(loaded.doc.document());
             self.write(|tx| {
                 let mut docs = DocTables::open(tx)?;
