@@ -1,0 +1,29 @@
+//! # kith
+//!
+//! The `kith` command-line client of Kith, a local-first CRM, as a library: the binary
+//! (`main.rs`) only parses arguments and prints errors.
+//!
+//! * [`commands`]: one file per subcommand, each a `clap::Args` struct and a `run`
+//!   function taking the shared [`commands::Context`] (the resolved workspace path and
+//!   the `--json` flag).
+//! * [`csv_io`]: CSV import (one change group per import, bad rows reported and skipped
+//!   or, with `strict`, nothing imported) and CSV / JSON export.
+//! * `location`: where the default workspace lives (a per-user data directory).
+//! * `output`: aligned tables, ordered JSON objects and number formatting.
+//! * [`sync`]: the sync connector, a tokio runtime for kith-core's sans-IO sync engine
+//!   (`kith remote`, `kith join`, `kith sync`, `kith status`).
+//!
+//! Errors are one [`CliError`] enum ([`CsvError`] for import and export); each displays
+//! as one sentence, which the binary prints after `error: `.
+
+pub mod commands;
+pub mod csv_io;
+mod error;
+mod location;
+mod output;
+pub mod sync;
+
+pub use commands::{Cli, Command, Context, run};
+pub use csv_io::{CsvImportOptions, CsvImportReport, CsvRowError, ExportFormat, export, import_csv};
+pub use error::{CliError, CsvError};
+pub use location::default_workspace;

@@ -121,7 +121,7 @@ pub(crate) fn persist_remote(
 ) -> Result<Vec<NewChange>, StoreError> {
     let added: Vec<NewChange> = loaded
         .doc
-        .get_changes(&loaded.saved_heads)
+        .get_changes_meta(&loaded.saved_heads)
         .iter()
         .map(NewChange::of)
         .collect();
@@ -170,7 +170,7 @@ pub(crate) fn persist_doc(
 ) -> Result<Vec<NewChange>, StoreError> {
     let added: Vec<NewChange> = loaded
         .doc
-        .get_changes(&loaded.saved_heads)
+        .get_changes_meta(&loaded.saved_heads)
         .iter()
         .map(NewChange::of)
         .collect();

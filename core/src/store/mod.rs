@@ -14,8 +14,8 @@ use crate::error::StoreError;
 
 pub(crate) use docs::{DocTables, LoadedDoc, load_doc, persist_doc, persist_remote};
 pub(crate) use rows::{
-    DerivedTables, NewChange, clear_derived, decode_row, index_key_prefix, object_prefix, rebuild_object, row_key,
-    write_row,
+    DerivedTables, NewChange, clear_derived, decode_row, derived_keys, index_key_prefix, insert_sorted, object_prefix,
+    rebuild_object, row_key, write_new_row_without_keys, write_row,
 };
 
 /// The on-disk format this build reads and writes (`meta.format`).

@@ -8,6 +8,7 @@ mod import;
 mod records;
 mod reindex;
 mod remote;
+mod remote_bulk;
 mod revert;
 mod schema_ops;
 mod validate;

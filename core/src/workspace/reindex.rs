@@ -29,7 +29,12 @@ impl Workspace {
                 let Some(mut loaded) = store::load_doc(&docs, &changes, id)? else {
                     continue;
                 };
-                let all: Vec<store::NewChange> = loaded.doc.get_changes(&[]).iter().map(store::NewChange::of).collect();
+                let all: Vec<store::NewChange> = loaded
+                    .doc
+                    .get_changes_meta(&[])
+                    .iter()
+                    .map(store::NewChange::of)
+                    .collect();
                 derived.index_changes(id, &all)?;
                 if id == schema_doc {
                     continue;

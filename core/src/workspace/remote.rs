@@ -115,7 +115,32 @@ impl Workspace {
         {
             let mut docs = DocTables::open(&tx)?;
             let mut derived = DerivedTables::open(&tx)?;
+            // Documents this replica has never seen are read in bulk, on every core.
+            let mut fresh: Vec<(DocId, Vec<&[u8]>)> = Vec::new();
+            let mut known: Vec<DocId> = Vec::new();
             for id in order {
+                let seen = (id == self.schema_doc_id && self.has_schema_doc())
+                    || self.cache.contains(&id)
+                    || docs.docs.get(id.as_bytes()).map_err(StoreError::from)?.is_some();
+                if seen {
+                    known.push(id);
+                } else {
+                    fresh.push((id, chunks[&id].clone()));
+                }
+            }
+            let mut read_docs = Vec::with_capacity(fresh.len());
+            for read in super::remote_bulk::read_all(&fresh, &self.schema) {
+                match read {
+                    super::remote_bulk::Read::Fresh(f) => {
+                        summary.unreadable += f.unreadable;
+                        read_docs.push(*f);
+                    }
+                    super::remote_bulk::Read::Schema(id) => known.push(id),
+                    super::remote_bulk::Read::Empty(unreadable) => summary.unreadable += unreadable,
+                }
+            }
+            summary.documents += super::remote_bulk::write_all(&mut docs, &mut derived, read_docs)?;
+            for id in known {
                 let raw = &chunks[&id];
                 let is_schema = id == self.schema_doc_id && self.has_schema_doc();
                 let existing = if is_schema { self.schema_doc.take() } else { None };

@@ -1,0 +1,111 @@
+//! `kith conflicts [--object OBJ]`: fields that edits made at the same time on different
+//! devices left with several values. Each value is numbered (1 is the one shown now) with
+//! its author and time; `kith resolve RECORD FIELD --pick N` keeps one of them.
+
+use std::io::Write;
+
+use kith_core::time_fmt::format_datetime;
+use kith_core::{ConflictView, Workspace};
+
+use crate::CliError;
+use crate::commands::Context;
+use crate::commands::history::short_change;
+use crate::commands::support::short_id;
+use crate::output::{JsonObject, write_json};
+
+/// List conflicted fields.
+#[derive(clap::Args)]
+pub struct ConflictsArgs {
+    /// Only records of this object (key, label or id)
+    #[arg(long)]
+    pub object: Option<String>,
+}
+
+pub fn run(args: ConflictsArgs, ctx: &Context) -> Result<(), CliError> {
+    let ws = ctx.open()?;
+    let object = match &args.object {
+        Some(name) => Some(ws.object_named(name)?.id),
+        None => None,
+    };
+    let conflicts = ws.conflicts(object)?;
+    let mut out = ctx.out();
+    if ctx.json {
+        let items: Vec<JsonObject> = conflicts.iter().map(|c| conflict_json(&ws, c)).collect();
+        write_json(&mut out, &items)?;
+        return Ok(());
+    }
+    if conflicts.is_empty() {
+        writeln!(out, "no conflicts")?;
+        return Ok(());
+    }
+    for (i, c) in conflicts.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        let short = short_id(&ws, c.record);
+        writeln!(
+            out,
+            "{} {short} ({}): {} has {} values",
+            c.object_key,
+            c.record_name,
+            c.field_label,
+            c.values.len()
+        )?;
+        let width = c.values.iter().map(|v| v.display.chars().count()).max().unwrap_or(0);
+        for (n, v) in c.values.iter().enumerate() {
+            let display = if v.display.is_empty() { "(empty)" } else { &v.display };
+            let pad = " ".repeat(width.saturating_sub(display.chars().count()));
+            let now = if n == 0 { "  (shown now)" } else { "" };
+            writeln!(
+                out,
+                "  {}. {display}{pad}  by {}, {}, change {}{now}",
+                n + 1,
+                v.author,
+                format_datetime(v.time),
+                short_change(&v.change)
+            )?;
+        }
+        writeln!(
+            out,
+            "  settle it: kith resolve {short} {} --pick N (or --value TEXT)",
+            field_key(&ws, c)
+        )?;
+    }
+    Ok(())
+}
+
+/// The key of a conflicted field (its id when the schema no longer has it).
+pub(crate) fn field_key(ws: &Workspace, c: &ConflictView) -> String {
+    ws.schema()
+        .object(c.object)
+        .and_then(|o| o.field(c.field))
+        .map_or_else(|| c.field.to_string(), |f| f.key.clone())
+}
+
+/// `{record, record_name, object, field, field_label, values: [{n, value, author, time,
+/// change, shown}]}`.
+fn conflict_json(ws: &Workspace, c: &ConflictView) -> JsonObject {
+    let mut j = JsonObject::default();
+    j.push("record", c.record.to_string());
+    j.push("record_name", c.record_name.clone());
+    j.push("object", c.object_key.clone());
+    j.push("field", field_key(ws, c));
+    j.push("field_label", c.field_label.clone());
+    let values = c
+        .values
+        .iter()
+        .enumerate()
+        .map(|(n, v)| {
+            let mut value = JsonObject::default();
+            value.push("n", n + 1);
+            value.push("value", v.display.clone());
+            value.push("author", v.author.clone());
+            value.push("time", format_datetime(v.time));
+            value.push("change", short_change(&v.change).to_string());
+            value.push("shown", n == 0);
+            value
+        })
+        .collect();
+    j.push_objects("values", values);
+    j
+}

@@ -1,0 +1,139 @@
+//! `kith import FILE.csv --object OBJ [--map column=field]... [--strict] [--ignore-unknown]`:
+//! a CSV file as records of one object, in one change group.
+//!
+//! Columns name fields by key or label (case-insensitively); `--map column=field`
+//! overrides that, `--map column=` skips a column. An `id` column keeps record ids, so
+//! `kith export` output imports back as the same records. A column that names no field
+//! stops the import before anything is written, listing every such column, unless
+//! `--ignore-unknown` is given (then they are skipped with a warning). Bad rows are
+//! reported (row, line, column, why) and skipped; `--strict` imports nothing if any row
+//! is bad, and exits with an error. `FILE` may be `-` for standard input.
+
+use std::fs::File;
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::CliError;
+use crate::commands::Context;
+use crate::csv_io::{CsvImportOptions, CsvRowError, import_csv};
+use crate::output::{JsonObject, thousands, write_json};
+
+/// Import a CSV file as records of an object.
+#[derive(clap::Args)]
+pub struct ImportArgs {
+    /// The CSV file (UTF-8, with a header row), or - for standard input
+    pub file: PathBuf,
+    /// The object the rows become records of
+    #[arg(long)]
+    pub object: String,
+    /// Send a column to a field (column=field), or skip it (column=)
+    #[arg(long = "map", value_name = "COLUMN=FIELD")]
+    pub mappings: Vec<String>,
+    /// Import nothing if any row is bad
+    #[arg(long)]
+    pub strict: bool,
+    /// Skip columns that name no field instead of refusing the file
+    #[arg(long)]
+    pub ignore_unknown: bool,
+}
+
+/// Bad rows listed in text output; the rest are counted.
+const ERRORS_SHOWN: usize = 20;
+
+pub fn run(args: ImportArgs, ctx: &Context) -> Result<(), CliError> {
+    let mut mappings = Vec::with_capacity(args.mappings.len() + 1);
+    for m in &args.mappings {
+        let (column, field) = m.split_once('=').ok_or_else(|| {
+            CliError::InvalidArgument(format!("--map '{m}' is not column=field (column= skips the column)"))
+        })?;
+        mappings.push((column.trim().to_string(), field.trim().to_string()));
+    }
+    if args.ignore_unknown {
+        mappings.push(("*".to_string(), String::new()));
+    }
+    let options = CsvImportOptions {
+        object: args.object.clone(),
+        mappings,
+        strict: args.strict,
+    };
+    let input: Box<dyn Read> = if args.file.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(File::open(&args.file).map_err(|source| CliError::ReadFile {
+            path: args.file.clone(),
+            source,
+        })?)
+    };
+    let mut ws = ctx.open()?;
+    let bar = if std::io::stderr().is_terminal() {
+        ProgressBar::new(0)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} records ({eta} left)")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let report = import_csv(&mut ws, input, &options, &mut |done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    });
+    bar.finish_and_clear();
+    let report = report?;
+
+    let mut out = ctx.out();
+    if ctx.json {
+        let mut j = JsonObject::default();
+        j.push("group", report.group.to_string());
+        j.push("imported", report.imported);
+        j.push("skipped", report.errors.len());
+        j.push("ignored_columns", report.ignored_columns.clone());
+        j.push_objects("errors", report.errors.iter().map(error_json).collect());
+        write_json(&mut out, &j)?;
+    } else {
+        let mut err = std::io::stderr().lock();
+        if args.ignore_unknown && !report.ignored_columns.is_empty() {
+            let _ = writeln!(
+                err,
+                "warning: skipped columns that name no field: {}",
+                report.ignored_columns.join(", ")
+            );
+        }
+        for e in report.errors.iter().take(ERRORS_SHOWN) {
+            let _ = writeln!(err, "{e}");
+        }
+        if report.errors.len() > ERRORS_SHOWN {
+            let _ = writeln!(
+                err,
+                "... and {} more bad rows (--json lists them all)",
+                thousands(report.errors.len() - ERRORS_SHOWN)
+            );
+        }
+    }
+    if args.strict && !report.errors.is_empty() {
+        return Err(CliError::ImportRefused {
+            bad: report.errors.len(),
+        });
+    }
+    if !ctx.json {
+        writeln!(
+            out,
+            "import group {}: {} imported, {} skipped",
+            report.group,
+            thousands(report.imported),
+            thousands(report.errors.len())
+        )?;
+    }
+    Ok(())
+}
+
+fn error_json(e: &CsvRowError) -> JsonObject {
+    let mut j = JsonObject::default();
+    j.push("row", e.row);
+    j.push("line", e.line);
+    j.push("column", e.column.clone());
+    j.push("reason", e.reason.clone());
+    j
+}

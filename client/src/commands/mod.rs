@@ -1,0 +1,165 @@
+//! The `kith` subcommands: one file per subcommand, each a `#[derive(clap::Args)]` struct
+//! and a `run` function, dispatched from [`Command`].
+//!
+//! # Writing a subcommand
+//!
+//! A subcommand's `run` has this shape:
+//!
+//! ```text
+//! pub fn run(args: MyArgs, ctx: &Context) -> Result<(), CliError>
+//! ```
+//!
+//! [`Context`] holds the global options, already resolved:
+//!
+//! * `ctx.workspace`: the workspace directory (`--workspace`, `KITH_WORKSPACE`, or the
+//!   per-user default); `ctx.open()` opens it, with a clear error when there is none.
+//! * `ctx.json`: `--json` was given (it is accepted anywhere on the command line): print
+//!   JSON on stdout and nothing else there; messages for people go to stderr.
+//! * `ctx.out()`: a locked stdout. Write with `writeln!(out, ..)?`: a write error becomes
+//!   [`CliError::Output`], and a closed pipe (`kith ... | head`) ends the program quietly.
+//!
+//! Errors are [`CliError`]; the binary prints them as `error: <one sentence>` and exits
+//! with status 1. Never `unwrap` anything that came from a user, a file or the network.
+
+pub mod conflicts;
+pub mod demo;
+pub mod export;
+pub mod field;
+pub mod history;
+pub mod import;
+pub mod init;
+pub mod join;
+pub mod object;
+pub mod option;
+pub mod record;
+pub mod reindex;
+pub mod remote;
+pub mod resolve;
+pub mod revert;
+pub mod schema;
+pub mod search;
+pub mod status;
+mod support;
+pub mod sync;
+pub mod trash;
+
+use std::io;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use kith_core::{WORKSPACE_FILE, Workspace};
+
+use crate::{CliError, location};
+
+/// Kith, a local-first CRM.
+#[derive(Parser)]
+#[command(name = "kith", version, about = "Kith, a local-first CRM", propagate_version = true)]
+pub struct Cli {
+    /// The workspace directory [default: the per-user data directory, kith/default]
+    #[arg(long, global = true, env = "KITH_WORKSPACE", value_name = "PATH")]
+    pub workspace: Option<PathBuf>,
+    /// Print JSON on stdout instead of text
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Every subcommand.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Create a workspace with the standard objects (people, companies, deals, tasks, notes)
+    Init(init::InitArgs),
+    /// List, add, rename, archive and restore objects
+    Object(object::ObjectArgs),
+    /// List, add, rename, reorder, archive, restore and retype fields
+    Field(field::FieldArgs),
+    /// Add, rename, reorder, recolor, archive and restore the options of a select field
+    Option(option::OptionArgs),
+    /// Show the schema: objects, fields and options
+    Schema(schema::SchemaArgs),
+    /// Add, show, update, delete and list records
+    Record(record::RecordArgs),
+    /// Full-text search over every object's text fields
+    Search(search::SearchArgs),
+    /// Import a CSV file as records of an object (one change group)
+    Import(import::ImportArgs),
+    /// Export an object's records as CSV or JSON
+    Export(export::ExportArgs),
+    /// Rebuild the lists, indexes and search index from the record documents
+    Reindex(reindex::ReindexArgs),
+    /// Fill a workspace with sample data
+    Demo(demo::DemoArgs),
+    /// Set or show the relay this workspace syncs with
+    Remote(remote::RemoteArgs),
+    /// Make a replica of a relay workspace here and fill it
+    Join(join::JoinArgs),
+    /// Push local changes to the relay and pull everyone else's (--watch: stay connected)
+    Sync(sync::SyncArgs),
+    /// Show the sync state: relay, online or not, pending changes, last sync
+    Status(status::StatusArgs),
+    /// Every change of a record: when, who, what made it, each field's old → new
+    History(history::HistoryArgs),
+    /// Take back a change (its id from `kith history`) or a whole change group
+    Revert(revert::RevertArgs),
+    /// List, restore and purge records in the trash
+    Trash(trash::TrashArgs),
+    /// List fields that edits on different devices left with several values
+    Conflicts(conflicts::ConflictsArgs),
+    /// Settle a conflicted field with one of its values or a new one
+    Resolve(resolve::ResolveArgs),
+}
+
+/// The global options, resolved; every subcommand's `run` gets one.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The workspace directory.
+    pub workspace: PathBuf,
+    /// Print JSON on stdout instead of text.
+    pub json: bool,
+}
+
+impl Context {
+    /// Opens the workspace; a clear error when there is none at `self.workspace`.
+    pub fn open(&self) -> Result<Workspace, CliError> {
+        if !self.workspace.join(WORKSPACE_FILE).exists() {
+            return Err(CliError::NoWorkspace(self.workspace.clone()));
+        }
+        Ok(Workspace::open(&self.workspace)?)
+    }
+
+    /// Standard output, locked for the caller.
+    pub fn out(&self) -> io::StdoutLock<'static> {
+        io::stdout().lock()
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    let ctx = Context {
+        workspace: location::resolve(cli.workspace)?,
+        json: cli.json,
+    };
+    match cli.command {
+        Command::Init(args) => init::run(args, &ctx),
+        Command::Object(args) => object::run(args, &ctx),
+        Command::Field(args) => field::run(args, &ctx),
+        Command::Option(args) => option::run(args, &ctx),
+        Command::Schema(args) => schema::run(args, &ctx),
+        Command::Record(args) => record::run(args, &ctx),
+        Command::Search(args) => search::run(args, &ctx),
+        Command::Import(args) => import::run(args, &ctx),
+        Command::Export(args) => export::run(args, &ctx),
+        Command::Reindex(args) => reindex::run(args, &ctx),
+        Command::Demo(args) => demo::run(args, &ctx),
+        Command::Remote(args) => remote::run(args, &ctx),
+        Command::Join(args) => join::run(args, &ctx),
+        Command::Sync(args) => sync::run(args, &ctx),
+        Command::Status(args) => status::run(args, &ctx),
+        Command::History(args) => history::run(args, &ctx),
+        Command::Revert(args) => revert::run(args, &ctx),
+        Command::Trash(args) => trash::run(args, &ctx),
+        Command::Conflicts(args) => conflicts::run(args, &ctx),
+        Command::Resolve(args) => resolve::run(args, &ctx),
+    }
+}

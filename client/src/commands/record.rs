@@ -1,0 +1,586 @@
+//! `kith record add|get|update|delete|restore|list`: records. A record is named by its
+//! full id or by a prefix of it that only it has (as `record list` shows it).
+//!
+//! Undo: `record get ID --at TIME` shows a record as it was, `record restore ID --at TIME`
+//! rolls it back (as one new change), and `record update --object OBJ --filter EXPR --set
+//! field=value` edits many records as one change group that `kith revert --group` takes
+//! back.
+//!
+//! A field that concurrent edits on different devices left with several values is marked
+//! in `record get` (`⚠ conflict: also Rome — kith resolve ID city`) and in `record list`
+//! (`⚠`). In JSON, `record get` has `"conflicts": {"city": ["Rome"]}` (always present,
+//! `{}` when there is none) and each `record list` item has `"_conflicts": {"city":
+//! ["Rome"]}` when it has conflicts (field keys never start with `_`): the other values
+//! of each conflicted field, the shown one being the field's own value.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use clap::Subcommand;
+use kith_core::time_fmt::format_datetime;
+use kith_core::{Filter, Op, Query, RecordId, RecordView, Workspace};
+
+use crate::CliError;
+use crate::commands::Context;
+use crate::commands::history::parse_at;
+use crate::commands::support::{assignments, done, record_id, short_id};
+use crate::output::{JsonObject, Table, thousands, write_json};
+
+/// Add, show, update, delete and list records.
+#[derive(clap::Args)]
+pub struct RecordArgs {
+    #[command(subcommand)]
+    pub command: RecordCommand,
+}
+
+#[derive(Subcommand)]
+pub enum RecordCommand {
+    /// Add a record and print its id: kith record add people name="Ada Lovelace" email=ada@example.com
+    Add {
+        /// The object (key, label or id)
+        object: String,
+        /// field=value pairs; fields by key or label
+        values: Vec<String>,
+    },
+    /// Show a record: every field, and the records that point to it
+    Get {
+        /// The record id, or a prefix of it that only it has
+        id: String,
+        /// Show the record as it was at this time: 2024-05-01T09:30:00Z, '2024-05-01
+        /// 09:30' (UTC) or 2024-05-01
+        #[arg(long, value_name = "DATETIME")]
+        at: Option<String>,
+    },
+    /// Set fields of a record (ID field=value...), or of every record of an object that
+    /// matches filters (--object OBJ --filter EXPR --set field=value, one change group);
+    /// an empty value (field=) clears the field
+    Update(UpdateArgs),
+    /// Move a record to the trash
+    Delete { id: String },
+    /// Take a record out of the trash; with --at, roll it back to how it was then
+    Restore {
+        id: String,
+        /// Roll the record back to how it was at this time (one new change, which `kith
+        /// revert` can take back)
+        #[arg(long, value_name = "DATETIME")]
+        at: Option<String>,
+    },
+    /// List records of an object, a page at a time
+    List(ListArgs),
+}
+
+/// `kith record update`: one record, or many as one change group.
+#[derive(clap::Args)]
+pub struct UpdateArgs {
+    /// The record id, or a prefix of it that only it has (not with --object)
+    pub id: Option<String>,
+    /// field=value pairs for the one record; fields by key or label
+    pub values: Vec<String>,
+    /// Update every record of this object that matches --filter (all of them without one)
+    #[arg(long)]
+    pub object: Option<String>,
+    /// A condition such as 'city = Paris'; several are ANDed (with --object)
+    #[arg(long = "filter", value_name = "EXPR")]
+    pub filters: Vec<String>,
+    /// field=value to set on every matching record (with --object)
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    pub set: Vec<String>,
+    /// Do not ask before updating more than one record
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+/// `kith record list`.
+#[derive(clap::Args)]
+pub struct ListArgs {
+    /// The object (key, label or id)
+    pub object: String,
+    /// A condition such as 'stage = Won and amount >= 10000'; several are ANDed
+    #[arg(long = "filter", value_name = "EXPR")]
+    pub filters: Vec<String>,
+    /// Sort keys, '-' for descending: "-amount,name"
+    #[arg(long, allow_hyphen_values = true)]
+    pub sort: Option<String>,
+    /// Records per page
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    /// Continue after this cursor (printed under the previous page)
+    #[arg(long, value_name = "CURSOR")]
+    pub after: Option<String>,
+    /// Print only how many records match
+    #[arg(long)]
+    pub count: bool,
+    /// Columns to show, comma-separated [default: the first four fields]
+    #[arg(long, value_name = "FIELDS")]
+    pub fields: Option<String>,
+}
+
+/// Columns a list shows when not told.
+const DEFAULT_COLUMNS: usize = 4;
+
+pub fn run(args: RecordArgs, ctx: &Context) -> Result<(), CliError> {
+    let mut ws = ctx.open()?;
+    let mut out = ctx.out();
+    match args.command {
+        RecordCommand::Add { object, values } => {
+            let object = ws.object_named(&object)?.id;
+            let values = ws.parse_values(object, &assignments(&values)?)?;
+            let id = ws.create_record(object, values)?;
+            if ctx.json {
+                let mut j = JsonObject::default();
+                j.push("id", id.to_string());
+                write_json(&mut out, &j)?;
+            } else {
+                writeln!(out, "{id}")?;
+            }
+        }
+        RecordCommand::Get { id, at } => {
+            let id = record_id(&ws, &id)?;
+            let at = at.as_deref().map(parse_at).transpose()?;
+            show(&ws, id, at, ctx, &mut out)?;
+        }
+        RecordCommand::Update(update) if update.object.is_some() => bulk_update(&mut ws, update, ctx, &mut out)?,
+        RecordCommand::Update(UpdateArgs {
+            id,
+            values,
+            filters,
+            set,
+            ..
+        }) => {
+            if !filters.is_empty() || !set.is_empty() {
+                return Err(CliError::InvalidArgument(
+                    "--filter and --set update many records: name their object with --object OBJ".into(),
+                ));
+            }
+            let Some(id) = id else {
+                return Err(CliError::InvalidArgument(
+                    "name the record to update (kith record update ID field=value...), or update many with --object OBJ --filter EXPR --set field=value".into(),
+                ));
+            };
+            if values.is_empty() {
+                return Err(CliError::InvalidArgument(
+                    "give the new values as field=value after the record id".into(),
+                ));
+            }
+            let id = record_id(&ws, &id)?;
+            let object = ws.row(id)?.object;
+            let changes = ws.parse_values(object, &assignments(&values)?)?;
+            ws.update_record(id, changes)?;
+            done(&mut out, ctx, &format!("updated {id}"), &id.to_string())?;
+        }
+        RecordCommand::Delete { id } => {
+            let id = record_id(&ws, &id)?;
+            ws.delete_record(id)?;
+            let message = format!(
+                "moved {id} to the trash (`kith record restore {}` brings it back)",
+                short_id(&ws, id)
+            );
+            done(&mut out, ctx, &message, &id.to_string())?;
+        }
+        RecordCommand::Restore { id, at: None } => {
+            let id = record_id(&ws, &id)?;
+            ws.restore_record(id)?;
+            done(&mut out, ctx, &format!("restored {id}"), &id.to_string())?;
+        }
+        RecordCommand::Restore { id, at: Some(at) } => {
+            let id = record_id(&ws, &id)?;
+            let time = parse_at(&at)?;
+            let report = ws.restore_record_at(id, time)?;
+            if ctx.json {
+                let mut j = JsonObject::default();
+                j.push("id", id.to_string());
+                j.push("at", format_datetime(time));
+                j.push("changed", report.records > 0);
+                j.push("group", (report.records > 0).then(|| report.group.to_string()));
+                write_json(&mut out, &j)?;
+            } else if report.records == 0 {
+                writeln!(
+                    out,
+                    "{id} is already as it was at {}; nothing changed",
+                    format_datetime(time)
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "restored {id} to how it was at {} (group {}; `kith revert --group {}` takes it back)",
+                    format_datetime(time),
+                    report.group,
+                    report.group
+                )?;
+            }
+        }
+        RecordCommand::List(list) => list_records(&ws, list, ctx, &mut out)?,
+    }
+    Ok(())
+}
+
+/// A record as JSON: `{id, <field key>: value, ..., _conflicts?}`; `_conflicts` (only
+/// when a field is conflicted) maps each conflicted field's key to its other values.
+pub(crate) fn record_json(view: &RecordView) -> JsonObject {
+    let mut j = JsonObject::default();
+    j.push("id", view.id.to_string());
+    for cell in &view.cells {
+        j.push(cell.key.clone(), cell.json.clone());
+    }
+    if view.cells.iter().any(|c| !c.conflicts.is_empty()) {
+        j.push_object("_conflicts", conflicts_json(view));
+    }
+    j
+}
+
+/// `{<field key>: [other values]}` for the conflicted fields of a record.
+fn conflicts_json(view: &RecordView) -> JsonObject {
+    let mut conflicts = JsonObject::default();
+    for cell in view.cells.iter().filter(|c| !c.conflicts.is_empty()) {
+        conflicts.push(cell.key.clone(), cell.conflicts.clone());
+    }
+    conflicts
+}
+
+/// Confirmation is asked for (or `--yes` required) above this many records.
+const CONFIRM_ABOVE: u64 = 1;
+
+/// `kith record update --object OBJ [--filter EXPR]... --set field=value... [--yes]`.
+fn bulk_update(ws: &mut Workspace, args: UpdateArgs, ctx: &Context, out: &mut dyn Write) -> Result<(), CliError> {
+    if args.id.is_some() || !args.values.is_empty() {
+        return Err(CliError::InvalidArgument(
+            "with --object, give the new values with --set field=value (not after the command)".into(),
+        ));
+    }
+    if args.set.is_empty() {
+        return Err(CliError::InvalidArgument(
+            "give the values to set on every matching record with --set field=value".into(),
+        ));
+    }
+    let object_name = args.object.unwrap_or_default();
+    let obj = ws.object_named(&object_name)?.clone();
+    let filter = combined_filter(ws, obj.id, &args.filters)?;
+    let changes = ws.parse_values(obj.id, &assignments(&args.set)?)?;
+    let matching = ws.count(obj.id, filter.as_ref())?;
+    if matching == 0 {
+        if ctx.json {
+            let mut j = JsonObject::default();
+            j.push("records", 0);
+            j.push("group", serde_json::Value::Null);
+            write_json(out, &j)?;
+        } else {
+            writeln!(out, "no {} records match; nothing changed", obj.key)?;
+        }
+        return Ok(());
+    }
+    if matching > CONFIRM_ABOVE && !args.yes {
+        let what = format!(
+            "{} {} records ({})",
+            thousands(matching as usize),
+            obj.key,
+            args.set.join(", ")
+        );
+        if !std::io::stdin().is_terminal() {
+            return Err(CliError::InvalidArgument(format!(
+                "this would update {what}; add --yes to confirm (standard input is not a terminal, so kith cannot ask)"
+            )));
+        }
+        eprint!("update {what}? [y/N] ");
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        if !matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+            return Err(CliError::InvalidArgument("cancelled; nothing was changed".into()));
+        }
+    }
+    let report = ws.bulk_update(obj.id, filter.as_ref(), changes)?;
+    if ctx.json {
+        let mut j = JsonObject::default();
+        j.push("records", report.records);
+        j.push("group", report.group.to_string());
+        write_json(out, &j)?;
+    } else {
+        writeln!(
+            out,
+            "updated {} {} records as change group {} (`kith revert --group {}` takes it back)",
+            thousands(report.records),
+            obj.key,
+            report.group,
+            report.group
+        )?;
+    }
+    Ok(())
+}
+
+/// `--filter` arguments ANDed together.
+fn combined_filter(ws: &Workspace, object: kith_core::ObjectId, texts: &[String]) -> Result<Option<Filter>, CliError> {
+    let mut filters = texts
+        .iter()
+        .map(|f| ws.parse_filter(object, f).map_err(CliError::from))
+        .collect::<Result<Vec<Filter>, _>>()?;
+    Ok(match filters.len() {
+        0 => None,
+        1 => filters.pop(),
+        _ => Some(Filter::All(filters)),
+    })
+}
+
+fn list_records(ws: &Workspace, args: ListArgs, ctx: &Context, out: &mut dyn Write) -> Result<(), CliError> {
+    let obj = ws.object_named(&args.object)?;
+    let filter = combined_filter(ws, obj.id, &args.filters)?;
+    if args.count {
+        let n = ws.count(obj.id, filter.as_ref())?;
+        if ctx.json {
+            let mut j = JsonObject::default();
+            j.push("count", n);
+            write_json(out, &j)?;
+        } else {
+            writeln!(out, "{n}")?;
+        }
+        return Ok(());
+    }
+    if args.limit == 0 {
+        return Err(CliError::InvalidArgument("--limit must be at least 1".into()));
+    }
+    let mut query = Query::new(obj.id);
+    query.filter = filter;
+    query.sort = match &args.sort {
+        Some(s) => ws.parse_sort(obj.id, s)?,
+        None => Vec::new(),
+    };
+    query.limit = args.limit;
+    query.after = args.after.clone();
+    let page = ws.query(&query)?;
+    let views = page
+        .ids
+        .iter()
+        .map(|id| ws.record(*id).map_err(CliError::from))
+        .collect::<Result<Vec<_>, _>>()?;
+    if ctx.json {
+        let items: Vec<JsonObject> = views.iter().map(record_json).collect();
+        write_json(out, &items)?;
+        if let Some(next) = &page.next {
+            eprintln!("next page: --after {next}");
+        }
+        return Ok(());
+    }
+    let columns: Vec<kith_core::FieldId> = match &args.fields {
+        Some(list) => list
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|name| ws.field_named(obj.id, name).map(|f| f.id))
+            .collect::<Result<_, _>>()?,
+        None => obj.active_fields().take(DEFAULT_COLUMNS).map(|f| f.id).collect(),
+    };
+    let headers =
+        std::iter::once("ID".to_string()).chain(columns.iter().filter_map(|c| obj.field(*c)).map(|f| f.label.clone()));
+    let mut table = Table::new(headers);
+    let mut unconverted = false;
+    let mut conflicted = false;
+    for view in &views {
+        let mut row = vec![short_id(ws, view.id)];
+        for column in &columns {
+            let text = match view.cells.iter().find(|c| c.field == *column) {
+                Some(cell) if cell.unconverted => {
+                    unconverted = true;
+                    format!("{} *", cell.display)
+                }
+                Some(cell) if !cell.conflicts.is_empty() => {
+                    conflicted = true;
+                    format!("{} ⚠", cell.display)
+                }
+                Some(cell) => cell.display.clone(),
+                // An archived field asked for by name: read it all the same.
+                None => match (obj.field(*column), ws.row(view.id)) {
+                    (Some(def), Ok(row)) => ws.cell(def, &row).display,
+                    _ => String::new(),
+                },
+            };
+            row.push(text);
+        }
+        table.push(row);
+    }
+    if table.is_empty() {
+        writeln!(
+            out,
+            "no {} records{}",
+            obj.key,
+            if query.filter.is_some() || query.after.is_some() {
+                " match"
+            } else {
+                ""
+            }
+        )?;
+        return Ok(());
+    }
+    table.write(out)?;
+    if unconverted {
+        writeln!(out, "* kept as stored: does not convert to the field's type")?;
+    }
+    if conflicted {
+        writeln!(
+            out,
+            "⚠ conflict: edits on different devices left several values (`kith conflicts` lists them)"
+        )?;
+    }
+    if let Some(next) = &page.next {
+        writeln!(out, "more: add --after {next}")?;
+    }
+    Ok(())
+}
+
+/// `kith record get`: the record's fields, then the records that point to it; with `at`,
+/// the record as it was then (without related records).
+fn show(ws: &Workspace, id: RecordId, at: Option<i64>, ctx: &Context, out: &mut dyn Write) -> Result<(), CliError> {
+    let (view, related) = match at {
+        Some(time) => (ws.record_at(id, time)?, Vec::new()),
+        None => {
+            let view = ws.record(id)?;
+            let related = referrers(ws, id, view.object)?;
+            (view, related)
+        }
+    };
+    if ctx.json {
+        let mut j = JsonObject::default();
+        j.push("id", id.to_string());
+        j.push("object", view.object_key.clone());
+        if let Some(time) = at {
+            j.push("at", format_datetime(time));
+        }
+        j.push("created_at", format_datetime(view.created_at));
+        j.push("created_by", view.created_by.clone());
+        j.push("updated_at", format_datetime(view.updated_at));
+        j.push("deleted_at", view.deleted_at.map(format_datetime));
+        let mut fields = JsonObject::default();
+        for cell in &view.cells {
+            fields.push(cell.key.clone(), cell.json.clone());
+        }
+        j.push_object("fields", fields);
+        let unconverted: Vec<String> = view
+            .cells
+            .iter()
+            .filter(|c| c.unconverted)
+            .map(|c| c.key.clone())
+            .collect();
+        j.push("unconverted", unconverted);
+        j.push_object("conflicts", conflicts_json(&view));
+        let related: Vec<JsonObject> = related
+            .iter()
+            .flat_map(|group| {
+                group.records.iter().map(|(rid, name)| {
+                    let mut r = JsonObject::default();
+                    r.push("object", group.object.clone());
+                    r.push("field", group.field.clone());
+                    r.push("id", rid.to_string());
+                    r.push("name", name.clone());
+                    r
+                })
+            })
+            .collect();
+        j.push_objects("related", related);
+        write_json(out, &j)?;
+        return Ok(());
+    }
+    match at {
+        Some(time) => writeln!(out, "{} {id} as it was at {}", view.object_key, format_datetime(time))?,
+        None => writeln!(out, "{} {id}", view.object_key)?,
+    }
+    let short = short_id(ws, id);
+    let mut table = Table::new(["FIELD", "VALUE"]).whole_values();
+    for cell in &view.cells {
+        let mut value = if cell.unconverted {
+            format!("{}  (kept as stored: does not convert to {})", cell.display, cell.kind)
+        } else {
+            cell.display.clone()
+        };
+        if !cell.conflicts.is_empty() {
+            value.push_str(&format!(
+                "  ⚠ conflict: also {} — kith resolve {short} {}",
+                cell.conflicts.join(", "),
+                cell.key
+            ));
+        }
+        table.push(vec![cell.label.clone(), value]);
+    }
+    table.write(out)?;
+    writeln!(
+        out,
+        "created {} by {}, updated {}",
+        format_datetime(view.created_at),
+        view.created_by,
+        format_datetime(view.updated_at)
+    )?;
+    if let Some(deleted) = view.deleted_at {
+        if at.is_some() {
+            writeln!(out, "in the trash then (since {})", format_datetime(deleted))?;
+        } else {
+            writeln!(
+                out,
+                "in the trash since {} (`kith record restore {short}` brings it back)",
+                format_datetime(deleted)
+            )?;
+        }
+    }
+    if !related.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Related records:")?;
+        for group in &related {
+            let more = if group.total > group.records.len() as u64 {
+                format!(" ({} in all)", thousands(group.total as usize))
+            } else {
+                String::new()
+            };
+            writeln!(out, "  {}.{} ({}){more}", group.object, group.field, group.label)?;
+            let mut t = Table::new(["    ID", "NAME"]);
+            for (rid, name) in &group.records {
+                t.push(vec![format!("    {}", short_id(ws, *rid)), name.clone()]);
+            }
+            t.write(out)?;
+        }
+    }
+    Ok(())
+}
+
+/// Records of one relation field that point to a record.
+struct Referrers {
+    object: String,
+    field: String,
+    label: String,
+    /// The first few, with their names.
+    records: Vec<(RecordId, String)>,
+    total: u64,
+}
+
+/// How many referrers of each field `record get` lists.
+const REFERRERS_SHOWN: usize = 20;
+
+/// Every record, in any object, whose relation fields point to `id`.
+fn referrers(ws: &Workspace, id: RecordId, object: kith_core::ObjectId) -> Result<Vec<Referrers>, CliError> {
+    let mut out = Vec::new();
+    for obj in ws.schema().active_objects() {
+        for field in obj.active_fields() {
+            if field.kind != kith_core::FieldKind::Relation || field.target.is_some_and(|t| t != object) {
+                continue;
+            }
+            let filter = Filter::Cond {
+                field: field.id,
+                op: Op::RelatedTo(id),
+            };
+            let mut query = Query::new(obj.id);
+            query.filter = Some(filter.clone());
+            query.limit = REFERRERS_SHOWN;
+            let page = ws.query(&query)?;
+            if page.ids.is_empty() {
+                continue;
+            }
+            let total = if page.next.is_some() {
+                ws.count(obj.id, Some(&filter))?
+            } else {
+                page.ids.len() as u64
+            };
+            let records = page.ids.iter().map(|r| (*r, ws.record_name(*r))).collect();
+            out.push(Referrers {
+                object: obj.key.clone(),
+                field: field.key.clone(),
+                label: field.label.clone(),
+                records,
+                total,
+            });
+        }
+    }
+    Ok(out)
+}

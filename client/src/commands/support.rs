@@ -1,0 +1,85 @@
+//! Small helpers the subcommands share: `field=value` arguments, record ids given in
+//! full or by prefix, short ids for tables, 1-based positions.
+
+use std::io::Write;
+
+use kith_core::{RecordId, Workspace};
+
+use crate::CliError;
+use crate::commands::Context;
+use crate::output::{JsonObject, write_json};
+
+/// Splits `field=value` arguments at the first `=`. An empty value clears the field.
+pub(crate) fn assignments(args: &[String]) -> Result<Vec<(String, String)>, CliError> {
+    args.iter()
+        .map(|arg| match arg.split_once('=') {
+            Some((field, value)) if !field.trim().is_empty() => Ok((field.trim().to_string(), value.to_string())),
+            _ => Err(CliError::NotAnAssignment(arg.clone())),
+        })
+        .collect()
+}
+
+/// A record named by its full id or a unique prefix of it (at least 6 hex digits).
+pub(crate) fn record_id(ws: &Workspace, text: &str) -> Result<RecordId, CliError> {
+    let digits = text.chars().filter(|c| *c != '-').count();
+    if digits > 32 {
+        return Err(kith_core::Error::RecordNotFound(text.to_string()).into());
+    }
+    Ok(ws.find_record_id(text.trim())?)
+}
+
+/// The shortest prefix of `id` (8 characters or more) that names only this record, so it
+/// can be given back to `kith record get`. Ids made in the same second share a long
+/// prefix (they start with a timestamp), so this asks the store.
+pub(crate) fn short_id(ws: &Workspace, id: RecordId) -> String {
+    let full = id.to_string();
+    for len in [8, 13, 18, 23, 28, 32] {
+        let prefix = &full[..len];
+        if prefix.ends_with('-') {
+            continue;
+        }
+        if ws.find_record_id(prefix).is_ok_and(|found| found == id) {
+            return prefix.to_string();
+        }
+    }
+    full
+}
+
+/// A 1-based position from the command line, 0-based.
+pub(crate) fn position(given: usize) -> Result<usize, CliError> {
+    given
+        .checked_sub(1)
+        .ok_or_else(|| CliError::InvalidArgument("positions start at 1".into()))
+}
+
+/// `job_title` → `Job title`: a label for a key given without one.
+pub(crate) fn label_from_key(key: &str) -> String {
+    let spaced = key.replace('_', " ");
+    let mut chars = spaced.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// `true`/`false` (and yes/no) for flags that take a value.
+pub(crate) fn parse_bool(text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Ok(true),
+        "false" | "no" | "off" | "0" => Ok(false),
+        _ => Err(format!("'{text}' is not true or false")),
+    }
+}
+
+/// Reports a change: a sentence, or `{"id": .., "message": ..}` with `--json`.
+pub(crate) fn done(out: &mut dyn Write, ctx: &Context, message: &str, id: &str) -> Result<(), CliError> {
+    if ctx.json {
+        let mut j = JsonObject::default();
+        j.push("id", id.to_string());
+        j.push("message", message.to_string());
+        write_json(out, &j)?;
+    } else {
+        writeln!(out, "{message}")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,145 @@
+//! `kith trash list|restore|purge`: records moved to the trash. Restoring takes a record
+//! back; purging destroys it on this device, the one action that cannot be undone, so it
+//! needs `--yes`.
+
+use std::io::Write;
+
+use clap::Subcommand;
+use kith_core::time_fmt::format_datetime;
+
+use crate::CliError;
+use crate::commands::Context;
+use crate::commands::support::{done, record_id, short_id};
+use crate::output::{JsonObject, Table, thousands, write_json};
+
+/// List, restore and purge records in the trash.
+#[derive(clap::Args)]
+pub struct TrashArgs {
+    #[command(subcommand)]
+    pub command: TrashCommand,
+}
+
+#[derive(Subcommand)]
+pub enum TrashCommand {
+    /// Records in the trash, most recently deleted first
+    List {
+        /// Only records of this object (key, label or id)
+        #[arg(long)]
+        object: Option<String>,
+        /// How many records to show
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Take a record out of the trash
+    Restore {
+        /// The record id, or a prefix of it that only it has
+        id: String,
+    },
+    /// Destroy a record in the trash and its history on this device (cannot be undone)
+    Purge {
+        /// The record id, or a prefix of it that only it has
+        id: String,
+        /// Confirm: purging is the one action Kith cannot undo
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+pub fn run(args: TrashArgs, ctx: &Context) -> Result<(), CliError> {
+    let mut ws = ctx.open()?;
+    let mut out = ctx.out();
+    match args.command {
+        TrashCommand::List { object, limit } => {
+            if limit == 0 {
+                return Err(CliError::InvalidArgument("--limit must be at least 1".into()));
+            }
+            let object = match object {
+                Some(name) => Some(ws.object_named(&name)?.id),
+                None => None,
+            };
+            let views = ws.trash(object, limit)?;
+            if ctx.json {
+                let items: Vec<JsonObject> = views
+                    .iter()
+                    .map(|v| {
+                        let mut j = JsonObject::default();
+                        j.push("id", v.id.to_string());
+                        j.push("object", v.object_key.clone());
+                        j.push("name", ws.record_name(v.id));
+                        j.push("deleted_at", v.deleted_at.map(format_datetime));
+                        let mut fields = JsonObject::default();
+                        for cell in &v.cells {
+                            fields.push(cell.key.clone(), cell.json.clone());
+                        }
+                        j.push_object("fields", fields);
+                        j
+                    })
+                    .collect();
+                write_json(&mut out, &items)?;
+                return Ok(());
+            }
+            if views.is_empty() {
+                writeln!(out, "the trash is empty")?;
+                return Ok(());
+            }
+            let mut table = Table::new(["ID", "OBJECT", "NAME", "DELETED"]);
+            for v in &views {
+                table.push(vec![
+                    short_id(&ws, v.id),
+                    v.object_key.clone(),
+                    ws.record_name(v.id),
+                    v.deleted_at.map(format_datetime).unwrap_or_default(),
+                ]);
+            }
+            table.write(&mut out)?;
+            match object {
+                None => {
+                    let total = ws.trash_len()?;
+                    if total > views.len() as u64 {
+                        writeln!(
+                            out,
+                            "{} of {} records in the trash shown (raise --limit to see more)",
+                            thousands(views.len()),
+                            thousands(total as usize)
+                        )?;
+                    }
+                }
+                Some(_) if views.len() == limit => {
+                    writeln!(out, "more may be in the trash: raise --limit to see them")?;
+                }
+                Some(_) => {}
+            }
+            writeln!(out, "`kith trash restore ID` brings a record back")?;
+        }
+        TrashCommand::Restore { id } => {
+            let id = record_id(&ws, &id)?;
+            if ws.row(id)?.deleted_at.is_none() {
+                return Err(CliError::InvalidArgument(format!("record {id} is not in the trash")));
+            }
+            ws.restore_record(id)?;
+            done(
+                &mut out,
+                ctx,
+                &format!("restored {id} ({}) from the trash", ws.record_name(id)),
+                &id.to_string(),
+            )?;
+        }
+        TrashCommand::Purge { id, yes } => {
+            let id = record_id(&ws, &id)?;
+            if !yes {
+                return Err(CliError::InvalidArgument(format!(
+                    "purging destroys record {id} and its whole history on this device, the one action Kith cannot undo; add --yes to purge it"
+                )));
+            }
+            let name = ws.record_name(id);
+            ws.purge(id)?;
+            done(
+                &mut out,
+                ctx,
+                &format!("purged {id} ({name}) from this device"),
+                &id.to_string(),
+            )?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,492 @@
+//! CSV import, and CSV / JSON export.
+//!
+//! **Import** reads the whole file first, converting every cell by its field's type, then
+//! hands the good rows to [`Workspace::import_records`] in one call: one write
+//! transaction and one change group for the whole import.
+//!
+//! * Columns name fields by key or label, case-insensitively, unless
+//!   [`CsvImportOptions::mappings`] says otherwise.
+//! * A column named `id` keeps record ids (so an export imports back as the same
+//!   records) unless a mapping sends it to a field.
+//! * A column that names no field is an error listing every such column, unless a
+//!   mapping skips it (see [`CsvImportOptions::mappings`]).
+//! * A bad row (a value that does not convert, a broken rule, invalid UTF-8, a wrong
+//!   number of cells) is reported with its 1-based data row, its line in the file, its
+//!   column and why, and skipped; with `strict` nothing is imported if any row is bad.
+//!   Each bad row is reported once, for its first problem.
+//! * Rows whose cells are all empty are ignored. A leading UTF-8 byte order mark is
+//!   ignored.
+//! * Relation cells hold record ids (what export writes) or names of records of the
+//!   target object (its display field), separated by `;` for many-relations. Related
+//!   records must exist before the import: import companies before the people that
+//!   point at them.
+//!
+//! **Export** streams an object's live records from the `rows` table (no documents are
+//! loaded): CSV with a header of `id` then the active fields' keys, values as
+//! [`field_type::display`] shows them (relations as record ids, so they import back),
+//! or a JSON array of `{id, <field key>: value}` objects. Values that do not convert to
+//! their field's current type are written as stored.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::{BufWriter, Read, Write};
+
+use kith_core::field_type;
+use kith_core::{
+    FieldDef, GroupId, ImportOptions, ImportRow, ObjectDef, ObjectId, RecordId, Row, Stored, Value, Workspace,
+};
+use serde::Serialize;
+
+use crate::CsvError;
+use crate::output::JsonObject;
+
+/// How to import a CSV file.
+#[derive(Debug, Clone, Default)]
+pub struct CsvImportOptions {
+    /// The object (key, label or id) the rows become records of.
+    pub object: String,
+    /// `(column, field)` pairs that override matching columns to fields by name.
+    /// Columns match case-insensitively. A field of `""` or `-` skips the column; the
+    /// column `*` stands for every column no field matches (`("*", "")` skips unknown
+    /// columns instead of refusing the file). A field of `id` (when the object has no
+    /// such field) means the record id.
+    pub mappings: Vec<(String, String)>,
+    /// Import nothing if any row is bad.
+    pub strict: bool,
+}
+
+/// A row that was not imported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CsvRowError {
+    /// The data row, 1-based (the header is not counted; empty lines are not rows).
+    pub row: usize,
+    /// The line of the file the row starts on, 1-based (the header is line 1).
+    pub line: u64,
+    /// The column at fault, as the header names it; `None` when it is no one column
+    /// (a missing required field with no column, a wrong number of cells).
+    pub column: Option<String>,
+    pub reason: String,
+}
+
+impl fmt::Display for CsvRowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "row {} (line {})", self.row, self.line)?;
+        if let Some(column) = &self.column {
+            write!(f, ", column {column}")?;
+        }
+        write!(f, ": {}", self.reason)
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Clone)]
+pub struct CsvImportReport {
+    /// The change group of every imported record (`import:<group>` in their history).
+    pub group: GroupId,
+    pub imported: usize,
+    /// Bad rows, in file order, one entry per row.
+    pub errors: Vec<CsvRowError>,
+    /// Columns that were skipped (by a mapping to `""`, `-`, or `*`).
+    pub ignored_columns: Vec<String>,
+}
+
+/// What a column of the file feeds.
+enum Target<'a> {
+    Field(&'a FieldDef),
+    Id,
+    Skip,
+}
+
+/// Matches the header's columns to fields, once for the whole file.
+fn plan<'a>(
+    obj: &'a ObjectDef,
+    headers: &[String],
+    mappings: &[(String, String)],
+) -> Result<Vec<Target<'a>>, CsvError> {
+    let skip_unknown = mappings.iter().any(|(c, f)| c.trim() == "*" && is_skip(f));
+    for (column, field) in mappings {
+        if column.trim() != "*" && !headers.iter().any(|h| h.eq_ignore_ascii_case(column.trim())) {
+            return Err(CsvError::MappedColumnMissing {
+                column: column.clone(),
+                field: field.clone(),
+            });
+        }
+    }
+    let mut targets = Vec::with_capacity(headers.len());
+    let mut unknown = Vec::new();
+    for header in headers {
+        let mapped = mappings
+            .iter()
+            .find(|(c, _)| c.trim().eq_ignore_ascii_case(header))
+            .map(|(_, f)| f.trim());
+        let target = match mapped {
+            Some(f) if is_skip(f) => Target::Skip,
+            Some(f) => match obj.find_field(f) {
+                Some(def) if def.archived => {
+                    return Err(CsvError::ArchivedField {
+                        object: obj.key.clone(),
+                        field: def.key.clone(),
+                        column: header.clone(),
+                    });
+                }
+                Some(def) => Target::Field(def),
+                None if f.eq_ignore_ascii_case("id") => Target::Id,
+                None => {
+                    return Err(kith_core::SchemaError::UnknownField {
+                        object: obj.key.clone(),
+                        field: f.to_string(),
+                    }
+                    .into());
+                }
+            },
+            None if header.eq_ignore_ascii_case("id") => Target::Id,
+            None => {
+                let named = |f: &&FieldDef| f.key.eq_ignore_ascii_case(header) || f.label.eq_ignore_ascii_case(header);
+                match (obj.active_fields().find(named), obj.fields.iter().find(named)) {
+                    (Some(def), _) => Target::Field(def),
+                    (None, _) if skip_unknown => Target::Skip,
+                    (None, Some(archived)) => {
+                        return Err(CsvError::ArchivedField {
+                            object: obj.key.clone(),
+                            field: archived.key.clone(),
+                            column: header.clone(),
+                        });
+                    }
+                    (None, None) => {
+                        unknown.push(format!("'{header}'"));
+                        Target::Skip
+                    }
+                }
+            }
+        };
+        targets.push(target);
+    }
+    if !unknown.is_empty() {
+        return Err(CsvError::UnknownColumns {
+            object: obj.key.clone(),
+            columns: unknown.join(", "),
+        });
+    }
+    let mut seen: HashMap<Option<kith_core::FieldId>, &str> = HashMap::new();
+    for (target, header) in targets.iter().zip(headers) {
+        let key = match target {
+            Target::Field(def) => Some(def.id),
+            Target::Id => None,
+            Target::Skip => continue,
+        };
+        if let Some(first) = seen.insert(key, header) {
+            let field = match target {
+                Target::Field(def) => def.key.clone(),
+                _ => "id".to_string(),
+            };
+            return Err(CsvError::DuplicateColumn {
+                object: obj.key.clone(),
+                field,
+                first: first.to_string(),
+                second: header.clone(),
+            });
+        }
+    }
+    Ok(targets)
+}
+
+fn is_skip(field: &str) -> bool {
+    let f = field.trim();
+    f.is_empty() || f == "-"
+}
+
+/// Strips a UTF-8 byte order mark.
+fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
+/// Resolves a relation cell that names a record rather than giving its id.
+fn resolve_name(ws: &Workspace, object: ObjectId, field: &FieldDef, name: &str) -> Result<RecordId, String> {
+    match ws.parse_values(object, &[(field.id.to_string(), name.to_string())]) {
+        Ok(changes) => match changes.into_iter().next() {
+            Some((_, Some(Value::Records(ids)))) => {
+                ids.first().copied().ok_or_else(|| format!("'{name}' names no record"))
+            }
+            _ => Err(format!("'{name}' names no record")),
+        },
+        Err(kith_core::Error::Validation(v)) => Err(v.reason),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// How a rule broken in the workspace reads in a row report.
+fn rule_reason(error: &kith_core::Error) -> (Option<&str>, String) {
+    match error {
+        kith_core::Error::Validation(v) if v.rule == "required" => (Some(v.field.as_str()), v.reason.clone()),
+        kith_core::Error::Validation(v) => (
+            Some(v.field.as_str()),
+            format!("{} breaks rule '{}': {}", v.value, v.rule, v.reason),
+        ),
+        other => (None, other.to_string()),
+    }
+}
+
+/// Imports a CSV file into `options.object` as one change group. `progress` is called
+/// with (records written, records to write) while the import is written.
+pub fn import_csv<R: Read>(
+    ws: &mut Workspace,
+    input: R,
+    options: &CsvImportOptions,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<CsvImportReport, CsvError> {
+    let obj = ws.object_named(&options.object)?.clone();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(input);
+    let mut record = csv::ByteRecord::new();
+    if !reader.read_byte_record(&mut record).map_err(CsvError::Header)? {
+        return Err(CsvError::NoHeader);
+    }
+    let headers: Vec<String> = record
+        .iter()
+        .enumerate()
+        .map(|(i, cell)| {
+            let cell = if i == 0 { strip_bom(cell) } else { cell };
+            std::str::from_utf8(cell)
+                .map(|s| s.trim().to_string())
+                .map_err(|_| CsvError::HeaderNotUtf8 { column: i + 1 })
+        })
+        .collect::<Result<_, _>>()?;
+    if headers.iter().all(String::is_empty) {
+        return Err(CsvError::NoHeader);
+    }
+    let targets = plan(&obj, &headers, &options.mappings)?;
+    let ignored_columns: Vec<String> = targets
+        .iter()
+        .zip(&headers)
+        .filter(|(t, _)| matches!(t, Target::Skip))
+        .map(|(_, h)| h.clone())
+        .collect();
+    let id_column = targets.iter().position(|t| matches!(t, Target::Id));
+
+    let mut rows: Vec<ImportRow> = Vec::new();
+    // (data row, line) of each entry of `rows`.
+    let mut positions: Vec<(usize, u64)> = Vec::new();
+    let mut errors: Vec<CsvRowError> = Vec::new();
+    let mut row_number = 0;
+    let reader_ws: &Workspace = ws;
+    while reader.read_byte_record(&mut record).map_err(CsvError::Read)? {
+        if record.iter().all(|cell| cell.iter().all(u8::is_ascii_whitespace)) {
+            continue;
+        }
+        row_number += 1;
+        let line = record.position().map_or(0, |p| p.line());
+        let fail = |column: Option<usize>, reason: String| CsvRowError {
+            row: row_number,
+            line,
+            column: column.and_then(|c| headers.get(c).cloned()),
+            reason,
+        };
+        if record.len() != headers.len() {
+            errors.push(fail(
+                None,
+                format!(
+                    "the row has {} cells but the header has {} columns",
+                    record.len(),
+                    headers.len()
+                ),
+            ));
+            continue;
+        }
+        match parse_row(reader_ws, obj.id, &targets, &record) {
+            Ok(row) => {
+                rows.push(row);
+                positions.push((row_number, line));
+            }
+            Err((column, reason)) => errors.push(fail(Some(column), reason)),
+        }
+    }
+
+    let group = GroupId::new();
+    if options.strict
+        && !errors.is_empty()
+        && let Some(first) = rows.first_mut()
+    {
+        // Still check the rows that converted against the workspace's rules, so the
+        // report lists every bad row, but make sure nothing is written: a last row
+        // repeating the first row's id always fails, and a strict import with a failing
+        // row writes nothing. Its own error is dropped below.
+        let id = *first.id.get_or_insert_with(RecordId::new);
+        rows.push(ImportRow {
+            id: Some(id),
+            values: Vec::new(),
+        });
+    }
+    let total = rows.len();
+    let import = ImportOptions {
+        strict: options.strict,
+        group,
+    };
+    let report = ws.import_records(obj.id, rows, &import, &mut |done| progress(done, total))?;
+    for e in &report.errors {
+        // No position: the strict-mode guard row.
+        let Some(&(row, line)) = positions.get(e.index) else {
+            continue;
+        };
+        let (field, reason) = rule_reason(&e.error);
+        let column = field.and_then(|key| {
+            let index = if key == "id" && !obj.fields.iter().any(|f| f.key == "id") {
+                id_column
+            } else {
+                targets
+                    .iter()
+                    .position(|t| matches!(t, Target::Field(def) if def.key == key))
+            };
+            index.and_then(|i| headers.get(i).cloned())
+        });
+        errors.push(CsvRowError {
+            row,
+            line,
+            column,
+            reason,
+        });
+    }
+    errors.sort_by_key(|e| e.row);
+    let imported = if options.strict && !errors.is_empty() {
+        0
+    } else {
+        report.created.len()
+    };
+    Ok(CsvImportReport {
+        group,
+        imported,
+        errors,
+        ignored_columns,
+    })
+}
+
+/// Converts one data row; on failure, the column index and why.
+fn parse_row(
+    ws: &Workspace,
+    object: ObjectId,
+    targets: &[Target<'_>],
+    record: &csv::ByteRecord,
+) -> Result<ImportRow, (usize, String)> {
+    let mut row = ImportRow {
+        id: None,
+        values: Vec::with_capacity(targets.len()),
+    };
+    for (i, (target, bytes)) in targets.iter().zip(record.iter()).enumerate() {
+        if matches!(target, Target::Skip) {
+            continue;
+        }
+        let text = std::str::from_utf8(bytes).map_err(|_| (i, "the cell is not valid UTF-8 text".to_string()))?;
+        if text.trim().is_empty() {
+            continue;
+        }
+        match target {
+            Target::Skip => {}
+            Target::Id => row.id = Some(text.parse::<RecordId>().map_err(|e| (i, e.to_string()))?),
+            Target::Field(def) => {
+                let resolve = |name: &str| resolve_name(ws, object, def, name);
+                let value = field_type::parse_input(def, text, &resolve).map_err(|e| (i, e.0))?;
+                if value.is_some() {
+                    row.values.push((def.id, value));
+                }
+            }
+        }
+    }
+    Ok(row)
+}
+
+/// What to export as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+/// A stored value as the export writes it: through the field's type, or as stored when it
+/// does not convert.
+fn cell_text(field: &FieldDef, stored: &Stored) -> String {
+    match field_type::read(field, stored) {
+        Some(v) => field_type::display(field, &v),
+        None => stored.raw_text(),
+    }
+}
+
+fn cell_json(field: &FieldDef, stored: &Stored) -> serde_json::Value {
+    match field_type::read(field, stored) {
+        Some(v) => field_type::to_json(field, &v),
+        None => serde_json::Value::String(stored.raw_text()),
+    }
+}
+
+fn stored<'r>(row: &'r Row, field: &FieldDef) -> Option<&'r Stored> {
+    row.get(field.id).filter(|s| !s.is_empty())
+}
+
+/// Writes every live record of `object` to `out`; returns how many.
+pub fn export<W: Write>(ws: &Workspace, object: &str, format: ExportFormat, out: W) -> Result<usize, CsvError> {
+    let obj = ws.object_named(object)?;
+    let fields: Vec<&FieldDef> = obj.active_fields().collect();
+    let mut count = 0;
+    let mut failed: Option<CsvError> = None;
+    match format {
+        ExportFormat::Csv => {
+            let mut writer = csv::Writer::from_writer(out);
+            writer.write_record(std::iter::once("id").chain(fields.iter().map(|f| f.key.as_str())))?;
+            ws.for_each_row(obj.id, |id, row| {
+                if failed.is_some() {
+                    return;
+                }
+                let result = (|| -> Result<(), csv::Error> {
+                    writer.write_field(id.to_string())?;
+                    for field in &fields {
+                        match stored(row, field) {
+                            Some(s) => writer.write_field(cell_text(field, s))?,
+                            None => writer.write_field("")?,
+                        }
+                    }
+                    writer.write_record(std::iter::empty::<&[u8]>())
+                })();
+                match result {
+                    Ok(()) => count += 1,
+                    Err(e) => failed = Some(e.into()),
+                }
+            })?;
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            writer.flush().map_err(CsvError::Write)?;
+        }
+        ExportFormat::Json => {
+            let mut out = BufWriter::new(out);
+            out.write_all(b"[").map_err(CsvError::Write)?;
+            ws.for_each_row(obj.id, |id, row| {
+                if failed.is_some() {
+                    return;
+                }
+                let mut object = JsonObject::default();
+                object.push("id", id.to_string());
+                for field in &fields {
+                    object.push(
+                        field.key.clone(),
+                        stored(row, field).map_or(serde_json::Value::Null, |s| cell_json(field, s)),
+                    );
+                }
+                let separator: &[u8] = if count == 0 { b"\n  " } else { b",\n  " };
+                let result = out
+                    .write_all(separator)
+                    .and_then(|()| serde_json::to_writer(&mut out, &object).map_err(std::io::Error::from));
+                match result {
+                    Ok(()) => count += 1,
+                    Err(e) => failed = Some(CsvError::Write(e)),
+                }
+            })?;
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            out.write_all(if count == 0 { b"]\n" } else { b"\n]\n" })
+                .map_err(CsvError::Write)?;
+            out.flush().map_err(CsvError::Write)?;
+        }
+    }
+    Ok(count)
+}

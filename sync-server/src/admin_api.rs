@@ -1,0 +1,163 @@
+//! The admin HTTP API under `/v1/admin`, used by the CLI while `serve` holds the
+//! database lock. Every request needs `Authorization: Bearer <admin secret>`, the
+//! secret in the data directory's `admin.secret` (readable by the relay's user only).
+//!
+//! | request | body | answer |
+//! |---|---|---|
+//! | `POST /workspaces` | `{name}` | `{workspace, token}` |
+//! | `GET /workspaces` | | `[workspace]` |
+//! | `POST /tokens` | `{workspace, role}` | `token` (with its secret) |
+//! | `GET /tokens?workspace=W` | | `[token]` (without secrets) |
+//! | `POST /tokens/{id}/revoke` | | `{revoked}` |
+//! | `POST /backup` | `{dest}` (absolute path on the relay's machine) | `{dest}` |
+//! | `POST /compact` | | compaction report |
+
+use std::path::PathBuf;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::routing::post;
+use serde::{Deserialize, Serialize};
+
+use kith_core::sync::protocol::Role;
+
+use crate::auth::bearer;
+use crate::error::RelayError;
+use crate::ids::{TokenId, WorkspaceId};
+use crate::relay::{CompactionReport, NewToken, Relay, TokenInfo, WorkspaceInfo};
+use crate::server::ApiError;
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct CreateWorkspace {
+    pub(crate) name: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct CreatedWorkspace {
+    pub(crate) workspace: WorkspaceInfo,
+    pub(crate) token: NewToken,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct CreateToken {
+    pub(crate) workspace: WorkspaceId,
+    pub(crate) role: Role,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(crate) struct TokensQuery {
+    pub(crate) workspace: Option<WorkspaceId>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Revoked {
+    pub(crate) revoked: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Backup {
+    pub(crate) dest: PathBuf,
+}
+
+pub(crate) fn routes() -> Router<Relay> {
+    Router::new()
+        .route("/workspaces", post(create_workspace).get(workspaces))
+        .route("/tokens", post(create_token).get(tokens))
+        .route("/tokens/{id}/revoke", post(revoke_token))
+        .route("/backup", post(backup))
+        .route("/compact", post(compact))
+}
+
+/// A request carrying the admin secret.
+struct Admin;
+
+impl FromRequestParts<Relay> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, relay: &Relay) -> Result<Self, Self::Rejection> {
+        let secret = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(bearer);
+        match secret {
+            Some(secret) if relay.is_admin(secret) => Ok(Admin),
+            _ => Err(ApiError::Unauthorized),
+        }
+    }
+}
+
+/// Runs a relay operation on a blocking thread (they use the store).
+async fn blocking<T: Send + 'static>(
+    relay: Relay,
+    op: impl FnOnce(&Relay) -> Result<T, RelayError> + Send + 'static,
+) -> Result<Json<T>, ApiError> {
+    match tokio::task::spawn_blocking(move || op(&relay)).await {
+        Ok(result) => Ok(Json(result?)),
+        Err(e) => Err(ApiError::Internal(format!("the admin task failed: {e}"))),
+    }
+}
+
+async fn create_workspace(
+    _: Admin,
+    State(relay): State<Relay>,
+    Json(body): Json<CreateWorkspace>,
+) -> Result<Json<CreatedWorkspace>, ApiError> {
+    blocking(relay, move |r| {
+        let (workspace, token) = r.create_workspace(&body.name)?;
+        Ok(CreatedWorkspace { workspace, token })
+    })
+    .await
+}
+
+async fn workspaces(_: Admin, State(relay): State<Relay>) -> Result<Json<Vec<WorkspaceInfo>>, ApiError> {
+    blocking(relay, |r| r.workspaces()).await
+}
+
+async fn create_token(
+    _: Admin,
+    State(relay): State<Relay>,
+    Json(body): Json<CreateToken>,
+) -> Result<Json<NewToken>, ApiError> {
+    blocking(relay, move |r| r.create_token(body.workspace, body.role)).await
+}
+
+async fn tokens(
+    _: Admin,
+    State(relay): State<Relay>,
+    Query(query): Query<TokensQuery>,
+) -> Result<Json<Vec<TokenInfo>>, ApiError> {
+    blocking(relay, move |r| r.tokens(query.workspace)).await
+}
+
+async fn revoke_token(_: Admin, State(relay): State<Relay>, Path(id): Path<String>) -> Result<Json<Revoked>, ApiError> {
+    let id: TokenId = id
+        .parse()
+        .map_err(|e: crate::ids::ParseIdError| ApiError::BadRequest(e.to_string()))?;
+    blocking(relay, move |r| {
+        Ok(Revoked {
+            revoked: r.revoke_token(id)?,
+        })
+    })
+    .await
+}
+
+async fn backup(_: Admin, State(relay): State<Relay>, Json(body): Json<Backup>) -> Result<Json<Backup>, ApiError> {
+    if !body.dest.is_absolute() {
+        return Err(ApiError::BadRequest(
+            "the backup destination must be an absolute path".into(),
+        ));
+    }
+    blocking(relay, move |r| {
+        r.backup(&body.dest)?;
+        Ok(body)
+    })
+    .await
+}
+
+async fn compact(_: Admin, State(relay): State<Relay>) -> Result<Json<CompactionReport>, ApiError> {
+    blocking(relay, |r| r.compact_now()).await
+}

@@ -1,0 +1,62 @@
+//! `kith-relay serve`: run the relay until SIGTERM or Ctrl-C, then drain connections.
+
+use std::net::SocketAddr;
+
+use anyhow::{Context, bail};
+use tokio::net::TcpListener;
+
+use kith_relay::{Config, Relay};
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The address to listen on (overrides the configuration and KITH_RELAY_LISTEN).
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<SocketAddr>,
+}
+
+pub(crate) async fn run(args: Args, mut config: Config) -> anyhow::Result<()> {
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    let dir = config.data_dir.clone();
+    let listen = config.listen;
+    let relay = match Relay::open(config) {
+        Ok(relay) => relay,
+        Err(e) if e.is_locked() => bail!("another kith-relay is already serving {}", dir.display()),
+        Err(e) => return Err(e).with_context(|| format!("opening the relay in {}", dir.display())),
+    };
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    kith_relay::serve(listener, relay, stop_signal()).await?;
+    Ok(())
+}
+
+/// Completes on Ctrl-C or (on Unix) SIGTERM.
+async fn stop_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(e) => {
+                tracing::error!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

@@ -1,0 +1,392 @@
+//! Live state of the running relay: who is connected, and one writer per workspace.
+//!
+//! * Every connection is registered here with a bounded, ordered outgoing queue and a
+//!   "kick" signal (revocation, shutdown, falling too far behind).
+//! * Each workspace has a single writer task. It takes push requests in arrival order
+//!   (batching whatever is waiting into one redb transaction), appends them, and after
+//!   the durable commit puts the result, one shared [`Batch`], into the queue of every
+//!   connection of the workspace. Because one task produces all of a workspace's
+//!   batches, every queue sees them in log order; each session then picks its own acks
+//!   and the other devices' entries out of a batch.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use kith_core::sync::protocol::{Acked, Entry, ErrorCode};
+
+use crate::config::Limits;
+use crate::ids::{TokenId, WorkspaceId};
+use crate::metrics::{Metrics, add};
+use crate::store::{LogStore, NewChunk, TokenRecord};
+
+/// A connection's number, unique for the life of the process.
+pub(crate) type ConnId = u64;
+
+/// Push requests a writer accepts before the sessions feeding it wait.
+const WRITER_QUEUE: usize = 256;
+/// Chunks one writer transaction takes at most.
+const MAX_CHUNKS_PER_COMMIT: usize = 4096;
+
+/// Why the hub ends a connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Kick {
+    pub(crate) code: ErrorCode,
+    pub(crate) message: String,
+}
+
+impl Kick {
+    pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// What the hub puts in a connection's queue.
+#[derive(Debug)]
+pub(crate) enum Outgoing {
+    /// A committed batch of the workspace's log.
+    Batch(Arc<Batch>),
+    /// The connection's push could not be stored.
+    Failed(String),
+}
+
+/// The outcome of one writer transaction, shared by every connection of the workspace.
+#[derive(Debug, Default)]
+pub(crate) struct Batch {
+    /// New log entries in seq order, each with the connection that pushed it.
+    pub(crate) entries: Vec<(ConnId, Entry)>,
+    /// The acknowledgement of every chunk in the batch (new or already known).
+    pub(crate) acks: Vec<(ConnId, Acked)>,
+    /// The connection of every push request the batch completes, one item each.
+    pub(crate) completed: Vec<ConnId>,
+}
+
+/// One push message, checked and hashed, on its way to the writer.
+pub(crate) struct WriteRequest {
+    pub(crate) conn: ConnId,
+    /// (the device's outbox id, the chunk).
+    pub(crate) chunks: Vec<(u64, NewChunk)>,
+}
+
+/// A connection's ends inside the hub.
+struct ConnSender {
+    queue: mpsc::Sender<Outgoing>,
+    kick: Arc<watch::Sender<Option<Kick>>>,
+}
+
+/// The connections of one workspace, shared by its hub entry and its writer.
+type ConnMap = Mutex<HashMap<ConnId, ConnSender>>;
+
+/// One workspace's live state.
+pub(crate) struct WorkspaceHub {
+    conns: Arc<ConnMap>,
+    writer: mpsc::Sender<WriteRequest>,
+}
+
+impl WorkspaceHub {
+    /// Hands a push to the workspace's writer; false if the writer is gone.
+    pub(crate) async fn submit(&self, request: WriteRequest) -> bool {
+        self.writer.send(request).await.is_ok()
+    }
+}
+
+struct ConnInfo {
+    token: TokenId,
+    workspace: WorkspaceId,
+    kick: Arc<watch::Sender<Option<Kick>>>,
+}
+
+#[derive(Default)]
+struct HubState {
+    shutting_down: bool,
+    next_conn: ConnId,
+    /// Tokens revoked while this process runs (the store has them too).
+    revoked: HashSet<TokenId>,
+    conns: HashMap<ConnId, ConnInfo>,
+    per_token: HashMap<TokenId, usize>,
+    workspaces: HashMap<WorkspaceId, Arc<WorkspaceHub>>,
+    writers: Vec<JoinHandle<()>>,
+}
+
+/// The registry of connections and writers.
+pub(crate) struct Hub {
+    store: Arc<dyn LogStore>,
+    metrics: Arc<Metrics>,
+    limits: Limits,
+    state: Mutex<HubState>,
+    /// The number of registered connections, for waiting until all are gone.
+    open: watch::Sender<usize>,
+}
+
+/// A registered connection. Dropping it unregisters the connection.
+pub(crate) struct Registration {
+    pub(crate) id: ConnId,
+    pub(crate) workspace: Arc<WorkspaceHub>,
+    pub(crate) queue: mpsc::Receiver<Outgoing>,
+    pub(crate) kick: watch::Receiver<Option<Kick>>,
+    hub: Arc<Hub>,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.hub.unregister(self.id);
+    }
+}
+
+impl Hub {
+    pub(crate) fn new(store: Arc<dyn LogStore>, metrics: Arc<Metrics>, limits: Limits) -> Self {
+        Self {
+            store,
+            metrics,
+            limits,
+            state: Mutex::default(),
+            open: watch::Sender::new(0),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HubState> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Open connections.
+    pub(crate) fn connections(&self) -> usize {
+        self.lock().conns.len()
+    }
+
+    /// Registers a connection of `token`, or says why it may not connect. Must run
+    /// inside the tokio runtime (it may start the workspace's writer).
+    pub(crate) fn register(self: &Arc<Self>, token: &TokenRecord) -> Result<Registration, Kick> {
+        let mut st = self.lock();
+        if st.shutting_down {
+            return Err(Kick::new(ErrorCode::ShuttingDown, "the relay is shutting down"));
+        }
+        if token.revoked || st.revoked.contains(&token.id) {
+            return Err(Kick::new(ErrorCode::TokenRevoked, "this token has been revoked"));
+        }
+        let count = st.per_token.entry(token.id).or_default();
+        if *count >= self.limits.max_connections_per_token {
+            return Err(Kick::new(
+                ErrorCode::TooManyConnections,
+                format!(
+                    "this token already has {} open connections",
+                    self.limits.max_connections_per_token
+                ),
+            ));
+        }
+        *count += 1;
+        let id = st.next_conn;
+        st.next_conn += 1;
+        let workspace = match st.workspaces.get(&token.workspace) {
+            Some(w) => w.clone(),
+            None => {
+                let (w, writer) = self.start_workspace(token.workspace);
+                st.writers.push(writer);
+                st.workspaces.insert(token.workspace, w.clone());
+                w
+            }
+        };
+        let (queue_tx, queue) = mpsc::channel(self.limits.max_queued_messages);
+        let (kick_tx, kick) = watch::channel(None);
+        let kick_tx = Arc::new(kick_tx);
+        lock_conns(&workspace.conns).insert(
+            id,
+            ConnSender {
+                queue: queue_tx,
+                kick: kick_tx.clone(),
+            },
+        );
+        st.conns.insert(
+            id,
+            ConnInfo {
+                token: token.id,
+                workspace: token.workspace,
+                kick: kick_tx,
+            },
+        );
+        self.open.send_replace(st.conns.len());
+        add(&self.metrics.connections_total, 1);
+        Ok(Registration {
+            id,
+            workspace,
+            queue,
+            kick,
+            hub: self.clone(),
+        })
+    }
+
+    fn unregister(&self, id: ConnId) {
+        let mut st = self.lock();
+        let Some(info) = st.conns.remove(&id) else { return };
+        if let Some(count) = st.per_token.get_mut(&info.token) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                st.per_token.remove(&info.token);
+            }
+        }
+        if let Some(w) = st.workspaces.get(&info.workspace) {
+            lock_conns(&w.conns).remove(&id);
+        }
+        self.open.send_replace(st.conns.len());
+    }
+
+    /// Closes every connection of a revoked token, now and in the future.
+    pub(crate) fn revoke(&self, token: TokenId) {
+        let mut st = self.lock();
+        st.revoked.insert(token);
+        for info in st.conns.values().filter(|c| c.token == token) {
+            info.kick
+                .send_replace(Some(Kick::new(ErrorCode::TokenRevoked, "this token has been revoked")));
+        }
+    }
+
+    /// Refuses new connections and asks every session to finish.
+    pub(crate) fn begin_shutdown(&self) {
+        let mut st = self.lock();
+        st.shutting_down = true;
+        for info in st.conns.values() {
+            info.kick
+                .send_replace(Some(Kick::new(ErrorCode::ShuttingDown, "the relay is shutting down")));
+        }
+    }
+
+    /// Accepts connections again (a relay served a second time).
+    pub(crate) fn reopen(&self) {
+        self.lock().shutting_down = false;
+    }
+
+    /// Waits until no connection is registered, at most `limit`.
+    pub(crate) async fn wait_idle(&self, limit: Duration) -> bool {
+        let mut open = self.open.subscribe();
+        tokio::time::timeout(limit, open.wait_for(|n| *n == 0)).await.is_ok()
+    }
+
+    /// Stops the writers once their queues are empty (after the sessions are gone).
+    pub(crate) async fn stop_writers(&self, limit: Duration) {
+        let writers = {
+            let mut st = self.lock();
+            st.workspaces.clear();
+            std::mem::take(&mut st.writers)
+        };
+        for mut writer in writers {
+            if tokio::time::timeout(limit, &mut writer).await.is_err() {
+                tracing::warn!("a workspace writer did not stop in time");
+                writer.abort();
+            }
+        }
+    }
+
+    fn start_workspace(&self, workspace: WorkspaceId) -> (Arc<WorkspaceHub>, JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(WRITER_QUEUE);
+        let conns: Arc<ConnMap> = Arc::default();
+        let writer = Writer {
+            workspace,
+            store: self.store.clone(),
+            metrics: self.metrics.clone(),
+            conns: conns.clone(),
+        };
+        let handle = tokio::spawn(writer.run(rx));
+        (Arc::new(WorkspaceHub { conns, writer: tx }), handle)
+    }
+}
+
+fn lock_conns(conns: &ConnMap) -> MutexGuard<'_, HashMap<ConnId, ConnSender>> {
+    conns.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The single writer of one workspace's log.
+struct Writer {
+    workspace: WorkspaceId,
+    store: Arc<dyn LogStore>,
+    metrics: Arc<Metrics>,
+    conns: Arc<ConnMap>,
+}
+
+impl Writer {
+    async fn run(self, mut requests: mpsc::Receiver<WriteRequest>) {
+        while let Some(first) = requests.recv().await {
+            let mut batch = vec![first];
+            let mut chunks = batch[0].chunks.len();
+            while chunks < MAX_CHUNKS_PER_COMMIT {
+                let Ok(next) = requests.try_recv() else { break };
+                chunks += next.chunks.len();
+                batch.push(next);
+            }
+            self.commit(batch).await;
+        }
+    }
+
+    /// Appends a group of push requests in one transaction, then tells every connection.
+    async fn commit(&self, requests: Vec<WriteRequest>) {
+        let mut origin = Vec::new();
+        let mut chunks = Vec::new();
+        let completed: Vec<ConnId> = requests.iter().map(|r| r.conn).collect();
+        for request in requests {
+            for (id, chunk) in request.chunks {
+                origin.push((request.conn, id));
+                chunks.push(chunk);
+            }
+        }
+        let store = self.store.clone();
+        let workspace = self.workspace;
+        let result = tokio::task::spawn_blocking(move || {
+            let appended = store.append(workspace, &chunks);
+            (chunks, appended)
+        })
+        .await;
+        let (chunks, appended) = match result {
+            Ok((chunks, Ok(appended))) => (chunks, appended),
+            Ok((_, Err(e))) => return self.fail(&completed, format!("cannot store the pushed chunks: {e}")),
+            Err(e) => return self.fail(&completed, format!("the store task failed: {e}")),
+        };
+        let mut batch = Batch {
+            completed,
+            ..Batch::default()
+        };
+        for (((conn, id), chunk), appended) in origin.into_iter().zip(chunks).zip(appended) {
+            batch.acks.push((conn, Acked { id, seq: appended.seq }));
+            if appended.new {
+                add(&self.metrics.chunks_appended_total, 1);
+                batch.entries.push((
+                    conn,
+                    Entry {
+                        seq: appended.seq,
+                        doc: chunk.doc,
+                        data: chunk.data,
+                    },
+                ));
+            } else {
+                add(&self.metrics.chunks_duplicate_total, 1);
+            }
+        }
+        let batch = Arc::new(batch);
+        for conn in lock_conns(&self.conns).values() {
+            deliver(conn, Outgoing::Batch(batch.clone()));
+        }
+    }
+
+    fn fail(&self, conns: &[ConnId], message: String) {
+        tracing::error!(workspace = %self.workspace, "{message}");
+        let map = lock_conns(&self.conns);
+        let unique: HashSet<&ConnId> = conns.iter().collect();
+        for conn in unique.into_iter().filter_map(|id| map.get(id)) {
+            deliver(conn, Outgoing::Failed(message.clone()));
+        }
+    }
+}
+
+/// Queues `item` for a connection, or kicks the connection if its queue is full: a
+/// device that reads too slowly reconnects and pulls instead of holding memory here.
+fn deliver(conn: &ConnSender, item: Outgoing) {
+    if let Err(mpsc::error::TrySendError::Full(_)) = conn.queue.try_send(item) {
+        conn.kick.send_replace(Some(Kick::new(
+            ErrorCode::Internal,
+            "this connection fell too far behind; reconnect and pull",
+        )));
+    }
+}

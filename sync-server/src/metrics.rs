@@ -1,0 +1,217 @@
+//! Counters for `/metrics`, rendered in the Prometheus text format.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use kith_core::sync::protocol::ErrorCode;
+
+use crate::store::StoreStats;
+
+/// Every error code, in the order of the `errors` counters.
+const CODES: [ErrorCode; 12] = [
+    ErrorCode::UnsupportedVersion,
+    ErrorCode::Unauthorized,
+    ErrorCode::Forbidden,
+    ErrorCode::TokenRevoked,
+    ErrorCode::FrameTooLarge,
+    ErrorCode::ChunkTooLarge,
+    ErrorCode::RateLimited,
+    ErrorCode::TooManyConnections,
+    ErrorCode::Malformed,
+    ErrorCode::BadChunk,
+    ErrorCode::ShuttingDown,
+    ErrorCode::Internal,
+];
+
+/// The wire name of an error code.
+pub(crate) fn code_name(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::UnsupportedVersion => "unsupported_version",
+        ErrorCode::Unauthorized => "unauthorized",
+        ErrorCode::Forbidden => "forbidden",
+        ErrorCode::TokenRevoked => "token_revoked",
+        ErrorCode::FrameTooLarge => "frame_too_large",
+        ErrorCode::ChunkTooLarge => "chunk_too_large",
+        ErrorCode::RateLimited => "rate_limited",
+        ErrorCode::TooManyConnections => "too_many_connections",
+        ErrorCode::Malformed => "malformed",
+        ErrorCode::BadChunk => "bad_chunk",
+        ErrorCode::ShuttingDown => "shutting_down",
+        ErrorCode::Internal => "internal",
+    }
+}
+
+/// Process-lifetime counters. Gauges (connections, log size) are read when rendering.
+#[derive(Default)]
+pub(crate) struct Metrics {
+    pub(crate) connections_total: AtomicU64,
+    pub(crate) unauthorized_total: AtomicU64,
+    pub(crate) pushes_total: AtomicU64,
+    pub(crate) chunks_appended_total: AtomicU64,
+    pub(crate) chunks_duplicate_total: AtomicU64,
+    pub(crate) pulls_total: AtomicU64,
+    pub(crate) entries_sent_total: AtomicU64,
+    pub(crate) snapshots_sent_total: AtomicU64,
+    pub(crate) bytes_in_total: AtomicU64,
+    pub(crate) bytes_out_total: AtomicU64,
+    pub(crate) compactions_total: AtomicU64,
+    pub(crate) compacted_documents_total: AtomicU64,
+    pub(crate) compacted_entries_total: AtomicU64,
+    errors_total: [AtomicU64; CODES.len()],
+}
+
+/// Adds `n` to a counter.
+pub(crate) fn add(counter: &AtomicU64, n: u64) {
+    counter.fetch_add(n, Ordering::Relaxed);
+}
+
+impl Metrics {
+    /// Counts an `error` sent to a device.
+    pub(crate) fn error(&self, code: ErrorCode) {
+        if let Some(i) = CODES.iter().position(|c| *c == code) {
+            add(&self.errors_total[i], 1);
+        }
+    }
+
+    /// The Prometheus text exposition.
+    pub(crate) fn render(&self, connections: usize, store: Option<StoreStats>) -> String {
+        let mut out = String::new();
+        let mut metric = |name: &str, kind: &str, help: &str, value: u64| {
+            let _ = writeln!(
+                out,
+                "# HELP kith_relay_{name} {help}\n# TYPE kith_relay_{name} {kind}\nkith_relay_{name} {value}"
+            );
+        };
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        metric("connections", "gauge", "Open device connections.", connections as u64);
+        metric(
+            "connections_total",
+            "counter",
+            "Device connections accepted.",
+            get(&self.connections_total),
+        );
+        metric(
+            "unauthorized_total",
+            "counter",
+            "Requests refused with 401.",
+            get(&self.unauthorized_total),
+        );
+        metric(
+            "pushes_total",
+            "counter",
+            "Push messages received.",
+            get(&self.pushes_total),
+        );
+        metric(
+            "chunks_appended_total",
+            "counter",
+            "Chunks appended to a log.",
+            get(&self.chunks_appended_total),
+        );
+        metric(
+            "chunks_duplicate_total",
+            "counter",
+            "Pushed chunks already in the log (acknowledged with their seq).",
+            get(&self.chunks_duplicate_total),
+        );
+        metric(
+            "pulls_total",
+            "counter",
+            "Pull messages received.",
+            get(&self.pulls_total),
+        );
+        metric(
+            "entries_sent_total",
+            "counter",
+            "Log entries sent to devices.",
+            get(&self.entries_sent_total),
+        );
+        metric(
+            "snapshots_sent_total",
+            "counter",
+            "Snapshots sent to devices.",
+            get(&self.snapshots_sent_total),
+        );
+        metric(
+            "bytes_in_total",
+            "counter",
+            "WebSocket payload bytes received.",
+            get(&self.bytes_in_total),
+        );
+        metric(
+            "bytes_out_total",
+            "counter",
+            "WebSocket payload bytes sent.",
+            get(&self.bytes_out_total),
+        );
+        metric(
+            "compactions_total",
+            "counter",
+            "Compaction runs.",
+            get(&self.compactions_total),
+        );
+        metric(
+            "compacted_documents_total",
+            "counter",
+            "Documents folded into a snapshot.",
+            get(&self.compacted_documents_total),
+        );
+        metric(
+            "compacted_entries_total",
+            "counter",
+            "Log entries removed by compaction.",
+            get(&self.compacted_entries_total),
+        );
+        if let Some(stats) = store {
+            metric("workspaces", "gauge", "Workspaces on this relay.", stats.workspaces);
+            metric(
+                "log_entries",
+                "gauge",
+                "Log entries stored (all workspaces).",
+                stats.log_entries,
+            );
+            metric(
+                "snapshots",
+                "gauge",
+                "Document snapshots stored (all workspaces).",
+                stats.snapshots,
+            );
+        }
+        let _ = writeln!(out, "# HELP kith_relay_errors_total Errors sent to devices, by code.");
+        let _ = writeln!(out, "# TYPE kith_relay_errors_total counter");
+        for (code, counter) in CODES.iter().zip(&self.errors_total) {
+            let _ = writeln!(
+                out,
+                "kith_relay_errors_total{{code=\"{}\"}} {}",
+                code_name(*code),
+                get(counter)
+            );
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_every_counter_with_help_and_type() {
+        let m = Metrics::default();
+        add(&m.pushes_total, 3);
+        m.error(ErrorCode::RateLimited);
+        let text = m.render(
+            2,
+            Some(StoreStats {
+                workspaces: 1,
+                log_entries: 7,
+                snapshots: 0,
+            }),
+        );
+        assert!(text.contains("# TYPE kith_relay_pushes_total counter\nkith_relay_pushes_total 3\n"));
+        assert!(text.contains("kith_relay_connections 2\n"));
+        assert!(text.contains("kith_relay_log_entries 7\n"));
+        assert!(text.contains("kith_relay_errors_total{code=\"rate_limited\"} 1\n"));
+        assert!(text.contains("kith_relay_errors_total{code=\"internal\"} 0\n"));
+    }
+}

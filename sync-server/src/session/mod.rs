@@ -1,0 +1,620 @@
+//! One device connection: the protocol state machine of `docs/sync-protocol.md`.
+//!
+//! Generic over a `Sink` of [`OutFrame`] and a `Stream` of [`InFrame`], so tests drive
+//! it with channels and the server with a WebSocket.
+//!
+//! ```text
+//! hello → welcome → { push | pull }*
+//!            pull: Pulling (snapshots, backlog entries) → caught_up → Live
+//! ```
+//!
+//! Everything the hub sends this connection (acks of its pushes, other devices'
+//! entries) arrives through one queue in log order. While a pull's backlog is being
+//! sent, those items are held and released after `caught_up`, skipping entries the
+//! backlog already had: no gap, no reordering.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use automerge::{Automerge, AutomergeError, LoadOptions, OnPartialLoad, VerificationMode};
+use axum::body::Bytes;
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use tokio::time::Instant;
+
+use kith_core::sync::protocol::{
+    ClientMessage, DecodeError, Entry, ErrorCode, PROTOCOL_VERSION, PushChunk, ServerMessage, decode, encode,
+};
+
+use crate::auth::sha256;
+use crate::hub::{Batch, Kick, Outgoing, Registration, WriteRequest};
+use crate::metrics::{add, code_name};
+use crate::relay::Relay;
+use crate::store::{NewChunk, PullReader, TokenRecord};
+
+/// Entries per `entries` message of a backlog.
+const BATCH_ENTRIES: usize = 512;
+/// Bytes per `entries` or `snapshots` message of a backlog (one larger item goes alone).
+const BATCH_BYTES: usize = 1 << 20;
+/// How long a send may block on a device that does not read.
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the goodbye (error, close, draining) may take.
+const GOODBYE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a stopping relay waits for a session's pushes in flight.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// How often the relay pings an idle connection (keeps proxies from closing it).
+const PING_INTERVAL: Duration = Duration::from_secs(30);
+
+/// A frame from the device.
+#[derive(Debug)]
+pub(crate) enum InFrame {
+    Binary(Bytes),
+    Text,
+    Ping,
+    Pong,
+    Close,
+}
+
+/// A transport failure while reading.
+#[derive(Debug)]
+pub(crate) enum InError {
+    /// The frame was over the transport's own size limit.
+    TooLarge,
+    /// Anything else: the connection is unusable.
+    Broken,
+}
+
+/// A frame to the device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum OutFrame {
+    Binary(Vec<u8>),
+    Ping,
+    /// A WebSocket close with its status code.
+    Close(u16),
+}
+
+/// Why a session ends.
+#[derive(Debug)]
+enum Ending {
+    /// Tell the device with `error{code}`, then close.
+    Error(Kick),
+    /// The device left, or the connection broke: nothing more to say.
+    Gone,
+}
+
+fn fail(code: ErrorCode, message: impl Into<String>) -> Ending {
+    Ending::Error(Kick::new(code, message))
+}
+
+/// Where the connection is in its pull.
+enum Phase {
+    /// No pull yet: only acks are sent.
+    Idle,
+    /// Sending the backlog of a pull; hub items are held.
+    Pulling(Box<Pull>),
+    /// Caught up: hub items go out as they come.
+    Live { last_sent: u64 },
+}
+
+struct Pull {
+    after: u64,
+    reader: Option<Box<dyn PullReader>>,
+    snapshots_done: bool,
+}
+
+/// A token bucket: `rate` messages per second, up to `burst` at once.
+struct RateLimit {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    last: Instant,
+}
+
+impl RateLimit {
+    fn new(rate: u32, burst: u32) -> Self {
+        Self {
+            rate: f64::from(rate),
+            burst: f64::from(burst),
+            tokens: f64::from(burst),
+            last: Instant::now(),
+        }
+    }
+
+    fn allow(&mut self, now: Instant) -> bool {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.last = now;
+        self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Runs one connection until it ends.
+pub(crate) async fn run<Si, St>(sink: Si, stream: St, relay: Relay, token: TokenRecord)
+where
+    Si: Sink<OutFrame> + Unpin,
+    St: Stream<Item = Result<InFrame, InError>> + Unpin,
+{
+    let limits = &relay.inner.config.limits;
+    let mut session = Session {
+        rate: RateLimit::new(limits.messages_per_second, limits.message_burst),
+        relay: relay.clone(),
+        token,
+        sink,
+        stream,
+        phase: Phase::Idle,
+        held: VecDeque::new(),
+        pending_pushes: 0,
+    };
+    // The registration lives until the goodbye is said: it holds the connection's
+    // place in the per-token count and in the relay's list of open connections.
+    let registration = relay.inner.hub.register(&session.token);
+    let ending = match registration {
+        Ok(mut reg) => {
+            let ending = session.serve(&mut reg).await;
+            let ending = match ending {
+                Ending::Error(kick) if kick.code == ErrorCode::ShuttingDown => session.drain_acks(&mut reg, kick).await,
+                other => other,
+            };
+            session.goodbye(ending).await;
+            drop(reg);
+            return;
+        }
+        Err(kick) => Ending::Error(kick),
+    };
+    session.goodbye(ending).await;
+}
+
+struct Session<Si, St> {
+    relay: Relay,
+    token: TokenRecord,
+    sink: Si,
+    stream: St,
+    rate: RateLimit,
+    phase: Phase,
+    /// Hub items held while a pull's backlog is sent.
+    held: VecDeque<Arc<Batch>>,
+    /// Push requests handed to the writer and not yet in a batch.
+    pending_pushes: usize,
+}
+
+impl<Si, St> Session<Si, St>
+where
+    Si: Sink<OutFrame> + Unpin,
+    St: Stream<Item = Result<InFrame, InError>> + Unpin,
+{
+    async fn serve(&mut self, reg: &mut Registration) -> Ending {
+        if let Err(ending) = self.handshake(reg).await {
+            return ending;
+        }
+        let mut ping = tokio::time::interval_at(Instant::now() + PING_INTERVAL, PING_INTERVAL);
+        loop {
+            if let Some(kick) = reg.kick.borrow_and_update().clone() {
+                return Ending::Error(kick);
+            }
+            let pulling = matches!(self.phase, Phase::Pulling(_));
+            let step = tokio::select! {
+                changed = reg.kick.changed() => match changed {
+                    Ok(()) => Ok(()),
+                    Err(_) => Err(fail(ErrorCode::Internal, "the relay dropped this connection")),
+                },
+                item = reg.queue.recv() => match item {
+                    Some(item) => self.on_hub(reg.id, item).await,
+                    None => Err(fail(ErrorCode::Internal, "the relay dropped this connection")),
+                },
+                frame = self.stream.next() => match self.on_frame(frame) {
+                    Ok(Some(message)) => self.on_message(reg, message).await,
+                    Ok(None) => Ok(()),
+                    Err(ending) => Err(ending),
+                },
+                _ = std::future::ready(()), if pulling => self.pull_step(reg.id).await,
+                _ = ping.tick() => self.send_frame(OutFrame::Ping).await,
+            };
+            if let Err(ending) = step {
+                return ending;
+            }
+        }
+    }
+
+    /// Waits for `hello` (while still heeding a kick) and answers `welcome`.
+    async fn handshake(&mut self, reg: &mut Registration) -> Result<(), Ending> {
+        let limit = Duration::from_secs(self.relay.inner.config.limits.hello_timeout_secs);
+        let deadline = Instant::now() + limit;
+        let hello = loop {
+            if let Some(kick) = reg.kick.borrow_and_update().clone() {
+                return Err(Ending::Error(kick));
+            }
+            let frame = tokio::select! {
+                frame = tokio::time::timeout_at(deadline, self.stream.next()) => match frame {
+                    Ok(frame) => frame,
+                    Err(_) => return Err(fail(ErrorCode::Malformed, "no hello within the time limit")),
+                },
+                changed = reg.kick.changed() => match changed {
+                    Ok(()) => continue,
+                    Err(_) => return Err(fail(ErrorCode::Internal, "the relay dropped this connection")),
+                },
+            };
+            if let Some(message) = self.on_frame(frame)? {
+                break message;
+            }
+        };
+        let ClientMessage::Hello { versions, client } = hello else {
+            return Err(fail(ErrorCode::Malformed, "the first message must be hello"));
+        };
+        if !versions.contains(&PROTOCOL_VERSION) {
+            return Err(fail(
+                ErrorCode::UnsupportedVersion,
+                format!("this relay speaks protocol version {PROTOCOL_VERSION}; the device offered {versions:?}"),
+            ));
+        }
+        let store = self.relay.inner.store.clone();
+        let workspace = self.token.workspace;
+        let head = blocking(move || store.head(workspace)).await?;
+        tracing::debug!(%workspace, client = client.as_str(), "device connected");
+        self.send(&ServerMessage::Welcome {
+            version: PROTOCOL_VERSION,
+            workspace: workspace.to_string(),
+            role: self.token.role,
+            head,
+        })
+        .await
+    }
+
+    /// Checks the rate and decodes a frame; `None` for frames without a message.
+    fn on_frame(&mut self, frame: Option<Result<InFrame, InError>>) -> Result<Option<ClientMessage>, Ending> {
+        let frame = match frame {
+            None | Some(Ok(InFrame::Close)) | Some(Err(InError::Broken)) => return Err(Ending::Gone),
+            Some(Err(InError::TooLarge)) => return Err(self.too_large(None)),
+            Some(Ok(frame)) => frame,
+        };
+        if !self.rate.allow(Instant::now()) {
+            let l = &self.relay.inner.config.limits;
+            return Err(fail(
+                ErrorCode::RateLimited,
+                format!(
+                    "more than {} messages per second (burst {})",
+                    l.messages_per_second, l.message_burst
+                ),
+            ));
+        }
+        match frame {
+            InFrame::Binary(bytes) => {
+                add(&self.relay.inner.metrics.bytes_in_total, bytes.len() as u64);
+                match decode::<ClientMessage>(&bytes, self.relay.inner.config.limits.max_frame_bytes) {
+                    Ok(message) => Ok(Some(message)),
+                    Err(DecodeError::TooLarge(size, _)) => Err(self.too_large(Some(size))),
+                    Err(DecodeError::Invalid(e)) => Err(fail(ErrorCode::Malformed, format!("not a sync message: {e}"))),
+                }
+            }
+            InFrame::Text => Err(fail(
+                ErrorCode::Malformed,
+                "text frames are not part of the protocol; send binary CBOR",
+            )),
+            InFrame::Ping | InFrame::Pong => Ok(None),
+            InFrame::Close => Err(Ending::Gone),
+        }
+    }
+
+    fn too_large(&self, size: Option<usize>) -> Ending {
+        let max = self.relay.inner.config.limits.max_frame_bytes;
+        let size = size.map_or_else(|| "a frame".to_string(), |s| format!("a frame of {s} bytes"));
+        fail(
+            ErrorCode::FrameTooLarge,
+            format!("{size} is over the limit of {max} bytes"),
+        )
+    }
+
+    async fn on_message(&mut self, reg: &Registration, message: ClientMessage) -> Result<(), Ending> {
+        match message {
+            ClientMessage::Hello { .. } => Err(fail(ErrorCode::Malformed, "hello was already sent")),
+            ClientMessage::Push { chunks } => self.push(reg, chunks).await,
+            ClientMessage::Pull { after } => {
+                add(&self.relay.inner.metrics.pulls_total, 1);
+                self.phase = Phase::Pulling(Box::new(Pull {
+                    after,
+                    reader: None,
+                    snapshots_done: false,
+                }));
+                Ok(())
+            }
+        }
+    }
+
+    /// Checks a push and hands it to the workspace's writer. Its ack comes back
+    /// through the hub queue, in log order with everything else.
+    async fn push(&mut self, reg: &Registration, chunks: Vec<PushChunk>) -> Result<(), Ending> {
+        if !self.token.role.can_push() {
+            return Err(fail(ErrorCode::Forbidden, "a viewer token cannot push"));
+        }
+        add(&self.relay.inner.metrics.pushes_total, 1);
+        if chunks.is_empty() {
+            return Ok(());
+        }
+        let max = self.relay.inner.config.limits.max_chunk_bytes;
+        if let Some(big) = chunks.iter().find(|c| c.data.len() > max) {
+            return Err(fail(
+                ErrorCode::ChunkTooLarge,
+                format!("chunk {} is {} bytes, over the limit of {max}", big.id, big.data.len()),
+            ));
+        }
+        let checked = blocking(move || {
+            Ok(chunks
+                .into_iter()
+                .map(|c| {
+                    if is_automerge(&c.data) {
+                        Ok((
+                            c.id,
+                            NewChunk {
+                                doc: c.doc,
+                                hash: sha256(&c.data),
+                                data: c.data,
+                            },
+                        ))
+                    } else {
+                        Err(c.id)
+                    }
+                })
+                .collect::<Result<Vec<_>, u64>>())
+        })
+        .await?;
+        let chunks = checked.map_err(|id| fail(ErrorCode::BadChunk, format!("chunk {id} is not Automerge data")))?;
+        if !reg.workspace.submit(WriteRequest { conn: reg.id, chunks }).await {
+            return Err(fail(ErrorCode::Internal, "the workspace writer stopped"));
+        }
+        self.pending_pushes += 1;
+        Ok(())
+    }
+
+    async fn on_hub(&mut self, me: u64, item: Outgoing) -> Result<(), Ending> {
+        let batch = match item {
+            Outgoing::Failed(message) => return Err(fail(ErrorCode::Internal, message)),
+            Outgoing::Batch(batch) => batch,
+        };
+        self.pending_pushes -= batch
+            .completed
+            .iter()
+            .filter(|c| **c == me)
+            .count()
+            .min(self.pending_pushes);
+        match self.phase {
+            Phase::Pulling(_) => {
+                if self.held.len() >= self.relay.inner.config.limits.max_queued_messages {
+                    return Err(fail(
+                        ErrorCode::Internal,
+                        "this connection fell too far behind; reconnect and pull",
+                    ));
+                }
+                self.held.push_back(batch);
+                Ok(())
+            }
+            Phase::Idle => self.send_batch(me, &batch, false).await,
+            Phase::Live { .. } => self.send_batch(me, &batch, true).await,
+        }
+    }
+
+    /// Sends this connection's part of a batch: its own acks (in the order it pushed
+    /// the chunks) and, with `with_entries`, the other devices' entries it has not had,
+    /// so that no ack goes out before an entry with a lower seq.
+    async fn send_batch(&mut self, me: u64, batch: &Batch, with_entries: bool) -> Result<(), Ending> {
+        let last_sent = match self.phase {
+            Phase::Live { last_sent } => last_sent,
+            _ => u64::MAX,
+        };
+        let foreign: Vec<&Entry> = if with_entries {
+            batch
+                .entries
+                .iter()
+                .filter(|(conn, e)| *conn != me && e.seq > last_sent)
+                .map(|(_, e)| e)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut next = 0;
+        let mut acks = Vec::new();
+        for ack in batch.acks.iter().filter(|(conn, _)| *conn == me).map(|(_, ack)| *ack) {
+            let before = foreign[next..].iter().take_while(|e| e.seq < ack.seq).count();
+            if before > 0 {
+                if !acks.is_empty() {
+                    self.send(&ServerMessage::Ack {
+                        acks: std::mem::take(&mut acks),
+                    })
+                    .await?;
+                }
+                self.send_entries(foreign[next..next + before].iter().map(|e| (*e).clone()).collect())
+                    .await?;
+                next += before;
+            }
+            acks.push(ack);
+        }
+        if !acks.is_empty() {
+            self.send(&ServerMessage::Ack { acks }).await?;
+        }
+        if next < foreign.len() {
+            self.send_entries(foreign[next..].iter().map(|e| (*e).clone()).collect())
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn send_entries(&mut self, entries: Vec<Entry>) -> Result<(), Ending> {
+        let last = entries.last().map_or(0, |e| e.seq);
+        add(&self.relay.inner.metrics.entries_sent_total, entries.len() as u64);
+        self.send(&ServerMessage::Entries { entries }).await?;
+        if let Phase::Live { last_sent } = &mut self.phase {
+            *last_sent = (*last_sent).max(last);
+        }
+        Ok(())
+    }
+
+    /// Sends the next part of a pull: open the view, snapshots, entries, caught_up.
+    async fn pull_step(&mut self, me: u64) -> Result<(), Ending> {
+        let Phase::Pulling(mut pull) = std::mem::replace(&mut self.phase, Phase::Idle) else {
+            return Ok(());
+        };
+        let reader = match pull.reader.take() {
+            Some(reader) => reader,
+            None => {
+                let store = self.relay.inner.store.clone();
+                let (workspace, after) = (self.token.workspace, pull.after);
+                pull.reader = Some(blocking(move || store.open_pull(workspace, after)).await?);
+                self.phase = Phase::Pulling(pull);
+                return Ok(());
+            }
+        };
+        if !pull.snapshots_done {
+            let (reader, docs) = blocking_with(reader, |r| r.next_snapshots(BATCH_BYTES)).await?;
+            pull.reader = Some(reader);
+            if docs.is_empty() {
+                pull.snapshots_done = true;
+            } else {
+                add(&self.relay.inner.metrics.snapshots_sent_total, docs.len() as u64);
+                self.send(&ServerMessage::Snapshots { docs }).await?;
+            }
+            self.phase = Phase::Pulling(pull);
+            return Ok(());
+        }
+        let (reader, entries) = blocking_with(reader, |r| r.next_entries(BATCH_ENTRIES, BATCH_BYTES)).await?;
+        if !entries.is_empty() {
+            pull.reader = Some(reader);
+            self.phase = Phase::Pulling(pull);
+            add(&self.relay.inner.metrics.entries_sent_total, entries.len() as u64);
+            return self.send(&ServerMessage::Entries { entries }).await;
+        }
+        let head = reader.head();
+        self.send(&ServerMessage::CaughtUp { head }).await?;
+        self.phase = Phase::Live { last_sent: head };
+        while let Some(batch) = self.held.pop_front() {
+            self.send_batch(me, &batch, true).await?;
+        }
+        Ok(())
+    }
+
+    /// On shutdown: deliver the acks of pushes already handed to the writer (their
+    /// commits finish), then say goodbye.
+    async fn drain_acks(&mut self, reg: &mut Registration, kick: Kick) -> Ending {
+        let deadline = Instant::now() + SHUTDOWN_GRACE;
+        let held: Vec<Arc<Batch>> = self.held.drain(..).collect();
+        for batch in held {
+            if self.send_batch(reg.id, &batch, false).await.is_err() {
+                return Ending::Gone;
+            }
+        }
+        while self.pending_pushes > 0 {
+            match tokio::time::timeout_at(deadline, reg.queue.recv()).await {
+                Ok(Some(Outgoing::Batch(batch))) => {
+                    self.pending_pushes -= batch
+                        .completed
+                        .iter()
+                        .filter(|c| **c == reg.id)
+                        .count()
+                        .min(self.pending_pushes);
+                    if self.send_batch(reg.id, &batch, false).await.is_err() {
+                        return Ending::Gone;
+                    }
+                }
+                _ => break,
+            }
+        }
+        Ending::Error(kick)
+    }
+
+    /// Ends the connection: `error` and a close frame when there is something to say,
+    /// then reads whatever the device still sends until it closes, so the error is not
+    /// lost to a TCP reset.
+    async fn goodbye(&mut self, ending: Ending) {
+        let Ending::Error(kick) = ending else { return };
+        self.relay.inner.metrics.error(kick.code);
+        tracing::debug!(workspace = %self.token.workspace, token = %self.token.id, code = code_name(kick.code), "{}", kick.message);
+        let close_code = match kick.code {
+            ErrorCode::ShuttingDown => 1001,
+            ErrorCode::Internal => 1011,
+            ErrorCode::FrameTooLarge | ErrorCode::ChunkTooLarge => 1009,
+            _ => 1008,
+        };
+        let frame = encode(&ServerMessage::Error {
+            code: kick.code,
+            message: kick.message,
+        });
+        let deadline = Instant::now() + GOODBYE_TIMEOUT;
+        let said = async {
+            self.sink.send(OutFrame::Binary(frame)).await.is_ok()
+                && self.sink.send(OutFrame::Close(close_code)).await.is_ok()
+        };
+        if !tokio::time::timeout_at(deadline, said).await.unwrap_or(false) {
+            return;
+        }
+        let drain = async {
+            while let Some(Ok(frame)) = self.stream.next().await {
+                if matches!(frame, InFrame::Close) {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout_at(deadline, drain).await;
+    }
+
+    async fn send(&mut self, message: &ServerMessage) -> Result<(), Ending> {
+        let frame = encode(message);
+        add(&self.relay.inner.metrics.bytes_out_total, frame.len() as u64);
+        self.send_frame(OutFrame::Binary(frame)).await
+    }
+
+    async fn send_frame(&mut self, frame: OutFrame) -> Result<(), Ending> {
+        match tokio::time::timeout(SEND_TIMEOUT, self.sink.send(frame)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) | Err(_) => Err(Ending::Gone),
+        }
+    }
+}
+
+/// Whether `data` is Automerge: a document or change chunks that parse completely
+/// (changes may depend on changes in other chunks).
+pub(crate) fn is_automerge(data: &[u8]) -> bool {
+    let options = LoadOptions::new()
+        .on_partial_load(OnPartialLoad::Error)
+        .verification_mode(VerificationMode::Check);
+    matches!(
+        Automerge::load_with_options(data, options),
+        Ok(_) | Err(AutomergeError::MissingDeps)
+    )
+}
+
+/// Runs store work on a blocking thread.
+async fn blocking<T, F>(work: F) -> Result<T, Ending>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, crate::store::StoreError> + Send + 'static,
+{
+    match tokio::task::spawn_blocking(work).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => {
+            tracing::error!("store error: {e}");
+            Err(fail(
+                ErrorCode::Internal,
+                "the relay could not read its store; retry later",
+            ))
+        }
+        Err(e) => Err(fail(ErrorCode::Internal, format!("a relay task failed: {e}"))),
+    }
+}
+
+/// Runs a step of a pull reader on a blocking thread and gives the reader back.
+async fn blocking_with<T, F>(mut reader: Box<dyn PullReader>, step: F) -> Result<(Box<dyn PullReader>, T), Ending>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut dyn PullReader) -> Result<T, crate::store::StoreError> + Send + 'static,
+{
+    blocking(move || {
+        let value = step(reader.as_mut())?;
+        Ok((reader, value))
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,114 @@
+//! The `kith-relay` binary: administration directly on the file, and through the
+//! admin API while a relay serves the directory.
+
+use std::path::Path;
+use std::process::Command;
+
+use kith_core::sync::protocol::ErrorCode;
+use kith_relay::{AdminClient, Relay, Role};
+
+use crate::common::{Device, Server, config};
+
+/// Runs the binary with `args` on `data`; returns its standard output.
+async fn cli(data: &Path, args: &[&str]) -> String {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kith-relay"));
+    command.args(args).arg("--data").arg(data);
+    for (var, _) in std::env::vars().filter(|(v, _)| v.starts_with("KITH_RELAY_")) {
+        command.env_remove(var);
+    }
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "kith-relay {args:?} failed: {stderr}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap()
+}
+
+#[tokio::test]
+async fn the_cli_works_on_the_file_and_through_a_running_relay() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    cli(&data, &["init"]).await;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(data.join(kith_relay::ADMIN_SECRET_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    // No server: straight on the file.
+    let created = json(&cli(&data, &["workspace", "create", "Acme", "--json"]).await);
+    let workspace = created["workspace"]["id"].as_str().unwrap().to_string();
+    let owner_secret = created["token"]["secret"].as_str().unwrap().to_string();
+
+    // Serving: the file is locked, the CLI goes through the admin API.
+    let mut c = config();
+    c.data_dir = data.clone();
+    let server = Server::start(Relay::open(c).unwrap()).await;
+    let member = json(
+        &cli(
+            &data,
+            &[
+                "token",
+                "create",
+                "--workspace",
+                &workspace,
+                "--role",
+                "member",
+                "--json",
+            ],
+        )
+        .await,
+    );
+    let member_secret = member["secret"].as_str().unwrap();
+    let member_id = member["id"].as_str().unwrap();
+    let (mut device, _) = Device::join(&server, member_secret).await;
+    device.pull(0).await;
+    let (mut owner, _) = Device::join(&server, &owner_secret).await;
+
+    let listed = json(&cli(&data, &["token", "list", "--workspace", &workspace, "--json"]).await);
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    assert!(!listed.to_string().contains(member_secret), "secrets are never listed");
+    let workspaces = json(&cli(&data, &["workspace", "list", "--json"]).await);
+    assert_eq!(workspaces[0]["name"], "Acme");
+
+    cli(&data, &["token", "revoke", member_id]).await;
+    assert_eq!(device.expect_error().await, ErrorCode::TokenRevoked);
+
+    let backup = tmp.path().join("copy.redb");
+    cli(&data, &["backup", backup.to_str().unwrap()]).await;
+    assert!(backup.exists());
+    let report = json(&cli(&data, &["compact", "--json"]).await);
+    assert_eq!(report["documents"], 0);
+
+    // The library client does the same.
+    let client = AdminClient::from_data_dir(&data).unwrap();
+    let viewer = client
+        .create_token(workspace.parse().unwrap(), Role::Viewer)
+        .await
+        .unwrap();
+    assert_eq!(viewer.role, Role::Viewer);
+    let wrong = AdminClient::new(client.addr(), "ka_wrong");
+    assert!(wrong.workspaces().await.is_err());
+
+    owner.pull(0).await;
+    drop(owner);
+    drop(device);
+    server.stop().await;
+    assert!(
+        !data.join(kith_relay::ADDR_FILE).exists(),
+        "relay.addr is removed on exit"
+    );
+
+    // Stopped again: the file is used directly, and has everything.
+    let tokens = json(&cli(&data, &["token", "list", "--json"]).await);
+    assert_eq!(tokens.as_array().unwrap().len(), 3);
+}
