@@ -15,7 +15,7 @@ use std::error::Error;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use kith::commands::demo::sample::{self, Company};
+use kith::sample::{self, Company};
 use kith::{CsvImportOptions, import_csv};
 use kith_core::{CreateOptions, ImportOptions, ImportRow, Query, WORKSPACE_FILE, Workspace};
 

@@ -21,6 +21,7 @@ pub mod csv_io;
 mod error;
 mod location;
 mod output;
+pub mod sample;
 pub mod sync;
 
 pub use commands::{Cli, Command, Context, run};

@@ -20,14 +20,21 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
         Err(e) => {
-            // clap's first line is the sentence ("error: unexpected argument ..."); the
-            // usage lines after it are left to `--help`.
+            // clap's message up to the usage block: the sentence, and for missing
+            // arguments the indented list of what is missing. The usage is left to --help.
             let rendered = e.to_string();
-            let first = rendered
+            let message: Vec<&str> = rendered
                 .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("error: invalid arguments");
-            let _ = writeln!(std::io::stderr(), "{} (see --help)", first.trim_end());
+                .take_while(|l| !l.starts_with("Usage:"))
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            let sentence = if message.is_empty() {
+                "error: invalid arguments".to_string()
+            } else {
+                message.join(" ")
+            };
+            let _ = writeln!(std::io::stderr(), "{sentence} (see --help)");
             return ExitCode::from(2);
         }
     };

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use kith::commands::demo::sample::{self, Company, DEAL_STAGES, Fields, PEOPLE_FIELDS, Sample, value_of};
+use kith::sample::{self, Company, DEAL_STAGES, Fields, PEOPLE_FIELDS, Sample, value_of};
 use kith::{CsvImportOptions, import_csv};
 use kith_core::{CreateOptions, RecordId, Workspace};
 

@@ -27,6 +27,10 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "the workspace at {0} is in use by another kith process (kith sync --watch or kith serve?); stop it or run the command there"
+    )]
+    InUse(PathBuf),
     #[error("the workspace file was written by a newer Kith (format {found}, this one reads {supported})")]
     UnsupportedFormat { found: u32, supported: u32 },
     #[error("the workspace file is missing its {0}")]

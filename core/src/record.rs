@@ -241,7 +241,7 @@ pub(crate) fn read_row_at(doc: &Automerge, heads: Option<&[ChangeHash]>) -> Opti
     })
 }
 
-fn scalar_ref(s: &ScalarValue) -> automerge::ScalarValueRef<'_> {
+pub(crate) fn scalar_ref(s: &ScalarValue) -> automerge::ScalarValueRef<'_> {
     use automerge::ScalarValueRef as S;
     match s {
         ScalarValue::Str(v) => S::Str(v.as_str().into()),
@@ -255,7 +255,7 @@ fn scalar_ref(s: &ScalarValue) -> automerge::ScalarValueRef<'_> {
     }
 }
 
-fn scalar_to_stored(s: &automerge::ScalarValueRef<'_>) -> Option<Stored> {
+pub(crate) fn scalar_to_stored(s: &automerge::ScalarValueRef<'_>) -> Option<Stored> {
     use automerge::ScalarValueRef as S;
     Some(match s {
         S::Str(s) => Stored::Str(s.to_string()),

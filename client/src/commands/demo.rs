@@ -7,19 +7,16 @@
 //! directory, next to `default/`), whose previous demo workspace is replaced, so
 //! `kith demo` can be run again and again without touching the user's own workspace.
 
-#[path = "../sample.rs"]
-pub mod sample;
-
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use kith_core::{CreateOptions, ImportOptions, ImportRow, ObjectId, RecordId, WORKSPACE_FILE, Workspace};
 
-use self::sample::{Company, DEAL_STAGES, Fields, Sample, value_of};
 use crate::CliError;
 use crate::commands::Context;
 use crate::commands::support::short_id;
 use crate::output::{JsonObject, write_json};
+use crate::sample::{Company, DEAL_STAGES, Fields, Sample, value_of};
 
 /// Fill a new workspace with sample data and show commands to try on it.
 #[derive(clap::Args)]

@@ -2,6 +2,7 @@
 //! made it: `edit`, `import:<group>`, `bulk:<group>`, `revert:<group>:<target>`,
 //! `resolve`, `restore:<time>`, `schema`, `automation:<group>:<rule>`.
 
+pub(crate) mod replay;
 mod schema_diff;
 
 use automerge::{AutoCommit, Change, ChangeHash};

@@ -3,7 +3,8 @@
 //! Plans, cheapest first:
 //! 1. **Candidates**: a condition that the index answers (equality, range, prefix,
 //!    empty, any-of, related-to), part of an `and` (or every branch of an `or`), selects
-//!    at most `CANDIDATE_LIMIT` records: fetch those rows, filter, sort in memory.
+//!    few enough records (2,000 when a walk is possible, else 20,000): fetch those rows,
+//!    filter, sort in memory.
 //! 2. **Walk**: walk the first sort field's index (or `rows` in id order when unsorted)
 //!    and filter rows as they come until the page is full. Good when the filter keeps
 //!    many rows, so matches come early.
@@ -26,8 +27,14 @@ use crate::store::{decode_row, index_key_prefix, object_prefix, row_key, tables}
 use crate::value::Value;
 use crate::workspace::Workspace;
 
-/// The most records the candidates plan will fetch before preferring a walk or scan.
+/// The most records the candidates plan will fetch before preferring a scan.
 const CANDIDATE_LIMIT: usize = 20_000;
+
+/// When the results can be walked in order, more candidates than this make the walk
+/// cheaper: fetching `n` candidates costs `n` row reads, while a walk that keeps one row
+/// in `N / n` reads about `limit * N / n` rows; with pages of ~50 and ~100k rows the two
+/// meet near 2,000.
+const CANDIDATE_LIMIT_WHEN_WALKABLE: usize = 2_000;
 
 type Rows = ReadOnlyTable<&'static [u8], &'static [u8]>;
 type Index = ReadOnlyTable<&'static [u8], ()>;
@@ -221,8 +228,18 @@ impl Workspace {
             after_key.is_none_or(|a| key.as_slice() > a).then_some(key)
         };
 
+        let walkable = query.sort.first().is_none_or(|s| {
+            object
+                .field(s.field)
+                .is_some_and(|f| f.kind.is_indexed() && !f.is_list())
+        });
+        let bound = if walkable {
+            CANDIDATE_LIMIT_WHEN_WALKABLE
+        } else {
+            CANDIDATE_LIMIT
+        };
         let candidates = match filter {
-            Some(f) => ctx.candidates(f, CANDIDATE_LIMIT)?,
+            Some(f) => ctx.candidates(f, bound)?,
             None => None,
         };
         let mut top = TopN {
@@ -230,11 +247,6 @@ impl Workspace {
             heap: BinaryHeap::new(),
         };
         let mut rows_seen: Vec<(RecordId, Row)> = Vec::new();
-        let walkable = query.sort.first().is_none_or(|s| {
-            object
-                .field(s.field)
-                .is_some_and(|f| f.kind.is_indexed() && !f.is_list())
-        });
         if let Some(ids) = candidates {
             for id in ids {
                 if let Some(row) = ctx.row(id)?

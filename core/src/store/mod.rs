@@ -38,9 +38,13 @@ impl Store {
         if !path.exists() {
             return Err(StoreError::NotAWorkspace(path.to_path_buf()));
         }
-        Ok(Self {
-            db: Database::open(path)?,
-        })
+        match Database::open(path) {
+            Ok(db) => Ok(Self { db }),
+            Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
+                Err(StoreError::InUse(path.parent().unwrap_or(path).to_path_buf()))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// A store that lives in memory only (tests).

@@ -157,9 +157,19 @@ impl Workspace {
     pub fn resolve_conflict(&mut self, record: RecordId, field: FieldId, resolution: Resolution) -> Result<()> {
         let conflicts = self.record_conflicts(record)?;
         let Some(conflict) = conflicts.iter().find(|c| c.field == field) else {
+            let label = self
+                .row(record)
+                .ok()
+                .and_then(|row| {
+                    self.schema
+                        .object(row.object)
+                        .and_then(|o| o.field(field))
+                        .map(|f| f.label.clone())
+                })
+                .unwrap_or_else(|| field.to_string());
             return Err(Error::NoConflict {
                 record: record.to_string(),
-                field: field.to_string(),
+                field: label,
             });
         };
         let chosen = match resolution {

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::Workspace;
 use super::records::RecordView;
 use crate::error::{Error, Result, StoreError};
+use crate::history::replay::Replay;
 use crate::history::{ChangeKind, SchemaProp, flatten, group_of, heads_at, hex};
 use crate::record::{Row, read_row_at};
 use crate::schema::{Schema, doc as schema_doc};
@@ -68,18 +69,33 @@ impl Workspace {
         let changes = doc.get_changes(&[]);
         let mine = self.device.actor.clone();
         let mut out = Vec::with_capacity(changes.len());
-        // History is mostly linear: the state after one change is the state before the next.
+        // History is mostly linear: replay it change by change, and read the state the
+        // slow way only around merges of concurrent changes.
+        let mut replay = Replay::new();
         let mut previous: Option<(ChangeHash, Option<Row>)> = None;
         let automerge = doc.document();
         for change in &changes {
             let hash = change.hash();
             let deps = change.deps();
-            let before = match (&previous, deps) {
-                (_, []) => None,
-                (Some((h, row)), [d]) if h == d => row.clone(),
-                _ => read_row_at(automerge, Some(deps)),
+            let linear = match (&previous, deps) {
+                (None, []) => true,
+                (Some((p, _)), [d]) => p == d,
+                _ => false,
             };
-            let after = read_row_at(automerge, Some(&[hash]));
+            let (before, after) = if linear && replay.apply(change) {
+                (
+                    previous.as_ref().and_then(|(_, row)| row.clone()),
+                    replay.row(change.timestamp()),
+                )
+            } else {
+                replay = Replay::stopped();
+                let before = if deps.is_empty() {
+                    None
+                } else {
+                    read_row_at(automerge, Some(deps))
+                };
+                (before, read_row_at(automerge, Some(&[hash])))
+            };
             let message = change.message().map(str::to_string).unwrap_or_default();
             let mut entry = HistoryEntry {
                 change: hex(&hash),
@@ -209,6 +225,33 @@ impl Workspace {
     }
 }
 
+/// The schema entity a property belongs to, by key: `people`, `people.city`,
+/// `people.lead_source: option Web`.
+pub(super) fn prop_name(s: &Schema, p: &SchemaProp) -> String {
+    match p {
+        SchemaProp::Object(o, _) => s.object(*o).map_or_else(|| o.to_string(), |o| o.key.clone()),
+        SchemaProp::Field(o, f, _) => {
+            let obj = s.object(*o);
+            let field = obj
+                .and_then(|x| x.field(*f))
+                .map_or_else(|| f.to_string(), |f| f.key.clone());
+            format!("{}.{field}", obj.map_or_else(|| o.to_string(), |o| o.key.clone()))
+        }
+        SchemaProp::Option(o, f, p, _) => {
+            let obj = s.object(*o);
+            let field = obj.and_then(|x| x.field(*f));
+            let option = field
+                .and_then(|x| x.option(*p))
+                .map_or_else(|| p.to_string(), |p| p.label.clone());
+            format!(
+                "{}.{}: option {option}",
+                obj.map_or_else(|| o.to_string(), |o| o.key.clone()),
+                field.map_or_else(|| f.to_string(), |f| f.key.clone())
+            )
+        }
+    }
+}
+
 /// Human lines for what changed between two schema versions.
 fn describe_schema_diff(before: &Schema, after: &Schema) -> Vec<FieldDiff> {
     let old = flatten(before);
@@ -216,28 +259,6 @@ fn describe_schema_diff(before: &Schema, after: &Schema) -> Vec<FieldDiff> {
     let mut keys: Vec<&SchemaProp> = old.keys().chain(new.keys()).collect();
     keys.sort();
     keys.dedup();
-    let name_of = |s: &Schema, p: &SchemaProp| -> String {
-        match p {
-            SchemaProp::Object(o, _) => s.object(*o).map_or_else(|| o.to_string(), |o| o.key.clone()),
-            SchemaProp::Field(o, f, _) => {
-                let obj = s.object(*o);
-                let field = obj
-                    .and_then(|x| x.field(*f))
-                    .map_or_else(|| f.to_string(), |f| f.key.clone());
-                format!("{}.{field}", obj.map_or_else(|| o.to_string(), |o| o.key.clone()))
-            }
-            SchemaProp::Option(o, f, p, _) => {
-                let field = s.object(*o).and_then(|x| x.field(*f));
-                let option = field
-                    .and_then(|x| x.option(*p))
-                    .map_or_else(|| p.to_string(), |p| p.label.clone());
-                format!(
-                    "{}: option {option}",
-                    field.map_or_else(|| f.to_string(), |f| f.key.clone())
-                )
-            }
-        }
-    };
     let mut out = Vec::new();
     for key in keys {
         let (a, b) = (old.get(key), new.get(key));
@@ -249,7 +270,7 @@ fn describe_schema_diff(before: &Schema, after: &Schema) -> Vec<FieldDiff> {
             SchemaProp::Field(_, _, p) => ("field", *p),
             SchemaProp::Option(_, _, _, p) => ("option", *p),
         };
-        let name = name_of(if b.is_some() { after } else { before }, key);
+        let name = prop_name(if b.is_some() { after } else { before }, key);
         // An entity that appears is one line ("field added"), not one per property.
         if a.is_none() && prop != "exists" {
             continue;

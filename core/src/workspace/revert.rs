@@ -487,7 +487,14 @@ impl Workspace {
                 let after = flatten(&self.schema_version(&mut doc, &[change.hash()])?);
                 if let Some(key) = wanted.keys().find(|k| before.get(*k) != after.get(*k)) {
                     return Err(Error::RevertConflict {
-                        what: format!("schema property {key:?}"),
+                        what: {
+                            let (kind, prop) = match key {
+                                SchemaProp::Object(_, p) => ("object", *p),
+                                SchemaProp::Field(_, _, p) => ("field", *p),
+                                SchemaProp::Option(_, _, _, p) => ("option", *p),
+                            };
+                            format!("{kind} {} ({prop})", super::history::prop_name(&self.schema, key))
+                        },
                         change: hex(&change.hash())[..12].to_string(),
                         author: self.author_name(change.actor_id()),
                         time: format_datetime(change.timestamp()),
