@@ -1074,7 +1074,11 @@ async fn live_raw(o: &Options, memory: bool, out: &mut Results) {
         out,
         &format!("live A→B, raw protocol, relay {store}: push sent → B's entries"),
         fanout,
-        "includes the durable commit before fan-out",
+        if memory {
+            "includes the relay's commit (no fsync) before fan-out"
+        } else {
+            "includes the relay's durable commit (fsync) before fan-out"
+        },
     );
     let mut acked_sorted = acked;
     acked_sorted.sort();

@@ -17,6 +17,9 @@ use super::protocol::{
 
 /// Most bytes of chunks in one `push` message.
 const MAX_PUSH_BYTES: usize = 512 * 1024;
+/// While catching up, entries are applied in batches of about this many bytes (one local
+/// transaction each) rather than one transaction per relay message.
+const APPLY_BATCH_BYTES: usize = 8 * 1024 * 1024;
 /// Reconnect delays grow from this ...
 const BACKOFF_MIN_MS: u64 = 250;
 /// ... up to this.
@@ -89,6 +92,10 @@ pub struct SyncEngine {
     reconnect_at: Option<u64>,
     /// xorshift state for backoff jitter (seeded, so tests replay exactly).
     jitter: u64,
+    /// Backlog received but not yet applied (applied in batches until caught up).
+    pending_snapshots: Vec<Snapshot>,
+    pending_entries: Vec<Entry>,
+    pending_bytes: usize,
     client: String,
 }
 
@@ -103,6 +110,9 @@ impl SyncEngine {
             attempts: 0,
             reconnect_at: None,
             jitter: seed | 1,
+            pending_snapshots: Vec::new(),
+            pending_entries: Vec::new(),
+            pending_bytes: 0,
             client: client.to_string(),
         }
     }
@@ -146,6 +156,7 @@ impl SyncEngine {
                 self.state = State::Greeting;
                 self.in_flight.clear();
                 self.caught_up = false;
+                self.drop_pending();
                 vec![Action::Send(ClientMessage::Hello {
                     versions: vec![PROTOCOL_VERSION],
                     client: self.client.clone(),
@@ -173,6 +184,8 @@ impl SyncEngine {
         self.state = State::Offline;
         self.in_flight.clear();
         self.caught_up = false;
+        // Unapplied backlog is pulled again after the reconnect: the cursor never moved.
+        self.drop_pending();
         self.attempts = self.attempts.saturating_add(1);
         let base = BACKOFF_MIN_MS
             .saturating_mul(1 << self.attempts.min(8))
@@ -238,21 +251,24 @@ impl SyncEngine {
                 if entries.is_empty() {
                     return Vec::new();
                 }
-                let last = entries.iter().map(|e| e.seq).max().unwrap_or(self.cursor);
-                self.cursor = self.cursor.max(last);
-                self.then_read_outbox(Action::Apply {
-                    snapshots: Vec::new(),
-                    entries,
-                    cursor: self.cursor,
-                })
+                if self.caught_up {
+                    let last = entries.iter().map(|e| e.seq).max().unwrap_or(self.cursor);
+                    self.cursor = self.cursor.max(last);
+                    return self.then_read_outbox(Action::Apply {
+                        snapshots: Vec::new(),
+                        entries,
+                        cursor: self.cursor,
+                    });
+                }
+                self.pending_bytes += entries.iter().map(|e| e.data.len() + 32).sum::<usize>();
+                self.pending_entries.extend(entries);
+                self.flush_if_full()
             }
             (State::Online { .. }, ServerMessage::Snapshots { docs }) => {
                 // Snapshots come before the entries of a pull and move no cursor.
-                self.then_read_outbox(Action::Apply {
-                    snapshots: docs,
-                    entries: Vec::new(),
-                    cursor: self.cursor,
-                })
+                self.pending_bytes += docs.iter().map(|d| d.data.len() + 16).sum::<usize>();
+                self.pending_snapshots.extend(docs);
+                self.flush_if_full()
             }
             (State::Online { .. }, ServerMessage::Ack { acks }) => {
                 let ids: Vec<u64> = acks.iter().map(|a: &Acked| a.id).collect();
@@ -275,8 +291,10 @@ impl SyncEngine {
                 actions
             }
             (State::Online { .. }, ServerMessage::CaughtUp { head }) => {
+                let mut actions = self.flush();
                 self.caught_up = true;
-                vec![Action::CaughtUp { head }]
+                actions.push(Action::CaughtUp { head });
+                actions
             }
             (_, ServerMessage::Error { code, message }) => match code {
                 ErrorCode::UnsupportedVersion
@@ -291,6 +309,38 @@ impl SyncEngine {
                 reason: format!("unexpected {other:?} while {state:?}"),
             }],
         }
+    }
+
+    fn drop_pending(&mut self) {
+        self.pending_snapshots.clear();
+        self.pending_entries.clear();
+        self.pending_bytes = 0;
+    }
+
+    fn flush_if_full(&mut self) -> Vec<Action> {
+        if self.pending_bytes >= APPLY_BATCH_BYTES {
+            self.flush()
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Applies the backlog gathered so far, moving the cursor to its last entry.
+    fn flush(&mut self) -> Vec<Action> {
+        if self.pending_entries.is_empty() && self.pending_snapshots.is_empty() {
+            return Vec::new();
+        }
+        let entries = std::mem::take(&mut self.pending_entries);
+        let snapshots = std::mem::take(&mut self.pending_snapshots);
+        self.pending_bytes = 0;
+        if let Some(last) = entries.iter().map(|e| e.seq).max() {
+            self.cursor = self.cursor.max(last);
+        }
+        self.then_read_outbox(Action::Apply {
+            snapshots,
+            entries,
+            cursor: self.cursor,
+        })
     }
 
     /// Applying may write local changes (a device joining adds itself to the member
@@ -370,6 +420,57 @@ mod tests {
             }
         );
         assert_eq!(e.cursor(), 4);
+    }
+
+    fn entry(seq: u64) -> Entry {
+        Entry {
+            seq,
+            doc: DocId::new(),
+            data: vec![0; 10],
+        }
+    }
+
+    #[test]
+    fn backlog_is_applied_in_one_batch_when_caught_up_and_live_entries_at_once() {
+        let mut e = SyncEngine::new(0, "test", 1);
+        online(&mut e, Role::Viewer);
+        assert!(
+            e.handle(Event::Received(ServerMessage::Entries {
+                entries: vec![entry(1), entry(2)]
+            }))
+            .is_empty()
+        );
+        assert!(
+            e.handle(Event::Received(ServerMessage::Entries {
+                entries: vec![entry(3)]
+            }))
+            .is_empty()
+        );
+        let actions = e.handle(Event::Received(ServerMessage::CaughtUp { head: 3 }));
+        let Action::Apply { entries, cursor, .. } = &actions[0] else {
+            panic!("{actions:?}")
+        };
+        assert_eq!((entries.len(), *cursor), (3, 3));
+        assert_eq!(actions[1], Action::CaughtUp { head: 3 });
+        let live = e.handle(Event::Received(ServerMessage::Entries {
+            entries: vec![entry(4)],
+        }));
+        assert!(matches!(&live[0], Action::Apply { cursor: 4, .. }));
+    }
+
+    #[test]
+    fn an_unapplied_backlog_is_dropped_on_disconnect_and_the_cursor_stays() {
+        let mut e = SyncEngine::new(10, "test", 1);
+        online(&mut e, Role::Viewer);
+        e.handle(Event::Received(ServerMessage::Entries {
+            entries: vec![entry(11)],
+        }));
+        e.handle(Event::Disconnected { now_ms: 0 });
+        assert_eq!(e.cursor(), 10);
+        let actions = online(&mut e, Role::Viewer);
+        assert_eq!(actions, vec![Action::Send(ClientMessage::Pull { after: 10 })]);
+        let actions = e.handle(Event::Received(ServerMessage::CaughtUp { head: 11 }));
+        assert_eq!(actions, vec![Action::CaughtUp { head: 11 }], "nothing stale is applied");
     }
 
     #[test]

@@ -128,18 +128,10 @@ impl Workspace {
                     fresh.push((id, chunks[&id].clone()));
                 }
             }
-            let mut read_docs = Vec::with_capacity(fresh.len());
-            for read in super::remote_bulk::read_all(&fresh, &self.schema) {
-                match read {
-                    super::remote_bulk::Read::Fresh(f) => {
-                        summary.unreadable += f.unreadable;
-                        read_docs.push(*f);
-                    }
-                    super::remote_bulk::Read::Schema(id) => known.push(id),
-                    super::remote_bulk::Read::Empty(unreadable) => summary.unreadable += unreadable,
-                }
-            }
-            summary.documents += super::remote_bulk::write_all(&mut docs, &mut derived, read_docs)?;
+            let applied = super::remote_bulk::apply_fresh(&mut docs, &mut derived, &fresh, &self.schema)?;
+            summary.documents += applied.documents;
+            summary.unreadable += applied.unreadable;
+            known.extend(applied.schema_docs);
             for id in known {
                 let raw = &chunks[&id];
                 let is_schema = id == self.schema_doc_id && self.has_schema_doc();

@@ -25,7 +25,7 @@ pub(super) struct Fresh {
 }
 
 /// The outcome of reading one new document.
-pub(super) enum Read {
+enum Read {
     Fresh(Box<Fresh>),
     /// A schema document: the caller handles it the slow way.
     Schema(DocId),
@@ -87,54 +87,89 @@ fn read_one(id: DocId, raw: &[&[u8]], schema: &Schema) -> Read {
     }))
 }
 
-/// Reads new documents on every core, keeping their order.
-pub(super) fn read_all(docs: &[(DocId, Vec<&[u8]>)], schema: &Schema) -> Vec<Read> {
-    if docs.len() < 64 {
-        return docs.iter().map(|(id, raw)| read_one(*id, raw, schema)).collect();
-    }
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
-    let per = docs.len().div_ceil(workers);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = docs
-            .chunks(per)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|(id, raw)| read_one(*id, raw, schema))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            // Reading returns errors instead of panicking; a panic here is a bug, and it
-            // surfaces rather than losing documents.
-            .flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-            .collect()
-    })
-}
+/// Documents per message from the readers to the writer.
+const CHUNK: usize = 256;
 
-/// Writes documents read by [`read_all`]; returns how many were written.
-pub(super) fn write_all(docs: &mut DocTables<'_>, derived: &mut DerivedTables<'_>, fresh: Vec<Fresh>) -> Result<usize> {
+/// Reads new documents on worker threads while this thread writes the ones already read:
+/// reading (Automerge) and writing (redb) overlap, and keys are inserted sorted at the
+/// end. Schema documents are returned for the caller to apply the careful way.
+pub(super) fn apply_fresh(
+    docs: &mut DocTables<'_>,
+    derived: &mut DerivedTables<'_>,
+    fresh: &[(DocId, Vec<&[u8]>)],
+    schema: &Schema,
+) -> Result<Applied> {
+    let mut applied = Applied::default();
     let mut index = Vec::new();
     let mut text = Vec::new();
-    let count = fresh.len();
-    for f in fresh {
-        docs.docs
-            .insert(f.id.as_bytes(), f.snapshot.as_slice())
-            .map_err(StoreError::from)?;
-        for (n, chunk) in f.waiting_chunks.iter().enumerate() {
-            docs.changes
-                .insert((*f.id.as_bytes(), n as u32), chunk.as_slice())
-                .map_err(StoreError::from)?;
+    let mut write = |read: Read, applied: &mut Applied| -> Result<()> {
+        match read {
+            Read::Fresh(f) => {
+                applied.unreadable += f.unreadable;
+                applied.documents += 1;
+                docs.docs
+                    .insert(f.id.as_bytes(), f.snapshot.as_slice())
+                    .map_err(StoreError::from)?;
+                for (n, chunk) in f.waiting_chunks.iter().enumerate() {
+                    docs.changes
+                        .insert((*f.id.as_bytes(), n as u32), chunk.as_slice())
+                        .map_err(StoreError::from)?;
+                }
+                derived.index_changes(f.id, &f.changes)?;
+                if let Some(row) = &f.row {
+                    store::write_new_row_without_keys(
+                        derived,
+                        row.object,
+                        RecordId::from_bytes(*f.id.as_bytes()),
+                        row,
+                    )?;
+                }
+                index.extend(f.index_keys);
+                text.extend(f.text_keys);
+            }
+            Read::Schema(id) => applied.schema_docs.push(id),
+            Read::Empty(unreadable) => applied.unreadable += unreadable,
         }
-        derived.index_changes(f.id, &f.changes)?;
-        if let Some(row) = &f.row {
-            store::write_new_row_without_keys(derived, row.object, RecordId::from_bytes(*f.id.as_bytes()), row)?;
+        Ok(())
+    };
+    if fresh.len() < 2 * CHUNK {
+        for (id, raw) in fresh {
+            write(read_one(*id, raw, schema), &mut applied)?;
         }
-        index.extend(f.index_keys);
-        text.extend(f.text_keys);
+    } else {
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
+        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Read>>(workers * 2);
+        std::thread::scope(|scope| -> Result<()> {
+            let per = fresh.len().div_ceil(workers);
+            for part in fresh.chunks(per) {
+                let send = send.clone();
+                scope.spawn(move || {
+                    for chunk in part.chunks(CHUNK) {
+                        let reads = chunk.iter().map(|(id, raw)| read_one(*id, raw, schema)).collect();
+                        if send.send(reads).is_err() {
+                            return; // the writer stopped on an error
+                        }
+                    }
+                });
+            }
+            drop(send);
+            for reads in receive {
+                for read in reads {
+                    write(read, &mut applied)?;
+                }
+            }
+            Ok(())
+        })?;
     }
     store::insert_sorted(derived, index, text)?;
-    Ok(count)
+    Ok(applied)
+}
+
+/// What [`apply_fresh`] did.
+#[derive(Debug, Default)]
+pub(super) struct Applied {
+    pub(super) documents: usize,
+    pub(super) unreadable: usize,
+    /// Schema documents found among the new ones (not written).
+    pub(super) schema_docs: Vec<DocId>,
 }
