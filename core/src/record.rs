@@ -1,7 +1,7 @@
 //! The record document: one Automerge document per record.
 //!
 //! ```text
-//! { object: "<object id>", created_at: Timestamp, created_by: "<user>",
+//! { id: "<record id>", object: "<object id>", created_at: Timestamp, created_by: "<user>",
 //!   values: { "<field id>": scalar | [str, ...] }, deleted_at?: Timestamp }
 //! ```
 //!
@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::value::Stored;
 use crate::{FieldId, ObjectId};
 
+const ID: &str = "id";
 const OBJECT: &str = "object";
 const CREATED_AT: &str = "created_at";
 const CREATED_BY: &str = "created_by";
@@ -49,11 +50,16 @@ impl Row {
 /// Writes a new record's initial state into an empty document.
 pub(crate) fn init(
     doc: &mut AutoCommit,
+    id: crate::RecordId,
     object: ObjectId,
     created_at: i64,
     created_by: &str,
     values: &[(FieldId, Stored)],
 ) -> Result<(), automerge::AutomergeError> {
+    // The document names its record: otherwise two records created with the same values
+    // in the same millisecond would be byte-identical changes, which a relay (rightly)
+    // stores once.
+    doc.put(ROOT, ID, id.to_string())?;
     doc.put(ROOT, OBJECT, object.to_string())?;
     doc.put(ROOT, CREATED_AT, ScalarValue::Timestamp(created_at))?;
     doc.put(ROOT, CREATED_BY, created_by)?;

@@ -63,6 +63,16 @@ pub(crate) fn hash_secret(secret: &str) -> [u8; 32] {
 }
 
 /// The SHA-256 of arbitrary bytes (chunk deduplication).
+/// The deduplication key of a pushed chunk: SHA-256 of the document id and the bytes.
+/// The same bytes pushed for another document are a different entry.
+pub(crate) fn chunk_hash(doc: &kith_core::DocId, data: &[u8]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(doc.as_bytes());
+    hasher.update(data);
+    hasher.finalize().into()
+}
+
+#[cfg(test)]
 pub(crate) fn sha256(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }

@@ -41,7 +41,7 @@ use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ROOT};
 use futures_util::{SinkExt, StreamExt};
 use kith::sync::{Remote, SyncEvent, SyncReport, sync_once, sync_watch};
-use kith_core::sync::protocol::{ClientMessage, PROTOCOL_VERSION, PushChunk, ServerMessage, decode, encode};
+use kith_core::sync::protocol::{ClientMessage, Entry, PROTOCOL_VERSION, PushChunk, ServerMessage, decode, encode};
 use kith_core::{CreateOptions, DocId, ImportOptions, ImportRow, ObjectId, Query, RecordId, Workspace};
 use kith_relay::{CompactionReport, Config, Relay, Role, WorkspaceId};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -596,8 +596,9 @@ async fn raw_next(socket: &mut Socket) -> ServerMessage {
     }
 }
 
-/// hello → welcome; with `pull`, pull → caught_up. Returns the entries of the backlog.
-async fn raw_handshake(socket: &mut Socket, pull: Option<u64>) -> usize {
+/// hello → welcome; with `pull`, pull → caught_up. Returns the entries of the backlog
+/// and the documents of its snapshots.
+async fn raw_handshake(socket: &mut Socket, pull: Option<u64>) -> (usize, usize) {
     raw_send(
         socket,
         &ClientMessage::Hello {
@@ -610,14 +611,14 @@ async fn raw_handshake(socket: &mut Socket, pull: Option<u64>) -> usize {
         ServerMessage::Welcome { .. } => {}
         other => panic!("expected welcome, got {other:?}"),
     }
-    let Some(after) = pull else { return 0 };
+    let Some(after) = pull else { return (0, 0) };
     raw_send(socket, &ClientMessage::Pull { after }).await;
-    let mut entries = 0;
+    let (mut entries, mut snapshots) = (0, 0);
     loop {
         match raw_next(socket).await {
             ServerMessage::Entries { entries: e } => entries += e.len(),
-            ServerMessage::Snapshots { .. } => {}
-            ServerMessage::CaughtUp { .. } => return entries,
+            ServerMessage::Snapshots { docs } => snapshots += docs.len(),
+            ServerMessage::CaughtUp { .. } => return (entries, snapshots),
             other => panic!("unexpected {other:?} during a pull"),
         }
     }
@@ -657,18 +658,46 @@ impl Chunks {
 // ---------------------------------------------------------------------------------------
 // 1. Bootstrap
 
+/// A raw client pulls the whole log and only decodes it: the relay's and the network's
+/// share of a bootstrap.
+async fn raw_pull(relay: &LocalRelay, secret: &str, label: &str, out: &mut Results) {
+    let t = Instant::now();
+    let mut s = raw_connect(relay.addr, secret).await;
+    let (entries, snapshots) = raw_handshake(&mut s, Some(0)).await;
+    let took = t.elapsed();
+    let _ = s.close(None).await;
+    out.add(
+        format!("  raw pull of the whole log, {label} (decode only, no apply)"),
+        secs(took),
+        format!("{snapshots} snapshots + {entries} entries; relay + loopback + CBOR decode"),
+    );
+}
+
 async fn bootstrap(o: &Options, out: &mut Results) {
     let n = o.records;
     println!("\n== bootstrap: {n} records (load {})", loadavg());
     let relay = LocalRelay::start(o.memory, |_| {}).await;
     let (workspace, owner) = relay.workspace();
     let owner = relay.remote(&owner);
-    let member = relay.remote(&relay.token(workspace, Role::Member));
+    let member_secret = relay.token(workspace, Role::Member);
+    let member = relay.remote(&member_secret);
     let dir = tempfile::tempdir().expect("tempdir");
 
     let (mut founder, _ids, import) = founder(&dir.path().join("founder"), n);
     out.add(format!("founder: import {n} people (import_records)"), secs(import), "");
     let outbox = founder.outbox_len().expect("outbox") as usize;
+    // The same chunks as a log, for applying them without any network (the baseline).
+    let log: Vec<Entry> = founder
+        .outbox(usize::MAX)
+        .expect("outbox")
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| Entry {
+            seq: i as u64 + 1,
+            doc: c.doc,
+            data: c.data,
+        })
+        .collect();
     let cpu = cpu_time();
     let (report, _, took) = sync_until_caught_up(&mut founder, &owner).await;
     let cpu = cpu_time().saturating_sub(cpu);
@@ -709,6 +738,24 @@ async fn bootstrap(o: &Options, out: &mut Results) {
     device += 1;
     let b = bootstrap_device(&dir.path().join(format!("device{device}")), &member, n).await;
     run("no compaction", b, out);
+    raw_pull(&relay, &member_secret, "1 entry per record", out).await;
+
+    // Baseline: the same log applied straight to a fresh replica, no network.
+    for batch in [512, 5_000] {
+        let mut ws = Workspace::create_replica(&dir.path().join(format!("local{batch}")), "local").expect("replica");
+        let t = Instant::now();
+        for part in log.chunks(batch) {
+            let cursor = part.last().map_or(0, |e| e.seq);
+            ws.apply_remote(&[], part, cursor).expect("apply");
+        }
+        let applied = t.elapsed();
+        out.add(
+            format!("  baseline: apply_remote of the {n}-record log locally, {batch} entries per call"),
+            secs(applied),
+            format!("no relay, no network; load {}", loadavg()),
+        );
+    }
+    drop(log);
 
     let (c, took) = relay.compact().await;
     out.add(
@@ -744,6 +791,7 @@ async fn bootstrap(o: &Options, out: &mut Results) {
         device += 1;
         let b = bootstrap_device(&dir.path().join(format!("device{device}")), &member, n).await;
         run(&format!("{per} entries per record, no new compaction"), b, out);
+        raw_pull(&relay, &member_secret, &format!("{per} entries per record"), out).await;
         let (c, took) = relay.compact().await;
         out.add(
             format!("compact_now ({per} entries per record, keep_recent 5000, min_entries 2)"),
@@ -756,6 +804,13 @@ async fn bootstrap(o: &Options, out: &mut Results) {
         device += 1;
         let b = bootstrap_device(&dir.path().join(format!("device{device}")), &member, n).await;
         run(&format!("{per} entries per record, after compaction"), b, out);
+        raw_pull(
+            &relay,
+            &member_secret,
+            &format!("{per} entries per record, compacted"),
+            out,
+        )
+        .await;
     }
     relay.shutdown().await;
 }
@@ -1248,7 +1303,7 @@ async fn idle(o: &Options, out: &mut Results) {
             let secret = secret.clone();
             async move {
                 let mut s = raw_connect(addr, &secret).await;
-                let backlog = raw_handshake(&mut s, Some(0)).await;
+                let (backlog, _) = raw_handshake(&mut s, Some(0)).await;
                 (s, backlog)
             }
         })

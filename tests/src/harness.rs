@@ -67,6 +67,16 @@ pub struct Harness {
 }
 
 impl Harness {
+    /// A harness whose relay keeps its log in a redb file, so `restart_relay` reloads it
+    /// from disk.
+    pub fn with_relay_on_disk(seed: u64) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut harness = Harness::new(seed);
+        harness.relay = MemoryRelay::on_disk(&dir.path().join("relay.redb"));
+        harness._dirs.push(dir);
+        harness
+    }
+
     /// A harness whose scheduler is seeded with `seed`.
     pub fn new(seed: u64) -> Self {
         Harness {
@@ -254,7 +264,12 @@ impl Harness {
                 Action::Acknowledged { ids, cursor } => {
                     p.ws.acknowledge(&ids, cursor).expect("acknowledge");
                 }
-                Action::CaughtUp { .. } => {}
+                Action::CaughtUp { .. } => {
+                    if p.role.can_push() {
+                        p.ws.ensure_member().expect("member");
+                        queue.extend(p.engine.handle(Event::LocalChange));
+                    }
+                }
                 Action::Disconnect { .. } => {
                     if let Some(link) = p.link.take() {
                         self.relay.disconnect(link.conn);

@@ -3,9 +3,17 @@
 //! backlog then live entries, fan-out to everyone but the sender, one ordered stream per
 //! connection. The real relay (`kith-relay`) is tested against the same protocol over
 //! sockets; this one lets the harness run thousands of schedules quickly.
+//!
+//! With [`MemoryRelay::on_disk`] the log is also written to a redb file before anything
+//! is acknowledged, and [`MemoryRelay::restart`] reloads it from that file, so a restart
+//! loses exactly what a crash would.
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+
+use kith_core::DocId;
 use kith_core::sync::protocol::{Acked, ClientMessage, Entry, ErrorCode, PROTOCOL_VERSION, Role, ServerMessage};
 
 /// A connection's id.
@@ -19,17 +27,68 @@ struct Conn {
 }
 
 /// The in-memory relay of one workspace.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct MemoryRelay {
     log: Vec<Entry>,
-    dedup: HashMap<Vec<u8>, u64>,
+    dedup: HashMap<(DocId, Vec<u8>), u64>,
     conns: BTreeMap<ConnId, Conn>,
     next_conn: ConnId,
+    /// The durable copy of the log, when the relay is on disk.
+    file: Option<(PathBuf, Database)>,
 }
+
+/// seq → doc id (16 bytes) ‖ chunk.
+const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("log");
 
 impl MemoryRelay {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A relay whose log lives in a redb file at `path` (created if missing).
+    pub fn on_disk(path: &Path) -> Self {
+        let mut relay = MemoryRelay::default();
+        relay.open_file(path);
+        relay
+    }
+
+    fn open_file(&mut self, path: &Path) {
+        let db = Database::create(path).expect("relay file");
+        self.log.clear();
+        self.dedup.clear();
+        {
+            let tx = db.begin_read().expect("read");
+            if let Ok(table) = tx.open_table(LOG) {
+                for entry in table.iter().expect("iter") {
+                    let (seq, value) = entry.expect("entry");
+                    let bytes = value.value();
+                    let doc = kith_core::DocId::from_slice(bytes).expect("doc id");
+                    let data = bytes[16..].to_vec();
+                    self.dedup.insert((doc, data.clone()), seq.value());
+                    self.log.push(Entry {
+                        seq: seq.value(),
+                        doc,
+                        data,
+                    });
+                }
+            }
+        }
+        self.file = Some((path.to_path_buf(), db));
+    }
+
+    /// Appends entries to the file in one durable transaction (before any ack).
+    fn persist(&self, fresh: &[Entry]) {
+        let Some((_, db)) = &self.file else { return };
+        let tx = db.begin_write().expect("write");
+        {
+            let mut table = tx.open_table(LOG).expect("table");
+            for e in fresh {
+                let mut value = e.doc.as_bytes().to_vec();
+                value.extend_from_slice(&e.data);
+                table.insert(e.seq, value.as_slice()).expect("insert");
+            }
+        }
+        tx.commit().expect("commit");
     }
 
     /// The log head (number of entries).
@@ -60,9 +119,14 @@ impl MemoryRelay {
         self.conns.remove(&conn);
     }
 
-    /// A restart: every connection is gone, the log stays (it was durable).
+    /// A restart: every connection is gone; an on-disk relay reloads its log from its
+    /// file (an in-memory one keeps it, as if it were durable).
     pub fn restart(&mut self) {
         self.conns.clear();
+        if let Some((path, db)) = self.file.take() {
+            drop(db);
+            self.open_file(&path);
+        }
     }
 
     pub fn is_connected(&self, conn: ConnId) -> bool {
@@ -129,7 +193,8 @@ impl MemoryRelay {
                 let mut acks = Vec::new();
                 let mut fresh = Vec::new();
                 for chunk in chunks {
-                    let seq = match self.dedup.get(&chunk.data) {
+                    let key = (chunk.doc, chunk.data.clone());
+                    let seq = match self.dedup.get(&key) {
                         Some(seq) => *seq,
                         None => {
                             let seq = self.log.len() as u64 + 1;
@@ -139,13 +204,15 @@ impl MemoryRelay {
                                 data: chunk.data.clone(),
                             };
                             self.log.push(entry.clone());
-                            self.dedup.insert(chunk.data, seq);
+                            self.dedup.insert(key, seq);
                             fresh.push(entry);
                             seq
                         }
                     };
                     acks.push(Acked { id: chunk.id, seq });
                 }
+                // Durable before acknowledged.
+                self.persist(&fresh);
                 let mut out = vec![(from, ServerMessage::Ack { acks })];
                 if !fresh.is_empty() {
                     for (id, other) in &self.conns {

@@ -1,6 +1,6 @@
 //! Property test: random schedules of 3–5 devices making record and schema changes,
 //! going offline, losing connections mid-frame, receiving duplicated frames, and
-//! restarting (devices from their redb files, the relay with its durable log). At the end
+//! restarting (devices and the relay from their redb files). At the end
 //! every replica holds the same documents and rows, and no acknowledged change is missing.
 
 use kith_core::sync::protocol::Role;
@@ -213,7 +213,7 @@ fn apply(h: &mut Harness, op: &Op) {
 }
 
 fn run((seed, peers, ops): (u64, usize, Vec<Op>)) {
-    let mut h = Harness::new(seed);
+    let mut h = Harness::with_relay_on_disk(seed);
     h.add_on_disk("p0", true);
     h.run_until_quiescent();
     for i in 1..peers {

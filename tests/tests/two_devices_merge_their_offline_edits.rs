@@ -178,3 +178,24 @@ fn a_viewer_receives_changes_but_its_own_edits_stay_local() {
     assert_eq!(cell(h.ws(a), id, "city").0, "Oslo");
     assert!(h.ws(v).outbox_len().unwrap() >= 1, "the edit waits in the outbox");
 }
+
+#[test]
+fn two_records_created_alike_in_the_same_millisecond_both_reach_the_other_device() {
+    let (mut h, a, b, _) = two_devices();
+    fn frozen() -> i64 {
+        1_800_000_000_000
+    }
+    h.ws(a).set_clock(frozen);
+    let people = h.ws(a).object_named("people").unwrap().id;
+    for _ in 0..2 {
+        let v = h
+            .ws(a)
+            .parse_values(people, &[("name".into(), "Same Name".into())])
+            .unwrap();
+        h.ws(a).create_record(people, v).unwrap();
+    }
+    h.local_change(a);
+    h.run_until_quiescent();
+    h.assert_converged();
+    assert_eq!(h.ws(b).count(people, None).unwrap(), 3);
+}

@@ -81,6 +81,7 @@ impl Replay {
                     self.fields.clear();
                     true
                 }
+                ("id", OpType::Put(ScalarValue::Str(_))) => true,
                 ("object", OpType::Put(ScalarValue::Str(s))) => {
                     self.object = s.parse().ok();
                     true
@@ -228,7 +229,7 @@ mod tests {
         ) {
             let fields: Vec<FieldId> = (0..4).map(|_| FieldId::new()).collect();
             let mut doc = AutoCommit::new();
-            record::init(&mut doc, KithObjectId::new(), 5, "t", &[(fields[0], Stored::Str("first".into()))]).unwrap();
+            record::init(&mut doc, crate::RecordId::new(), KithObjectId::new(), 5, "t", &[(fields[0], Stored::Str("first".into()))]).unwrap();
             doc.commit_with(CommitOptions::default().with_time(1));
             for (n, group) in edits.iter().enumerate() {
                 for e in group {

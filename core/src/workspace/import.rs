@@ -239,7 +239,7 @@ fn build_chunk(
         .into_iter()
         .map(|(id, values)| {
             let mut doc: AutoCommit = new_doc(device);
-            record::init(&mut doc, obj.id, now, &device.user, &values)?;
+            record::init(&mut doc, id, obj.id, now, &device.user, &values)?;
             let hash = commit(&mut doc, message, now);
             // Small documents gain nothing from compression, and it costs ~9 % of an import.
             let bytes = doc.save_nocompress();

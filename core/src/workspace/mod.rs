@@ -269,9 +269,11 @@ impl Workspace {
             .unwrap_or_else(|| format!("device {}", &hex[..hex.len().min(8)]))
     }
 
-    /// Adds this device to the workspace's member list if it is not there yet (a device
-    /// that joined gets the list with the schema, then adds itself).
-    pub(crate) fn ensure_member(&mut self) -> Result<()> {
+    /// Adds this device to the workspace's member list if it is not there yet, so other
+    /// devices can show who made its changes. A device that joined gets the list with
+    /// the schema; its sync runtime calls this once it has caught up and knows it may
+    /// write (a viewer never does: its change could never be pushed).
+    pub fn ensure_member(&mut self) -> Result<()> {
         let hex = self.device.actor.to_hex_string();
         if !self.has_schema_doc() || self.schema.members.get(&hex) == Some(&self.device.user) {
             return Ok(());

@@ -135,7 +135,7 @@ impl Workspace {
             let stored = to_stored(&obj, &values);
             let mut doc = new_doc(&self.device);
             let now = (self.clock)();
-            record::init(&mut doc, object, now, &self.device.user, &stored).map_err(|e| corrupt(id.into(), e))?;
+            record::init(&mut doc, id, object, now, &self.device.user, &stored).map_err(|e| corrupt(id.into(), e))?;
             commit(&mut doc, message, now);
             let mut l = LoadedDoc::new(doc);
             let mut docs = DocTables::open(tx)?;

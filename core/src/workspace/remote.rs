@@ -197,7 +197,6 @@ impl Workspace {
             self.schema = schema_doc::hydrate(loaded.doc.document());
             self.schema_doc_id = id;
             self.schema_doc = Some(loaded);
-            self.ensure_member()?;
         }
         Ok(summary)
     }

@@ -26,7 +26,7 @@ use kith_core::sync::protocol::{
     ClientMessage, DecodeError, Entry, ErrorCode, PROTOCOL_VERSION, PushChunk, ServerMessage, decode, encode,
 };
 
-use crate::auth::sha256;
+use crate::auth::chunk_hash;
 use crate::hub::{Batch, Kick, Outgoing, Registration, WriteRequest};
 use crate::metrics::{add, code_name};
 use crate::relay::Relay;
@@ -350,7 +350,7 @@ where
                             c.id,
                             NewChunk {
                                 doc: c.doc,
-                                hash: sha256(&c.data),
+                                hash: chunk_hash(&c.doc, &c.data),
                                 data: c.data,
                             },
                         ))
