@@ -922,17 +922,69 @@ fn city_of(ws: &Workspace, id: RecordId) -> String {
         .unwrap_or_default()
 }
 
-/// A → B through two real devices in `sync_watch`.
-async fn live_devices(o: &Options, out: &mut Results) {
+/// A edits, then pushes its outbox at once through a raw connection and applies the ack:
+/// what the connector would do with a "local change" wake-up instead of its 500 ms poll.
+fn edit_and_push_now(
+    a: &Mutex<Workspace>,
+    addr: SocketAddr,
+    secret: &str,
+    record: RecordId,
+    sent: &Mutex<Vec<Option<Instant>>>,
+    n: usize,
+    interval: Duration,
+) -> Duration {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let mut socket = raw_connect(addr, secret).await;
+        raw_handshake(&mut socket, None).await;
+        let people = people_of(&a.lock().expect("a"));
+        let start = Instant::now();
+        for i in 0..n {
+            let chunks = {
+                let mut ws = a.lock().expect("a");
+                let v = ws
+                    .parse_values(people, &[("city".into(), format!("Live {i}"))])
+                    .expect("values");
+                sent.lock().expect("sent")[i] = Some(Instant::now());
+                ws.update_record(record, v).expect("update");
+                ws.outbox(500).expect("outbox")
+            };
+            let ids: Vec<u64> = chunks.iter().map(|c| c.id).collect();
+            raw_send(&mut socket, &ClientMessage::Push { chunks }).await;
+            loop {
+                if let ServerMessage::Ack { .. } = raw_next(&mut socket).await {
+                    break;
+                }
+            }
+            a.lock().expect("a").acknowledge(&ids, 0).expect("acknowledge");
+            let next = start + interval * (i as u32 + 1);
+            tokio::time::sleep(next.saturating_duration_since(Instant::now())).await;
+        }
+        let _ = socket.close(None).await;
+        start.elapsed()
+    })
+}
+
+/// A → B through two real devices: B in `sync_watch`; A in `sync_watch` too, or (with
+/// `push_now`) pushing each edit at once itself.
+async fn live_devices(o: &Options, push_now: bool, out: &mut Results) {
+    let how = if push_now {
+        "A pushes each edit at once (raw connection), B in sync_watch"
+    } else {
+        "both devices in sync_watch"
+    };
     println!(
-        "\n== live: {} edits on A, one every {} ms, both devices in sync_watch (load {})",
+        "\n== live: {} edits on A, one every {} ms, {how} (load {})",
         o.edits,
         o.interval.as_millis(),
         loadavg()
     );
     let relay = LocalRelay::start(o.memory, |_| {}).await;
-    let (workspace, owner) = relay.workspace();
-    let owner = relay.remote(&owner);
+    let (workspace, owner_secret) = relay.workspace();
+    let owner = relay.remote(&owner_secret);
     let member = relay.remote(&relay.token(workspace, Role::Member));
     let dir = tempfile::tempdir().expect("tempdir");
     let (mut a, ids, _) = founder(&dir.path().join("a"), 10);
@@ -952,18 +1004,27 @@ async fn live_devices(o: &Options, out: &mut Results) {
     let (stop_b, b_stopped) = oneshot::channel::<()>();
 
     let a_ready = ready_tx.clone();
-    let watch_a = sync_watch(
-        &*a,
-        &owner,
-        async move {
+    let watch_a = async {
+        if push_now {
+            let _ = a_ready.send('a');
             let _ = a_stopped.await;
-        },
-        move |e: &SyncEvent| {
-            if matches!(e, SyncEvent::CaughtUp { .. }) {
-                let _ = a_ready.send('a');
-            }
-        },
-    );
+            Ok(())
+        } else {
+            sync_watch(
+                &*a,
+                &owner,
+                async move {
+                    let _ = a_stopped.await;
+                },
+                move |e: &SyncEvent| {
+                    if matches!(e, SyncEvent::CaughtUp { .. }) {
+                        let _ = a_ready.send('a');
+                    }
+                },
+            )
+            .await
+        }
+    };
     let on_b = {
         let b = b.clone();
         let sent = sent.clone();
@@ -1018,7 +1079,11 @@ async fn live_devices(o: &Options, out: &mut Results) {
                 ready += 1;
             }
             let people = people_of(&a.lock().expect("a"));
+            let addr = relay.addr;
             let editor = std::thread::spawn(move || {
+                if push_now {
+                    return edit_and_push_now(&a, addr, &owner_secret, record, &sent, n, interval);
+                }
                 let start = Instant::now();
                 for i in 0..n {
                     let mut ws = a.lock().expect("a");
@@ -1047,9 +1112,14 @@ async fn live_devices(o: &Options, out: &mut Results) {
     assert!(all, "B did not see every edit in time");
     let samples = latencies.lock().expect("latencies").clone();
     assert_eq!(samples.len(), n, "one latency per edit");
+    let name = if push_now {
+        "live A→B, A pushes at once, B in sync_watch"
+    } else {
+        "live A→B, two devices in sync_watch"
+    };
     latency_row(
         out,
-        "live A→B, two devices in sync_watch",
+        name,
         samples,
         &format!(
             "edit on A (local commit included) to applied on B; edits took {}",
@@ -1530,7 +1600,8 @@ fn main() {
                 Scenario::Bootstrap => bootstrap(&o, &mut out).await,
                 Scenario::Catchup => catchup(&o, &mut out).await,
                 Scenario::Live => {
-                    live_devices(&o, &mut out).await;
+                    live_devices(&o, false, &mut out).await;
+                    live_devices(&o, true, &mut out).await;
                     if !o.memory {
                         live_raw(&o, false, &mut out).await;
                     }

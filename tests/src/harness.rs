@@ -189,6 +189,25 @@ impl Harness {
         }
     }
 
+    /// Takes these devices off the network (they keep working locally).
+    pub fn go_offline(&mut self, peers: &[PeerId]) {
+        for peer in peers {
+            self.set_online(*peer, false);
+        }
+    }
+
+    /// Puts these devices back on the network, tells each its outbox may have grown,
+    /// and runs until everything has settled.
+    pub fn reconnect_and_settle(&mut self, peers: &[PeerId]) {
+        for peer in peers {
+            self.set_online(*peer, true);
+        }
+        for peer in peers {
+            self.local_change(*peer);
+        }
+        self.run_until_quiescent();
+    }
+
     /// Restarts a device from its workspace file: memory (engine, cache, link) is lost.
     pub fn restart_peer(&mut self, peer: PeerId) {
         self.break_link(peer);
@@ -260,16 +279,16 @@ impl Harness {
                     cursor,
                 } => {
                     p.ws.apply_remote(&snapshots, &entries, cursor).expect("apply");
+                    // A device that may write adds itself to the member list once it
+                    // has the schema (the engine reads the outbox after every apply).
+                    if p.role.can_push() {
+                        p.ws.ensure_member().expect("member");
+                    }
                 }
                 Action::Acknowledged { ids, cursor } => {
                     p.ws.acknowledge(&ids, cursor).expect("acknowledge");
                 }
-                Action::CaughtUp { .. } => {
-                    if p.role.can_push() {
-                        p.ws.ensure_member().expect("member");
-                        queue.extend(p.engine.handle(Event::LocalChange));
-                    }
-                }
+                Action::CaughtUp { .. } => {}
                 Action::Disconnect { .. } => {
                     if let Some(link) = p.link.take() {
                         self.relay.disconnect(link.conn);

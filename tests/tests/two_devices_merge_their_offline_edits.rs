@@ -40,15 +40,10 @@ fn two_devices() -> (Harness, PeerId, PeerId, RecordId) {
 #[test]
 fn edits_to_different_fields_of_one_record_offline_are_both_kept() {
     let (mut h, a, b, id) = two_devices();
-    h.set_online(a, false);
-    h.set_online(b, false);
+    h.go_offline(&[a, b]);
     set(h.ws(a), id, "city", "Arlington");
     set(h.ws(b), id, "job_title", "Rear admiral");
-    h.set_online(a, true);
-    h.set_online(b, true);
-    h.local_change(a);
-    h.local_change(b);
-    h.run_until_quiescent();
+    h.reconnect_and_settle(&[a, b]);
     h.assert_converged();
     for peer in [a, b] {
         assert_eq!(cell(h.ws(peer), id, "city"), ("Arlington".into(), vec![]));
@@ -59,15 +54,10 @@ fn edits_to_different_fields_of_one_record_offline_are_both_kept() {
 #[test]
 fn edits_to_the_same_field_keep_one_winner_everywhere_and_show_the_other_as_a_conflict() {
     let (mut h, a, b, id) = two_devices();
-    h.set_online(a, false);
-    h.set_online(b, false);
+    h.go_offline(&[a, b]);
     set(h.ws(a), id, "city", "Arlington");
     set(h.ws(b), id, "city", "New York");
-    h.set_online(a, true);
-    h.set_online(b, true);
-    h.local_change(a);
-    h.local_change(b);
-    h.run_until_quiescent();
+    h.reconnect_and_settle(&[a, b]);
     h.assert_converged();
     let (winner, others) = cell(h.ws(a), id, "city");
     assert_eq!(cell(h.ws(b), id, "city"), (winner.clone(), others.clone()));
@@ -80,8 +70,7 @@ fn edits_to_the_same_field_keep_one_winner_everywhere_and_show_the_other_as_a_co
 #[test]
 fn schema_changes_made_offline_on_two_devices_merge() {
     let (mut h, a, b, id) = two_devices();
-    h.set_online(a, false);
-    h.set_online(b, false);
+    h.go_offline(&[a, b]);
     let people = h.ws(a).object_named("people").unwrap().id;
     h.ws(a)
         .add_field(people, FieldSpec::new("shoe_size", "Shoe size", FieldKind::Number))
@@ -94,11 +83,7 @@ fn schema_changes_made_offline_on_two_devices_merge() {
     let source = h.ws(b).field_named(people, "lead_source").unwrap().id;
     h.ws(b).add_options(people, source, &["Podcast".to_string()]).unwrap();
     set(h.ws(b), id, "nickname", "Amazing Grace");
-    h.set_online(a, true);
-    h.set_online(b, true);
-    h.local_change(a);
-    h.local_change(b);
-    h.run_until_quiescent();
+    h.reconnect_and_settle(&[a, b]);
     h.assert_converged();
     for peer in [a, b] {
         let ws = h.ws(peer);
@@ -122,15 +107,10 @@ fn schema_changes_made_offline_on_two_devices_merge() {
 #[test]
 fn a_delete_and_a_concurrent_edit_both_apply_and_the_record_stays_in_the_trash() {
     let (mut h, a, b, id) = two_devices();
-    h.set_online(a, false);
-    h.set_online(b, false);
+    h.go_offline(&[a, b]);
     h.ws(a).delete_record(id).unwrap();
     set(h.ws(b), id, "city", "Paris");
-    h.set_online(a, true);
-    h.set_online(b, true);
-    h.local_change(a);
-    h.local_change(b);
-    h.run_until_quiescent();
+    h.reconnect_and_settle(&[a, b]);
     h.assert_converged();
     for peer in [a, b] {
         let view = h.ws(peer).record(id).unwrap();

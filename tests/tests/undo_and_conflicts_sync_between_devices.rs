@@ -45,15 +45,10 @@ fn two_devices() -> (Harness, PeerId, PeerId, RecordId) {
 #[test]
 fn a_conflict_between_two_devices_is_listed_resolved_and_the_resolution_syncs() {
     let (mut h, a, b, id) = two_devices();
-    h.set_online(a, false);
-    h.set_online(b, false);
+    h.go_offline(&[a, b]);
     set(h.ws(a), id, "city", "Paris");
     set(h.ws(b), id, "city", "Rome");
-    h.set_online(a, true);
-    h.set_online(b, true);
-    h.local_change(a);
-    h.local_change(b);
-    h.run_until_quiescent();
+    h.reconnect_and_settle(&[a, b]);
 
     let conflicts = h.ws(a).conflicts(None).unwrap();
     assert_eq!(conflicts.len(), 1);
@@ -89,10 +84,7 @@ fn a_conflict_can_be_settled_with_a_new_value() {
     h.set_online(b, false);
     set(h.ws(a), id, "city", "Paris");
     set(h.ws(b), id, "city", "Rome");
-    h.set_online(b, true);
-    h.local_change(a);
-    h.local_change(b);
-    h.run_until_quiescent();
+    h.reconnect_and_settle(&[a, b]);
     let field = h.ws(b).conflicts(None).unwrap()[0].field;
     h.ws(b)
         .resolve_conflict(id, field, Resolution::Value("Milan".into()))

@@ -376,8 +376,11 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
                         entries: entries.len(),
                         cursor,
                     });
-                    // Applying can make local changes too (a joining device adds
-                    // itself to the workspace's members): push them.
+                    // A device that may write adds itself to the workspace's member list
+                    // once it has the schema (a no-op when it is there): push that too.
+                    if self.info.as_ref().is_some_and(|i| i.role.can_push()) {
+                        self.ws.with(|w| w.ensure_member())?;
+                    }
                     queue.extend(self.poll_outbox()?);
                 }
                 Action::Acknowledged { ids, cursor } => {
@@ -395,11 +398,7 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
                 Action::CaughtUp { head } => {
                     self.totals.head = self.totals.head.max(head);
                     self.ws.with(mark_synced)?;
-                    // A device that may write adds itself to the member list (once).
-                    if self.info.as_ref().is_some_and(|i| i.role.can_push()) {
-                        self.ws.with(|w| w.ensure_member())?;
-                        queue.extend(self.poll_outbox()?);
-                    }
+
                     (self.on_event)(&SyncEvent::CaughtUp { head });
                 }
                 Action::Disconnect { reason } => {

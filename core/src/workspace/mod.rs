@@ -103,30 +103,13 @@ pub(super) mod meta_keys {
 impl Workspace {
     /// Creates a new workspace in directory `dir` (created if missing).
     pub fn create(dir: &Path, options: CreateOptions) -> Result<Self> {
-        let file = dir.join(WORKSPACE_FILE);
-        if file.exists() {
-            return Err(StoreError::AlreadyExists(dir.to_path_buf()).into());
-        }
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        let store = Store::create(&file)?;
-        Self::initialize(store, Some(dir.to_path_buf()), options)
+        Self::initialize(new_store_in(dir)?, Some(dir.to_path_buf()), options)
     }
 
     /// A replica with no schema and no records yet, to be filled from a relay
     /// (`kith join`): the schema document arrives with the first sync.
     pub fn create_replica(dir: &Path, user: &str) -> Result<Self> {
-        let file = dir.join(WORKSPACE_FILE);
-        if file.exists() {
-            return Err(StoreError::AlreadyExists(dir.to_path_buf()).into());
-        }
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        Self::initialize_replica(Store::create(&file)?, Some(dir.to_path_buf()), user)
+        Self::initialize_replica(new_store_in(dir)?, Some(dir.to_path_buf()), user)
     }
 
     /// An in-memory replica waiting for its first sync (tests).
@@ -352,6 +335,19 @@ impl Workspace {
         tx.commit().map_err(StoreError::from)?;
         Ok(value)
     }
+}
+
+/// A new store file in `dir` (created if missing); refuses to overwrite a workspace.
+fn new_store_in(dir: &Path) -> Result<Store> {
+    let file = dir.join(WORKSPACE_FILE);
+    if file.exists() {
+        return Err(StoreError::AlreadyExists(dir.to_path_buf()).into());
+    }
+    std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    Ok(Store::create(&file)?)
 }
 
 fn new_cache() -> LruCache<DocId, LoadedDoc> {
