@@ -50,6 +50,8 @@ fn conflicted() -> (Kith, String) {
     let id = ana.create_record(people, values).expect("create");
     let mut seq = 0;
     send(&mut ana, &mut bo, &mut seq);
+    // What a sync runtime does once a writing device has the schema.
+    bo.ensure_member().expect("member");
     send(&mut bo, &mut ana, &mut seq);
     set_city(&mut ana, id, "Paris");
     set_city(&mut bo, id, "Rome");

@@ -161,6 +161,10 @@ async fn sync(DeviceToken(token): DeviceToken, State(relay): State<Relay>, upgra
     upgrade
         .max_message_size(limit)
         .max_frame_size(limit)
+        // tungstenite's default 128 KiB read buffer stays resident per connection; idle
+        // devices are the common case, and 4 KiB takes 5,000 of them from ~730 to ~130 MiB.
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
         .on_upgrade(move |socket| connection(socket, relay, token))
 }
 

@@ -5,18 +5,21 @@
 //! * `bootstrap`: a founder imports `--records` people and pushes them; fresh replicas
 //!   pull everything and answer a query, before and after the relay's compaction (and,
 //!   with `--bulk-edits 1`, again once every record has a second change, so that
-//!   compaction has something to fold).
+//!   compaction has something to fold). For comparison: the same log applied locally
+//!   without any network, and a raw client pulling it without applying it.
 //! * `catchup`: a synced device that was offline pulls 1,000 changes (500 edits, 500 new
 //!   records), in a `--records` workspace and in one ten times smaller.
-//! * `live`: A → B latency over `--edits` edits with both devices in `sync_watch`, then
-//!   the same at the protocol level with two raw clients (relay on disk and in memory).
+//! * `live`: A → B latency over `--edits` edits with both devices in `sync_watch`; with B
+//!   in `sync_watch` and A pushing each edit at once (what a local-change wake-up in the
+//!   connector would give); and at the protocol level with two raw clients (relay on
+//!   disk and in memory).
 //! * `idle`: the resident memory of a relay *process* (`target/release/kith-relay`)
 //!   holding `--conns` idle, caught-up connections.
 //! * `throughput`: pushes per second with `--subscribers` raw subscribers receiving
 //!   every entry, for each pusher count in `--pushers`.
 //!
 //! ```sh
-//! cargo build --release -p kith-relay        # the `idle` scenario runs the binary
+//! cargo build --release -p kith-relay        # `idle` runs the binary: rebuild it after relay changes
 //! bash -c 'ulimit -n 20000; cargo bench -p kith-tests --bench sync_network'
 //! cargo bench -p kith-tests --bench sync_network -- bootstrap catchup --records 2000  # smoke
 //! ```
