@@ -11,11 +11,13 @@
 use std::collections::VecDeque;
 use std::future::Future;
 use std::hash::BuildHasher;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use kith_core::sync::protocol::{ClientMessage, ErrorCode, Role, ServerMessage, decode};
 use kith_core::sync::{Action, Event, SyncEngine};
+use tokio::sync::Notify;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_tungstenite::tungstenite::{self, Message};
 
@@ -106,6 +108,10 @@ where
     F: FnMut(&SyncEvent),
 {
     let mut driver = Driver::new(ws, remote, Mode::Watch, on_event)?;
+    let wake = Arc::clone(&driver.local_writes);
+    driver
+        .ws
+        .with(|w| w.set_change_listener(Some(Box::new(move || wake.notify_one()))));
     let result = {
         let run = driver.run();
         tokio::pin!(shutdown);
@@ -114,6 +120,7 @@ where
             () = &mut shutdown => Ok(()),
         }
     };
+    driver.ws.with(|w| w.set_change_listener(None));
     driver.close().await;
     result
 }
@@ -153,6 +160,9 @@ struct Driver<'r, W, F> {
     /// The relay's last `error` on this connection, to explain the close that follows.
     relay_error: Option<(ErrorCode, String)>,
     totals: Totals,
+    /// Woken by the workspace after each local write (watch mode), so an edit made in
+    /// this process is pushed at once; the outbox poll remains for other writers.
+    local_writes: Arc<Notify>,
 }
 
 #[derive(Default)]
@@ -181,6 +191,7 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
             info: None,
             relay_error: None,
             totals: Totals::default(),
+            local_writes: Arc::new(Notify::new()),
         })
     }
 
@@ -206,6 +217,7 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
                 () = sleep_until(wake_at) => Wake::Timer,
                 _ = ping.tick() => Wake::Ping,
                 _ = poll.tick(), if watching => Wake::Poll,
+                () = self.local_writes.notified(), if watching => Wake::Poll,
             };
             let actions = match wake {
                 Wake::Frame(frame) => self.frame(frame)?,

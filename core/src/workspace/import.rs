@@ -167,6 +167,7 @@ impl Workspace {
             })?;
         }
         tx.commit().map_err(StoreError::from)?;
+        self.committed();
         Ok(report)
     }
 }

@@ -91,6 +91,9 @@ pub struct Workspace {
     cache: LruCache<DocId, LoadedDoc>,
     /// The time stamped on commits (ms since the epoch); tests set a fake one.
     clock: fn() -> i64,
+    /// Told after every committed local write, so a sync runtime in the same process can
+    /// push at once instead of polling the outbox.
+    change_listener: Option<Box<dyn Fn() + Send>>,
 }
 
 pub(super) mod meta_keys {
@@ -136,6 +139,7 @@ impl Workspace {
             schema: Schema::default(),
             cache: new_cache(),
             clock: now_ms,
+            change_listener: None,
         })
     }
 
@@ -187,6 +191,7 @@ impl Workspace {
             schema,
             cache: new_cache(),
             clock: now_ms,
+            change_listener: None,
         })
     }
 
@@ -231,6 +236,7 @@ impl Workspace {
             schema: Schema::default(),
             cache: new_cache(),
             clock: now_ms,
+            change_listener: None,
         };
         ws.load_schema()?;
         Ok(ws)
@@ -263,6 +269,19 @@ impl Workspace {
         }
         let user = self.device.user.clone();
         self.schema_write_with("member", |doc| schema_doc::put_member(doc, &hex, &user))
+    }
+
+    /// Registers (or with `None` removes) a function called after every committed local
+    /// write. The sync connector uses it to push an edit as soon as it is made.
+    pub fn set_change_listener(&mut self, listener: Option<Box<dyn Fn() + Send>>) {
+        self.change_listener = listener;
+    }
+
+    /// Tells the listener that a local write committed.
+    fn committed(&self) {
+        if let Some(listener) = &self.change_listener {
+            listener();
+        }
     }
 
     /// Sets the clock commits are stamped with (tests use a fake one to make time
@@ -333,6 +352,7 @@ impl Workspace {
         let tx = self.store.write()?;
         let value = f(&tx)?;
         tx.commit().map_err(StoreError::from)?;
+        self.committed();
         Ok(value)
     }
 }

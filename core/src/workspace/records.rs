@@ -226,6 +226,7 @@ impl Workspace {
         match result {
             Ok(()) => {
                 tx.commit().map_err(StoreError::from)?;
+                self.committed();
                 if let Some(l) = taken {
                     self.cache_doc(doc_id, l);
                 }

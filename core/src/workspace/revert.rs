@@ -385,6 +385,7 @@ impl Workspace {
         let mut taken: Vec<(DocId, LoadedDoc)> = Vec::new();
         let count = self.apply_plans_in(&tx, plans, message, check, &mut taken)?;
         tx.commit().map_err(StoreError::from)?;
+        self.committed();
         for (id, loaded) in taken {
             self.cache_doc(id, loaded);
         }
