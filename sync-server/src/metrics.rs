@@ -25,20 +25,7 @@ const CODES: [ErrorCode; 12] = [
 
 /// The wire name of an error code.
 pub(crate) fn code_name(code: ErrorCode) -> &'static str {
-    match code {
-        ErrorCode::UnsupportedVersion => "unsupported_version",
-        ErrorCode::Unauthorized => "unauthorized",
-        ErrorCode::Forbidden => "forbidden",
-        ErrorCode::TokenRevoked => "token_revoked",
-        ErrorCode::FrameTooLarge => "frame_too_large",
-        ErrorCode::ChunkTooLarge => "chunk_too_large",
-        ErrorCode::RateLimited => "rate_limited",
-        ErrorCode::TooManyConnections => "too_many_connections",
-        ErrorCode::Malformed => "malformed",
-        ErrorCode::BadChunk => "bad_chunk",
-        ErrorCode::ShuttingDown => "shutting_down",
-        ErrorCode::Internal => "internal",
-    }
+    code.as_str()
 }
 
 /// Process-lifetime counters. Gauges (connections, log size) are read when rendering.

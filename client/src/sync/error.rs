@@ -77,20 +77,7 @@ fn refusal(code: ErrorCode, reason: &str) -> String {
 
 /// The wire name of an error code (`token_revoked`), as `docs/sync-protocol.md` lists it.
 pub(crate) fn code_name(code: ErrorCode) -> &'static str {
-    match code {
-        ErrorCode::UnsupportedVersion => "unsupported_version",
-        ErrorCode::Unauthorized => "unauthorized",
-        ErrorCode::Forbidden => "forbidden",
-        ErrorCode::TokenRevoked => "token_revoked",
-        ErrorCode::FrameTooLarge => "frame_too_large",
-        ErrorCode::ChunkTooLarge => "chunk_too_large",
-        ErrorCode::RateLimited => "rate_limited",
-        ErrorCode::TooManyConnections => "too_many_connections",
-        ErrorCode::Malformed => "malformed",
-        ErrorCode::BadChunk => "bad_chunk",
-        ErrorCode::ShuttingDown => "shutting_down",
-        ErrorCode::Internal => "internal",
-    }
+    code.as_str()
 }
 
 #[cfg(test)]

@@ -109,6 +109,16 @@ impl<'t> DocTables<'t> {
     }
 }
 
+/// The changes a document gained since it was last saved (to index them).
+fn changes_since_save(loaded: &mut LoadedDoc) -> Vec<NewChange> {
+    loaded
+        .doc
+        .get_changes_meta(&loaded.saved_heads)
+        .iter()
+        .map(NewChange::of)
+        .collect()
+}
+
 /// Stores chunks that came from the relay (never into the outbox). A document new to
 /// this replica that arrived as one complete chunk is stored as that chunk; otherwise the
 /// raw chunks are appended, so changes still waiting for their dependencies survive a
@@ -119,12 +129,7 @@ pub(crate) fn persist_remote(
     loaded: &mut LoadedDoc,
     raw: &[&[u8]],
 ) -> Result<Vec<NewChange>, StoreError> {
-    let added: Vec<NewChange> = loaded
-        .doc
-        .get_changes_meta(&loaded.saved_heads)
-        .iter()
-        .map(NewChange::of)
-        .collect();
+    let added = changes_since_save(loaded);
     let waiting = !loaded.doc.get_missing_deps(&[]).is_empty();
     if loaded.is_new {
         if raw.len() == 1 && !waiting {
@@ -168,12 +173,7 @@ pub(crate) fn persist_doc(
     id: DocId,
     loaded: &mut LoadedDoc,
 ) -> Result<Vec<NewChange>, StoreError> {
-    let added: Vec<NewChange> = loaded
-        .doc
-        .get_changes_meta(&loaded.saved_heads)
-        .iter()
-        .map(NewChange::of)
-        .collect();
+    let added = changes_since_save(loaded);
     if loaded.is_new {
         let bytes = loaded.doc.save();
         tables.insert_new(id, &bytes)?;

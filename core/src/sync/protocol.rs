@@ -121,6 +121,26 @@ pub enum ErrorCode {
     Internal,
 }
 
+impl ErrorCode {
+    /// The wire name (`token_revoked`), as `docs/sync-protocol.md` lists it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::UnsupportedVersion => "unsupported_version",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::TokenRevoked => "token_revoked",
+            ErrorCode::FrameTooLarge => "frame_too_large",
+            ErrorCode::ChunkTooLarge => "chunk_too_large",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::TooManyConnections => "too_many_connections",
+            ErrorCode::Malformed => "malformed",
+            ErrorCode::BadChunk => "bad_chunk",
+            ErrorCode::ShuttingDown => "shutting_down",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
 /// Relay → device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -247,6 +267,27 @@ mod tests {
         fn random_bytes_never_panic_the_decoder(frame in proptest::collection::vec(any::<u8>(), 0..200)) {
             let _ = decode::<ClientMessage>(&frame, 1 << 20);
             let _ = decode::<ServerMessage>(&frame, 1 << 20);
+        }
+    }
+
+    #[test]
+    fn error_code_names_are_their_wire_names() {
+        use ErrorCode as E;
+        for code in [
+            E::UnsupportedVersion,
+            E::Unauthorized,
+            E::Forbidden,
+            E::TokenRevoked,
+            E::FrameTooLarge,
+            E::ChunkTooLarge,
+            E::RateLimited,
+            E::TooManyConnections,
+            E::Malformed,
+            E::BadChunk,
+            E::ShuttingDown,
+            E::Internal,
+        ] {
+            assert_eq!(serde_json::to_value(code).unwrap(), serde_json::json!(code.as_str()));
         }
     }
 
