@@ -236,6 +236,11 @@ fn import_companies(ws: &mut Workspace, companies: &[(Company, sample::Fields)])
     Ok(report.created.len())
 }
 
+/// Many threads allocate at once while a device applies a sync backlog; glibc's allocator
+/// spends a third of that time on locks (docs/adr/0001-mimalloc.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> Res<()> {
     let args = parse_args()?;
     let n = args.records;

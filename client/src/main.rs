@@ -6,6 +6,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// Many threads allocate at once while a device applies a sync backlog; glibc's allocator
+/// spends a third of that time on locks (docs/adr/0001-mimalloc.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match kith::Cli::try_parse() {
         Ok(cli) => cli,

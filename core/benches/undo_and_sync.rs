@@ -65,6 +65,11 @@ fn log_of(ws: &Workspace) -> Vec<Entry> {
         .collect()
 }
 
+/// Many threads allocate at once while a device applies a sync backlog; glibc's allocator
+/// spends a third of that time on locks (docs/adr/0001-mimalloc.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let records: usize = args

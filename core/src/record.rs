@@ -128,13 +128,6 @@ struct At<'a> {
 }
 
 impl<'a> At<'a> {
-    fn get(&self, obj: &automerge::ObjId, key: &str) -> Option<(automerge::Value<'a>, automerge::ObjId)> {
-        match self.heads {
-            None => self.doc.get(obj, key).ok().flatten(),
-            Some(h) => self.doc.get_at(obj, key, h).ok().flatten(),
-        }
-    }
-
     fn get_all(&self, obj: &automerge::ObjId, key: &str) -> Vec<(automerge::Value<'a>, automerge::ObjId)> {
         match self.heads {
             None => self.doc.get_all(obj, key),
@@ -175,24 +168,28 @@ pub(crate) fn read_row(doc: &Automerge) -> Option<Row> {
 /// Reads the record's state as at `heads` (`None`: now).
 pub(crate) fn read_row_at(doc: &Automerge, heads: Option<&[ChangeHash]>) -> Option<Row> {
     let at = At { doc, heads };
-    let object: ObjectId = match at.get(&ROOT, OBJECT)? {
-        (automerge::Value::Scalar(s), _) => s.as_str()?.parse().ok()?,
-        _ => return None,
-    };
-    let timestamp = |key: &str| match at.get(&ROOT, key) {
-        Some((automerge::Value::Scalar(s), _)) => match s.as_ref() {
-            ScalarValue::Timestamp(t) | ScalarValue::Int(t) => Some(*t),
-            _ => None,
-        },
-        _ => None,
-    };
-    let created_by = match at.get(&ROOT, CREATED_BY) {
-        Some((automerge::Value::Scalar(s), _)) => s.as_str().unwrap_or_default().to_string(),
-        _ => String::new(),
-    };
+    // One pass over the root map: a lookup per key costs about as much as the pass.
+    let mut object: Option<ObjectId> = None;
+    let mut created_at = None;
+    let mut deleted_at = None;
+    let mut created_by = String::new();
+    let mut values_map = None;
+    for item in at.map_range(&ROOT) {
+        match (item.key.as_ref(), &item.value) {
+            (OBJECT, automerge::ValueRef::Scalar(automerge::ScalarValueRef::Str(s))) => object = s.parse().ok(),
+            (CREATED_AT, automerge::ValueRef::Scalar(s)) => created_at = scalar_time(s),
+            (DELETED_AT, automerge::ValueRef::Scalar(s)) => deleted_at = scalar_time(s),
+            (CREATED_BY, automerge::ValueRef::Scalar(automerge::ScalarValueRef::Str(s))) => {
+                created_by = s.to_string();
+            }
+            (VALUES, automerge::ValueRef::Object(ObjType::Map)) => values_map = Some(item.id()),
+            _ => {}
+        }
+    }
+    let object = object?;
     let mut values = BTreeMap::new();
     let mut conflicts = BTreeMap::new();
-    if let Some((automerge::Value::Object(ObjType::Map), map)) = at.get(&ROOT, VALUES) {
+    if let Some(map) = values_map {
         for item in at.map_range(&map) {
             let Ok(field) = item.key.parse::<FieldId>() else {
                 continue;
@@ -238,13 +235,21 @@ pub(crate) fn read_row_at(doc: &Automerge, heads: Option<&[ChangeHash]>) -> Opti
         .unwrap_or(0);
     Some(Row {
         object,
-        created_at: timestamp(CREATED_AT).unwrap_or(0),
+        created_at: created_at.unwrap_or(0),
         created_by,
         updated_at,
-        deleted_at: timestamp(DELETED_AT),
+        deleted_at,
         values,
         conflicts,
     })
+}
+
+/// A timestamp stored as an Automerge timestamp or (older documents) an integer.
+fn scalar_time(s: &automerge::ScalarValueRef<'_>) -> Option<i64> {
+    match s {
+        automerge::ScalarValueRef::Timestamp(t) | automerge::ScalarValueRef::Int(t) => Some(*t),
+        _ => None,
+    }
 }
 
 pub(crate) fn scalar_ref(s: &ScalarValue) -> automerge::ScalarValueRef<'_> {

@@ -267,13 +267,26 @@ pub(crate) fn rebuild_object(
         let record = RecordId::from_slice(&key.value()[16..]).ok_or(StoreError::MissingMeta("row key"))?;
         rows.push((record, decode_row(value.value())?));
     }
+    // Every key to remove and to add, each set applied in key order: a schema change can
+    // touch every record of an object, and sorted runs are several times faster.
+    let (mut gone_index, mut gone_text, mut new_index, mut new_text) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (record, row) in rows {
-        let (old_index, old_text) = derived_keys(before, record, Some(&row));
-        let (new_index, new_text) = derived_keys(after, record, Some(&row));
-        apply_key_diff(&mut t.index, &old_index, &new_index)?;
-        apply_key_diff(&mut t.text, &old_text, &new_text)?;
+        let (old_i, old_t) = derived_keys(before, record, Some(&row));
+        let (new_i, new_t) = derived_keys(after, record, Some(&row));
+        gone_index.extend(old_i.difference(&new_i).cloned());
+        gone_text.extend(old_t.difference(&new_t).cloned());
+        new_index.extend(new_i.difference(&old_i).cloned());
+        new_text.extend(new_t.difference(&old_t).cloned());
     }
-    Ok(())
+    gone_index.sort_unstable();
+    gone_text.sort_unstable();
+    for key in &gone_index {
+        t.index.remove(key.as_slice())?;
+    }
+    for key in &gone_text {
+        t.text.remove(key.as_slice())?;
+    }
+    insert_sorted(t, new_index, new_text)
 }
 
 /// Empties every derived table (the first step of a full reindex).

@@ -1,8 +1,10 @@
 //! Applying documents that are new to this replica, in bulk: a fresh device receives the
 //! whole workspace this way. Reading the documents (the costly part) runs on every core;
-//! this thread only writes, and inserts index keys in sorted order.
+//! this thread only writes, inserting each chunk's index keys in sorted order.
 
-use automerge::AutoCommit;
+use std::borrow::Cow;
+
+use automerge::{Automerge, ReadDoc};
 
 use crate::error::{Result, StoreError};
 use crate::record::{self, Row};
@@ -11,12 +13,12 @@ use crate::store::{self, DerivedTables, DocTables, NewChange};
 use crate::{DocId, RecordId};
 
 /// A document new to this replica, read on a worker thread.
-pub(super) struct Fresh {
+pub(super) struct Fresh<'a> {
     pub(super) id: DocId,
-    /// What to store as the document's snapshot.
-    snapshot: Vec<u8>,
+    /// What to store as the document's snapshot: usually the very bytes received.
+    snapshot: Cow<'a, [u8]>,
     /// Chunks kept as they came because some of their changes wait for dependencies.
-    waiting_chunks: Vec<Vec<u8>>,
+    waiting_chunks: Vec<&'a [u8]>,
     changes: Vec<NewChange>,
     row: Option<Row>,
     index_keys: Vec<Vec<u8>>,
@@ -25,40 +27,53 @@ pub(super) struct Fresh {
 }
 
 /// The outcome of reading one new document.
-enum Read {
-    Fresh(Box<Fresh>),
+enum Read<'a> {
+    Fresh(Box<Fresh<'a>>),
     /// A schema document: the caller handles it the slow way.
     Schema(DocId),
     /// Nothing readable in it.
     Empty(usize),
 }
 
-fn read_one(id: DocId, raw: &[&[u8]], schema: &Schema) -> Read {
-    let mut doc = AutoCommit::new();
+/// Loads a new document from what arrived for it; `None` if nothing was readable.
+fn load(raw: &[&[u8]]) -> (Option<Automerge>, usize) {
+    // The common case, one whole document, loads directly (no empty document to merge into).
+    if let [one] = raw
+        && let Ok(doc) = Automerge::load(one)
+    {
+        return (Some(doc), 0);
+    }
+    let mut doc = Automerge::new();
     let mut unreadable = 0;
-    let mut readable = 0;
     for chunk in raw {
-        match doc.load_incremental(chunk) {
-            Ok(_) => readable += 1,
-            Err(_) => unreadable += 1,
+        if doc.load_incremental(chunk).is_err() {
+            unreadable += 1;
         }
     }
-    if readable == 0 {
-        return Read::Empty(unreadable);
+    if unreadable == raw.len() {
+        (None, unreadable)
+    } else {
+        (Some(doc), unreadable)
     }
-    let automerge = doc.document();
-    if schema_doc::is_schema_doc(automerge) {
+}
+
+fn read_one<'a>(id: DocId, raw: &[&'a [u8]], schema: &Schema) -> Read<'a> {
+    let (doc, unreadable) = load(raw);
+    let Some(doc) = doc else {
+        return Read::Empty(unreadable);
+    };
+    let row = record::read_row(&doc);
+    if row.is_none() && schema_doc::is_schema_doc(&doc) {
         return Read::Schema(id);
     }
-    let row = record::read_row(automerge);
     let changes: Vec<NewChange> = doc.get_changes_meta(&[]).iter().map(NewChange::of).collect();
     let waiting = !doc.get_missing_deps(&[]).is_empty();
     let (snapshot, waiting_chunks) = if raw.len() == 1 && unreadable == 0 && !waiting {
-        (raw[0].to_vec(), Vec::new())
+        (Cow::Borrowed(raw[0]), Vec::new())
     } else if waiting {
-        (doc.save(), raw.iter().map(|c| c.to_vec()).collect())
+        (Cow::Owned(doc.save()), raw.to_vec())
     } else {
-        (doc.save(), Vec::new())
+        (Cow::Owned(doc.save()), Vec::new())
     };
     let (index_keys, text_keys) = match &row {
         Some(row) => {
@@ -90,79 +105,112 @@ fn read_one(id: DocId, raw: &[&[u8]], schema: &Schema) -> Read {
 /// Documents per message from the readers to the writer.
 const CHUNK: usize = 256;
 
+/// What a reader hands the writer: a chunk of read documents with their index and search
+/// keys, sorted on the reader's thread.
+struct ReadChunk<'a> {
+    reads: Vec<Read<'a>>,
+    index: Vec<Vec<u8>>,
+    text: Vec<Vec<u8>>,
+}
+
+fn read_chunk<'a>(chunk: &[(DocId, Vec<&'a [u8]>)], schema: &Schema) -> ReadChunk<'a> {
+    let mut reads: Vec<Read<'a>> = chunk.iter().map(|(id, raw)| read_one(*id, raw, schema)).collect();
+    let mut index = Vec::new();
+    let mut text = Vec::new();
+    for read in &mut reads {
+        if let Read::Fresh(f) = read {
+            index.append(&mut f.index_keys);
+            text.append(&mut f.text_keys);
+        }
+    }
+    index.sort_unstable();
+    text.sort_unstable();
+    ReadChunk { reads, index, text }
+}
+
+/// The single thread that writes what the readers read.
+struct Writer<'a, 'd, 't> {
+    docs: &'a mut DocTables<'d>,
+    derived: &'a mut DerivedTables<'t>,
+    applied: Applied,
+}
+
+impl Writer<'_, '_, '_> {
+    fn write(&mut self, chunk: ReadChunk<'_>) -> Result<()> {
+        for read in chunk.reads {
+            match read {
+                Read::Fresh(f) => self.write_fresh(*f)?,
+                Read::Schema(id) => self.applied.schema_docs.push(id),
+                Read::Empty(unreadable) => self.applied.unreadable += unreadable,
+            }
+        }
+        // Each chunk's keys go in as soon as they arrive, while the readers read on: the
+        // B-tree pages are this transaction's own, so keys spread over the tree cost
+        // little more than one sorted pass at the end, and nothing waits for that pass.
+        store::insert_sorted(self.derived, chunk.index, chunk.text)?;
+        Ok(())
+    }
+
+    fn write_fresh(&mut self, f: Fresh<'_>) -> Result<()> {
+        self.applied.unreadable += f.unreadable;
+        self.applied.documents += 1;
+        self.docs
+            .docs
+            .insert(f.id.as_bytes(), f.snapshot.as_ref())
+            .map_err(StoreError::from)?;
+        for (n, chunk) in f.waiting_chunks.iter().enumerate() {
+            self.docs
+                .changes
+                .insert((*f.id.as_bytes(), n as u32), *chunk)
+                .map_err(StoreError::from)?;
+        }
+        self.derived.index_changes(f.id, &f.changes)?;
+        if let Some(row) = &f.row {
+            store::write_new_row_without_keys(self.derived, row.object, RecordId::from_bytes(*f.id.as_bytes()), row)?;
+        }
+        Ok(())
+    }
+}
+
 /// Reads new documents on worker threads while this thread writes the ones already read:
-/// reading (Automerge) and writing (redb) overlap, and keys are inserted sorted at the
-/// end. Schema documents are returned for the caller to apply the careful way.
+/// reading (Automerge) and writing (redb) overlap. Schema documents are returned for the
+/// caller to apply the careful way.
 pub(super) fn apply_fresh(
     docs: &mut DocTables<'_>,
     derived: &mut DerivedTables<'_>,
     fresh: &[(DocId, Vec<&[u8]>)],
     schema: &Schema,
 ) -> Result<Applied> {
-    let mut applied = Applied::default();
-    let mut index = Vec::new();
-    let mut text = Vec::new();
-    let mut write = |read: Read, applied: &mut Applied| -> Result<()> {
-        match read {
-            Read::Fresh(f) => {
-                applied.unreadable += f.unreadable;
-                applied.documents += 1;
-                docs.docs
-                    .insert(f.id.as_bytes(), f.snapshot.as_slice())
-                    .map_err(StoreError::from)?;
-                for (n, chunk) in f.waiting_chunks.iter().enumerate() {
-                    docs.changes
-                        .insert((*f.id.as_bytes(), n as u32), chunk.as_slice())
-                        .map_err(StoreError::from)?;
-                }
-                derived.index_changes(f.id, &f.changes)?;
-                if let Some(row) = &f.row {
-                    store::write_new_row_without_keys(
-                        derived,
-                        row.object,
-                        RecordId::from_bytes(*f.id.as_bytes()),
-                        row,
-                    )?;
-                }
-                index.extend(f.index_keys);
-                text.extend(f.text_keys);
-            }
-            Read::Schema(id) => applied.schema_docs.push(id),
-            Read::Empty(unreadable) => applied.unreadable += unreadable,
-        }
-        Ok(())
+    let mut writer = Writer {
+        docs,
+        derived,
+        applied: Applied::default(),
     };
     if fresh.len() < 2 * CHUNK {
-        for (id, raw) in fresh {
-            write(read_one(*id, raw, schema), &mut applied)?;
-        }
-    } else {
-        let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
-        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Read>>(workers * 2);
-        std::thread::scope(|scope| -> Result<()> {
-            let per = fresh.len().div_ceil(workers);
-            for part in fresh.chunks(per) {
-                let send = send.clone();
-                scope.spawn(move || {
-                    for chunk in part.chunks(CHUNK) {
-                        let reads = chunk.iter().map(|(id, raw)| read_one(*id, raw, schema)).collect();
-                        if send.send(reads).is_err() {
-                            return; // the writer stopped on an error
-                        }
-                    }
-                });
-            }
-            drop(send);
-            for reads in receive {
-                for read in reads {
-                    write(read, &mut applied)?;
-                }
-            }
-            Ok(())
-        })?;
+        writer.write(read_chunk(fresh, schema))?;
+        return Ok(writer.applied);
     }
-    store::insert_sorted(derived, index, text)?;
-    Ok(applied)
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
+    let (send, receive) = std::sync::mpsc::sync_channel::<ReadChunk<'_>>(workers * 2);
+    std::thread::scope(|scope| -> Result<()> {
+        let per = fresh.len().div_ceil(workers);
+        for part in fresh.chunks(per) {
+            let send = send.clone();
+            scope.spawn(move || {
+                for chunk in part.chunks(CHUNK) {
+                    if send.send(read_chunk(chunk, schema)).is_err() {
+                        return; // the writer stopped on an error
+                    }
+                }
+            });
+        }
+        drop(send);
+        for chunk in receive {
+            writer.write(chunk)?;
+        }
+        Ok(())
+    })?;
+    Ok(writer.applied)
 }
 
 /// What [`apply_fresh`] did.

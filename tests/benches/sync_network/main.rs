@@ -577,6 +577,11 @@ async fn bootstrap_device(dir: &Path, remote: &Remote, expected: usize) -> Boots
 // ---------------------------------------------------------------------------------------
 // Raw protocol clients
 
+/// Many threads allocate at once while a device applies a sync backlog; glibc's allocator
+/// spends a third of that time on locks (docs/adr/0001-mimalloc.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let o = Options::parse();
     machine();
