@@ -38,17 +38,7 @@ fn source(n: usize) -> (Workspace, Vec<Entry>) {
         let v = ws.parse_values(people, &inputs(&[("city", city.to_string())])).unwrap();
         ws.update_record(report.created[1], v).unwrap();
     }
-    let log = ws
-        .outbox(usize::MAX)
-        .unwrap()
-        .into_iter()
-        .enumerate()
-        .map(|(i, c)| Entry {
-            seq: i as u64 + 1,
-            doc: c.doc,
-            data: c.data,
-        })
-        .collect();
+    let log = log_of(&ws, 0);
     (ws, log)
 }
 
@@ -60,14 +50,42 @@ fn replica_applying(log: &[Entry], batch: usize) -> Workspace {
     replica
 }
 
+/// Adds every listed record's words to the search index, `step` records at a time.
+fn finish_search_index(replica: &mut Workspace, step: usize) {
+    let mut steps = 0;
+    while replica.index_search_backlog(step).unwrap() > 0 {
+        steps += 1;
+        assert!(steps < 10_000, "the backlog shrinks");
+    }
+}
+
+fn log_of(ws: &Workspace, from: usize) -> Vec<Entry> {
+    ws.outbox(usize::MAX)
+        .unwrap()
+        .into_iter()
+        .enumerate()
+        .skip(from)
+        .map(|(i, c)| Entry {
+            seq: i as u64 + 1,
+            doc: c.doc,
+            data: c.data,
+        })
+        .collect()
+}
+
 #[test]
 fn one_batch_with_the_schema_and_every_record_builds_the_same_tables_as_the_source() {
     let (source, log) = source(1_500);
-    let replica = replica_applying(&log, usize::MAX);
-    assert_eq!(replica.dump_derived().unwrap(), source.dump_derived().unwrap());
+    let mut replica = replica_applying(&log, usize::MAX);
     let people = replica.object_named("people").unwrap().id;
     assert_eq!(replica.count_all(people).unwrap(), 1_499);
+    // Search entries of a bulk apply come later; search reads the listed rows meanwhile.
+    assert_eq!(replica.search_backlog().unwrap(), 1_499);
     // Person 1 lived in Zürich until the two edits moved them.
+    assert_eq!(replica.search("nandu zurich", Some(people), 10_000).unwrap().len(), 499);
+    finish_search_index(&mut replica, 400);
+    assert_eq!(replica.search_backlog().unwrap(), 0);
+    assert_eq!(replica.dump_derived().unwrap(), source.dump_derived().unwrap());
     assert_eq!(replica.search("nandu zurich", Some(people), 10_000).unwrap().len(), 499);
 }
 
@@ -76,7 +94,64 @@ fn batches_of_any_size_build_the_same_tables_as_the_source() {
     let (source, log) = source(1_200);
     let expected = source.dump_derived().unwrap();
     for batch in [1, 700, 1_000] {
-        let replica = replica_applying(&log, batch);
+        let mut replica = replica_applying(&log, batch);
+        finish_search_index(&mut replica, 1_000);
         assert!(replica.dump_derived().unwrap() == expected, "batches of {batch}");
     }
+}
+
+#[test]
+fn search_finds_the_same_records_before_during_and_after_the_backlog_is_indexed() {
+    let (mut source, log) = source(1_000);
+    let mut replica = replica_applying(&log, usize::MAX);
+    let people = replica.object_named("people").unwrap().id;
+    // Edits and deletes reach listed records before their words are indexed.
+    let sent = log.len();
+    let ids = source.query(&kith_core::Query::new(people)).unwrap().ids;
+    let renamed = ids[3];
+    let v = source
+        .parse_values(people, &inputs(&[("name", "Zoë Quist".to_string())]))
+        .unwrap();
+    source.update_record(renamed, v).unwrap();
+    source.delete_record(ids[4]).unwrap();
+    let more = log_of(&source, sent);
+    replica.apply_remote(&[], &more, more.last().unwrap().seq).unwrap();
+    let queries = [
+        "zoe",
+        "quist",
+        "nandu",
+        "porto",
+        "p10",
+        "example test",
+        "person 3",
+        "nothing-like-it",
+    ];
+    let expected: Vec<_> = queries
+        .iter()
+        .map(|q| source.search(q, Some(people), 100_000).unwrap())
+        .collect();
+    let results = |r: &Workspace| -> Vec<_> {
+        queries
+            .iter()
+            .map(|q| r.search(q, Some(people), 100_000).unwrap())
+            .collect()
+    };
+    assert_eq!(results(&replica), expected);
+    assert_eq!(replica.search("zoe quist", None, 10).unwrap().len(), 1);
+    replica.index_search_backlog(300).unwrap();
+    assert!(replica.search_backlog().unwrap() > 0);
+    assert_eq!(results(&replica), expected, "part of the backlog indexed");
+    finish_search_index(&mut replica, 300);
+    assert_eq!(results(&replica), expected, "all indexed");
+    assert_eq!(replica.dump_derived().unwrap(), source.dump_derived().unwrap());
+}
+
+#[test]
+fn a_reindex_indexes_the_backlog_too() {
+    let (source, log) = source(600);
+    let mut replica = replica_applying(&log, usize::MAX);
+    assert!(replica.search_backlog().unwrap() > 0);
+    replica.reindex().unwrap();
+    assert_eq!(replica.search_backlog().unwrap(), 0);
+    assert_eq!(replica.dump_derived().unwrap(), source.dump_derived().unwrap());
 }

@@ -279,6 +279,9 @@ impl Harness {
                     cursor,
                 } => {
                     p.ws.apply_remote(&snapshots, &entries, cursor).expect("apply");
+                    // Like the connector, index the words of a bulk apply right after it
+                    // (in two steps, so that stepping is exercised too).
+                    while p.ws.index_search_backlog(400).expect("search backlog") > 0 {}
                     // A device that may write adds itself to the member list once it
                     // has the schema (the engine reads the outbox after every apply).
                     if p.role.can_push() {

@@ -8,8 +8,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use kith_core::{WORKSPACE_FILE, Workspace};
 
 use crate::CliError;
-use crate::commands::Context;
 use crate::commands::sync::block_on;
+use crate::commands::{Context, support};
 use crate::output::{JsonObject, Table, thousands, write_json};
 use crate::sync::{Remote, SyncEvent, check_remote, sync_once};
 
@@ -66,6 +66,9 @@ pub fn run(args: JoinArgs, ctx: &Context) -> Result<(), CliError> {
             ctx.workspace.display()
         );
     })?;
+
+    // Search finds everything already; this makes it fast.
+    support::finish_search_index(&mut ws, ctx)?;
 
     let mut counts = Vec::new();
     for object in ws.schema().active_objects() {

@@ -56,6 +56,7 @@ pub fn run(args: StatusArgs, ctx: &Context) -> Result<(), CliError> {
         j.push("pending", state.pending);
         j.push("cursor", state.cursor);
         j.push("last_sync", last_sync);
+        j.push("search_backlog", state.search_backlog);
         write_json(&mut out, &j)?;
         return Ok(());
     }
@@ -91,5 +92,12 @@ pub fn run(args: StatusArgs, ctx: &Context) -> Result<(), CliError> {
     };
     writeln!(out, "cursor      log position {}{behind}", state.cursor)?;
     writeln!(out, "last sync   {}", last_sync.as_deref().unwrap_or("never"))?;
+    if state.search_backlog > 0 {
+        writeln!(
+            out,
+            "search      {} record(s) not indexed yet (found by reading their rows; `kith sync` indexes them)",
+            thousands(state.search_backlog as usize)
+        )?;
+    }
     Ok(())
 }

@@ -83,3 +83,34 @@ pub(crate) fn done(out: &mut dyn Write, ctx: &Context, message: &str, id: &str) 
     }
     Ok(())
 }
+
+/// Adds the words of records received in bulk to the search index (search already
+/// finds them, more slowly), with a progress bar on a terminal. Returns the number of
+/// records indexed.
+pub(crate) fn finish_search_index(ws: &mut Workspace, ctx: &Context) -> Result<u64, CliError> {
+    let total = ws.search_backlog()?;
+    if total == 0 {
+        return Ok(0);
+    }
+    let bar = (!ctx.json && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
+        let bar = indicatif::ProgressBar::new(total);
+        let style =
+            indicatif::ProgressStyle::with_template("{spinner} {bar:30} {pos}/{len} records indexed for search")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+        bar.set_style(style);
+        bar
+    });
+    loop {
+        let remaining = ws.index_search_backlog(crate::sync::SEARCH_INDEX_STEP)?;
+        if let Some(bar) = &bar {
+            bar.set_position(total.saturating_sub(remaining));
+        }
+        if remaining == 0 {
+            break;
+        }
+    }
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    Ok(total)
+}

@@ -8,7 +8,7 @@ use std::io::Write;
 use kith_core::time_fmt::{format_datetime, now_ms};
 
 use crate::CliError;
-use crate::commands::Context;
+use crate::commands::{Context, support};
 use crate::output::{JsonObject, thousands, write_json};
 use crate::sync::{Remote, SyncError, SyncEvent, SyncReport, sync_once, sync_watch};
 
@@ -28,6 +28,7 @@ pub fn run(args: SyncArgs, ctx: &Context) -> Result<(), CliError> {
         return watch(&mut ws, &remote, ctx);
     }
     let report = block_on(sync_once(&mut ws, &remote, |_| {}))??;
+    support::finish_search_index(&mut ws, ctx)?;
     let mut out = ctx.out();
     if ctx.json {
         write_json(&mut out, &report_json(&report))?;
@@ -159,8 +160,14 @@ fn event_line(event: &SyncEvent, json: bool) -> Option<String> {
             j.push("retry_in_ms", *retry_in_ms);
             format!("offline: {reason}; retrying in {:.1} s", *retry_in_ms as f64 / 1000.0)
         }
+        SyncEvent::SearchIndexed { remaining: 0 } => {
+            j.push("event", "search_indexed");
+            j.push("remaining", 0);
+            "search index up to date".to_string()
+        }
+        // Steps of search indexing: only the last one is worth a line.
         // Sent is not stored: the acknowledgement is what counts.
-        SyncEvent::Pushed { .. } => return None,
+        SyncEvent::SearchIndexed { .. } | SyncEvent::Pushed { .. } => return None,
     };
     if json {
         serde_json::to_string(&j).ok()

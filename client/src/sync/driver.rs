@@ -56,6 +56,9 @@ pub enum SyncEvent {
     Acknowledged { chunks: usize, cursor: u64 },
     /// Everything the relay had is applied; live changes follow.
     CaughtUp { head: u64 },
+    /// Words of records received in bulk were added to the search index (watch mode
+    /// does this between messages once caught up); `remaining` records are left.
+    SearchIndexed { remaining: u64 },
     /// The connection closed or could not be opened; the next try is in `retry_in_ms`.
     Offline { reason: String, retry_in_ms: u64 },
 }
@@ -139,7 +142,11 @@ enum Wake {
     Timer,
     Ping,
     Poll,
+    IndexSearch,
 }
+
+/// Records whose words one step of search indexing adds (~0.1 s), between messages.
+pub const SEARCH_INDEX_STEP: usize = 5_000;
 
 struct Driver<'r, W, F> {
     ws: W,
@@ -163,6 +170,8 @@ struct Driver<'r, W, F> {
     /// Woken by the workspace after each local write (watch mode), so an edit made in
     /// this process is pushed at once; the outbox poll remains for other writers.
     local_writes: Arc<Notify>,
+    /// Records received in bulk wait for their search entries (watch mode adds them).
+    search_backlog: bool,
 }
 
 #[derive(Default)]
@@ -177,6 +186,7 @@ struct Totals {
 impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
     fn new(mut ws: W, remote: &'r Remote, mode: Mode, on_event: F) -> Result<Self, SyncError> {
         let cursor = ws.with(|w| w.sync_cursor())?;
+        let search_backlog = mode == Mode::Watch && ws.with(|w| w.search_backlog())? > 0;
         let now = Instant::now();
         Ok(Driver {
             ws,
@@ -192,6 +202,7 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
             relay_error: None,
             totals: Totals::default(),
             local_writes: Arc::new(Notify::new()),
+            search_backlog,
         })
     }
 
@@ -212,12 +223,14 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
             }
             let wake_at = self.wake_at.map(|ms| self.epoch + Duration::from_millis(ms));
             let watching = self.mode == Mode::Watch;
+            let index_search = watching && self.search_backlog && self.engine.is_caught_up();
             let wake = tokio::select! {
                 frame = next_frame(&mut self.socket) => Wake::Frame(frame),
                 () = sleep_until(wake_at) => Wake::Timer,
                 _ = ping.tick() => Wake::Ping,
                 _ = poll.tick(), if watching => Wake::Poll,
                 () = self.local_writes.notified(), if watching => Wake::Poll,
+                () = std::future::ready(()), if index_search => Wake::IndexSearch,
             };
             let actions = match wake {
                 Wake::Frame(frame) => self.frame(frame)?,
@@ -228,6 +241,12 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
                 }
                 Wake::Ping => self.ping().await?,
                 Wake::Poll => self.poll_outbox()?,
+                Wake::IndexSearch => {
+                    let remaining = self.ws.with(|w| w.index_search_backlog(SEARCH_INDEX_STEP))?;
+                    self.search_backlog = remaining > 0;
+                    (self.on_event)(&SyncEvent::SearchIndexed { remaining });
+                    Vec::new()
+                }
             };
             self.perform(actions).await?;
         }
@@ -375,6 +394,9 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
                     cursor,
                 } => {
                     let summary = self.ws.with(|w| w.apply_remote(&snapshots, &entries, cursor))?;
+                    if self.mode == Mode::Watch && !self.search_backlog {
+                        self.search_backlog = self.ws.with(|w| w.search_backlog())? > 0;
+                    }
                     self.totals.received += snapshots.len() + entries.len();
                     self.totals.documents += summary.documents;
                     self.totals.unreadable += summary.unreadable;

@@ -32,7 +32,7 @@ mod remote;
 
 pub use access::WorkspaceAccess;
 pub use connection::check_remote;
-pub use driver::{SyncEvent, SyncReport, sync_once, sync_watch};
+pub use driver::{SEARCH_INDEX_STEP, SyncEvent, SyncReport, sync_once, sync_watch};
 pub use error::SyncError;
 pub(crate) use remote::adopt_relay_workspace;
 pub use remote::{LocalSyncState, Remote, RemoteInfo, local_state};

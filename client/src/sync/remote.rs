@@ -134,6 +134,8 @@ pub struct LocalSyncState {
     pub pending: u64,
     /// When this replica was last caught up with the relay (ms since 1970).
     pub last_sync_ms: Option<i64>,
+    /// Records received in bulk whose words are not in the search index yet.
+    pub search_backlog: u64,
 }
 
 /// Reads what `ws` remembers about syncing.
@@ -144,6 +146,7 @@ pub fn local_state(ws: &Workspace) -> Result<LocalSyncState, SyncError> {
         cursor: ws.sync_cursor()?,
         pending: ws.outbox_len()?,
         last_sync_ms: ws.setting(LAST_SYNC_SETTING)?.and_then(|s| s.parse().ok()),
+        search_backlog: ws.search_backlog()?,
     })
 }
 

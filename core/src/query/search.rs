@@ -38,7 +38,7 @@ impl Workspace {
         let index = tx.open_table(tables::TEXT_INDEX).map_err(StoreError::from)?;
         let mut result: Option<HashSet<SearchHit>> = None;
         // Longer words match fewer records: start with them to keep sets small.
-        let mut ordered = words;
+        let mut ordered = words.clone();
         ordered.sort_by_key(|w| std::cmp::Reverse(w.len()));
         for word in ordered {
             let start = word.as_bytes().to_vec();
@@ -69,7 +69,10 @@ impl Workspace {
                 break;
             }
         }
-        let mut hits: Vec<SearchHit> = result.unwrap_or_default().into_iter().collect();
+        let mut hits = result.unwrap_or_default();
+        // Records whose words are not indexed yet (a device that just joined).
+        hits.extend(self.search_backlog_hits(&tx, &words, object)?);
+        let mut hits: Vec<SearchHit> = hits.into_iter().collect();
         hits.sort_by_key(|h| std::cmp::Reverse(h.record));
         hits.truncate(limit);
         Ok(hits)

@@ -14,8 +14,8 @@ use crate::error::StoreError;
 
 pub(crate) use docs::{DocTables, LoadedDoc, load_doc, persist_doc, persist_remote};
 pub(crate) use rows::{
-    DerivedTables, NewChange, clear_derived, decode_row, derived_keys, index_key_prefix, insert_sorted, object_prefix,
-    rebuild_object, row_key, write_new_row_without_keys, write_row,
+    DerivedTables, NewChange, clear_derived, decode_row, derived_keys, index_key_prefix, index_keys, insert_sorted,
+    object_prefix, rebuild_object, row_key, text_keys, write_new_row_without_keys, write_row,
 };
 
 /// The on-disk format this build reads and writes (`meta.format`).
@@ -39,7 +39,7 @@ impl Store {
             return Err(StoreError::NotAWorkspace(path.to_path_buf()));
         }
         match Database::open(path) {
-            Ok(db) => Ok(Self { db }),
+            Ok(db) => Self::with_missing_tables(db),
             Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
                 Err(StoreError::InUse(path.parent().unwrap_or(path).to_path_buf()))
             }
@@ -51,6 +51,20 @@ impl Store {
     pub(crate) fn in_memory() -> Result<Self, StoreError> {
         let db = Database::builder().create_with_backend(redb::backends::InMemoryBackend::new())?;
         Self::with_tables(db)
+    }
+
+    /// Creates the tables a file made by an older version lacks (a write only then).
+    fn with_missing_tables(db: Database) -> Result<Self, StoreError> {
+        let missing = match db.begin_read()?.open_table(tables::SEARCH_BACKLOG) {
+            Ok(_) => false,
+            Err(redb::TableError::TableDoesNotExist(_)) => true,
+            Err(e) => return Err(e.into()),
+        };
+        if missing {
+            Self::with_tables(db)
+        } else {
+            Ok(Self { db })
+        }
     }
 
     /// Creates every table, so read transactions never meet a missing one.
@@ -67,6 +81,7 @@ impl Store {
             tx.open_table(RECORD_OBJECTS)?;
             tx.open_table(INDEX)?;
             tx.open_table(TEXT_INDEX)?;
+            tx.open_table(SEARCH_BACKLOG)?;
             tx.open_table(CHANGES)?;
             tx.open_table(GROUPS)?;
             tx.open_table(CONFLICTS)?;

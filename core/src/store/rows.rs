@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use redb::{ReadableTable, Table, WriteTransaction};
 
-use super::tables::{CHANGES, CONFLICTS, GROUPS, INDEX, RECORD_OBJECTS, ROWS, TEXT_INDEX, TRASH};
+use super::tables::{CHANGES, CONFLICTS, GROUPS, INDEX, RECORD_OBJECTS, ROWS, SEARCH_BACKLOG, TEXT_INDEX, TRASH};
 use crate::encoding::index_values;
 use crate::error::StoreError;
 use crate::field_type;
@@ -68,6 +68,7 @@ pub(crate) struct DerivedTables<'t> {
     pub(crate) record_objects: Table<'t, [u8; 16], [u8; 16]>,
     pub(crate) index: Table<'t, &'static [u8], ()>,
     pub(crate) text: Table<'t, &'static [u8], ()>,
+    pub(crate) search_backlog: Table<'t, &'static [u8], ()>,
     pub(crate) changes: Table<'t, [u8; 32], [u8; 16]>,
     pub(crate) groups: Table<'t, &'static [u8], ()>,
     pub(crate) conflicts: Table<'t, &'static [u8], ()>,
@@ -81,6 +82,7 @@ impl<'t> DerivedTables<'t> {
             record_objects: tx.open_table(RECORD_OBJECTS)?,
             index: tx.open_table(INDEX)?,
             text: tx.open_table(TEXT_INDEX)?,
+            search_backlog: tx.open_table(SEARCH_BACKLOG)?,
             changes: tx.open_table(CHANGES)?,
             groups: tx.open_table(GROUPS)?,
             conflicts: tx.open_table(CONFLICTS)?,
@@ -116,7 +118,7 @@ impl<'t> DerivedTables<'t> {
 }
 
 /// The `index` keys of a live row.
-fn index_keys(object: &ObjectDef, record: RecordId, row: &Row) -> BTreeSet<Vec<u8>> {
+pub(crate) fn index_keys(object: &ObjectDef, record: RecordId, row: &Row) -> BTreeSet<Vec<u8>> {
     let mut keys = BTreeSet::new();
     for field in object.fields.iter().filter(|f| f.kind.is_indexed()) {
         let prefix = index_key_prefix(object.id, field.id);
@@ -131,7 +133,7 @@ fn index_keys(object: &ObjectDef, record: RecordId, row: &Row) -> BTreeSet<Vec<u
 }
 
 /// The `text_index` keys of a live row: every token of its active text-like fields.
-fn text_keys(object: &ObjectDef, record: RecordId, row: &Row) -> BTreeSet<Vec<u8>> {
+pub(crate) fn text_keys(object: &ObjectDef, record: RecordId, row: &Row) -> BTreeSet<Vec<u8>> {
     let mut keys = BTreeSet::new();
     for field in object.active_fields().filter(|f| f.kind.is_searchable()) {
         let Some(stored) = row.get(field.id) else {
@@ -296,6 +298,7 @@ pub(crate) fn clear_derived(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.delete_table(RECORD_OBJECTS)?;
     tx.delete_table(INDEX)?;
     tx.delete_table(TEXT_INDEX)?;
+    tx.delete_table(SEARCH_BACKLOG)?;
     tx.delete_table(CHANGES)?;
     tx.delete_table(GROUPS)?;
     tx.delete_table(CONFLICTS)?;

@@ -33,6 +33,13 @@ pub(crate) const INDEX: TableDefinition<&[u8], ()> = TableDefinition::new("index
 /// (token ‖ 0x00 ‖ object id ‖ record id) → (). Full-text search.
 pub(crate) const TEXT_INDEX: TableDefinition<&[u8], ()> = TableDefinition::new("text_index");
 
+/// (object id ‖ record id) → (): live records whose words are not in `TEXT_INDEX` yet.
+/// A device applying thousands of new records at once (joining a workspace) leaves their
+/// search entries for later, so that it is queryable sooner; until `TEXT_INDEX` has
+/// them, search reads these records' rows. A record listed here may already have some
+/// of its `TEXT_INDEX` entries (edits keep them right), never a wrong one.
+pub(crate) const SEARCH_BACKLOG: TableDefinition<&[u8], ()> = TableDefinition::new("search_backlog");
+
 /// change hash → doc id, for every change of every document (history and revert find a
 /// change's document through it).
 pub(crate) const CHANGES: TableDefinition<[u8; 32], [u8; 16]> = TableDefinition::new("changes");

@@ -11,6 +11,7 @@ mod remote;
 mod remote_bulk;
 mod revert;
 mod schema_ops;
+mod search_backlog;
 mod validate;
 mod view;
 

@@ -95,6 +95,7 @@ impl Workspace {
         for (name, def) in [
             ("index", tables::INDEX),
             ("text_index", tables::TEXT_INDEX),
+            ("search_backlog", tables::SEARCH_BACKLOG),
             ("groups", tables::GROUPS),
             ("conflicts", tables::CONFLICTS),
         ] {

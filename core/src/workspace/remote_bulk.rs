@@ -57,7 +57,8 @@ fn load(raw: &[&[u8]]) -> (Option<Automerge>, usize) {
     }
 }
 
-fn read_one<'a>(id: DocId, raw: &[&'a [u8]], schema: &Schema) -> Read<'a> {
+/// Reads one new document; with `defer_search`, leaves its search keys for later.
+fn read_one<'a>(id: DocId, raw: &[&'a [u8]], schema: &Schema, defer_search: bool) -> Read<'a> {
     let (doc, unreadable) = load(raw);
     let Some(doc) = doc else {
         return Read::Empty(unreadable);
@@ -85,8 +86,15 @@ fn read_one<'a>(id: DocId, raw: &[&'a [u8]], schema: &Schema) -> Read<'a> {
                     &unknown
                 }
             };
-            let (index, text) = store::derived_keys(object, RecordId::from_bytes(*id.as_bytes()), Some(row));
-            (index.into_iter().collect(), text.into_iter().collect())
+            let record = RecordId::from_bytes(*id.as_bytes());
+            if row.deleted_at.is_some() {
+                (Vec::new(), Vec::new())
+            } else if defer_search {
+                (store::index_keys(object, record, row).into_iter().collect(), Vec::new())
+            } else {
+                let (index, text) = store::derived_keys(object, record, Some(row));
+                (index.into_iter().collect(), text.into_iter().collect())
+            }
         }
         None => (Vec::new(), Vec::new()),
     };
@@ -113,8 +121,11 @@ struct ReadChunk<'a> {
     text: Vec<Vec<u8>>,
 }
 
-fn read_chunk<'a>(chunk: &[(DocId, Vec<&'a [u8]>)], schema: &Schema) -> ReadChunk<'a> {
-    let mut reads: Vec<Read<'a>> = chunk.iter().map(|(id, raw)| read_one(*id, raw, schema)).collect();
+fn read_chunk<'a>(chunk: &[(DocId, Vec<&'a [u8]>)], schema: &Schema, defer_search: bool) -> ReadChunk<'a> {
+    let mut reads: Vec<Read<'a>> = chunk
+        .iter()
+        .map(|(id, raw)| read_one(*id, raw, schema, defer_search))
+        .collect();
     let mut index = Vec::new();
     let mut text = Vec::new();
     for read in &mut reads {
@@ -133,6 +144,8 @@ struct Writer<'a, 'd, 't> {
     docs: &'a mut DocTables<'d>,
     derived: &'a mut DerivedTables<'t>,
     applied: Applied,
+    /// Live records go to `search_backlog` instead of `text_index`.
+    defer_search: bool,
 }
 
 impl Writer<'_, '_, '_> {
@@ -166,7 +179,15 @@ impl Writer<'_, '_, '_> {
         }
         self.derived.index_changes(f.id, &f.changes)?;
         if let Some(row) = &f.row {
-            store::write_new_row_without_keys(self.derived, row.object, RecordId::from_bytes(*f.id.as_bytes()), row)?;
+            let record = RecordId::from_bytes(*f.id.as_bytes());
+            store::write_new_row_without_keys(self.derived, row.object, record, row)?;
+            if self.defer_search && row.deleted_at.is_none() {
+                let key = store::row_key(row.object, record);
+                self.derived
+                    .search_backlog
+                    .insert(key.as_slice(), ())
+                    .map_err(StoreError::from)?;
+            }
         }
         Ok(())
     }
@@ -181,13 +202,18 @@ pub(super) fn apply_fresh(
     fresh: &[(DocId, Vec<&[u8]>)],
     schema: &Schema,
 ) -> Result<Applied> {
+    // Thousands of new records (a device joining, a large import elsewhere) are made
+    // queryable first; their search keys, more than half of all keys, follow in
+    // `Workspace::index_search_backlog`.
+    let bulk = fresh.len() >= 2 * CHUNK;
     let mut writer = Writer {
         docs,
         derived,
         applied: Applied::default(),
+        defer_search: bulk,
     };
-    if fresh.len() < 2 * CHUNK {
-        writer.write(read_chunk(fresh, schema))?;
+    if !bulk {
+        writer.write(read_chunk(fresh, schema, false))?;
         return Ok(writer.applied);
     }
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
@@ -198,7 +224,7 @@ pub(super) fn apply_fresh(
             let send = send.clone();
             scope.spawn(move || {
                 for chunk in part.chunks(CHUNK) {
-                    if send.send(read_chunk(chunk, schema)).is_err() {
+                    if send.send(read_chunk(chunk, schema, true)).is_err() {
                         return; // the writer stopped on an error
                     }
                 }
