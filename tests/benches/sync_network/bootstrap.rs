@@ -51,13 +51,18 @@ pub(super) async fn bootstrap(o: &Options, out: &mut Results) {
             target,
             b.total <= Duration::from_secs(5),
             format!(
-                "sync {} (caught_up at {}), query {}; received {} snapshots + {} entries in {} applies; load {}",
+                "sync {} (caught_up at {}), query {}; received {} snapshots + {} entries in {} applies; \
+                 search backlog {} records: a search meanwhile {}, indexing it {}, the search after {}; load {}",
                 secs(b.sync),
                 b.tally.caught_up_at.map_or("?".into(), secs),
                 ms(b.query),
                 b.tally.snapshots,
                 b.tally.entries,
                 b.tally.applies,
+                b.backlog,
+                ms(b.search_during),
+                secs(b.indexing),
+                ms(b.search_after),
                 loadavg()
             ),
         );

@@ -544,6 +544,12 @@ struct Bootstrap {
     query: Duration,
     tally: Tally,
     received: usize,
+    /// Records whose search entries were left for later, and a search meanwhile.
+    backlog: u64,
+    search_during: Duration,
+    /// Indexing that backlog (what `kith join` and `sync --watch` do next), and a search after.
+    indexing: Duration,
+    search_after: Duration,
 }
 
 async fn bootstrap_device(dir: &Path, remote: &Remote, expected: usize) -> Bootstrap {
@@ -565,12 +571,28 @@ async fn bootstrap_device(dir: &Path, remote: &Remote, expected: usize) -> Boots
         expected,
         "every record arrived"
     );
+    let backlog = ws.search_backlog().expect("backlog");
+    let words = format!("person {} example", expected / 2);
+    let t = Instant::now();
+    let during = ws.search(&words, Some(people), 50).expect("search");
+    let search_during = t.elapsed();
+    let t = Instant::now();
+    while ws.index_search_backlog(kith::sync::SEARCH_INDEX_STEP).expect("index") > 0 {}
+    let indexing = t.elapsed();
+    let t = Instant::now();
+    let after = ws.search(&words, Some(people), 50).expect("search");
+    let search_after = t.elapsed();
+    assert!(!after.is_empty() && during == after, "search finds the same records before and after indexing");
     Bootstrap {
         total,
         sync,
         query,
         tally,
         received: report.received,
+        backlog,
+        search_during,
+        indexing,
+        search_after,
     }
 }
 
