@@ -155,3 +155,46 @@ fn a_reindex_indexes_the_backlog_too() {
     assert_eq!(replica.search_backlog().unwrap(), 0);
     assert_eq!(replica.dump_derived().unwrap(), source.dump_derived().unwrap());
 }
+
+#[test]
+fn a_batch_of_changes_to_hundreds_of_known_records_builds_the_same_tables_as_the_source() {
+    let (mut source, log) = source(700);
+    let people = source.object_named("people").unwrap().id;
+    // One record edited often enough that its stored chunks fold into a new snapshot
+    // during the bulk merge.
+    let busy = source.query(&kith_core::Query::new(people)).unwrap().ids[10];
+    for i in 0..40 {
+        let v = source
+            .parse_values(people, &inputs(&[("city", format!("City {i}"))]))
+            .unwrap();
+        source.update_record(busy, v).unwrap();
+    }
+    let changes = source
+        .parse_values(people, &inputs(&[("job_title", "Buyer".to_string())]))
+        .unwrap();
+    let report = source.bulk_update(people, None, changes).unwrap();
+    assert_eq!(report.records, 699);
+    let all = log_of(&source, 0);
+    let mut replica = replica_applying(&log, usize::MAX);
+    // The busy record's first 30 edits one by one, then everything else in one batch:
+    // 699 known documents at once.
+    let mut at = log.len();
+    for entry in &all[at..at + 30] {
+        replica
+            .apply_remote(&[], std::slice::from_ref(entry), entry.seq)
+            .unwrap();
+    }
+    at += 30;
+    replica.apply_remote(&[], &all[at..], all.last().unwrap().seq).unwrap();
+    finish_search_index(&mut replica, 1_000);
+    assert_eq!(replica.document_heads().unwrap(), source.document_heads().unwrap());
+    assert_eq!(replica.dump_derived().unwrap(), source.dump_derived().unwrap());
+    let buyers = replica.parse_filter(people, "job_title = Buyer").unwrap();
+    assert_eq!(replica.count(people, Some(&buyers)).unwrap(), 699);
+    // The replica keeps working on merged documents: a local edit, then history.
+    let v = replica
+        .parse_values(people, &inputs(&[("city", "Bergen".to_string())]))
+        .unwrap();
+    replica.update_record(busy, v).unwrap();
+    assert_eq!(replica.record_history(busy).unwrap().len(), 43);
+}

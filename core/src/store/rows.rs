@@ -166,20 +166,6 @@ pub(crate) fn derived_keys(
     }
 }
 
-fn apply_key_diff(
-    table: &mut Table<'_, &'static [u8], ()>,
-    old: &BTreeSet<Vec<u8>>,
-    new: &BTreeSet<Vec<u8>>,
-) -> Result<(), StoreError> {
-    for key in old.difference(new) {
-        table.remove(key.as_slice())?;
-    }
-    for key in new.difference(old) {
-        table.insert(key.as_slice(), ())?;
-    }
-    Ok(())
-}
-
 /// Replaces a record's derived state: `old` is what the tables hold now (if anything),
 /// `new` is the row read from its document. Deleted rows move to the trash and leave the
 /// indexes.
@@ -190,7 +176,75 @@ pub(crate) fn write_row(
     old: Option<&Row>,
     new: &Row,
 ) -> Result<(), StoreError> {
-    let key = row_key(object.id, record);
+    write_row_without_keys(t, object.id, record, new)?;
+    KeyDiff::of(object, record, old, Some(new)).apply(t)
+}
+
+/// What a record's index and search entries lose and gain when its row changes.
+#[derive(Debug, Default)]
+pub(crate) struct KeyDiff {
+    pub(crate) index_removed: Vec<Vec<u8>>,
+    pub(crate) index_added: Vec<Vec<u8>>,
+    pub(crate) text_removed: Vec<Vec<u8>>,
+    pub(crate) text_added: Vec<Vec<u8>>,
+}
+
+impl KeyDiff {
+    /// The difference between the keys of `old` and of `new` (either may be absent).
+    pub(crate) fn of(object: &ObjectDef, record: RecordId, old: Option<&Row>, new: Option<&Row>) -> Self {
+        Self::between((object, old), (object, new), record)
+    }
+
+    /// The difference between the keys a record had and has, each row read with its
+    /// object's definition then and now (a schema change keeps the row, changes the
+    /// definition).
+    pub(crate) fn between(
+        (old_object, old): (&ObjectDef, Option<&Row>),
+        (new_object, new): (&ObjectDef, Option<&Row>),
+        record: RecordId,
+    ) -> Self {
+        let (old_index, old_text) = derived_keys(old_object, record, old);
+        let (new_index, new_text) = derived_keys(new_object, record, new);
+        KeyDiff {
+            index_removed: old_index.difference(&new_index).cloned().collect(),
+            index_added: new_index.difference(&old_index).cloned().collect(),
+            text_removed: old_text.difference(&new_text).cloned().collect(),
+            text_added: new_text.difference(&old_text).cloned().collect(),
+        }
+    }
+
+    pub(crate) fn append(&mut self, other: &mut KeyDiff) {
+        self.index_removed.append(&mut other.index_removed);
+        self.index_added.append(&mut other.index_added);
+        self.text_removed.append(&mut other.text_removed);
+        self.text_added.append(&mut other.text_added);
+    }
+
+    /// Applies the difference, each kind in key order. The keys of one record never
+    /// appear both removed and added, and keys name their record, so the diffs of many
+    /// records can be merged and applied together.
+    pub(crate) fn apply(mut self, t: &mut DerivedTables<'_>) -> Result<(), StoreError> {
+        self.index_removed.sort_unstable();
+        self.text_removed.sort_unstable();
+        for key in &self.index_removed {
+            t.index.remove(key.as_slice())?;
+        }
+        for key in &self.text_removed {
+            t.text.remove(key.as_slice())?;
+        }
+        insert_sorted(t, self.index_added, self.text_added)
+    }
+}
+
+/// Writes a record's row (live or trash), object and conflict mark; the caller takes
+/// care of its index and search entries.
+pub(crate) fn write_row_without_keys(
+    t: &mut DerivedTables<'_>,
+    object: ObjectId,
+    record: RecordId,
+    new: &Row,
+) -> Result<(), StoreError> {
+    let key = row_key(object, record);
     let encoded = encode_row(new)?;
     if new.deleted_at.is_none() {
         t.rows.insert(key.as_slice(), encoded.as_slice())?;
@@ -199,16 +253,12 @@ pub(crate) fn write_row(
         t.trash.insert(key.as_slice(), encoded.as_slice())?;
         t.rows.remove(key.as_slice())?;
     }
-    t.record_objects.insert(record.as_bytes(), object.id.as_bytes())?;
+    t.record_objects.insert(record.as_bytes(), object.as_bytes())?;
     if new.conflicts.is_empty() {
         t.conflicts.remove(key.as_slice())?;
     } else {
         t.conflicts.insert(key.as_slice(), ())?;
     }
-    let (old_index, old_text) = derived_keys(object, record, old);
-    let (new_index, new_text) = derived_keys(object, record, Some(new));
-    apply_key_diff(&mut t.index, &old_index, &new_index)?;
-    apply_key_diff(&mut t.text, &old_text, &new_text)?;
     Ok(())
 }
 
@@ -271,24 +321,11 @@ pub(crate) fn rebuild_object(
     }
     // Every key to remove and to add, each set applied in key order: a schema change can
     // touch every record of an object, and sorted runs are several times faster.
-    let (mut gone_index, mut gone_text, mut new_index, mut new_text) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut diff = KeyDiff::default();
     for (record, row) in rows {
-        let (old_i, old_t) = derived_keys(before, record, Some(&row));
-        let (new_i, new_t) = derived_keys(after, record, Some(&row));
-        gone_index.extend(old_i.difference(&new_i).cloned());
-        gone_text.extend(old_t.difference(&new_t).cloned());
-        new_index.extend(new_i.difference(&old_i).cloned());
-        new_text.extend(new_t.difference(&old_t).cloned());
+        diff.append(&mut KeyDiff::between((before, Some(&row)), (after, Some(&row)), record));
     }
-    gone_index.sort_unstable();
-    gone_text.sort_unstable();
-    for key in &gone_index {
-        t.index.remove(key.as_slice())?;
-    }
-    for key in &gone_text {
-        t.text.remove(key.as_slice())?;
-    }
-    insert_sorted(t, new_index, new_text)
+    diff.apply(t)
 }
 
 /// Empties every derived table (the first step of a full reindex).

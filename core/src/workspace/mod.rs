@@ -9,6 +9,7 @@ mod records;
 mod reindex;
 mod remote;
 mod remote_bulk;
+mod remote_known;
 mod revert;
 mod schema_ops;
 mod search_backlog;

@@ -15,6 +15,9 @@ use crate::store::{self, DerivedTables, DocTables, LoadedDoc, tables};
 use crate::sync::protocol::{Entry, PushChunk, Snapshot};
 use crate::{DocId, RecordId};
 
+/// From this many documents the replica already has, a batch merges them on every core.
+const KNOWN_IN_BULK: usize = 256;
+
 const SYNC_CURSOR: &str = "sync_cursor";
 const SETTING_PREFIX: &str = "setting:";
 
@@ -132,6 +135,9 @@ impl Workspace {
             summary.documents += applied.documents;
             summary.unreadable += applied.unreadable;
             known.extend(applied.schema_docs);
+            if known.len() >= KNOWN_IN_BULK {
+                known = self.apply_known_in_bulk(&mut docs, &mut derived, &chunks, known, &mut summary)?;
+            }
             for id in known {
                 let raw = &chunks[&id];
                 let is_schema = id == self.schema_doc_id && self.has_schema_doc();
@@ -199,6 +205,34 @@ impl Workspace {
             self.schema_doc = Some(loaded);
         }
         Ok(summary)
+    }
+
+    /// Merges many known documents on every core (`remote_known.rs`); returns the ones
+    /// to apply one by one (schema documents).
+    fn apply_known_in_bulk(
+        &mut self,
+        docs: &mut DocTables<'_>,
+        derived: &mut DerivedTables<'_>,
+        chunks: &HashMap<DocId, Vec<&[u8]>>,
+        known: Vec<DocId>,
+        summary: &mut ApplySummary,
+    ) -> Result<Vec<DocId>> {
+        let schema_id = self.has_schema_doc().then_some(self.schema_doc_id);
+        let (mut serial, bulk): (Vec<DocId>, Vec<DocId>) = known.into_iter().partition(|id| Some(*id) == schema_id);
+        let bulk: Vec<(DocId, Vec<&[u8]>)> = bulk
+            .into_iter()
+            .map(|id| {
+                // The cached copy would miss what is merged here.
+                self.cache.pop(&id);
+                (id, chunks.get(&id).cloned().unwrap_or_default())
+            })
+            .collect();
+        let read = self.store.read()?;
+        let applied = super::remote_known::apply_known(docs, derived, &read, &bulk, &self.schema)?;
+        summary.documents += applied.documents;
+        summary.unreadable += applied.unreadable;
+        serial.extend(applied.serial);
+        Ok(serial)
     }
 
     /// Heads of every document, for comparing replicas (tests, diagnostics).
