@@ -60,7 +60,7 @@ impl Ctx<'_> {
         if !def.kind.is_indexed() {
             return None;
         }
-        let base = index_key_prefix(self.object.id, field);
+        let base = index_key_prefix(field);
         let with = |bytes: &[u8]| {
             let mut k = base.clone();
             k.extend_from_slice(bytes);
@@ -358,7 +358,7 @@ impl Workspace {
             }
             return Ok(());
         };
-        let base = index_key_prefix(object.id, primary.field);
+        let base = index_key_prefix(primary.field);
         let base_end = prefix_end(&base).unwrap_or_default();
         // Resume at the cursor's primary value (inclusive: its group may continue).
         let resume = after.map(|(plen, key)| {

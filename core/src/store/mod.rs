@@ -19,8 +19,9 @@ pub(crate) use rows::{
     write_row_without_keys,
 };
 
-/// The on-disk format this build reads and writes (`meta.format`).
-pub(crate) const FORMAT_VERSION: u32 = 1;
+/// The on-disk format this build reads and writes (`meta.format`). 2: `index` keys
+/// start with the field id alone. Older files are reindexed when opened.
+pub(crate) const FORMAT_VERSION: u32 = 2;
 
 /// A redb database holding one workspace replica.
 pub(crate) struct Store {

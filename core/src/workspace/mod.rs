@@ -18,6 +18,8 @@ mod view;
 
 #[cfg(test)]
 mod abandoned_writes;
+#[cfg(test)]
+mod format_upgrade;
 
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
@@ -241,6 +243,11 @@ impl Workspace {
             change_listener: None,
         };
         ws.load_schema()?;
+        if format < FORMAT_VERSION {
+            // Derived tables of an older layout: rebuild them from the documents.
+            ws.reindex()?;
+            ws.write(|tx| store::set_meta(tx, meta_keys::FORMAT, &FORMAT_VERSION.to_le_bytes()).map_err(Into::into))?;
+        }
         Ok(ws)
     }
 

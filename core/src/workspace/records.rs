@@ -87,7 +87,7 @@ impl Workspace {
         let Some(field) = object.display_field() else {
             return Ok(Vec::new());
         };
-        let mut prefix = index_key_prefix(object.id, field.id);
+        let mut prefix = index_key_prefix(field.id);
         prefix.extend_from_slice(&crate::encoding::filter_value(field, &Value::Text(name.to_string())));
         self.index_records(&prefix, limit)
     }
@@ -382,9 +382,9 @@ impl Workspace {
             .count() as u64)
     }
 
-    /// Number of live records with no value in `field`.
-    pub(crate) fn count_empty(&self, object: ObjectId, field: FieldId) -> Result<usize> {
-        let mut prefix = index_key_prefix(object, field);
+    /// Number of live records with no value in `field` (field ids name their object).
+    pub(crate) fn count_empty(&self, field: FieldId) -> Result<usize> {
+        let mut prefix = index_key_prefix(field);
         prefix.push(TAG_EMPTY);
         Ok(self.index_records(&prefix, usize::MAX)?.len())
     }

@@ -364,7 +364,7 @@ impl Workspace {
     pub fn set_field_required(&mut self, object: ObjectId, field: FieldId, required: bool) -> Result<()> {
         let def = self.field_def(object, field)?;
         if required {
-            let empty = self.count_empty(object, field)?;
+            let empty = self.count_empty(field)?;
             if empty > 0 {
                 return Err(SchemaError::RuleNotMet {
                     object: self.object_def(object)?.key.clone(),

@@ -146,7 +146,7 @@ pub(super) fn check_unique(
         return Ok(());
     }
     let encoded = filter_value(field, value);
-    let mut prefix = index_key_prefix(object.id, field.id);
+    let mut prefix = index_key_prefix(field.id);
     prefix.extend_from_slice(&encoded);
     let end = prefix_end(&prefix).unwrap_or_default();
     for entry in t

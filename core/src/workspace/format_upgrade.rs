@@ -1,0 +1,46 @@
+//! Opening a file of an older format rebuilds its derived tables in the current layout.
+
+use redb::ReadableTable;
+
+use super::{Workspace, meta_keys};
+use crate::store::{self, FORMAT_VERSION, Store, tables};
+use crate::{CreateOptions, Value};
+
+#[test]
+fn a_format_1_file_is_reindexed_into_the_current_layout_when_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = Workspace::create(dir.path(), CreateOptions::new("t")).unwrap();
+    let people = ws.object_named("people").unwrap().id;
+    let name = ws.field_named(people, "name").unwrap().id;
+    for n in ["Ada", "Grace"] {
+        ws.create_record(people, vec![(name, Some(Value::Text(n.into())))])
+            .unwrap();
+    }
+    let current = ws.dump_derived().unwrap();
+    drop(ws);
+
+    // What format 1 wrote: every index key began with the object id.
+    {
+        let store = Store::open(&dir.path().join(crate::WORKSPACE_FILE)).unwrap();
+        let tx = store.write().unwrap();
+        store::set_meta(&tx, meta_keys::FORMAT, &1u32.to_le_bytes()).unwrap();
+        {
+            let mut index = tx.open_table(tables::INDEX).unwrap();
+            let keys: Vec<Vec<u8>> = index.iter().unwrap().map(|e| e.unwrap().0.value().to_vec()).collect();
+            for key in keys {
+                index.remove(key.as_slice()).unwrap();
+                let old = [people.as_bytes().as_slice(), &key].concat();
+                index.insert(old.as_slice(), ()).unwrap();
+            }
+        }
+        tx.commit().unwrap();
+    }
+
+    let ws = Workspace::open(dir.path()).unwrap();
+    assert_eq!(ws.dump_derived().unwrap(), current);
+    let filter = ws.parse_filter(people, "name = Grace").unwrap();
+    assert_eq!(ws.count(people, Some(&filter)).unwrap(), 1);
+    let tx = ws.store.read().unwrap();
+    let format = store::get_meta(&tx, meta_keys::FORMAT).unwrap().unwrap();
+    assert_eq!(format, FORMAT_VERSION.to_le_bytes());
+}
