@@ -6,7 +6,8 @@ use kith_core::sync::protocol::{Entry, Role};
 use proptest::prelude::*;
 
 use super::{
-    Appended, LogStore, MemoryStore, NewChunk, PullReader, RedbStore, StoreError, TokenRecord, WorkspaceRecord,
+    Appended, LogStore, MemoryStore, NewChunk, PullReader, RedbStore, SnapshotInstall, StoreError, TokenRecord,
+    WorkspaceRecord,
 };
 use crate::auth::{issue_token, sha256};
 use crate::ids::{TokenId, WorkspaceId};
@@ -35,6 +36,27 @@ fn chunk(doc: DocId, text: &str) -> NewChunk {
         hash: sha256(text.as_bytes()),
         data: text.as_bytes().to_vec(),
     }
+}
+
+fn install(doc: DocId, covers_seq: u64, data: &[u8], removed: &[u64]) -> SnapshotInstall {
+    SnapshotInstall {
+        doc,
+        covers_seq,
+        data: data.to_vec(),
+        removed: removed.to_vec(),
+    }
+}
+
+/// One snapshot in its own transaction.
+fn install_one(
+    store: &dyn LogStore,
+    ws: WorkspaceId,
+    doc: DocId,
+    covers_seq: u64,
+    data: &[u8],
+    removed: &[u64],
+) -> Result<(), StoreError> {
+    store.install_snapshots(ws, &[install(doc, covers_seq, data, removed)])
 }
 
 fn drain_entries(reader: &mut dyn PullReader, max_entries: usize, max_bytes: usize) -> Vec<Vec<Entry>> {
@@ -219,7 +241,7 @@ fn snapshots_replace_entries_and_reach_devices_with_older_cursors() {
             vec![(1, b"a1".to_vec()), (2, b"a2".to_vec()), (4, b"a4".to_vec())],
             "{name}"
         );
-        store.install_snapshot(ws, a, 4, b"snap-a-4", &[1, 2, 4]).unwrap();
+        install_one(store, ws, a, 4, b"snap-a-4", &[1, 2, 4]).unwrap();
 
         let (docs, seqs, head) = pull_all(store, ws, 0);
         assert_eq!((docs, seqs, head), (vec![a], vec![3, 5, 6], 6), "{name}");
@@ -242,7 +264,7 @@ fn snapshots_replace_entries_and_reach_devices_with_older_cursors() {
         let input = store.compaction_input(ws, a, 6).unwrap();
         assert_eq!(input.snapshot, Some((4, b"snap-a-4".to_vec())), "{name}");
         assert_eq!(input.entries, vec![(6, b"a6".to_vec())], "{name}");
-        store.install_snapshot(ws, a, 6, b"snap-a-6", &[6]).unwrap();
+        install_one(store, ws, a, 6, b"snap-a-6", &[6]).unwrap();
         let mut reader = store.open_pull(ws, 0).unwrap();
         let snaps = reader.next_snapshots(usize::MAX).unwrap();
         assert_eq!(snaps.len(), 1, "{name}");
@@ -250,7 +272,7 @@ fn snapshots_replace_entries_and_reach_devices_with_older_cursors() {
         assert_eq!(pull_all(store, ws, 5).0, vec![a], "{name}");
 
         // Going backwards is refused.
-        assert!(store.install_snapshot(ws, a, 5, b"old", &[]).is_err(), "{name}");
+        assert!(install_one(store, ws, a, 5, b"old", &[]).is_err(), "{name}");
     }
 }
 
@@ -262,7 +284,7 @@ fn snapshot_batches_respect_the_byte_limit() {
         for i in 0..5u64 {
             let doc = DocId::new();
             store.append(ws, &[chunk(doc, &format!("x{i}"))]).unwrap();
-            store.install_snapshot(ws, doc, i + 1, &[0u8; 10], &[i + 1]).unwrap();
+            install_one(store, ws, doc, i + 1, &[0u8; 10], &[i + 1]).unwrap();
         }
         let mut reader = store.open_pull(ws, 0).unwrap();
         let mut sizes = Vec::new();
@@ -274,6 +296,56 @@ fn snapshot_batches_respect_the_byte_limit() {
             sizes.push(batch.len());
         }
         assert_eq!(sizes, vec![2, 2, 1], "{name}");
+    }
+}
+
+#[test]
+fn a_batch_of_snapshots_is_installed_whole_or_not_at_all() {
+    for (name, store) in stores() {
+        let store = store.as_ref();
+        let (ws, _) = workspace(store, "w");
+        let (a, b, c) = (DocId::new(), DocId::new(), DocId::new());
+        // seqs: a1 b2 a3 b4 c5 c6
+        for (doc, text) in [(a, "a1"), (b, "b2"), (a, "a3"), (b, "b4"), (c, "c5"), (c, "c6")] {
+            store.append(ws, &[chunk(doc, text)]).unwrap();
+        }
+        store.install_snapshots(ws, &[]).unwrap();
+        store
+            .install_snapshots(ws, &[install(a, 3, b"snap-a", &[1, 3]), install(b, 4, b"snap-b", &[2])])
+            .unwrap();
+        // Only the listed entries go: b4 was not in b's snapshot, so it stays.
+        let (mut docs, seqs, _) = pull_all(store, ws, 0);
+        docs.sort();
+        let mut expected = vec![a, b];
+        expected.sort();
+        assert_eq!((docs, seqs), (expected, vec![4, 5, 6]), "{name}");
+
+        // One bad install refuses the whole batch (going back, an entry of another
+        // document, an entry above the snapshot): nothing changes.
+        let refused: [&[SnapshotInstall]; 3] = [
+            &[install(c, 6, b"snap-c", &[5, 6]), install(a, 2, b"back", &[])],
+            &[install(b, 5, b"snap-b", &[4, 5]), install(c, 6, b"snap-c", &[6])],
+            &[install(c, 5, b"snap-c", &[5, 6])],
+        ];
+        for batch in refused {
+            assert!(
+                matches!(store.install_snapshots(ws, batch), Err(StoreError::Corrupt(_))),
+                "{name}"
+            );
+            let (snaps, seqs, _) = pull_all(store, ws, 0);
+            assert_eq!((snaps.len(), seqs), (2, vec![4, 5, 6]), "{name}");
+        }
+
+        // The same document twice in one batch: the later snapshot wins.
+        store
+            .install_snapshots(ws, &[install(c, 5, b"c-5", &[5]), install(c, 6, b"c-6", &[6])])
+            .unwrap();
+        let mut reader = store.open_pull(ws, 4).unwrap();
+        let snaps = reader.next_snapshots(usize::MAX).unwrap();
+        assert_eq!(snaps.len(), 1, "{name}");
+        assert_eq!((snaps[0].doc, snaps[0].data.as_slice()), (c, &b"c-6"[..]), "{name}");
+        assert_eq!(store.stats().unwrap().log_entries, 1, "{name}");
+        assert_eq!(store.stats().unwrap().snapshots, 3, "{name}");
     }
 }
 
@@ -301,12 +373,14 @@ proptest! {
             if compact {
                 let head = redb.head(ws.id).unwrap();
                 for store in [&redb as &dyn LogStore, &model] {
+                    let mut batch = Vec::new();
                     for d in store.compaction_candidates(ws.id, head, 2).unwrap() {
                         let input = store.compaction_input(ws.id, d, head).unwrap();
                         let seqs: Vec<u64> = input.entries.iter().map(|(s, _)| *s).collect();
                         let covers = seqs.iter().copied().max().unwrap_or(0);
-                        store.install_snapshot(ws.id, d, covers, b"s", &seqs).unwrap();
+                        batch.push(install(d, covers, b"s", &seqs));
                     }
+                    store.install_snapshots(ws.id, &batch).unwrap();
                 }
             }
             for after in [0, n as u64 / 2, n as u64] {

@@ -1,7 +1,7 @@
 //! The reference model of [`LogStore`]: plain maps behind a mutex. Tests run the
 //! conformance suite against it and compare the redb store with it.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
@@ -9,8 +9,8 @@ use kith_core::DocId;
 use kith_core::sync::protocol::{Entry, Snapshot};
 
 use super::{
-    Appended, CompactionInput, LogStore, NewChunk, PullReader, StoreError, StoreStats, TokenRecord, WorkspaceRecord,
-    fits,
+    Appended, CompactionInput, LogStore, NewChunk, PullReader, SnapshotInstall, StoreError, StoreStats, TokenRecord,
+    WorkspaceRecord, fits,
 };
 use crate::ids::{TokenId, WorkspaceId};
 
@@ -22,6 +22,8 @@ struct Model {
     log: BTreeMap<(WorkspaceId, u64), (DocId, Vec<u8>)>,
     dedup: HashMap<(WorkspaceId, [u8; 32]), u64>,
     snapshots: BTreeMap<(WorkspaceId, DocId), (u64, Vec<u8>)>,
+    /// Batches `install_snapshots` wrote, so tests can see how compaction groups them.
+    install_transactions: usize,
 }
 
 /// Everything in memory, nothing durable.
@@ -33,6 +35,11 @@ pub(crate) struct MemoryStore {
 impl MemoryStore {
     fn lock(&self) -> MutexGuard<'_, Model> {
         self.model.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// How many non-empty batches `install_snapshots` has written.
+    pub(crate) fn install_transactions(&self) -> usize {
+        self.lock().install_transactions
     }
 }
 
@@ -169,26 +176,41 @@ impl LogStore for MemoryStore {
         })
     }
 
-    fn install_snapshot(
-        &self,
-        workspace: WorkspaceId,
-        doc: DocId,
-        covers_seq: u64,
-        data: &[u8],
-        removed: &[u64],
-    ) -> Result<(), StoreError> {
+    fn install_snapshots(&self, workspace: WorkspaceId, installs: &[SnapshotInstall]) -> Result<(), StoreError> {
         let mut m = self.lock();
-        if let Some((old, _)) = m.snapshots.get(&(workspace, doc))
-            && *old > covers_seq
-        {
-            return Err(StoreError::Corrupt("snapshot would go back".into()));
+        // All or nothing, like one redb transaction: check every install (against the
+        // snapshots earlier installs of the batch leave) before changing anything.
+        let mut covers: HashMap<DocId, u64> = HashMap::new();
+        let mut gone: HashSet<u64> = HashSet::new();
+        for install in installs {
+            let old = covers
+                .get(&install.doc)
+                .copied()
+                .or_else(|| m.snapshots.get(&(workspace, install.doc)).map(|(c, _)| *c));
+            if old.is_some_and(|old| old > install.covers_seq) {
+                return Err(StoreError::Corrupt("snapshot would go back".into()));
+            }
+            for seq in &install.removed {
+                if *seq > install.covers_seq {
+                    return Err(StoreError::Corrupt("entry not covered by the snapshot".into()));
+                }
+                let owner = m.log.get(&(workspace, *seq)).map(|(d, _)| *d);
+                if owner.is_some_and(|d| d != install.doc) && !gone.contains(seq) {
+                    return Err(StoreError::Corrupt("log entry of another document".into()));
+                }
+            }
+            gone.extend(&install.removed);
+            covers.insert(install.doc, install.covers_seq);
         }
-        if removed.iter().any(|&seq| seq > covers_seq) {
-            return Err(StoreError::Corrupt("entry not covered by the snapshot".into()));
+        if !installs.is_empty() {
+            m.install_transactions += 1;
         }
-        m.snapshots.insert((workspace, doc), (covers_seq, data.to_vec()));
-        for seq in removed {
-            m.log.remove(&(workspace, *seq));
+        for install in installs {
+            m.snapshots
+                .insert((workspace, install.doc), (install.covers_seq, install.data.clone()));
+            for seq in &install.removed {
+                m.log.remove(&(workspace, *seq));
+            }
         }
         Ok(())
     }

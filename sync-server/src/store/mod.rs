@@ -69,6 +69,19 @@ pub(crate) struct CompactionInput {
     pub(crate) entries: Vec<(u64, Vec<u8>)>,
 }
 
+/// One document's new snapshot, for [`LogStore::install_snapshots`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SnapshotInstall {
+    pub(crate) doc: DocId,
+    /// The highest seq the snapshot holds.
+    pub(crate) covers_seq: u64,
+    /// Automerge `save()` bytes.
+    pub(crate) data: Vec<u8>,
+    /// The document's log entries the snapshot holds: removed with it. Only these go,
+    /// so an entry the snapshot was not built from is never lost.
+    pub(crate) removed: Vec<u64>,
+}
+
 /// Sizes, for metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct StoreStats {
@@ -123,17 +136,13 @@ pub(crate) trait LogStore: Send + Sync + 'static {
     ) -> Result<Vec<DocId>, StoreError>;
     /// A document's snapshot and its entries with seq ≤ `up_to`.
     fn compaction_input(&self, workspace: WorkspaceId, doc: DocId, up_to: u64) -> Result<CompactionInput, StoreError>;
-    /// In one durable transaction: stores `data` as the document's snapshot covering
-    /// `covers_seq`, and removes the log entries `removed` (which it covers). Dedup rows
-    /// stay.
-    fn install_snapshot(
-        &self,
-        workspace: WorkspaceId,
-        doc: DocId,
-        covers_seq: u64,
-        data: &[u8],
-        removed: &[u64],
-    ) -> Result<(), StoreError>;
+    /// In ONE durable transaction, for each install in order: stores `data` as the
+    /// document's snapshot covering `covers_seq` (replacing its older snapshot) and
+    /// removes the log entries `removed`. Dedup rows stay. All or nothing: if a snapshot
+    /// would replace one covering a higher seq, or a removed entry is above `covers_seq`
+    /// or belongs to another document, nothing is written and the error is returned.
+    /// One transaction for many documents because each commit is an fsync.
+    fn install_snapshots(&self, workspace: WorkspaceId, installs: &[SnapshotInstall]) -> Result<(), StoreError>;
 
     fn stats(&self) -> Result<StoreStats, StoreError>;
     /// Writes a consistent copy of everything to a new redb file at `dest`.

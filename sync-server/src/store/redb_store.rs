@@ -15,8 +15,8 @@ use kith_core::sync::protocol::{Entry, Snapshot};
 
 use super::tables::*;
 use super::{
-    Appended, CompactionInput, LogStore, NewChunk, PullReader, StoreError, StoreStats, TokenRecord, WorkspaceRecord,
-    fits, role_code, role_from_code,
+    Appended, CompactionInput, LogStore, NewChunk, PullReader, SnapshotInstall, StoreError, StoreStats, TokenRecord,
+    WorkspaceRecord, fits, role_code, role_from_code,
 };
 use crate::ids::{TokenId, WorkspaceId};
 
@@ -319,46 +319,47 @@ impl LogStore for RedbStore {
         Ok(CompactionInput { snapshot, entries })
     }
 
-    fn install_snapshot(
-        &self,
-        workspace: WorkspaceId,
-        doc: DocId,
-        covers_seq: u64,
-        data: &[u8],
-        removed: &[u64],
-    ) -> Result<(), StoreError> {
+    fn install_snapshots(&self, workspace: WorkspaceId, installs: &[SnapshotInstall]) -> Result<(), StoreError> {
+        if installs.is_empty() {
+            return Ok(());
+        }
         let ws = *workspace.as_bytes();
-        let d = *doc.as_bytes();
         let txn = self.db.begin_write()?;
         {
             let mut snapshots = txn.open_table(SNAPSHOTS)?;
             let mut snapshot_seq = txn.open_table(SNAPSHOT_SEQ)?;
             let mut log = txn.open_table(LOG)?;
             let mut doc_entries = txn.open_table(DOC_ENTRIES)?;
-            let old = snapshots.get((ws, d))?.map(|v| v.value().0);
-            if let Some(old) = old {
-                if old > covers_seq {
-                    return Err(StoreError::Corrupt(format!(
-                        "snapshot would go back from seq {old} to {covers_seq}"
-                    )));
+            // An error returns before `commit`: dropping `txn` aborts it, so a refused
+            // batch leaves no trace, not even of the installs before the bad one.
+            for install in installs {
+                let d = *install.doc.as_bytes();
+                let covers_seq = install.covers_seq;
+                let old = snapshots.get((ws, d))?.map(|v| v.value().0);
+                if let Some(old) = old {
+                    if old > covers_seq {
+                        return Err(StoreError::Corrupt(format!(
+                            "snapshot would go back from seq {old} to {covers_seq}"
+                        )));
+                    }
+                    snapshot_seq.remove((ws, old, d))?;
                 }
-                snapshot_seq.remove((ws, old, d))?;
-            }
-            snapshots.insert((ws, d), (covers_seq, data))?;
-            snapshot_seq.insert((ws, covers_seq, d), ())?;
-            for &seq in removed {
-                if seq > covers_seq {
-                    return Err(StoreError::Corrupt(format!(
-                        "entry {seq} is not covered by a snapshot at {covers_seq}"
-                    )));
+                snapshots.insert((ws, d), (covers_seq, install.data.as_slice()))?;
+                snapshot_seq.insert((ws, covers_seq, d), ())?;
+                for &seq in &install.removed {
+                    if seq > covers_seq {
+                        return Err(StoreError::Corrupt(format!(
+                            "entry {seq} is not covered by a snapshot at {covers_seq}"
+                        )));
+                    }
+                    let owner = log.remove((ws, seq))?.map(|v| v.value().0);
+                    if owner.is_some_and(|o| o != d) {
+                        return Err(StoreError::Corrupt(format!(
+                            "log entry {seq} belongs to another document"
+                        )));
+                    }
+                    doc_entries.remove((ws, d, seq))?;
                 }
-                let owner = log.remove((ws, seq))?.map(|v| v.value().0);
-                if owner.is_some_and(|o| o != d) {
-                    return Err(StoreError::Corrupt(format!(
-                        "log entry {seq} belongs to another document"
-                    )));
-                }
-                doc_entries.remove((ws, d, seq))?;
             }
         }
         txn.commit()?;

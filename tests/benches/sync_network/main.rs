@@ -582,7 +582,10 @@ async fn bootstrap_device(dir: &Path, remote: &Remote, expected: usize) -> Boots
     let t = Instant::now();
     let after = ws.search(&words, Some(people), 50).expect("search");
     let search_after = t.elapsed();
-    assert!(!after.is_empty() && during == after, "search finds the same records before and after indexing");
+    assert!(
+        !after.is_empty() && during == after,
+        "search finds the same records before and after indexing"
+    );
     Bootstrap {
         total,
         sync,
