@@ -109,10 +109,20 @@ impl Workspace {
                 })
                 .push(data);
         }
+        let mut summary = ApplySummary::default();
+        if let Some(schema) = self.arriving_schema_doc(&order, &chunks) {
+            // The workspace's first log entry is its schema document. Applied first, on
+            // its own (the cursor stays), it lets the records of this batch be indexed
+            // once, with their fields, rather than as records of an unknown object
+            // reindexed when the schema is applied after them.
+            let snapshots: Vec<Snapshot> = snapshots.iter().filter(|s| s.doc == schema).cloned().collect();
+            let entries: Vec<Entry> = entries.iter().filter(|e| e.doc == schema).cloned().collect();
+            let current = self.sync_cursor()?;
+            summary.unreadable += self.apply_remote(&snapshots, &entries, current)?.unreadable;
+        }
         let before = self.schema.clone();
         let current_cursor = self.sync_cursor()?;
         let tx = self.store.write()?;
-        let mut summary = ApplySummary::default();
         let mut done: Vec<(DocId, LoadedDoc)> = Vec::new();
         let mut new_schema: Option<(DocId, LoadedDoc)> = None;
         {
@@ -205,6 +215,20 @@ impl Workspace {
             self.schema_doc = Some(loaded);
         }
         Ok(summary)
+    }
+
+    /// The first document of a batch, when this replica has no schema yet, the batch has
+    /// other documents, and that first document is a schema document.
+    fn arriving_schema_doc(&self, order: &[DocId], chunks: &HashMap<DocId, Vec<&[u8]>>) -> Option<DocId> {
+        if self.has_schema_doc() || order.len() < 2 {
+            return None;
+        }
+        let first = *order.first()?;
+        let mut doc = automerge::Automerge::new();
+        for chunk in chunks.get(&first)? {
+            doc.load_incremental(chunk).ok()?;
+        }
+        schema_doc::is_schema_doc(&doc).then_some(first)
     }
 
     /// Merges many known documents on every core (`remote_known.rs`); returns the ones
