@@ -138,9 +138,19 @@ fn main() {
         let mut replica =
             Workspace::create_replica(&dir.path().join(format!("replica-{size}")), "replica").expect("replica");
         let t = Instant::now();
-        for batch in log.chunks(2_000) {
+        // Batches of ~32 MiB, as the sync engine gathers a backlog.
+        let mut start = 0;
+        while start < log.len() {
+            let mut end = start;
+            let mut bytes = 0;
+            while end < log.len() && bytes < 32 << 20 {
+                bytes += log[end].data.len() + 32;
+                end += 1;
+            }
+            let batch = &log[start..end];
             let cursor = batch.last().map_or(0, |e| e.seq);
             replica.apply_remote(&[], batch, cursor).expect("apply");
+            start = end;
         }
         let mut q = Query::new(people);
         q.filter = Some(replica.parse_filter(people, "city = Oslo").expect("filter"));
