@@ -223,3 +223,28 @@ fn sync_watch_prints_live_changes_and_stops_on_ctrl_c() {
     let list = b.json(&["record", "list", "people"]);
     assert!(list.to_string().contains("Grace Hopper"), "{list}");
 }
+
+#[test]
+fn join_makes_a_large_workspace_searchable_before_it_returns() {
+    let relay = TestRelay::start();
+    let (_, owner, member) = relay.workspace();
+    let a = Kith::init();
+    let mut csv = String::from("name,email\n");
+    for i in 0..600 {
+        csv.push_str(&format!("Person {i} Zoë,p{i}@example.test\n"));
+    }
+    let file = a.write("people.csv", csv.as_bytes());
+    a.ok(&["import", path_str(&file), "--object", "people"]);
+    a.ok(&["remote", "set", &relay.url, "--token", &owner]);
+    a.ok(&["sync"]);
+
+    // 600 new records arrive in one batch: their search entries come after the rows,
+    // and join indexes them before it returns.
+    let b = Kith::empty();
+    b.ok(&["join", &relay.url, "--token", &member]);
+    let status = b.json(&["status", "--offline"]);
+    assert_eq!(status["search_backlog"], 0, "{status}");
+    assert!(!b.ok(&["status", "--offline"]).contains("not indexed yet"));
+    let hits = b.json(&["search", "zoe 59"]);
+    assert_eq!(hits.as_array().map(Vec::len), Some(11), "59 and 590–599: {hits}");
+}

@@ -321,3 +321,67 @@ fn a_workspace_can_be_shared_with_a_connector_on_another_thread() {
     fn send<T: Send>() {}
     send::<Mutex<Workspace>>();
 }
+
+#[tokio::test]
+async fn a_device_joining_a_large_workspace_can_search_at_once_and_watch_mode_indexes_the_backlog() {
+    let relay = TestRelay::start().await;
+    let (workspace, owner) = relay.workspace();
+    let member = relay.token(workspace, Role::Member);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut a = founder(&dir, "ada");
+    let people_id = a.object_named("people").expect("people").id;
+    let rows: Vec<kith_core::ImportRow> = (0..700)
+        .map(|i| kith_core::ImportRow {
+            id: None,
+            values: a
+                .parse_values(people_id, &[("name".into(), format!("Person {i} Müller"))])
+                .expect("values"),
+        })
+        .collect();
+    a.import_records(people_id, rows, &kith_core::ImportOptions::default(), &mut |_| {})
+        .expect("import");
+    sync(&mut a, &owner).await;
+
+    // One-shot sync leaves the search entries of a bulk apply for later; search is
+    // complete anyway.
+    let mut b = joiner(&dir, "bob");
+    sync(&mut b, &member).await;
+    assert_eq!(b.search_backlog().expect("backlog"), 700);
+    let hits = |ws: &Workspace| ws.search("mull 69", Some(people_id), 100).expect("search").len();
+    assert_eq!(hits(&b), hits(&a));
+    assert_eq!(hits(&a), 11); // 69 and 690–699
+
+    // Watch mode indexes the backlog once caught up.
+    let b = Mutex::new(b);
+    let (events, mut rx) = mpsc::unbounded_channel();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let watch = sync_watch(
+        &b,
+        &member,
+        async move {
+            let _ = stopped.await;
+        },
+        move |e: &SyncEvent| {
+            let _ = events.send(e.clone());
+        },
+    );
+    let script = async {
+        wait_for(&mut rx, |e| matches!(e, SyncEvent::SearchIndexed { remaining: 0 })).await;
+        let _ = stop.send(());
+    };
+    let (watched, ()) = tokio::time::timeout(PATIENCE, async { tokio::join!(watch, script) })
+        .await
+        .expect("in time");
+    watched.expect("watched until told to stop");
+    let b = b.into_inner().expect("b");
+    assert_eq!(b.search_backlog().expect("backlog"), 0);
+    assert_eq!(hits(&b), 11);
+    // Rows, index and search entries as the founder's (B's own member change makes the
+    // change tables differ until A pulls it).
+    let searchable = |ws: &Workspace| {
+        let mut d = ws.dump_derived().expect("derived");
+        d.retain(|(table, _, _)| matches!(*table, "rows" | "index" | "text_index" | "search_backlog"));
+        d
+    };
+    assert!(searchable(&b) == searchable(&a), "B's rows and indexes equal A's");
+}
