@@ -42,14 +42,7 @@ impl Workspace {
                 let Some(row) = record::read_row(loaded.doc.document()) else {
                     continue;
                 };
-                let unknown;
-                let object = match schema.object(row.object) {
-                    Some(o) => o,
-                    None => {
-                        unknown = super::remote::unknown_object(row.object);
-                        &unknown
-                    }
-                };
+                let object = &*super::remote::object_or_unknown(&schema, row.object);
                 store::write_row(&mut derived, object, RecordId::from_bytes(*id.as_bytes()), None, &row)?;
                 count += 1;
             }

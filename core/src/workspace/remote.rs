@@ -178,14 +178,7 @@ impl Workspace {
                 if let Some(row) = record::read_row(loaded.doc.document()) {
                     let record_id = RecordId::from_bytes(*id.as_bytes());
                     let old = derived.current_row(row.object, record_id)?;
-                    let unknown;
-                    let object = match self.schema.object(row.object) {
-                        Some(o) => o,
-                        None => {
-                            unknown = unknown_object(row.object);
-                            &unknown
-                        }
-                    };
+                    let object = &*object_or_unknown(&self.schema, row.object);
                     store::write_row(&mut derived, object, record_id, old.as_ref(), &row)?;
                 }
                 done.push((id, loaded));
@@ -277,6 +270,15 @@ impl Workspace {
         }
         Ok(out)
     }
+}
+
+/// The definition of a record's object, or [`unknown_object`] when this replica's schema
+/// does not have it (yet).
+pub(super) fn object_or_unknown(schema: &crate::Schema, id: crate::ObjectId) -> std::borrow::Cow<'_, ObjectDef> {
+    schema.object(id).map_or_else(
+        || std::borrow::Cow::Owned(unknown_object(id)),
+        std::borrow::Cow::Borrowed,
+    )
 }
 
 /// A stand-in for an object this replica's schema does not have yet: its records keep

@@ -78,14 +78,7 @@ fn read_one<'a>(id: DocId, raw: &[&'a [u8]], schema: &Schema, defer_search: bool
     };
     let (index_keys, text_keys) = match &row {
         Some(row) => {
-            let unknown;
-            let object = match schema.object(row.object) {
-                Some(o) => o,
-                None => {
-                    unknown = super::remote::unknown_object(row.object);
-                    &unknown
-                }
-            };
+            let object = &*super::remote::object_or_unknown(schema, row.object);
             let record = RecordId::from_bytes(*id.as_bytes());
             if row.deleted_at.is_some() {
                 (Vec::new(), Vec::new())

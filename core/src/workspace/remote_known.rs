@@ -101,14 +101,7 @@ fn read_known<'a>(id: DocId, raw: &[&'a [u8]], tables: &ReadTables, schema: &Sch
         Some(row) => {
             let record = RecordId::from_bytes(*id.as_bytes());
             let old = tables.current_row(&store::row_key(row.object, record))?;
-            let unknown;
-            let object = match schema.object(row.object) {
-                Some(o) => o,
-                None => {
-                    unknown = super::remote::unknown_object(row.object);
-                    &unknown
-                }
-            };
+            let object = &*super::remote::object_or_unknown(schema, row.object);
             let diff = KeyDiff::of(object, record, old.as_ref(), Some(&row));
             Some((row, diff))
         }

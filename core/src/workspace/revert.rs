@@ -414,14 +414,7 @@ impl Workspace {
                 .map_err(StoreError::from)?
                 .map(|g| ObjectId::from_bytes(g.value()))
                 .ok_or_else(|| Error::RecordNotFound(id.to_string()))?;
-            let unknown;
-            let obj = match self.schema.object(object) {
-                Some(o) => o.clone(),
-                None => {
-                    unknown = super::remote::unknown_object(object);
-                    unknown
-                }
-            };
+            let obj = super::remote::object_or_unknown(&self.schema, object).into_owned();
             let old = derived
                 .current_row(object, id)?
                 .ok_or_else(|| Error::RecordNotFound(id.to_string()))?;
