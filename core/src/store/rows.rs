@@ -107,14 +107,22 @@ impl<'t> DerivedTables<'t> {
 
     /// The current row of a record, live or in the trash.
     pub(crate) fn current_row(&self, object: ObjectId, record: RecordId) -> Result<Option<Row>, StoreError> {
-        let key = row_key(object, record);
-        if let Some(bytes) = self.rows.get(key.as_slice())? {
-            return Ok(Some(decode_row(bytes.value())?));
-        }
-        match self.trash.get(key.as_slice())? {
-            Some(bytes) => Ok(Some(decode_row(bytes.value())?)),
-            None => Ok(None),
-        }
+        live_or_trashed_row(&self.rows, &self.trash, &row_key(object, record))
+    }
+}
+
+/// The row under `key` in `rows`, else in `trash` (open for writing or for reading).
+pub(crate) fn live_or_trashed_row(
+    rows: &impl ReadableTable<&'static [u8], &'static [u8]>,
+    trash: &impl ReadableTable<&'static [u8], &'static [u8]>,
+    key: &[u8],
+) -> Result<Option<Row>, StoreError> {
+    if let Some(bytes) = rows.get(key)? {
+        return Ok(Some(decode_row(bytes.value())?));
+    }
+    match trash.get(key)? {
+        Some(bytes) => Ok(Some(decode_row(bytes.value())?)),
+        None => Ok(None),
     }
 }
 

@@ -57,17 +57,6 @@ impl ReadTables {
             trash: tx.open_table(tables::TRASH).map_err(StoreError::from)?,
         })
     }
-
-    fn current_row(&self, key: &[u8]) -> Result<Option<Row>> {
-        let bytes = match self.rows.get(key).map_err(StoreError::from)? {
-            Some(bytes) => bytes,
-            None => match self.trash.get(key).map_err(StoreError::from)? {
-                Some(bytes) => bytes,
-                None => return Ok(None),
-            },
-        };
-        Ok(Some(store::decode_row(bytes.value())?))
-    }
 }
 
 fn read_known<'a>(id: DocId, raw: &[&'a [u8]], tables: &ReadTables, schema: &Schema) -> Result<Known<'a>> {
@@ -100,7 +89,7 @@ fn read_known<'a>(id: DocId, raw: &[&'a [u8]], tables: &ReadTables, schema: &Sch
     let row = match record::read_row(loaded.doc.document()) {
         Some(row) => {
             let record = RecordId::from_bytes(*id.as_bytes());
-            let old = tables.current_row(&store::row_key(row.object, record))?;
+            let old = store::live_or_trashed_row(&tables.rows, &tables.trash, &store::row_key(row.object, record))?;
             let object = &*super::remote::object_or_unknown(schema, row.object);
             let diff = KeyDiff::of(object, record, old.as_ref(), Some(&row));
             Some((row, diff))
