@@ -19,6 +19,8 @@ mod view;
 #[cfg(test)]
 mod abandoned_writes;
 #[cfg(test)]
+mod atomic_group_revert;
+#[cfg(test)]
 mod format_upgrade;
 
 use std::num::NonZeroUsize;

@@ -123,7 +123,8 @@ impl Workspace {
     }
 
     /// Reverts every change of a change group (an import, a bulk edit, a revert) across
-    /// every record it touched, in one transaction.
+    /// every document it touched, the schema included, in one transaction: everything is
+    /// planned (and refused on a conflict) first, then written; any error writes nothing.
     pub fn revert_group(&mut self, group: GroupId, force: bool) -> Result<RevertReport> {
         let docs = self.group_docs(group)?;
         if docs.is_empty() {
@@ -132,7 +133,7 @@ impl Workspace {
         let revert_group = GroupId::new();
         let message = format!("revert:{revert_group}:{group}");
         let mut plans = Vec::with_capacity(docs.len());
-        let mut schema = false;
+        let mut schema_plan = None;
         for doc_id in docs {
             let Some(mut doc) = self.read_doc(doc_id)? else {
                 continue;
@@ -144,14 +145,37 @@ impl Workspace {
                 .map(|c| c.hash())
                 .collect();
             if doc_id == self.schema_doc_id {
-                self.revert_schema(&targets, force, &message)?;
-                schema = true;
+                schema_plan = Some(self.plan_schema_revert(&targets, force)?);
                 continue;
             }
             let plan = self.plan_revert(&mut doc, &targets, force)?;
             plans.push((RecordId::from_bytes(*doc_id.as_bytes()), plan));
         }
-        let records = self.apply_plans(plans, &message, &|_, _, _, _| Ok(()))?;
+        let schema = schema_plan.is_some();
+        let tx = self.store.write()?;
+        let mut taken: Vec<(DocId, LoadedDoc)> = Vec::new();
+        let written = (|| {
+            if let Some(wanted) = &schema_plan {
+                let current = self.schema.clone();
+                self.schema_edit_in(&tx, &message, |doc| apply_schema_revert(doc, wanted, &current))?;
+            }
+            let count = self.apply_plans_in(&tx, plans, &message, &|_, _, _, _| Ok(()), &mut taken)?;
+            tx.commit().map_err(StoreError::from)?;
+            Ok(count)
+        })();
+        let records = match written {
+            Ok(count) => count,
+            Err(e) => {
+                if schema {
+                    self.abandon_schema_edit();
+                }
+                return Err(e);
+            }
+        };
+        self.committed();
+        for (id, loaded) in taken {
+            self.cache_doc(id, loaded);
+        }
         Ok(RevertReport {
             group: revert_group,
             records,
@@ -456,12 +480,20 @@ impl Workspace {
     /// Reverts schema changes: every property they changed goes back; entities they
     /// created are archived (nothing is ever deleted); a retype is retyped back.
     fn revert_schema(&mut self, targets: &[ChangeHash], force: bool, message: &str) -> Result<()> {
+        let wanted = self.plan_schema_revert(targets, force)?;
+        let current = self.schema.clone();
+        self.schema_write_with(message, |doc| apply_schema_revert(doc, &wanted, &current))
+    }
+
+    /// The schema properties to set back so that `targets` are undone; refused, unless
+    /// `force`, when a later change touched one of them.
+    fn plan_schema_revert(&mut self, targets: &[ChangeHash], force: bool) -> Result<SchemaPlan> {
         let mut doc = self
             .read_doc(self.schema_doc_id)?
             .ok_or(StoreError::MissingMeta("schema document"))?;
         let (order, by_hash) = changes_by_hash(&mut doc);
         let target_set: HashSet<ChangeHash> = targets.iter().copied().collect();
-        let mut wanted: BTreeMap<SchemaProp, Option<String>> = BTreeMap::new();
+        let mut wanted: SchemaPlan = BTreeMap::new();
         for hash in order.iter().filter(|h| target_set.contains(h)) {
             let before = flatten(&self.schema_version(&mut doc, by_hash[hash].deps())?);
             let after = flatten(&self.schema_version(&mut doc, &[*hash])?);
@@ -496,38 +528,48 @@ impl Workspace {
                 }
             }
         }
-        let current = self.schema.clone();
-        self.schema_write_with(message, |doc| {
-            for (key, value) in &wanted {
-                let archive_new = value.is_none();
-                match key {
-                    SchemaProp::Object(o, "exists") if archive_new => {
-                        sdoc::set_object_prop(doc, *o, "archived", Prop::Bool(true))?
-                    }
-                    SchemaProp::Field(o, f, "exists") if archive_new => {
-                        sdoc::set_field_prop(doc, *o, *f, "archived", Prop::Bool(true))?
-                    }
-                    SchemaProp::Option(o, f, p, "exists") if archive_new => {
-                        sdoc::set_option_prop(doc, *o, *f, *p, "archived", Prop::Bool(true))?
-                    }
-                    _ if archive_new => {}
-                    SchemaProp::Object(o, prop) => sdoc::set_object_prop(doc, *o, prop, typed(prop, value))?,
-                    SchemaProp::Field(o, f, "type") => {
-                        let to: FieldKind = value.as_deref().unwrap_or("text").parse().unwrap_or(FieldKind::Text);
-                        let from = current.object(*o).and_then(|x| x.field(*f)).map_or(to, |x| x.kind);
-                        if from != to {
-                            sdoc::retype_field(doc, *o, *f, from, to)?;
-                        }
-                    }
-                    SchemaProp::Field(o, f, prop) => sdoc::set_field_prop(doc, *o, *f, prop, typed(prop, value))?,
-                    SchemaProp::Option(o, f, p, prop) => {
-                        sdoc::set_option_prop(doc, *o, *f, *p, prop, typed(prop, value))?
-                    }
+        Ok(wanted)
+    }
+}
+
+/// Schema properties to set, with the value to set them to (`None`: the entity did not
+/// exist, so it is archived).
+type SchemaPlan = BTreeMap<SchemaProp, Option<String>>;
+
+/// Writes a schema revert plan into the schema document.
+fn apply_schema_revert(
+    doc: &mut AutoCommit,
+    wanted: &SchemaPlan,
+    current: &crate::Schema,
+) -> Result<(), automerge::AutomergeError> {
+    for (key, value) in wanted {
+        let archive_new = value.is_none();
+        match key {
+            SchemaProp::Object(o, "exists") if archive_new => {
+                sdoc::set_object_prop(doc, *o, "archived", Prop::Bool(true))?
+            }
+            SchemaProp::Field(o, f, "exists") if archive_new => {
+                sdoc::set_field_prop(doc, *o, *f, "archived", Prop::Bool(true))?
+            }
+            SchemaProp::Option(o, f, p, "exists") if archive_new => {
+                sdoc::set_option_prop(doc, *o, *f, *p, "archived", Prop::Bool(true))?
+            }
+            _ if archive_new => {}
+            SchemaProp::Object(o, prop) => sdoc::set_object_prop(doc, *o, prop, typed(prop, value))?,
+            SchemaProp::Field(o, f, "type") => {
+                let to: FieldKind = value.as_deref().unwrap_or("text").parse().unwrap_or(FieldKind::Text);
+                let from = current.object(*o).and_then(|x| x.field(*f)).map_or(to, |x| x.kind);
+                if from != to {
+                    sdoc::retype_field(doc, *o, *f, from, to)?;
                 }
             }
-            Ok(())
-        })
+            SchemaProp::Field(o, f, prop) => sdoc::set_field_prop(doc, *o, *f, prop, typed(prop, value))?,
+            SchemaProp::Option(o, f, p, prop) => {
+                sdoc::set_option_prop(doc, *o, *f, *p, prop, typed(prop, value))?
+            }
+        }
     }
+    Ok(())
 }
 
 /// A flattened schema property's text as the typed value the schema document holds.

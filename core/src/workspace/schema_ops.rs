@@ -138,6 +138,26 @@ impl Workspace {
         message: &str,
         edit: impl FnOnce(&mut AutoCommit) -> Result<(), automerge::AutomergeError>,
     ) -> Result<()> {
+        let tx = self.store.write()?;
+        self.schema_edit_in(&tx, message, edit)?;
+        if let Err(e) = tx.commit() {
+            self.abandon_schema_edit();
+            return Err(StoreError::from(e).into());
+        }
+        self.committed();
+        Ok(())
+    }
+
+    /// Applies `edit` to the schema document as one change inside `tx` (persisted,
+    /// indexes rebuilt) and makes it the schema in memory, so that later writes of the
+    /// same transaction see it. A caller whose transaction then fails must call
+    /// `abandon_schema_edit`; on its own error this does so itself.
+    pub(super) fn schema_edit_in(
+        &mut self,
+        tx: &redb::WriteTransaction,
+        message: &str,
+        edit: impl FnOnce(&mut AutoCommit) -> Result<(), automerge::AutomergeError>,
+    ) -> Result<()> {
         if !self.has_schema_doc() {
             return Err(StoreError::MissingMeta("schema: this replica has not received it yet (run kith sync)").into());
         }
@@ -148,18 +168,15 @@ impl Workspace {
         let Some(mut loaded) = self.schema_doc.take() else {
             return Err(StoreError::MissingMeta("schema document").into());
         };
-        let before = self.schema.clone();
         let result = (|| {
             edit(&mut loaded.doc).map_err(|e| corrupt(id, e))?;
             commit(&mut loaded.doc, message, (self.clock)());
             let after = sdoc::hydrate(loaded.doc.document());
-            self.write(|tx| {
-                let mut docs = DocTables::open(tx)?;
-                let added = store::persist_doc(&mut docs, id, &mut loaded)?;
-                let mut derived = DerivedTables::open(tx)?;
-                derived.index_changes(id, &added)?;
-                rebuild_changed_objects(&mut derived, &before, &after)
-            })?;
+            let mut docs = DocTables::open(tx)?;
+            let added = store::persist_doc(&mut docs, id, &mut loaded)?;
+            let mut derived = DerivedTables::open(tx)?;
+            derived.index_changes(id, &added)?;
+            rebuild_changed_objects(&mut derived, &self.schema, &after)?;
             Ok(after)
         })();
         match result {
@@ -169,10 +186,18 @@ impl Workspace {
                 Ok(())
             }
             Err(e) => {
-                // The in-memory document holds the failed change: read it again from disk.
-                let _ = self.load_schema();
+                self.abandon_schema_edit();
                 Err(e)
             }
+        }
+    }
+
+    /// Forgets an uncommitted schema edit: the in-memory document and schema hold it, so
+    /// both are read again from the store.
+    pub(super) fn abandon_schema_edit(&mut self) {
+        // If even reading fails, the next schema write reloads (schema_doc is None).
+        if self.load_schema().is_err() {
+            self.schema_doc = None;
         }
     }
 
