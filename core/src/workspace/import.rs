@@ -91,7 +91,9 @@ impl Workspace {
         };
         let valid = {
             let derived = DerivedTables::open(&tx)?;
-            validate_rows(&derived, &obj, rows, &mut report)?
+            let docs = tx.open_table(crate::store::tables::DOCS).map_err(StoreError::from)?;
+            let taken = |id: RecordId| taken_id(&docs, &derived, &self.schema, &obj, id);
+            validate_rows(&derived, &obj, rows, &taken, &mut report)?
         };
         if options.strict && !report.errors.is_empty() {
             return Ok(report); // dropping `tx` aborts it: nothing written
@@ -177,6 +179,7 @@ fn validate_rows(
     derived: &DerivedTables<'_>,
     obj: &ObjectDef,
     rows: Vec<ImportRow>,
+    taken: &dyn Fn(RecordId) -> Result<Option<crate::ValidationError>>,
     report: &mut ImportReport,
 ) -> Result<Vec<ValidRow>> {
     let mut claimed = HashSet::new();
@@ -184,16 +187,15 @@ fn validate_rows(
     let mut valid = Vec::with_capacity(rows.len());
     for (index, row) in rows.into_iter().enumerate() {
         let id = row.id.unwrap_or_default();
-        if !ids.insert(id)
-            || derived
-                .record_objects
-                .get(id.as_bytes())
-                .map_err(StoreError::from)?
-                .is_some()
-        {
+        let clash = if ids.insert(id) {
+            taken(id)?
+        } else {
+            Some(duplicate_id(obj, id))
+        };
+        if let Some(clash) = clash {
             report.errors.push(RowError {
                 index,
-                error: Error::Validation(duplicate_id(obj, id)),
+                error: Error::Validation(clash),
             });
             continue;
         }
@@ -217,6 +219,42 @@ fn normalize(value: Option<Value>) -> Option<Value> {
         Some(Value::Records(v)) if v.is_empty() => None,
         other => other,
     }
+}
+
+/// Why a row's id cannot be a new record of `obj`: a record with it exists, or it names
+/// another document (a record of another object, the schema, a configuration document).
+/// Writing it would replace that document.
+fn taken_id(
+    docs: &redb::Table<'_, [u8; 16], &'static [u8]>,
+    derived: &DerivedTables<'_>,
+    schema: &crate::Schema,
+    obj: &ObjectDef,
+    id: RecordId,
+) -> Result<Option<crate::ValidationError>> {
+    let owner = derived
+        .record_objects
+        .get(id.as_bytes())
+        .map_err(StoreError::from)?
+        .map(|g| ObjectId::from_bytes(g.value()));
+    let reason = match owner {
+        Some(o) if o == obj.id => return Ok(Some(duplicate_id(obj, id))),
+        Some(o) => format!(
+            "the id names a record of '{}', not of '{}'",
+            schema.object(o).map_or_else(|| o.to_string(), |d| d.key.clone()),
+            obj.key
+        ),
+        None if docs.get(id.as_bytes()).map_err(StoreError::from)?.is_some() => {
+            format!("the id names a document that is not a record of '{}'", obj.key)
+        }
+        None => return Ok(None),
+    };
+    Ok(Some(crate::ValidationError {
+        object: obj.key.clone(),
+        field: "id".into(),
+        value: format!("'{id}'"),
+        rule: "record id",
+        reason,
+    }))
 }
 
 fn duplicate_id(obj: &ObjectDef, id: RecordId) -> crate::ValidationError {

@@ -154,6 +154,11 @@ impl Workspace {
         self.schema_doc_id != NO_SCHEMA_YET
     }
 
+    /// The id of the workspace's schema document (`None` before a joined replica has it).
+    pub fn schema_doc_id(&self) -> Option<DocId> {
+        self.has_schema_doc().then_some(self.schema_doc_id)
+    }
+
     /// A workspace that lives in memory only (tests, benchmarks).
     pub fn in_memory(options: CreateOptions) -> Result<Self> {
         Self::initialize(Store::in_memory()?, None, options)
