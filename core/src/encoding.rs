@@ -27,6 +27,23 @@ const TAG_UNCONVERTED: u8 = 0xF0;
 /// Ends a list in a sort key; below every tag so shorter lists sort first.
 const LIST_END: u8 = 0x01;
 
+/// The most bytes of folded text an index or sort key holds. Longer text is cut at a char
+/// boundary and ended by [`CUT_END`], so a 10 MB cell costs an index key of ~300 bytes.
+/// Keys then find a superset of the matching records; every query checks the row itself
+/// (`query::eval::matches`), so results stay exact.
+pub(crate) const INDEXED_TEXT_BYTES: usize = 256;
+
+/// Ends cut text: UTF-8 never holds 0xFF, so a cut key sorts after every full value that
+/// starts with the same bytes and before every value that is greater than them.
+const CUT_END: u8 = 0xFF;
+
+/// Whether text keeps all its bytes (exact comparison) or is cut (index and sort keys).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Text {
+    Whole,
+    Cut,
+}
+
 /// The tag a value's encoding starts with (range filters stay inside it).
 pub(crate) fn tag_of(value: &Value) -> u8 {
     match value {
@@ -50,15 +67,37 @@ fn push_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
     }
 }
 
-fn push_text(out: &mut Vec<u8>, s: &str) {
-    push_escaped(out, fold(s).as_bytes());
-    out.extend_from_slice(&[0x00, 0x01]);
+/// Appends folded text; returns whether it was cut.
+fn push_text(out: &mut Vec<u8>, s: &str, text: Text) -> bool {
+    let folded = fold(s);
+    match text {
+        Text::Cut if folded.len() > INDEXED_TEXT_BYTES => {
+            push_escaped(out, cut(&folded).as_bytes());
+            out.push(CUT_END);
+            true
+        }
+        _ => {
+            push_escaped(out, folded.as_bytes());
+            out.extend_from_slice(&[0x00, 0x01]);
+            false
+        }
+    }
 }
 
-/// The prefix that every folded text starting with `prefix` encodes to.
+/// The first `INDEXED_TEXT_BYTES` bytes of `s` or fewer, ending at a char boundary.
+fn cut(s: &str) -> &str {
+    let mut end = INDEXED_TEXT_BYTES.min(s.len());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// The prefix that the index key of every folded text starting with `prefix` begins
+/// with (cut as keys are, so long prefixes find the keys of long values).
 pub(crate) fn text_prefix(prefix: &str) -> Vec<u8> {
     let mut out = vec![TAG_TEXT];
-    push_escaped(&mut out, fold(prefix).as_bytes());
+    push_escaped(&mut out, cut(&fold(prefix)).as_bytes());
     out
 }
 
@@ -74,22 +113,24 @@ fn i64_bytes(n: i64) -> [u8; 8] {
 }
 
 /// Appends the encoding of one scalar element of a value (lists are encoded per element).
-fn push_scalar(out: &mut Vec<u8>, field: &FieldDef, value: &Value, element: usize) {
+/// Returns whether text in it was cut.
+fn push_scalar(out: &mut Vec<u8>, field: &FieldDef, value: &Value, element: usize, text: Text) -> bool {
     out.push(tag_of(value));
     match value {
-        Value::Text(s) => push_text(out, s),
+        Value::Text(s) => return push_text(out, s, text),
         Value::Number(n) => out.extend_from_slice(&f64_bytes(*n)),
         Value::Bool(b) => out.push(*b as u8),
         Value::Date(d) => out.extend_from_slice(&((*d as u32) ^ (1 << 31)).to_be_bytes()),
         Value::DateTime(ms) => out.extend_from_slice(&i64_bytes(*ms)),
         Value::Currency(m) => {
             out.extend_from_slice(&f64_bytes(m.amount));
-            push_text(out, &m.code);
+            return push_text(out, &m.code, text);
         }
         Value::Option(id) => push_option(out, field, *id),
         Value::Options(ids) => push_option(out, field, ids[element]),
         Value::Records(ids) => out.extend_from_slice(ids[element].as_bytes()),
     }
+    false
 }
 
 /// Options sort by their place in the field's option list (pipelines read in order).
@@ -108,8 +149,18 @@ fn element_count(value: &Value) -> usize {
 }
 
 /// The index entries of one field of one row: one per list element, one for a scalar,
-/// one `TAG_EMPTY` entry for an empty value (so `is empty` is an index lookup).
+/// one `TAG_EMPTY` entry for an empty value (so `is empty` is an index lookup). Long text
+/// is cut (see [`INDEXED_TEXT_BYTES`]).
 pub(crate) fn index_values(field: &FieldDef, stored: Option<&Stored>) -> Vec<Vec<u8>> {
+    encode_values(field, stored, Text::Cut)
+}
+
+/// Like [`index_values`], with text whole: what comparisons of a row with a filter use.
+pub(crate) fn exact_values(field: &FieldDef, stored: Option<&Stored>) -> Vec<Vec<u8>> {
+    encode_values(field, stored, Text::Whole)
+}
+
+fn encode_values(field: &FieldDef, stored: Option<&Stored>, text: Text) -> Vec<Vec<u8>> {
     let Some(stored) = stored.filter(|s| !s.is_empty()) else {
         return vec![vec![TAG_EMPTY]];
     };
@@ -122,7 +173,7 @@ pub(crate) fn index_values(field: &FieldDef, stored: Option<&Stored>) -> Vec<Vec
             let mut out: Vec<Vec<u8>> = (0..n)
                 .map(|i| {
                     let mut key = Vec::with_capacity(24);
-                    push_scalar(&mut key, field, &value, i);
+                    push_scalar(&mut key, field, &value, i, text);
                     key
                 })
                 .collect();
@@ -132,21 +183,33 @@ pub(crate) fn index_values(field: &FieldDef, stored: Option<&Stored>) -> Vec<Vec
         }
         None => {
             let mut key = vec![TAG_UNCONVERTED];
-            push_text(&mut key, &stored.raw_text());
+            push_text(&mut key, &stored.raw_text(), text);
             vec![key]
         }
     }
 }
 
-/// The encoding a filter value is compared with (scalars and the first list element).
+/// The exact encoding a filter value is compared with (scalars and the first list
+/// element).
 pub(crate) fn filter_value(field: &FieldDef, value: &Value) -> Vec<u8> {
+    encode_filter_value(field, value, Text::Whole).0
+}
+
+/// The index key a filter value looks up, and whether its text was cut: then other values
+/// share the key, and range bounds at it must be inclusive (rows are checked anyway).
+pub(crate) fn index_filter_value(field: &FieldDef, value: &Value) -> (Vec<u8>, bool) {
+    encode_filter_value(field, value, Text::Cut)
+}
+
+fn encode_filter_value(field: &FieldDef, value: &Value, text: Text) -> (Vec<u8>, bool) {
     let mut out = Vec::with_capacity(24);
+    let mut was_cut = false;
     if element_count(value) == 0 {
         out.push(TAG_EMPTY);
     } else {
-        push_scalar(&mut out, field, value, 0);
+        was_cut = push_scalar(&mut out, field, value, 0, text);
     }
-    out
+    (out, was_cut)
 }
 
 /// One sort-key component: the whole value, lists as their sorted elements.
@@ -229,6 +292,23 @@ mod tests {
             let (a, b) = (a as i64 * 1000, b as i64 * 977);
             prop_assert_eq!(a.cmp(&b), encode(FieldKind::Datetime, Value::DateTime(a)).cmp(&encode(FieldKind::Datetime, Value::DateTime(b))));
         }
+    }
+
+    #[test]
+    fn long_text_keys_are_cut_at_a_char_boundary_and_stay_in_order() {
+        let f = FieldDef::new("f", "F", FieldKind::Text);
+        let key = |s: &str| index_values(&f, Some(&Stored::Str(s.to_string())))[0].clone();
+        let long = "日".repeat(3_500_000); // 10.5 MB, 3 bytes a char
+        assert!(key(&long).len() <= INDEXED_TEXT_BYTES + 2);
+        assert!(std::str::from_utf8(&key(&long)[1..key(&long).len() - 1]).is_ok());
+        // A cut key sorts after every value starting with its bytes, before greater ones.
+        let prefix = cut(&long).to_string();
+        assert!(key(&prefix) < key(&long));
+        assert!(key(&format!("{prefix}zzz")) < key(&long));
+        assert!(key(&long) < key(&format!("{}本", &prefix[..prefix.len() - 3])));
+        // Comparisons with rows use the whole text.
+        assert_ne!(exact_values(&f, Some(&Stored::Str(long.clone()))), vec![key(&long)]);
+        assert!(key(&long).starts_with(&text_prefix(&long)));
     }
 
     #[test]

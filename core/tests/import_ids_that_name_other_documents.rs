@@ -35,11 +35,7 @@ fn rows_naming_the_schema_or_a_record_of_another_object_are_refused_and_the_rest
         .unwrap();
 
     assert_eq!(report.created.len(), 1);
-    let reasons: Vec<(usize, String)> = report
-        .errors
-        .iter()
-        .map(|e| (e.index, e.error.to_string()))
-        .collect();
+    let reasons: Vec<(usize, String)> = report.errors.iter().map(|e| (e.index, e.error.to_string())).collect();
     assert_eq!(reasons.len(), 2, "{reasons:?}");
     assert_eq!(reasons[0].0, 0);
     assert!(reasons[0].1.contains("not a record of 'people'"), "{}", reasons[0].1);

@@ -3,7 +3,7 @@
 
 use super::{Filter, Op, Sort};
 use crate::RecordId;
-use crate::encoding::{TAG_EMPTY, filter_value, index_values, push_sort_component, tag_of};
+use crate::encoding::{TAG_EMPTY, exact_values, filter_value, push_sort_component, tag_of};
 use crate::field_type;
 use crate::record::Row;
 use crate::schema::ObjectDef;
@@ -21,7 +21,7 @@ pub(crate) fn matches(object: &ObjectDef, row: &Row, filter: &Filter) -> bool {
                 return false;
             };
             let stored = row.get(*field).filter(|s| !s.is_empty());
-            let encoded = index_values(def, stored);
+            let encoded = exact_values(def, stored);
             let empty = encoded.len() == 1 && encoded[0][0] == TAG_EMPTY;
             let eq = |v: &Value| {
                 let want = filter_value(def, v);

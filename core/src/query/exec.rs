@@ -19,7 +19,7 @@ use redb::ReadOnlyTable;
 use super::eval::{matches, sort_key};
 use super::{Filter, Op, Page, Query, Sort};
 use crate::RecordId;
-use crate::encoding::{TAG_EMPTY, filter_value, prefix_end, tag_end, tag_of, text_prefix};
+use crate::encoding::{TAG_EMPTY, index_filter_value, prefix_end, tag_end, tag_of, text_prefix};
 use crate::error::{QueryError, Result, StoreError};
 use crate::record::Row;
 use crate::schema::{FieldKind, ObjectDef};
@@ -67,20 +67,32 @@ impl Ctx<'_> {
             k
         };
         let exact = |v: &Value| {
-            let start = with(&filter_value(def, v));
+            let start = with(&index_filter_value(def, v).0);
             let end = prefix_end(&start)?;
             Some((start, end))
         };
         let band = |v: &Value| (with(&[tag_of(v)]), with(&[tag_end(tag_of(v))]));
+        // The key of a value whose text was cut is shared by the values that start like
+        // it, on either side of it: bounds at such a key include it.
+        let below = |v: &Value| {
+            let (key, was_cut) = index_filter_value(def, v);
+            let key = with(&key);
+            if was_cut { prefix_end(&key) } else { Some(key) }
+        };
+        let above = |v: &Value| {
+            let (key, was_cut) = index_filter_value(def, v);
+            let key = with(&key);
+            if was_cut { Some(key) } else { prefix_end(&key) }
+        };
         Some(match op {
             Op::Eq(v) => vec![exact(v)?],
             Op::AnyOf(vs) => vs.iter().map(exact).collect::<Option<Vec<_>>>()?,
             Op::RelatedTo(id) => vec![exact(&Value::Records(vec![*id]))?],
             Op::IsEmpty => vec![(with(&[TAG_EMPTY]), with(&[TAG_EMPTY + 1]))],
-            Op::Lt(v) => vec![(band(v).0, with(&filter_value(def, v)))],
-            Op::Le(v) => vec![(band(v).0, prefix_end(&with(&filter_value(def, v)))?)],
-            Op::Gt(v) => vec![(prefix_end(&with(&filter_value(def, v)))?, band(v).1)],
-            Op::Ge(v) => vec![(with(&filter_value(def, v)), band(v).1)],
+            Op::Lt(v) => vec![(band(v).0, below(v)?)],
+            Op::Le(v) => vec![(band(v).0, prefix_end(&with(&index_filter_value(def, v).0))?)],
+            Op::Gt(v) => vec![(above(v)?, band(v).1)],
+            Op::Ge(v) => vec![(with(&index_filter_value(def, v).0), band(v).1)],
             Op::StartsWith(s)
                 if matches!(
                     def.kind,
@@ -218,7 +230,8 @@ impl Workspace {
         }
         let after = query.after.as_deref().map(decode_cursor).transpose()?;
         let after_key = after.as_ref().map(|(_, k)| k.as_slice());
-        let limit = query.limit.max(1);
+        // One more than the page is read to know whether there is a next page.
+        let limit = query.limit.clamp(1, usize::MAX - 1);
         let filter = query.filter.as_ref();
         let keep = |id: RecordId, row: &Row| -> Option<Vec<u8>> {
             if !filter.is_none_or(|f| matches(object, row, f)) {

@@ -109,10 +109,20 @@ fn tokenize(input: &str) -> Result<Vec<(usize, Tok)>, QueryError> {
     Ok(out)
 }
 
+/// The longest filter accepted, in bytes: far beyond any hand-written one, small enough
+/// that parsing and evaluating it stay cheap.
+pub(crate) const MAX_FILTER_BYTES: usize = 16 * 1024;
+
+/// How deeply parentheses and `not` may nest. Parsing and evaluating recurse once per
+/// level, so this bound is what keeps a hostile filter from overflowing the stack.
+pub(crate) const MAX_FILTER_DEPTH: usize = 32;
+
 struct Parser<'a> {
     input: &'a str,
     toks: Vec<(usize, Tok)>,
     at: usize,
+    /// Current nesting of parentheses and `not`.
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -160,20 +170,33 @@ impl Parser<'_> {
     }
 
     fn unary(&mut self) -> Result<FilterAst, QueryError> {
+        let nested = self.keyword("not") || self.peek() == Some(&Tok::Open);
+        if !nested {
+            return self.cond();
+        }
+        if self.depth >= MAX_FILTER_DEPTH {
+            return Err(self.err(&format!(
+                "the filter nests deeper than {MAX_FILTER_DEPTH} levels of parentheses and 'not'"
+            )));
+        }
+        self.depth += 1;
+        let inner = self.nested();
+        self.depth -= 1;
+        inner
+    }
+
+    fn nested(&mut self) -> Result<FilterAst, QueryError> {
         if self.keyword("not") {
             self.at += 1;
             return Ok(FilterAst::Not(Box::new(self.unary()?)));
         }
-        if self.peek() == Some(&Tok::Open) {
-            self.at += 1;
-            let inner = self.expr()?;
-            if self.peek() != Some(&Tok::Close) {
-                return Err(self.err("expected ')'"));
-            }
-            self.at += 1;
-            return Ok(inner);
+        self.at += 1; // the '('
+        let inner = self.expr()?;
+        if self.peek() != Some(&Tok::Close) {
+            return Err(self.err("expected ')'"));
         }
-        self.cond()
+        self.at += 1;
+        Ok(inner)
     }
 
     fn text(&mut self, what: &str) -> Result<String, QueryError> {
@@ -258,10 +281,21 @@ impl Parser<'_> {
 
 /// Parses a filter expression.
 pub fn parse_filter(input: &str) -> Result<FilterAst, QueryError> {
+    if input.len() > MAX_FILTER_BYTES {
+        return Err(QueryError::Syntax {
+            input: input.chars().take(60).chain("…".chars()).collect(),
+            position: MAX_FILTER_BYTES,
+            message: format!(
+                "the filter is {} bytes long; at most {MAX_FILTER_BYTES} are accepted",
+                input.len()
+            ),
+        });
+    }
     let mut p = Parser {
         input,
         toks: tokenize(input)?,
         at: 0,
+        depth: 0,
     };
     if p.toks.is_empty() {
         return Err(p.err("the filter is empty"));
@@ -349,6 +383,28 @@ mod tests {
         assert!(err.to_string().contains("expected a value"), "{err}");
         assert!(parse_filter("(a = 1").is_err());
         assert!(parse_filter("a 1").is_err());
+    }
+
+    #[test]
+    fn deeply_nested_filters_are_refused_with_a_parse_error_not_a_stack_overflow() {
+        for depth in [MAX_FILTER_DEPTH + 1, 100_000] {
+            let parens = format!("{}a = 1{}", "(".repeat(depth), ")".repeat(depth));
+            let err = parse_filter(&parens[..parens.len().min(MAX_FILTER_BYTES)]).unwrap_err();
+            assert!(err.to_string().contains("nests deeper"), "{err}");
+            let nots = format!("{}a = 1", "not ".repeat(depth));
+            let err = parse_filter(&nots[..nots.len().min(MAX_FILTER_BYTES)]).unwrap_err();
+            assert!(err.to_string().contains("nests deeper"), "{err}");
+        }
+        let deepest = format!("{}a = 1{}", "(".repeat(MAX_FILTER_DEPTH), ")".repeat(MAX_FILTER_DEPTH));
+        assert_eq!(parse_filter(&deepest).unwrap(), cond("a", "=", &["1"]));
+    }
+
+    #[test]
+    fn very_long_filters_are_refused_with_a_short_error() {
+        let long = vec!["a = 1"; 1_000_000].join(" and ");
+        let err = parse_filter(&long).unwrap_err().to_string();
+        assert!(err.contains("at most"), "{err}");
+        assert!(err.len() < 300, "{err}");
     }
 
     #[test]

@@ -20,8 +20,9 @@ pub(crate) use rows::{
 };
 
 /// The on-disk format this build reads and writes (`meta.format`). 2: `index` keys
-/// start with the field id alone. Older files are reindexed when opened.
-pub(crate) const FORMAT_VERSION: u32 = 2;
+/// start with the field id alone. 3: index and sort keys hold at most 256 bytes of text.
+/// Older files are reindexed when opened.
+pub(crate) const FORMAT_VERSION: u32 = 3;
 
 /// A redb database holding one workspace replica.
 pub(crate) struct Store {

@@ -37,7 +37,10 @@ fn a_group_revert_whose_record_part_is_refused_changes_neither_schema_nor_rows_n
     assert!(matches!(refused, Err(Error::RevertConflict { .. })), "{refused:?}");
 
     assert_eq!(ws.schema, schema_before);
-    assert_eq!(ws.field_named(people, name.to_string().as_str()).unwrap().label, "Full name");
+    assert_eq!(
+        ws.field_named(people, name.to_string().as_str()).unwrap().label,
+        "Full name"
+    );
     assert_eq!(ws.dump_derived().unwrap(), derived_before);
     assert_eq!(ws.outbox_len().unwrap(), outbox_before);
 

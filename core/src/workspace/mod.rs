@@ -21,6 +21,8 @@ mod abandoned_writes;
 #[cfg(test)]
 mod atomic_group_revert;
 #[cfg(test)]
+mod extreme_schema_values;
+#[cfg(test)]
 mod format_upgrade;
 
 use std::num::NonZeroUsize;

@@ -88,7 +88,7 @@ impl Workspace {
             return Ok(Vec::new());
         };
         let mut prefix = index_key_prefix(field.id);
-        prefix.extend_from_slice(&crate::encoding::filter_value(field, &Value::Text(name.to_string())));
+        prefix.extend_from_slice(&crate::encoding::index_filter_value(field, &Value::Text(name.to_string())).0);
         self.index_records(&prefix, limit)
     }
 
@@ -400,7 +400,7 @@ impl Workspace {
                 return;
             }
             if let Some(stored) = row.get(field).filter(|s| !s.is_empty()) {
-                let encoded = crate::encoding::index_values(&def, Some(stored)).concat();
+                let encoded = crate::encoding::exact_values(&def, Some(stored)).concat();
                 if !seen.insert(encoded) {
                     dup = Some(match field_type::read(&def, stored) {
                         Some(v) => field_type::display(&def, &v),

@@ -564,9 +564,7 @@ fn apply_schema_revert(
                 }
             }
             SchemaProp::Field(o, f, prop) => sdoc::set_field_prop(doc, *o, *f, prop, typed(prop, value))?,
-            SchemaProp::Option(o, f, p, prop) => {
-                sdoc::set_option_prop(doc, *o, *f, *p, prop, typed(prop, value))?
-            }
+            SchemaProp::Option(o, f, p, prop) => sdoc::set_option_prop(doc, *o, *f, *p, prop, typed(prop, value))?,
         }
     }
     Ok(())

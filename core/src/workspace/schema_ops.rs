@@ -237,7 +237,13 @@ impl Workspace {
             id: ObjectId::new(),
             key: key.to_string(),
             label: label.trim().to_string(),
-            order: self.schema.objects.iter().map(|o| o.order + 1).max().unwrap_or(0),
+            order: self
+                .schema
+                .objects
+                .iter()
+                .map(|o| o.order.saturating_add(1))
+                .max()
+                .unwrap_or(0),
             archived: false,
             fields: Vec::new(),
         };
@@ -310,7 +316,7 @@ impl Workspace {
         let mut field = FieldDef::new(&spec.key, spec.label.trim(), spec.kind);
         field.required = spec.required;
         field.unique = spec.unique;
-        field.order = obj.fields.iter().map(|f| f.order + 1).max().unwrap_or(0);
+        field.order = obj.fields.iter().map(|f| f.order.saturating_add(1)).max().unwrap_or(0);
         field.target = spec.target;
         field.many = spec.many;
         if let Some(code) = spec.currency {
@@ -558,15 +564,17 @@ impl Workspace {
 
 /// New options after `existing`, coloured in turn.
 fn new_options(existing: &[SelectOption], labels: &[String]) -> Vec<SelectOption> {
-    let start = existing.iter().map(|o| o.order + 1).max().unwrap_or(0);
+    // Orders come from synced documents and may be anything: saturate, never overflow.
+    let start = existing.iter().map(|o| o.order.saturating_add(1)).max().unwrap_or(0);
+    let first_color = start.rem_euclid(COLORS.len() as i64) as usize;
     labels
         .iter()
         .enumerate()
         .map(|(i, label)| SelectOption {
             id: OptionId::new(),
             label: label.trim().to_string(),
-            color: COLORS[(start as usize + i) % COLORS.len()].to_string(),
-            order: start + i as i64,
+            color: COLORS[(first_color + i) % COLORS.len()].to_string(),
+            order: start.saturating_add(i as i64),
             archived: false,
         })
         .collect()

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use redb::ReadableTable;
 
-use crate::encoding::{filter_value, prefix_end};
+use crate::encoding::{exact_values, filter_value, index_filter_value, prefix_end};
 use crate::error::{Result, ValidationError};
 use crate::schema::{FieldDef, FieldKind, ObjectDef};
 use crate::store::{DerivedTables, index_key_prefix};
@@ -146,8 +146,9 @@ pub(super) fn check_unique(
         return Ok(());
     }
     let encoded = filter_value(field, value);
+    let (key, was_cut) = index_filter_value(field, value);
     let mut prefix = index_key_prefix(field.id);
-    prefix.extend_from_slice(&encoded);
+    prefix.extend_from_slice(&key);
     let end = prefix_end(&prefix).unwrap_or_default();
     for entry in t
         .index
@@ -156,7 +157,14 @@ pub(super) fn check_unique(
     {
         let (key, _) = entry.map_err(crate::error::StoreError::from)?;
         let other = RecordId::from_slice(&key.value()[key.value().len() - 16..]);
-        if other != Some(record) {
+        // A cut key is shared by every long value that starts the same: compare rows.
+        let same = match other {
+            Some(o) if was_cut && o != record => t
+                .current_row(object.id, o)?
+                .is_some_and(|row| exact_values(field, row.get(field.id)).contains(&encoded)),
+            _ => true,
+        };
+        if other != Some(record) && same {
             let other = other.map_or_else(String::new, |o| o.to_string());
             return Err(fail(
                 object,
