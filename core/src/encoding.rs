@@ -122,9 +122,10 @@ fn push_scalar(out: &mut Vec<u8>, field: &FieldDef, value: &Value, element: usiz
         Value::Bool(b) => out.push(*b as u8),
         Value::Date(d) => out.extend_from_slice(&((*d as u32) ^ (1 << 31)).to_be_bytes()),
         Value::DateTime(ms) => out.extend_from_slice(&i64_bytes(*ms)),
+        // Code first: amounts in different currencies are never ordered as one.
         Value::Currency(m) => {
-            out.extend_from_slice(&f64_bytes(m.amount));
-            return push_text(out, &m.code, text);
+            push_text(out, &m.code, Text::Whole);
+            crate::money::push_decimal(out, m.amount);
         }
         Value::Option(id) => push_option(out, field, *id),
         Value::Options(ids) => push_option(out, field, ids[element]),
@@ -245,9 +246,14 @@ pub(crate) fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
-/// The end of a tag band: keys of values with tag `tag` are below `[tag + 1]`.
-pub(crate) fn tag_end(tag: u8) -> u8 {
-    tag + 1
+/// The keys a range filter on `value` stays inside: its type's tag, and for amounts
+/// its currency too (amounts compare only within their currency).
+pub(crate) fn band(value: &Value) -> Vec<u8> {
+    let mut out = vec![tag_of(value)];
+    if let Value::Currency(m) = value {
+        push_text(&mut out, &m.code, Text::Whole);
+    }
+    out
 }
 
 #[cfg(test)]

@@ -122,6 +122,10 @@ pub enum QueryError {
     BadSort(String),
     #[error("the cursor is not one this query returned")]
     BadCursor,
+    #[error("{field} is a {kind} field; totals are of currency fields")]
+    NotCurrency { field: String, kind: &'static str },
+    #[error("the total of {field} in {currency} is beyond what an exact amount holds (about 7.9e28)")]
+    TotalTooLarge { field: String, currency: String },
 }
 
 /// Everything the workspace API can fail with.

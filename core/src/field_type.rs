@@ -1,9 +1,14 @@
 //! What a field's type does to values: reading a stored value through the current type
 //! (convert on read), parsing user input, storing, and showing.
 
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+
+use crate::money::{self, Money, decimal_from_f64};
+use crate::number_format::NumberFormat;
 use crate::schema::{FieldDef, FieldKind};
 use crate::time_fmt::{date_of, format_date, format_datetime, parse_date, parse_datetime};
-use crate::value::{Money, Stored, Value, format_number};
+use crate::value::{Stored, Value, format_number};
 use crate::{OptionId, RecordId};
 
 /// Reads a stored value through the field's current type. `None` means the stored value
@@ -13,16 +18,20 @@ pub fn read(field: &FieldDef, stored: &Stored) -> Option<Value> {
     match field.kind {
         K::Text | K::LongText | K::Email | K::Phone | K::Url => Some(Value::Text(as_text(field, stored))),
         K::Number | K::Percent | K::Rating => as_number(stored).map(Value::Number),
-        K::Currency => match stored {
-            Stored::Str(s) => parse_money(s, &field.currency).map(Value::Currency),
-            Stored::F64(_) | Stored::Int(_) => as_number(stored).map(|amount| {
-                Value::Currency(Money {
-                    amount,
-                    code: field.currency.clone(),
-                })
-            }),
-            _ => None,
-        },
+        // Amounts are exact decimals; floats (older versions, other clients) read as
+        // the decimal they print as.
+        K::Currency => {
+            let amount = match stored {
+                Stored::Str(s) => return money::read_stored(s, &field.currency).map(Value::Currency),
+                Stored::F64(n) => decimal_from_f64(*n)?,
+                Stored::Int(n) => Decimal::from(*n),
+                _ => return None,
+            };
+            Some(Value::Currency(Money {
+                amount,
+                code: field.currency.clone(),
+            }))
+        }
         K::Date => match stored {
             Stored::Str(s) => parse_date(s)
                 .or_else(|| parse_datetime(s).map(date_of))
@@ -97,7 +106,7 @@ fn as_number(stored: &Stored) -> Option<f64> {
     match stored {
         Stored::F64(n) => Some(*n),
         Stored::Int(n) => Some(*n as f64),
-        Stored::Str(s) => parse_number(s).or_else(|| parse_money(s, "").map(|m| m.amount)),
+        Stored::Str(s) => parse_number(s).or_else(|| money::read_stored(s, "").and_then(|m| m.amount.to_f64())),
         _ => None,
     }
 }
@@ -110,7 +119,7 @@ pub fn to_stored(field: &FieldDef, value: &Value) -> Stored {
         Value::Bool(b) => Stored::Bool(*b),
         Value::Date(d) => Stored::Str(format_date(*d)),
         Value::DateTime(ms) => Stored::Timestamp(*ms),
-        Value::Currency(m) => Stored::Str(format!("{} {}", format_number(m.amount), m.code)),
+        Value::Currency(m) => Stored::Str(format!("{} {}", m.amount, m.code)),
         Value::Option(id) => Stored::Str(id.to_string()),
         Value::Options(ids) => Stored::List(ids.iter().map(ToString::to_string).collect()),
         Value::Records(ids) if field.many || ids.len() != 1 => {
@@ -127,9 +136,21 @@ pub struct InputError(pub String);
 /// Resolves a relation input that is not a record id (a name, say) to a record.
 pub type ResolveRecord<'a> = &'a dyn Fn(&str) -> Result<RecordId, String>;
 
-/// Parses user input (CLI, CSV, forms) for a field. An empty input clears the value
-/// (`Ok(None)`).
+/// Parses user input (CLI, CSV, forms) for a field, numbers in the default format
+/// (`1,234.56`). An empty input clears the value (`Ok(None)`).
 pub fn parse_input(field: &FieldDef, input: &str, resolve: ResolveRecord<'_>) -> Result<Option<Value>, InputError> {
+    parse_input_in(field, input, &NumberFormat::default(), resolve)
+}
+
+/// Parses user input for a field, numbers, amounts and percents written in `format` (the
+/// workspace's, or an import's override). Separators that do not fit the format are
+/// refused with the accepted forms, never reinterpreted.
+pub fn parse_input_in(
+    field: &FieldDef,
+    input: &str,
+    format: &NumberFormat,
+    resolve: ResolveRecord<'_>,
+) -> Result<Option<Value>, InputError> {
     use FieldKind as K;
     let s = input.trim();
     if s.is_empty() {
@@ -164,10 +185,14 @@ pub fn parse_input(field: &FieldDef, input: &str, resolve: ResolveRecord<'_>) ->
             }
             Value::Text(s.to_string())
         }
-        K::Number => Value::Number(parse_number(s).ok_or_else(|| err("a number"))?),
-        K::Percent => Value::Number(parse_number(s.trim_end_matches('%')).ok_or_else(|| err("a percentage"))?),
+        K::Number => Value::Number(format.parse_f64(s).map_err(|e| InputError(e.to_string()))?),
+        K::Percent => Value::Number(
+            format
+                .parse_f64(s.strip_suffix('%').unwrap_or(s))
+                .map_err(|e| InputError(format!("{e} (a % sign may follow)")))?,
+        ),
         K::Rating => {
-            let n = parse_number(s).ok_or_else(|| err("a rating"))?;
+            let n = format.parse_f64(s).map_err(|_| err("a rating"))?;
             if n.fract() != 0.0 || n < 1.0 || n > field.max_rating as f64 {
                 return Err(InputError(format!(
                     "'{s}' is not a rating from 1 to {}",
@@ -176,7 +201,13 @@ pub fn parse_input(field: &FieldDef, input: &str, resolve: ResolveRecord<'_>) ->
             }
             Value::Number(n)
         }
-        K::Currency => Value::Currency(parse_money(s, &field.currency).ok_or_else(|| err("an amount"))?),
+        K::Currency => Value::Currency(money::parse_money(s, &field.currency, format).ok_or_else(|| {
+            InputError(format!(
+                "'{s}' is not an amount in this workspace's format: write it like {}, optionally with a currency code (EUR {sample}, {sample} EUR)",
+                format.examples(),
+                sample = format.sample()
+            ))
+        })?),
         K::Date => Value::Date(
             parse_date(s)
                 .or_else(|| parse_datetime(s).map(date_of))
@@ -241,17 +272,10 @@ fn pick_option(field: &FieldDef, name: &str) -> Result<OptionId, InputError> {
     }
 }
 
+/// Reads stored text as a number (a text field retyped to number): the canonical
+/// default format, so every device reads it alike.
 fn parse_number(s: &str) -> Option<f64> {
-    let s = s.trim();
-    let n = s.parse::<f64>().ok().or_else(|| {
-        // Thousands separators, as spreadsheets write them: 1,234,567.89
-        let plain = s.replace(['_', ','], "");
-        if plain.is_empty() || plain.len() == s.len() {
-            return None;
-        }
-        plain.parse::<f64>().ok()
-    })?;
-    n.is_finite().then_some(n)
+    NumberFormat::default().parse_f64(s).ok()
 }
 
 fn parse_bool(s: &str) -> Option<bool> {
@@ -260,33 +284,6 @@ fn parse_bool(s: &str) -> Option<bool> {
         "false" | "no" | "n" | "0" | "off" => Some(false),
         _ => None,
     }
-}
-
-/// Parses `12.50`, `12.50 EUR`, `EUR 12.50`, `$12.50`, `€12.50`. `default_code` is used
-/// when the input names no currency; an empty default then makes it a plain amount.
-fn parse_money(s: &str, default_code: &str) -> Option<Money> {
-    let s = s.trim();
-    let symbols = [('$', "USD"), ('€', "EUR"), ('£', "GBP"), ('¥', "JPY")];
-    for (symbol, code) in symbols {
-        if let Some(rest) = s.strip_prefix(symbol) {
-            return parse_number(rest).map(|amount| Money {
-                amount,
-                code: code.to_string(),
-            });
-        }
-    }
-    let is_code = |t: &str| t.len() == 3 && t.chars().all(|c| c.is_ascii_alphabetic());
-    let (amount, code) = match s.split_once(char::is_whitespace) {
-        Some((a, c)) if is_code(c.trim()) => (a, c.trim()),
-        Some((c, a)) if is_code(c) => (a.trim(), c),
-        Some(_) => return None,
-        None => (s, default_code),
-    };
-    let amount = parse_number(amount)?;
-    Some(Money {
-        amount,
-        code: code.to_ascii_uppercase(),
-    })
 }
 
 /// Shows a value as text. Importing this text into the same field gives the same value,
@@ -298,7 +295,7 @@ pub fn display(field: &FieldDef, value: &Value) -> String {
         Value::Bool(b) => b.to_string(),
         Value::Date(d) => format_date(*d),
         Value::DateTime(ms) => format_datetime(*ms),
-        Value::Currency(m) => format!("{} {}", format_number(m.amount), m.code),
+        Value::Currency(m) => format!("{} {}", m.amount_text(), m.code),
         Value::Option(id) => option_label(field, *id),
         Value::Options(ids) => ids
             .iter()
@@ -306,6 +303,23 @@ pub fn display(field: &FieldDef, value: &Value) -> String {
             .collect::<Vec<_>>()
             .join("; "),
         Value::Records(ids) => ids.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
+    }
+}
+
+/// Shows a value as text with numbers in `format` (no grouping), so that text written
+/// in a workspace's format (CSV exports) imports back in that format.
+pub fn display_in(field: &FieldDef, value: &Value, format: &NumberFormat) -> String {
+    let localize = |text: String| {
+        if format.decimal == '.' {
+            text
+        } else {
+            text.replace('.', &format.decimal.to_string())
+        }
+    };
+    match value {
+        Value::Number(_) => localize(display(field, value)),
+        Value::Currency(m) => format!("{} {}", localize(m.amount_text()), m.code),
+        _ => display(field, value),
     }
 }
 
@@ -321,7 +335,8 @@ pub fn to_json(field: &FieldDef, value: &Value) -> serde_json::Value {
         Value::Number(n) => json!(n),
         Value::Bool(b) => json!(b),
         Value::Date(_) | Value::DateTime(_) | Value::Option(_) => json!(display(field, value)),
-        Value::Currency(m) => json!({"amount": m.amount, "currency": m.code}),
+        // Exact: the amount as decimal text, never a float.
+        Value::Currency(m) => json!({"amount": m.amount_text(), "currency": m.code}),
         Value::Options(ids) => json!(ids.iter().map(|id| option_label(field, *id)).collect::<Vec<_>>()),
         Value::Records(ids) if field.many => {
             json!(ids.iter().map(ToString::to_string).collect::<Vec<_>>())
@@ -359,7 +374,7 @@ mod tests {
         let f = field(FieldKind::Currency);
         let parse = |s| parse_input(&f, s, &no_names).unwrap();
         let eur = Some(Value::Currency(Money {
-            amount: 12.5,
+            amount: Decimal::new(125, 1),
             code: "EUR".into(),
         }));
         assert_eq!(parse("12.50 EUR"), eur);
@@ -368,7 +383,7 @@ mod tests {
         assert_eq!(
             parse("7"),
             Some(Value::Currency(Money {
-                amount: 7.0,
+                amount: Decimal::from(7),
                 code: "USD".into()
             }))
         );

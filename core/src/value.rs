@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Stored {
     /// Text-like values, select option ids, single relations, dates (`YYYY-MM-DD`) and
-    /// currency amounts (`"12.50 EUR"`).
+    /// currency amounts (`"12.50 EUR"`: exact decimal text, never a float).
     Str(String),
     /// Numbers, percents, ratings.
     F64(f64),
@@ -52,12 +52,7 @@ impl Stored {
     }
 }
 
-/// A decimal amount with its ISO 4217 currency code.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Money {
-    pub amount: f64,
-    pub code: String,
-}
+pub use crate::money::Money;
 
 /// A value read through a field's type.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -77,7 +77,10 @@ fn history_lists_every_change_with_author_kind_and_labelled_old_and_new_values()
         (Some("Lead"), Some("Proposal"))
     );
     let amount = edit.fields.iter().find(|f| f.label == "Amount").unwrap();
-    assert_eq!((amount.old.as_deref(), amount.new.as_deref()), (None, Some("5000 EUR")));
+    assert_eq!(
+        (amount.old.as_deref(), amount.new.as_deref()),
+        (None, Some("5000.00 EUR"))
+    );
     assert_eq!(history[2].deleted, Some(true));
     assert_eq!(history[3].deleted, Some(false));
     assert!(history.windows(2).all(|w| w[0].time < w[1].time));

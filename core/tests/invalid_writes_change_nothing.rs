@@ -69,7 +69,7 @@ fn a_bad_update_leaves_the_record_and_its_document_as_they_were() {
     let mut ws = workspace();
     let deals = ws.object_named("deals").unwrap().id;
     let values = ws
-        .parse_values(deals, &inputs(&[("name", "Deal"), ("amount", "100 EUR")]))
+        .parse_values(deals, &inputs(&[("name", "Deal"), ("amount", "100.00 EUR")]))
         .unwrap();
     let id = ws.create_record(deals, values).unwrap();
     let before = snapshot(&ws);
@@ -95,7 +95,7 @@ fn a_bad_update_leaves_the_record_and_its_document_as_they_were() {
         .filter(|c| !c.display.is_empty())
         .map(|c| (c.key.as_str(), c.display.as_str()))
         .collect();
-    assert_eq!(shown, [("name", "Renamed"), ("amount", "100 EUR")]);
+    assert_eq!(shown, [("name", "Renamed"), ("amount", "100.00 EUR")]);
 }
 
 #[test]

@@ -6,8 +6,8 @@ use std::cmp::Ordering;
 
 use kith_core::text::fold;
 use kith_core::{
-    CreateOptions, FieldId, FieldKind, FieldSpec, Filter, Money, ObjectId, Op, OptionId, Query, RecordId, Sort, Value,
-    Workspace,
+    CreateOptions, Decimal, FieldId, FieldKind, FieldSpec, Filter, Money, ObjectId, Op, OptionId, Query, RecordId,
+    Sort, Value, Workspace,
 };
 use proptest::prelude::*;
 
@@ -123,7 +123,7 @@ fn gen_value(f: F) -> BoxedStrategy<Option<Gen>> {
         F::Tags => proptest::collection::vec(0usize..3, 1..3).prop_map(Gen::Tags).boxed(),
         F::When => (0i32..6).prop_map(Gen::Date).boxed(),
         F::Done => any::<bool>().prop_map(Gen::Bool).boxed(),
-        F::Price => (0i32..4, 0usize..2).prop_map(|(a, c)| Gen::Price(a, c)).boxed(),
+        F::Price => (-3i32..4, 0usize..2).prop_map(|(a, c)| Gen::Price(a, c)).boxed(),
         F::Link => (0usize..8).prop_map(Gen::Link).boxed(),
     };
     prop_oneof![1 => Just(None), 3 => v.prop_map(Some)].boxed()
@@ -145,8 +145,9 @@ fn concrete(fx: &Fixture, ids: &[RecordId], g: &Gen) -> Value {
         }
         Gen::Date(d) => Value::Date(19_000 + d),
         Gen::Bool(b) => Value::Bool(*b),
+        // Exact amounts written with different scales: 0.25, -0.50, 0.75, ...
         Gen::Price(a, c) => Value::Currency(Money {
-            amount: *a as f64 * 10.0,
+            amount: Decimal::new(*a as i64 * 25, if a % 2 == 0 { 1 } else { 2 }),
             code: CODES[*c].to_string(),
         }),
         Gen::Link(i) => Value::Records(vec![ids[*i % ids.len()]]),
@@ -170,7 +171,8 @@ fn model_cmp(fx: &Fixture, a: &Value, b: &Value) -> Ordering {
         }
         (Value::Date(a), Value::Date(b)) => a.cmp(b),
         (Value::Bool(a), Value::Bool(b)) => a.cmp(b),
-        (Value::Currency(a), Value::Currency(b)) => a.amount.partial_cmp(&b.amount).unwrap().then(a.code.cmp(&b.code)),
+        // Amounts order by currency, then amount: never across currencies as one.
+        (Value::Currency(a), Value::Currency(b)) => a.code.cmp(&b.code).then(a.amount.cmp(&b.amount)),
         (Value::Records(a), Value::Records(b)) => a.cmp(b),
         _ => panic!("mixed kinds"),
     }
@@ -207,10 +209,17 @@ fn model_matches(fx: &Fixture, row: &[Option<Value>], filter: &Filter) -> bool {
                     .as_ref()
                     .is_some_and(|v| elements(v).iter().any(|e| model_cmp(fx, e, want) == Ordering::Equal))
             };
+            // Ranges compare amounts within the filter's currency only.
+            let comparable = |e: &Value, want: &Value| match (e, want) {
+                (Value::Currency(a), Value::Currency(b)) => a.code == b.code,
+                _ => true,
+            };
             let cmp = |want: &Value, ok: fn(Ordering) -> bool| {
-                value
-                    .as_ref()
-                    .is_some_and(|v| elements(v).iter().any(|e| ok(model_cmp(fx, e, want))))
+                value.as_ref().is_some_and(|v| {
+                    elements(v)
+                        .iter()
+                        .any(|e| comparable(e, want) && ok(model_cmp(fx, e, want)))
+                })
             };
             match op {
                 Op::Eq(w) => eq(w),

@@ -97,6 +97,6 @@ fn a_reindex_after_many_kinds_of_writes_changes_no_derived_entry() {
             .find(|c| c.key == "amount")
             .unwrap()
             .display,
-        "39000 USD"
+        "39000.00 USD"
     );
 }

@@ -3,7 +3,7 @@
 
 use super::{Filter, Op, Sort};
 use crate::RecordId;
-use crate::encoding::{TAG_EMPTY, exact_values, filter_value, push_sort_component, tag_of};
+use crate::encoding::{TAG_EMPTY, band, exact_values, filter_value, push_sort_component};
 use crate::field_type;
 use crate::record::Row;
 use crate::schema::ObjectDef;
@@ -29,8 +29,8 @@ pub(crate) fn matches(object: &ObjectDef, row: &Row, filter: &Filter) -> bool {
             };
             let cmp = |v: &Value, ok: fn(std::cmp::Ordering) -> bool| {
                 let want = filter_value(def, v);
-                let tag = tag_of(v);
-                encoded.iter().any(|e| e[0] == tag && ok(e.cmp(&want)))
+                let band = band(v);
+                encoded.iter().any(|e| e.starts_with(&band) && ok(e.cmp(&want)))
             };
             let shown = || match stored {
                 None => String::new(),

@@ -19,7 +19,7 @@ use redb::ReadOnlyTable;
 use super::eval::{matches, sort_key};
 use super::{Filter, Op, Page, Query, Sort};
 use crate::RecordId;
-use crate::encoding::{TAG_EMPTY, index_filter_value, prefix_end, tag_end, tag_of, text_prefix};
+use crate::encoding::{TAG_EMPTY, band, index_filter_value, prefix_end, text_prefix};
 use crate::error::{QueryError, Result, StoreError};
 use crate::record::Row;
 use crate::schema::{FieldKind, ObjectDef};
@@ -71,7 +71,11 @@ impl Ctx<'_> {
             let end = prefix_end(&start)?;
             Some((start, end))
         };
-        let band = |v: &Value| (with(&[tag_of(v)]), with(&[tag_end(tag_of(v))]));
+        let band = |v: &Value| {
+            let start = with(&band(v));
+            let end = prefix_end(&start).unwrap_or_default();
+            (start, end)
+        };
         // The key of a value whose text was cut is shared by the values that start like
         // it, on either side of it: bounds at such a key include it.
         let below = |v: &Value| {

@@ -60,7 +60,8 @@ impl Workspace {
                 };
                 let value = |text: &str| -> Result<Option<Value>> {
                     let resolve = |name: &str| self.resolve_by_name(def.target, name);
-                    Ok(field_type::parse_input(def, text, &resolve).map_err(|e| bad(e.0))?)
+                    let format = &self.schema().number_format;
+                    Ok(field_type::parse_input_in(def, text, format, &resolve).map_err(|e| bad(e.0))?)
                 };
                 let first = values.first().map(String::as_str).unwrap_or_default();
                 let op = match op.as_str() {

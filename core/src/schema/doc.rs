@@ -1,7 +1,7 @@
 //! The schema document: reading it into a [`Schema`] and writing schema changes.
 //!
 //! ```text
-//! { kind: "schema", objects: { "<object id>": { key, label, order, archived,
+//! { kind: "schema", number_format?: "1,234.56", objects: { "<object id>": { key, label, order, archived,
 //!     fields: { "<field id>": { key, label, type, required, unique, order, archived,
 //!       options: { "<option id>": { label, color, order, archived } },
 //!       target?, many, currency, max_rating, previous_types: [type, ...] } } } } }
@@ -97,7 +97,14 @@ pub(crate) fn hydrate(doc: &Automerge) -> Schema {
             }
         }
     }
-    Schema { objects, members }
+    let number_format = get_str(doc, &ROOT, "number_format")
+        .and_then(|f| f.parse().ok())
+        .unwrap_or_default();
+    Schema {
+        objects,
+        members,
+        number_format,
+    }
 }
 
 fn read_field(doc: &Automerge, id: &str, f: &ObjId) -> Option<FieldDef> {
@@ -287,6 +294,12 @@ pub(crate) fn retype_field(
 pub(crate) fn put_member(doc: &mut AutoCommit, actor_hex: &str, user: &str) -> AmResult<()> {
     let members = ensure_map(doc, &ROOT, "members")?;
     doc.put(&members, actor_hex, user)
+}
+
+/// Sets the workspace's number format: a scalar on the root (no container, so devices
+/// that set it concurrently simply settle on one value, like any edit).
+pub(crate) fn set_number_format(doc: &mut AutoCommit, format: &crate::NumberFormat) -> AmResult<()> {
+    doc.put(ROOT, "number_format", format.sample())
 }
 
 /// Marks the document as a schema document and gives it its `objects` map.

@@ -248,6 +248,9 @@ pub struct Schema {
     /// Device actor id (hex) → user name: who made a change is looked up here.
     #[serde(default)]
     pub members: std::collections::BTreeMap<String, String>,
+    /// How people write numbers in this workspace (a synced setting).
+    #[serde(default)]
+    pub number_format: crate::NumberFormat,
 }
 
 impl Schema {

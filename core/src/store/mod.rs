@@ -20,7 +20,8 @@ pub(crate) use rows::{
 };
 
 /// The on-disk format this build reads and writes (`meta.format`). 2: `index` keys
-/// start with the field id alone. 3: index and sort keys hold at most 256 bytes of text.
+/// start with the field id alone. 3: index and sort keys hold at most 256 bytes of text,
+/// and amounts encode as currency code, then exact decimal.
 /// Older files are reindexed when opened.
 pub(crate) const FORMAT_VERSION: u32 = 3;
 

@@ -54,13 +54,15 @@ impl Workspace {
         for (name, text) in inputs {
             let field = self.field_named(object, name)?;
             let resolve = |name: &str| self.resolve_by_name(field.target, name);
-            let value = field_type::parse_input(field, text, &resolve).map_err(|e| crate::ValidationError {
-                object: obj.key.clone(),
-                field: field.key.clone(),
-                value: format!("'{text}'"),
-                rule: "type",
-                reason: e.0,
-            })?;
+            let format = &self.schema.number_format;
+            let value =
+                field_type::parse_input_in(field, text, format, &resolve).map_err(|e| crate::ValidationError {
+                    object: obj.key.clone(),
+                    field: field.key.clone(),
+                    value: format!("'{text}'"),
+                    rule: "type",
+                    reason: e.0,
+                })?;
             out.push((field.id, value));
         }
         Ok(out)

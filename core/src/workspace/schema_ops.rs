@@ -114,7 +114,7 @@ impl Workspace {
             .ok_or_else(|| SchemaError::UnknownObject(object.to_string()))
     }
 
-    fn field_def(&self, object: ObjectId, field: FieldId) -> Result<&FieldDef, SchemaError> {
+    pub(super) fn field_def(&self, object: ObjectId, field: FieldId) -> Result<&FieldDef, SchemaError> {
         let obj = self.object_def(object)?;
         obj.field(field).ok_or_else(|| SchemaError::UnknownField {
             object: obj.key.clone(),
@@ -225,6 +225,17 @@ impl Workspace {
             });
         }
         Ok(())
+    }
+
+    /// How people write numbers in this workspace (default `1,234.56`).
+    pub fn number_format(&self) -> crate::NumberFormat {
+        self.schema.number_format
+    }
+
+    /// Sets how people write numbers in this workspace; synced like any schema change.
+    /// Stored values do not change: only how input is read (and exports are written).
+    pub fn set_number_format(&mut self, format: crate::NumberFormat) -> Result<()> {
+        self.schema_write(|doc| sdoc::set_number_format(doc, &format))
     }
 
     /// Adds an object with no fields.

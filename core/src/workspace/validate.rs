@@ -73,7 +73,7 @@ pub(super) fn check_value(t: &DerivedTables<'_>, object: &ObjectDef, field: &Fie
         {
             return Err(fail(format!("ratings go from 1 to {}", field.max_rating)).into());
         }
-        Value::Currency(m) if !m.amount.is_finite() || m.code.len() != 3 => {
+        Value::Currency(m) if m.code.len() != 3 => {
             return Err(fail("an amount needs a finite number and a 3-letter currency code".into()).into());
         }
         Value::Option(id) => check_option(field, *id).map_err(fail)?,
