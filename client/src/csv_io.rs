@@ -33,7 +33,8 @@ use std::io::{BufWriter, Read, Write};
 
 use kith_core::field_type;
 use kith_core::{
-    FieldDef, GroupId, ImportOptions, ImportRow, ObjectDef, ObjectId, RecordId, Row, Stored, Value, Workspace,
+    FieldDef, GroupId, ImportOptions, ImportRow, NumberFormat, ObjectDef, ObjectId, RecordId, Row, Stored, Value,
+    Workspace,
 };
 use serde::Serialize;
 
@@ -53,6 +54,8 @@ pub struct CsvImportOptions {
     pub mappings: Vec<(String, String)>,
     /// Import nothing if any row is bad.
     pub strict: bool,
+    /// How the file writes numbers, amounts and percents; `None`: the workspace's format.
+    pub number_format: Option<NumberFormat>,
 }
 
 /// A row that was not imported.
@@ -271,6 +274,7 @@ pub fn import_csv<R: Read>(
     let mut errors: Vec<CsvRowError> = Vec::new();
     let mut row_number = 0;
     let reader_ws: &Workspace = ws;
+    let number_format = options.number_format.unwrap_or_else(|| ws.number_format());
     while reader.read_byte_record(&mut record).map_err(CsvError::Read)? {
         if record.iter().all(|cell| cell.iter().all(u8::is_ascii_whitespace)) {
             continue;
@@ -294,7 +298,7 @@ pub fn import_csv<R: Read>(
             ));
             continue;
         }
-        match parse_row(reader_ws, obj.id, &targets, &record) {
+        match parse_row(reader_ws, obj.id, &targets, &record, &number_format) {
             Ok(row) => {
                 rows.push(row);
                 positions.push((row_number, line));
@@ -367,6 +371,7 @@ fn parse_row(
     object: ObjectId,
     targets: &[Target<'_>],
     record: &csv::ByteRecord,
+    number_format: &NumberFormat,
 ) -> Result<ImportRow, (usize, String)> {
     let mut row = ImportRow {
         id: None,
@@ -385,7 +390,7 @@ fn parse_row(
             Target::Id => row.id = Some(text.parse::<RecordId>().map_err(|e| (i, e.to_string()))?),
             Target::Field(def) => {
                 let resolve = |name: &str| resolve_name(ws, object, def, name);
-                let value = field_type::parse_input(def, text, &resolve).map_err(|e| (i, e.0))?;
+                let value = field_type::parse_input_in(def, text, number_format, &resolve).map_err(|e| (i, e.0))?;
                 if value.is_some() {
                     row.values.push((def.id, value));
                 }
@@ -402,11 +407,11 @@ pub enum ExportFormat {
     Json,
 }
 
-/// A stored value as the export writes it: through the field's type, or as stored when it
-/// does not convert.
-fn cell_text(field: &FieldDef, stored: &Stored) -> String {
+/// A stored value as the export writes it: through the field's type, numbers in the
+/// workspace's format (so the file imports back), or as stored when it does not convert.
+fn cell_text(field: &FieldDef, stored: &Stored, number_format: &NumberFormat) -> String {
     match field_type::read(field, stored) {
-        Some(v) => field_type::display(field, &v),
+        Some(v) => field_type::display_in(field, &v, number_format),
         None => stored.raw_text(),
     }
 }
@@ -426,6 +431,7 @@ fn stored<'r>(row: &'r Row, field: &FieldDef) -> Option<&'r Stored> {
 pub fn export<W: Write>(ws: &Workspace, object: &str, format: ExportFormat, out: W) -> Result<usize, CsvError> {
     let obj = ws.object_named(object)?;
     let fields: Vec<&FieldDef> = obj.active_fields().collect();
+    let number_format = ws.number_format();
     let mut count = 0;
     let mut failed: Option<CsvError> = None;
     match format {
@@ -440,7 +446,7 @@ pub fn export<W: Write>(ws: &Workspace, object: &str, format: ExportFormat, out:
                     writer.write_field(id.to_string())?;
                     for field in &fields {
                         match stored(row, field) {
-                            Some(s) => writer.write_field(cell_text(field, s))?,
+                            Some(s) => writer.write_field(cell_text(field, s, &number_format))?,
                             None => writer.write_field("")?,
                         }
                     }

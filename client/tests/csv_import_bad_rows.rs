@@ -16,6 +16,7 @@ fn options(object: &str, strict: bool) -> CsvImportOptions {
         object: object.into(),
         mappings: Vec::new(),
         strict,
+        number_format: None,
     }
 }
 

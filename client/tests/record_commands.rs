@@ -167,7 +167,7 @@ fn list_filters_sorts_and_limits() {
             .trim(),
         "4"
     );
-    assert_eq!(first[0]["amount"], json!({"amount": 500.0, "currency": "USD"}));
+    assert_eq!(first[0]["amount"], json!({"amount": "500.00", "currency": "USD"}));
 }
 
 #[test]

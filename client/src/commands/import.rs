@@ -7,13 +7,15 @@
 //! stops the import before anything is written, listing every such column, unless
 //! `--ignore-unknown` is given (then they are skipped with a warning). Bad rows are
 //! reported (row, line, column, why) and skipped; `--strict` imports nothing if any row
-//! is bad, and exits with an error. `FILE` may be `-` for standard input.
+//! is bad, and exits with an error. `FILE` may be `-` for standard input. Numbers are read
+//! in the workspace's number format, or with a decimal comma with `--decimal-comma`.
 
 use std::fs::File;
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use kith_core::NumberFormat;
 
 use crate::CliError;
 use crate::commands::Context;
@@ -37,6 +39,10 @@ pub struct ImportArgs {
     /// Skip columns that name no field instead of refusing the file
     #[arg(long)]
     pub ignore_unknown: bool,
+    /// The file writes numbers with a decimal comma (1.234,56), whatever the workspace's
+    /// number format (`kith settings set number-format`)
+    #[arg(long)]
+    pub decimal_comma: bool,
 }
 
 /// Bad rows listed in text output; the rest are counted.
@@ -57,6 +63,7 @@ pub fn run(args: ImportArgs, ctx: &Context) -> Result<(), CliError> {
         object: args.object.clone(),
         mappings,
         strict: args.strict,
+        number_format: args.decimal_comma.then_some(NumberFormat::DECIMAL_COMMA),
     };
     let input: Box<dyn Read> = if args.file.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())

@@ -38,9 +38,11 @@ pub mod resolve;
 pub mod revert;
 pub mod schema;
 pub mod search;
+pub mod settings;
 pub mod status;
 mod support;
 pub mod sync;
+pub mod total;
 pub mod trash;
 
 use std::io;
@@ -108,6 +110,10 @@ pub enum Command {
     Conflicts(conflicts::ConflictsArgs),
     /// Settle a conflicted field with one of its values or a new one
     Resolve(resolve::ResolveArgs),
+    /// Show or change workspace settings (number-format)
+    Settings(settings::SettingsArgs),
+    /// Sum a currency field, per currency
+    Total(total::TotalArgs),
 }
 
 /// The global options, resolved; every subcommand's `run` gets one.
@@ -161,5 +167,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Trash(args) => trash::run(args, &ctx),
         Command::Conflicts(args) => conflicts::run(args, &ctx),
         Command::Resolve(args) => resolve::run(args, &ctx),
+        Command::Settings(args) => settings::run(args, &ctx),
+        Command::Total(args) => total::run(args, &ctx),
     }
 }
