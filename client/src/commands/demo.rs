@@ -221,8 +221,12 @@ fn tour(ws: &Workspace, dir: &Path, made: &Made) -> Result<Vec<(String, String)>
     let kith = format!("kith --workspace {}", shell_quote(&dir.display().to_string()));
     let mut tour = Vec::new();
     tour.push((
-        "the deals won, largest first".to_string(),
+        "the deals won, largest first within each currency".to_string(),
         format!("{kith} record list deals --filter \"stage = Won\" --sort -amount"),
+    ));
+    tour.push((
+        "what the deals won add up to, per currency".to_string(),
+        format!("{kith} total deals amount --filter \"stage = Won\""),
     ));
     tour.push((
         "the open pipeline, closing soonest first".to_string(),
