@@ -88,6 +88,8 @@ pub enum SchemaError {
         field: String,
         reason: String,
     },
+    #[error("'{0}' is not a configuration kind (view, automation, report, dashboard)")]
+    NotConfigKind(String),
 }
 
 /// A write that breaks a type or a rule. Nothing was written.

@@ -38,6 +38,7 @@
 
 #![warn(clippy::unwrap_used)]
 
+mod doc_kind;
 mod encoding;
 mod error;
 pub mod field_type;
@@ -55,6 +56,7 @@ pub mod time_fmt;
 mod value;
 mod workspace;
 
+pub use doc_kind::DocKind;
 pub use error::{Error, QueryError, Result, SchemaError, StoreError, ValidationError};
 pub use history::ChangeKind;
 pub use ids::{DocId, FieldId, GroupId, ObjectId, OptionId, ParseIdError, RecordId};
@@ -62,7 +64,7 @@ pub use number_format::NumberFormat;
 pub use query::{Filter, FilterAst, Op, Page, Query, SearchHit, Sort, SortAst, parse_filter, parse_sort};
 pub use record::Row;
 pub use rust_decimal::Decimal;
-pub use schema::{FieldDef, FieldKind, ObjectDef, Schema, SelectOption};
+pub use schema::{ConfigDoc, FieldDef, FieldKind, ObjectDef, Schema, SelectOption};
 pub use value::{Money, Stored, Value, format_number};
 pub use workspace::{
     ApplySummary, BulkReport, CellView, ConflictValue, ConflictView, CreateOptions, DerivedEntry, Device, FieldChange,

@@ -1,9 +1,11 @@
 //! The record document: one Automerge document per record.
 //!
 //! ```text
-//! { id: "<record id>", object: "<object id>", created_at: Timestamp, created_by: "<user>",
-//!   values: { "<field id>": scalar | [str, ...] }, deleted_at?: Timestamp }
+//! { kind: "record", id: "<record id>", object: "<object id>", created_at: Timestamp,
+//!   created_by: "<user>", values: { "<field id>": scalar | [str, ...] }, deleted_at?: Timestamp }
 //! ```
+//!
+//! Records made before document kinds existed have no `kind`: see `doc_kind::classify`.
 //!
 //! Stability: this layout is what every replica and the relay's snapshots hold.
 
@@ -13,11 +15,12 @@ use automerge::transaction::Transactable;
 use automerge::{AutoCommit, Automerge, ChangeHash, ObjType, ROOT, ReadDoc, ScalarValue};
 use serde::{Deserialize, Serialize};
 
+use crate::doc_kind::{self, DocKind};
 use crate::value::Stored;
 use crate::{FieldId, ObjectId};
 
 const ID: &str = "id";
-const OBJECT: &str = "object";
+pub(crate) const OBJECT: &str = "object";
 const CREATED_AT: &str = "created_at";
 const CREATED_BY: &str = "created_by";
 const VALUES: &str = "values";
@@ -59,6 +62,7 @@ pub(crate) fn init(
     // The document names its record: otherwise two records created with the same values
     // in the same millisecond would be byte-identical changes, which a relay (rightly)
     // stores once.
+    doc.put(ROOT, crate::doc_kind::KIND, DocKind::Record.as_str())?;
     doc.put(ROOT, ID, id.to_string())?;
     doc.put(ROOT, OBJECT, object.to_string())?;
     doc.put(ROOT, CREATED_AT, ScalarValue::Timestamp(created_at))?;
@@ -160,7 +164,8 @@ impl<'a> At<'a> {
     }
 }
 
-/// Reads the record's state. `None` if the document is not a record document.
+/// Reads the record's state. `None` if the document is not a record document (by its
+/// kind; see `doc_kind::classify` for documents made before kinds).
 pub(crate) fn read_row(doc: &Automerge) -> Option<Row> {
     read_row_at(doc, None)
 }
@@ -170,6 +175,7 @@ pub(crate) fn read_row_at(doc: &Automerge, heads: Option<&[ChangeHash]>) -> Opti
     let at = At { doc, heads };
     // One pass over the root map: a lookup per key costs about as much as the pass.
     let mut object: Option<ObjectId> = None;
+    let mut kind: Option<String> = None;
     let mut created_at = None;
     let mut deleted_at = None;
     let mut created_by = String::new();
@@ -177,6 +183,9 @@ pub(crate) fn read_row_at(doc: &Automerge, heads: Option<&[ChangeHash]>) -> Opti
     for item in at.map_range(&ROOT) {
         match (item.key.as_ref(), &item.value) {
             (OBJECT, automerge::ValueRef::Scalar(automerge::ScalarValueRef::Str(s))) => object = s.parse().ok(),
+            (doc_kind::KIND, automerge::ValueRef::Scalar(automerge::ScalarValueRef::Str(s))) => {
+                kind = Some(s.to_string());
+            }
             (CREATED_AT, automerge::ValueRef::Scalar(s)) => created_at = scalar_time(s),
             (DELETED_AT, automerge::ValueRef::Scalar(s)) => deleted_at = scalar_time(s),
             (CREATED_BY, automerge::ValueRef::Scalar(automerge::ScalarValueRef::Str(s))) => {
@@ -185,6 +194,9 @@ pub(crate) fn read_row_at(doc: &Automerge, heads: Option<&[ChangeHash]>) -> Opti
             (VALUES, automerge::ValueRef::Object(ObjType::Map)) => values_map = Some(item.id()),
             _ => {}
         }
+    }
+    if doc_kind::classify(kind.as_deref(), object.is_some()) != Some(DocKind::Record) {
+        return None;
     }
     let object = object?;
     let mut values = BTreeMap::new();

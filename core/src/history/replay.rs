@@ -82,6 +82,8 @@ impl Replay {
                     true
                 }
                 ("id", OpType::Put(ScalarValue::Str(_))) => true,
+                // Other kinds are not records: left to the slow path, which says so.
+                ("kind", OpType::Put(ScalarValue::Str(s))) => s.as_str() == crate::DocKind::Record.as_str(),
                 ("object", OpType::Put(ScalarValue::Str(s))) => {
                     self.object = s.parse().ok();
                     true

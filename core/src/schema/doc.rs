@@ -1,7 +1,8 @@
 //! The schema document: reading it into a [`Schema`] and writing schema changes.
 //!
 //! ```text
-//! { kind: "schema", number_format?: "1,234.56", objects: { "<object id>": { key, label, order, archived,
+//! { kind: "schema", number_format?: "1,234.56",
+//!   config_docs: { "<doc id>": { kind, name, created_at } }, objects: { "<object id>": { key, label, order, archived,
 //!     fields: { "<field id>": { key, label, type, required, unique, order, archived,
 //!       options: { "<option id>": { label, color, order, archived } },
 //!       target?, many, currency, max_rating, previous_types: [type, ...] } } } } }
@@ -15,7 +16,11 @@
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, Automerge, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 
-use super::model::{FieldDef, FieldKind, ObjectDef, Schema, SelectOption};
+use super::model::{ConfigDoc, FieldDef, FieldKind, ObjectDef, Schema, SelectOption};
+use crate::DocKind;
+
+/// The manifest of configuration documents: `{ "<doc id>": { kind, name, created_at } }`.
+const CONFIG_DOCS: &str = "config_docs";
 use crate::{FieldId, ObjectId, OptionId};
 
 type AmResult<T> = Result<T, automerge::AutomergeError>;
@@ -100,10 +105,26 @@ pub(crate) fn hydrate(doc: &Automerge) -> Schema {
     let number_format = get_str(doc, &ROOT, "number_format")
         .and_then(|f| f.parse().ok())
         .unwrap_or_default();
+    let mut config_docs = Vec::new();
+    if let Some(manifest) = child_map(doc, &ROOT, CONFIG_DOCS) {
+        for (id, entry) in entries(doc, &manifest) {
+            let (Ok(id), Some(kind)) = (id.parse::<crate::DocId>(), get_str(doc, &entry, "kind")) else {
+                continue;
+            };
+            config_docs.push(ConfigDoc {
+                id,
+                kind: kind.into(),
+                name: get_str(doc, &entry, "name").unwrap_or_default(),
+                created_at: get_i64(doc, &entry, "created_at").unwrap_or(0),
+            });
+        }
+    }
+    config_docs.sort_by(|a, b| (a.created_at, a.id).cmp(&(b.created_at, b.id)));
     Schema {
         objects,
         members,
         number_format,
+        config_docs,
     }
 }
 
@@ -302,14 +323,26 @@ pub(crate) fn set_number_format(doc: &mut AutoCommit, format: &crate::NumberForm
     doc.put(ROOT, "number_format", format.sample())
 }
 
-/// Marks the document as a schema document and gives it its `objects` map.
+/// Marks the document as a schema document and gives it its `objects` map and its
+/// configuration manifest, in the same change as the root.
 pub(crate) fn ensure_root(doc: &mut AutoCommit) -> AmResult<()> {
-    doc.put(ROOT, "kind", "schema")?;
+    doc.put(ROOT, crate::doc_kind::KIND, DocKind::Schema.as_str())?;
+    ensure_map(doc, &ROOT, CONFIG_DOCS)?;
     ensure_map(doc, &ROOT, "objects").map(|_| ())
 }
 
-/// Whether a document is a schema document (a device joining a workspace learns which
-/// document holds the schema this way).
+/// Lists a configuration document in the manifest. A schema document made before the
+/// manifest existed gets the map on its first registration.
+pub(crate) fn register_config_doc(doc: &mut AutoCommit, entry: &ConfigDoc) -> AmResult<()> {
+    let manifest = ensure_map(doc, &ROOT, CONFIG_DOCS)?;
+    let e = doc.put_object(&manifest, entry.id.to_string(), ObjType::Map)?;
+    doc.put(&e, "kind", entry.kind.as_str())?;
+    doc.put(&e, "name", entry.name.as_str())?;
+    doc.put(&e, "created_at", entry.created_at)
+}
+
+/// Whether a document is the schema document, by its kind (a device joining a workspace
+/// learns which document holds the schema this way).
 pub(crate) fn is_schema_doc(doc: &Automerge) -> bool {
-    get_str(doc, &ROOT, "kind").as_deref() == Some("schema")
+    crate::doc_kind::kind_of(doc) == Some(DocKind::Schema)
 }

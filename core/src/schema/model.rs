@@ -251,6 +251,20 @@ pub struct Schema {
     /// How people write numbers in this workspace (a synced setting).
     #[serde(default)]
     pub number_format: crate::NumberFormat,
+    /// The manifest of the workspace's configuration documents, oldest first.
+    #[serde(default)]
+    pub config_docs: Vec<ConfigDoc>,
+}
+
+/// A configuration document (a view, an automation, a report, a dashboard) as the schema
+/// document's manifest lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfigDoc {
+    pub id: crate::DocId,
+    pub kind: crate::DocKind,
+    pub name: String,
+    /// Milliseconds since the Unix epoch.
+    pub created_at: i64,
 }
 
 impl Schema {

@@ -2,6 +2,7 @@
 //! is one redb write transaction that covers the document change, the outbox, the rows
 //! and the indexes, so it either happens entirely or not at all.
 
+mod config_docs;
 mod conflicts;
 mod history;
 mod import;
@@ -21,6 +22,8 @@ mod view;
 mod abandoned_writes;
 #[cfg(test)]
 mod atomic_group_revert;
+#[cfg(test)]
+mod document_kinds;
 #[cfg(test)]
 mod extreme_schema_values;
 #[cfg(test)]

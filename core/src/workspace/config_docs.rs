@@ -1,0 +1,66 @@
+//! Configuration documents (views, automations, reports, dashboards): each its own
+//! document of its kind, listed in the schema document's manifest so every replica knows
+//! them without looking at content.
+
+use automerge::ROOT;
+use automerge::transaction::Transactable;
+
+use super::{Workspace, commit, corrupt, new_doc};
+use crate::error::{Result, SchemaError, StoreError};
+use crate::schema::ConfigDoc;
+use crate::schema::doc as sdoc;
+use crate::store::{self, DerivedTables, DocTables, LoadedDoc};
+use crate::{DocId, DocKind};
+
+impl Workspace {
+    /// Creates a configuration document of `kind` (`{ kind, name, created_at,
+    /// created_by }`) and lists it in the schema's manifest, in one transaction: either both
+    /// happen or neither. Its content is written by the feature that owns the kind.
+    pub fn create_config_doc(&mut self, kind: DocKind, name: &str) -> Result<DocId> {
+        if !kind.is_config() {
+            return Err(SchemaError::NotConfigKind(kind.to_string()).into());
+        }
+        let id = DocId::new();
+        let now = (self.clock)();
+        let mut doc = new_doc(&self.device);
+        let init = |doc: &mut automerge::AutoCommit| -> Result<(), automerge::AutomergeError> {
+            doc.put(ROOT, crate::doc_kind::KIND, kind.as_str())?;
+            doc.put(ROOT, "name", name)?;
+            doc.put(ROOT, "created_at", automerge::ScalarValue::Timestamp(now))?;
+            doc.put(ROOT, "created_by", self.device.user.as_str())?;
+            Ok(())
+        };
+        init(&mut doc).map_err(|e| corrupt(id, e))?;
+        commit(&mut doc, "config", now);
+        let mut loaded = LoadedDoc::new(doc);
+        let entry = ConfigDoc {
+            id,
+            kind,
+            name: name.to_string(),
+            created_at: now,
+        };
+        let tx = self.store.write()?;
+        let written = (|| {
+            {
+                let mut docs = DocTables::open(&tx)?;
+                let added = store::persist_doc(&mut docs, id, &mut loaded)?;
+                DerivedTables::open(&tx)?.index_changes(id, &added)?;
+            }
+            self.schema_edit_in(&tx, "schema", |doc| sdoc::register_config_doc(doc, &entry))?;
+            tx.commit().map_err(StoreError::from)?;
+            Ok(())
+        })();
+        if let Err(e) = written {
+            self.abandon_schema_edit();
+            return Err(e);
+        }
+        self.committed();
+        Ok(id)
+    }
+
+    /// The workspace's configuration documents, oldest first (of every kind, unknown ones
+    /// included).
+    pub fn config_docs(&self) -> &[ConfigDoc] {
+        &self.schema.config_docs
+    }
+}
