@@ -119,7 +119,7 @@ pub(crate) fn hydrate(doc: &Automerge) -> Schema {
             });
         }
     }
-    config_docs.sort_by(|a, b| (a.created_at, a.id).cmp(&(b.created_at, b.id)));
+    config_docs.sort_by_key(|c| (c.created_at, c.id));
     Schema {
         objects,
         members,
