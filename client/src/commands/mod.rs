@@ -21,6 +21,7 @@
 //! Errors are [`CliError`]; the binary prints them as `error: <one sentence>` and exits
 //! with status 1. Never `unwrap` anything that came from a user, a file or the network.
 
+pub mod config;
 pub mod conflicts;
 pub mod demo;
 pub mod export;
@@ -110,6 +111,8 @@ pub enum Command {
     Conflicts(conflicts::ConflictsArgs),
     /// Settle a conflicted field with one of its values or a new one
     Resolve(resolve::ResolveArgs),
+    /// List the configuration documents (views, automations, reports, dashboards)
+    Config(config::ConfigArgs),
     /// Show or change workspace settings (number-format)
     Settings(settings::SettingsArgs),
     /// Sum a currency field, per currency
@@ -167,6 +170,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Trash(args) => trash::run(args, &ctx),
         Command::Conflicts(args) => conflicts::run(args, &ctx),
         Command::Resolve(args) => resolve::run(args, &ctx),
+        Command::Config(args) => config::run(args, &ctx),
         Command::Settings(args) => settings::run(args, &ctx),
         Command::Total(args) => total::run(args, &ctx),
     }

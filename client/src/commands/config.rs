@@ -1,0 +1,66 @@
+//! `kith config list`: the workspace's configuration documents (views, automations,
+//! reports, dashboards), as the schema document's manifest lists them.
+
+use std::io::Write;
+
+use clap::Subcommand;
+use kith_core::time_fmt::format_datetime;
+
+use crate::CliError;
+use crate::commands::Context;
+use crate::output::{JsonObject, Table, write_json};
+
+/// List the workspace's configuration documents.
+#[derive(clap::Args)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    pub command: ConfigCommand,
+}
+
+#[derive(Subcommand)]
+pub enum ConfigCommand {
+    /// Every configuration document: id, kind, name, when it was made
+    List,
+}
+
+pub fn run(args: ConfigArgs, ctx: &Context) -> Result<(), CliError> {
+    match args.command {
+        ConfigCommand::List => list(ctx),
+    }
+}
+
+fn list(ctx: &Context) -> Result<(), CliError> {
+    let ws = ctx.open()?;
+    let docs = ws.config_docs();
+    let mut out = ctx.out();
+    if ctx.json {
+        let items: Vec<JsonObject> = docs
+            .iter()
+            .map(|d| {
+                let mut j = JsonObject::default();
+                j.push("id", d.id.to_string());
+                j.push("kind", d.kind.to_string());
+                j.push("name", d.name.clone());
+                j.push("created_at", format_datetime(d.created_at));
+                j
+            })
+            .collect();
+        let mut j = JsonObject::default();
+        j.push_objects("config_docs", items);
+        write_json(&mut out, &j)?;
+    } else if docs.is_empty() {
+        writeln!(out, "no configuration documents yet")?;
+    } else {
+        let mut table = Table::new(["id", "kind", "name", "created"]);
+        for d in docs {
+            table.push(vec![
+                d.id.to_string(),
+                d.kind.to_string(),
+                d.name.clone(),
+                format_datetime(d.created_at),
+            ]);
+        }
+        table.write(&mut out)?;
+    }
+    Ok(())
+}
