@@ -390,6 +390,44 @@ mod tests {
     }
 
     #[test]
+    fn amounts_stored_as_floats_or_integers_read_as_exact_decimals_in_the_field_currency() {
+        let mut f = field(FieldKind::Currency);
+        f.currency = "EUR".into();
+        let read_amount = |stored: Stored| match read(&f, &stored) {
+            Some(Value::Currency(m)) => (m.amount.to_string(), m.code),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(read_amount(Stored::F64(0.1)), ("0.1".into(), "EUR".into()));
+        assert_eq!(read_amount(Stored::Int(7)), ("7".into(), "EUR".into()));
+        assert_eq!(
+            read_amount(Stored::Str("12.5 USD".into())),
+            ("12.5".into(), "USD".into())
+        );
+        assert_eq!(read(&f, &Stored::F64(f64::INFINITY)), None);
+    }
+
+    #[test]
+    fn numbers_percents_and_ratings_follow_the_given_format() {
+        let comma = NumberFormat::DECIMAL_COMMA;
+        let parse = |kind, s| parse_input_in(&field(kind), s, &comma, &no_names);
+        assert_eq!(
+            parse(FieldKind::Number, "1.234,5").unwrap(),
+            Some(Value::Number(1234.5))
+        );
+        assert_eq!(parse(FieldKind::Percent, "12,5%").unwrap(), Some(Value::Number(12.5)));
+        assert_eq!(parse(FieldKind::Rating, "3").unwrap(), Some(Value::Number(3.0)));
+        assert!(parse(FieldKind::Number, "1.5").is_err());
+        assert!(parse(FieldKind::Percent, "1,2,3%").is_err());
+        let default = |kind, s| parse_input(&field(kind), s, &no_names);
+        assert!(default(FieldKind::Number, "1,5").unwrap_err().0.contains("1,234.56"));
+        assert_eq!(
+            default(FieldKind::Percent, "-2.5 %").unwrap(),
+            Some(Value::Number(-2.5))
+        );
+        assert_eq!(default(FieldKind::Percent, "-2.5%").unwrap(), Some(Value::Number(-2.5)));
+    }
+
+    #[test]
     fn bad_emails_are_refused_with_the_value_in_the_reason() {
         let e = parse_input(&field(FieldKind::Email), "not-an-email", &no_names).unwrap_err();
         assert!(e.0.contains("not-an-email"));
