@@ -61,7 +61,8 @@ impl Workspace {
                         .map(|id| self.record_name(*id))
                         .collect::<Vec<_>>()
                         .join(", "),
-                    other => field_type::display(field, other),
+                    // In the workspace's number format, so shown text can be typed back.
+                    other => field_type::display_in(field, other, &self.schema.number_format),
                 };
                 let json = field_type::to_json(field, &v);
                 (Some(v), display, false, json)
@@ -80,7 +81,7 @@ impl Workspace {
                             .map(|id| self.record_name(*id))
                             .collect::<Vec<_>>()
                             .join(", "),
-                        Some(v) => field_type::display(field, &v),
+                        Some(v) => field_type::display_in(field, &v, &self.schema.number_format),
                         None => s.raw_text(),
                     })
                     .collect()
