@@ -291,6 +291,9 @@ impl Harness {
                 Action::Acknowledged { ids, cursor } => {
                     p.ws.acknowledge(&ids, cursor).expect("acknowledge");
                 }
+                Action::NewEpoch { epoch, resync } => {
+                    p.ws.adopt_sync_epoch(&epoch, resync, p.role.can_push()).expect("epoch");
+                }
                 Action::CaughtUp { .. } => {}
                 Action::Disconnect { .. } => {
                     if let Some(link) = p.link.take() {

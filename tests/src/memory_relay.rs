@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
 use kith_core::DocId;
-use kith_core::sync::protocol::{Acked, ClientMessage, Entry, ErrorCode, PROTOCOL_VERSION, Role, ServerMessage};
+use kith_core::sync::protocol::{
+    Acked, ClientMessage, Entry, ErrorCode, Limits, PROTOCOL_VERSION, Role, ServerMessage,
+};
 
 /// A connection's id.
 pub type ConnId = u64;
@@ -163,6 +165,8 @@ impl MemoryRelay {
                         workspace: "memory".into(),
                         role,
                         head: self.head(),
+                        epoch: "memory".into(),
+                        limits: Limits::default(),
                     },
                 )]
             }

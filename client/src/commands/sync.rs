@@ -160,6 +160,14 @@ fn event_line(event: &SyncEvent, json: bool) -> Option<String> {
             j.push("retry_in_ms", *retry_in_ms);
             format!("offline: {reason}; retrying in {:.1} s", *retry_in_ms as f64 / 1000.0)
         }
+        SyncEvent::RelayRestored { requeued } => {
+            j.push("event", "relay_restored");
+            j.push("requeued", *requeued);
+            format!(
+                "the relay was restored from a backup: pulling everything again and pushing back {} stored change(s)",
+                thousands(*requeued as usize)
+            )
+        }
         SyncEvent::SearchIndexed { remaining: 0 } => {
             j.push("event", "search_indexed");
             j.push("remaining", 0);

@@ -110,6 +110,7 @@ pub async fn check_remote(remote: &Remote, timeout: Duration) -> Result<RemoteIn
                     workspace,
                     role,
                     head,
+                    ..
                 } => {
                     if version != PROTOCOL_VERSION {
                         return Err(SyncError::Refused {

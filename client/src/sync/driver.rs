@@ -59,6 +59,10 @@ pub enum SyncEvent {
     /// Words of records received in bulk were added to the search index (watch mode
     /// does this between messages once caught up); `remaining` records are left.
     SearchIndexed { remaining: u64 },
+    /// The relay's log is another one than this replica last synced with (the relay was
+    /// restored from a backup): everything is pulled again, and `requeued` stored
+    /// chunks were queued for pushing so the relay gets back what it lost.
+    RelayRestored { requeued: u64 },
     /// The connection closed or could not be opened; the next try is in `retry_in_ms`.
     Offline { reason: String, retry_in_ms: u64 },
 }
@@ -186,12 +190,13 @@ struct Totals {
 impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
     fn new(mut ws: W, remote: &'r Remote, mode: Mode, on_event: F) -> Result<Self, SyncError> {
         let cursor = ws.with(|w| w.sync_cursor())?;
+        let epoch = ws.with(|w| w.sync_epoch())?;
         let search_backlog = mode == Mode::Watch && ws.with(|w| w.search_backlog())? > 0;
         let now = Instant::now();
         Ok(Driver {
             ws,
             remote,
-            engine: SyncEngine::new(cursor, &connection::client_name(), jitter_seed()),
+            engine: SyncEngine::new(cursor, &connection::client_name(), jitter_seed()).with_epoch(epoch),
             mode,
             on_event,
             socket: None,
@@ -278,7 +283,11 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
         };
         match &message {
             ServerMessage::Welcome {
-                workspace, role, head, ..
+                workspace,
+                role,
+                head,
+                limits,
+                ..
             } => {
                 let info = RemoteInfo {
                     workspace: workspace.clone(),
@@ -287,6 +296,12 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
                 };
                 // Before the engine sees the welcome, which starts pushing.
                 self.ws.with(|w| adopt_relay_workspace(w, &info))?;
+                // What local writes check from now on: a viewer makes none, and no
+                // change may pass the relay's chunk limit.
+                self.ws.with(|w| {
+                    w.set_sync_role(*role)?;
+                    w.set_relay_max_chunk_bytes(limits.max_chunk_bytes)
+                })?;
                 self.totals.head = self.totals.head.max(*head);
                 self.info = Some(info.clone());
                 (self.on_event)(&SyncEvent::Online(info));
@@ -416,6 +431,13 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
                         self.ws.with(|w| w.ensure_member())?;
                     }
                     queue.extend(self.poll_outbox()?);
+                }
+                Action::NewEpoch { epoch, resync } => {
+                    let requeue = self.info.as_ref().is_some_and(|i| i.role.can_push());
+                    let requeued = self.ws.with(|w| w.adopt_sync_epoch(&epoch, resync, requeue))?;
+                    if resync {
+                        (self.on_event)(&SyncEvent::RelayRestored { requeued });
+                    }
                 }
                 Action::Acknowledged { ids, cursor } => {
                     self.ws.with(|w| w.acknowledge(&ids, cursor))?;

@@ -23,6 +23,18 @@ pub(crate) use rows::{
 /// start with the field id alone. Older files are reindexed when opened.
 pub(crate) const FORMAT_VERSION: u32 = 2;
 
+/// `meta` key: the role of the relay token this replica syncs with (`viewer`, ...).
+pub(crate) const SYNC_ROLE: &str = "sync_role";
+/// `meta` key: the relay's chunk limit (u64 little-endian), from its last `welcome`.
+pub(crate) const SYNC_MAX_CHUNK: &str = "sync_max_chunk_bytes";
+
+/// The stored chunk limit, or the protocol's default when no relay has told one.
+pub(crate) fn read_max_chunk(bytes: Option<Vec<u8>>) -> u64 {
+    bytes
+        .and_then(|b| b.try_into().ok())
+        .map_or(crate::sync::protocol::DEFAULT_MAX_CHUNK_BYTES, u64::from_le_bytes)
+}
+
 /// A redb database holding one workspace replica.
 pub(crate) struct Store {
     db: Database,

@@ -10,7 +10,14 @@ use serde::{Deserialize, Serialize};
 use crate::DocId;
 
 /// The protocol version this build speaks.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
+
+/// The chunk limit a device assumes before any relay told it its own (the relay's
+/// default `max_chunk_bytes`).
+pub const DEFAULT_MAX_CHUNK_BYTES: u64 = 1 << 20;
+
+/// The frame limit a device assumes before any relay told it its own.
+pub const DEFAULT_MAX_FRAME_BYTES: u64 = 4 << 20;
 
 /// What a device may do in a workspace, decided by its token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -141,17 +148,43 @@ impl ErrorCode {
     }
 }
 
+/// What the relay accepts, announced in `welcome` so a device can refuse a local
+/// change the relay would refuse before it is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// The largest chunk (`PushChunk::data`) the relay stores.
+    pub max_chunk_bytes: u64,
+    /// The largest frame the relay reads.
+    pub max_frame_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_chunk_bytes: DEFAULT_MAX_CHUNK_BYTES,
+            max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
+        }
+    }
+}
+
 /// Relay → device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ServerMessage {
-    /// Answer to `Hello`: the chosen version, the workspace, the token's role and the
-    /// log's current head.
+    /// Answer to `Hello`: the chosen version, the workspace, the token's role, the
+    /// log's current head, the log's epoch and the relay's limits.
+    ///
+    /// The epoch names one life of the workspace log: a relay restored from a backup
+    /// (or a workspace created again) has another one, and its log positions are not
+    /// the ones a device's cursor counts. A device that sees a new epoch pulls from 0
+    /// and pushes the full state of its documents again.
     Welcome {
         version: u32,
         workspace: String,
         role: Role,
         head: u64,
+        epoch: String,
+        limits: Limits,
     },
     /// Pushed chunks now durable in the log.
     Ack { acks: Vec<Acked> },
@@ -222,14 +255,27 @@ mod tests {
     fn server_message() -> impl Strategy<Value = ServerMessage> {
         let role = prop_oneof![Just(Role::Owner), Just(Role::Member), Just(Role::Viewer)];
         prop_oneof![
-            (any::<u32>(), ".{0,10}", role, any::<u64>()).prop_map(|(version, workspace, role, head)| {
-                ServerMessage::Welcome {
-                    version,
-                    workspace,
-                    role,
-                    head,
-                }
-            }),
+            (
+                any::<u32>(),
+                ".{0,10}",
+                role,
+                any::<u64>(),
+                "[0-9a-f]{0,32}",
+                any::<(u64, u64)>()
+            )
+                .prop_map(|(version, workspace, role, head, epoch, (chunk, frame))| {
+                    ServerMessage::Welcome {
+                        version,
+                        workspace,
+                        role,
+                        head,
+                        epoch,
+                        limits: Limits {
+                            max_chunk_bytes: chunk,
+                            max_frame_bytes: frame,
+                        },
+                    }
+                }),
             proptest::collection::vec(
                 (any::<u64>(), any::<u64>()).prop_map(|(id, seq)| Acked { id, seq }),
                 0..4

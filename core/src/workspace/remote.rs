@@ -18,7 +18,7 @@ use crate::{DocId, RecordId};
 /// From this many documents the replica already has, a batch merges them on every core.
 const KNOWN_IN_BULK: usize = 256;
 
-const SYNC_CURSOR: &str = "sync_cursor";
+pub(super) const SYNC_CURSOR: &str = "sync_cursor";
 const SETTING_PREFIX: &str = "setting:";
 
 /// What applying remote changes did.

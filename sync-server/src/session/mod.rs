@@ -23,7 +23,7 @@ use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::time::Instant;
 
 use kith_core::sync::protocol::{
-    ClientMessage, DecodeError, Entry, ErrorCode, PROTOCOL_VERSION, PushChunk, ServerMessage, decode, encode,
+    ClientMessage, DecodeError, Entry, ErrorCode, Limits, PROTOCOL_VERSION, PushChunk, ServerMessage, decode, encode,
 };
 
 use crate::auth::chunk_hash;
@@ -248,18 +248,41 @@ where
         if !versions.contains(&PROTOCOL_VERSION) {
             return Err(fail(
                 ErrorCode::UnsupportedVersion,
-                format!("this relay speaks protocol version {PROTOCOL_VERSION}; the device offered {versions:?}"),
+                format!(
+                    "this relay speaks sync protocol version {PROTOCOL_VERSION} and the device offered {versions:?}: upgrade kith to a version that speaks {PROTOCOL_VERSION}"
+                ),
             ));
         }
-        let store = self.relay.inner.store.clone();
+        let relay = self.relay.clone();
         let workspace = self.token.workspace;
-        let head = blocking(move || store.head(workspace)).await?;
+        let (head, epoch) = match tokio::task::spawn_blocking(move || {
+            Ok::<_, crate::RelayError>((relay.inner.store.head(workspace)?, relay.epoch(workspace)?))
+        })
+        .await
+        {
+            Ok(Ok(found)) => found,
+            Ok(Err(e)) => {
+                tracing::error!("store error: {e}");
+                return Err(fail(
+                    ErrorCode::Internal,
+                    "the relay could not read its store; retry later",
+                ));
+            }
+            Err(e) => return Err(fail(ErrorCode::Internal, format!("a relay task failed: {e}"))),
+        };
+        let limits = &self.relay.inner.config.limits;
+        let limits = Limits {
+            max_chunk_bytes: limits.max_chunk_bytes as u64,
+            max_frame_bytes: limits.max_frame_bytes as u64,
+        };
         tracing::debug!(%workspace, client = client.as_str(), "device connected");
         self.send(&ServerMessage::Welcome {
             version: PROTOCOL_VERSION,
             workspace: workspace.to_string(),
             role: self.token.role,
             head,
+            epoch,
+            limits,
         })
         .await
     }

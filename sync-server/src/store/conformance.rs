@@ -89,6 +89,21 @@ fn pull_all(store: &dyn LogStore, ws: WorkspaceId, after: u64) -> (Vec<DocId>, V
 }
 
 #[test]
+fn an_epoch_is_set_once_and_replaced_only_on_purpose() {
+    for (name, store) in stores() {
+        let store = store.as_ref();
+        let (a, _) = workspace(store, "a");
+        let (b, _) = workspace(store, "b");
+        assert_eq!(store.epoch_or_insert(a, [1; 16]).unwrap(), [1; 16], "{name}");
+        assert_eq!(store.epoch_or_insert(a, [2; 16]).unwrap(), [1; 16], "{name}: kept");
+        assert_eq!(store.epoch_or_insert(b, [3; 16]).unwrap(), [3; 16], "{name}");
+        store.set_epoch(a, [4; 16]).unwrap();
+        assert_eq!(store.epoch_or_insert(a, [5; 16]).unwrap(), [4; 16], "{name}");
+        assert_eq!(store.epoch_or_insert(b, [5; 16]).unwrap(), [3; 16], "{name}");
+    }
+}
+
+#[test]
 fn workspaces_and_tokens() {
     for (name, store) in stores() {
         let store = store.as_ref();

@@ -19,6 +19,7 @@ struct Model {
     workspaces: BTreeMap<WorkspaceId, WorkspaceRecord>,
     tokens: BTreeMap<TokenId, TokenRecord>,
     heads: HashMap<WorkspaceId, u64>,
+    epochs: HashMap<WorkspaceId, [u8; 16]>,
     log: BTreeMap<(WorkspaceId, u64), (DocId, Vec<u8>)>,
     dedup: HashMap<(WorkspaceId, [u8; 32]), u64>,
     snapshots: BTreeMap<(WorkspaceId, DocId), (u64, Vec<u8>)>,
@@ -87,6 +88,15 @@ impl LogStore for MemoryStore {
             t.revoked = true;
             t.clone()
         }))
+    }
+
+    fn epoch_or_insert(&self, workspace: WorkspaceId, fresh: [u8; 16]) -> Result<[u8; 16], StoreError> {
+        Ok(*self.lock().epochs.entry(workspace).or_insert(fresh))
+    }
+
+    fn set_epoch(&self, workspace: WorkspaceId, epoch: [u8; 16]) -> Result<(), StoreError> {
+        self.lock().epochs.insert(workspace, epoch);
+        Ok(())
     }
 
     fn head(&self, workspace: WorkspaceId) -> Result<u64, StoreError> {

@@ -118,6 +118,12 @@ pub(crate) trait LogStore: Send + Sync + 'static {
     /// Marks a token revoked; `None` if there is no such token.
     fn revoke_token(&self, id: TokenId) -> Result<Option<TokenRecord>, StoreError>;
 
+    /// The epoch of the workspace's log; stores `fresh` first if it has none yet (two
+    /// callers racing get the same one).
+    fn epoch_or_insert(&self, workspace: WorkspaceId, fresh: [u8; 16]) -> Result<[u8; 16], StoreError>;
+    /// Replaces the epoch of the workspace's log (after a restore).
+    fn set_epoch(&self, workspace: WorkspaceId, epoch: [u8; 16]) -> Result<(), StoreError>;
+
     /// The highest seq of the workspace's log (0 if empty).
     fn head(&self, workspace: WorkspaceId) -> Result<u64, StoreError>;
     /// Appends chunks in order, one transaction, durable on return. A chunk whose hash

@@ -50,6 +50,7 @@ impl RedbStore {
             txn.open_table(SNAPSHOTS)?;
             txn.open_table(SNAPSHOT_SEQ)?;
             txn.open_table(HEADS)?;
+            txn.open_table(EPOCHS)?;
             let mut meta = txn.open_table(META)?;
             let found = meta.get(FORMAT_VERSION_KEY)?.map(|v| v.value());
             match found {
@@ -202,6 +203,36 @@ impl LogStore for RedbStore {
         };
         txn.commit()?;
         Ok(Some(token))
+    }
+
+    fn epoch_or_insert(&self, workspace: WorkspaceId, fresh: [u8; 16]) -> Result<[u8; 16], StoreError> {
+        {
+            let txn = self.db.begin_read()?;
+            if let Some(epoch) = txn.open_table(EPOCHS)?.get(*workspace.as_bytes())? {
+                return Ok(epoch.value());
+            }
+        }
+        let txn = self.db.begin_write()?;
+        let epoch = {
+            let mut epochs = txn.open_table(EPOCHS)?;
+            let existing = epochs.get(*workspace.as_bytes())?.map(|e| e.value());
+            match existing {
+                Some(epoch) => epoch,
+                None => {
+                    epochs.insert(*workspace.as_bytes(), fresh)?;
+                    fresh
+                }
+            }
+        };
+        txn.commit()?;
+        Ok(epoch)
+    }
+
+    fn set_epoch(&self, workspace: WorkspaceId, epoch: [u8; 16]) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        txn.open_table(EPOCHS)?.insert(*workspace.as_bytes(), epoch)?;
+        txn.commit()?;
+        Ok(())
     }
 
     fn head(&self, workspace: WorkspaceId) -> Result<u64, StoreError> {
@@ -407,6 +438,7 @@ impl RedbStore {
         copy_table(&from, &to, SNAPSHOTS)?;
         copy_table(&from, &to, SNAPSHOT_SEQ)?;
         copy_table(&from, &to, HEADS)?;
+        copy_table(&from, &to, EPOCHS)?;
         copy_table(&from, &to, META)?;
         to.commit()?;
         Ok(())

@@ -53,6 +53,11 @@ pub(crate) const SNAPSHOT_SEQ: TableDefinition<SnapshotSeqKey, ()> = TableDefini
 /// Workspace → head: the highest seq assigned (0 for an empty log).
 pub(crate) const HEADS: TableDefinition<[u8; 16], u64> = TableDefinition::new("heads");
 
+/// Workspace → epoch: 16 random bytes naming this life of the workspace's log, sent in
+/// `welcome`. Set on first use; `kith-relay restore` gives every workspace a new one,
+/// so devices notice that log positions were handed out again.
+pub(crate) const EPOCHS: TableDefinition<[u8; 16], [u8; 16]> = TableDefinition::new("epochs");
+
 /// Name → value: `format_version`.
 pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 

@@ -57,7 +57,7 @@ async fn a_token_only_ever_reaches_its_own_workspace() {
 }
 
 #[tokio::test]
-async fn the_welcome_names_the_workspace_and_role() {
+async fn the_welcome_names_the_workspace_role_epoch_and_limits() {
     let server = Server::in_memory().await;
     let (ws, _) = server.relay.create_workspace("Acme").unwrap();
     let member = server.relay.create_token(ws.id, Role::Member).unwrap();
@@ -73,9 +73,20 @@ async fn the_welcome_names_the_workspace_and_role() {
             workspace,
             role,
             head,
+            epoch,
+            limits,
         } => {
             assert_eq!((version, role, head), (PROTOCOL_VERSION, Role::Member, 0));
             assert_eq!(workspace, ws.id.to_string());
+            assert_eq!(epoch.len(), 32, "16 random bytes in hex: {epoch}");
+            let config = server.relay.config();
+            assert_eq!(
+                (limits.max_chunk_bytes, limits.max_frame_bytes),
+                (
+                    config.limits.max_chunk_bytes as u64,
+                    config.limits.max_frame_bytes as u64
+                )
+            );
         }
         other => panic!("{other:?}"),
     }

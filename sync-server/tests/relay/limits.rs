@@ -1,7 +1,7 @@
 //! Misbehaving clients get an error and are disconnected; everyone else carries on.
 
 use kith_core::DocId;
-use kith_core::sync::protocol::{ClientMessage, ErrorCode, PROTOCOL_VERSION, PushChunk, encode};
+use kith_core::sync::protocol::{ClientMessage, ErrorCode, PROTOCOL_VERSION, PushChunk, ServerMessage, encode};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::common::{Device, Doc, Server};
@@ -88,6 +88,22 @@ async fn garbage_of_every_kind_disconnects_only_the_sender() {
     })
     .await;
     assert_eq!(bad.expect_error().await, ErrorCode::UnsupportedVersion);
+    ok.still_syncing().await;
+
+    // A device of protocol version 1 is told to upgrade.
+    let mut old = Device::open(&server, &fresh()).await.unwrap();
+    old.send(&ClientMessage::Hello {
+        versions: vec![1],
+        client: "kith/0.1".into(),
+    })
+    .await;
+    match old.next().await {
+        Some(ServerMessage::Error { code, message }) => {
+            assert_eq!(code, ErrorCode::UnsupportedVersion);
+            assert!(message.contains("upgrade kith"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
     ok.still_syncing().await;
 
     // No hello first.
