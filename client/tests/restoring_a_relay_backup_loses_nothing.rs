@@ -51,7 +51,9 @@ impl Running {
 
 fn add_person(ws: &mut Workspace, name: &str) -> RecordId {
     let people = ws.object_named("people").expect("people").id;
-    let values = ws.parse_values(people, &[("name".into(), name.into())]).expect("values");
+    let values = ws
+        .parse_values(people, &[("name".into(), name.into())])
+        .expect("values");
     ws.create_record(people, values).expect("record")
 }
 

@@ -21,7 +21,8 @@ use tokio::sync::Notify;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_tungstenite::tungstenite::{self, Message};
 
-use super::connection::{self, CONNECT_TIMEOUT, MAX_FRAME, Socket};
+use super::connection::{self, MAX_FRAME, Socket};
+use super::liveness::Liveness;
 use super::remote::{adopt_relay_workspace, mark_synced};
 use super::{Remote, RemoteInfo, SyncError, WorkspaceAccess};
 
@@ -29,10 +30,8 @@ use super::{Remote, RemoteInfo, SyncError, WorkspaceAccess};
 const OUTBOX_BATCH: usize = 500;
 /// How often `sync_watch` looks for local changes made through a shared workspace.
 const OUTBOX_POLL: Duration = Duration::from_millis(500);
-/// How often an idle connection is pinged ...
+/// How often an idle connection is pinged.
 const PING_EVERY: Duration = Duration::from_secs(15);
-/// ... and how long without any frame from the relay before it counts as dead.
-const IDLE_LIMIT: Duration = Duration::from_secs(45);
 
 /// Something the connector did; for progress bars and `kith sync --watch` lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,8 +163,10 @@ struct Driver<'r, W, F> {
     wake_at: Option<u64>,
     /// The engine's clock starts here.
     epoch: Instant,
-    /// When the relay last sent anything on this connection.
-    last_frame: Instant,
+    /// Whether the connection still works (`liveness.rs`).
+    liveness: Liveness,
+    /// When this connection was last pinged.
+    last_ping: Instant,
     /// The welcome of the current connection.
     info: Option<RemoteInfo>,
     /// The relay's last `error` on this connection, to explain the close that follows.
@@ -202,7 +203,8 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
             socket: None,
             wake_at: None,
             epoch: now,
-            last_frame: now,
+            liveness: Liveness::new(now),
+            last_ping: now,
             info: None,
             relay_error: None,
             totals: Totals::default(),
@@ -218,7 +220,12 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
     async fn run(&mut self) -> Result<(), SyncError> {
         let actions = self.engine.start();
         self.perform(actions).await?;
-        let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
+        // Liveness is checked often enough to notice a stall soon after its limit.
+        let check_every = PING_EVERY
+            .min(self.remote.timeouts.progress / 4)
+            .min(self.remote.timeouts.idle / 4)
+            .max(Duration::from_millis(10));
+        let mut ping = tokio::time::interval_at(Instant::now() + check_every, check_every);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut poll = tokio::time::interval_at(Instant::now() + OUTBOX_POLL, OUTBOX_POLL);
         poll.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -267,7 +274,12 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
     }
 
     fn frame(&mut self, frame: Option<Result<Message, tungstenite::Error>>) -> Result<Vec<Action>, SyncError> {
-        self.last_frame = Instant::now();
+        let now = Instant::now();
+        if matches!(frame, Some(Ok(Message::Binary(_)))) {
+            self.liveness.message(now);
+        } else {
+            self.liveness.control_frame(now);
+        }
         let message = match frame {
             Some(Ok(Message::Binary(bytes))) => match decode::<ServerMessage>(&bytes, MAX_FRAME) {
                 Ok(message) => message,
@@ -312,17 +324,33 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
         Ok(self.engine.handle(Event::Received(message)))
     }
 
-    /// Pings an idle connection, or gives it up when the relay has been silent too long.
+    /// Gives the connection up when the relay makes no progress while the device waits
+    /// for it (or is silent altogether), and pings it now and then.
     async fn ping(&mut self) -> Result<Vec<Action>, SyncError> {
+        if self.socket.is_none() {
+            return Ok(Vec::new());
+        }
+        let expecting = !self.engine.is_caught_up() || self.engine.in_flight() > 0;
+        if let Some(reason) = self.liveness.dead(Instant::now(), expecting, &self.remote.timeouts) {
+            return self.lost(reason);
+        }
+        if self.last_ping.elapsed() < PING_EVERY {
+            return Ok(Vec::new());
+        }
+        self.last_ping = Instant::now();
+        let timeout = self.remote.timeouts.send;
         let Some(socket) = self.socket.as_mut() else {
             return Ok(Vec::new());
         };
-        if self.last_frame.elapsed() > IDLE_LIMIT {
-            return self.lost(format!("the relay sent nothing for {} seconds", IDLE_LIMIT.as_secs()));
-        }
-        match futures_util::SinkExt::send(socket, Message::Ping(Vec::new().into())).await {
-            Ok(()) => Ok(Vec::new()),
-            Err(e) => self.lost(connection::describe(&e)),
+        match tokio::time::timeout(
+            timeout,
+            futures_util::SinkExt::send(socket, Message::Ping(Vec::new().into())),
+        )
+        .await
+        {
+            Ok(Ok(())) => Ok(Vec::new()),
+            Ok(Err(e)) => self.lost(connection::describe(&e)),
+            Err(_) => self.lost(stopped_reading(timeout)),
         }
     }
 
@@ -373,15 +401,18 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
         let mut queue: VecDeque<Action> = actions.into();
         while let Some(action) = queue.pop_front() {
             match action {
-                Action::Connect => match connection::connect(self.remote, CONNECT_TIMEOUT).await {
+                Action::Connect => match connection::connect(self.remote, self.remote.timeouts.connect).await {
                     Ok(socket) => {
                         self.socket = Some(socket);
-                        self.last_frame = Instant::now();
+                        self.liveness = Liveness::new(Instant::now());
+                        self.last_ping = Instant::now();
                         self.relay_error = None;
                         queue.extend(self.engine.handle(Event::Connected));
                     }
-                    // Retrying a refused token or a malformed address cannot help.
+                    // Retrying a refused token, a malformed address or an address that
+                    // is not a relay's sync endpoint cannot help.
                     Err(e @ (SyncError::Unauthorized | SyncError::BadUrl(_) | SyncError::BadToken)) => return Err(e),
+                    Err(e @ SyncError::HttpStatus { status, .. }) if is_final_status(status) => return Err(e),
                     Err(e) if self.mode == Mode::Once => return Err(e),
                     Err(e) => queue.extend(self.lost(e.to_string())?),
                 },
@@ -393,10 +424,12 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
                         ClientMessage::Push { chunks } => chunks.len(),
                         _ => 0,
                     };
-                    if let Err(e) = connection::send(socket, &message).await {
-                        queue.extend(self.lost(connection::describe(&e))?);
-                    } else if pushed > 0 {
-                        (self.on_event)(&SyncEvent::Pushed { chunks: pushed });
+                    let timeout = self.remote.timeouts.send;
+                    match tokio::time::timeout(timeout, connection::send(socket, &message)).await {
+                        Err(_) => queue.extend(self.lost(stopped_reading(timeout))?),
+                        Ok(Err(e)) => queue.extend(self.lost(connection::describe(&e))?),
+                        Ok(Ok(())) if pushed > 0 => (self.on_event)(&SyncEvent::Pushed { chunks: pushed }),
+                        Ok(Ok(())) => {}
                     }
                 }
                 Action::ReadOutbox => {
@@ -409,6 +442,7 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
                     cursor,
                 } => {
                     let summary = self.ws.with(|w| w.apply_remote(&snapshots, &entries, cursor))?;
+                    self.liveness.was_busy(Instant::now());
                     if self.mode == Mode::Watch && !self.search_backlog {
                         self.search_backlog = self.ws.with(|w| w.search_backlog())? > 0;
                     }
@@ -435,6 +469,7 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
                 Action::NewEpoch { epoch, resync } => {
                     let requeue = self.info.as_ref().is_some_and(|i| i.role.can_push());
                     let requeued = self.ws.with(|w| w.adopt_sync_epoch(&epoch, resync, requeue))?;
+                    self.liveness.was_busy(Instant::now());
                     if resync {
                         (self.on_event)(&SyncEvent::RelayRestored { requeued });
                     }
@@ -500,6 +535,21 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
             pending,
         })
     }
+}
+
+/// Why a send that did not finish in time ended the connection.
+fn stopped_reading(timeout: Duration) -> String {
+    format!(
+        "the relay did not take a message within {} seconds (it stopped reading)",
+        timeout.as_secs_f64().round()
+    )
+}
+
+/// HTTP answers to the upgrade that retrying cannot change: the address is not a
+/// relay's sync endpoint (404), or something in front of it refuses (403). A relay
+/// that is busy or restarting (408, 429, 5xx) is retried.
+fn is_final_status(status: u16) -> bool {
+    (400..500).contains(&status) && status != 408 && status != 429
 }
 
 /// The next frame of the connection; never completes while there is none.
