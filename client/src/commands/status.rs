@@ -57,6 +57,8 @@ pub fn run(args: StatusArgs, ctx: &Context) -> Result<(), CliError> {
         j.push("cursor", state.cursor);
         j.push("last_sync", last_sync);
         j.push("search_backlog", state.search_backlog);
+        j.push("unreadable", state.unreadable);
+        j.push("read_only", state.read_only);
         write_json(&mut out, &j)?;
         return Ok(());
     }
@@ -97,6 +99,19 @@ pub fn run(args: StatusArgs, ctx: &Context) -> Result<(), CliError> {
             out,
             "search      {} record(s) not indexed yet (found by reading their rows; `kith sync` indexes them)",
             thousands(state.search_backlog as usize)
+        )?;
+    }
+    if state.read_only {
+        writeln!(
+            out,
+            "access      read-only (viewer token): local changes are refused; ask the owner for a member token"
+        )?;
+    }
+    if state.unreadable > 0 {
+        writeln!(
+            out,
+            "unreadable  {} received change(s) this version of kith cannot read: kept, and applied after you upgrade kith (or run `kith reindex`)",
+            thousands(state.unreadable as usize)
         )?;
     }
     Ok(())

@@ -78,7 +78,7 @@ pub struct SyncReport {
     pub received: usize,
     /// Documents that received changes.
     pub documents: usize,
-    /// Received chunks Automerge could not read (skipped).
+    /// Received chunks Automerge could not read (kept in the `unreadable` table).
     pub unreadable: usize,
     /// The log position the replica has now, and the relay's head.
     pub cursor: u64,

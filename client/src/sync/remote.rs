@@ -149,6 +149,10 @@ pub struct LocalSyncState {
     pub last_sync_ms: Option<i64>,
     /// Records received in bulk whose words are not in the search index yet.
     pub search_backlog: u64,
+    /// Received changes this version cannot read (kept for a later version).
+    pub unreadable: u64,
+    /// The relay gave this replica a viewer's token: local changes are refused.
+    pub read_only: bool,
 }
 
 /// Reads what `ws` remembers about syncing.
@@ -160,6 +164,8 @@ pub fn local_state(ws: &Workspace) -> Result<LocalSyncState, SyncError> {
         pending: ws.outbox_len()?,
         last_sync_ms: ws.setting(LAST_SYNC_SETTING)?.and_then(|s| s.parse().ok()),
         search_backlog: ws.search_backlog()?,
+        unreadable: ws.unreadable_len()?,
+        read_only: ws.sync_role()? == Some(Role::Viewer),
     })
 }
 

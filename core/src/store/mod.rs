@@ -69,7 +69,8 @@ impl Store {
 
     /// Creates the tables a file made by an older version lacks (a write only then).
     fn with_missing_tables(db: Database) -> Result<Self, StoreError> {
-        let missing = match db.begin_read()?.open_table(tables::SEARCH_BACKLOG) {
+        // The newest table: a file that has it has all the others.
+        let missing = match db.begin_read()?.open_table(tables::UNREADABLE) {
             Ok(_) => false,
             Err(redb::TableError::TableDoesNotExist(_)) => true,
             Err(e) => return Err(e.into()),
@@ -89,6 +90,7 @@ impl Store {
             tx.open_table(DOCS)?;
             tx.open_table(DOC_CHANGES)?;
             tx.open_table(OUTBOX)?;
+            tx.open_table(UNREADABLE)?;
             tx.open_table(META)?;
             tx.open_table(ROWS)?;
             tx.open_table(TRASH)?;

@@ -50,3 +50,9 @@ pub(crate) const GROUPS: TableDefinition<&[u8], ()> = TableDefinition::new("grou
 
 /// (object id ‖ record id) → (): live or deleted records with conflicted fields.
 pub(crate) const CONFLICTS: TableDefinition<&[u8], ()> = TableDefinition::new("conflicts");
+
+/// n → doc id (16 bytes) followed by a change chunk received from the relay that this
+/// replica could not read (a newer Kith's format, or damage). Kept, never skipped: the
+/// cursor moves past it only because it is here, and it is applied again after an
+/// upgrade (opening with another Kith version, `kith reindex`).
+pub(crate) const UNREADABLE: TableDefinition<u64, &[u8]> = TableDefinition::new("unreadable");

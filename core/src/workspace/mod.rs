@@ -14,6 +14,7 @@ mod revert;
 mod schema_ops;
 mod search_backlog;
 mod sync_meta;
+mod unreadable;
 mod validate;
 mod view;
 
@@ -249,6 +250,7 @@ impl Workspace {
             ws.reindex()?;
             ws.write(|tx| store::set_meta(tx, meta_keys::FORMAT, &FORMAT_VERSION.to_le_bytes()).map_err(Into::into))?;
         }
+        ws.retry_unreadable_after_upgrade()?;
         Ok(ws)
     }
 

@@ -26,8 +26,8 @@ const SETTING_PREFIX: &str = "setting:";
 pub struct ApplySummary {
     /// Documents that received changes.
     pub documents: usize,
-    /// Chunks Automerge could not read (skipped; the relay checks chunks, so this means
-    /// a corrupt relay or a newer client).
+    /// Chunks Automerge could not read (a newer client's, or damaged): kept in the
+    /// `unreadable` table and applied again after an upgrade.
     pub unreadable: usize,
 }
 
@@ -189,6 +189,11 @@ impl Workspace {
                 if !self.has_schema_doc() {
                     store::set_meta(&tx, super::meta_keys::SCHEMA_DOC, id.as_bytes())?;
                 }
+            }
+            if summary.unreadable > 0 {
+                // Kept in the transaction that moves the cursor past them.
+                let all = chunks.iter().flat_map(|(id, list)| list.iter().map(move |c| (*id, *c)));
+                super::unreadable::keep_unreadable(&tx, all)?;
             }
             store::set_meta(&tx, SYNC_CURSOR, &current_cursor.max(cursor).to_le_bytes())?;
         }
