@@ -56,3 +56,12 @@ pub(crate) const CONFLICTS: TableDefinition<&[u8], ()> = TableDefinition::new("c
 /// cursor moves past it only because it is here, and it is applied again after an
 /// upgrade (opening with another Kith version, `kith reindex`).
 pub(crate) const UNREADABLE: TableDefinition<u64, &[u8]> = TableDefinition::new("unreadable");
+
+/// doc id → ms since 1970 when it was purged: documents erased for good on this replica
+/// (here or, through the relay, on another device). Chunks that arrive for them later
+/// are dropped, never applied.
+pub(crate) const PURGED: TableDefinition<[u8; 16], u64> = TableDefinition::new("purged");
+
+/// doc id → (): purges made on this replica that the relay has not confirmed yet; sent
+/// as `purge` messages until it does.
+pub(crate) const PENDING_PURGES: TableDefinition<[u8; 16], ()> = TableDefinition::new("pending_purges");

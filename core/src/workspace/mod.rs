@@ -3,6 +3,7 @@
 //! and the indexes, so it either happens entirely or not at all.
 
 mod conflicts;
+mod erasure;
 mod history;
 mod import;
 mod records;

@@ -109,6 +109,14 @@ impl Workspace {
                 })
                 .push(data);
         }
+        // Documents purged for good are never brought back by late chunks.
+        let purged = self.purged_among(&order)?;
+        if !purged.is_empty() {
+            order.retain(|d| !purged.contains(d));
+            for doc in &purged {
+                chunks.remove(doc);
+            }
+        }
         let mut summary = ApplySummary::default();
         if let Some(schema) = self.arriving_schema_doc(&order, &chunks) {
             // The workspace's first log entry is its schema document. Applied first, on
