@@ -294,6 +294,10 @@ impl Harness {
                 Action::NewEpoch { epoch, resync } => {
                     p.ws.adopt_sync_epoch(&epoch, resync, p.role.can_push()).expect("epoch");
                 }
+                Action::Erase { docs } => {
+                    let purged: Vec<_> = docs.iter().map(|p| (p.doc, p.at_ms)).collect();
+                    p.ws.erase_purged(&purged).expect("erase");
+                }
                 Action::CaughtUp { .. } => {}
                 Action::Disconnect { .. } => {
                     if let Some(link) = p.link.take() {

@@ -189,6 +189,8 @@ impl MemoryRelay {
                 out.push((from, ServerMessage::CaughtUp { head: self.head() }));
                 out
             }
+            // Purges are not modelled here (the real relay's tests cover them).
+            ClientMessage::Purge { .. } => Vec::new(),
             ClientMessage::Push { chunks } => {
                 if !conn.role.can_push() {
                     self.conns.remove(&from);

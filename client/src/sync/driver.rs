@@ -62,6 +62,13 @@ pub enum SyncEvent {
     /// restored from a backup): everything is pulled again, and `requeued` stored
     /// chunks were queued for pushing so the relay gets back what it lost.
     RelayRestored { requeued: u64 },
+    /// Records were purged (erased for good) by a device of the workspace; `erased`
+    /// of them were on this device and are gone now (also if it had restored or edited
+    /// them meanwhile).
+    Purged {
+        documents: usize,
+        erased: Vec<kith_core::RecordId>,
+    },
     /// The connection closed or could not be opened; the next try is in `retry_in_ms`.
     Offline { reason: String, retry_in_ms: u64 },
 }
@@ -85,6 +92,8 @@ pub struct SyncReport {
     pub head: u64,
     /// Local chunks still waiting (only a read-only token leaves some).
     pub pending: u64,
+    /// Records this device had that another device purged: erased here now.
+    pub erased: Vec<kith_core::RecordId>,
 }
 
 /// Connects, pushes every local change, pulls everything new, and returns once the
@@ -177,6 +186,9 @@ struct Driver<'r, W, F> {
     local_writes: Arc<Notify>,
     /// Records received in bulk wait for their search entries (watch mode adds them).
     search_backlog: bool,
+    /// Local purges sent on this connection (sent again on the next one until the
+    /// relay confirms them with `purged`).
+    purges_sent: std::collections::HashSet<kith_core::DocId>,
 }
 
 #[derive(Default)]
@@ -186,6 +198,7 @@ struct Totals {
     documents: usize,
     unreadable: usize,
     head: u64,
+    erased: Vec<kith_core::RecordId>,
 }
 
 impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
@@ -210,6 +223,7 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
             totals: Totals::default(),
             local_writes: Arc::new(Notify::new()),
             search_backlog,
+            purges_sent: std::collections::HashSet::new(),
         })
     }
 
@@ -270,7 +284,10 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
             return Ok(false);
         }
         let can_push = self.info.as_ref().is_some_and(|i| i.role.can_push());
-        Ok(!can_push || self.ws.with(|w| w.outbox_len())? == 0)
+        if !can_push {
+            return Ok(true);
+        }
+        Ok(self.ws.with(|w| w.outbox_len())? == 0 && self.ws.with(|w| w.pending_purges())?.is_empty())
     }
 
     fn frame(&mut self, frame: Option<Result<Message, tungstenite::Error>>) -> Result<Vec<Action>, SyncError> {
@@ -404,6 +421,7 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
                 Action::Connect => match connection::connect(self.remote, self.remote.timeouts.connect).await {
                     Ok(socket) => {
                         self.socket = Some(socket);
+                        self.purges_sent.clear();
                         self.liveness = Liveness::new(Instant::now());
                         self.last_ping = Instant::now();
                         self.relay_error = None;
@@ -435,6 +453,27 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
                 Action::ReadOutbox => {
                     let chunks = self.ws.with(|w| w.outbox(OUTBOX_BATCH))?;
                     queue.extend(self.engine.handle(Event::Outbox(chunks)));
+                    // Purges made here go out with the outbox, once per connection.
+                    let purges: Vec<_> = self
+                        .ws
+                        .with(|w| w.pending_purges())?
+                        .into_iter()
+                        .filter(|d| !self.purges_sent.contains(d))
+                        .collect();
+                    if !purges.is_empty() && self.engine.is_online() {
+                        self.purges_sent.extend(purges.iter().copied());
+                        queue.push_back(Action::Send(ClientMessage::Purge { docs: purges }));
+                    }
+                }
+                Action::Erase { docs } => {
+                    let purged: Vec<_> = docs.iter().map(|p| (p.doc, p.at_ms)).collect();
+                    let erased = self.ws.with(|w| w.erase_purged(&purged))?;
+                    self.liveness.was_busy(Instant::now());
+                    self.totals.erased.extend(erased.iter().copied());
+                    (self.on_event)(&SyncEvent::Purged {
+                        documents: docs.len(),
+                        erased,
+                    });
                 }
                 Action::Apply {
                     snapshots,
@@ -533,6 +572,7 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
             cursor,
             head: self.totals.head.max(cursor),
             pending,
+            erased: std::mem::take(&mut self.totals.erased),
         })
     }
 }

@@ -12,7 +12,7 @@
 use std::collections::BTreeSet;
 
 use super::protocol::{
-    Acked, ClientMessage, Entry, ErrorCode, PROTOCOL_VERSION, PushChunk, Role, ServerMessage, Snapshot,
+    Acked, ClientMessage, Entry, ErrorCode, PROTOCOL_VERSION, Purged, PushChunk, Role, ServerMessage, Snapshot,
 };
 
 /// Most bytes of chunks in one `push` message.
@@ -71,6 +71,9 @@ pub enum Action {
     /// document for pushing (before the pull and the outbox read that follow), so that
     /// everything this device holds reaches the relay's log again.
     NewEpoch { epoch: String, resync: bool },
+    /// Erase these purged documents for good (wherever they are in the replica) and
+    /// drop anything that arrives for them later.
+    Erase { docs: Vec<Purged> },
     /// Close the connection (a protocol error); reconnect later.
     Disconnect { reason: String },
     /// Stop syncing for good (bad token, incompatible relay); tell the user.
@@ -334,6 +337,15 @@ impl SyncEngine {
                 self.pending_snapshots.extend(docs);
                 self.flush_if_full()
             }
+            (State::Online { .. }, ServerMessage::Purged { docs }) => {
+                // Erased at once: backlog still pending for them is dropped when it is
+                // applied (the replica remembers purged documents).
+                if docs.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![Action::Erase { docs }]
+                }
+            }
             (State::Online { .. }, ServerMessage::Ack { acks }) => {
                 let ids: Vec<u64> = acks.iter().map(|a: &Acked| a.id).collect();
                 for id in &ids {
@@ -343,7 +355,8 @@ impl SyncEngine {
                 // A new chunk's seq is the next position; a chunk the log already had
                 // keeps its older seq.
                 if self.caught_up {
-                    for ack in &acks {
+                    // Seq 0: the chunk was dropped (its document was purged).
+                    for ack in acks.iter().filter(|a| a.seq > 0) {
                         if ack.seq > self.cursor + 1 {
                             return self.refuse_position(ack.seq, self.cursor + 1);
                         }

@@ -93,6 +93,14 @@ pub struct Acked {
     pub seq: u64,
 }
 
+/// A document purged from the workspace for good (an erasure), and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Purged {
+    pub doc: DocId,
+    /// When the relay first erased it, ms since 1970.
+    pub at_ms: u64,
+}
+
 /// Device → relay.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -105,6 +113,10 @@ pub enum ClientMessage {
     /// snapshots of documents whose compacted entries it has not seen, then the log
     /// entries after `after`, then `CaughtUp`, then live entries as they come.
     Pull { after: u64 },
+    /// Erase these documents for good, on the relay and on every device (owner and
+    /// member tokens). Answered by `Purged` (to every connection of the workspace),
+    /// which is also what tells the sender it is done. Sending it again is harmless.
+    Purge { docs: Vec<DocId> },
 }
 
 /// Why the relay refuses or ends a connection.
@@ -195,6 +207,10 @@ pub enum ServerMessage {
     /// Compacted documents, sent before the entries of a `Pull` (a fresh device gets
     /// most of the workspace this way).
     Snapshots { docs: Vec<Snapshot> },
+    /// Documents purged for good: erase them and drop anything that arrives for them
+    /// later. Sent in a pull (after its snapshots, before its entries: every purge at or
+    /// after the pull's `after`) and live to every connection when a device purges.
+    Purged { docs: Vec<Purged> },
     /// The relay refuses something; unless it is recoverable it closes the connection.
     Error { code: ErrorCode, message: String },
 }
@@ -249,6 +265,7 @@ mod tests {
             )
             .prop_map(|chunks| ClientMessage::Push { chunks }),
             any::<u64>().prop_map(|after| ClientMessage::Pull { after }),
+            proptest::collection::vec(doc_id(), 0..3).prop_map(|docs| ClientMessage::Purge { docs }),
         ]
     }
 
@@ -289,6 +306,11 @@ mod tests {
             any::<u64>().prop_map(|head| ServerMessage::CaughtUp { head }),
             proptest::collection::vec((doc_id(), bytes()).prop_map(|(doc, data)| Snapshot { doc, data }), 0..3)
                 .prop_map(|docs| ServerMessage::Snapshots { docs }),
+            proptest::collection::vec(
+                (doc_id(), any::<u64>()).prop_map(|(doc, at_ms)| Purged { doc, at_ms }),
+                0..3
+            )
+            .prop_map(|docs| ServerMessage::Purged { docs }),
             ".{0,20}".prop_map(|message| ServerMessage::Error {
                 code: ErrorCode::RateLimited,
                 message

@@ -100,6 +100,7 @@ struct Pull {
     after: u64,
     reader: Option<Box<dyn PullReader>>,
     snapshots_done: bool,
+    tombstones_done: bool,
 }
 
 /// A token bucket: `rate` messages per second, up to `burst` at once.
@@ -341,10 +342,30 @@ where
                     after,
                     reader: None,
                     snapshots_done: false,
+                    tombstones_done: false,
                 }));
                 Ok(())
             }
+            ClientMessage::Purge { docs } => self.purge(reg, docs).await,
         }
+    }
+
+    /// Erases documents for good and tells every connection of the workspace (the
+    /// sender learns this way that the purge is done).
+    async fn purge(&mut self, reg: &Registration, docs: Vec<kith_core::DocId>) -> Result<(), Ending> {
+        if !self.token.role.can_push() {
+            return Err(fail(ErrorCode::Forbidden, "a viewer token cannot purge"));
+        }
+        if docs.is_empty() {
+            return Ok(());
+        }
+        let store = self.relay.inner.store.clone();
+        let workspace = self.token.workspace;
+        let at = crate::relay::now_ms();
+        let purged = blocking(move || store.purge(workspace, &docs, at)).await?;
+        tracing::info!(%workspace, documents = purged.len(), "documents purged");
+        reg.workspace.broadcast_purged(purged);
+        Ok(())
     }
 
     /// Checks a push and hands it to the workspace's writer. Its ack comes back
@@ -396,6 +417,11 @@ where
         let batch = match item {
             Outgoing::Failed(message) => return Err(fail(ErrorCode::Internal, message)),
             Outgoing::Batch(batch) => batch,
+            // Order does not matter for purges: devices drop anything for a purged
+            // document whenever it arrives.
+            Outgoing::Purged(purged) => {
+                return self.send(&ServerMessage::Purged { docs: purged.to_vec() }).await;
+            }
         };
         self.pending_pushes -= batch
             .completed
@@ -500,6 +526,18 @@ where
             }
             self.phase = Phase::Pulling(pull);
             return Ok(());
+        }
+        if !pull.tombstones_done {
+            pull.tombstones_done = true;
+            let store = self.relay.inner.store.clone();
+            let (workspace, after) = (self.token.workspace, pull.after);
+            let purged = blocking(move || store.tombstones(workspace, after)).await?;
+            pull.reader = Some(reader);
+            self.phase = Phase::Pulling(pull);
+            if purged.is_empty() {
+                return Ok(());
+            }
+            return self.send(&ServerMessage::Purged { docs: purged }).await;
         }
         let (reader, entries) = blocking_with(reader, |r| r.next_entries(BATCH_ENTRIES, BATCH_BYTES)).await?;
         if !entries.is_empty() {
