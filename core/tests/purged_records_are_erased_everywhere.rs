@@ -75,3 +75,14 @@ fn a_purge_from_the_relay_erases_a_record_this_device_restored_and_edited() {
     b.apply_remote(&[], &entries, entries.len() as u64).unwrap();
     assert!(b.record(zed).is_err());
 }
+
+#[test]
+fn a_relay_restored_from_an_older_backup_is_told_every_purge_again() {
+    let mut a = Workspace::in_memory(CreateOptions::new("ada")).unwrap();
+    let zed = add_person(&mut a, "Zed Secret");
+    a.erase_purged(&[(zed.into(), 5)]).unwrap();
+    assert!(a.pending_purges().unwrap().is_empty());
+    a.adopt_sync_epoch("old", false, true).unwrap();
+    a.adopt_sync_epoch("restored", true, true).unwrap();
+    assert_eq!(a.pending_purges().unwrap(), vec![DocId::from(zed)]);
+}

@@ -27,8 +27,9 @@ impl Workspace {
     /// than the cursor counts in: restored from a backup), also sets the cursor to 0 and,
     /// when `requeue`, queues every document's stored chunks in the outbox, all in one
     /// transaction: everything this replica holds reaches the relay again (the relay
-    /// drops chunks it already has, and Automerge changes it already has). Returns the
-    /// number of chunks queued.
+    /// drops chunks it already has, and Automerge changes it already has), and purges
+    /// made on any device are queued to be sent again. Returns the number of chunks
+    /// queued.
     pub fn adopt_sync_epoch(&mut self, epoch: &str, resync: bool, requeue: bool) -> Result<u64> {
         let mut queued = 0;
         self.write(|tx| {
@@ -39,6 +40,14 @@ impl Workspace {
             store::set_meta(tx, super::remote::SYNC_CURSOR, &0u64.to_le_bytes())?;
             if requeue {
                 queued = requeue_everything(tx)?;
+                // A relay restored from a backup may hold documents purged since:
+                // purge them there again.
+                let purged = tx.open_table(tables::PURGED).map_err(StoreError::from)?;
+                let mut pending = tx.open_table(tables::PENDING_PURGES).map_err(StoreError::from)?;
+                for entry in purged.iter().map_err(StoreError::from)? {
+                    let (doc, _) = entry.map_err(StoreError::from)?;
+                    pending.insert(doc.value(), ()).map_err(StoreError::from)?;
+                }
             }
             Ok(())
         })?;
