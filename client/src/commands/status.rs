@@ -59,6 +59,14 @@ pub fn run(args: StatusArgs, ctx: &Context) -> Result<(), CliError> {
         j.push("search_backlog", state.search_backlog);
         j.push("unreadable", state.unreadable);
         j.push("read_only", state.read_only);
+        j.push(
+            "stuck",
+            state
+                .stuck
+                .iter()
+                .map(|c| serde_json::json!({"record": c.record.to_string(), "bytes": c.bytes, "reason": c.reason}))
+                .collect::<Vec<_>>(),
+        );
         write_json(&mut out, &j)?;
         return Ok(());
     }
@@ -105,6 +113,13 @@ pub fn run(args: StatusArgs, ctx: &Context) -> Result<(), CliError> {
         writeln!(
             out,
             "access      read-only (viewer token): local changes are refused; ask the owner for a member token"
+        )?;
+    }
+    for change in &state.stuck {
+        writeln!(
+            out,
+            "stuck       a change of record {} ({} bytes) was refused by the relay ({}); it is kept here and sent again when the relay allows changes that large: ask its operator to raise max_chunk_bytes",
+            change.record, change.bytes, change.reason
         )?;
     }
     if state.unreadable > 0 {

@@ -173,6 +173,11 @@ fn event_line(event: &SyncEvent, json: bool) -> Option<String> {
             j.push("retry_in_ms", *retry_in_ms);
             format!("offline: {reason}; retrying in {:.1} s", *retry_in_ms as f64 / 1000.0)
         }
+        SyncEvent::Refused { changes } => {
+            j.push("event", "refused");
+            j.push("changes", *changes);
+            format!("the relay refused {changes} change(s) as too large: set aside, see `kith status`")
+        }
         SyncEvent::Purged { documents, erased } => {
             j.push("event", "purged");
             j.push("documents", *documents);

@@ -62,6 +62,9 @@ pub enum SyncEvent {
     /// restored from a backup): everything is pulled again, and `requeued` stored
     /// chunks were queued for pushing so the relay gets back what it lost.
     RelayRestored { requeued: u64 },
+    /// The relay refused `changes` local changes (over its chunk limit); they are set
+    /// aside (`kith status` lists them) and the others go on syncing.
+    Refused { changes: usize },
     /// Records were purged (erased for good) by a device of the workspace; `erased`
     /// of them were on this device and are gone now (also if it had restored or edited
     /// them meanwhile).
@@ -327,9 +330,11 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
                 self.ws.with(|w| adopt_relay_workspace(w, &info))?;
                 // What local writes check from now on: a viewer makes none, and no
                 // change may pass the relay's chunk limit.
+                // Changes the relay refused before go out again once they fit.
                 self.ws.with(|w| {
                     w.set_sync_role(*role)?;
-                    w.set_relay_max_chunk_bytes(limits.max_chunk_bytes)
+                    w.set_relay_max_chunk_bytes(limits.max_chunk_bytes)?;
+                    w.release_stuck(limits.max_chunk_bytes)
                 })?;
                 self.totals.head = self.totals.head.max(*head);
                 self.info = Some(info.clone());
@@ -464,6 +469,14 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
                         self.purges_sent.extend(purges.iter().copied());
                         queue.push_back(Action::Send(ClientMessage::Purge { docs: purges }));
                     }
+                }
+                Action::SetAside { chunks } => {
+                    let refused: Vec<(u64, String)> = chunks
+                        .iter()
+                        .map(|c| (c.id, format!("{}: {}", c.code.as_str(), c.message)))
+                        .collect();
+                    self.ws.with(|w| w.set_aside(&refused))?;
+                    (self.on_event)(&SyncEvent::Refused { changes: chunks.len() });
                 }
                 Action::Erase { docs } => {
                     let purged: Vec<_> = docs.iter().map(|p| (p.doc, p.at_ms)).collect();

@@ -153,6 +153,8 @@ pub struct LocalSyncState {
     pub unreadable: u64,
     /// The relay gave this replica a viewer's token: local changes are refused.
     pub read_only: bool,
+    /// Local changes the relay refused (too large), set aside.
+    pub stuck: Vec<kith_core::StuckChange>,
 }
 
 /// Reads what `ws` remembers about syncing.
@@ -166,6 +168,7 @@ pub fn local_state(ws: &Workspace) -> Result<LocalSyncState, SyncError> {
         search_backlog: ws.search_backlog()?,
         unreadable: ws.unreadable_len()?,
         read_only: ws.sync_role()? == Some(Role::Viewer),
+        stuck: ws.stuck_changes()?,
     })
 }
 

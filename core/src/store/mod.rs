@@ -70,7 +70,7 @@ impl Store {
     /// Creates the tables a file made by an older version lacks (a write only then).
     fn with_missing_tables(db: Database) -> Result<Self, StoreError> {
         // The newest table: a file that has it has all the others.
-        let missing = match db.begin_read()?.open_table(tables::PENDING_PURGES) {
+        let missing = match db.begin_read()?.open_table(tables::STUCK) {
             Ok(_) => false,
             Err(redb::TableError::TableDoesNotExist(_)) => true,
             Err(e) => return Err(e.into()),
@@ -93,6 +93,7 @@ impl Store {
             tx.open_table(UNREADABLE)?;
             tx.open_table(PURGED)?;
             tx.open_table(PENDING_PURGES)?;
+            tx.open_table(STUCK)?;
             tx.open_table(META)?;
             tx.open_table(ROWS)?;
             tx.open_table(TRASH)?;

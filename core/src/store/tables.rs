@@ -65,3 +65,8 @@ pub(crate) const PURGED: TableDefinition<[u8; 16], u64> = TableDefinition::new("
 /// doc id → (): purges made on this replica that the relay has not confirmed yet; sent
 /// as `purge` messages until it does.
 pub(crate) const PENDING_PURGES: TableDefinition<[u8; 16], ()> = TableDefinition::new("pending_purges");
+
+/// n → doc id (16 bytes) ‖ reason length (u16 LE) ‖ reason (UTF-8) ‖ a local chunk the
+/// relay refused to store (over its chunk limit). Moved out of `outbox` so it does not
+/// hold up other changes; moved back when the relay announces a limit it fits.
+pub(crate) const STUCK: TableDefinition<u64, &[u8]> = TableDefinition::new("stuck");

@@ -12,7 +12,8 @@
 use std::collections::BTreeSet;
 
 use super::protocol::{
-    Acked, ClientMessage, Entry, ErrorCode, PROTOCOL_VERSION, Purged, PushChunk, Role, ServerMessage, Snapshot,
+    Acked, ClientMessage, Entry, ErrorCode, PROTOCOL_VERSION, Purged, PushChunk, Rejection, Role, ServerMessage,
+    Snapshot,
 };
 
 /// Most bytes of chunks in one `push` message.
@@ -71,6 +72,9 @@ pub enum Action {
     /// document for pushing (before the pull and the outbox read that follow), so that
     /// everything this device holds reaches the relay's log again.
     NewEpoch { epoch: String, resync: bool },
+    /// The relay will not store these pushed chunks (over its chunk limit): move them
+    /// out of the outbox, keep them aside with the reason, and tell the user.
+    SetAside { chunks: Vec<Rejection> },
     /// Erase these purged documents for good (wherever they are in the replica) and
     /// drop anything that arrives for them later.
     Erase { docs: Vec<Purged> },
@@ -336,6 +340,17 @@ impl SyncEngine {
                 self.pending_bytes += docs.iter().map(|d| d.data.len() + 16).sum::<usize>();
                 self.pending_snapshots.extend(docs);
                 self.flush_if_full()
+            }
+            (State::Online { .. }, ServerMessage::Rejected { chunks }) => {
+                // One refused change must not hold up the others: set it aside and go on.
+                for chunk in &chunks {
+                    self.in_flight.remove(&chunk.id);
+                }
+                let mut actions = vec![Action::SetAside { chunks }];
+                if self.in_flight.is_empty() {
+                    actions.push(Action::ReadOutbox);
+                }
+                actions
             }
             (State::Online { .. }, ServerMessage::Purged { docs }) => {
                 // Erased at once: backlog still pending for them is dropped when it is

@@ -93,6 +93,17 @@ pub struct Acked {
     pub seq: u64,
 }
 
+/// A pushed chunk the relay will not store, and why. The connection stays open and the
+/// rest of the push is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejection {
+    /// The `PushChunk::id` it answers.
+    pub id: u64,
+    /// `chunk_too_large` (the only reason so far).
+    pub code: ErrorCode,
+    pub message: String,
+}
+
 /// A document purged from the workspace for good (an erasure), and when.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Purged {
@@ -211,6 +222,9 @@ pub enum ServerMessage {
     /// later. Sent in a pull (after its snapshots, before its entries: every purge at or
     /// after the pull's `after`) and live to every connection when a device purges.
     Purged { docs: Vec<Purged> },
+    /// Pushed chunks the relay will not store (over its chunk limit); the device sets
+    /// them aside instead of sending them again, and the rest of the push is stored.
+    Rejected { chunks: Vec<Rejection> },
     /// The relay refuses something; unless it is recoverable it closes the connection.
     Error { code: ErrorCode, message: String },
 }

@@ -14,6 +14,7 @@ mod remote_known;
 mod revert;
 mod schema_ops;
 mod search_backlog;
+mod stuck;
 mod sync_meta;
 mod unreadable;
 mod validate;
@@ -46,6 +47,7 @@ pub use reindex::DerivedEntry;
 pub use remote::ApplySummary;
 pub use revert::{BulkReport, RevertReport};
 pub use schema_ops::{FieldSpec, RetypeReport};
+pub use stuck::StuckChange;
 pub use view::CellView;
 
 /// The file inside a workspace directory that holds the replica.

@@ -23,7 +23,8 @@ use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::time::Instant;
 
 use kith_core::sync::protocol::{
-    ClientMessage, DecodeError, Entry, ErrorCode, Limits, PROTOCOL_VERSION, PushChunk, ServerMessage, decode, encode,
+    ClientMessage, DecodeError, Entry, ErrorCode, Limits, PROTOCOL_VERSION, PushChunk, Rejection, ServerMessage,
+    decode, encode,
 };
 
 use crate::auth::chunk_hash;
@@ -378,12 +379,28 @@ where
         if chunks.is_empty() {
             return Ok(());
         }
+        // A chunk over the limit is refused alone (`rejected`), so that one oversized
+        // change does not stop the device's other changes from syncing.
         let max = self.relay.inner.config.limits.max_chunk_bytes;
-        if let Some(big) = chunks.iter().find(|c| c.data.len() > max) {
-            return Err(fail(
-                ErrorCode::ChunkTooLarge,
-                format!("chunk {} is {} bytes, over the limit of {max}", big.id, big.data.len()),
-            ));
+        let (chunks, too_large): (Vec<PushChunk>, Vec<PushChunk>) =
+            chunks.into_iter().partition(|c| c.data.len() <= max);
+        if !too_large.is_empty() {
+            let rejections = too_large
+                .iter()
+                .map(|c| Rejection {
+                    id: c.id,
+                    code: ErrorCode::ChunkTooLarge,
+                    message: format!(
+                        "a change of {} bytes is over this relay's limit of {max} bytes per change",
+                        c.data.len()
+                    ),
+                })
+                .collect();
+            self.relay.inner.metrics.error(ErrorCode::ChunkTooLarge);
+            self.send(&ServerMessage::Rejected { chunks: rejections }).await?;
+        }
+        if chunks.is_empty() {
+            return Ok(());
         }
         let checked = blocking(move || {
             Ok(chunks
