@@ -21,8 +21,10 @@ struct Running {
 }
 
 fn config(data: &Path, max_chunk_bytes: usize) -> Config {
-    let mut config = Config::default();
-    config.data_dir = data.to_path_buf();
+    let mut config = Config {
+        data_dir: data.to_path_buf(),
+        ..Config::default()
+    };
     config.limits.max_chunk_bytes = max_chunk_bytes;
     config
 }

@@ -23,9 +23,10 @@ struct Running {
 }
 
 fn config(data: &Path) -> Config {
-    let mut config = Config::default();
-    config.data_dir = data.to_path_buf();
-    config
+    Config {
+        data_dir: data.to_path_buf(),
+        ..Config::default()
+    }
 }
 
 async fn serve(relay: Relay) -> Running {

@@ -126,13 +126,13 @@ impl Workspace {
             .map(|g| ObjectId::from_bytes(g.value()));
         if let Some(object) = object {
             let key = row_key(object, record);
-            if let Some(row) = derived.current_row(object, record)? {
-                if row.deleted_at.is_none() {
-                    // A live record (restored or edited here meanwhile): its index and
-                    // search entries go too.
-                    let def = object_or_unknown(&self.schema, object);
-                    KeyDiff::of(&def, record, Some(&row), None).apply(&mut derived)?;
-                }
+            // A live record (restored or edited here meanwhile): its index and search
+            // entries go too.
+            if let Some(row) = derived.current_row(object, record)?
+                && row.deleted_at.is_none()
+            {
+                let def = object_or_unknown(&self.schema, object);
+                KeyDiff::of(&def, record, Some(&row), None).apply(&mut derived)?;
             }
             derived.rows.remove(key.as_slice()).map_err(StoreError::from)?;
             derived.trash.remove(key.as_slice()).map_err(StoreError::from)?;
