@@ -841,4 +841,64 @@ mod tests {
         };
         assert!(at - now <= 500, "reset after catching up: {}", at - now);
     }
+
+    #[test]
+    fn a_rejected_chunk_is_set_aside_and_the_outbox_read_again() {
+        let mut e = SyncEngine::new(0, "test", 1);
+        online(&mut e, Role::Member);
+        e.handle(Event::Outbox(vec![chunk(1), chunk(2)]));
+        let rejection = crate::sync::protocol::Rejection {
+            id: 1,
+            code: ErrorCode::ChunkTooLarge,
+            message: "too large".into(),
+        };
+        let actions = received(
+            &mut e,
+            ServerMessage::Rejected {
+                chunks: vec![rejection.clone()],
+            },
+        );
+        assert_eq!(
+            actions,
+            vec![Action::SetAside {
+                chunks: vec![rejection]
+            }]
+        );
+        assert_eq!(e.in_flight(), 1);
+        received(&mut e, ServerMessage::CaughtUp { head: 0 });
+        let actions = received(
+            &mut e,
+            ServerMessage::Ack {
+                acks: vec![Acked { id: 2, seq: 1 }],
+            },
+        );
+        assert_eq!(actions.last(), Some(&Action::ReadOutbox));
+    }
+
+    #[test]
+    fn purges_are_erased_and_a_dropped_chunks_ack_moves_no_cursor() {
+        let mut e = SyncEngine::new(0, "test", 1);
+        online(&mut e, Role::Member);
+        let purged = crate::sync::protocol::Purged {
+            doc: DocId::new(),
+            at_ms: 5,
+        };
+        let actions = received(&mut e, ServerMessage::Purged { docs: vec![purged] });
+        assert_eq!(actions, vec![Action::Erase { docs: vec![purged] }]);
+        e.handle(Event::Outbox(vec![chunk(9)]));
+        received(&mut e, ServerMessage::CaughtUp { head: 3 });
+        let actions = received(
+            &mut e,
+            ServerMessage::Ack {
+                acks: vec![Acked { id: 9, seq: 0 }],
+            },
+        );
+        assert_eq!(
+            actions[0],
+            Action::Acknowledged {
+                ids: vec![9],
+                cursor: 3
+            }
+        );
+    }
 }

@@ -120,6 +120,28 @@ async fn a_viewer_can_pull_but_a_viewer_push_is_forbidden_and_disconnected() {
 }
 
 #[tokio::test]
+async fn a_viewer_cannot_purge() {
+    let server = Server::in_memory().await;
+    let (ws, owner) = server.relay.create_workspace("Acme").unwrap();
+    let viewer = server.relay.create_token(ws.id, Role::Viewer).unwrap();
+    let (mut a, _) = Device::join(&server, &owner.secret).await;
+    let doc = Doc::new();
+    let (mut v, _) = Device::join(&server, &viewer.secret).await;
+    v.send(&kith_core::sync::protocol::ClientMessage::Purge { docs: vec![doc.id] })
+        .await;
+    assert_eq!(v.expect_error().await, ErrorCode::Forbidden);
+    // The owner's purge goes through and is confirmed to the owner.
+    a.send(&kith_core::sync::protocol::ClientMessage::Purge { docs: vec![doc.id] })
+        .await;
+    match a.recv().await {
+        ServerMessage::Purged { docs } => assert_eq!(docs[0].doc, doc.id),
+        other => panic!("{other:?}"),
+    }
+    drop((a, v));
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn a_revoked_token_is_closed_within_a_second_and_refused_afterwards() {
     let server = Server::in_memory().await;
     let (ws, owner) = server.relay.create_workspace("Acme").unwrap();
