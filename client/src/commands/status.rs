@@ -59,6 +59,7 @@ pub fn run(args: StatusArgs, ctx: &Context) -> Result<(), CliError> {
         j.push("search_backlog", state.search_backlog);
         j.push("unreadable", state.unreadable);
         j.push("read_only", state.read_only);
+        j.push("pending_purges", state.pending_purges);
         j.push(
             "stuck",
             state
@@ -113,6 +114,13 @@ pub fn run(args: StatusArgs, ctx: &Context) -> Result<(), CliError> {
         writeln!(
             out,
             "access      read-only (viewer token): local changes are refused; ask the owner for a member token"
+        )?;
+    }
+    if state.pending_purges > 0 {
+        writeln!(
+            out,
+            "purges      {} purged record(s) not erased on the relay yet: `kith sync` sends the purge",
+            thousands(state.pending_purges as usize)
         )?;
     }
     for change in &state.stuck {

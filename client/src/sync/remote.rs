@@ -155,6 +155,8 @@ pub struct LocalSyncState {
     pub read_only: bool,
     /// Local changes the relay refused (too large), set aside.
     pub stuck: Vec<kith_core::StuckChange>,
+    /// Records purged here whose purge the relay has not confirmed yet.
+    pub pending_purges: u64,
 }
 
 /// Reads what `ws` remembers about syncing.
@@ -169,6 +171,7 @@ pub fn local_state(ws: &Workspace) -> Result<LocalSyncState, SyncError> {
         unreadable: ws.unreadable_len()?,
         read_only: ws.sync_role()? == Some(Role::Viewer),
         stuck: ws.stuck_changes()?,
+        pending_purges: ws.pending_purges()?.len() as u64,
     })
 }
 
