@@ -248,3 +248,45 @@ fn join_makes_a_large_workspace_searchable_before_it_returns() {
     let hits = b.json(&["search", "zoe 59"]);
     assert_eq!(hits.as_array().map(Vec::len), Some(11), "59 and 590–599: {hits}");
 }
+
+#[test]
+fn trash_purge_erases_the_record_on_the_other_device_which_is_told() {
+    let relay = TestRelay::start();
+    let (_, owner, member) = relay.workspace();
+    let a = Kith::init();
+    let added = a.json(&["record", "add", "people", "name=Zed Erasure"]);
+    let id = added["id"].as_str().expect("id").to_string();
+    a.ok(&["remote", "set", &relay.url, "--token", &owner]);
+    a.ok(&["sync"]);
+    let b = Kith::empty();
+    b.ok(&["join", &relay.url, "--token", &member, "--user", "bob"]);
+    assert!(
+        b.json(&["record", "list", "people"])
+            .to_string()
+            .contains("Zed Erasure")
+    );
+
+    a.ok(&["record", "delete", &id]);
+    let purged = a.ok(&["trash", "purge", &id, "--yes"]);
+    assert!(purged.contains("the relay and the other devices erase it"), "{purged}");
+    let status = a.ok(&["status", "--offline"]);
+    assert!(
+        status.contains("1 purged record(s) not erased on the relay yet"),
+        "{status}"
+    );
+    a.ok(&["sync"]);
+    assert_eq!(a.json(&["status", "--offline"])["pending_purges"], 0);
+
+    let synced = b.ok(&["sync"]);
+    assert!(
+        synced.contains(&format!(
+            "erased 1 record(s) purged on another device (an erasure wins over local edits): {id}"
+        )),
+        "{synced}"
+    );
+    assert!(
+        !b.json(&["record", "list", "people"])
+            .to_string()
+            .contains("Zed Erasure")
+    );
+}

@@ -286,7 +286,7 @@ async fn a_token_revoked_while_watching_stops_the_watch() {
 }
 
 #[tokio::test]
-async fn a_replica_refuses_another_relay_workspace_and_viewers_keep_their_changes() {
+async fn a_replica_refuses_another_relay_workspace_and_a_viewer_replica_refuses_edits() {
     let relay = TestRelay::start().await;
     let (first, owner) = relay.workspace();
     let (_second, other_owner) = relay.workspace();
@@ -304,16 +304,21 @@ async fn a_replica_refuses_another_relay_workspace_and_viewers_keep_their_change
     let err = sync_once(&mut c, &member, |_| {}).await.expect_err("not empty");
     assert!(matches!(err, SyncError::RelayNotEmpty { .. }), "{err:?}");
 
-    // A viewer receives everything and pushes nothing.
+    // A viewer receives everything, and its replica refuses local edits (they could
+    // never sync: the viewer would see data nobody else has).
     let viewer = relay.token(first, Role::Viewer);
     let mut v = joiner(&dir, "vi");
     sync(&mut v, &viewer).await;
-    add_person(&mut v, "Local Only");
+    assert_eq!(v.sync_role().expect("role"), Some(Role::Viewer));
+    let people = v.object_named("people").expect("people").id;
+    let values = v
+        .parse_values(people, &[("name".into(), "Local Only".into())])
+        .expect("values");
+    let err = v.create_record(people, values).expect_err("read-only");
+    assert!(err.to_string().contains("read-only (viewer) token"), "{err}");
     let report = sync(&mut v, &viewer).await;
     assert_eq!(report.role, Role::Viewer);
-    assert_eq!(report.pushed, 0);
-    assert!(report.pending > 0);
-    assert_eq!(report.pending, v.outbox_len().expect("outbox"));
+    assert_eq!((report.pushed, report.pending), (0, 0));
 }
 
 #[test]

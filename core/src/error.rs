@@ -35,6 +35,14 @@ pub enum StoreError {
     UnsupportedFormat { found: u32, supported: u32 },
     #[error("the workspace file is missing its {0}")]
     MissingMeta(&'static str),
+    #[error(
+        "this device syncs with a read-only (viewer) token: it cannot change the workspace; ask the owner for a member token and run `kith remote set`"
+    )]
+    ReadOnly,
+    #[error(
+        "the change to document {doc} would be {bytes} bytes, over the relay's limit of {limit} bytes per change; nothing was written"
+    )]
+    ChangeTooLarge { doc: DocId, bytes: u64, limit: u64 },
 }
 
 macro_rules! redb_errors {
@@ -164,6 +172,15 @@ pub enum Error {
     NoConflict { record: String, field: String },
     #[error("pick a value from 1 to {max}")]
     BadPick { max: usize },
+    #[error(
+        "record {record}: the change to {field} would be {bytes} bytes, over the relay's limit of {limit} bytes per change; shorten {field} (nothing was written)"
+    )]
+    ChangeTooLarge {
+        record: String,
+        field: String,
+        bytes: u64,
+        limit: u64,
+    },
 }
 
 impl<T> From<T> for Error

@@ -16,7 +16,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use kith_core::sync::protocol::{Acked, Entry, ErrorCode};
+use kith_core::sync::protocol::{Acked, Entry, ErrorCode, Purged};
 
 use crate::config::Limits;
 use crate::ids::{TokenId, WorkspaceId};
@@ -54,6 +54,8 @@ pub(crate) enum Outgoing {
     Batch(Arc<Batch>),
     /// The connection's push could not be stored.
     Failed(String),
+    /// Documents a device of the workspace purged (sent to every connection).
+    Purged(Arc<Vec<Purged>>),
 }
 
 /// The outcome of one writer transaction, shared by every connection of the workspace.
@@ -90,6 +92,14 @@ pub(crate) struct WorkspaceHub {
 }
 
 impl WorkspaceHub {
+    /// Tells every connection of the workspace that documents were purged.
+    pub(crate) fn broadcast_purged(&self, purged: Vec<Purged>) {
+        let purged = Arc::new(purged);
+        for conn in lock_conns(&self.conns).values() {
+            deliver(conn, Outgoing::Purged(purged.clone()));
+        }
+    }
+
     /// Hands a push to the workspace's writer; false if the writer is gone.
     pub(crate) async fn submit(&self, request: WriteRequest) -> bool {
         self.writer.send(request).await.is_ok()

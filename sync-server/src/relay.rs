@@ -297,6 +297,64 @@ impl Relay {
         Ok(())
     }
 
+    /// Replaces the database in `config.data_dir` with a copy of the backup file
+    /// `backup`, and gives every workspace's log a new epoch: devices that synced
+    /// after the backup was taken then pull from the start and push everything they
+    /// hold again, so nothing the relay had acknowledged since is lost. The relay must
+    /// not be running (fails with [`RelayError::is_locked`]). The replaced database is
+    /// kept beside it as `relay.redb.before-restore-<ms>`. Returns the number of
+    /// workspaces restored.
+    pub fn restore(config: &Config, backup: &Path) -> Result<usize, RelayError> {
+        let dir = config.data_dir.clone();
+        let io = |source| RelayError::DataDir {
+            path: dir.clone(),
+            source,
+        };
+        let db = dir.join(DB_FILE);
+        if db.exists() {
+            // Fails while `serve` holds the file.
+            drop(RedbStore::open(&db)?);
+        }
+        create_private_dir(&dir).map_err(io)?;
+        let restoring = dir.join(format!("{DB_FILE}.restoring"));
+        let _ = std::fs::remove_file(&restoring);
+        std::fs::copy(backup, &restoring).map_err(|source| RelayError::DataDir {
+            path: backup.to_path_buf(),
+            source,
+        })?;
+        let renewed = (|| -> Result<usize, RelayError> {
+            let store = RedbStore::open(&restoring)?;
+            let workspaces = store.workspaces()?;
+            for workspace in &workspaces {
+                store.set_epoch(workspace.id, auth::random_bytes::<16>()?)?;
+            }
+            Ok(workspaces.len())
+        })();
+        let count = match renewed {
+            Ok(count) => count,
+            Err(e) => {
+                let _ = std::fs::remove_file(&restoring);
+                return Err(e);
+            }
+        };
+        if db.exists() {
+            let kept = dir.join(format!("{DB_FILE}.before-restore-{}", now_ms()));
+            std::fs::rename(&db, kept).map_err(io)?;
+        }
+        std::fs::rename(&restoring, &db).map_err(io)?;
+        tracing::info!(backup = %backup.display(), workspaces = count, "restored; every workspace has a new epoch");
+        Ok(count)
+    }
+
+    /// The epoch of a workspace's log, as hex (made on first use).
+    pub(crate) fn epoch(&self, workspace: WorkspaceId) -> Result<String, RelayError> {
+        let epoch = self
+            .inner
+            .store
+            .epoch_or_insert(workspace, auth::random_bytes::<16>()?)?;
+        Ok(epoch.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
     /// The token behind a bearer secret, if it is valid and not revoked.
     pub(crate) async fn authenticate(&self, secret: &str) -> Result<Option<TokenRecord>, RelayError> {
         if !secret.starts_with(auth::TOKEN_PREFIX) {

@@ -291,6 +291,17 @@ impl Harness {
                 Action::Acknowledged { ids, cursor } => {
                     p.ws.acknowledge(&ids, cursor).expect("acknowledge");
                 }
+                Action::NewEpoch { epoch, resync } => {
+                    p.ws.adopt_sync_epoch(&epoch, resync, p.role.can_push()).expect("epoch");
+                }
+                Action::SetAside { chunks } => {
+                    let refused: Vec<(u64, String)> = chunks.iter().map(|c| (c.id, c.message.clone())).collect();
+                    p.ws.set_aside(&refused).expect("set aside");
+                }
+                Action::Erase { docs } => {
+                    let purged: Vec<_> = docs.iter().map(|p| (p.doc, p.at_ms)).collect();
+                    p.ws.erase_purged(&purged).expect("erase");
+                }
                 Action::CaughtUp { .. } => {}
                 Action::Disconnect { .. } => {
                     if let Some(link) = p.link.take() {

@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
 use kith_core::DocId;
-use kith_core::sync::protocol::{Acked, ClientMessage, Entry, ErrorCode, PROTOCOL_VERSION, Role, ServerMessage};
+use kith_core::sync::protocol::{
+    Acked, ClientMessage, Entry, ErrorCode, Limits, PROTOCOL_VERSION, Role, ServerMessage,
+};
 
 /// A connection's id.
 pub type ConnId = u64;
@@ -163,6 +165,8 @@ impl MemoryRelay {
                         workspace: "memory".into(),
                         role,
                         head: self.head(),
+                        epoch: "memory".into(),
+                        limits: Limits::default(),
                     },
                 )]
             }
@@ -185,6 +189,8 @@ impl MemoryRelay {
                 out.push((from, ServerMessage::CaughtUp { head: self.head() }));
                 out
             }
+            // Purges are not modelled here (the real relay's tests cover them).
+            ClientMessage::Purge { .. } => Vec::new(),
             ClientMessage::Push { chunks } => {
                 if !conn.role.can_push() {
                     self.conns.remove(&from);

@@ -13,14 +13,24 @@ pub struct ReindexArgs {}
 
 pub fn run(_args: ReindexArgs, ctx: &Context) -> Result<(), CliError> {
     let mut ws = ctx.open()?;
+    // Changes received but unreadable by an older version are applied first.
+    let unreadable = ws.retry_unreadable()?;
     let count = ws.reindex()?;
     let mut out = ctx.out();
     if ctx.json {
         let mut o = JsonObject::default();
         o.push("records", count);
+        o.push("unreadable", unreadable);
         write_json(&mut out, &o)?;
     } else {
         writeln!(out, "reindexed {} records", thousands(count))?;
+        if unreadable > 0 {
+            writeln!(
+                out,
+                "{} received change(s) are still unreadable by this version of kith: they are kept; upgrade kith",
+                thousands(unreadable as usize)
+            )?;
+        }
     }
     Ok(())
 }

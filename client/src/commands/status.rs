@@ -57,6 +57,17 @@ pub fn run(args: StatusArgs, ctx: &Context) -> Result<(), CliError> {
         j.push("cursor", state.cursor);
         j.push("last_sync", last_sync);
         j.push("search_backlog", state.search_backlog);
+        j.push("unreadable", state.unreadable);
+        j.push("read_only", state.read_only);
+        j.push("pending_purges", state.pending_purges);
+        j.push(
+            "stuck",
+            state
+                .stuck
+                .iter()
+                .map(|c| serde_json::json!({"record": c.record.to_string(), "bytes": c.bytes, "reason": c.reason}))
+                .collect::<Vec<_>>(),
+        );
         write_json(&mut out, &j)?;
         return Ok(());
     }
@@ -97,6 +108,33 @@ pub fn run(args: StatusArgs, ctx: &Context) -> Result<(), CliError> {
             out,
             "search      {} record(s) not indexed yet (found by reading their rows; `kith sync` indexes them)",
             thousands(state.search_backlog as usize)
+        )?;
+    }
+    if state.read_only {
+        writeln!(
+            out,
+            "access      read-only (viewer token): local changes are refused; ask the owner for a member token"
+        )?;
+    }
+    if state.pending_purges > 0 {
+        writeln!(
+            out,
+            "purges      {} purged record(s) not erased on the relay yet: `kith sync` sends the purge",
+            thousands(state.pending_purges as usize)
+        )?;
+    }
+    for change in &state.stuck {
+        writeln!(
+            out,
+            "stuck       a change of record {} ({} bytes) was refused by the relay ({}); it is kept here and sent again when the relay allows changes that large: ask its operator to raise max_chunk_bytes",
+            change.record, change.bytes, change.reason
+        )?;
+    }
+    if state.unreadable > 0 {
+        writeln!(
+            out,
+            "unreadable  {} received change(s) this version of kith cannot read: kept, and applied after you upgrade kith (or run `kith reindex`)",
+            thousands(state.unreadable as usize)
         )?;
     }
     Ok(())

@@ -34,6 +34,15 @@ pub fn run(args: SyncArgs, ctx: &Context) -> Result<(), CliError> {
         write_json(&mut out, &report_json(&report))?;
     } else {
         writeln!(out, "{}", describe(&report))?;
+        if !report.erased.is_empty() {
+            let ids: Vec<String> = report.erased.iter().map(|r| r.to_string()).collect();
+            writeln!(
+                out,
+                "erased {} record(s) purged on another device (an erasure wins over local edits): {}",
+                report.erased.len(),
+                ids.join(", ")
+            )?;
+        }
         if report.pending > 0 {
             writeln!(
                 out,
@@ -80,6 +89,10 @@ fn report_json(report: &SyncReport) -> JsonObject {
     j.push("cursor", report.cursor);
     j.push("head", report.head);
     j.push("pending", report.pending);
+    j.push(
+        "erased",
+        report.erased.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
+    );
     j
 }
 
@@ -159,6 +172,33 @@ fn event_line(event: &SyncEvent, json: bool) -> Option<String> {
             j.push("reason", reason.clone());
             j.push("retry_in_ms", *retry_in_ms);
             format!("offline: {reason}; retrying in {:.1} s", *retry_in_ms as f64 / 1000.0)
+        }
+        SyncEvent::Refused { changes } => {
+            j.push("event", "refused");
+            j.push("changes", *changes);
+            format!("the relay refused {changes} change(s) as too large: set aside, see `kith status`")
+        }
+        SyncEvent::Purged { documents, erased } => {
+            j.push("event", "purged");
+            j.push("documents", *documents);
+            j.push("erased", erased.iter().map(|r| r.to_string()).collect::<Vec<_>>());
+            if erased.is_empty() {
+                return None;
+            }
+            let ids: Vec<String> = erased.iter().map(|r| r.to_string()).collect();
+            format!(
+                "erased {} record(s) purged on another device (an erasure wins over local edits): {}",
+                erased.len(),
+                ids.join(", ")
+            )
+        }
+        SyncEvent::RelayRestored { requeued } => {
+            j.push("event", "relay_restored");
+            j.push("requeued", *requeued);
+            format!(
+                "the relay was restored from a backup: pulling everything again and pushing back {} stored change(s)",
+                thousands(*requeued as usize)
+            )
         }
         SyncEvent::SearchIndexed { remaining: 0 } => {
             j.push("event", "search_indexed");

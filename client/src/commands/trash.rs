@@ -1,6 +1,6 @@
 //! `kith trash list|restore|purge`: records moved to the trash. Restoring takes a record
-//! back; purging destroys it on this device, the one action that cannot be undone, so it
-//! needs `--yes`.
+//! back; purging destroys it on this device, and on the relay and every other device at
+//! the next sync: the one action that cannot be undone, so it needs `--yes`.
 
 use std::io::Write;
 
@@ -128,7 +128,7 @@ pub fn run(args: TrashArgs, ctx: &Context) -> Result<(), CliError> {
             let id = record_id(&ws, &id)?;
             if !yes {
                 return Err(CliError::InvalidArgument(format!(
-                    "purging destroys record {id} and its whole history on this device, the one action Kith cannot undo; add --yes to purge it"
+                    "purging destroys record {id} and its whole history on this device, on the relay and on every other device, the one action Kith cannot undo; add --yes to purge it"
                 )));
             }
             let name = ws.record_name(id);
@@ -136,7 +136,9 @@ pub fn run(args: TrashArgs, ctx: &Context) -> Result<(), CliError> {
             done(
                 &mut out,
                 ctx,
-                &format!("purged {id} ({name}) from this device"),
+                &format!(
+                    "purged {id} ({name}) from this device; the relay and the other devices erase it at the next sync"
+                ),
                 &id.to_string(),
             )?;
         }

@@ -19,9 +19,6 @@ pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// documents can be several megabytes).
 pub(crate) const MAX_FRAME: usize = 64 << 20;
 
-/// How long opening a connection (TCP, TLS, upgrade) may take.
-pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// The client name sent in `hello`.
 pub(crate) fn client_name() -> String {
     format!("kith/{}", env!("CARGO_PKG_VERSION"))
@@ -110,6 +107,7 @@ pub async fn check_remote(remote: &Remote, timeout: Duration) -> Result<RemoteIn
                     workspace,
                     role,
                     head,
+                    ..
                 } => {
                     if version != PROTOCOL_VERSION {
                         return Err(SyncError::Refused {

@@ -21,7 +21,8 @@ use tokio::sync::Notify;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_tungstenite::tungstenite::{self, Message};
 
-use super::connection::{self, CONNECT_TIMEOUT, MAX_FRAME, Socket};
+use super::connection::{self, MAX_FRAME, Socket};
+use super::liveness::Liveness;
 use super::remote::{adopt_relay_workspace, mark_synced};
 use super::{Remote, RemoteInfo, SyncError, WorkspaceAccess};
 
@@ -29,10 +30,8 @@ use super::{Remote, RemoteInfo, SyncError, WorkspaceAccess};
 const OUTBOX_BATCH: usize = 500;
 /// How often `sync_watch` looks for local changes made through a shared workspace.
 const OUTBOX_POLL: Duration = Duration::from_millis(500);
-/// How often an idle connection is pinged ...
+/// How often an idle connection is pinged.
 const PING_EVERY: Duration = Duration::from_secs(15);
-/// ... and how long without any frame from the relay before it counts as dead.
-const IDLE_LIMIT: Duration = Duration::from_secs(45);
 
 /// Something the connector did; for progress bars and `kith sync --watch` lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +58,20 @@ pub enum SyncEvent {
     /// Words of records received in bulk were added to the search index (watch mode
     /// does this between messages once caught up); `remaining` records are left.
     SearchIndexed { remaining: u64 },
+    /// The relay's log is another one than this replica last synced with (the relay was
+    /// restored from a backup): everything is pulled again, and `requeued` stored
+    /// chunks were queued for pushing so the relay gets back what it lost.
+    RelayRestored { requeued: u64 },
+    /// The relay refused `changes` local changes (over its chunk limit); they are set
+    /// aside (`kith status` lists them) and the others go on syncing.
+    Refused { changes: usize },
+    /// Records were purged (erased for good) by a device of the workspace; `erased`
+    /// of them were on this device and are gone now (also if it had restored or edited
+    /// them meanwhile).
+    Purged {
+        documents: usize,
+        erased: Vec<kith_core::RecordId>,
+    },
     /// The connection closed or could not be opened; the next try is in `retry_in_ms`.
     Offline { reason: String, retry_in_ms: u64 },
 }
@@ -75,13 +88,15 @@ pub struct SyncReport {
     pub received: usize,
     /// Documents that received changes.
     pub documents: usize,
-    /// Received chunks Automerge could not read (skipped).
+    /// Received chunks Automerge could not read (kept in the `unreadable` table).
     pub unreadable: usize,
     /// The log position the replica has now, and the relay's head.
     pub cursor: u64,
     pub head: u64,
     /// Local chunks still waiting (only a read-only token leaves some).
     pub pending: u64,
+    /// Records this device had that another device purged: erased here now.
+    pub erased: Vec<kith_core::RecordId>,
 }
 
 /// Connects, pushes every local change, pulls everything new, and returns once the
@@ -160,8 +175,10 @@ struct Driver<'r, W, F> {
     wake_at: Option<u64>,
     /// The engine's clock starts here.
     epoch: Instant,
-    /// When the relay last sent anything on this connection.
-    last_frame: Instant,
+    /// Whether the connection still works (`liveness.rs`).
+    liveness: Liveness,
+    /// When this connection was last pinged.
+    last_ping: Instant,
     /// The welcome of the current connection.
     info: Option<RemoteInfo>,
     /// The relay's last `error` on this connection, to explain the close that follows.
@@ -172,6 +189,9 @@ struct Driver<'r, W, F> {
     local_writes: Arc<Notify>,
     /// Records received in bulk wait for their search entries (watch mode adds them).
     search_backlog: bool,
+    /// Local purges sent on this connection (sent again on the next one until the
+    /// relay confirms them with `purged`).
+    purges_sent: std::collections::HashSet<kith_core::DocId>,
 }
 
 #[derive(Default)]
@@ -181,28 +201,32 @@ struct Totals {
     documents: usize,
     unreadable: usize,
     head: u64,
+    erased: Vec<kith_core::RecordId>,
 }
 
 impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
     fn new(mut ws: W, remote: &'r Remote, mode: Mode, on_event: F) -> Result<Self, SyncError> {
         let cursor = ws.with(|w| w.sync_cursor())?;
+        let epoch = ws.with(|w| w.sync_epoch())?;
         let search_backlog = mode == Mode::Watch && ws.with(|w| w.search_backlog())? > 0;
         let now = Instant::now();
         Ok(Driver {
             ws,
             remote,
-            engine: SyncEngine::new(cursor, &connection::client_name(), jitter_seed()),
+            engine: SyncEngine::new(cursor, &connection::client_name(), jitter_seed()).with_epoch(epoch),
             mode,
             on_event,
             socket: None,
             wake_at: None,
             epoch: now,
-            last_frame: now,
+            liveness: Liveness::new(now),
+            last_ping: now,
             info: None,
             relay_error: None,
             totals: Totals::default(),
             local_writes: Arc::new(Notify::new()),
             search_backlog,
+            purges_sent: std::collections::HashSet::new(),
         })
     }
 
@@ -213,7 +237,12 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
     async fn run(&mut self) -> Result<(), SyncError> {
         let actions = self.engine.start();
         self.perform(actions).await?;
-        let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
+        // Liveness is checked often enough to notice a stall soon after its limit.
+        let check_every = PING_EVERY
+            .min(self.remote.timeouts.progress / 4)
+            .min(self.remote.timeouts.idle / 4)
+            .max(Duration::from_millis(10));
+        let mut ping = tokio::time::interval_at(Instant::now() + check_every, check_every);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut poll = tokio::time::interval_at(Instant::now() + OUTBOX_POLL, OUTBOX_POLL);
         poll.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -258,11 +287,19 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
             return Ok(false);
         }
         let can_push = self.info.as_ref().is_some_and(|i| i.role.can_push());
-        Ok(!can_push || self.ws.with(|w| w.outbox_len())? == 0)
+        if !can_push {
+            return Ok(true);
+        }
+        Ok(self.ws.with(|w| w.outbox_len())? == 0 && self.ws.with(|w| w.pending_purges())?.is_empty())
     }
 
     fn frame(&mut self, frame: Option<Result<Message, tungstenite::Error>>) -> Result<Vec<Action>, SyncError> {
-        self.last_frame = Instant::now();
+        let now = Instant::now();
+        if matches!(frame, Some(Ok(Message::Binary(_)))) {
+            self.liveness.message(now);
+        } else {
+            self.liveness.control_frame(now);
+        }
         let message = match frame {
             Some(Ok(Message::Binary(bytes))) => match decode::<ServerMessage>(&bytes, MAX_FRAME) {
                 Ok(message) => message,
@@ -278,7 +315,11 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
         };
         match &message {
             ServerMessage::Welcome {
-                workspace, role, head, ..
+                workspace,
+                role,
+                head,
+                limits,
+                ..
             } => {
                 let info = RemoteInfo {
                     workspace: workspace.clone(),
@@ -287,6 +328,14 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
                 };
                 // Before the engine sees the welcome, which starts pushing.
                 self.ws.with(|w| adopt_relay_workspace(w, &info))?;
+                // What local writes check from now on: a viewer makes none, and no
+                // change may pass the relay's chunk limit.
+                // Changes the relay refused before go out again once they fit.
+                self.ws.with(|w| {
+                    w.set_sync_role(*role)?;
+                    w.set_relay_max_chunk_bytes(limits.max_chunk_bytes)?;
+                    w.release_stuck(limits.max_chunk_bytes)
+                })?;
                 self.totals.head = self.totals.head.max(*head);
                 self.info = Some(info.clone());
                 (self.on_event)(&SyncEvent::Online(info));
@@ -297,17 +346,33 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
         Ok(self.engine.handle(Event::Received(message)))
     }
 
-    /// Pings an idle connection, or gives it up when the relay has been silent too long.
+    /// Gives the connection up when the relay makes no progress while the device waits
+    /// for it (or is silent altogether), and pings it now and then.
     async fn ping(&mut self) -> Result<Vec<Action>, SyncError> {
+        if self.socket.is_none() {
+            return Ok(Vec::new());
+        }
+        let expecting = !self.engine.is_caught_up() || self.engine.in_flight() > 0;
+        if let Some(reason) = self.liveness.dead(Instant::now(), expecting, &self.remote.timeouts) {
+            return self.lost(reason);
+        }
+        if self.last_ping.elapsed() < PING_EVERY {
+            return Ok(Vec::new());
+        }
+        self.last_ping = Instant::now();
+        let timeout = self.remote.timeouts.send;
         let Some(socket) = self.socket.as_mut() else {
             return Ok(Vec::new());
         };
-        if self.last_frame.elapsed() > IDLE_LIMIT {
-            return self.lost(format!("the relay sent nothing for {} seconds", IDLE_LIMIT.as_secs()));
-        }
-        match futures_util::SinkExt::send(socket, Message::Ping(Vec::new().into())).await {
-            Ok(()) => Ok(Vec::new()),
-            Err(e) => self.lost(connection::describe(&e)),
+        match tokio::time::timeout(
+            timeout,
+            futures_util::SinkExt::send(socket, Message::Ping(Vec::new().into())),
+        )
+        .await
+        {
+            Ok(Ok(())) => Ok(Vec::new()),
+            Ok(Err(e)) => self.lost(connection::describe(&e)),
+            Err(_) => self.lost(stopped_reading(timeout)),
         }
     }
 
@@ -358,15 +423,19 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
         let mut queue: VecDeque<Action> = actions.into();
         while let Some(action) = queue.pop_front() {
             match action {
-                Action::Connect => match connection::connect(self.remote, CONNECT_TIMEOUT).await {
+                Action::Connect => match connection::connect(self.remote, self.remote.timeouts.connect).await {
                     Ok(socket) => {
                         self.socket = Some(socket);
-                        self.last_frame = Instant::now();
+                        self.purges_sent.clear();
+                        self.liveness = Liveness::new(Instant::now());
+                        self.last_ping = Instant::now();
                         self.relay_error = None;
                         queue.extend(self.engine.handle(Event::Connected));
                     }
-                    // Retrying a refused token or a malformed address cannot help.
+                    // Retrying a refused token, a malformed address or an address that
+                    // is not a relay's sync endpoint cannot help.
                     Err(e @ (SyncError::Unauthorized | SyncError::BadUrl(_) | SyncError::BadToken)) => return Err(e),
+                    Err(e @ SyncError::HttpStatus { status, .. }) if is_final_status(status) => return Err(e),
                     Err(e) if self.mode == Mode::Once => return Err(e),
                     Err(e) => queue.extend(self.lost(e.to_string())?),
                 },
@@ -378,15 +447,46 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
                         ClientMessage::Push { chunks } => chunks.len(),
                         _ => 0,
                     };
-                    if let Err(e) = connection::send(socket, &message).await {
-                        queue.extend(self.lost(connection::describe(&e))?);
-                    } else if pushed > 0 {
-                        (self.on_event)(&SyncEvent::Pushed { chunks: pushed });
+                    let timeout = self.remote.timeouts.send;
+                    match tokio::time::timeout(timeout, connection::send(socket, &message)).await {
+                        Err(_) => queue.extend(self.lost(stopped_reading(timeout))?),
+                        Ok(Err(e)) => queue.extend(self.lost(connection::describe(&e))?),
+                        Ok(Ok(())) if pushed > 0 => (self.on_event)(&SyncEvent::Pushed { chunks: pushed }),
+                        Ok(Ok(())) => {}
                     }
                 }
                 Action::ReadOutbox => {
                     let chunks = self.ws.with(|w| w.outbox(OUTBOX_BATCH))?;
                     queue.extend(self.engine.handle(Event::Outbox(chunks)));
+                    // Purges made here go out with the outbox, once per connection.
+                    let purges: Vec<_> = self
+                        .ws
+                        .with(|w| w.pending_purges())?
+                        .into_iter()
+                        .filter(|d| !self.purges_sent.contains(d))
+                        .collect();
+                    if !purges.is_empty() && self.engine.is_online() {
+                        self.purges_sent.extend(purges.iter().copied());
+                        queue.push_back(Action::Send(ClientMessage::Purge { docs: purges }));
+                    }
+                }
+                Action::SetAside { chunks } => {
+                    let refused: Vec<(u64, String)> = chunks
+                        .iter()
+                        .map(|c| (c.id, format!("{}: {}", c.code.as_str(), c.message)))
+                        .collect();
+                    self.ws.with(|w| w.set_aside(&refused))?;
+                    (self.on_event)(&SyncEvent::Refused { changes: chunks.len() });
+                }
+                Action::Erase { docs } => {
+                    let purged: Vec<_> = docs.iter().map(|p| (p.doc, p.at_ms)).collect();
+                    let erased = self.ws.with(|w| w.erase_purged(&purged))?;
+                    self.liveness.was_busy(Instant::now());
+                    self.totals.erased.extend(erased.iter().copied());
+                    (self.on_event)(&SyncEvent::Purged {
+                        documents: docs.len(),
+                        erased,
+                    });
                 }
                 Action::Apply {
                     snapshots,
@@ -394,6 +494,7 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
                     cursor,
                 } => {
                     let summary = self.ws.with(|w| w.apply_remote(&snapshots, &entries, cursor))?;
+                    self.liveness.was_busy(Instant::now());
                     if self.mode == Mode::Watch && !self.search_backlog {
                         self.search_backlog = self.ws.with(|w| w.search_backlog())? > 0;
                     }
@@ -416,6 +517,14 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
                         self.ws.with(|w| w.ensure_member())?;
                     }
                     queue.extend(self.poll_outbox()?);
+                }
+                Action::NewEpoch { epoch, resync } => {
+                    let requeue = self.info.as_ref().is_some_and(|i| i.role.can_push());
+                    let requeued = self.ws.with(|w| w.adopt_sync_epoch(&epoch, resync, requeue))?;
+                    self.liveness.was_busy(Instant::now());
+                    if resync {
+                        (self.on_event)(&SyncEvent::RelayRestored { requeued });
+                    }
                 }
                 Action::Acknowledged { ids, cursor } => {
                     self.ws.with(|w| w.acknowledge(&ids, cursor))?;
@@ -476,8 +585,24 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
             cursor,
             head: self.totals.head.max(cursor),
             pending,
+            erased: std::mem::take(&mut self.totals.erased),
         })
     }
+}
+
+/// Why a send that did not finish in time ended the connection.
+fn stopped_reading(timeout: Duration) -> String {
+    format!(
+        "the relay did not take a message within {} seconds (it stopped reading)",
+        timeout.as_secs_f64().round()
+    )
+}
+
+/// HTTP answers to the upgrade that retrying cannot change: the address is not a
+/// relay's sync endpoint (404), or something in front of it refuses (403). A relay
+/// that is busy or restarting (408, 429, 5xx) is retried.
+fn is_final_status(status: u16) -> bool {
+    (400..500).contains(&status) && status != 408 && status != 429
 }
 
 /// The next frame of the connection; never completes while there is none.

@@ -28,11 +28,13 @@ mod access;
 mod connection;
 mod driver;
 mod error;
+mod liveness;
 mod remote;
 
 pub use access::WorkspaceAccess;
 pub use connection::check_remote;
 pub use driver::{SEARCH_INDEX_STEP, SyncEvent, SyncReport, sync_once, sync_watch};
 pub use error::SyncError;
+pub use liveness::Timeouts;
 pub(crate) use remote::adopt_relay_workspace;
 pub use remote::{LocalSyncState, Remote, RemoteInfo, local_state};

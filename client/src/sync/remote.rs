@@ -13,7 +13,7 @@ use kith_core::sync::protocol::Role;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::{HeaderValue, Request, header};
 
-use super::SyncError;
+use super::{SyncError, Timeouts};
 
 pub(crate) const URL_SETTING: &str = "remote.url";
 pub(crate) const TOKEN_SETTING: &str = "remote.token";
@@ -27,6 +27,8 @@ pub struct Remote {
     pub url: String,
     /// The device token; it decides the relay workspace and the role.
     pub token: String,
+    /// How long to wait for the relay (not stored).
+    pub(crate) timeouts: Timeouts,
 }
 
 impl std::fmt::Debug for Remote {
@@ -45,6 +47,7 @@ impl Remote {
         let remote = Remote {
             url: url.trim().to_string(),
             token: token.trim().to_string(),
+            timeouts: Timeouts::default(),
         };
         remote.request()?;
         Ok(remote)
@@ -53,9 +56,19 @@ impl Remote {
     /// The relay stored in `ws`, if any.
     pub fn load(ws: &Workspace) -> Result<Option<Self>, SyncError> {
         match (ws.setting(URL_SETTING)?, ws.setting(TOKEN_SETTING)?) {
-            (Some(url), Some(token)) if !url.is_empty() => Ok(Some(Remote { url, token })),
+            (Some(url), Some(token)) if !url.is_empty() => Ok(Some(Remote {
+                url,
+                token,
+                timeouts: Timeouts::default(),
+            })),
             _ => Ok(None),
         }
+    }
+
+    /// This relay with other waiting times (tests use short ones).
+    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
     }
 
     /// Stores this relay in `ws`.
@@ -136,6 +149,14 @@ pub struct LocalSyncState {
     pub last_sync_ms: Option<i64>,
     /// Records received in bulk whose words are not in the search index yet.
     pub search_backlog: u64,
+    /// Received changes this version cannot read (kept for a later version).
+    pub unreadable: u64,
+    /// The relay gave this replica a viewer's token: local changes are refused.
+    pub read_only: bool,
+    /// Local changes the relay refused (too large), set aside.
+    pub stuck: Vec<kith_core::StuckChange>,
+    /// Records purged here whose purge the relay has not confirmed yet.
+    pub pending_purges: u64,
 }
 
 /// Reads what `ws` remembers about syncing.
@@ -147,6 +168,10 @@ pub fn local_state(ws: &Workspace) -> Result<LocalSyncState, SyncError> {
         pending: ws.outbox_len()?,
         last_sync_ms: ws.setting(LAST_SYNC_SETTING)?.and_then(|s| s.parse().ok()),
         search_backlog: ws.search_backlog()?,
+        unreadable: ws.unreadable_len()?,
+        read_only: ws.sync_role()? == Some(Role::Viewer),
+        stuck: ws.stuck_changes()?,
+        pending_purges: ws.pending_purges()?.len() as u64,
     })
 }
 
@@ -191,6 +216,7 @@ mod tests {
         Remote {
             url: url.into(),
             token: "kr_x".into(),
+            timeouts: Timeouts::default(),
         }
         .endpoint()
     }

@@ -5,7 +5,7 @@ use automerge::{AutoCommit, ChangeHash};
 use redb::{ReadableTable, Table};
 
 use super::rows::NewChange;
-use super::tables::{DOC_CHANGES, DOCS, OUTBOX};
+use super::tables::{DOC_CHANGES, DOCS, META, OUTBOX};
 use crate::DocId;
 use crate::error::StoreError;
 
@@ -73,17 +73,29 @@ pub(crate) struct DocTables<'t> {
     pub(crate) outbox: Table<'t, u64, &'static [u8]>,
     /// Next outbox sequence number.
     next_outbox: u64,
+    /// The replica syncs with a viewer's token: local changes are refused.
+    read_only: bool,
+    /// The largest chunk the relay accepts: larger local changes are refused.
+    max_chunk: u64,
 }
 
 impl<'t> DocTables<'t> {
     pub(crate) fn open(tx: &'t redb::WriteTransaction) -> Result<Self, StoreError> {
         let outbox = tx.open_table(OUTBOX)?;
         let next_outbox = outbox.last()?.map_or(0, |(k, _)| k.value() + 1);
+        let meta = tx.open_table(META)?;
+        let read_only = meta
+            .get(super::SYNC_ROLE)?
+            .is_some_and(|v| v.value() == crate::sync::protocol::Role::Viewer.as_str().as_bytes());
+        let max_chunk = super::read_max_chunk(meta.get(super::SYNC_MAX_CHUNK)?.map(|v| v.value().to_vec()));
+        drop(meta);
         Ok(DocTables {
             docs: tx.open_table(DOCS)?,
             changes: tx.open_table(DOC_CHANGES)?,
             outbox,
             next_outbox,
+            read_only,
+            max_chunk,
         })
     }
 
@@ -99,7 +111,22 @@ impl<'t> DocTables<'t> {
         self.push_outbox(id, bytes)
     }
 
+    /// Queues a local chunk for the relay, unless the relay would refuse it: a viewer's
+    /// replica makes no local changes, and no chunk may pass the relay's limit (one
+    /// such chunk would stop every later one from syncing). The caller's transaction is
+    /// then dropped, so nothing of the change is written.
     fn push_outbox(&mut self, id: DocId, chunk: &[u8]) -> Result<(), StoreError> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly);
+        }
+        let bytes = chunk.len() as u64;
+        if bytes > self.max_chunk {
+            return Err(StoreError::ChangeTooLarge {
+                doc: id,
+                bytes,
+                limit: self.max_chunk,
+            });
+        }
         let mut entry = Vec::with_capacity(16 + chunk.len());
         entry.extend_from_slice(id.as_bytes());
         entry.extend_from_slice(chunk);

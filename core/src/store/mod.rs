@@ -25,6 +25,18 @@ pub(crate) use rows::{
 /// Older files are reindexed when opened.
 pub(crate) const FORMAT_VERSION: u32 = 3;
 
+/// `meta` key: the role of the relay token this replica syncs with (`viewer`, ...).
+pub(crate) const SYNC_ROLE: &str = "sync_role";
+/// `meta` key: the relay's chunk limit (u64 little-endian), from its last `welcome`.
+pub(crate) const SYNC_MAX_CHUNK: &str = "sync_max_chunk_bytes";
+
+/// The stored chunk limit, or the protocol's default when no relay has told one.
+pub(crate) fn read_max_chunk(bytes: Option<Vec<u8>>) -> u64 {
+    bytes
+        .and_then(|b| b.try_into().ok())
+        .map_or(crate::sync::protocol::DEFAULT_MAX_CHUNK_BYTES, u64::from_le_bytes)
+}
+
 /// A redb database holding one workspace replica.
 pub(crate) struct Store {
     db: Database,
@@ -59,7 +71,8 @@ impl Store {
 
     /// Creates the tables a file made by an older version lacks (a write only then).
     fn with_missing_tables(db: Database) -> Result<Self, StoreError> {
-        let missing = match db.begin_read()?.open_table(tables::SEARCH_BACKLOG) {
+        // The newest table: a file that has it has all the others.
+        let missing = match db.begin_read()?.open_table(tables::STUCK) {
             Ok(_) => false,
             Err(redb::TableError::TableDoesNotExist(_)) => true,
             Err(e) => return Err(e.into()),
@@ -79,6 +92,10 @@ impl Store {
             tx.open_table(DOCS)?;
             tx.open_table(DOC_CHANGES)?;
             tx.open_table(OUTBOX)?;
+            tx.open_table(UNREADABLE)?;
+            tx.open_table(PURGED)?;
+            tx.open_table(PENDING_PURGES)?;
+            tx.open_table(STUCK)?;
             tx.open_table(META)?;
             tx.open_table(ROWS)?;
             tx.open_table(TRASH)?;

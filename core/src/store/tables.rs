@@ -50,3 +50,23 @@ pub(crate) const GROUPS: TableDefinition<&[u8], ()> = TableDefinition::new("grou
 
 /// (object id ‖ record id) → (): live or deleted records with conflicted fields.
 pub(crate) const CONFLICTS: TableDefinition<&[u8], ()> = TableDefinition::new("conflicts");
+
+/// n → doc id (16 bytes) followed by a change chunk received from the relay that this
+/// replica could not read (a newer Kith's format, or damage). Kept, never skipped: the
+/// cursor moves past it only because it is here, and it is applied again after an
+/// upgrade (opening with another Kith version, `kith reindex`).
+pub(crate) const UNREADABLE: TableDefinition<u64, &[u8]> = TableDefinition::new("unreadable");
+
+/// doc id → ms since 1970 when it was purged: documents erased for good on this replica
+/// (here or, through the relay, on another device). Chunks that arrive for them later
+/// are dropped, never applied.
+pub(crate) const PURGED: TableDefinition<[u8; 16], u64> = TableDefinition::new("purged");
+
+/// doc id → (): purges made on this replica that the relay has not confirmed yet; sent
+/// as `purge` messages until it does.
+pub(crate) const PENDING_PURGES: TableDefinition<[u8; 16], ()> = TableDefinition::new("pending_purges");
+
+/// n → doc id (16 bytes) ‖ reason length (u16 LE) ‖ reason (UTF-8) ‖ a local chunk the
+/// relay refused to store (over its chunk limit). Moved out of `outbox` so it does not
+/// hold up other changes; moved back when the relay announces a limit it fits.
+pub(crate) const STUCK: TableDefinition<u64, &[u8]> = TableDefinition::new("stuck");

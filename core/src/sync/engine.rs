@@ -12,7 +12,8 @@
 use std::collections::BTreeSet;
 
 use super::protocol::{
-    Acked, ClientMessage, Entry, ErrorCode, PROTOCOL_VERSION, PushChunk, Role, ServerMessage, Snapshot,
+    Acked, ClientMessage, Entry, ErrorCode, PROTOCOL_VERSION, Purged, PushChunk, Rejection, Role, ServerMessage,
+    Snapshot,
 };
 
 /// Most bytes of chunks in one `push` message.
@@ -65,6 +66,18 @@ pub enum Action {
     Acknowledged { ids: Vec<u64>, cursor: u64 },
     /// The device has everything the relay had when it answered the pull.
     CaughtUp { head: u64 },
+    /// The relay's log has an epoch this device has not synced with (restored from a
+    /// backup, or created again), or a head below the cursor. Store `epoch`; with
+    /// `resync`, also set the cursor to 0 and queue the full state of every local
+    /// document for pushing (before the pull and the outbox read that follow), so that
+    /// everything this device holds reaches the relay's log again.
+    NewEpoch { epoch: String, resync: bool },
+    /// The relay will not store these pushed chunks (over its chunk limit): move them
+    /// out of the outbox, keep them aside with the reason, and tell the user.
+    SetAside { chunks: Vec<Rejection> },
+    /// Erase these purged documents for good (wherever they are in the replica) and
+    /// drop anything that arrives for them later.
+    Erase { docs: Vec<Purged> },
     /// Close the connection (a protocol error); reconnect later.
     Disconnect { reason: String },
     /// Stop syncing for good (bad token, incompatible relay); tell the user.
@@ -91,8 +104,14 @@ pub struct SyncEngine {
     /// Outbox ids pushed on this connection and not yet acknowledged.
     in_flight: BTreeSet<u64>,
     caught_up: bool,
-    /// Failed connection attempts since the last successful welcome.
+    /// Failed connections since the last real progress (a pull caught up). A relay
+    /// that welcomes and then fails keeps backing off instead of being hammered.
     attempts: u32,
+    /// The epoch of the relay log the cursor counts in (`None`: never synced, or a
+    /// device from before protocol version 2).
+    epoch: Option<String>,
+    /// The highest seq received in this pull's backlog (entries must increase).
+    backlog_last: u64,
     reconnect_at: Option<u64>,
     /// xorshift state for backoff jitter (seeded, so tests replay exactly).
     jitter: u64,
@@ -112,6 +131,8 @@ impl SyncEngine {
             in_flight: BTreeSet::new(),
             caught_up: false,
             attempts: 0,
+            epoch: None,
+            backlog_last: 0,
             reconnect_at: None,
             jitter: seed | 1,
             pending_snapshots: Vec::new(),
@@ -119,6 +140,17 @@ impl SyncEngine {
             pending_bytes: 0,
             client: client.to_string(),
         }
+    }
+
+    /// The engine of a device that last synced with the relay log of `epoch`.
+    pub fn with_epoch(mut self, epoch: Option<String>) -> Self {
+        self.epoch = epoch;
+        self
+    }
+
+    /// The epoch of the relay log the cursor counts in.
+    pub fn epoch(&self) -> Option<&str> {
+        self.epoch.as_deref()
     }
 
     pub fn cursor(&self) -> u64 {
@@ -236,7 +268,16 @@ impl SyncEngine {
 
     fn received(&mut self, message: ServerMessage) -> Vec<Action> {
         match (self.state, message) {
-            (State::Greeting, ServerMessage::Welcome { version, role, .. }) => {
+            (
+                State::Greeting,
+                ServerMessage::Welcome {
+                    version,
+                    role,
+                    head,
+                    epoch,
+                    ..
+                },
+            ) => {
                 if version != PROTOCOL_VERSION {
                     return self.stop(
                         ErrorCode::UnsupportedVersion,
@@ -244,8 +285,22 @@ impl SyncEngine {
                     );
                 }
                 self.state = State::Online { role };
-                self.attempts = 0;
-                let mut actions = vec![Action::Send(ClientMessage::Pull { after: self.cursor })];
+                // `attempts` is not reset here: only a pull that catches up resets it.
+                let mut actions = Vec::new();
+                let other_life = self.epoch.as_ref().is_some_and(|known| *known != epoch);
+                if other_life || head < self.cursor {
+                    // The relay's log is not the one the cursor counts in: positions
+                    // this device passed may hold other changes now, and changes the
+                    // relay had may be gone. Pull everything; push everything.
+                    self.cursor = 0;
+                    self.epoch = Some(epoch.clone());
+                    actions.push(Action::NewEpoch { epoch, resync: true });
+                } else if self.epoch.is_none() {
+                    self.epoch = Some(epoch.clone());
+                    actions.push(Action::NewEpoch { epoch, resync: false });
+                }
+                self.backlog_last = self.cursor;
+                actions.push(Action::Send(ClientMessage::Pull { after: self.cursor }));
                 if role.can_push() {
                     actions.push(Action::ReadOutbox);
                 }
@@ -256,13 +311,25 @@ impl SyncEngine {
                     return Vec::new();
                 }
                 if self.caught_up {
-                    let last = entries.iter().map(|e| e.seq).max().unwrap_or(self.cursor);
-                    self.cursor = self.cursor.max(last);
+                    // Live entries continue the log exactly where the cursor is.
+                    for entry in &entries {
+                        if entry.seq != self.cursor + 1 {
+                            return self.refuse_position(entry.seq, self.cursor + 1);
+                        }
+                        self.cursor = entry.seq;
+                    }
                     return self.then_read_outbox(Action::Apply {
                         snapshots: Vec::new(),
                         entries,
                         cursor: self.cursor,
                     });
+                }
+                // Backlog entries increase (compaction may leave gaps).
+                for entry in &entries {
+                    if entry.seq <= self.backlog_last {
+                        return self.refuse_position(entry.seq, self.backlog_last + 1);
+                    }
+                    self.backlog_last = entry.seq;
                 }
                 self.pending_bytes += entries.iter().map(|e| e.data.len() + 32).sum::<usize>();
                 self.pending_entries.extend(entries);
@@ -274,16 +341,42 @@ impl SyncEngine {
                 self.pending_snapshots.extend(docs);
                 self.flush_if_full()
             }
+            (State::Online { .. }, ServerMessage::Rejected { chunks }) => {
+                // One refused change must not hold up the others: set it aside and go on.
+                for chunk in &chunks {
+                    self.in_flight.remove(&chunk.id);
+                }
+                let mut actions = vec![Action::SetAside { chunks }];
+                if self.in_flight.is_empty() {
+                    actions.push(Action::ReadOutbox);
+                }
+                actions
+            }
+            (State::Online { .. }, ServerMessage::Purged { docs }) => {
+                // Erased at once: backlog still pending for them is dropped when it is
+                // applied (the replica remembers purged documents).
+                if docs.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![Action::Erase { docs }]
+                }
+            }
             (State::Online { .. }, ServerMessage::Ack { acks }) => {
                 let ids: Vec<u64> = acks.iter().map(|a: &Acked| a.id).collect();
                 for id in &ids {
                     self.in_flight.remove(id);
                 }
                 // Our own entries are not sent back to us: their ack moves the cursor.
-                if self.caught_up
-                    && let Some(max) = acks.iter().map(|a| a.seq).max()
-                {
-                    self.cursor = self.cursor.max(max);
+                // A new chunk's seq is the next position; a chunk the log already had
+                // keeps its older seq.
+                if self.caught_up {
+                    // Seq 0: the chunk was dropped (its document was purged).
+                    for ack in acks.iter().filter(|a| a.seq > 0) {
+                        if ack.seq > self.cursor + 1 {
+                            return self.refuse_position(ack.seq, self.cursor + 1);
+                        }
+                        self.cursor = self.cursor.max(ack.seq);
+                    }
                 }
                 let mut actions = vec![Action::Acknowledged {
                     ids,
@@ -295,8 +388,14 @@ impl SyncEngine {
                 actions
             }
             (State::Online { .. }, ServerMessage::CaughtUp { head }) => {
-                let mut actions = self.flush();
+                if self.caught_up || head < self.backlog_last {
+                    return self.refuse_position(head, self.backlog_last);
+                }
+                // Everything up to `head` has been sent (entries compacted away came as
+                // snapshots), so the cursor is `head` and live entries continue there.
+                let mut actions = self.flush_to(head);
                 self.caught_up = true;
+                self.attempts = 0;
                 actions.push(Action::CaughtUp { head });
                 actions
             }
@@ -315,6 +414,16 @@ impl SyncEngine {
         }
     }
 
+    /// A log position that goes backwards or skips ahead: a broken or hostile relay.
+    /// Nothing of it is applied and the cursor stays; the connection is dropped (and
+    /// retried with backoff).
+    fn refuse_position(&mut self, got: u64, expected: u64) -> Vec<Action> {
+        self.drop_pending();
+        vec![Action::Disconnect {
+            reason: format!("the relay sent log position {got} where {expected} was due; refusing it"),
+        }]
+    }
+
     fn drop_pending(&mut self) {
         self.pending_snapshots.clear();
         self.pending_entries.clear();
@@ -323,15 +432,17 @@ impl SyncEngine {
 
     fn flush_if_full(&mut self) -> Vec<Action> {
         if self.pending_bytes >= APPLY_BATCH_BYTES {
-            self.flush()
+            self.flush_to(0)
         } else {
             Vec::new()
         }
     }
 
-    /// Applies the backlog gathered so far, moving the cursor to its last entry.
-    fn flush(&mut self) -> Vec<Action> {
-        if self.pending_entries.is_empty() && self.pending_snapshots.is_empty() {
+    /// Applies the backlog gathered so far, moving the cursor to its last entry, or to
+    /// `at_least` when that is higher (then it applies even an empty backlog).
+    fn flush_to(&mut self, at_least: u64) -> Vec<Action> {
+        let nothing = self.pending_entries.is_empty() && self.pending_snapshots.is_empty();
+        if nothing && at_least <= self.cursor {
             return Vec::new();
         }
         let entries = std::mem::take(&mut self.pending_entries);
@@ -340,6 +451,7 @@ impl SyncEngine {
         if let Some(last) = entries.iter().map(|e| e.seq).max() {
             self.cursor = self.cursor.max(last);
         }
+        self.cursor = self.cursor.max(at_least);
         self.then_read_outbox(Action::Apply {
             snapshots,
             entries,
@@ -367,14 +479,23 @@ mod tests {
     use super::*;
     use crate::DocId;
 
-    fn online(engine: &mut SyncEngine, role: Role) -> Vec<Action> {
-        engine.handle(Event::Connected);
-        engine.handle(Event::Received(ServerMessage::Welcome {
+    fn welcome(role: Role, head: u64, epoch: &str) -> Event {
+        Event::Received(ServerMessage::Welcome {
             version: PROTOCOL_VERSION,
             workspace: "w".into(),
             role,
-            head: 0,
-        }))
+            head,
+            epoch: epoch.into(),
+            limits: crate::sync::protocol::Limits::default(),
+        })
+    }
+
+    /// Connects and welcomes in epoch "e1" with a head of 1000; drops the epoch action.
+    fn online(engine: &mut SyncEngine, role: Role) -> Vec<Action> {
+        engine.handle(Event::Connected);
+        let mut actions = engine.handle(welcome(role, 1000, "e1"));
+        actions.retain(|a| !matches!(a, Action::NewEpoch { resync: false, .. }));
+        actions
     }
 
     fn chunk(id: u64) -> PushChunk {
@@ -474,7 +595,16 @@ mod tests {
         let actions = online(&mut e, Role::Viewer);
         assert_eq!(actions, vec![Action::Send(ClientMessage::Pull { after: 10 })]);
         let actions = e.handle(Event::Received(ServerMessage::CaughtUp { head: 11 }));
-        assert_eq!(actions, vec![Action::CaughtUp { head: 11 }], "nothing stale is applied");
+        let empty = Action::Apply {
+            snapshots: Vec::new(),
+            entries: Vec::new(),
+            cursor: 11,
+        };
+        assert_eq!(
+            actions,
+            vec![empty, Action::CaughtUp { head: 11 }],
+            "nothing stale is applied"
+        );
     }
 
     #[test]
@@ -518,5 +648,257 @@ mod tests {
         ));
         assert!(e.is_stopped());
         assert!(e.handle(Event::Tick { now_ms: u64::MAX }).is_empty());
+    }
+
+    fn received(e: &mut SyncEngine, message: ServerMessage) -> Vec<Action> {
+        e.handle(Event::Received(message))
+    }
+
+    fn disconnects(actions: &[Action]) -> bool {
+        matches!(actions, [Action::Disconnect { .. }])
+    }
+
+    #[test]
+    fn a_first_welcome_adopts_the_epoch_and_keeps_the_cursor() {
+        let mut e = SyncEngine::new(5, "test", 1);
+        e.handle(Event::Connected);
+        let actions = e.handle(welcome(Role::Viewer, 9, "e1"));
+        assert_eq!(
+            actions,
+            vec![
+                Action::NewEpoch {
+                    epoch: "e1".into(),
+                    resync: false
+                },
+                Action::Send(ClientMessage::Pull { after: 5 })
+            ]
+        );
+        assert_eq!(e.epoch(), Some("e1"));
+    }
+
+    #[test]
+    fn another_epoch_pulls_from_the_start_and_pushes_everything_again() {
+        let mut e = SyncEngine::new(40, "test", 1).with_epoch(Some("old".into()));
+        e.handle(Event::Connected);
+        let actions = e.handle(welcome(Role::Member, 100, "new"));
+        assert_eq!(
+            actions,
+            vec![
+                Action::NewEpoch {
+                    epoch: "new".into(),
+                    resync: true
+                },
+                Action::Send(ClientMessage::Pull { after: 0 }),
+                Action::ReadOutbox
+            ]
+        );
+        assert_eq!(e.cursor(), 0);
+    }
+
+    #[test]
+    fn a_head_below_the_cursor_in_the_same_epoch_also_resyncs() {
+        let mut e = SyncEngine::new(40, "test", 1).with_epoch(Some("e1".into()));
+        e.handle(Event::Connected);
+        let actions = e.handle(welcome(Role::Viewer, 12, "e1"));
+        assert!(
+            matches!(&actions[0], Action::NewEpoch { resync: true, .. }),
+            "{actions:?}"
+        );
+        assert_eq!(actions[1], Action::Send(ClientMessage::Pull { after: 0 }));
+    }
+
+    #[test]
+    fn the_same_epoch_resumes_from_the_cursor() {
+        let mut e = SyncEngine::new(40, "test", 1).with_epoch(Some("e1".into()));
+        e.handle(Event::Connected);
+        let actions = e.handle(welcome(Role::Viewer, 45, "e1"));
+        assert_eq!(actions, vec![Action::Send(ClientMessage::Pull { after: 40 })]);
+    }
+
+    #[test]
+    fn backlog_positions_that_go_backwards_are_refused_and_nothing_is_applied() {
+        let mut e = SyncEngine::new(10, "test", 1);
+        online(&mut e, Role::Viewer);
+        assert!(disconnects(&received(
+            &mut e,
+            ServerMessage::Entries {
+                entries: vec![entry(10)]
+            }
+        )));
+        let mut e = SyncEngine::new(10, "test", 1);
+        online(&mut e, Role::Viewer);
+        received(
+            &mut e,
+            ServerMessage::Entries {
+                entries: vec![entry(12)],
+            },
+        );
+        assert!(disconnects(&received(
+            &mut e,
+            ServerMessage::Entries {
+                entries: vec![entry(11)]
+            }
+        )));
+        e.handle(Event::Disconnected { now_ms: 0 });
+        assert_eq!(e.cursor(), 10);
+    }
+
+    #[test]
+    fn a_caught_up_head_below_the_backlog_is_refused() {
+        let mut e = SyncEngine::new(0, "test", 1);
+        online(&mut e, Role::Viewer);
+        received(
+            &mut e,
+            ServerMessage::Entries {
+                entries: vec![entry(5)],
+            },
+        );
+        assert!(disconnects(&received(&mut e, ServerMessage::CaughtUp { head: 4 })));
+        assert_eq!(e.cursor(), 0);
+    }
+
+    #[test]
+    fn live_positions_that_jump_or_repeat_are_refused() {
+        for bad in [3, 4, 6, 9] {
+            let mut e = SyncEngine::new(0, "test", 1);
+            online(&mut e, Role::Viewer);
+            received(&mut e, ServerMessage::CaughtUp { head: 3 });
+            received(
+                &mut e,
+                ServerMessage::Entries {
+                    entries: vec![entry(4)],
+                },
+            );
+            let actions = received(
+                &mut e,
+                ServerMessage::Entries {
+                    entries: vec![entry(bad)],
+                },
+            );
+            assert!(disconnects(&actions), "seq {bad}: {actions:?}");
+            assert_eq!(e.cursor(), 4);
+        }
+    }
+
+    #[test]
+    fn an_ack_that_jumps_is_refused_but_an_old_seq_for_a_known_chunk_is_not() {
+        let mut e = SyncEngine::new(0, "test", 1);
+        online(&mut e, Role::Member);
+        e.handle(Event::Outbox(vec![chunk(1), chunk(2)]));
+        received(&mut e, ServerMessage::CaughtUp { head: 3 });
+        let actions = received(
+            &mut e,
+            ServerMessage::Ack {
+                acks: vec![Acked { id: 1, seq: 2 }],
+            },
+        );
+        assert!(matches!(actions[0], Action::Acknowledged { cursor: 3, .. }));
+        let actions = received(
+            &mut e,
+            ServerMessage::Ack {
+                acks: vec![Acked { id: 2, seq: 7 }],
+            },
+        );
+        assert!(disconnects(&actions), "{actions:?}");
+    }
+
+    #[test]
+    fn catching_up_moves_the_cursor_to_the_head_even_past_compacted_entries() {
+        let mut e = SyncEngine::new(0, "test", 1);
+        online(&mut e, Role::Viewer);
+        received(
+            &mut e,
+            ServerMessage::Entries {
+                entries: vec![entry(2)],
+            },
+        );
+        let actions = received(&mut e, ServerMessage::CaughtUp { head: 6 });
+        assert!(matches!(actions[0], Action::Apply { cursor: 6, .. }), "{actions:?}");
+        assert_eq!(e.cursor(), 6);
+    }
+
+    #[test]
+    fn a_relay_that_welcomes_and_then_fails_keeps_backing_off() {
+        let mut e = SyncEngine::new(0, "test", 3);
+        let mut last_delay = 0;
+        let mut now = 0;
+        for _ in 0..5 {
+            online(&mut e, Role::Member);
+            let [Action::WaitUntil { now_ms: at }] = e.handle(Event::Disconnected { now_ms: now })[..] else {
+                panic!()
+            };
+            let delay = at - now;
+            assert!(delay >= last_delay, "{delay} after {last_delay}");
+            last_delay = delay;
+            now = at;
+        }
+        assert!(last_delay >= 2_000, "the delay grew: {last_delay}");
+        // Real progress resets it.
+        online(&mut e, Role::Member);
+        received(&mut e, ServerMessage::CaughtUp { head: 1000 });
+        let [Action::WaitUntil { now_ms: at }] = e.handle(Event::Disconnected { now_ms: now })[..] else {
+            panic!()
+        };
+        assert!(at - now <= 500, "reset after catching up: {}", at - now);
+    }
+
+    #[test]
+    fn a_rejected_chunk_is_set_aside_and_the_outbox_read_again() {
+        let mut e = SyncEngine::new(0, "test", 1);
+        online(&mut e, Role::Member);
+        e.handle(Event::Outbox(vec![chunk(1), chunk(2)]));
+        let rejection = crate::sync::protocol::Rejection {
+            id: 1,
+            code: ErrorCode::ChunkTooLarge,
+            message: "too large".into(),
+        };
+        let actions = received(
+            &mut e,
+            ServerMessage::Rejected {
+                chunks: vec![rejection.clone()],
+            },
+        );
+        assert_eq!(
+            actions,
+            vec![Action::SetAside {
+                chunks: vec![rejection]
+            }]
+        );
+        assert_eq!(e.in_flight(), 1);
+        received(&mut e, ServerMessage::CaughtUp { head: 0 });
+        let actions = received(
+            &mut e,
+            ServerMessage::Ack {
+                acks: vec![Acked { id: 2, seq: 1 }],
+            },
+        );
+        assert_eq!(actions.last(), Some(&Action::ReadOutbox));
+    }
+
+    #[test]
+    fn purges_are_erased_and_a_dropped_chunks_ack_moves_no_cursor() {
+        let mut e = SyncEngine::new(0, "test", 1);
+        online(&mut e, Role::Member);
+        let purged = crate::sync::protocol::Purged {
+            doc: DocId::new(),
+            at_ms: 5,
+        };
+        let actions = received(&mut e, ServerMessage::Purged { docs: vec![purged] });
+        assert_eq!(actions, vec![Action::Erase { docs: vec![purged] }]);
+        e.handle(Event::Outbox(vec![chunk(9)]));
+        received(&mut e, ServerMessage::CaughtUp { head: 3 });
+        let actions = received(
+            &mut e,
+            ServerMessage::Ack {
+                acks: vec![Acked { id: 9, seq: 0 }],
+            },
+        );
+        assert_eq!(
+            actions[0],
+            Action::Acknowledged {
+                ids: vec![9],
+                cursor: 3
+            }
+        );
     }
 }

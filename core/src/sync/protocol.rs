@@ -10,7 +10,14 @@ use serde::{Deserialize, Serialize};
 use crate::DocId;
 
 /// The protocol version this build speaks.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
+
+/// The chunk limit a device assumes before any relay told it its own (the relay's
+/// default `max_chunk_bytes`).
+pub const DEFAULT_MAX_CHUNK_BYTES: u64 = 1 << 20;
+
+/// The frame limit a device assumes before any relay told it its own.
+pub const DEFAULT_MAX_FRAME_BYTES: u64 = 4 << 20;
 
 /// What a device may do in a workspace, decided by its token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -86,6 +93,25 @@ pub struct Acked {
     pub seq: u64,
 }
 
+/// A pushed chunk the relay will not store, and why. The connection stays open and the
+/// rest of the push is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejection {
+    /// The `PushChunk::id` it answers.
+    pub id: u64,
+    /// `chunk_too_large` (the only reason so far).
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// A document purged from the workspace for good (an erasure), and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Purged {
+    pub doc: DocId,
+    /// When the relay first erased it, ms since 1970.
+    pub at_ms: u64,
+}
+
 /// Device → relay.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -98,6 +124,10 @@ pub enum ClientMessage {
     /// snapshots of documents whose compacted entries it has not seen, then the log
     /// entries after `after`, then `CaughtUp`, then live entries as they come.
     Pull { after: u64 },
+    /// Erase these documents for good, on the relay and on every device (owner and
+    /// member tokens). Answered by `Purged` (to every connection of the workspace),
+    /// which is also what tells the sender it is done. Sending it again is harmless.
+    Purge { docs: Vec<DocId> },
 }
 
 /// Why the relay refuses or ends a connection.
@@ -141,17 +171,43 @@ impl ErrorCode {
     }
 }
 
+/// What the relay accepts, announced in `welcome` so a device can refuse a local
+/// change the relay would refuse before it is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// The largest chunk (`PushChunk::data`) the relay stores.
+    pub max_chunk_bytes: u64,
+    /// The largest frame the relay reads.
+    pub max_frame_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_chunk_bytes: DEFAULT_MAX_CHUNK_BYTES,
+            max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
+        }
+    }
+}
+
 /// Relay → device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ServerMessage {
-    /// Answer to `Hello`: the chosen version, the workspace, the token's role and the
-    /// log's current head.
+    /// Answer to `Hello`: the chosen version, the workspace, the token's role, the
+    /// log's current head, the log's epoch and the relay's limits.
+    ///
+    /// The epoch names one life of the workspace log: a relay restored from a backup
+    /// (or a workspace created again) has another one, and its log positions are not
+    /// the ones a device's cursor counts. A device that sees a new epoch pulls from 0
+    /// and pushes the full state of its documents again.
     Welcome {
         version: u32,
         workspace: String,
         role: Role,
         head: u64,
+        epoch: String,
+        limits: Limits,
     },
     /// Pushed chunks now durable in the log.
     Ack { acks: Vec<Acked> },
@@ -162,6 +218,13 @@ pub enum ServerMessage {
     /// Compacted documents, sent before the entries of a `Pull` (a fresh device gets
     /// most of the workspace this way).
     Snapshots { docs: Vec<Snapshot> },
+    /// Documents purged for good: erase them and drop anything that arrives for them
+    /// later. Sent in a pull (after its snapshots, before its entries: every purge at or
+    /// after the pull's `after`) and live to every connection when a device purges.
+    Purged { docs: Vec<Purged> },
+    /// Pushed chunks the relay will not store (over its chunk limit); the device sets
+    /// them aside instead of sending them again, and the rest of the push is stored.
+    Rejected { chunks: Vec<Rejection> },
     /// The relay refuses something; unless it is recoverable it closes the connection.
     Error { code: ErrorCode, message: String },
 }
@@ -216,20 +279,34 @@ mod tests {
             )
             .prop_map(|chunks| ClientMessage::Push { chunks }),
             any::<u64>().prop_map(|after| ClientMessage::Pull { after }),
+            proptest::collection::vec(doc_id(), 0..3).prop_map(|docs| ClientMessage::Purge { docs }),
         ]
     }
 
     fn server_message() -> impl Strategy<Value = ServerMessage> {
         let role = prop_oneof![Just(Role::Owner), Just(Role::Member), Just(Role::Viewer)];
         prop_oneof![
-            (any::<u32>(), ".{0,10}", role, any::<u64>()).prop_map(|(version, workspace, role, head)| {
-                ServerMessage::Welcome {
-                    version,
-                    workspace,
-                    role,
-                    head,
-                }
-            }),
+            (
+                any::<u32>(),
+                ".{0,10}",
+                role,
+                any::<u64>(),
+                "[0-9a-f]{0,32}",
+                any::<(u64, u64)>()
+            )
+                .prop_map(|(version, workspace, role, head, epoch, (chunk, frame))| {
+                    ServerMessage::Welcome {
+                        version,
+                        workspace,
+                        role,
+                        head,
+                        epoch,
+                        limits: Limits {
+                            max_chunk_bytes: chunk,
+                            max_frame_bytes: frame,
+                        },
+                    }
+                }),
             proptest::collection::vec(
                 (any::<u64>(), any::<u64>()).prop_map(|(id, seq)| Acked { id, seq }),
                 0..4
@@ -243,6 +320,11 @@ mod tests {
             any::<u64>().prop_map(|head| ServerMessage::CaughtUp { head }),
             proptest::collection::vec((doc_id(), bytes()).prop_map(|(doc, data)| Snapshot { doc, data }), 0..3)
                 .prop_map(|docs| ServerMessage::Snapshots { docs }),
+            proptest::collection::vec(
+                (doc_id(), any::<u64>()).prop_map(|(doc, at_ms)| Purged { doc, at_ms }),
+                0..3
+            )
+            .prop_map(|docs| ServerMessage::Purged { docs }),
             ".{0,20}".prop_map(|message| ServerMessage::Error {
                 code: ErrorCode::RateLimited,
                 message

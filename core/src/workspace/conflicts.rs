@@ -7,9 +7,9 @@ use serde::Serialize;
 use super::Workspace;
 use super::records::RecordView;
 use crate::error::{Error, Result, StoreError};
-use crate::store::{DerivedTables, DocTables, decode_row, object_prefix, row_key, tables};
+use crate::store::{decode_row, object_prefix, tables};
 use crate::value::Value;
-use crate::{DocId, FieldId, ObjectId, RecordId, encoding::prefix_end, field_type};
+use crate::{FieldId, ObjectId, RecordId, encoding::prefix_end, field_type};
 
 /// One of the values a conflicted field holds.
 #[derive(Debug, Clone, Serialize)]
@@ -230,48 +230,6 @@ impl Workspace {
             .map_err(StoreError::from)?
             .len()
             .map_err(StoreError::from)?)
-    }
-
-    /// Destroys a record in the trash on this device: its document, history and rows.
-    /// The one destructive action; it cannot be reverted. Other devices keep their copy
-    /// until it is purged there too.
-    pub fn purge(&mut self, record: RecordId) -> Result<()> {
-        let row = self.row(record)?;
-        if row.deleted_at.is_none() {
-            return Err(Error::RecordNotFound(format!(
-                "{record} in the trash (delete it first)"
-            )));
-        }
-        let doc_id: DocId = record.into();
-        let hashes: Vec<[u8; 32]> = match self.read_doc(doc_id)? {
-            Some(mut doc) => doc.get_changes(&[]).iter().map(|c| c.hash().0).collect(),
-            None => Vec::new(),
-        };
-        self.cache.pop(&doc_id);
-        self.write(|tx| {
-            let mut docs = DocTables::open(tx)?;
-            docs.docs.remove(doc_id.as_bytes()).map_err(StoreError::from)?;
-            docs.changes
-                .retain_in((*doc_id.as_bytes(), 0)..=(*doc_id.as_bytes(), u32::MAX), |_, _| false)
-                .map_err(StoreError::from)?;
-            docs.outbox
-                .retain(|_, v| !v.starts_with(doc_id.as_bytes()))
-                .map_err(StoreError::from)?;
-            // A deleted record has no index or search entries: its rows are all there is.
-            let mut derived = DerivedTables::open(tx)?;
-            let key = row_key(row.object, record);
-            derived.trash.remove(key.as_slice()).map_err(StoreError::from)?;
-            derived.rows.remove(key.as_slice()).map_err(StoreError::from)?;
-            derived.conflicts.remove(key.as_slice()).map_err(StoreError::from)?;
-            derived
-                .record_objects
-                .remove(record.as_bytes())
-                .map_err(StoreError::from)?;
-            for hash in &hashes {
-                derived.changes.remove(hash).map_err(StoreError::from)?;
-            }
-            Ok(())
-        })
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod config_docs;
 mod conflicts;
+mod erasure;
 mod history;
 mod import;
 mod records;
@@ -14,7 +15,10 @@ mod remote_known;
 mod revert;
 mod schema_ops;
 mod search_backlog;
+mod stuck;
+mod sync_meta;
 mod totals;
+mod unreadable;
 mod validate;
 mod view;
 
@@ -51,6 +55,7 @@ pub use reindex::DerivedEntry;
 pub use remote::ApplySummary;
 pub use revert::{BulkReport, RevertReport};
 pub use schema_ops::{FieldSpec, RetypeReport};
+pub use stuck::StuckChange;
 pub use view::CellView;
 
 /// The file inside a workspace directory that holds the replica.
@@ -261,6 +266,7 @@ impl Workspace {
             ws.reindex()?;
             ws.write(|tx| store::set_meta(tx, meta_keys::FORMAT, &FORMAT_VERSION.to_le_bytes()).map_err(Into::into))?;
         }
+        ws.retry_unreadable_after_upgrade()?;
         Ok(ws)
     }
 

@@ -131,6 +131,10 @@ impl Workspace {
             .filter_map(|(f, v)| normalize(v).map(|v| (f, v)))
             .collect();
         let mut loaded = None;
+        let sizes: Vec<(FieldId, usize)> = to_stored(&obj, &values)
+            .iter()
+            .map(|(f, v)| (*f, stored_len(v)))
+            .collect();
         self.write(|tx| {
             let mut derived = DerivedTables::open(tx)?;
             validate_new(&derived, &obj, id, &values, None)?;
@@ -146,7 +150,8 @@ impl Workspace {
             write_row_from_doc(&mut derived, &obj, id, None, &mut l)?;
             loaded = Some(l);
             Ok(())
-        })?;
+        })
+        .map_err(|e| name_oversized_field(e, id, &obj, &sizes))?;
         if let Some(l) = loaded {
             self.cache_doc(id.into(), l);
         }
@@ -161,7 +166,11 @@ impl Workspace {
     /// Updates a record with a change that carries `message`.
     pub fn update_record_with(&mut self, id: RecordId, changes: Vec<FieldChange>, message: &str) -> Result<()> {
         let changes: Vec<FieldChange> = changes.into_iter().map(|(f, v)| (f, normalize(v))).collect();
-        self.edit_record(id, message, false, |_, derived, obj, _| {
+        let sizes: Vec<(FieldId, usize)> = changes
+            .iter()
+            .map(|(f, v)| (*f, v.as_ref().map_or(0, |v| format!("{v:?}").len())))
+            .collect();
+        let result = self.edit_record(id, message, false, |_, derived, obj, _| {
             for (field_id, value) in &changes {
                 let field = obj.field(*field_id).ok_or_else(|| unknown_field(obj, *field_id))?;
                 match value {
@@ -184,7 +193,17 @@ impl Workspace {
                 })
                 .collect();
             Ok(Edit::Values(stored))
-        })
+        });
+        match result {
+            Err(e) => {
+                let object = self.row(id).ok().and_then(|r| self.schema.object(r.object).cloned());
+                Err(match object {
+                    Some(obj) => name_oversized_field(e, id, &obj, &sizes),
+                    None => e,
+                })
+            }
+            ok => ok,
+        }
     }
 
     /// Moves a record to the trash (sets `deleted_at`); it leaves lists and search.
@@ -420,6 +439,35 @@ enum Edit {
     Values(Vec<(FieldId, Option<Stored>)>),
     Deleted(Option<i64>),
     Nothing,
+}
+
+/// A change refused for its size, with the record and the largest value written named
+/// (the likely culprit); other errors pass unchanged.
+fn name_oversized_field(e: Error, record: RecordId, obj: &ObjectDef, sizes: &[(FieldId, usize)]) -> Error {
+    let Error::Store(store_error) = &e else { return e };
+    let StoreError::ChangeTooLarge { bytes, limit, .. } = **store_error else {
+        return e;
+    };
+    let field = sizes
+        .iter()
+        .max_by_key(|(_, len)| *len)
+        .and_then(|(f, _)| obj.field(*f))
+        .map_or_else(|| "the record".to_string(), |f| format!("{}.{}", obj.key, f.key));
+    Error::ChangeTooLarge {
+        record: record.to_string(),
+        field,
+        bytes,
+        limit,
+    }
+}
+
+/// Roughly how many bytes a value takes in a change.
+fn stored_len(value: &Stored) -> usize {
+    match value {
+        Stored::Str(s) => s.len(),
+        Stored::List(items) => items.iter().map(String::len).sum(),
+        _ => 8,
+    }
 }
 
 fn unknown_field(obj: &ObjectDef, field: FieldId) -> Error {

@@ -18,7 +18,7 @@ use crate::{DocId, RecordId};
 /// From this many documents the replica already has, a batch merges them on every core.
 const KNOWN_IN_BULK: usize = 256;
 
-const SYNC_CURSOR: &str = "sync_cursor";
+pub(super) const SYNC_CURSOR: &str = "sync_cursor";
 const SETTING_PREFIX: &str = "setting:";
 
 /// What applying remote changes did.
@@ -26,8 +26,8 @@ const SETTING_PREFIX: &str = "setting:";
 pub struct ApplySummary {
     /// Documents that received changes.
     pub documents: usize,
-    /// Chunks Automerge could not read (skipped; the relay checks chunks, so this means
-    /// a corrupt relay or a newer client).
+    /// Chunks Automerge could not read (a newer client's, or damaged): kept in the
+    /// `unreadable` table and applied again after an upgrade.
     pub unreadable: usize,
 }
 
@@ -109,6 +109,14 @@ impl Workspace {
                 })
                 .push(data);
         }
+        // Documents purged for good are never brought back by late chunks.
+        let purged = self.purged_among(&order)?;
+        if !purged.is_empty() {
+            order.retain(|d| !purged.contains(d));
+            for doc in &purged {
+                chunks.remove(doc);
+            }
+        }
         let mut summary = ApplySummary::default();
         if let Some(schema) = self.arriving_schema_doc(&order, &chunks) {
             // The workspace's first log entry is its schema document. Applied first, on
@@ -189,6 +197,11 @@ impl Workspace {
                 if !self.has_schema_doc() {
                     store::set_meta(&tx, super::meta_keys::SCHEMA_DOC, id.as_bytes())?;
                 }
+            }
+            if summary.unreadable > 0 {
+                // Kept in the transaction that moves the cursor past them.
+                let all = chunks.iter().flat_map(|(id, list)| list.iter().map(move |c| (*id, *c)));
+                super::unreadable::keep_unreadable(&tx, all)?;
             }
             store::set_meta(&tx, SYNC_CURSOR, &current_cursor.max(cursor).to_le_bytes())?;
         }

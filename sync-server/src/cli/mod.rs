@@ -15,6 +15,7 @@ use kith_relay::{
 mod backup;
 mod compact;
 mod init;
+mod restore;
 mod serve;
 mod token;
 mod workspace;
@@ -52,6 +53,9 @@ enum Command {
     Backup(backup::Args),
     /// Compact the logs now (works while serving).
     Compact(compact::Args),
+    /// Replace the database with a backup (stop the relay first); devices then push
+    /// back what the backup misses.
+    Restore(restore::Args),
 }
 
 impl Cli {
@@ -72,6 +76,7 @@ impl Cli {
             Command::Token(command) => token::run(command, &config, out).await,
             Command::Backup(args) => backup::run(args, &config, out).await,
             Command::Compact(args) => compact::run(args, &config, out).await,
+            Command::Restore(args) => restore::run(args, &config, out),
         }
     }
 }

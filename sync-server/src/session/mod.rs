@@ -23,7 +23,8 @@ use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::time::Instant;
 
 use kith_core::sync::protocol::{
-    ClientMessage, DecodeError, Entry, ErrorCode, PROTOCOL_VERSION, PushChunk, ServerMessage, decode, encode,
+    ClientMessage, DecodeError, Entry, ErrorCode, Limits, PROTOCOL_VERSION, PushChunk, Rejection, ServerMessage,
+    decode, encode,
 };
 
 use crate::auth::chunk_hash;
@@ -100,6 +101,7 @@ struct Pull {
     after: u64,
     reader: Option<Box<dyn PullReader>>,
     snapshots_done: bool,
+    tombstones_done: bool,
 }
 
 /// A token bucket: `rate` messages per second, up to `burst` at once.
@@ -248,18 +250,41 @@ where
         if !versions.contains(&PROTOCOL_VERSION) {
             return Err(fail(
                 ErrorCode::UnsupportedVersion,
-                format!("this relay speaks protocol version {PROTOCOL_VERSION}; the device offered {versions:?}"),
+                format!(
+                    "this relay speaks sync protocol version {PROTOCOL_VERSION} and the device offered {versions:?}: upgrade kith to a version that speaks {PROTOCOL_VERSION}"
+                ),
             ));
         }
-        let store = self.relay.inner.store.clone();
+        let relay = self.relay.clone();
         let workspace = self.token.workspace;
-        let head = blocking(move || store.head(workspace)).await?;
+        let (head, epoch) = match tokio::task::spawn_blocking(move || {
+            Ok::<_, crate::RelayError>((relay.inner.store.head(workspace)?, relay.epoch(workspace)?))
+        })
+        .await
+        {
+            Ok(Ok(found)) => found,
+            Ok(Err(e)) => {
+                tracing::error!("store error: {e}");
+                return Err(fail(
+                    ErrorCode::Internal,
+                    "the relay could not read its store; retry later",
+                ));
+            }
+            Err(e) => return Err(fail(ErrorCode::Internal, format!("a relay task failed: {e}"))),
+        };
+        let limits = &self.relay.inner.config.limits;
+        let limits = Limits {
+            max_chunk_bytes: limits.max_chunk_bytes as u64,
+            max_frame_bytes: limits.max_frame_bytes as u64,
+        };
         tracing::debug!(%workspace, client = client.as_str(), "device connected");
         self.send(&ServerMessage::Welcome {
             version: PROTOCOL_VERSION,
             workspace: workspace.to_string(),
             role: self.token.role,
             head,
+            epoch,
+            limits,
         })
         .await
     }
@@ -318,10 +343,30 @@ where
                     after,
                     reader: None,
                     snapshots_done: false,
+                    tombstones_done: false,
                 }));
                 Ok(())
             }
+            ClientMessage::Purge { docs } => self.purge(reg, docs).await,
         }
+    }
+
+    /// Erases documents for good and tells every connection of the workspace (the
+    /// sender learns this way that the purge is done).
+    async fn purge(&mut self, reg: &Registration, docs: Vec<kith_core::DocId>) -> Result<(), Ending> {
+        if !self.token.role.can_push() {
+            return Err(fail(ErrorCode::Forbidden, "a viewer token cannot purge"));
+        }
+        if docs.is_empty() {
+            return Ok(());
+        }
+        let store = self.relay.inner.store.clone();
+        let workspace = self.token.workspace;
+        let at = crate::relay::now_ms();
+        let purged = blocking(move || store.purge(workspace, &docs, at)).await?;
+        tracing::info!(%workspace, documents = purged.len(), "documents purged");
+        reg.workspace.broadcast_purged(purged);
+        Ok(())
     }
 
     /// Checks a push and hands it to the workspace's writer. Its ack comes back
@@ -334,12 +379,28 @@ where
         if chunks.is_empty() {
             return Ok(());
         }
+        // A chunk over the limit is refused alone (`rejected`), so that one oversized
+        // change does not stop the device's other changes from syncing.
         let max = self.relay.inner.config.limits.max_chunk_bytes;
-        if let Some(big) = chunks.iter().find(|c| c.data.len() > max) {
-            return Err(fail(
-                ErrorCode::ChunkTooLarge,
-                format!("chunk {} is {} bytes, over the limit of {max}", big.id, big.data.len()),
-            ));
+        let (chunks, too_large): (Vec<PushChunk>, Vec<PushChunk>) =
+            chunks.into_iter().partition(|c| c.data.len() <= max);
+        if !too_large.is_empty() {
+            let rejections = too_large
+                .iter()
+                .map(|c| Rejection {
+                    id: c.id,
+                    code: ErrorCode::ChunkTooLarge,
+                    message: format!(
+                        "a change of {} bytes is over this relay's limit of {max} bytes per change",
+                        c.data.len()
+                    ),
+                })
+                .collect();
+            self.relay.inner.metrics.error(ErrorCode::ChunkTooLarge);
+            self.send(&ServerMessage::Rejected { chunks: rejections }).await?;
+        }
+        if chunks.is_empty() {
+            return Ok(());
         }
         let checked = blocking(move || {
             Ok(chunks
@@ -373,6 +434,11 @@ where
         let batch = match item {
             Outgoing::Failed(message) => return Err(fail(ErrorCode::Internal, message)),
             Outgoing::Batch(batch) => batch,
+            // Order does not matter for purges: devices drop anything for a purged
+            // document whenever it arrives.
+            Outgoing::Purged(purged) => {
+                return self.send(&ServerMessage::Purged { docs: purged.to_vec() }).await;
+            }
         };
         self.pending_pushes -= batch
             .completed
@@ -477,6 +543,18 @@ where
             }
             self.phase = Phase::Pulling(pull);
             return Ok(());
+        }
+        if !pull.tombstones_done {
+            pull.tombstones_done = true;
+            let store = self.relay.inner.store.clone();
+            let (workspace, after) = (self.token.workspace, pull.after);
+            let purged = blocking(move || store.tombstones(workspace, after)).await?;
+            pull.reader = Some(reader);
+            self.phase = Phase::Pulling(pull);
+            if purged.is_empty() {
+                return Ok(());
+            }
+            return self.send(&ServerMessage::Purged { docs: purged }).await;
         }
         let (reader, entries) = blocking_with(reader, |r| r.next_entries(BATCH_ENTRIES, BATCH_BYTES)).await?;
         if !entries.is_empty() {

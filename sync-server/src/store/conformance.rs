@@ -89,6 +89,61 @@ fn pull_all(store: &dyn LogStore, ws: WorkspaceId, after: u64) -> (Vec<DocId>, V
 }
 
 #[test]
+fn a_purge_removes_a_documents_entries_and_snapshot_and_refuses_its_later_chunks() {
+    for (name, store) in stores() {
+        let store = store.as_ref();
+        let (ws, _) = workspace(store, "w");
+        let (keep, gone) = (DocId::new(), DocId::new());
+        store
+            .append(
+                ws,
+                &[
+                    chunk(keep, "k1"),
+                    chunk(gone, "g1"),
+                    chunk(gone, "g2"),
+                    chunk(keep, "k2"),
+                ],
+            )
+            .unwrap();
+        install_one(store, ws, gone, 2, b"snapshot of gone", &[2]).unwrap();
+        let purged = store.purge(ws, &[gone], 77).unwrap();
+        assert_eq!(purged.len(), 1, "{name}");
+        assert_eq!((purged[0].doc, purged[0].at_ms), (gone, 77), "{name}");
+        let (snapshots, seqs, head) = pull_all(store, ws, 0);
+        assert!(snapshots.is_empty(), "{name}: the snapshot went");
+        assert_eq!(
+            (seqs, head),
+            (vec![1, 4], 4),
+            "{name}: only the other document's entries stay"
+        );
+        // Later chunks for it are dropped with seq 0; others still append.
+        let appended = store.append(ws, &[chunk(gone, "g3"), chunk(keep, "k3")]).unwrap();
+        assert_eq!(appended[0], Appended { seq: 0, new: false }, "{name}");
+        assert_eq!(appended[1], Appended { seq: 5, new: true }, "{name}");
+        // Purging again keeps the first time; pulls from before the purge see it.
+        assert_eq!(store.purge(ws, &[gone], 99).unwrap()[0].at_ms, 77, "{name}");
+        assert_eq!(store.tombstones(ws, 0).unwrap().len(), 1, "{name}");
+        assert_eq!(store.tombstones(ws, 4).unwrap().len(), 1, "{name}");
+        assert!(store.tombstones(ws, 5).unwrap().is_empty(), "{name}");
+    }
+}
+
+#[test]
+fn an_epoch_is_set_once_and_replaced_only_on_purpose() {
+    for (name, store) in stores() {
+        let store = store.as_ref();
+        let (a, _) = workspace(store, "a");
+        let (b, _) = workspace(store, "b");
+        assert_eq!(store.epoch_or_insert(a, [1; 16]).unwrap(), [1; 16], "{name}");
+        assert_eq!(store.epoch_or_insert(a, [2; 16]).unwrap(), [1; 16], "{name}: kept");
+        assert_eq!(store.epoch_or_insert(b, [3; 16]).unwrap(), [3; 16], "{name}");
+        store.set_epoch(a, [4; 16]).unwrap();
+        assert_eq!(store.epoch_or_insert(a, [5; 16]).unwrap(), [4; 16], "{name}");
+        assert_eq!(store.epoch_or_insert(b, [5; 16]).unwrap(), [3; 16], "{name}");
+    }
+}
+
+#[test]
 fn workspaces_and_tokens() {
     for (name, store) in stores() {
         let store = store.as_ref();

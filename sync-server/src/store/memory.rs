@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
 use kith_core::DocId;
-use kith_core::sync::protocol::{Entry, Snapshot};
+use kith_core::sync::protocol::{Entry, Purged, Snapshot};
 
 use super::{
     Appended, CompactionInput, LogStore, NewChunk, PullReader, SnapshotInstall, StoreError, StoreStats, TokenRecord,
@@ -19,6 +19,8 @@ struct Model {
     workspaces: BTreeMap<WorkspaceId, WorkspaceRecord>,
     tokens: BTreeMap<TokenId, TokenRecord>,
     heads: HashMap<WorkspaceId, u64>,
+    epochs: HashMap<WorkspaceId, [u8; 16]>,
+    tombstones: BTreeMap<(WorkspaceId, DocId), (u64, u64)>,
     log: BTreeMap<(WorkspaceId, u64), (DocId, Vec<u8>)>,
     dedup: HashMap<(WorkspaceId, [u8; 32]), u64>,
     snapshots: BTreeMap<(WorkspaceId, DocId), (u64, Vec<u8>)>,
@@ -89,6 +91,15 @@ impl LogStore for MemoryStore {
         }))
     }
 
+    fn epoch_or_insert(&self, workspace: WorkspaceId, fresh: [u8; 16]) -> Result<[u8; 16], StoreError> {
+        Ok(*self.lock().epochs.entry(workspace).or_insert(fresh))
+    }
+
+    fn set_epoch(&self, workspace: WorkspaceId, epoch: [u8; 16]) -> Result<(), StoreError> {
+        self.lock().epochs.insert(workspace, epoch);
+        Ok(())
+    }
+
     fn head(&self, workspace: WorkspaceId) -> Result<u64, StoreError> {
         Ok(self.lock().heads.get(&workspace).copied().unwrap_or(0))
     }
@@ -101,6 +112,10 @@ impl LogStore for MemoryStore {
         let mut head = m.heads.get(&workspace).copied().unwrap_or(0);
         let mut out = Vec::new();
         for chunk in chunks {
+            if m.tombstones.contains_key(&(workspace, chunk.doc)) {
+                out.push(Appended { seq: 0, new: false });
+                continue;
+            }
             if let Some(&seq) = m.dedup.get(&(workspace, chunk.hash)) {
                 out.push(Appended { seq, new: false });
                 continue;
@@ -112,6 +127,35 @@ impl LogStore for MemoryStore {
         }
         m.heads.insert(workspace, head);
         Ok(out)
+    }
+
+    fn purge(&self, workspace: WorkspaceId, docs: &[DocId], at_ms: u64) -> Result<Vec<Purged>, StoreError> {
+        let mut m = self.lock();
+        if !m.workspaces.contains_key(&workspace) {
+            return Err(StoreError::UnknownWorkspace(workspace));
+        }
+        let head = m.heads.get(&workspace).copied().unwrap_or(0);
+        let mut out = Vec::new();
+        for doc in docs {
+            m.log.retain(|(w, _), (d, _)| !(*w == workspace && d == doc));
+            m.snapshots.remove(&(workspace, *doc));
+            let (_, at) = *m.tombstones.entry((workspace, *doc)).or_insert((head, at_ms));
+            out.push(Purged { doc: *doc, at_ms: at });
+        }
+        Ok(out)
+    }
+
+    fn tombstones(&self, workspace: WorkspaceId, from: u64) -> Result<Vec<Purged>, StoreError> {
+        Ok(self
+            .lock()
+            .tombstones
+            .iter()
+            .filter(|((w, _), (at_seq, _))| *w == workspace && *at_seq >= from)
+            .map(|((_, doc), (_, at_ms))| Purged {
+                doc: *doc,
+                at_ms: *at_ms,
+            })
+            .collect())
     }
 
     fn open_pull(&self, workspace: WorkspaceId, after: u64) -> Result<Box<dyn PullReader>, StoreError> {

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use kith_core::DocId;
-use kith_core::sync::protocol::{Entry, Role, Snapshot};
+use kith_core::sync::protocol::{Entry, Purged, Role, Snapshot};
 
 use crate::ids::{TokenId, WorkspaceId};
 
@@ -54,6 +54,7 @@ pub(crate) struct NewChunk {
 /// Where an appended chunk ended up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Appended {
+    /// 0 when the chunk's document was purged: the chunk is dropped, not stored.
     pub(crate) seq: u64,
     /// False when the chunk was already in the log (or in a snapshot): `seq` is the
     /// seq it got the first time.
@@ -118,12 +119,25 @@ pub(crate) trait LogStore: Send + Sync + 'static {
     /// Marks a token revoked; `None` if there is no such token.
     fn revoke_token(&self, id: TokenId) -> Result<Option<TokenRecord>, StoreError>;
 
+    /// The epoch of the workspace's log; stores `fresh` first if it has none yet (two
+    /// callers racing get the same one).
+    fn epoch_or_insert(&self, workspace: WorkspaceId, fresh: [u8; 16]) -> Result<[u8; 16], StoreError>;
+    /// Replaces the epoch of the workspace's log (after a restore).
+    fn set_epoch(&self, workspace: WorkspaceId, epoch: [u8; 16]) -> Result<(), StoreError>;
+
     /// The highest seq of the workspace's log (0 if empty).
     fn head(&self, workspace: WorkspaceId) -> Result<u64, StoreError>;
     /// Appends chunks in order, one transaction, durable on return. A chunk whose hash
     /// is known (earlier, or earlier in `chunks`) is not stored again and gets its
-    /// existing seq. New chunks get consecutive seqs after the head.
+    /// existing seq. New chunks get consecutive seqs after the head. A chunk of a purged
+    /// document is dropped and gets seq 0.
     fn append(&self, workspace: WorkspaceId, chunks: &[NewChunk]) -> Result<Vec<Appended>, StoreError>;
+    /// Erases documents for good, in one durable transaction: their log entries and
+    /// snapshots go, and a tombstone (head, `at_ms`) stays, so later chunks for them are
+    /// dropped and pulls report them. Returns the tombstones (an earlier one is kept).
+    fn purge(&self, workspace: WorkspaceId, docs: &[DocId], at_ms: u64) -> Result<Vec<Purged>, StoreError>;
+    /// The tombstones made at or after log position `from` (all for 0).
+    fn tombstones(&self, workspace: WorkspaceId, from: u64) -> Result<Vec<Purged>, StoreError>;
     /// A consistent reader for `pull {after}`.
     fn open_pull(&self, workspace: WorkspaceId, after: u64) -> Result<Box<dyn PullReader>, StoreError>;
 

@@ -11,7 +11,7 @@ use redb::{Database, Key, ReadOnlyTable, ReadTransaction, ReadableDatabase, Read
 use redb::{TableDefinition, Value, WriteTransaction};
 
 use kith_core::DocId;
-use kith_core::sync::protocol::{Entry, Snapshot};
+use kith_core::sync::protocol::{Entry, Purged, Snapshot};
 
 use super::tables::*;
 use super::{
@@ -50,6 +50,8 @@ impl RedbStore {
             txn.open_table(SNAPSHOTS)?;
             txn.open_table(SNAPSHOT_SEQ)?;
             txn.open_table(HEADS)?;
+            txn.open_table(EPOCHS)?;
+            txn.open_table(TOMBSTONES)?;
             let mut meta = txn.open_table(META)?;
             let found = meta.get(FORMAT_VERSION_KEY)?.map(|v| v.value());
             match found {
@@ -204,6 +206,36 @@ impl LogStore for RedbStore {
         Ok(Some(token))
     }
 
+    fn epoch_or_insert(&self, workspace: WorkspaceId, fresh: [u8; 16]) -> Result<[u8; 16], StoreError> {
+        {
+            let txn = self.db.begin_read()?;
+            if let Some(epoch) = txn.open_table(EPOCHS)?.get(*workspace.as_bytes())? {
+                return Ok(epoch.value());
+            }
+        }
+        let txn = self.db.begin_write()?;
+        let epoch = {
+            let mut epochs = txn.open_table(EPOCHS)?;
+            let existing = epochs.get(*workspace.as_bytes())?.map(|e| e.value());
+            match existing {
+                Some(epoch) => epoch,
+                None => {
+                    epochs.insert(*workspace.as_bytes(), fresh)?;
+                    fresh
+                }
+            }
+        };
+        txn.commit()?;
+        Ok(epoch)
+    }
+
+    fn set_epoch(&self, workspace: WorkspaceId, epoch: [u8; 16]) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        txn.open_table(EPOCHS)?.insert(*workspace.as_bytes(), epoch)?;
+        txn.commit()?;
+        Ok(())
+    }
+
     fn head(&self, workspace: WorkspaceId) -> Result<u64, StoreError> {
         let txn = self.db.begin_read()?;
         let heads = txn.open_table(HEADS)?;
@@ -222,8 +254,13 @@ impl LogStore for RedbStore {
             let mut log = txn.open_table(LOG)?;
             let mut dedup = txn.open_table(DEDUP)?;
             let mut doc_entries = txn.open_table(DOC_ENTRIES)?;
+            let tombstones = txn.open_table(TOMBSTONES)?;
             let mut head = heads.get(ws)?.map_or(0, |v| v.value());
             for chunk in chunks {
+                if tombstones.get((ws, *chunk.doc.as_bytes()))?.is_some() {
+                    out.push(Appended { seq: 0, new: false });
+                    continue;
+                }
                 let known = dedup.get((ws, chunk.hash))?.map(|v| v.value());
                 if let Some(seq) = known {
                     out.push(Appended { seq, new: false });
@@ -239,6 +276,67 @@ impl LogStore for RedbStore {
             heads.insert(ws, head)?;
         }
         txn.commit()?;
+        Ok(out)
+    }
+
+    fn purge(&self, workspace: WorkspaceId, docs: &[DocId], at_ms: u64) -> Result<Vec<Purged>, StoreError> {
+        let ws = *workspace.as_bytes();
+        let txn = self.db.begin_write()?;
+        let mut out = Vec::with_capacity(docs.len());
+        {
+            if txn.open_table(WORKSPACES)?.get(ws)?.is_none() {
+                return Err(StoreError::UnknownWorkspace(workspace));
+            }
+            let head = txn.open_table(HEADS)?.get(ws)?.map_or(0, |v| v.value());
+            let mut log = txn.open_table(LOG)?;
+            let mut doc_entries = txn.open_table(DOC_ENTRIES)?;
+            let mut snapshots = txn.open_table(SNAPSHOTS)?;
+            let mut snapshot_seq = txn.open_table(SNAPSHOT_SEQ)?;
+            let mut tombstones = txn.open_table(TOMBSTONES)?;
+            for doc in docs {
+                let d = *doc.as_bytes();
+                let mut seqs = Vec::new();
+                for entry in doc_entries.range((ws, d, 0)..=(ws, d, u64::MAX))? {
+                    seqs.push(entry?.0.value().2);
+                }
+                for seq in seqs {
+                    doc_entries.remove((ws, d, seq))?;
+                    log.remove((ws, seq))?;
+                }
+                let covers = snapshots.remove((ws, d))?.map(|v| v.value().0);
+                if let Some(covers) = covers {
+                    snapshot_seq.remove((ws, covers, d))?;
+                }
+                let existing = tombstones.get((ws, d))?.map(|v| v.value());
+                let (_, at) = match existing {
+                    Some(found) => found,
+                    None => {
+                        tombstones.insert((ws, d), (head, at_ms))?;
+                        (head, at_ms)
+                    }
+                };
+                out.push(Purged { doc: *doc, at_ms: at });
+            }
+        }
+        txn.commit()?;
+        Ok(out)
+    }
+
+    fn tombstones(&self, workspace: WorkspaceId, from: u64) -> Result<Vec<Purged>, StoreError> {
+        let ws = *workspace.as_bytes();
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(TOMBSTONES)?;
+        let mut out = Vec::new();
+        for entry in table.range((ws, [0u8; 16])..=(ws, [0xffu8; 16]))? {
+            let (key, value) = entry?;
+            let (at_seq, at_ms) = value.value();
+            if at_seq >= from {
+                out.push(Purged {
+                    doc: DocId::from_bytes(key.value().1),
+                    at_ms,
+                });
+            }
+        }
         Ok(out)
     }
 
@@ -407,6 +505,8 @@ impl RedbStore {
         copy_table(&from, &to, SNAPSHOTS)?;
         copy_table(&from, &to, SNAPSHOT_SEQ)?;
         copy_table(&from, &to, HEADS)?;
+        copy_table(&from, &to, EPOCHS)?;
+        copy_table(&from, &to, TOMBSTONES)?;
         copy_table(&from, &to, META)?;
         to.commit()?;
         Ok(())

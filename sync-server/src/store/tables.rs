@@ -53,6 +53,16 @@ pub(crate) const SNAPSHOT_SEQ: TableDefinition<SnapshotSeqKey, ()> = TableDefini
 /// Workspace → head: the highest seq assigned (0 for an empty log).
 pub(crate) const HEADS: TableDefinition<[u8; 16], u64> = TableDefinition::new("heads");
 
+/// Workspace → epoch: 16 random bytes naming this life of the workspace's log, sent in
+/// `welcome`. Set on first use; `kith-relay restore` gives every workspace a new one,
+/// so devices notice that log positions were handed out again.
+pub(crate) const EPOCHS: TableDefinition<[u8; 16], [u8; 16]> = TableDefinition::new("epochs");
+
+/// (workspace, doc) → (head when purged, purged ms). A document erased for good: its log
+/// entries and snapshot are gone, chunks pushed for it later are dropped (acked with seq
+/// 0), and pulls tell devices to erase it.
+pub(crate) const TOMBSTONES: TableDefinition<([u8; 16], [u8; 16]), (u64, u64)> = TableDefinition::new("tombstones");
+
 /// Name → value: `format_version`.
 pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use kith_core::sync::protocol::ErrorCode;
+use kith_core::sync::protocol::{ErrorCode, ServerMessage};
 use kith_relay::{AdminClient, Relay, Role};
 
 use crate::common::{Device, Server, config};
@@ -111,4 +111,62 @@ async fn the_cli_works_on_the_file_and_through_a_running_relay() {
     // Stopped again: the file is used directly, and has everything.
     let tokens = json(&cli(&data, &["token", "list", "--json"]).await);
     assert_eq!(tokens.as_array().unwrap().len(), 3);
+}
+
+/// Runs the CLI expecting failure; returns stderr.
+async fn cli_fails(data: &Path, args: &[&str]) -> String {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kith-relay"));
+    command.args(args).arg("--data").arg(data);
+    for (var, _) in std::env::vars().filter(|(v, _)| v.starts_with("KITH_RELAY_")) {
+        command.env_remove(var);
+    }
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!output.status.success(), "kith-relay {args:?} should fail");
+    String::from_utf8(output.stderr).unwrap()
+}
+
+/// Serves `relay` and returns the epoch its welcome names.
+async fn welcome_epoch(relay: Relay, secret: &str) -> (Server, String) {
+    let server = Server::start(relay).await;
+    let mut d = Device::open(&server, secret).await.unwrap();
+    d.send(&kith_core::sync::protocol::ClientMessage::Hello {
+        versions: vec![kith_core::sync::protocol::PROTOCOL_VERSION],
+        client: "t".into(),
+    })
+    .await;
+    let epoch = match d.recv().await {
+        ServerMessage::Welcome { epoch, .. } => epoch,
+        other => panic!("{other:?}"),
+    };
+    drop(d);
+    (server, epoch)
+}
+
+#[tokio::test]
+async fn restore_puts_a_backup_in_place_with_a_new_epoch_and_refuses_while_serving() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    cli(&data, &["init"]).await;
+    let created = json(&cli(&data, &["workspace", "create", "Acme", "--json"]).await);
+    let owner_secret = created["token"]["secret"].as_str().unwrap().to_string();
+    let backup = tmp.path().join("copy.redb");
+    cli(&data, &["backup", backup.to_str().unwrap()]).await;
+
+    let mut c = config();
+    c.data_dir = data.clone();
+    let (server, before) = welcome_epoch(Relay::open(c.clone()).unwrap(), &owner_secret).await;
+    let refused = cli_fails(&data, &["restore", backup.to_str().unwrap()]).await;
+    assert!(refused.contains("stop `kith-relay serve` first"), "{refused}");
+    server.stop().await;
+
+    let restored = json(&cli(&data, &["restore", backup.to_str().unwrap(), "--json"]).await);
+    assert_eq!(restored["workspaces"], 1);
+    let (server, after) = welcome_epoch(Relay::open(c).unwrap(), &owner_secret).await;
+    assert_ne!(before, after, "a restored log has a new epoch");
+    server.stop().await;
+    let missing = cli_fails(&data, &["restore", tmp.path().join("nope").to_str().unwrap()]).await;
+    assert!(missing.contains("is not a backup file"), "{missing}");
 }

@@ -57,7 +57,7 @@ async fn a_token_only_ever_reaches_its_own_workspace() {
 }
 
 #[tokio::test]
-async fn the_welcome_names_the_workspace_and_role() {
+async fn the_welcome_names_the_workspace_role_epoch_and_limits() {
     let server = Server::in_memory().await;
     let (ws, _) = server.relay.create_workspace("Acme").unwrap();
     let member = server.relay.create_token(ws.id, Role::Member).unwrap();
@@ -73,9 +73,20 @@ async fn the_welcome_names_the_workspace_and_role() {
             workspace,
             role,
             head,
+            epoch,
+            limits,
         } => {
             assert_eq!((version, role, head), (PROTOCOL_VERSION, Role::Member, 0));
             assert_eq!(workspace, ws.id.to_string());
+            assert_eq!(epoch.len(), 32, "16 random bytes in hex: {epoch}");
+            let config = server.relay.config();
+            assert_eq!(
+                (limits.max_chunk_bytes, limits.max_frame_bytes),
+                (
+                    config.limits.max_chunk_bytes as u64,
+                    config.limits.max_frame_bytes as u64
+                )
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -105,6 +116,28 @@ async fn a_viewer_can_pull_but_a_viewer_push_is_forbidden_and_disconnected() {
     assert_eq!(head, 1);
     b.pull(1).await;
     drop((a, v, b));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_viewer_cannot_purge() {
+    let server = Server::in_memory().await;
+    let (ws, owner) = server.relay.create_workspace("Acme").unwrap();
+    let viewer = server.relay.create_token(ws.id, Role::Viewer).unwrap();
+    let (mut a, _) = Device::join(&server, &owner.secret).await;
+    let doc = Doc::new();
+    let (mut v, _) = Device::join(&server, &viewer.secret).await;
+    v.send(&kith_core::sync::protocol::ClientMessage::Purge { docs: vec![doc.id] })
+        .await;
+    assert_eq!(v.expect_error().await, ErrorCode::Forbidden);
+    // The owner's purge goes through and is confirmed to the owner.
+    a.send(&kith_core::sync::protocol::ClientMessage::Purge { docs: vec![doc.id] })
+        .await;
+    match a.recv().await {
+        ServerMessage::Purged { docs } => assert_eq!(docs[0].doc, doc.id),
+        other => panic!("{other:?}"),
+    }
+    drop((a, v));
     server.stop().await;
 }
 

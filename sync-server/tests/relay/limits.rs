@@ -1,7 +1,7 @@
 //! Misbehaving clients get an error and are disconnected; everyone else carries on.
 
 use kith_core::DocId;
-use kith_core::sync::protocol::{ClientMessage, ErrorCode, PROTOCOL_VERSION, PushChunk, encode};
+use kith_core::sync::protocol::{ClientMessage, ErrorCode, PROTOCOL_VERSION, PushChunk, ServerMessage, encode};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::common::{Device, Doc, Server};
@@ -90,6 +90,22 @@ async fn garbage_of_every_kind_disconnects_only_the_sender() {
     assert_eq!(bad.expect_error().await, ErrorCode::UnsupportedVersion);
     ok.still_syncing().await;
 
+    // A device of protocol version 1 is told to upgrade.
+    let mut old = Device::open(&server, &fresh()).await.unwrap();
+    old.send(&ClientMessage::Hello {
+        versions: vec![1],
+        client: "kith/0.1".into(),
+    })
+    .await;
+    match old.next().await {
+        Some(ServerMessage::Error { code, message }) => {
+            assert_eq!(code, ErrorCode::UnsupportedVersion);
+            assert!(message.contains("upgrade kith"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    ok.still_syncing().await;
+
     // No hello first.
     let mut bad = Device::open(&server, &fresh()).await.unwrap();
     bad.send(&ClientMessage::Pull { after: 0 }).await;
@@ -127,16 +143,34 @@ async fn garbage_of_every_kind_disconnects_only_the_sender() {
     ));
     ok.still_syncing().await;
 
-    // A chunk over the chunk limit.
-    let mut bad = Device::open(&server, &fresh()).await.unwrap();
-    hello(&mut bad).await;
+    // A chunk over the chunk limit is rejected alone: the connection stays and the
+    // rest of the push is stored.
+    let mut big = Device::open(&server, &fresh()).await.unwrap();
+    hello(&mut big).await;
     let chunk = PushChunk {
         id: 1,
         doc: DocId::new(),
         data: vec![1u8; limits.max_chunk_bytes + 1],
     };
-    bad.send(&ClientMessage::Push { chunks: vec![chunk] }).await;
-    assert_eq!(bad.expect_error().await, ErrorCode::ChunkTooLarge);
+    let mut doc = Doc::new();
+    big.send(&ClientMessage::Push {
+        chunks: vec![chunk, doc.chunk(2, "k", 1)],
+    })
+    .await;
+    match big.recv().await {
+        ServerMessage::Rejected { chunks } => {
+            assert_eq!(chunks.len(), 1);
+            assert_eq!((chunks[0].id, chunks[0].code), (1, ErrorCode::ChunkTooLarge));
+            assert!(chunks[0].message.contains("limit"), "{}", chunks[0].message);
+        }
+        other => panic!("{other:?}"),
+    }
+    match big.recv().await {
+        ServerMessage::Ack { acks } => assert_eq!(acks.iter().map(|a| a.id).collect::<Vec<_>>(), vec![2]),
+        other => panic!("{other:?}"),
+    }
+    ok.b.live().await;
+    ok.next_id += 1; // the log has one more entry
     ok.still_syncing().await;
 
     // A chunk that is not Automerge, after a good one in the same push: nothing of the
