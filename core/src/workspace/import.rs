@@ -267,6 +267,9 @@ fn duplicate_id(obj: &ObjectDef, id: RecordId) -> crate::ValidationError {
     }
 }
 
+/// Documents larger than this are stored compressed.
+const COMPRESS_FROM_BYTES: usize = 64 * 1024;
+
 fn build_chunk(
     device: &Device,
     obj: &ObjectDef,
@@ -280,8 +283,13 @@ fn build_chunk(
             let mut doc: AutoCommit = new_doc(device);
             record::init(&mut doc, id, obj.id, now, &device.user, &values)?;
             let hash = commit(&mut doc, message, now);
-            // Small documents gain nothing from compression, and it costs ~9 % of an import.
-            let bytes = doc.save_nocompress();
+            // Small documents gain nothing from compression, and it costs ~9 % of an import;
+            // a large one (a long text cell) is compressed like any first save, so it fits
+            // the relay's chunk limit when it compresses well.
+            let mut bytes = doc.save_nocompress();
+            if bytes.len() > COMPRESS_FROM_BYTES {
+                bytes = doc.save();
+            }
             let change = NewChange {
                 hash: hash.unwrap_or(automerge::ChangeHash([0; 32])),
                 group: crate::history::group_of(message),
