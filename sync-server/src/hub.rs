@@ -10,6 +10,7 @@
 //!   and the other devices' entries out of a batch.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -74,10 +75,23 @@ pub(crate) struct WriteRequest {
     pub(crate) chunks: Vec<(u64, NewChunk)>,
 }
 
+impl Batch {
+    /// The bytes this batch keeps alive while it waits in a connection's queue.
+    pub(crate) fn cost(&self) -> usize {
+        let entries: usize = self.entries.iter().map(|(_, e)| e.data.len() + 64).sum();
+        entries + self.acks.len() * 32
+    }
+}
+
 /// A connection's ends inside the hub.
 struct ConnSender {
     queue: mpsc::Sender<Outgoing>,
     kick: Arc<watch::Sender<Option<Kick>>>,
+    /// Bytes of batches in the queue or held by the session, not yet sent.
+    queued: Arc<AtomicUsize>,
+    /// The most `queued` may reach before the connection is disconnected.
+    max_queued: usize,
+    token: TokenId,
 }
 
 /// The connections of one workspace, shared by its hub entry and its writer.
@@ -112,6 +126,9 @@ struct HubState {
     per_token: HashMap<TokenId, usize>,
     workspaces: HashMap<WorkspaceId, Arc<WorkspaceHub>>,
     writers: Vec<JoinHandle<()>>,
+    /// Push buckets per token: they outlive connections, so reconnecting does not
+    /// refill them.
+    buckets: HashMap<TokenId, PushBuckets>,
 }
 
 /// The registry of connections and writers.
@@ -130,7 +147,18 @@ pub(crate) struct Registration {
     pub(crate) workspace: Arc<WorkspaceHub>,
     pub(crate) queue: mpsc::Receiver<Outgoing>,
     pub(crate) kick: watch::Receiver<Option<Kick>>,
+    /// Bytes of batches queued for or held by this connection (see [`ConnSender`]).
+    queued: Arc<AtomicUsize>,
     hub: Arc<Hub>,
+}
+
+impl Registration {
+    /// A batch of `cost` bytes has been sent (or dropped): it no longer counts.
+    pub(crate) fn release(&self, cost: usize) {
+        let _ = self
+            .queued
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |q| Some(q.saturating_sub(cost)));
+    }
 }
 
 impl Drop for Registration {
@@ -194,11 +222,15 @@ impl Hub {
         let (queue_tx, queue) = mpsc::channel(self.limits.max_queued_messages);
         let (kick_tx, kick) = watch::channel(None);
         let kick_tx = Arc::new(kick_tx);
+        let queued = Arc::new(AtomicUsize::new(0));
         lock_conns(&workspace.conns).insert(
             id,
             ConnSender {
                 queue: queue_tx,
                 kick: kick_tx.clone(),
+                queued: queued.clone(),
+                max_queued: self.limits.max_queued_bytes,
+                token: token.id,
             },
         );
         st.conns.insert(
@@ -216,8 +248,46 @@ impl Hub {
             workspace,
             queue,
             kick,
+            queued,
             hub: self.clone(),
         })
+    }
+
+    /// Takes `chunks` chunks and `bytes` bytes from `token`'s push buckets. Returns how
+    /// long the push must wait for them to refill (the session waits before storing
+    /// it, which slows a fast pusher down without disconnecting it), or why it is
+    /// refused: more than a burst at once, or more than `max_push_wait_secs` of debt.
+    pub(crate) fn reserve_push(&self, token: TokenId, chunks: usize, bytes: usize) -> Result<Duration, Kick> {
+        let l = &self.limits;
+        let now = tokio::time::Instant::now();
+        let mut st = self.lock();
+        let buckets = st.buckets.entry(token).or_insert_with(|| PushBuckets {
+            chunks: Bucket::new(f64::from(l.chunks_per_second), f64::from(l.chunk_burst), now),
+            bytes: Bucket::new(l.bytes_per_second as f64, l.byte_burst as f64, now),
+        });
+        let (chunks, bytes) = (chunks as f64, bytes as f64);
+        if chunks > buckets.chunks.burst || bytes > buckets.bytes.burst {
+            return Err(Kick::new(
+                ErrorCode::RateLimited,
+                format!(
+                    "a push of {chunks} chunks and {bytes} bytes is over the burst of {} chunks and {} bytes",
+                    l.chunk_burst, l.byte_burst
+                ),
+            ));
+        }
+        let wait = buckets.chunks.wait_after(chunks, now).max(buckets.bytes.wait_after(bytes, now));
+        if wait > Duration::from_secs(l.max_push_wait_secs) {
+            return Err(Kick::new(
+                ErrorCode::RateLimited,
+                format!(
+                    "this token pushes more than {} chunks or {} bytes per second",
+                    l.chunks_per_second, l.bytes_per_second
+                ),
+            ));
+        }
+        buckets.chunks.take(chunks);
+        buckets.bytes.take(bytes);
+        Ok(wait)
     }
 
     fn unregister(&self, id: ConnId) {
@@ -292,6 +362,49 @@ impl Hub {
         };
         let handle = tokio::spawn(writer.run(rx));
         (Arc::new(WorkspaceHub { conns, writer: tx }), handle)
+    }
+}
+
+/// The chunk and byte buckets of one token.
+struct PushBuckets {
+    chunks: Bucket,
+    bytes: Bucket,
+}
+
+/// A token bucket that may go into debt: a push takes what it needs and waits until
+/// the level is back at zero.
+struct Bucket {
+    rate: f64,
+    burst: f64,
+    level: f64,
+    last: tokio::time::Instant,
+}
+
+impl Bucket {
+    fn new(rate: f64, burst: f64, now: tokio::time::Instant) -> Self {
+        Self {
+            rate,
+            burst,
+            level: burst,
+            last: now,
+        }
+    }
+
+    /// Refills up to `now`; how long taking `n` would have to wait.
+    fn wait_after(&mut self, n: f64, now: tokio::time::Instant) -> Duration {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.last = now;
+        self.level = (self.level + elapsed * self.rate).min(self.burst);
+        let debt = n - self.level;
+        if debt <= 0.0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64(debt / self.rate)
+        }
+    }
+
+    fn take(&mut self, n: f64) {
+        self.level -= n;
     }
 }
 
@@ -380,13 +493,28 @@ impl Writer {
     }
 }
 
-/// Queues `item` for a connection, or kicks the connection if its queue is full: a
-/// device that reads too slowly reconnects and pulls instead of holding memory here.
+/// Queues `item` for a connection, or kicks the connection if its queue is full (in
+/// messages or bytes): a device that reads too slowly reconnects and pulls instead of
+/// holding memory here.
 fn deliver(conn: &ConnSender, item: Outgoing) {
-    if let Err(mpsc::error::TrySendError::Full(_)) = conn.queue.try_send(item) {
+    let cost = match &item {
+        Outgoing::Batch(batch) => batch.cost(),
+        Outgoing::Failed(_) => 0,
+    };
+    let queued = conn.queued.fetch_add(cost, Ordering::Relaxed) + cost;
+    let full = if queued > conn.max_queued {
+        true
+    } else {
+        matches!(conn.queue.try_send(item), Err(mpsc::error::TrySendError::Full(_)))
+    };
+    if full {
+        conn.queued.fetch_sub(cost, Ordering::Relaxed);
+        if conn.kick.borrow().is_none() {
+            tracing::info!(token = %conn.token, queued_bytes = queued, "disconnecting a device that does not read fast enough");
+        }
         conn.kick.send_replace(Some(Kick::new(
             ErrorCode::Internal,
-            "this connection fell too far behind; reconnect and pull",
+            "this connection fell too far behind (it does not read fast enough); reconnect and pull",
         )));
     }
 }
