@@ -151,11 +151,33 @@ async fn backup(_: Admin, State(relay): State<Relay>, Json(body): Json<Backup>) 
             "the backup destination must be an absolute path".into(),
         ));
     }
+    let Some(allowed) = relay.backup_dir() else {
+        return Err(ApiError::BadRequest("this relay has no backup directory".into()));
+    };
+    if !within(&body.dest, &allowed) {
+        return Err(ApiError::BadRequest(format!(
+            "backups are written only under {} (backup_dir)",
+            allowed.display()
+        )));
+    }
     blocking(relay, move |r| {
         r.backup(&body.dest)?;
         Ok(body)
     })
     .await
+}
+
+/// Whether `dest` names a file inside `dir`: no `..`, and its parent (which must
+/// exist) resolves to `dir` or below.
+fn within(dest: &std::path::Path, dir: &std::path::Path) -> bool {
+    use std::path::Component;
+    if dest.components().any(|c| matches!(c, Component::ParentDir)) {
+        return false;
+    }
+    let (Some(parent), Ok(dir)) = (dest.parent(), dir.canonicalize()) else {
+        return false;
+    };
+    parent.canonicalize().is_ok_and(|p| p.starts_with(&dir))
 }
 
 async fn compact(_: Admin, State(relay): State<Relay>) -> Result<Json<CompactionReport>, ApiError> {

@@ -167,8 +167,7 @@ fn fold_document(store: &dyn LogStore, workspace: WorkspaceId, doc: DocId, up_to
     };
     // Entries stored before pushes were verified could still upset the decoder: a
     // panic skips the document instead of ending the compaction.
-    let folded = kith_core::sync::chunk::catch_decoder_panic(|| fold(&input))
-        .unwrap_or_else(|e| Err(format!("{e}")));
+    let folded = kith_core::sync::chunk::catch_decoder_panic(|| fold(&input)).unwrap_or_else(|e| Err(format!("{e}")));
     Ok(match folded {
         Ok(data) => Folded::Snapshot(SnapshotInstall {
             doc,

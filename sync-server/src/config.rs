@@ -126,7 +126,7 @@ impl Default for Limits {
             max_connections_per_token: 16,
             hello_timeout_secs: 10,
             max_queued_messages: 4096,
-            max_queued_bytes: 16 << 20,
+            max_queued_bytes: 64 << 20,
             max_inflated_chunk_bytes: 4 << 20,
             chunks_per_second: 2000,
             chunk_burst: 20_000,
@@ -276,7 +276,10 @@ impl Config {
             return invalid("limits.max_queued_messages", "the queue limits must be positive");
         }
         if l.max_inflated_chunk_bytes < l.max_chunk_bytes {
-            return invalid("limits.max_inflated_chunk_bytes", "must be at least limits.max_chunk_bytes");
+            return invalid(
+                "limits.max_inflated_chunk_bytes",
+                "must be at least limits.max_chunk_bytes",
+            );
         }
         if l.chunks_per_second == 0 || l.chunk_burst == 0 || l.bytes_per_second == 0 {
             return invalid("limits.chunks_per_second", "the chunk and byte rates must be positive");

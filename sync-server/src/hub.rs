@@ -31,6 +31,8 @@ pub(crate) type ConnId = u64;
 const WRITER_QUEUE: usize = 256;
 /// Chunks one writer transaction takes at most.
 const MAX_CHUNKS_PER_COMMIT: usize = 4096;
+/// Bytes one writer transaction takes at most (a push message may pass it alone).
+const MAX_BYTES_PER_COMMIT: usize = 8 << 20;
 
 /// Why the hub ends a connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,9 +78,15 @@ pub(crate) struct WriteRequest {
 }
 
 impl Batch {
-    /// The bytes this batch keeps alive while it waits in a connection's queue.
-    pub(crate) fn cost(&self) -> usize {
-        let entries: usize = self.entries.iter().map(|(_, e)| e.data.len() + 64).sum();
+    /// What this batch costs connection `conn` while it waits in its queue: the other
+    /// devices' entries it will be sent, and the acks.
+    pub(crate) fn cost_for(&self, conn: ConnId) -> usize {
+        let entries: usize = self
+            .entries
+            .iter()
+            .filter(|(from, _)| *from != conn)
+            .map(|(_, e)| e.data.len() + 64)
+            .sum();
         entries + self.acks.len() * 32
     }
 }
@@ -275,7 +283,10 @@ impl Hub {
                 ),
             ));
         }
-        let wait = buckets.chunks.wait_after(chunks, now).max(buckets.bytes.wait_after(bytes, now));
+        let wait = buckets
+            .chunks
+            .wait_after(chunks, now)
+            .max(buckets.bytes.wait_after(bytes, now));
         if wait > Duration::from_secs(l.max_push_wait_secs) {
             return Err(Kick::new(
                 ErrorCode::RateLimited,
@@ -423,11 +434,14 @@ struct Writer {
 impl Writer {
     async fn run(self, mut requests: mpsc::Receiver<WriteRequest>) {
         while let Some(first) = requests.recv().await {
+            let size = |r: &WriteRequest| r.chunks.iter().map(|(_, c)| c.data.len()).sum::<usize>();
+            let mut chunks = first.chunks.len();
+            let mut bytes = size(&first);
             let mut batch = vec![first];
-            let mut chunks = batch[0].chunks.len();
-            while chunks < MAX_CHUNKS_PER_COMMIT {
+            while chunks < MAX_CHUNKS_PER_COMMIT && bytes < MAX_BYTES_PER_COMMIT {
                 let Ok(next) = requests.try_recv() else { break };
                 chunks += next.chunks.len();
+                bytes += size(&next);
                 batch.push(next);
             }
             self.commit(batch).await;
@@ -478,8 +492,8 @@ impl Writer {
             }
         }
         let batch = Arc::new(batch);
-        for conn in lock_conns(&self.conns).values() {
-            deliver(conn, Outgoing::Batch(batch.clone()));
+        for (id, conn) in lock_conns(&self.conns).iter() {
+            deliver(*id, conn, Outgoing::Batch(batch.clone()));
         }
     }
 
@@ -487,8 +501,8 @@ impl Writer {
         tracing::error!(workspace = %self.workspace, "{message}");
         let map = lock_conns(&self.conns);
         let unique: HashSet<&ConnId> = conns.iter().collect();
-        for conn in unique.into_iter().filter_map(|id| map.get(id)) {
-            deliver(conn, Outgoing::Failed(message.clone()));
+        for (id, conn) in unique.into_iter().filter_map(|id| Some((*id, map.get(id)?))) {
+            deliver(id, conn, Outgoing::Failed(message.clone()));
         }
     }
 }
@@ -496,13 +510,15 @@ impl Writer {
 /// Queues `item` for a connection, or kicks the connection if its queue is full (in
 /// messages or bytes): a device that reads too slowly reconnects and pulls instead of
 /// holding memory here.
-fn deliver(conn: &ConnSender, item: Outgoing) {
+fn deliver(id: ConnId, conn: &ConnSender, item: Outgoing) {
     let cost = match &item {
-        Outgoing::Batch(batch) => batch.cost(),
+        Outgoing::Batch(batch) => batch.cost_for(id),
         Outgoing::Failed(_) => 0,
     };
-    let queued = conn.queued.fetch_add(cost, Ordering::Relaxed) + cost;
-    let full = if queued > conn.max_queued {
+    let before = conn.queued.fetch_add(cost, Ordering::Relaxed);
+    let queued = before + cost;
+    // One batch always fits in an empty queue, however large.
+    let full = if before > 0 && queued > conn.max_queued {
         true
     } else {
         matches!(conn.queue.try_send(item), Err(mpsc::error::TrySendError::Full(_)))

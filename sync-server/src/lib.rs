@@ -51,6 +51,7 @@ mod config;
 mod error;
 mod hub;
 mod ids;
+mod listener;
 mod metrics;
 mod relay;
 mod server;

@@ -33,6 +33,7 @@ pub(crate) fn code_name(code: ErrorCode) -> &'static str {
 pub(crate) struct Metrics {
     pub(crate) connections_total: AtomicU64,
     pub(crate) unauthorized_total: AtomicU64,
+    pub(crate) connections_refused_total: AtomicU64,
     pub(crate) pushes_total: AtomicU64,
     pub(crate) chunks_appended_total: AtomicU64,
     pub(crate) chunks_duplicate_total: AtomicU64,
@@ -82,6 +83,12 @@ impl Metrics {
             "counter",
             "Requests refused with 401.",
             get(&self.unauthorized_total),
+        );
+        metric(
+            "connections_refused_total",
+            "counter",
+            "TCP connections refused over the connection caps.",
+            get(&self.connections_refused_total),
         );
         metric(
             "pushes_total",

@@ -208,6 +208,18 @@ impl Relay {
         self.inner.data_dir.as_deref()
     }
 
+    /// The only directory the admin API writes backups into: `backup_dir`, or
+    /// `backups` in the data directory (created, owner-only). `None` in memory.
+    pub fn backup_dir(&self) -> Option<PathBuf> {
+        let dir = match (&self.inner.config.backup_dir, self.data_dir()) {
+            (Some(dir), _) => dir.clone(),
+            (None, Some(data)) => data.join("backups"),
+            (None, None) => return None,
+        };
+        create_private_dir(&dir).ok()?;
+        Some(dir)
+    }
+
     /// Creates a workspace and its first token, an owner token.
     pub fn create_workspace(&self, name: &str) -> Result<(WorkspaceInfo, NewToken), RelayError> {
         let name = name.trim();

@@ -3,8 +3,10 @@
 //! * `GET /v1/sync`: the device WebSocket. The bearer token is checked before the
 //!   upgrade (HTTP 401 otherwise); the session then runs in `session.rs`.
 //! * `GET /healthz`, `GET /metrics` (Prometheus text).
-//! * `/v1/admin/...`: administration for the CLI, authorized by the admin secret
-//!   (`admin_api.rs`).
+//!
+//! The admin API (`/v1/admin/...`, authorized by the admin secret, `admin_api.rs`) is
+//! served on a listener of its own, `admin_listen` (loopback by default), never on the
+//! device port.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -20,7 +22,6 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use futures_util::{SinkExt, StreamExt, future};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -29,6 +30,7 @@ use crate::admin_api;
 use crate::auth::bearer;
 use crate::compaction;
 use crate::error::{RelayError, ServeError};
+use crate::listener::GuardedListener;
 use crate::metrics::add;
 use crate::relay::{ADDR_FILE, Relay};
 use crate::session::{self, InError, InFrame, OutFrame};
@@ -37,13 +39,20 @@ use crate::store::{StoreError, TokenRecord};
 /// How long a stopping relay waits for its connections to say goodbye.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The relay's HTTP routes.
+/// The device port's HTTP routes.
 pub fn app(relay: Relay) -> Router {
     Router::new()
         .route("/v1/sync", get(sync))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .with_state(relay)
+}
+
+/// The admin port's routes.
+fn admin_app(relay: Relay) -> Router {
+    Router::new()
         .nest("/v1/admin", admin_api::routes())
+        .route("/healthz", get(healthz))
         .with_state(relay)
 }
 
@@ -52,8 +61,9 @@ pub fn app(relay: Relay) -> Router {
 /// its pushes in flight, writers and compaction finish their transactions, and the
 /// function returns.
 ///
-/// With a data directory, the listener's address is written to `relay.addr` there
-/// (for the admin CLI) and removed on exit.
+/// With a data directory (and so an admin secret), the admin API listens on
+/// `admin_listen`; its address is written to `relay.addr` there (for the admin CLI)
+/// and removed on exit.
 pub async fn serve<F>(listener: TcpListener, relay: Relay, shutdown: F) -> Result<(), ServeError>
 where
     F: Future<Output = ()> + Send + 'static,
@@ -61,16 +71,26 @@ where
     let local = listener.local_addr()?;
     let hub = relay.inner.hub.clone();
     hub.reopen();
-    let addr_file = match relay.data_dir() {
+    let (admin_stop, admin_stopped) = watch::channel(false);
+    let (addr_file, admin) = match relay.data_dir() {
         Some(dir) => {
+            let admin_listener = TcpListener::bind(relay.config().admin_listen).await?;
+            let admin_local = admin_listener.local_addr()?;
             let path = dir.join(ADDR_FILE);
-            std::fs::write(&path, format!("{}\n", admin_address(local))).map_err(|source| ServeError::AddrFile {
-                path: path.clone(),
-                source,
+            std::fs::write(&path, format!("{}\n", admin_address(admin_local))).map_err(|source| {
+                ServeError::AddrFile {
+                    path: path.clone(),
+                    source,
+                }
             })?;
-            Some(path)
+            tracing::info!(%admin_local, "admin API listening");
+            let mut stopped = admin_stopped;
+            let server = axum::serve(admin_listener, admin_app(relay.clone())).with_graceful_shutdown(async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            });
+            (Some(path), Some(tokio::spawn(async move { server.await })))
         }
-        None => None,
+        None => (None, None),
     };
     let (stop, stopped) = watch::channel(false);
     let compactor = relay
@@ -88,12 +108,7 @@ where
             hub.begin_shutdown();
         }
     };
-    // Protocol messages are small and answered at once: no Nagle delays.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!("cannot set TCP_NODELAY: {e}");
-        }
-    });
+    let listener = GuardedListener::new(listener, &relay.config().limits, relay.inner.metrics.clone());
     let served = axum::serve(listener, app(relay.clone()))
         .with_graceful_shutdown(signal)
         .await;
@@ -105,6 +120,12 @@ where
     let _ = stop.send(true);
     if let Some(compactor) = compactor {
         let _ = compactor.await;
+    }
+    let _ = admin_stop.send(true);
+    if let Some(admin) = admin
+        && let Ok(Err(e)) = admin.await
+    {
+        tracing::warn!("the admin API stopped with an error: {e}");
     }
     remove_addr_file(addr_file);
     tracing::info!("kith-relay stopped");

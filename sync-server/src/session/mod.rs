@@ -21,10 +21,10 @@ use axum::body::Bytes;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::time::Instant;
 
-use kith_core::sync::verify_chunk;
 use kith_core::sync::protocol::{
     ClientMessage, DecodeError, Entry, ErrorCode, PROTOCOL_VERSION, PushChunk, ServerMessage, decode, encode,
 };
+use kith_core::sync::verify_chunk;
 
 use crate::auth::chunk_hash;
 use crate::hub::{Batch, Kick, Outgoing, Registration, WriteRequest};
@@ -391,7 +391,7 @@ where
             Outgoing::Failed(message) => return Err(fail(ErrorCode::Internal, message)),
             Outgoing::Batch(batch) => batch,
         };
-        let cost = batch.cost();
+        let cost = batch.cost_for(me);
         self.pending_pushes -= batch
             .completed
             .iter()
@@ -522,7 +522,7 @@ where
         self.phase = Phase::Live { last_sent: head };
         while let Some(batch) = self.held.pop_front() {
             self.send_batch(me, &batch, true).await?;
-            reg.release(batch.cost());
+            reg.release(batch.cost_for(me));
         }
         Ok(())
     }

@@ -182,7 +182,12 @@ fn live_entries_are_split_by_count_and_bytes_with_a_large_entry_alone() {
     let many: Vec<Entry> = (1..=1300).map(|seq| entry(seq, 10)).collect();
     let parts = split_entries(many);
     assert_eq!(parts.iter().map(Vec::len).collect::<Vec<_>>(), vec![512, 512, 276]);
-    let big = vec![entry(1, 100), entry(2, BATCH_BYTES * 2), entry(3, BATCH_BYTES / 2), entry(4, BATCH_BYTES / 2)];
+    let big = vec![
+        entry(1, 100),
+        entry(2, BATCH_BYTES * 2),
+        entry(3, BATCH_BYTES / 2),
+        entry(4, BATCH_BYTES / 2),
+    ];
     let parts = split_entries(big);
     let seqs: Vec<Vec<u64>> = parts.iter().map(|p| p.iter().map(|e| e.seq).collect()).collect();
     assert_eq!(seqs, vec![vec![1], vec![2], vec![3], vec![4]]);

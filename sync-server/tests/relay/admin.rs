@@ -7,7 +7,7 @@ use std::process::Command;
 use kith_core::sync::protocol::ErrorCode;
 use kith_relay::{AdminClient, Relay, Role};
 
-use crate::common::{Device, Server, config};
+use crate::common::{Device, Server, config, http_get};
 
 /// Runs the binary with `args` on `data`; returns its standard output.
 async fn cli(data: &Path, args: &[&str]) -> String {
@@ -83,9 +83,14 @@ async fn the_cli_works_on_the_file_and_through_a_running_relay() {
     cli(&data, &["token", "revoke", member_id]).await;
     assert_eq!(device.expect_error().await, ErrorCode::TokenRevoked);
 
-    let backup = tmp.path().join("copy.redb");
+    // Backups through the running relay go only under its backup directory.
+    let backup = data.join("backups").join("copy.redb");
     cli(&data, &["backup", backup.to_str().unwrap()]).await;
     assert!(backup.exists());
+    let outside = tmp.path().join("elsewhere.redb");
+    let refused = AdminClient::from_data_dir(&data).unwrap().backup(&outside).await;
+    assert!(refused.unwrap_err().to_string().contains("only under"));
+    assert!(!outside.exists());
     let report = json(&cli(&data, &["compact", "--json"]).await);
     assert_eq!(report["documents"], 0);
 
@@ -97,7 +102,11 @@ async fn the_cli_works_on_the_file_and_through_a_running_relay() {
         .unwrap();
     assert_eq!(viewer.role, Role::Viewer);
     let wrong = AdminClient::new(client.addr(), "ka_wrong");
-    assert!(wrong.workspaces().await.is_err());
+    let refused = wrong.workspaces().await.unwrap_err().to_string();
+    assert!(refused.contains("401"), "{refused}");
+    // The admin API has its own port; the device port does not serve it.
+    assert_ne!(client.addr(), server.addr);
+    assert_eq!(http_get(server.addr, "/v1/admin/workspaces").await.0, 404);
 
     owner.pull(0).await;
     drop(owner);

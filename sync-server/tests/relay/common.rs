@@ -136,6 +136,14 @@ impl Device {
         self.ws.send(message).await.expect("send");
     }
 
+    /// Writes raw bytes on the TCP connection under the WebSocket (a frame cut short).
+    pub(crate) async fn write_tcp(&mut self, bytes: &[u8]) {
+        match self.ws.get_mut() {
+            MaybeTlsStream::Plain(tcp) => tcp.write_all(bytes).await.expect("write"),
+            _ => panic!("tests use plain TCP"),
+        }
+    }
+
     /// Sends, reporting a closed connection instead of panicking.
     pub(crate) async fn try_send_raw(&mut self, message: Message) -> Result<(), tungstenite::Error> {
         self.ws.send(message).await

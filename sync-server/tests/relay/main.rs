@@ -5,6 +5,8 @@ mod admin;
 mod auth;
 mod common;
 mod compaction;
+mod connections;
+mod hostile;
 mod http;
 mod limits;
 mod persistence;

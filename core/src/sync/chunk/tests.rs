@@ -131,10 +131,14 @@ pub(crate) fn mutate(rng: &mut Rng, chunk: &[u8]) -> Vec<u8> {
 /// gets past the checksum and into the columns.
 fn fix_checksum(chunk: &mut [u8]) {
     use sha2::{Digest, Sha256};
-    let mut input = Reader { rest: chunk.get(9..).unwrap_or_default() };
+    let mut input = Reader {
+        rest: chunk.get(9..).unwrap_or_default(),
+    };
     let Ok(len) = input.uleb() else { return };
     let header_len = chunk.len() - 9 - input.rest.len();
-    let Some(end) = usize::try_from(len).ok().and_then(|l| (9 + header_len).checked_add(l)) else { return };
+    let Some(end) = usize::try_from(len).ok().and_then(|l| (9 + header_len).checked_add(l)) else {
+        return;
+    };
     if end > chunk.len() || chunk[8] == 2 {
         return;
     }
@@ -156,11 +160,20 @@ fn mutated_real_chunks_never_panic_the_verification() {
             panicked += 1;
         }
     }
-    eprintln!("{panicked} of {} mutations made Automerge's decoder panic", iterations());
-    assert!(panicked > 0, "the mutations reach the decoder's panics (about 1 in 300)");
+    eprintln!(
+        "{panicked} of {} mutations made Automerge's decoder panic",
+        iterations()
+    );
+    assert!(
+        panicked > 0,
+        "the mutations reach the decoder's panics (about 1 in 300)"
+    );
 }
 
 /// 3,000 by default; `KITH_FUZZ_ITERATIONS` for a long run.
 fn iterations() -> usize {
-    std::env::var("KITH_FUZZ_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(3000)
+    std::env::var("KITH_FUZZ_ITERATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3000)
 }
