@@ -248,7 +248,7 @@ impl Config {
                 "COMPACTION_MIN_ENTRIES" => c.min_entries = parse(&var, &value)?,
                 "COMPACTION_KEEP_RECENT" => c.keep_recent = parse(&var, &value)?,
                 // Read by the CLI, not a setting of the server.
-                "CONFIG" => {}
+                "CONFIG" | "LOG_FORMAT" => {}
                 // Other programs may use the prefix too: say so, but carry on.
                 _ => tracing::warn!("ignoring unknown environment variable {var} (see docs/self-hosting.md)"),
             }

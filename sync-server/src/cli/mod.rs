@@ -32,6 +32,9 @@ pub(crate) struct Cli {
     /// Print results as JSON.
     #[arg(long, global = true)]
     json: bool,
+    /// How the relay logs to stderr: `text` or `json` (one object a line).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "KITH_RELAY_LOG_FORMAT")]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -54,7 +57,18 @@ enum Command {
     Compact(compact::Args),
 }
 
+/// The log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LogFormat {
+    Text,
+    Json,
+}
+
 impl Cli {
+    pub(crate) fn log_format(&self) -> LogFormat {
+        self.log_format
+    }
+
     pub(crate) fn is_serve(&self) -> bool {
         matches!(self.command, Command::Serve(_))
     }

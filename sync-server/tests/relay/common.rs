@@ -99,7 +99,12 @@ pub(crate) struct Pulled {
 impl Device {
     /// Opens the WebSocket (no hello yet).
     pub(crate) async fn open(server: &Server, token: &str) -> Result<Device, tungstenite::Error> {
-        let mut request = server.url().into_client_request().unwrap();
+        Device::open_url(&server.url(), token).await
+    }
+
+    /// Opens the WebSocket at `url` (no hello yet).
+    pub(crate) async fn open_url(url: &str, token: &str) -> Result<Device, tungstenite::Error> {
+        let mut request = url.into_client_request().unwrap();
         request
             .headers_mut()
             .insert("Authorization", format!("Bearer {token}").parse().unwrap());
