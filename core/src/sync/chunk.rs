@@ -24,6 +24,11 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use automerge::{Automerge, AutomergeError, LoadOptions, OnPartialLoad, VerificationMode};
 
 const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+
+/// The most one chunk from a relay may inflate to on a device: the 64 MiB frame the
+/// Kith client accepts (a snapshot of a large document is one chunk; entries are
+/// bounded much lower by the relay).
+pub const DEVICE_MAX_INFLATED_BYTES: usize = 64 << 20;
 const DEFLATE_BIT: u64 = 0b0000_1000;
 
 /// Why untrusted bytes are not accepted as an Automerge chunk.
