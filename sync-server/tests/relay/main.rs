@@ -6,6 +6,7 @@ mod auth;
 mod common;
 mod compaction;
 mod connections;
+mod faults;
 mod hostile;
 mod http;
 mod limits;
