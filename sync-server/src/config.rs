@@ -25,6 +25,27 @@ pub struct Config {
     pub backup_dir: Option<PathBuf>,
     pub limits: Limits,
     pub compaction: CompactionSettings,
+    pub metrics: MetricsSettings,
+}
+
+/// The device port's `/metrics`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Serve `/metrics` at all (`KITH_RELAY_METRICS_ENABLED`).
+    pub enabled: bool,
+    /// When set, `/metrics` answers only `Authorization: Bearer <token>`
+    /// (`KITH_RELAY_METRICS_TOKEN`).
+    pub token: Option<String>,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            token: None,
+        }
+    }
 }
 
 /// What one connection may do before it is disconnected.
@@ -112,6 +133,7 @@ impl Default for Config {
             backup_dir: None,
             limits: Limits::default(),
             compaction: CompactionSettings::default(),
+            metrics: MetricsSettings::default(),
         }
     }
 }
@@ -241,6 +263,8 @@ impl Config {
                 "HEADER_READ_TIMEOUT_SECS" => l.header_read_timeout_secs = parse(&var, &value)?,
                 "MAX_CONNECTIONS" => l.max_connections = parse(&var, &value)?,
                 "MAX_CONNECTIONS_PER_ADDRESS" => l.max_connections_per_address = parse(&var, &value)?,
+                "METRICS_ENABLED" => self.metrics.enabled = parse(&var, &value)?,
+                "METRICS_TOKEN" => self.metrics.token = Some(value.clone()).filter(|t| !t.trim().is_empty()),
                 "ADMIN_LISTEN" => self.admin_listen = parse(&var, &value)?,
                 "BACKUP_DIR" => self.backup_dir = Some(PathBuf::from(&value)),
                 "COMPACTION_ENABLED" => c.enabled = parse(&var, &value)?,

@@ -73,6 +73,8 @@ pub(crate) struct Batch {
 /// One push message, checked and hashed, on its way to the writer.
 pub(crate) struct WriteRequest {
     pub(crate) conn: ConnId,
+    /// When the push message arrived, for the push-to-ack latency.
+    pub(crate) received: std::time::Instant,
     /// (the device's outbox id, the chunk).
     pub(crate) chunks: Vec<(u64, NewChunk)>,
 }
@@ -119,6 +121,7 @@ impl WorkspaceHub {
 }
 
 struct ConnInfo {
+    queued: Arc<AtomicUsize>,
     token: TokenId,
     workspace: WorkspaceId,
     kick: Arc<watch::Sender<Option<Kick>>>,
@@ -190,9 +193,18 @@ impl Hub {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Open connections.
-    pub(crate) fn connections(&self) -> usize {
-        self.lock().conns.len()
+    /// Open connections and what waits in the queues, for `/metrics`.
+    pub(crate) fn depths(&self) -> crate::metrics::QueueDepths {
+        let st = self.lock();
+        crate::metrics::QueueDepths {
+            connections: st.conns.len(),
+            queued_bytes: st.conns.values().map(|c| c.queued.load(Ordering::Relaxed)).sum(),
+            writer_requests: st
+                .workspaces
+                .values()
+                .map(|w| w.writer.max_capacity() - w.writer.capacity())
+                .sum(),
+        }
     }
 
     /// Registers a connection of `token`, or says why it may not connect. Must run
@@ -244,6 +256,7 @@ impl Hub {
         st.conns.insert(
             id,
             ConnInfo {
+                queued: queued.clone(),
                 token: token.id,
                 workspace: token.workspace,
                 kick: kick_tx,
@@ -453,6 +466,7 @@ impl Writer {
         let mut origin = Vec::new();
         let mut chunks = Vec::new();
         let completed: Vec<ConnId> = requests.iter().map(|r| r.conn).collect();
+        let received: Vec<std::time::Instant> = requests.iter().map(|r| r.received).collect();
         for request in requests {
             for (id, chunk) in request.chunks {
                 origin.push((request.conn, id));
@@ -494,6 +508,9 @@ impl Writer {
         let batch = Arc::new(batch);
         for (id, conn) in lock_conns(&self.conns).iter() {
             deliver(*id, conn, Outgoing::Batch(batch.clone()));
+        }
+        for received in received {
+            self.metrics.push_to_ack.observe(received.elapsed());
         }
     }
 

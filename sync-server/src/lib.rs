@@ -60,7 +60,7 @@ mod store;
 
 pub use admin_client::{AdminClient, AdminClientError};
 pub use auth::RandomError;
-pub use config::{CompactionSettings, Config, ConfigError, ENV_PREFIX, Limits};
+pub use config::{CompactionSettings, Config, ConfigError, ENV_PREFIX, Limits, MetricsSettings};
 pub use error::{RelayError, ServeError};
 pub use ids::{ParseIdError, TokenId, WorkspaceId};
 pub use kith_core::sync::protocol::Role;

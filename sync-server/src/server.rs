@@ -27,7 +27,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::admin_api;
-use crate::auth::bearer;
+use crate::auth::{bearer, digests_equal, hash_secret};
 use crate::compaction;
 use crate::error::{RelayError, ServeError};
 use crate::listener::GuardedListener;
@@ -229,13 +229,30 @@ async fn healthz(State(relay): State<Relay>) -> Response {
     }
 }
 
-async fn metrics(State(relay): State<Relay>) -> Response {
+/// Prometheus text. Off with `metrics.enabled = false` (404); with `metrics.token`
+/// set, only for `Authorization: Bearer <token>`.
+async fn metrics(State(relay): State<Relay>, headers: axum::http::HeaderMap) -> Response {
+    let settings = &relay.config().metrics;
+    if !settings.enabled {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    if let Some(expected) = &settings.token {
+        let given = headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        let allowed = given.is_some_and(|g| digests_equal(&hash_secret(g), &hash_secret(expected)));
+        if !allowed {
+            return ApiError::Unauthorized.into_response();
+        }
+    }
     let store = relay.inner.store.clone();
     let stats = tokio::task::spawn_blocking(move || store.stats())
         .await
         .ok()
         .and_then(Result::ok);
-    let text = relay.inner.metrics.render(relay.inner.hub.connections(), stats);
+    let text = relay.inner.metrics.render(relay.inner.hub.depths(), stats);
     (
         [(
             CONTENT_TYPE,

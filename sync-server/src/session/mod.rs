@@ -339,6 +339,7 @@ where
             return Err(fail(ErrorCode::Forbidden, "a viewer token cannot push"));
         }
         add(&self.relay.inner.metrics.pushes_total, 1);
+        let received = std::time::Instant::now();
         if chunks.is_empty() {
             return Ok(());
         }
@@ -378,7 +379,15 @@ where
         })
         .await?;
         let chunks = checked.map_err(|(id, e)| fail(ErrorCode::BadChunk, format!("chunk {id} is refused: {e}")))?;
-        if !reg.workspace.submit(WriteRequest { conn: reg.id, chunks }).await {
+        if !reg
+            .workspace
+            .submit(WriteRequest {
+                conn: reg.id,
+                received,
+                chunks,
+            })
+            .await
+        {
             return Err(fail(ErrorCode::Internal, "the workspace writer stopped"));
         }
         self.pending_pushes += 1;

@@ -126,12 +126,12 @@ async fn acks_always_flow_but_entries_only_after_a_pull() {
         ServerMessage::Entries { entries } => assert_eq!(entries[0].seq, 3),
         other => panic!("{other:?}"),
     }
-    assert_eq!(relay.inner.hub.connections(), 2);
+    assert_eq!(relay.inner.hub.depths().connections, 2);
 
     // Closing the input ends the session and unregisters it.
     a.input.take();
     a.task.await.unwrap();
-    assert_eq!(relay.inner.hub.connections(), 1);
+    assert_eq!(relay.inner.hub.depths().connections, 1);
 }
 
 #[tokio::test]

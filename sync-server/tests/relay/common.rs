@@ -301,8 +301,18 @@ pub(crate) fn rebuild(pulled: &Pulled) -> std::collections::HashMap<DocId, AutoC
 
 /// A plain HTTP GET: (status, body).
 pub(crate) async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    http_get_with(addr, path, "").await
+}
+
+/// A plain HTTP GET with an `Authorization` header (none if empty): (status, body).
+pub(crate) async fn http_get_with(addr: SocketAddr, path: &str, authorization: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let auth = if authorization.is_empty() {
+        String::new()
+    } else {
+        format!("Authorization: {authorization}\r\n")
+    };
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = String::new();
     tokio::time::timeout(PATIENCE, stream.read_to_string(&mut response))
