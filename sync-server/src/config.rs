@@ -148,7 +148,7 @@ impl Default for Limits {
             max_connections_per_token: 16,
             hello_timeout_secs: 10,
             max_queued_messages: 4096,
-            max_queued_bytes: 64 << 20,
+            max_queued_bytes: 16 << 20,
             max_inflated_chunk_bytes: 4 << 20,
             chunks_per_second: 2000,
             chunk_burst: 20_000,

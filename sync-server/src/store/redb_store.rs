@@ -25,10 +25,15 @@ pub(crate) struct RedbStore {
     db: Database,
 }
 
+/// redb's page cache. Its default (1 GiB) let a relay grow by every byte pushed or
+/// pulled; the relay's reads are mostly sequential log scans, which a small cache serves
+/// as well.
+const CACHE_BYTES: usize = 64 << 20;
+
 impl RedbStore {
     /// Opens the file at `path`, creating it (and its tables) if needed.
     pub(crate) fn open(path: &Path) -> Result<Self, StoreError> {
-        Self::prepare(Database::create(path)?)
+        Self::prepare(Database::builder().set_cache_size(CACHE_BYTES).create(path)?)
     }
 
     /// A database that lives in memory only (tests, throwaway relays).
