@@ -190,10 +190,11 @@ impl AsyncRead for Guarded {
         }
         let before = buf.filled().len();
         let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
-        if this.deadline.is_some() && matches!(polled, Poll::Ready(Ok(()))) {
-            if this.headers.feed(&buf.filled()[before..]) {
-                this.deadline = None;
-            }
+        if this.deadline.is_some()
+            && matches!(polled, Poll::Ready(Ok(())))
+            && this.headers.feed(&buf.filled()[before..])
+        {
+            this.deadline = None;
         }
         polled
     }
