@@ -6,10 +6,12 @@
 //! |---|---|---|
 //! | `POST /workspaces` | `{name}` | `{workspace, token}` |
 //! | `GET /workspaces` | | `[workspace]` |
+//! | `POST /workspaces/{id}/rename` | `{name}` | `workspace` |
+//! | `POST /workspaces/{id}/delete` | | `{deleted: true}` |
 //! | `POST /tokens` | `{workspace, role}` | `token` (with its secret) |
 //! | `GET /tokens?workspace=W` | | `[token]` (without secrets) |
 //! | `POST /tokens/{id}/revoke` | | `{revoked}` |
-//! | `POST /backup` | `{dest}` (absolute path on the relay's machine) | `{dest}` |
+//! | `POST /backup` | `{dest}` (absolute path under the relay's `backup_dir`) | `{dest}` |
 //! | `POST /compact` | | compaction report |
 
 use std::path::PathBuf;
@@ -53,6 +55,11 @@ pub(crate) struct TokensQuery {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Deleted {
+    pub(crate) deleted: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Revoked {
     pub(crate) revoked: bool,
 }
@@ -65,6 +72,8 @@ pub(crate) struct Backup {
 pub(crate) fn routes() -> Router<Relay> {
     Router::new()
         .route("/workspaces", post(create_workspace).get(workspaces))
+        .route("/workspaces/{id}/rename", post(rename_workspace))
+        .route("/workspaces/{id}/delete", post(delete_workspace))
         .route("/tokens", post(create_token).get(tokens))
         .route("/tokens/{id}/revoke", post(revoke_token))
         .route("/backup", post(backup))
@@ -115,6 +124,34 @@ async fn create_workspace(
 
 async fn workspaces(_: Admin, State(relay): State<Relay>) -> Result<Json<Vec<WorkspaceInfo>>, ApiError> {
     blocking(relay, |r| r.workspaces()).await
+}
+
+fn workspace_id(id: &str) -> Result<WorkspaceId, ApiError> {
+    id.parse()
+        .map_err(|e| ApiError::BadRequest(format!("not a workspace id: {e}")))
+}
+
+async fn rename_workspace(
+    _: Admin,
+    State(relay): State<Relay>,
+    Path(id): Path<String>,
+    Json(body): Json<CreateWorkspace>,
+) -> Result<Json<WorkspaceInfo>, ApiError> {
+    let id = workspace_id(&id)?;
+    blocking(relay, move |r| r.rename_workspace(id, &body.name)).await
+}
+
+async fn delete_workspace(
+    _: Admin,
+    State(relay): State<Relay>,
+    Path(id): Path<String>,
+) -> Result<Json<Deleted>, ApiError> {
+    let id = workspace_id(&id)?;
+    blocking(relay, move |r| {
+        r.delete_workspace(id)?;
+        Ok(Deleted { deleted: true })
+    })
+    .await
 }
 
 async fn create_token(

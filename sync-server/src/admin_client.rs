@@ -14,7 +14,7 @@ use tokio::net::TcpStream;
 
 use kith_core::sync::protocol::Role;
 
-use crate::admin_api::{Backup, CreateToken, CreateWorkspace, CreatedWorkspace, Revoked};
+use crate::admin_api::{Backup, CreateToken, CreateWorkspace, CreatedWorkspace, Deleted, Revoked};
 use crate::auth::read_admin_secret;
 use crate::ids::{TokenId, WorkspaceId};
 use crate::relay::{ADDR_FILE, ADMIN_SECRET_FILE, CompactionReport, NewToken, TokenInfo, WorkspaceInfo};
@@ -109,6 +109,20 @@ impl AdminClient {
 
     pub async fn workspaces(&self) -> Result<Vec<WorkspaceInfo>, AdminClientError> {
         self.call::<(), _>("GET", "/v1/admin/workspaces", None).await
+    }
+
+    pub async fn rename_workspace(&self, id: WorkspaceId, name: &str) -> Result<WorkspaceInfo, AdminClientError> {
+        let body = CreateWorkspace { name: name.to_string() };
+        self.call("POST", &format!("/v1/admin/workspaces/{id}/rename"), Some(&body))
+            .await
+    }
+
+    /// Deletes a workspace with everything in it.
+    pub async fn delete_workspace(&self, id: WorkspaceId) -> Result<(), AdminClientError> {
+        let _: Deleted = self
+            .call::<(), _>("POST", &format!("/v1/admin/workspaces/{id}/delete"), None)
+            .await?;
+        Ok(())
     }
 
     pub async fn create_token(&self, workspace: WorkspaceId, role: Role) -> Result<NewToken, AdminClientError> {

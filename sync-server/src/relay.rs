@@ -222,10 +222,7 @@ impl Relay {
 
     /// Creates a workspace and its first token, an owner token.
     pub fn create_workspace(&self, name: &str) -> Result<(WorkspaceInfo, NewToken), RelayError> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-            return Err(RelayError::InvalidName);
-        }
+        let name = valid_name(name)?;
         let now = now_ms();
         let workspace = WorkspaceRecord {
             id: WorkspaceId::new(),
@@ -253,6 +250,31 @@ impl Relay {
     /// One workspace, if it exists.
     pub fn workspace(&self, id: WorkspaceId) -> Result<Option<WorkspaceInfo>, RelayError> {
         Ok(self.inner.store.workspace(id)?.map(WorkspaceInfo::from))
+    }
+
+    /// Renames a workspace (devices see only its id, so nothing else changes).
+    pub fn rename_workspace(&self, id: WorkspaceId, name: &str) -> Result<WorkspaceInfo, RelayError> {
+        let name = valid_name(name)?;
+        if !self.inner.store.rename_workspace(id, name)? {
+            return Err(RelayError::UnknownWorkspace(id));
+        }
+        tracing::info!(workspace = %id, name, "workspace renamed");
+        self.workspace(id)?.ok_or(RelayError::UnknownWorkspace(id))
+    }
+
+    /// Deletes a workspace for good: its tokens stop working (open connections are
+    /// closed with `token_revoked`), and its log and snapshots are removed in one
+    /// transaction. The CLI asks for confirmation first.
+    pub fn delete_workspace(&self, id: WorkspaceId) -> Result<(), RelayError> {
+        let tokens = self.inner.store.tokens(Some(id))?;
+        if !self.inner.store.delete_workspace(id)? {
+            return Err(RelayError::UnknownWorkspace(id));
+        }
+        for token in tokens {
+            self.inner.hub.revoke(token.id);
+        }
+        tracing::info!(workspace = %id, "workspace deleted");
+        Ok(())
     }
 
     /// Creates a token for a workspace.
@@ -328,6 +350,15 @@ impl Relay {
             .admin_hash
             .is_some_and(|h| digests_equal(&h, &hash_secret(secret)))
     }
+}
+
+/// A workspace name: trimmed, 1-200 characters, no control characters.
+fn valid_name(name: &str) -> Result<&str, RelayError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(RelayError::InvalidName);
+    }
+    Ok(name)
 }
 
 fn new_token(record: &TokenRecord, secret: String) -> NewToken {

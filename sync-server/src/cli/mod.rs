@@ -142,6 +142,21 @@ impl Admin {
         })
     }
 
+    pub(crate) async fn rename_workspace(&self, id: WorkspaceId, name: &str) -> anyhow::Result<WorkspaceInfo> {
+        Ok(match self {
+            Admin::Local(r) => r.rename_workspace(id, name)?,
+            Admin::Remote(c) => c.rename_workspace(id, name).await?,
+        })
+    }
+
+    pub(crate) async fn delete_workspace(&self, id: WorkspaceId) -> anyhow::Result<()> {
+        match self {
+            Admin::Local(r) => r.delete_workspace(id)?,
+            Admin::Remote(c) => c.delete_workspace(id).await?,
+        }
+        Ok(())
+    }
+
     pub(crate) async fn create_token(&self, workspace: WorkspaceId, role: Role) -> anyhow::Result<NewToken> {
         Ok(match self {
             Admin::Local(r) => r.create_token(workspace, role)?,

@@ -81,6 +81,24 @@ impl LogStore for MemoryStore {
             .collect())
     }
 
+    fn rename_workspace(&self, id: WorkspaceId, name: &str) -> Result<bool, StoreError> {
+        let mut m = self.lock();
+        Ok(m.workspaces.get_mut(&id).map(|w| w.name = name.to_string()).is_some())
+    }
+
+    fn delete_workspace(&self, id: WorkspaceId) -> Result<bool, StoreError> {
+        let mut m = self.lock();
+        if m.workspaces.remove(&id).is_none() {
+            return Ok(false);
+        }
+        m.tokens.retain(|_, t| t.workspace != id);
+        m.heads.remove(&id);
+        m.log.retain(|(w, _), _| *w != id);
+        m.dedup.retain(|(w, _), _| *w != id);
+        m.snapshots.retain(|(w, _), _| *w != id);
+        Ok(true)
+    }
+
     fn revoke_token(&self, id: TokenId) -> Result<Option<TokenRecord>, StoreError> {
         let mut m = self.lock();
         Ok(m.tokens.get_mut(&id).map(|t| {

@@ -109,6 +109,11 @@ pub(crate) trait LogStore: Send + Sync + 'static {
     fn create_workspace(&self, workspace: &WorkspaceRecord, owner: &TokenRecord) -> Result<(), StoreError>;
     fn workspace(&self, id: WorkspaceId) -> Result<Option<WorkspaceRecord>, StoreError>;
     fn workspaces(&self) -> Result<Vec<WorkspaceRecord>, StoreError>;
+    /// Renames a workspace; false if there is no such workspace.
+    fn rename_workspace(&self, id: WorkspaceId, name: &str) -> Result<bool, StoreError>;
+    /// Deletes a workspace with its tokens, log, snapshots and deduplication records, in
+    /// one transaction; false if there is no such workspace.
+    fn delete_workspace(&self, id: WorkspaceId) -> Result<bool, StoreError>;
 
     /// Stores a new token; its workspace must exist.
     fn insert_token(&self, token: &TokenRecord) -> Result<(), StoreError>;

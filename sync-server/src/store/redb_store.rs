@@ -153,6 +153,59 @@ impl LogStore for RedbStore {
         Ok(out)
     }
 
+    fn rename_workspace(&self, id: WorkspaceId, name: &str) -> Result<bool, StoreError> {
+        let txn = self.db.begin_write()?;
+        let found = {
+            let mut table = txn.open_table(WORKSPACES)?;
+            let created = table.get(*id.as_bytes())?.map(|row| row.value().1);
+            match created {
+                Some(created_ms) => {
+                    table.insert(*id.as_bytes(), (name, created_ms))?;
+                    true
+                }
+                None => false,
+            }
+        };
+        txn.commit()?;
+        Ok(found)
+    }
+
+    fn delete_workspace(&self, id: WorkspaceId) -> Result<bool, StoreError> {
+        let ws = *id.as_bytes();
+        let txn = self.db.begin_write()?;
+        if txn.open_table(WORKSPACES)?.remove(ws)?.is_none() {
+            return Ok(false);
+        }
+        {
+            let mut tokens = txn.open_table(TOKENS)?;
+            let mut hashes = txn.open_table(TOKEN_HASHES)?;
+            let mut gone = Vec::new();
+            for item in tokens.iter()? {
+                let (token, row) = item?;
+                let (hash, workspace, ..) = row.value();
+                if workspace == ws {
+                    gone.push((token.value(), hash));
+                }
+            }
+            for (token, hash) in gone {
+                tokens.remove(token)?;
+                hashes.remove(hash)?;
+            }
+            txn.open_table(LOG)?.retain_in((ws, 0)..=(ws, u64::MAX), |_, _| false)?;
+            txn.open_table(DEDUP)?
+                .retain_in((ws, [0u8; 32])..=(ws, [0xff; 32]), |_, _| false)?;
+            txn.open_table(DOC_ENTRIES)?
+                .retain_in((ws, [0u8; 16], 0)..=(ws, [0xff; 16], u64::MAX), |_, _| false)?;
+            txn.open_table(SNAPSHOTS)?
+                .retain_in((ws, [0u8; 16])..=(ws, [0xff; 16]), |_, _| false)?;
+            txn.open_table(SNAPSHOT_SEQ)?
+                .retain_in((ws, 0, [0u8; 16])..=(ws, u64::MAX, [0xff; 16]), |_, _| false)?;
+            txn.open_table(HEADS)?.remove(ws)?;
+        }
+        txn.commit()?;
+        Ok(true)
+    }
+
     fn insert_token(&self, token: &TokenRecord) -> Result<(), StoreError> {
         let txn = self.db.begin_write()?;
         if txn.open_table(WORKSPACES)?.get(*token.workspace.as_bytes())?.is_none() {

@@ -121,3 +121,46 @@ async fn the_cli_works_on_the_file_and_through_a_running_relay() {
     let tokens = json(&cli(&data, &["token", "list", "--json"]).await);
     assert_eq!(tokens.as_array().unwrap().len(), 3);
 }
+
+#[tokio::test]
+async fn a_workspace_is_renamed_and_deleted_only_with_its_name_as_confirmation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    cli(&data, &["init"]).await;
+    let gone = json(&cli(&data, &["workspace", "create", "Gone", "--json"]).await);
+    let gone_id = gone["workspace"]["id"].as_str().unwrap().to_string();
+    let gone_secret = gone["token"]["secret"].as_str().unwrap().to_string();
+    let kept = json(&cli(&data, &["workspace", "create", "Kept", "--json"]).await);
+    let kept_id = kept["workspace"]["id"].as_str().unwrap().to_string();
+
+    // On the file.
+    let renamed = json(&cli(&data, &["workspace", "rename", &kept_id, "Kept Ltd", "--json"]).await);
+    assert_eq!(renamed["name"], "Kept Ltd");
+    let wrong = Command::new(env!("CARGO_BIN_EXE_kith-relay"))
+        .args(["workspace", "delete", &gone_id, "--confirm", "Kept Ltd", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("nothing was deleted"));
+
+    // Through a running relay: the deleted workspace's devices are closed.
+    let mut c = config();
+    c.data_dir = data.clone();
+    let server = Server::start(Relay::open(c).unwrap()).await;
+    let (mut device, _) = Device::join(&server, &gone_secret).await;
+    cli(&data, &["workspace", "delete", &gone_id, "--confirm", "Gone"]).await;
+    assert_eq!(device.expect_error().await, ErrorCode::TokenRevoked);
+    assert!(crate::common::is_unauthorized(
+        &Device::open(&server, &gone_secret).await
+    ));
+    let listed = json(&cli(&data, &["workspace", "list", "--json"]).await);
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["Kept Ltd"]);
+    server.stop().await;
+}
