@@ -8,7 +8,7 @@
 //! | `GET /workspaces` | | `[workspace]` |
 //! | `POST /workspaces/{id}/rename` | `{name}` | `workspace` |
 //! | `POST /workspaces/{id}/delete` | | `{deleted: true}` |
-//! | `POST /tokens` | `{workspace, role}` | `token` (with its secret) |
+//! | `POST /tokens` | `{workspace, role, label?, expires_ms?}` | `token` (with its secret) |
 //! | `GET /tokens?workspace=W` | | `[token]` (without secrets) |
 //! | `POST /tokens/{id}/revoke` | | `{revoked}` |
 //! | `POST /backup` | `{dest}` (absolute path under the relay's `backup_dir`) | `{dest}` |
@@ -47,6 +47,10 @@ pub(crate) struct CreatedWorkspace {
 pub(crate) struct CreateToken {
     pub(crate) workspace: WorkspaceId,
     pub(crate) role: Role,
+    #[serde(default)]
+    pub(crate) label: String,
+    #[serde(default)]
+    pub(crate) expires_ms: Option<u64>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -159,7 +163,10 @@ async fn create_token(
     State(relay): State<Relay>,
     Json(body): Json<CreateToken>,
 ) -> Result<Json<NewToken>, ApiError> {
-    blocking(relay, move |r| r.create_token(body.workspace, body.role)).await
+    blocking(relay, move |r| {
+        r.create_token_with(body.workspace, body.role, &body.label, body.expires_ms)
+    })
+    .await
 }
 
 async fn tokens(

@@ -126,8 +126,24 @@ impl AdminClient {
     }
 
     pub async fn create_token(&self, workspace: WorkspaceId, role: Role) -> Result<NewToken, AdminClientError> {
-        self.call("POST", "/v1/admin/tokens", Some(&CreateToken { workspace, role }))
-            .await
+        self.create_token_with(workspace, role, "", None).await
+    }
+
+    /// A token with a label and an optional expiry (ms since the Unix epoch).
+    pub async fn create_token_with(
+        &self,
+        workspace: WorkspaceId,
+        role: Role,
+        label: &str,
+        expires_ms: Option<u64>,
+    ) -> Result<NewToken, AdminClientError> {
+        let body = CreateToken {
+            workspace,
+            role,
+            label: label.to_string(),
+            expires_ms,
+        };
+        self.call("POST", "/v1/admin/tokens", Some(&body)).await
     }
 
     pub async fn tokens(&self, workspace: Option<WorkspaceId>) -> Result<Vec<TokenInfo>, AdminClientError> {

@@ -44,6 +44,15 @@ pub struct TokenInfo {
     /// Milliseconds since the Unix epoch.
     pub created_ms: u64,
     pub revoked: bool,
+    /// A name for people; empty for none.
+    #[serde(default)]
+    pub label: String,
+    /// Milliseconds since the Unix epoch after which the token is refused.
+    #[serde(default)]
+    pub expires_ms: Option<u64>,
+    /// When a device last connected with it (to the minute).
+    #[serde(default)]
+    pub last_used_ms: Option<u64>,
 }
 
 /// A token just created. `secret` (`kr_…`) is what a device sends as
@@ -97,6 +106,9 @@ impl From<TokenRecord> for TokenInfo {
             role: t.role,
             created_ms: t.created_ms,
             revoked: t.revoked,
+            label: t.label,
+            expires_ms: t.expires_ms,
+            last_used_ms: t.last_used_ms,
         }
     }
 }
@@ -279,7 +291,25 @@ impl Relay {
 
     /// Creates a token for a workspace.
     pub fn create_token(&self, workspace: WorkspaceId, role: Role) -> Result<NewToken, RelayError> {
-        let issued = issue_token(workspace, role, now_ms())?;
+        self.create_token_with(workspace, role, "", None)
+    }
+
+    /// Creates a token with a label for people and an optional expiry (milliseconds
+    /// since the Unix epoch).
+    pub fn create_token_with(
+        &self,
+        workspace: WorkspaceId,
+        role: Role,
+        label: &str,
+        expires_ms: Option<u64>,
+    ) -> Result<NewToken, RelayError> {
+        let label = label.trim();
+        if label.chars().count() > 200 || label.chars().any(char::is_control) {
+            return Err(RelayError::InvalidName);
+        }
+        let mut issued = issue_token(workspace, role, now_ms())?;
+        issued.record.label = label.to_string();
+        issued.record.expires_ms = expires_ms;
         match self.inner.store.insert_token(&issued.record) {
             Ok(()) => {}
             Err(StoreError::UnknownWorkspace(w)) => return Err(RelayError::UnknownWorkspace(w)),
@@ -341,7 +371,20 @@ impl Relay {
         let token = tokio::task::spawn_blocking(move || store.token_by_hash(&hash))
             .await
             .map_err(|e| RelayError::Task(e.to_string()))??;
-        Ok(token.filter(|t| !t.revoked && digests_equal(&t.hash, &hash)))
+        let now = now_ms();
+        let token =
+            token.filter(|t| !t.revoked && digests_equal(&t.hash, &hash) && t.expires_ms.is_none_or(|e| e > now));
+        if let Some(t) = &token
+            && t.last_used_ms.is_none_or(|used| now.saturating_sub(used) >= 60_000)
+        {
+            let (store, id) = (self.inner.store.clone(), t.id);
+            tokio::task::spawn_blocking(move || {
+                if let Err(e) = store.touch_token(id, now) {
+                    tracing::warn!(token = %id, "cannot record the token's last use: {e}");
+                }
+            });
+        }
+        Ok(token)
     }
 
     /// Whether `secret` is the admin secret.

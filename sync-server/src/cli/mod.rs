@@ -157,10 +157,16 @@ impl Admin {
         Ok(())
     }
 
-    pub(crate) async fn create_token(&self, workspace: WorkspaceId, role: Role) -> anyhow::Result<NewToken> {
+    pub(crate) async fn create_token(
+        &self,
+        workspace: WorkspaceId,
+        role: Role,
+        label: &str,
+        expires_ms: Option<u64>,
+    ) -> anyhow::Result<NewToken> {
         Ok(match self {
-            Admin::Local(r) => r.create_token(workspace, role)?,
-            Admin::Remote(c) => c.create_token(workspace, role).await?,
+            Admin::Local(r) => r.create_token_with(workspace, role, label, expires_ms)?,
+            Admin::Remote(c) => c.create_token_with(workspace, role, label, expires_ms).await?,
         })
     }
 

@@ -81,6 +81,13 @@ impl LogStore for MemoryStore {
             .collect())
     }
 
+    fn touch_token(&self, id: TokenId, now_ms: u64) -> Result<(), StoreError> {
+        if let Some(t) = self.lock().tokens.get_mut(&id) {
+            t.last_used_ms = Some(now_ms);
+        }
+        Ok(())
+    }
+
     fn rename_workspace(&self, id: WorkspaceId, name: &str) -> Result<bool, StoreError> {
         let mut m = self.lock();
         Ok(m.workspaces.get_mut(&id).map(|w| w.name = name.to_string()).is_some())

@@ -41,6 +41,12 @@ pub(crate) struct TokenRecord {
     pub(crate) role: Role,
     pub(crate) created_ms: u64,
     pub(crate) revoked: bool,
+    /// A name for people ("Ana's laptop"); empty for none.
+    pub(crate) label: String,
+    /// After this (ms since the epoch) the token is refused.
+    pub(crate) expires_ms: Option<u64>,
+    /// When a device last connected with it (kept to the minute).
+    pub(crate) last_used_ms: Option<u64>,
 }
 
 /// A chunk to append, already checked and hashed.
@@ -120,6 +126,9 @@ pub(crate) trait LogStore: Send + Sync + 'static {
     fn token_by_hash(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError>;
     /// All tokens, or those of one workspace, ordered by id.
     fn tokens(&self, workspace: Option<WorkspaceId>) -> Result<Vec<TokenRecord>, StoreError>;
+    /// Records that the token was used at `now_ms` (not durable on its own: a crash
+    /// may forget the last minutes of use).
+    fn touch_token(&self, id: TokenId, now_ms: u64) -> Result<(), StoreError>;
     /// Marks a token revoked; `None` if there is no such token.
     fn revoke_token(&self, id: TokenId) -> Result<Option<TokenRecord>, StoreError>;
 

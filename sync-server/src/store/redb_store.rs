@@ -49,6 +49,7 @@ impl RedbStore {
             txn.open_table(WORKSPACES)?;
             txn.open_table(TOKENS)?;
             txn.open_table(TOKEN_HASHES)?;
+            txn.open_table(TOKEN_DETAILS)?;
             txn.open_table(LOG)?;
             txn.open_table(DEDUP)?;
             txn.open_table(DOC_ENTRIES)?;
@@ -75,8 +76,19 @@ impl RedbStore {
     }
 }
 
-fn token_from_row(id: [u8; 8], row: TokenRow) -> Result<TokenRecord, StoreError> {
+fn token_from_row(
+    id: [u8; 8],
+    row: TokenRow,
+    details: &impl ReadableTable<[u8; 8], (&'static str, u64, u64)>,
+) -> Result<TokenRecord, StoreError> {
     let (hash, workspace, role, created_ms, revoked) = row;
+    let (label, expires_ms, last_used_ms) = match details.get(id)? {
+        Some(d) => {
+            let (label, expires, used) = d.value();
+            (label.to_string(), expires, used)
+        }
+        None => (String::new(), 0, 0),
+    };
     Ok(TokenRecord {
         id: TokenId::from_bytes(id),
         hash,
@@ -84,6 +96,9 @@ fn token_from_row(id: [u8; 8], row: TokenRow) -> Result<TokenRecord, StoreError>
         role: role_from_code(role)?,
         created_ms,
         revoked,
+        label,
+        expires_ms: (expires_ms > 0).then_some(expires_ms),
+        last_used_ms: (last_used_ms > 0).then_some(last_used_ms),
     })
 }
 
@@ -105,6 +120,14 @@ fn put_token(txn: &WriteTransaction, token: &TokenRecord) -> Result<(), StoreErr
     }
     tokens.insert(*token.id.as_bytes(), token_row(token))?;
     hashes.insert(token.hash, *token.id.as_bytes())?;
+    txn.open_table(TOKEN_DETAILS)?.insert(
+        *token.id.as_bytes(),
+        (
+            token.label.as_str(),
+            token.expires_ms.unwrap_or(0),
+            token.last_used_ms.unwrap_or(0),
+        ),
+    )?;
     Ok(())
 }
 
@@ -187,9 +210,11 @@ impl LogStore for RedbStore {
                     gone.push((token.value(), hash));
                 }
             }
+            let mut details = txn.open_table(TOKEN_DETAILS)?;
             for (token, hash) in gone {
                 tokens.remove(token)?;
                 hashes.remove(hash)?;
+                details.remove(token)?;
             }
             txn.open_table(LOG)?.retain_in((ws, 0)..=(ws, u64::MAX), |_, _| false)?;
             txn.open_table(DEDUP)?
@@ -223,9 +248,10 @@ impl LogStore for RedbStore {
             return Ok(None);
         };
         let tokens = txn.open_table(TOKENS)?;
+        let details = txn.open_table(TOKEN_DETAILS)?;
         let row = tokens.get(id)?.map(|v| v.value());
         match row {
-            Some(row) => token_from_row(id, row).map(Some),
+            Some(row) => token_from_row(id, row, &details).map(Some),
             None => Err(StoreError::Corrupt(format!(
                 "token hash points at missing token {}",
                 TokenId::from_bytes(id)
@@ -236,10 +262,11 @@ impl LogStore for RedbStore {
     fn tokens(&self, workspace: Option<WorkspaceId>) -> Result<Vec<TokenRecord>, StoreError> {
         let txn = self.db.begin_read()?;
         let table = txn.open_table(TOKENS)?;
+        let details = txn.open_table(TOKEN_DETAILS)?;
         let mut out = Vec::new();
         for item in table.iter()? {
             let (id, row) = item?;
-            let token = token_from_row(id.value(), row.value())?;
+            let token = token_from_row(id.value(), row.value(), &details)?;
             if workspace.is_none_or(|w| w == token.workspace) {
                 out.push(token);
             }
@@ -247,13 +274,33 @@ impl LogStore for RedbStore {
         Ok(out)
     }
 
+    fn touch_token(&self, id: TokenId, now_ms: u64) -> Result<(), StoreError> {
+        let mut txn = self.db.begin_write()?;
+        // Last use is a hint: no fsync per connection.
+        txn.set_durability(redb::Durability::None)?;
+        {
+            let mut details = txn.open_table(TOKEN_DETAILS)?;
+            let current = details
+                .get(*id.as_bytes())?
+                .map(|d| {
+                    let (label, expires, _) = d.value();
+                    (label.to_string(), expires)
+                })
+                .unwrap_or_default();
+            details.insert(*id.as_bytes(), (current.0.as_str(), current.1, now_ms))?;
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
     fn revoke_token(&self, id: TokenId) -> Result<Option<TokenRecord>, StoreError> {
         let txn = self.db.begin_write()?;
         let token = {
             let mut tokens = txn.open_table(TOKENS)?;
+            let details = txn.open_table(TOKEN_DETAILS)?;
             let row = tokens.get(*id.as_bytes())?.map(|v| v.value());
             let Some(row) = row else { return Ok(None) };
-            let mut token = token_from_row(*id.as_bytes(), row)?;
+            let mut token = token_from_row(*id.as_bytes(), row, &details)?;
             token.revoked = true;
             tokens.insert(*id.as_bytes(), token_row(&token))?;
             token
