@@ -506,6 +506,7 @@ impl RedbStore {
         copy_table(&from, &to, WORKSPACES)?;
         copy_table(&from, &to, TOKENS)?;
         copy_table(&from, &to, TOKEN_HASHES)?;
+        copy_table(&from, &to, TOKEN_DETAILS)?;
         copy_table(&from, &to, LOG)?;
         copy_table(&from, &to, DEDUP)?;
         copy_table(&from, &to, DOC_ENTRIES)?;
