@@ -87,6 +87,10 @@ pub struct Limits {
     /// The longest a push waits for its token's buckets to refill; a push that would
     /// wait longer is refused with `rate_limited` (`KITH_RELAY_MAX_PUSH_WAIT_SECS`).
     pub max_push_wait_secs: u64,
+    /// Bytes of chunk data (log entries and snapshots) one workspace may store; 0 for
+    /// no quota. A push that would pass it is refused with `forbidden` and nothing of it
+    /// is stored (`KITH_RELAY_WORKSPACE_QUOTA_BYTES`).
+    pub workspace_quota_bytes: u64,
     /// Seconds a send to a device may block (a device that stops reading is
     /// disconnected after this) (`KITH_RELAY_SEND_TIMEOUT_SECS`).
     pub send_timeout_secs: u64,
@@ -155,6 +159,7 @@ impl Default for Limits {
             bytes_per_second: 8 << 20,
             byte_burst: 64 << 20,
             max_push_wait_secs: 10,
+            workspace_quota_bytes: 0,
             send_timeout_secs: 30,
             ping_interval_secs: 30,
             frame_read_timeout_secs: 30,
@@ -257,6 +262,7 @@ impl Config {
                 "BYTES_PER_SECOND" => l.bytes_per_second = parse(&var, &value)?,
                 "BYTE_BURST" => l.byte_burst = parse(&var, &value)?,
                 "MAX_PUSH_WAIT_SECS" => l.max_push_wait_secs = parse(&var, &value)?,
+                "WORKSPACE_QUOTA_BYTES" => l.workspace_quota_bytes = parse(&var, &value)?,
                 "SEND_TIMEOUT_SECS" => l.send_timeout_secs = parse(&var, &value)?,
                 "PING_INTERVAL_SECS" => l.ping_interval_secs = parse(&var, &value)?,
                 "FRAME_READ_TIMEOUT_SECS" => l.frame_read_timeout_secs = parse(&var, &value)?,

@@ -57,6 +57,8 @@ pub(crate) enum Outgoing {
     Batch(Arc<Batch>),
     /// The connection's push could not be stored.
     Failed(String),
+    /// The connection's push was refused (the workspace's quota): say why and close.
+    Refused(Kick),
 }
 
 /// The outcome of one writer transaction, shared by every connection of the workspace.
@@ -380,6 +382,7 @@ impl Hub {
         let conns: Arc<ConnMap> = Arc::default();
         let writer = Writer {
             workspace,
+            quota: self.limits.workspace_quota_bytes,
             store: self.store.clone(),
             metrics: self.metrics.clone(),
             conns: conns.clone(),
@@ -439,6 +442,8 @@ fn lock_conns(conns: &ConnMap) -> MutexGuard<'_, HashMap<ConnId, ConnSender>> {
 /// The single writer of one workspace's log.
 struct Writer {
     workspace: WorkspaceId,
+    /// `workspace_quota_bytes` (0: none).
+    quota: u64,
     store: Arc<dyn LogStore>,
     metrics: Arc<Metrics>,
     conns: Arc<ConnMap>,
@@ -463,6 +468,14 @@ impl Writer {
 
     /// Appends a group of push requests in one transaction, then tells every connection.
     async fn commit(&self, requests: Vec<WriteRequest>) {
+        let requests = if self.quota > 0 {
+            self.within_quota(requests).await
+        } else {
+            requests
+        };
+        if requests.is_empty() {
+            return;
+        }
         let mut origin = Vec::new();
         let mut chunks = Vec::new();
         let completed: Vec<ConnId> = requests.iter().map(|r| r.conn).collect();
@@ -514,6 +527,49 @@ impl Writer {
         }
     }
 
+    /// The requests that fit in the workspace's quota, in order; the others are
+    /// refused whole. (Chunks the log already has count too: the check is before
+    /// deduplication, so it errs on the side of refusing.)
+    async fn within_quota(&self, requests: Vec<WriteRequest>) -> Vec<WriteRequest> {
+        let store = self.store.clone();
+        let workspace = self.workspace;
+        let used = match tokio::task::spawn_blocking(move || store.workspace_bytes(workspace)).await {
+            Ok(Ok(used)) => used,
+            Ok(Err(e)) => {
+                let conns: Vec<ConnId> = requests.iter().map(|r| r.conn).collect();
+                self.fail(&conns, format!("cannot read the workspace's size: {e}"));
+                return Vec::new();
+            }
+            Err(e) => {
+                let conns: Vec<ConnId> = requests.iter().map(|r| r.conn).collect();
+                self.fail(&conns, format!("the store task failed: {e}"));
+                return Vec::new();
+            }
+        };
+        let mut total = used;
+        let mut accepted = Vec::with_capacity(requests.len());
+        for request in requests {
+            let size: u64 = request.chunks.iter().map(|(_, c)| c.data.len() as u64).sum();
+            if total.saturating_add(size) > self.quota {
+                tracing::info!(workspace = %self.workspace, used = total, quota = self.quota, "refusing a push over the workspace's quota");
+                let kick = Kick::new(
+                    ErrorCode::Forbidden,
+                    format!(
+                        "the workspace stores {total} bytes; this push of {size} bytes would pass its quota of {} bytes",
+                        self.quota
+                    ),
+                );
+                if let Some(conn) = lock_conns(&self.conns).get(&request.conn) {
+                    deliver(request.conn, conn, Outgoing::Refused(kick));
+                }
+                continue;
+            }
+            total += size;
+            accepted.push(request);
+        }
+        accepted
+    }
+
     fn fail(&self, conns: &[ConnId], message: String) {
         tracing::error!(workspace = %self.workspace, "{message}");
         let map = lock_conns(&self.conns);
@@ -530,7 +586,7 @@ impl Writer {
 fn deliver(id: ConnId, conn: &ConnSender, item: Outgoing) {
     let cost = match &item {
         Outgoing::Batch(batch) => batch.cost_for(id),
-        Outgoing::Failed(_) => 0,
+        Outgoing::Failed(_) | Outgoing::Refused(_) => 0,
     };
     let before = conn.queued.fetch_add(cost, Ordering::Relaxed);
     let queued = before + cost;

@@ -398,6 +398,7 @@ where
         let me = reg.id;
         let batch = match item {
             Outgoing::Failed(message) => return Err(fail(ErrorCode::Internal, message)),
+            Outgoing::Refused(kick) => return Err(Ending::Error(kick)),
             Outgoing::Batch(batch) => batch,
         };
         let cost = batch.cost_for(me);

@@ -164,6 +164,39 @@ fn a_deleted_workspace_leaves_nothing_and_others_untouched() {
 }
 
 #[test]
+fn workspace_bytes_follow_appends_compaction_and_duplicates() {
+    for (name, store) in stores() {
+        let store = store.as_ref();
+        let (ws, _) = workspace(store, "Acme");
+        let (other, _) = workspace(store, "Other");
+        let doc = DocId::new();
+        assert_eq!(store.workspace_bytes(ws).unwrap(), 0, "{name}");
+        store
+            .append(ws, &[chunk(doc, "aaaa"), chunk(doc, "bb"), chunk(doc, "aaaa")])
+            .unwrap();
+        store.append(other, &[chunk(doc, "cccccccc")]).unwrap();
+        assert_eq!(
+            store.workspace_bytes(ws).unwrap(),
+            6,
+            "{name}: a duplicate is stored once"
+        );
+        install_one(store, ws, doc, 2, b"snapshot", &[1, 2]).unwrap();
+        assert_eq!(
+            store.workspace_bytes(ws).unwrap(),
+            8,
+            "{name}: entries out, snapshot in"
+        );
+        install_one(store, ws, doc, 2, b"snap", &[]).unwrap();
+        assert_eq!(
+            store.workspace_bytes(ws).unwrap(),
+            4,
+            "{name}: the old snapshot is replaced"
+        );
+        assert_eq!(store.workspace_bytes(other).unwrap(), 8, "{name}");
+    }
+}
+
+#[test]
 fn appends_get_consecutive_seqs_and_duplicates_their_first_seq() {
     for (name, store) in stores() {
         let store = store.as_ref();

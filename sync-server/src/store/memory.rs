@@ -114,6 +114,23 @@ impl LogStore for MemoryStore {
         }))
     }
 
+    fn workspace_bytes(&self, workspace: WorkspaceId) -> Result<u64, StoreError> {
+        let m = self.lock();
+        let log: usize = m
+            .log
+            .iter()
+            .filter(|((w, _), _)| *w == workspace)
+            .map(|(_, (_, d))| d.len())
+            .sum();
+        let snaps: usize = m
+            .snapshots
+            .iter()
+            .filter(|((w, _), _)| *w == workspace)
+            .map(|(_, (_, d))| d.len())
+            .sum();
+        Ok((log + snaps) as u64)
+    }
+
     fn head(&self, workspace: WorkspaceId) -> Result<u64, StoreError> {
         Ok(self.lock().heads.get(&workspace).copied().unwrap_or(0))
     }

@@ -132,6 +132,8 @@ pub(crate) trait LogStore: Send + Sync + 'static {
     /// Marks a token revoked; `None` if there is no such token.
     fn revoke_token(&self, id: TokenId) -> Result<Option<TokenRecord>, StoreError>;
 
+    /// Bytes of chunk data the workspace stores (log entries and snapshots).
+    fn workspace_bytes(&self, workspace: WorkspaceId) -> Result<u64, StoreError>;
     /// The highest seq of the workspace's log (0 if empty).
     fn head(&self, workspace: WorkspaceId) -> Result<u64, StoreError>;
     /// Appends chunks in order, one transaction, durable on return. A chunk whose hash

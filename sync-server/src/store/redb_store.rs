@@ -56,6 +56,7 @@ impl RedbStore {
             txn.open_table(SNAPSHOTS)?;
             txn.open_table(SNAPSHOT_SEQ)?;
             txn.open_table(HEADS)?;
+            txn.open_table(WORKSPACE_BYTES)?;
             let mut meta = txn.open_table(META)?;
             let found = meta.get(FORMAT_VERSION_KEY)?.map(|v| v.value());
             match found {
@@ -110,6 +111,23 @@ fn token_row(t: &TokenRecord) -> TokenRow {
         t.created_ms,
         t.revoked,
     )
+}
+
+/// Counts a workspace's stored chunk bytes by reading its log and snapshots (for a
+/// workspace written before `workspace_bytes` existed).
+fn count_bytes(
+    log: &impl ReadableTable<LogKey, LogValue>,
+    snapshots: &impl ReadableTable<SnapshotKey, SnapshotValue>,
+    ws: [u8; 16],
+) -> Result<u64, StoreError> {
+    let mut bytes = 0u64;
+    for item in log.range((ws, 0)..=(ws, u64::MAX))? {
+        bytes += item?.1.value().2.len() as u64;
+    }
+    for item in snapshots.range((ws, [0u8; 16])..=(ws, [0xff; 16]))? {
+        bytes += item?.1.value().1.len() as u64;
+    }
+    Ok(bytes)
 }
 
 fn put_token(txn: &WriteTransaction, token: &TokenRecord) -> Result<(), StoreError> {
@@ -226,6 +244,7 @@ impl LogStore for RedbStore {
             txn.open_table(SNAPSHOT_SEQ)?
                 .retain_in((ws, 0, [0u8; 16])..=(ws, u64::MAX, [0xff; 16]), |_, _| false)?;
             txn.open_table(HEADS)?.remove(ws)?;
+            txn.open_table(WORKSPACE_BYTES)?.remove(ws)?;
         }
         txn.commit()?;
         Ok(true)
@@ -309,6 +328,15 @@ impl LogStore for RedbStore {
         Ok(Some(token))
     }
 
+    fn workspace_bytes(&self, workspace: WorkspaceId) -> Result<u64, StoreError> {
+        let ws = *workspace.as_bytes();
+        let txn = self.db.begin_read()?;
+        if let Some(bytes) = txn.open_table(WORKSPACE_BYTES)?.get(ws)?.map(|v| v.value()) {
+            return Ok(bytes);
+        }
+        count_bytes(&txn.open_table(LOG)?, &txn.open_table(SNAPSHOTS)?, ws)
+    }
+
     fn head(&self, workspace: WorkspaceId) -> Result<u64, StoreError> {
         let txn = self.db.begin_read()?;
         let heads = txn.open_table(HEADS)?;
@@ -328,6 +356,12 @@ impl LogStore for RedbStore {
             let mut dedup = txn.open_table(DEDUP)?;
             let mut doc_entries = txn.open_table(DOC_ENTRIES)?;
             let mut head = heads.get(ws)?.map_or(0, |v| v.value());
+            let mut sizes = txn.open_table(WORKSPACE_BYTES)?;
+            let mut bytes = match sizes.get(ws)?.map(|v| v.value()) {
+                Some(bytes) => bytes,
+                None if head == 0 => 0,
+                None => count_bytes(&log, &txn.open_table(SNAPSHOTS)?, ws)?,
+            };
             for chunk in chunks {
                 let known = dedup.get((ws, chunk.hash))?.map(|v| v.value());
                 if let Some(seq) = known {
@@ -339,9 +373,11 @@ impl LogStore for RedbStore {
                 log.insert((ws, head), (doc, chunk.hash, chunk.data.as_slice()))?;
                 dedup.insert((ws, chunk.hash), head)?;
                 doc_entries.insert((ws, doc, head), ())?;
+                bytes += chunk.data.len() as u64;
                 out.push(Appended { seq: head, new: true });
             }
             heads.insert(ws, head)?;
+            sizes.insert(ws, bytes)?;
         }
         txn.commit()?;
         Ok(out)
@@ -435,13 +471,20 @@ impl LogStore for RedbStore {
             let mut snapshot_seq = txn.open_table(SNAPSHOT_SEQ)?;
             let mut log = txn.open_table(LOG)?;
             let mut doc_entries = txn.open_table(DOC_ENTRIES)?;
+            let mut sizes = txn.open_table(WORKSPACE_BYTES)?;
+            let known = sizes.get(ws)?.map(|v| v.value());
+            let mut bytes = known.map(i128::from);
             // An error returns before `commit`: dropping `txn` aborts it, so a refused
             // batch leaves no trace, not even of the installs before the bad one.
             for install in installs {
                 let d = *install.doc.as_bytes();
                 let covers_seq = install.covers_seq;
-                let old = snapshots.get((ws, d))?.map(|v| v.value().0);
-                if let Some(old) = old {
+                let old = snapshots.get((ws, d))?.map(|v| (v.value().0, v.value().1.len()));
+                if let Some((_, old_len)) = old {
+                    bytes = bytes.map(|b| b - old_len as i128);
+                }
+                bytes = bytes.map(|b| b + install.data.len() as i128);
+                if let Some((old, _)) = old {
                     if old > covers_seq {
                         return Err(StoreError::Corrupt(format!(
                             "snapshot would go back from seq {old} to {covers_seq}"
@@ -457,7 +500,11 @@ impl LogStore for RedbStore {
                             "entry {seq} is not covered by a snapshot at {covers_seq}"
                         )));
                     }
-                    let owner = log.remove((ws, seq))?.map(|v| v.value().0);
+                    let removed = log.remove((ws, seq))?.map(|v| (v.value().0, v.value().2.len()));
+                    if let Some((_, len)) = removed {
+                        bytes = bytes.map(|b| b - len as i128);
+                    }
+                    let owner = removed.map(|(owner, _)| owner);
                     if owner.is_some_and(|o| o != d) {
                         return Err(StoreError::Corrupt(format!(
                             "log entry {seq} belongs to another document"
@@ -465,6 +512,9 @@ impl LogStore for RedbStore {
                     }
                     doc_entries.remove((ws, d, seq))?;
                 }
+            }
+            if let Some(bytes) = bytes {
+                sizes.insert(ws, u64::try_from(bytes.max(0)).unwrap_or(0))?;
             }
         }
         txn.commit()?;

@@ -55,6 +55,11 @@ pub(crate) const SNAPSHOTS: TableDefinition<SnapshotKey, SnapshotValue> = TableD
 /// cursor needs: those with covers seq > its cursor.
 pub(crate) const SNAPSHOT_SEQ: TableDefinition<SnapshotSeqKey, ()> = TableDefinition::new("snapshot_seq");
 
+/// Workspace → bytes of chunk data it stores (log entries and snapshots), for the
+/// storage quota. Added after format 1 shipped: a workspace without a row is counted
+/// once, when it next appends.
+pub(crate) const WORKSPACE_BYTES: TableDefinition<[u8; 16], u64> = TableDefinition::new("workspace_bytes");
+
 /// Workspace → head: the highest seq assigned (0 for an empty log).
 pub(crate) const HEADS: TableDefinition<[u8; 16], u64> = TableDefinition::new("heads");
 

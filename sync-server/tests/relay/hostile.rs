@@ -262,3 +262,38 @@ async fn a_frame_that_stalls_halfway_is_timed_out() {
     assert_eq!(stalled.expect_error().await, ErrorCode::Malformed);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_push_over_the_workspace_quota_is_refused_and_nothing_of_it_is_stored() {
+    let mut c = config();
+    c.limits.workspace_quota_bytes = 4_000;
+    let server = Server::start(Relay::in_memory(c).unwrap()).await;
+    let (ws, token) = server.relay.create_workspace("Acme").unwrap();
+    let (mut device, _) = Device::join(&server, &token.secret).await;
+    let mut doc = Doc::new();
+    let mut stored = 0;
+    let mut size = 0;
+    let refused = loop {
+        let batch = vec![
+            doc.chunk(stored + 1, "a", stored as i64),
+            doc.chunk(stored + 2, "b", stored as i64),
+        ];
+        let bytes: usize = batch.iter().map(|c| c.data.len()).sum();
+        device.send(&ClientMessage::Push { chunks: batch }).await;
+        match device.next().await {
+            Some(ServerMessage::Ack { acks }) => {
+                stored += acks.len() as u64;
+                size += bytes;
+                assert!(size <= 4_000);
+            }
+            Some(ServerMessage::Error { code, message }) => break (code, message),
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(stored < 1_000, "the quota never applied");
+    };
+    assert_eq!(refused.0, ErrorCode::Forbidden, "{}", refused.1);
+    assert!(refused.1.contains("quota"), "{}", refused.1);
+    assert!(stored > 0);
+    assert_head(&server, ws.id, stored).await;
+    server.stop().await;
+}
