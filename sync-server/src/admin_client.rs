@@ -32,19 +32,46 @@ pub enum AdminClientError {
     #[error("{path} is missing or invalid; is `kith-relay serve` running with this data directory?")]
     NotServing { path: PathBuf },
     #[error("cannot reach the relay at {addr}: {source}")]
-    Connect { addr: SocketAddr, source: std::io::Error },
+    Connect { addr: String, source: std::io::Error },
     #[error("the relay at {addr} did not answer in time")]
-    Timeout { addr: SocketAddr },
+    Timeout { addr: String },
     #[error("the relay answered {status}: {message}")]
     Status { status: u16, message: String },
     #[error("the relay's answer is not understood: {0}")]
     BadResponse(String),
 }
 
+/// Where the admin API listens: `relay.addr` holds `HOST:PORT` or `unix:PATH`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminAddress {
+    Tcp(SocketAddr),
+    Unix(PathBuf),
+}
+
+impl std::fmt::Display for AdminAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AdminAddress::Tcp(addr) => write!(f, "{addr}"),
+            AdminAddress::Unix(path) => write!(f, "unix:{}", path.display()),
+        }
+    }
+}
+
+impl std::str::FromStr for AdminAddress {
+    type Err = std::net::AddrParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.strip_prefix("unix:") {
+            Some(path) => Ok(AdminAddress::Unix(PathBuf::from(path))),
+            None => s.parse().map(AdminAddress::Tcp),
+        }
+    }
+}
+
 /// Talks to a running relay's admin API.
 #[derive(Clone)]
 pub struct AdminClient {
-    addr: SocketAddr,
+    addr: AdminAddress,
     secret: String,
 }
 
@@ -58,6 +85,11 @@ impl std::fmt::Debug for AdminClient {
 
 impl AdminClient {
     pub fn new(addr: SocketAddr, secret: impl Into<String>) -> Self {
+        Self::at(AdminAddress::Tcp(addr), secret)
+    }
+
+    /// A client of the admin API at `addr` (TCP or a Unix socket).
+    pub fn at(addr: AdminAddress, secret: impl Into<String>) -> Self {
         Self {
             addr,
             secret: secret.into(),
@@ -88,12 +120,12 @@ impl AdminClient {
                 source,
             })?
             .ok_or(AdminClientError::NotServing { path: secret_path })?;
-        Ok(Self::new(addr, secret))
+        Ok(Self::at(addr, secret))
     }
 
-    /// The relay's address.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
+    /// Where the relay's admin API is.
+    pub fn addr(&self) -> &AdminAddress {
+        &self.addr
     }
 
     pub async fn create_workspace(&self, name: &str) -> Result<(WorkspaceInfo, NewToken), AdminClientError> {
@@ -192,9 +224,12 @@ impl AdminClient {
             None => Vec::new(),
         };
         let exchange = self.exchange(method, path, &body);
-        let (status, body) = tokio::time::timeout(REQUEST_TIMEOUT, exchange)
-            .await
-            .map_err(|_| AdminClientError::Timeout { addr: self.addr })??;
+        let (status, body) =
+            tokio::time::timeout(REQUEST_TIMEOUT, exchange)
+                .await
+                .map_err(|_| AdminClientError::Timeout {
+                    addr: self.addr.to_string(),
+                })??;
         if !(200..300).contains(&status) {
             let message = serde_json::from_slice::<serde_json::Value>(&body)
                 .ok()
@@ -207,27 +242,50 @@ impl AdminClient {
 
     async fn exchange(&self, method: &str, path: &str, body: &[u8]) -> Result<(u16, Vec<u8>), AdminClientError> {
         let connect = |source| AdminClientError::Connect {
-            addr: self.addr,
+            addr: self.addr.to_string(),
             source,
         };
-        let mut stream = TcpStream::connect(self.addr).await.map_err(connect)?;
         let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\n\
+            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\n\
              Content-Length: {}\r\nConnection: close\r\n\r\n",
-            self.addr,
             self.secret,
             body.len()
         );
-        stream.write_all(head.as_bytes()).await.map_err(connect)?;
-        stream.write_all(body).await.map_err(connect)?;
-        let mut response = Vec::new();
-        (&mut stream)
-            .take(MAX_RESPONSE as u64)
-            .read_to_end(&mut response)
-            .await
-            .map_err(connect)?;
+        let response = match &self.addr {
+            AdminAddress::Tcp(addr) => {
+                let stream = TcpStream::connect(addr).await.map_err(connect)?;
+                round_trip(stream, &head, body).await.map_err(connect)?
+            }
+            #[cfg(unix)]
+            AdminAddress::Unix(path) => {
+                let stream = tokio::net::UnixStream::connect(path).await.map_err(connect)?;
+                round_trip(stream, &head, body).await.map_err(connect)?
+            }
+            #[cfg(not(unix))]
+            AdminAddress::Unix(_) => {
+                return Err(connect(std::io::Error::new(
+                    std::io::ErrorKind::Unsupported,
+                    "Unix sockets need a Unix system",
+                )));
+            }
+        };
         parse_response(&response)
     }
+}
+
+/// Sends one request and reads the whole answer (the server closes the connection).
+async fn round_trip<S>(mut stream: S, head: &str, body: &[u8]) -> std::io::Result<Vec<u8>>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(body).await?;
+    let mut response = Vec::new();
+    (&mut stream)
+        .take(MAX_RESPONSE as u64)
+        .read_to_end(&mut response)
+        .await?;
+    Ok(response)
 }
 
 /// The status and body of an HTTP/1.1 response (`Content-Length`, chunked, or until

@@ -20,6 +20,9 @@ pub struct Config {
     /// a port of its own (0: any free port, written to `relay.addr` for the CLI). The
     /// device port never serves it.
     pub admin_listen: SocketAddr,
+    /// A Unix socket for the admin API instead of `admin_listen`
+    /// (`KITH_RELAY_ADMIN_SOCKET`); created owner-only (0600).
+    pub admin_socket: Option<PathBuf>,
     /// The only directory `backup` writes into, when asked through the admin API
     /// (`KITH_RELAY_BACKUP_DIR`); default `<data_dir>/backups`.
     pub backup_dir: Option<PathBuf>,
@@ -134,6 +137,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 7878)),
             data_dir: PathBuf::from("kith-relay-data"),
             admin_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            admin_socket: None,
             backup_dir: None,
             limits: Limits::default(),
             compaction: CompactionSettings::default(),
@@ -272,6 +276,7 @@ impl Config {
                 "METRICS_ENABLED" => self.metrics.enabled = parse(&var, &value)?,
                 "METRICS_TOKEN" => self.metrics.token = Some(value.clone()).filter(|t| !t.trim().is_empty()),
                 "ADMIN_LISTEN" => self.admin_listen = parse(&var, &value)?,
+                "ADMIN_SOCKET" => self.admin_socket = Some(PathBuf::from(&value)),
                 "BACKUP_DIR" => self.backup_dir = Some(PathBuf::from(&value)),
                 "COMPACTION_ENABLED" => c.enabled = parse(&var, &value)?,
                 "COMPACTION_INTERVAL_SECS" => c.interval_secs = parse(&var, &value)?,

@@ -58,7 +58,7 @@ mod server;
 mod session;
 mod store;
 
-pub use admin_client::{AdminClient, AdminClientError};
+pub use admin_client::{AdminAddress, AdminClient, AdminClientError};
 pub use auth::RandomError;
 pub use config::{CompactionSettings, Config, ConfigError, ENV_PREFIX, Limits, MetricsSettings};
 pub use error::{RelayError, ServeError};

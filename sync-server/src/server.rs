@@ -74,21 +74,14 @@ where
     let (admin_stop, admin_stopped) = watch::channel(false);
     let (addr_file, admin) = match relay.data_dir() {
         Some(dir) => {
-            let admin_listener = TcpListener::bind(relay.config().admin_listen).await?;
-            let admin_local = admin_listener.local_addr()?;
+            let (address, task) = serve_admin(&relay, admin_stopped).await?;
             let path = dir.join(ADDR_FILE);
-            std::fs::write(&path, format!("{}\n", admin_address(admin_local))).map_err(|source| {
-                ServeError::AddrFile {
-                    path: path.clone(),
-                    source,
-                }
+            std::fs::write(&path, format!("{address}\n")).map_err(|source| ServeError::AddrFile {
+                path: path.clone(),
+                source,
             })?;
-            tracing::info!(%admin_local, "admin API listening");
-            let mut stopped = admin_stopped;
-            let server = axum::serve(admin_listener, admin_app(relay.clone())).with_graceful_shutdown(async move {
-                let _ = stopped.wait_for(|s| *s).await;
-            });
-            (Some(path), Some(tokio::spawn(async move { server.await })))
+            tracing::info!(admin = %address, "admin API listening");
+            (Some(path), Some(task))
         }
         None => (None, None),
     };
@@ -128,8 +121,38 @@ where
         tracing::warn!("the admin API stopped with an error: {e}");
     }
     remove_addr_file(addr_file);
+    #[cfg(unix)]
+    if let Some(socket) = &relay.config().admin_socket {
+        let _ = std::fs::remove_file(socket);
+    }
     tracing::info!("kith-relay stopped");
     Ok(served?)
+}
+
+/// Starts the admin API on `admin_socket` or `admin_listen`; returns what the CLI
+/// connects to (`unix:PATH` or `HOST:PORT`, the content of `relay.addr`).
+async fn serve_admin(
+    relay: &Relay,
+    mut stopped: watch::Receiver<bool>,
+) -> Result<(String, tokio::task::JoinHandle<std::io::Result<()>>), ServeError> {
+    let stop = async move {
+        let _ = stopped.wait_for(|s| *s).await;
+    };
+    #[cfg(unix)]
+    if let Some(socket) = relay.config().admin_socket.clone() {
+        use std::os::unix::fs::PermissionsExt;
+        // A socket left by a relay that was killed.
+        let _ = std::fs::remove_file(&socket);
+        let listener = tokio::net::UnixListener::bind(&socket)?;
+        std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600))?;
+        let server = axum::serve(listener, admin_app(relay.clone())).with_graceful_shutdown(stop);
+        let task = tokio::spawn(async move { server.await });
+        return Ok((format!("unix:{}", socket.display()), task));
+    }
+    let listener = TcpListener::bind(relay.config().admin_listen).await?;
+    let local = admin_address(listener.local_addr()?);
+    let server = axum::serve(listener, admin_app(relay.clone())).with_graceful_shutdown(stop);
+    Ok((local.to_string(), tokio::spawn(async move { server.await })))
 }
 
 fn remove_addr_file(path: Option<PathBuf>) {

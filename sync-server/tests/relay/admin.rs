@@ -101,11 +101,11 @@ async fn the_cli_works_on_the_file_and_through_a_running_relay() {
         .await
         .unwrap();
     assert_eq!(viewer.role, Role::Viewer);
-    let wrong = AdminClient::new(client.addr(), "ka_wrong");
+    let wrong = AdminClient::at(client.addr().clone(), "ka_wrong");
     let refused = wrong.workspaces().await.unwrap_err().to_string();
     assert!(refused.contains("401"), "{refused}");
     // The admin API has its own port; the device port does not serve it.
-    assert_ne!(client.addr(), server.addr);
+    assert_ne!(client.addr(), &kith_relay::AdminAddress::Tcp(server.addr));
     assert_eq!(http_get(server.addr, "/v1/admin/workspaces").await.0, 404);
 
     owner.pull(0).await;
@@ -163,4 +163,32 @@ async fn a_workspace_is_renamed_and_deleted_only_with_its_name_as_confirmation()
         .collect();
     assert_eq!(names, vec!["Kept Ltd"]);
     server.stop().await;
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_admin_api_can_listen_on_an_owner_only_unix_socket() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let socket = tmp.path().join("admin.sock");
+    let mut c = config();
+    c.data_dir = data.clone();
+    c.admin_socket = Some(socket.clone());
+    let server = Server::start(Relay::open(c).unwrap()).await;
+    // Once the device port answers, the admin API is up (it starts first).
+    assert_eq!(http_get(server.addr, "/healthz").await.0, 200);
+    let client = AdminClient::from_data_dir(&data).unwrap();
+    assert_eq!(client.addr(), &kith_relay::AdminAddress::Unix(socket.clone()));
+    let mode = std::fs::metadata(&socket).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let (ws, _) = client.create_workspace("Acme").await.unwrap();
+    assert_eq!(client.workspaces().await.unwrap()[0].id, ws.id);
+    let wrong = AdminClient::at(client.addr().clone(), "ka_wrong");
+    assert!(wrong.workspaces().await.unwrap_err().to_string().contains("401"));
+    // The CLI finds it too.
+    let listed = json(&cli(&data, &["workspace", "list", "--json"]).await);
+    assert_eq!(listed[0]["name"], "Acme");
+    server.stop().await;
+    assert!(!socket.exists(), "the socket is removed on exit");
 }
