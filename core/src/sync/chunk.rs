@@ -18,6 +18,7 @@
 //! compressed); type 2 a change whose whole data is one DEFLATE stream; type 3 a bundle,
 //! which Kith never writes and therefore refuses.
 
+use std::borrow::Cow;
 use std::io::{self, Read};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -44,7 +45,14 @@ pub enum ChunkError {
     Bundle,
     #[error("Automerge's decoder failed on this chunk (it panicked)")]
     DecoderPanicked,
+    #[error("the chunk claims more than {limit} operations in one column")]
+    TooManyOps { limit: u64 },
 }
+
+/// Bytes of the inflated bound per operation (row of a column) allowed: run-length
+/// encoding lets a few bytes claim billions of operations, which Automerge would then
+/// walk one by one.
+const BYTES_PER_OP: usize = 8;
 
 fn invalid(what: &str) -> ChunkError {
     ChunkError::NotAutomerge(what.to_string())
@@ -71,10 +79,22 @@ pub fn check_chunk_bounds(data: &[u8], max_inflated: usize) -> Result<usize, Chu
         let len = usize::try_from(len).map_err(|_| invalid("chunk length overflows"))?;
         let body = input.take(len)?;
         // The header itself is inflated too when Automerge rebuilds a compressed change.
+        let max_ops = (max_inflated / BYTES_PER_OP) as u64;
         let size = match kind {
-            0 => document_size(body, budget)?,
-            1 => body.len(),
-            2 => inflated_size(body, budget)?,
+            0 => {
+                let size = document_size(body, budget)?;
+                check_document_ops(body, budget, max_ops)?;
+                size
+            }
+            1 => {
+                check_change_ops(body, max_ops)?;
+                body.len()
+            }
+            2 => {
+                let size = inflated_size(body, budget)?;
+                check_change_ops(&inflate(body, budget)?, max_ops)?;
+                size
+            }
             3 => return Err(ChunkError::Bundle),
             other => return Err(ChunkError::NotAutomerge(format!("unknown chunk type {other}"))),
         };
@@ -134,6 +154,115 @@ fn document_size(body: &[u8], budget: usize) -> Result<usize, ChunkError> {
     Ok(total)
 }
 
+/// Inflates a raw DEFLATE stream (known to fit in `budget`, see [`inflated_size`]).
+fn inflate(compressed: &[u8], budget: usize) -> Result<Vec<u8>, ChunkError> {
+    let limit = u64::try_from(budget).unwrap_or(u64::MAX);
+    let mut out = Vec::new();
+    flate2::read::DeflateDecoder::new(compressed)
+        .take(limit)
+        .read_to_end(&mut out)
+        .map_err(|_| invalid("bad DEFLATE data"))?;
+    Ok(out)
+}
+
+/// Checks the operation columns of a change chunk's body (after its header).
+fn check_change_ops(body: &[u8], max_ops: u64) -> Result<(), ChunkError> {
+    let mut input = Reader { rest: body };
+    let deps = input.uleb()?;
+    for _ in 0..deps {
+        input.take(32)?;
+    }
+    input.bytes()?; // actor
+    input.uleb()?; // seq
+    input.uleb()?; // start op
+    input.uleb()?; // time (signed, same length)
+    input.bytes()?; // message
+    let others = input.uleb()?;
+    for _ in 0..others {
+        input.bytes()?;
+    }
+    let columns = input.columns()?;
+    let mut data = Vec::with_capacity(columns.len());
+    for (spec, len) in columns {
+        data.push((spec, Cow::Borrowed(input.take(len)?)));
+    }
+    check_rows(&data, max_ops)
+}
+
+/// Checks the change and operation columns of a document chunk's body.
+fn check_document_ops(body: &[u8], budget: usize, max_ops: u64) -> Result<(), ChunkError> {
+    let mut input = Reader { rest: body };
+    let actors = input.uleb()?;
+    for _ in 0..actors {
+        input.bytes()?;
+    }
+    let heads = input.uleb()?;
+    for _ in 0..heads {
+        input.take(32)?;
+    }
+    let change_columns = input.columns()?;
+    let op_columns = input.columns()?;
+    for columns in [change_columns, op_columns] {
+        let mut data = Vec::with_capacity(columns.len());
+        for (spec, len) in columns {
+            let raw = input.take(len)?;
+            let column = if spec & DEFLATE_BIT != 0 {
+                Cow::Owned(inflate(raw, budget)?)
+            } else {
+                Cow::Borrowed(raw)
+            };
+            data.push((spec & !DEFLATE_BIT, column));
+        }
+        check_rows(&data, max_ops)?;
+    }
+    Ok(())
+}
+
+/// Counts the rows every column claims (without decoding them) and refuses more than
+/// `max_rows`, including the rows a group column promises its nested columns.
+fn check_rows(columns: &[(u64, Cow<'_, [u8]>)], max_rows: u64) -> Result<(), ChunkError> {
+    let too_many = || ChunkError::TooManyOps { limit: max_rows };
+    for (spec, data) in columns {
+        let mut input = Reader { rest: data };
+        let (mut rows, mut nested) = (0u64, 0u64);
+        match spec & 0b111 {
+            // Raw values: their lengths are in a metadata column.
+            7 => continue,
+            // Booleans: alternating run lengths.
+            4 => {
+                while !input.rest.is_empty() {
+                    rows = rows.saturating_add(input.uleb()?);
+                    if rows > max_rows {
+                        return Err(too_many());
+                    }
+                }
+            }
+            kind => {
+                while !input.rest.is_empty() {
+                    let count = input.sleb()?;
+                    if count > 0 {
+                        let value = input.rle_value(kind)?;
+                        rows = rows.saturating_add(count.unsigned_abs());
+                        nested = nested.saturating_add(value.saturating_mul(count.unsigned_abs()));
+                    } else if count < 0 {
+                        for _ in 0..count.unsigned_abs() {
+                            let value = input.rle_value(kind)?;
+                            nested = nested.saturating_add(value);
+                        }
+                        rows = rows.saturating_add(count.unsigned_abs());
+                    } else {
+                        rows = rows.saturating_add(input.uleb()?);
+                    }
+                    if rows > max_rows || (kind == 0 && nested > max_rows) {
+                        return Err(too_many());
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Inflates a raw DEFLATE stream into a counter; an error past `budget` bytes.
 fn inflated_size(compressed: &[u8], budget: usize) -> Result<usize, ChunkError> {
     let limit = u64::try_from(budget).unwrap_or(u64::MAX).saturating_add(1);
@@ -170,6 +299,41 @@ impl<'a> Reader<'a> {
             }
         }
         Err(invalid("a number is too long"))
+    }
+
+    fn sleb(&mut self) -> Result<i64, ChunkError> {
+        let mut value = 0i64;
+        let mut shift = 0u32;
+        loop {
+            let byte = self.take(1)?[0];
+            value |= i64::from(byte & 0x7f).checked_shl(shift).unwrap_or(0);
+            shift += 7;
+            if byte & 0x80 == 0 {
+                if shift < 64 && byte & 0x40 != 0 {
+                    value |= -1i64 << shift;
+                }
+                return Ok(value);
+            }
+            if shift >= 70 {
+                return Err(invalid("a number is too long"));
+            }
+        }
+    }
+
+    /// Length-prefixed bytes.
+    fn bytes(&mut self) -> Result<&'a [u8], ChunkError> {
+        let len = usize::try_from(self.uleb()?).map_err(|_| invalid("length overflows"))?;
+        self.take(len)
+    }
+
+    /// One value of a run-length-encoded column of `kind`: the value itself for
+    /// unsigned columns (a group column's counts), 0 for the others.
+    fn rle_value(&mut self, kind: u64) -> Result<u64, ChunkError> {
+        match kind {
+            3 => self.sleb().map(|_| 0),
+            5 => self.bytes().map(|_| 0),
+            _ => self.uleb(),
+        }
     }
 
     /// Column metadata: (specification, data length) pairs.

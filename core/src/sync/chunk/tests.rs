@@ -177,3 +177,46 @@ fn iterations() -> usize {
         .and_then(|v| v.parse().ok())
         .unwrap_or(3000)
 }
+
+#[test]
+fn real_chunks_with_many_operations_pass_under_the_bound() {
+    let mut doc = AutoCommit::new();
+    doc.put(ROOT, "x", 1).unwrap();
+    doc.commit();
+    let heads = doc.get_heads();
+    let list = doc.put_object(ROOT, "l", ObjType::List).unwrap();
+    for i in 0..3000 {
+        doc.insert(&list, i, i as i64).unwrap();
+    }
+    doc.commit();
+    let change = doc.save_after(&heads);
+    verify_chunk(&change, 4 * MIB).unwrap();
+    verify_chunk(&doc.save(), 4 * MIB).unwrap();
+    // 3,001 operations are over a bound of 2,048 (16 KiB at 8 bytes each).
+    assert_eq!(
+        check_chunk_bounds(&change, 16 * 1024),
+        Err(ChunkError::TooManyOps { limit: 2048 })
+    );
+}
+
+#[test]
+fn a_run_length_column_claiming_a_trillion_operations_is_refused() {
+    let mut body = vec![
+        0, // no dependencies
+        1, 0xab, // actor
+        1, 1, 0, 0, // seq, start op, time, no message
+        0, // no other actors
+    ];
+    // One unsigned column (id 4): a run of 2^40 rows of the value 0.
+    let column = [0x80, 0x80, 0x80, 0x80, 0x80, 0x20, 0];
+    body.extend([1, (4 << 4) | 2, column.len() as u8]);
+    body.extend(column);
+    let mut forged = vec![0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, 1, body.len() as u8];
+    forged.extend(body);
+    assert_eq!(
+        check_chunk_bounds(&forged, MIB),
+        Err(ChunkError::TooManyOps {
+            limit: (MIB / 8) as u64
+        })
+    );
+}
