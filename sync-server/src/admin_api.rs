@@ -6,10 +6,12 @@
 //! |---|---|---|
 //! | `POST /workspaces` | `{name}` | `{workspace, token}` |
 //! | `GET /workspaces` | | `[workspace]` |
-//! | `POST /tokens` | `{workspace, role}` | `token` (with its secret) |
+//! | `POST /workspaces/{id}/rename` | `{name}` | `workspace` |
+//! | `POST /workspaces/{id}/delete` | | `{deleted: true}` |
+//! | `POST /tokens` | `{workspace, role, label?, expires_ms?}` | `token` (with its secret) |
 //! | `GET /tokens?workspace=W` | | `[token]` (without secrets) |
 //! | `POST /tokens/{id}/revoke` | | `{revoked}` |
-//! | `POST /backup` | `{dest}` (absolute path on the relay's machine) | `{dest}` |
+//! | `POST /backup` | `{dest}` (absolute path under the relay's `backup_dir`) | `{dest}` |
 //! | `POST /compact` | | compaction report |
 
 use std::path::PathBuf;
@@ -45,11 +47,20 @@ pub(crate) struct CreatedWorkspace {
 pub(crate) struct CreateToken {
     pub(crate) workspace: WorkspaceId,
     pub(crate) role: Role,
+    #[serde(default)]
+    pub(crate) label: String,
+    #[serde(default)]
+    pub(crate) expires_ms: Option<u64>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct TokensQuery {
     pub(crate) workspace: Option<WorkspaceId>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Deleted {
+    pub(crate) deleted: bool,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -65,6 +76,8 @@ pub(crate) struct Backup {
 pub(crate) fn routes() -> Router<Relay> {
     Router::new()
         .route("/workspaces", post(create_workspace).get(workspaces))
+        .route("/workspaces/{id}/rename", post(rename_workspace))
+        .route("/workspaces/{id}/delete", post(delete_workspace))
         .route("/tokens", post(create_token).get(tokens))
         .route("/tokens/{id}/revoke", post(revoke_token))
         .route("/backup", post(backup))
@@ -117,12 +130,43 @@ async fn workspaces(_: Admin, State(relay): State<Relay>) -> Result<Json<Vec<Wor
     blocking(relay, |r| r.workspaces()).await
 }
 
+fn workspace_id(id: &str) -> Result<WorkspaceId, ApiError> {
+    id.parse()
+        .map_err(|e| ApiError::BadRequest(format!("not a workspace id: {e}")))
+}
+
+async fn rename_workspace(
+    _: Admin,
+    State(relay): State<Relay>,
+    Path(id): Path<String>,
+    Json(body): Json<CreateWorkspace>,
+) -> Result<Json<WorkspaceInfo>, ApiError> {
+    let id = workspace_id(&id)?;
+    blocking(relay, move |r| r.rename_workspace(id, &body.name)).await
+}
+
+async fn delete_workspace(
+    _: Admin,
+    State(relay): State<Relay>,
+    Path(id): Path<String>,
+) -> Result<Json<Deleted>, ApiError> {
+    let id = workspace_id(&id)?;
+    blocking(relay, move |r| {
+        r.delete_workspace(id)?;
+        Ok(Deleted { deleted: true })
+    })
+    .await
+}
+
 async fn create_token(
     _: Admin,
     State(relay): State<Relay>,
     Json(body): Json<CreateToken>,
 ) -> Result<Json<NewToken>, ApiError> {
-    blocking(relay, move |r| r.create_token(body.workspace, body.role)).await
+    blocking(relay, move |r| {
+        r.create_token_with(body.workspace, body.role, &body.label, body.expires_ms)
+    })
+    .await
 }
 
 async fn tokens(
@@ -151,11 +195,33 @@ async fn backup(_: Admin, State(relay): State<Relay>, Json(body): Json<Backup>) 
             "the backup destination must be an absolute path".into(),
         ));
     }
+    let Some(allowed) = relay.backup_dir() else {
+        return Err(ApiError::BadRequest("this relay has no backup directory".into()));
+    };
+    if !within(&body.dest, &allowed) {
+        return Err(ApiError::BadRequest(format!(
+            "backups are written only under {} (backup_dir)",
+            allowed.display()
+        )));
+    }
     blocking(relay, move |r| {
         r.backup(&body.dest)?;
         Ok(body)
     })
     .await
+}
+
+/// Whether `dest` names a file inside `dir`: no `..`, and its parent (which must
+/// exist) resolves to `dir` or below.
+fn within(dest: &std::path::Path, dir: &std::path::Path) -> bool {
+    use std::path::Component;
+    if dest.components().any(|c| matches!(c, Component::ParentDir)) {
+        return false;
+    }
+    let (Some(parent), Ok(dir)) = (dest.parent(), dir.canonicalize()) else {
+        return false;
+    };
+    parent.canonicalize().is_ok_and(|p| p.starts_with(&dir))
 }
 
 async fn compact(_: Admin, State(relay): State<Relay>) -> Result<Json<CompactionReport>, ApiError> {

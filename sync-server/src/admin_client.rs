@@ -14,7 +14,7 @@ use tokio::net::TcpStream;
 
 use kith_core::sync::protocol::Role;
 
-use crate::admin_api::{Backup, CreateToken, CreateWorkspace, CreatedWorkspace, Revoked};
+use crate::admin_api::{Backup, CreateToken, CreateWorkspace, CreatedWorkspace, Deleted, Revoked};
 use crate::auth::read_admin_secret;
 use crate::ids::{TokenId, WorkspaceId};
 use crate::relay::{ADDR_FILE, ADMIN_SECRET_FILE, CompactionReport, NewToken, TokenInfo, WorkspaceInfo};
@@ -32,19 +32,46 @@ pub enum AdminClientError {
     #[error("{path} is missing or invalid; is `kith-relay serve` running with this data directory?")]
     NotServing { path: PathBuf },
     #[error("cannot reach the relay at {addr}: {source}")]
-    Connect { addr: SocketAddr, source: std::io::Error },
+    Connect { addr: String, source: std::io::Error },
     #[error("the relay at {addr} did not answer in time")]
-    Timeout { addr: SocketAddr },
+    Timeout { addr: String },
     #[error("the relay answered {status}: {message}")]
     Status { status: u16, message: String },
     #[error("the relay's answer is not understood: {0}")]
     BadResponse(String),
 }
 
+/// Where the admin API listens: `relay.addr` holds `HOST:PORT` or `unix:PATH`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminAddress {
+    Tcp(SocketAddr),
+    Unix(PathBuf),
+}
+
+impl std::fmt::Display for AdminAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AdminAddress::Tcp(addr) => write!(f, "{addr}"),
+            AdminAddress::Unix(path) => write!(f, "unix:{}", path.display()),
+        }
+    }
+}
+
+impl std::str::FromStr for AdminAddress {
+    type Err = std::net::AddrParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.strip_prefix("unix:") {
+            Some(path) => Ok(AdminAddress::Unix(PathBuf::from(path))),
+            None => s.parse().map(AdminAddress::Tcp),
+        }
+    }
+}
+
 /// Talks to a running relay's admin API.
 #[derive(Clone)]
 pub struct AdminClient {
-    addr: SocketAddr,
+    addr: AdminAddress,
     secret: String,
 }
 
@@ -58,6 +85,11 @@ impl std::fmt::Debug for AdminClient {
 
 impl AdminClient {
     pub fn new(addr: SocketAddr, secret: impl Into<String>) -> Self {
+        Self::at(AdminAddress::Tcp(addr), secret)
+    }
+
+    /// A client of the admin API at `addr` (TCP or a Unix socket).
+    pub fn at(addr: AdminAddress, secret: impl Into<String>) -> Self {
         Self {
             addr,
             secret: secret.into(),
@@ -88,12 +120,12 @@ impl AdminClient {
                 source,
             })?
             .ok_or(AdminClientError::NotServing { path: secret_path })?;
-        Ok(Self::new(addr, secret))
+        Ok(Self::at(addr, secret))
     }
 
-    /// The relay's address.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
+    /// Where the relay's admin API is.
+    pub fn addr(&self) -> &AdminAddress {
+        &self.addr
     }
 
     pub async fn create_workspace(&self, name: &str) -> Result<(WorkspaceInfo, NewToken), AdminClientError> {
@@ -111,9 +143,39 @@ impl AdminClient {
         self.call::<(), _>("GET", "/v1/admin/workspaces", None).await
     }
 
-    pub async fn create_token(&self, workspace: WorkspaceId, role: Role) -> Result<NewToken, AdminClientError> {
-        self.call("POST", "/v1/admin/tokens", Some(&CreateToken { workspace, role }))
+    pub async fn rename_workspace(&self, id: WorkspaceId, name: &str) -> Result<WorkspaceInfo, AdminClientError> {
+        let body = CreateWorkspace { name: name.to_string() };
+        self.call("POST", &format!("/v1/admin/workspaces/{id}/rename"), Some(&body))
             .await
+    }
+
+    /// Deletes a workspace with everything in it.
+    pub async fn delete_workspace(&self, id: WorkspaceId) -> Result<(), AdminClientError> {
+        let _: Deleted = self
+            .call::<(), _>("POST", &format!("/v1/admin/workspaces/{id}/delete"), None)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn create_token(&self, workspace: WorkspaceId, role: Role) -> Result<NewToken, AdminClientError> {
+        self.create_token_with(workspace, role, "", None).await
+    }
+
+    /// A token with a label and an optional expiry (ms since the Unix epoch).
+    pub async fn create_token_with(
+        &self,
+        workspace: WorkspaceId,
+        role: Role,
+        label: &str,
+        expires_ms: Option<u64>,
+    ) -> Result<NewToken, AdminClientError> {
+        let body = CreateToken {
+            workspace,
+            role,
+            label: label.to_string(),
+            expires_ms,
+        };
+        self.call("POST", "/v1/admin/tokens", Some(&body)).await
     }
 
     pub async fn tokens(&self, workspace: Option<WorkspaceId>) -> Result<Vec<TokenInfo>, AdminClientError> {
@@ -162,9 +224,12 @@ impl AdminClient {
             None => Vec::new(),
         };
         let exchange = self.exchange(method, path, &body);
-        let (status, body) = tokio::time::timeout(REQUEST_TIMEOUT, exchange)
-            .await
-            .map_err(|_| AdminClientError::Timeout { addr: self.addr })??;
+        let (status, body) =
+            tokio::time::timeout(REQUEST_TIMEOUT, exchange)
+                .await
+                .map_err(|_| AdminClientError::Timeout {
+                    addr: self.addr.to_string(),
+                })??;
         if !(200..300).contains(&status) {
             let message = serde_json::from_slice::<serde_json::Value>(&body)
                 .ok()
@@ -177,27 +242,50 @@ impl AdminClient {
 
     async fn exchange(&self, method: &str, path: &str, body: &[u8]) -> Result<(u16, Vec<u8>), AdminClientError> {
         let connect = |source| AdminClientError::Connect {
-            addr: self.addr,
+            addr: self.addr.to_string(),
             source,
         };
-        let mut stream = TcpStream::connect(self.addr).await.map_err(connect)?;
         let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\n\
+            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\n\
              Content-Length: {}\r\nConnection: close\r\n\r\n",
-            self.addr,
             self.secret,
             body.len()
         );
-        stream.write_all(head.as_bytes()).await.map_err(connect)?;
-        stream.write_all(body).await.map_err(connect)?;
-        let mut response = Vec::new();
-        (&mut stream)
-            .take(MAX_RESPONSE as u64)
-            .read_to_end(&mut response)
-            .await
-            .map_err(connect)?;
+        let response = match &self.addr {
+            AdminAddress::Tcp(addr) => {
+                let stream = TcpStream::connect(addr).await.map_err(connect)?;
+                round_trip(stream, &head, body).await.map_err(connect)?
+            }
+            #[cfg(unix)]
+            AdminAddress::Unix(path) => {
+                let stream = tokio::net::UnixStream::connect(path).await.map_err(connect)?;
+                round_trip(stream, &head, body).await.map_err(connect)?
+            }
+            #[cfg(not(unix))]
+            AdminAddress::Unix(_) => {
+                return Err(connect(std::io::Error::new(
+                    std::io::ErrorKind::Unsupported,
+                    "Unix sockets need a Unix system",
+                )));
+            }
+        };
         parse_response(&response)
     }
+}
+
+/// Sends one request and reads the whole answer (the server closes the connection).
+async fn round_trip<S>(mut stream: S, head: &str, body: &[u8]) -> std::io::Result<Vec<u8>>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(body).await?;
+    let mut response = Vec::new();
+    (&mut stream)
+        .take(MAX_RESPONSE as u64)
+        .read_to_end(&mut response)
+        .await?;
+    Ok(response)
 }
 
 /// The status and body of an HTTP/1.1 response (`Content-Length`, chunked, or until

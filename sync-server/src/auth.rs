@@ -48,6 +48,9 @@ pub(crate) fn issue_token(workspace: WorkspaceId, role: Role, now_ms: u64) -> Re
         role,
         created_ms: now_ms,
         revoked: false,
+        label: String::new(),
+        expires_ms: None,
+        last_used_ms: None,
     };
     Ok(Issued { record, secret })
 }

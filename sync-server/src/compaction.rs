@@ -165,7 +165,10 @@ fn fold_document(store: &dyn LogStore, workspace: WorkspaceId, doc: DocId, up_to
     let Some(covers_seq) = input.entries.iter().map(|(seq, _)| *seq).max() else {
         return Ok(Folded::Nothing);
     };
-    Ok(match fold(&input) {
+    // Entries stored before pushes were verified could still upset the decoder: a
+    // panic skips the document instead of ending the compaction.
+    let folded = kith_core::sync::chunk::catch_decoder_panic(|| fold(&input)).unwrap_or_else(|e| Err(format!("{e}")));
+    Ok(match folded {
         Ok(data) => Folded::Snapshot(SnapshotInstall {
             doc,
             covers_seq,

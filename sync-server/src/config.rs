@@ -16,8 +16,39 @@ pub struct Config {
     /// The directory holding `relay.redb`, `admin.secret` and `relay.addr`
     /// (`KITH_RELAY_DATA_DIR`).
     pub data_dir: PathBuf,
+    /// Where the admin API listens (`KITH_RELAY_ADMIN_LISTEN`): loopback by default, on
+    /// a port of its own (0: any free port, written to `relay.addr` for the CLI). The
+    /// device port never serves it.
+    pub admin_listen: SocketAddr,
+    /// A Unix socket for the admin API instead of `admin_listen`
+    /// (`KITH_RELAY_ADMIN_SOCKET`); created owner-only (0600).
+    pub admin_socket: Option<PathBuf>,
+    /// The only directory `backup` writes into, when asked through the admin API
+    /// (`KITH_RELAY_BACKUP_DIR`); default `<data_dir>/backups`.
+    pub backup_dir: Option<PathBuf>,
     pub limits: Limits,
     pub compaction: CompactionSettings,
+    pub metrics: MetricsSettings,
+}
+
+/// The device port's `/metrics`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Serve `/metrics` at all (`KITH_RELAY_METRICS_ENABLED`).
+    pub enabled: bool,
+    /// When set, `/metrics` answers only `Authorization: Bearer <token>`
+    /// (`KITH_RELAY_METRICS_TOKEN`).
+    pub token: Option<String>,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            token: None,
+        }
+    }
 }
 
 /// What one connection may do before it is disconnected.
@@ -40,6 +71,47 @@ pub struct Limits {
     /// Messages (acks and live entries) waiting for one slow connection before it is
     /// disconnected; it resumes with a pull (`KITH_RELAY_MAX_QUEUED_MESSAGES`).
     pub max_queued_messages: usize,
+    /// Bytes of entries waiting for one slow connection before it is disconnected
+    /// (`KITH_RELAY_MAX_QUEUED_BYTES`).
+    pub max_queued_bytes: usize,
+    /// The most a pushed chunk may take once its compressed parts are inflated; a
+    /// larger one is refused as `bad_chunk` before Automerge sees it
+    /// (`KITH_RELAY_MAX_INFLATED_CHUNK_BYTES`).
+    pub max_inflated_chunk_bytes: usize,
+    /// Sustained chunks per second per token, over all its connections and kept
+    /// across reconnects (`KITH_RELAY_CHUNKS_PER_SECOND`).
+    pub chunks_per_second: u32,
+    /// Chunks a token may push at once above the sustained rate (`KITH_RELAY_CHUNK_BURST`).
+    pub chunk_burst: u32,
+    /// Sustained pushed bytes per second per token (`KITH_RELAY_BYTES_PER_SECOND`).
+    pub bytes_per_second: u64,
+    /// Bytes a token may push at once above the sustained rate (`KITH_RELAY_BYTE_BURST`).
+    pub byte_burst: u64,
+    /// The longest a push waits for its token's buckets to refill; a push that would
+    /// wait longer is refused with `rate_limited` (`KITH_RELAY_MAX_PUSH_WAIT_SECS`).
+    pub max_push_wait_secs: u64,
+    /// Bytes of chunk data (log entries and snapshots) one workspace may store; 0 for
+    /// no quota. A push that would pass it is refused with `forbidden` and nothing of it
+    /// is stored (`KITH_RELAY_WORKSPACE_QUOTA_BYTES`).
+    pub workspace_quota_bytes: u64,
+    /// Seconds a send to a device may block (a device that stops reading is
+    /// disconnected after this) (`KITH_RELAY_SEND_TIMEOUT_SECS`).
+    pub send_timeout_secs: u64,
+    /// Seconds between pings of an idle connection (`KITH_RELAY_PING_INTERVAL_SECS`).
+    pub ping_interval_secs: u64,
+    /// Seconds a connection may go without a complete frame beyond the ping interval
+    /// (it must at least answer pings); catches a frame sent halfway and stalled
+    /// (`KITH_RELAY_FRAME_READ_TIMEOUT_SECS`).
+    pub frame_read_timeout_secs: u64,
+    /// Seconds a new TCP connection has to send its request headers
+    /// (`KITH_RELAY_HEADER_READ_TIMEOUT_SECS`).
+    pub header_read_timeout_secs: u64,
+    /// Open TCP connections on the device port, all addresses together
+    /// (`KITH_RELAY_MAX_CONNECTIONS`).
+    pub max_connections: usize,
+    /// Open TCP connections on the device port from one IP address
+    /// (`KITH_RELAY_MAX_CONNECTIONS_PER_ADDRESS`).
+    pub max_connections_per_address: usize,
 }
 
 /// Background folding of old log entries into per-document snapshots.
@@ -64,8 +136,12 @@ impl Default for Config {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 7878)),
             data_dir: PathBuf::from("kith-relay-data"),
+            admin_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            admin_socket: None,
+            backup_dir: None,
             limits: Limits::default(),
             compaction: CompactionSettings::default(),
+            metrics: MetricsSettings::default(),
         }
     }
 }
@@ -80,6 +156,20 @@ impl Default for Limits {
             max_connections_per_token: 16,
             hello_timeout_secs: 10,
             max_queued_messages: 4096,
+            max_queued_bytes: 16 << 20,
+            max_inflated_chunk_bytes: 4 << 20,
+            chunks_per_second: 2000,
+            chunk_burst: 20_000,
+            bytes_per_second: 8 << 20,
+            byte_burst: 64 << 20,
+            max_push_wait_secs: 10,
+            workspace_quota_bytes: 0,
+            send_timeout_secs: 30,
+            ping_interval_secs: 30,
+            frame_read_timeout_secs: 30,
+            header_read_timeout_secs: 10,
+            max_connections: 20_000,
+            max_connections_per_address: 512,
         }
     }
 }
@@ -169,12 +259,31 @@ impl Config {
                 "MAX_CONNECTIONS_PER_TOKEN" => l.max_connections_per_token = parse(&var, &value)?,
                 "HELLO_TIMEOUT_SECS" => l.hello_timeout_secs = parse(&var, &value)?,
                 "MAX_QUEUED_MESSAGES" => l.max_queued_messages = parse(&var, &value)?,
+                "MAX_QUEUED_BYTES" => l.max_queued_bytes = parse(&var, &value)?,
+                "MAX_INFLATED_CHUNK_BYTES" => l.max_inflated_chunk_bytes = parse(&var, &value)?,
+                "CHUNKS_PER_SECOND" => l.chunks_per_second = parse(&var, &value)?,
+                "CHUNK_BURST" => l.chunk_burst = parse(&var, &value)?,
+                "BYTES_PER_SECOND" => l.bytes_per_second = parse(&var, &value)?,
+                "BYTE_BURST" => l.byte_burst = parse(&var, &value)?,
+                "MAX_PUSH_WAIT_SECS" => l.max_push_wait_secs = parse(&var, &value)?,
+                "WORKSPACE_QUOTA_BYTES" => l.workspace_quota_bytes = parse(&var, &value)?,
+                "SEND_TIMEOUT_SECS" => l.send_timeout_secs = parse(&var, &value)?,
+                "PING_INTERVAL_SECS" => l.ping_interval_secs = parse(&var, &value)?,
+                "FRAME_READ_TIMEOUT_SECS" => l.frame_read_timeout_secs = parse(&var, &value)?,
+                "HEADER_READ_TIMEOUT_SECS" => l.header_read_timeout_secs = parse(&var, &value)?,
+                "MAX_CONNECTIONS" => l.max_connections = parse(&var, &value)?,
+                "MAX_CONNECTIONS_PER_ADDRESS" => l.max_connections_per_address = parse(&var, &value)?,
+                "METRICS_ENABLED" => self.metrics.enabled = parse(&var, &value)?,
+                "METRICS_TOKEN" => self.metrics.token = Some(value.clone()).filter(|t| !t.trim().is_empty()),
+                "ADMIN_LISTEN" => self.admin_listen = parse(&var, &value)?,
+                "ADMIN_SOCKET" => self.admin_socket = Some(PathBuf::from(&value)),
+                "BACKUP_DIR" => self.backup_dir = Some(PathBuf::from(&value)),
                 "COMPACTION_ENABLED" => c.enabled = parse(&var, &value)?,
                 "COMPACTION_INTERVAL_SECS" => c.interval_secs = parse(&var, &value)?,
                 "COMPACTION_MIN_ENTRIES" => c.min_entries = parse(&var, &value)?,
                 "COMPACTION_KEEP_RECENT" => c.keep_recent = parse(&var, &value)?,
                 // Read by the CLI, not a setting of the server.
-                "CONFIG" => {}
+                "CONFIG" | "LOG_FORMAT" => {}
                 // Other programs may use the prefix too: say so, but carry on.
                 _ => tracing::warn!("ignoring unknown environment variable {var} (see docs/self-hosting.md)"),
             }
@@ -198,8 +307,30 @@ impl Config {
         if l.max_connections_per_token == 0 {
             return invalid("limits.max_connections_per_token", "must be positive");
         }
-        if l.max_queued_messages == 0 {
-            return invalid("limits.max_queued_messages", "must be positive");
+        if l.max_queued_messages == 0 || l.max_queued_bytes == 0 {
+            return invalid("limits.max_queued_messages", "the queue limits must be positive");
+        }
+        if l.max_inflated_chunk_bytes < l.max_chunk_bytes {
+            return invalid(
+                "limits.max_inflated_chunk_bytes",
+                "must be at least limits.max_chunk_bytes",
+            );
+        }
+        if l.chunks_per_second == 0 || l.chunk_burst == 0 || l.bytes_per_second == 0 {
+            return invalid("limits.chunks_per_second", "the chunk and byte rates must be positive");
+        }
+        if l.byte_burst < l.max_frame_bytes as u64 {
+            return invalid("limits.byte_burst", "must be at least limits.max_frame_bytes");
+        }
+        if l.send_timeout_secs == 0
+            || l.ping_interval_secs == 0
+            || l.frame_read_timeout_secs == 0
+            || l.header_read_timeout_secs == 0
+        {
+            return invalid("limits.send_timeout_secs", "timeouts must be positive");
+        }
+        if l.max_connections == 0 || l.max_connections_per_address == 0 {
+            return invalid("limits.max_connections", "must be positive");
         }
         if self.compaction.interval_secs == 0 {
             return invalid("compaction.interval_secs", "must be positive");

@@ -10,6 +10,7 @@
 //!   and the other devices' entries out of a batch.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -30,6 +31,8 @@ pub(crate) type ConnId = u64;
 const WRITER_QUEUE: usize = 256;
 /// Chunks one writer transaction takes at most.
 const MAX_CHUNKS_PER_COMMIT: usize = 4096;
+/// Bytes one writer transaction takes at most (a push message may pass it alone).
+const MAX_BYTES_PER_COMMIT: usize = 8 << 20;
 
 /// Why the hub ends a connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +59,8 @@ pub(crate) enum Outgoing {
     Failed(String),
     /// Documents a device of the workspace purged (sent to every connection).
     Purged(Arc<Vec<Purged>>),
+    /// The connection's push was refused (the workspace's quota): say why and close.
+    Refused(Kick),
 }
 
 /// The outcome of one writer transaction, shared by every connection of the workspace.
@@ -72,14 +77,35 @@ pub(crate) struct Batch {
 /// One push message, checked and hashed, on its way to the writer.
 pub(crate) struct WriteRequest {
     pub(crate) conn: ConnId,
+    /// When the push message arrived, for the push-to-ack latency.
+    pub(crate) received: std::time::Instant,
     /// (the device's outbox id, the chunk).
     pub(crate) chunks: Vec<(u64, NewChunk)>,
+}
+
+impl Batch {
+    /// What this batch costs connection `conn` while it waits in its queue: the other
+    /// devices' entries it will be sent, and the acks.
+    pub(crate) fn cost_for(&self, conn: ConnId) -> usize {
+        let entries: usize = self
+            .entries
+            .iter()
+            .filter(|(from, _)| *from != conn)
+            .map(|(_, e)| e.data.len() + 64)
+            .sum();
+        entries + self.acks.len() * 32
+    }
 }
 
 /// A connection's ends inside the hub.
 struct ConnSender {
     queue: mpsc::Sender<Outgoing>,
     kick: Arc<watch::Sender<Option<Kick>>>,
+    /// Bytes of batches in the queue or held by the session, not yet sent.
+    queued: Arc<AtomicUsize>,
+    /// The most `queued` may reach before the connection is disconnected.
+    max_queued: usize,
+    token: TokenId,
 }
 
 /// The connections of one workspace, shared by its hub entry and its writer.
@@ -95,8 +121,8 @@ impl WorkspaceHub {
     /// Tells every connection of the workspace that documents were purged.
     pub(crate) fn broadcast_purged(&self, purged: Vec<Purged>) {
         let purged = Arc::new(purged);
-        for conn in lock_conns(&self.conns).values() {
-            deliver(conn, Outgoing::Purged(purged.clone()));
+        for (id, conn) in lock_conns(&self.conns).iter() {
+            deliver(*id, conn, Outgoing::Purged(purged.clone()));
         }
     }
 
@@ -107,6 +133,7 @@ impl WorkspaceHub {
 }
 
 struct ConnInfo {
+    queued: Arc<AtomicUsize>,
     token: TokenId,
     workspace: WorkspaceId,
     kick: Arc<watch::Sender<Option<Kick>>>,
@@ -122,6 +149,9 @@ struct HubState {
     per_token: HashMap<TokenId, usize>,
     workspaces: HashMap<WorkspaceId, Arc<WorkspaceHub>>,
     writers: Vec<JoinHandle<()>>,
+    /// Push buckets per token: they outlive connections, so reconnecting does not
+    /// refill them.
+    buckets: HashMap<TokenId, PushBuckets>,
 }
 
 /// The registry of connections and writers.
@@ -140,7 +170,18 @@ pub(crate) struct Registration {
     pub(crate) workspace: Arc<WorkspaceHub>,
     pub(crate) queue: mpsc::Receiver<Outgoing>,
     pub(crate) kick: watch::Receiver<Option<Kick>>,
+    /// Bytes of batches queued for or held by this connection (see [`ConnSender`]).
+    queued: Arc<AtomicUsize>,
     hub: Arc<Hub>,
+}
+
+impl Registration {
+    /// A batch of `cost` bytes has been sent (or dropped): it no longer counts.
+    pub(crate) fn release(&self, cost: usize) {
+        let _ = self
+            .queued
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |q| Some(q.saturating_sub(cost)));
+    }
 }
 
 impl Drop for Registration {
@@ -164,9 +205,18 @@ impl Hub {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Open connections.
-    pub(crate) fn connections(&self) -> usize {
-        self.lock().conns.len()
+    /// Open connections and what waits in the queues, for `/metrics`.
+    pub(crate) fn depths(&self) -> crate::metrics::QueueDepths {
+        let st = self.lock();
+        crate::metrics::QueueDepths {
+            connections: st.conns.len(),
+            queued_bytes: st.conns.values().map(|c| c.queued.load(Ordering::Relaxed)).sum(),
+            writer_requests: st
+                .workspaces
+                .values()
+                .map(|w| w.writer.max_capacity() - w.writer.capacity())
+                .sum(),
+        }
     }
 
     /// Registers a connection of `token`, or says why it may not connect. Must run
@@ -204,16 +254,21 @@ impl Hub {
         let (queue_tx, queue) = mpsc::channel(self.limits.max_queued_messages);
         let (kick_tx, kick) = watch::channel(None);
         let kick_tx = Arc::new(kick_tx);
+        let queued = Arc::new(AtomicUsize::new(0));
         lock_conns(&workspace.conns).insert(
             id,
             ConnSender {
                 queue: queue_tx,
                 kick: kick_tx.clone(),
+                queued: queued.clone(),
+                max_queued: self.limits.max_queued_bytes,
+                token: token.id,
             },
         );
         st.conns.insert(
             id,
             ConnInfo {
+                queued: queued.clone(),
                 token: token.id,
                 workspace: token.workspace,
                 kick: kick_tx,
@@ -226,8 +281,49 @@ impl Hub {
             workspace,
             queue,
             kick,
+            queued,
             hub: self.clone(),
         })
+    }
+
+    /// Takes `chunks` chunks and `bytes` bytes from `token`'s push buckets. Returns how
+    /// long the push must wait for them to refill (the session waits before storing
+    /// it, which slows a fast pusher down without disconnecting it), or why it is
+    /// refused: more than a burst at once, or more than `max_push_wait_secs` of debt.
+    pub(crate) fn reserve_push(&self, token: TokenId, chunks: usize, bytes: usize) -> Result<Duration, Kick> {
+        let l = &self.limits;
+        let now = tokio::time::Instant::now();
+        let mut st = self.lock();
+        let buckets = st.buckets.entry(token).or_insert_with(|| PushBuckets {
+            chunks: Bucket::new(f64::from(l.chunks_per_second), f64::from(l.chunk_burst), now),
+            bytes: Bucket::new(l.bytes_per_second as f64, l.byte_burst as f64, now),
+        });
+        let (chunks, bytes) = (chunks as f64, bytes as f64);
+        if chunks > buckets.chunks.burst || bytes > buckets.bytes.burst {
+            return Err(Kick::new(
+                ErrorCode::RateLimited,
+                format!(
+                    "a push of {chunks} chunks and {bytes} bytes is over the burst of {} chunks and {} bytes",
+                    l.chunk_burst, l.byte_burst
+                ),
+            ));
+        }
+        let wait = buckets
+            .chunks
+            .wait_after(chunks, now)
+            .max(buckets.bytes.wait_after(bytes, now));
+        if wait > Duration::from_secs(l.max_push_wait_secs) {
+            return Err(Kick::new(
+                ErrorCode::RateLimited,
+                format!(
+                    "this token pushes more than {} chunks or {} bytes per second",
+                    l.chunks_per_second, l.bytes_per_second
+                ),
+            ));
+        }
+        buckets.chunks.take(chunks);
+        buckets.bytes.take(bytes);
+        Ok(wait)
     }
 
     fn unregister(&self, id: ConnId) {
@@ -296,12 +392,56 @@ impl Hub {
         let conns: Arc<ConnMap> = Arc::default();
         let writer = Writer {
             workspace,
+            quota: self.limits.workspace_quota_bytes,
             store: self.store.clone(),
             metrics: self.metrics.clone(),
             conns: conns.clone(),
         };
         let handle = tokio::spawn(writer.run(rx));
         (Arc::new(WorkspaceHub { conns, writer: tx }), handle)
+    }
+}
+
+/// The chunk and byte buckets of one token.
+struct PushBuckets {
+    chunks: Bucket,
+    bytes: Bucket,
+}
+
+/// A token bucket that may go into debt: a push takes what it needs and waits until
+/// the level is back at zero.
+struct Bucket {
+    rate: f64,
+    burst: f64,
+    level: f64,
+    last: tokio::time::Instant,
+}
+
+impl Bucket {
+    fn new(rate: f64, burst: f64, now: tokio::time::Instant) -> Self {
+        Self {
+            rate,
+            burst,
+            level: burst,
+            last: now,
+        }
+    }
+
+    /// Refills up to `now`; how long taking `n` would have to wait.
+    fn wait_after(&mut self, n: f64, now: tokio::time::Instant) -> Duration {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.last = now;
+        self.level = (self.level + elapsed * self.rate).min(self.burst);
+        let debt = n - self.level;
+        if debt <= 0.0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64(debt / self.rate)
+        }
+    }
+
+    fn take(&mut self, n: f64) {
+        self.level -= n;
     }
 }
 
@@ -312,6 +452,8 @@ fn lock_conns(conns: &ConnMap) -> MutexGuard<'_, HashMap<ConnId, ConnSender>> {
 /// The single writer of one workspace's log.
 struct Writer {
     workspace: WorkspaceId,
+    /// `workspace_quota_bytes` (0: none).
+    quota: u64,
     store: Arc<dyn LogStore>,
     metrics: Arc<Metrics>,
     conns: Arc<ConnMap>,
@@ -320,11 +462,14 @@ struct Writer {
 impl Writer {
     async fn run(self, mut requests: mpsc::Receiver<WriteRequest>) {
         while let Some(first) = requests.recv().await {
+            let size = |r: &WriteRequest| r.chunks.iter().map(|(_, c)| c.data.len()).sum::<usize>();
+            let mut chunks = first.chunks.len();
+            let mut bytes = size(&first);
             let mut batch = vec![first];
-            let mut chunks = batch[0].chunks.len();
-            while chunks < MAX_CHUNKS_PER_COMMIT {
+            while chunks < MAX_CHUNKS_PER_COMMIT && bytes < MAX_BYTES_PER_COMMIT {
                 let Ok(next) = requests.try_recv() else { break };
                 chunks += next.chunks.len();
+                bytes += size(&next);
                 batch.push(next);
             }
             self.commit(batch).await;
@@ -333,9 +478,18 @@ impl Writer {
 
     /// Appends a group of push requests in one transaction, then tells every connection.
     async fn commit(&self, requests: Vec<WriteRequest>) {
+        let requests = if self.quota > 0 {
+            self.within_quota(requests).await
+        } else {
+            requests
+        };
+        if requests.is_empty() {
+            return;
+        }
         let mut origin = Vec::new();
         let mut chunks = Vec::new();
         let completed: Vec<ConnId> = requests.iter().map(|r| r.conn).collect();
+        let received: Vec<std::time::Instant> = requests.iter().map(|r| r.received).collect();
         for request in requests {
             for (id, chunk) in request.chunks {
                 origin.push((request.conn, id));
@@ -375,28 +529,92 @@ impl Writer {
             }
         }
         let batch = Arc::new(batch);
-        for conn in lock_conns(&self.conns).values() {
-            deliver(conn, Outgoing::Batch(batch.clone()));
+        for (id, conn) in lock_conns(&self.conns).iter() {
+            deliver(*id, conn, Outgoing::Batch(batch.clone()));
         }
+        for received in received {
+            self.metrics.push_to_ack.observe(received.elapsed());
+        }
+    }
+
+    /// The requests that fit in the workspace's quota, in order; the others are
+    /// refused whole. (Chunks the log already has count too: the check is before
+    /// deduplication, so it errs on the side of refusing.)
+    async fn within_quota(&self, requests: Vec<WriteRequest>) -> Vec<WriteRequest> {
+        let store = self.store.clone();
+        let workspace = self.workspace;
+        let used = match tokio::task::spawn_blocking(move || store.workspace_bytes(workspace)).await {
+            Ok(Ok(used)) => used,
+            Ok(Err(e)) => {
+                let conns: Vec<ConnId> = requests.iter().map(|r| r.conn).collect();
+                self.fail(&conns, format!("cannot read the workspace's size: {e}"));
+                return Vec::new();
+            }
+            Err(e) => {
+                let conns: Vec<ConnId> = requests.iter().map(|r| r.conn).collect();
+                self.fail(&conns, format!("the store task failed: {e}"));
+                return Vec::new();
+            }
+        };
+        let mut total = used;
+        let mut accepted = Vec::with_capacity(requests.len());
+        for request in requests {
+            let size: u64 = request.chunks.iter().map(|(_, c)| c.data.len() as u64).sum();
+            if total.saturating_add(size) > self.quota {
+                tracing::info!(workspace = %self.workspace, used = total, quota = self.quota, "refusing a push over the workspace's quota");
+                let kick = Kick::new(
+                    ErrorCode::Forbidden,
+                    format!(
+                        "the workspace stores {total} bytes; this push of {size} bytes would pass its quota of {} bytes",
+                        self.quota
+                    ),
+                );
+                if let Some(conn) = lock_conns(&self.conns).get(&request.conn) {
+                    deliver(request.conn, conn, Outgoing::Refused(kick));
+                }
+                continue;
+            }
+            total += size;
+            accepted.push(request);
+        }
+        accepted
     }
 
     fn fail(&self, conns: &[ConnId], message: String) {
         tracing::error!(workspace = %self.workspace, "{message}");
         let map = lock_conns(&self.conns);
         let unique: HashSet<&ConnId> = conns.iter().collect();
-        for conn in unique.into_iter().filter_map(|id| map.get(id)) {
-            deliver(conn, Outgoing::Failed(message.clone()));
+        for (id, conn) in unique.into_iter().filter_map(|id| Some((*id, map.get(id)?))) {
+            deliver(id, conn, Outgoing::Failed(message.clone()));
         }
     }
 }
 
-/// Queues `item` for a connection, or kicks the connection if its queue is full: a
-/// device that reads too slowly reconnects and pulls instead of holding memory here.
-fn deliver(conn: &ConnSender, item: Outgoing) {
-    if let Err(mpsc::error::TrySendError::Full(_)) = conn.queue.try_send(item) {
+/// Queues `item` for a connection, or kicks the connection if its queue is full (in
+/// messages or bytes): a device that reads too slowly reconnects and pulls instead of
+/// holding memory here.
+fn deliver(id: ConnId, conn: &ConnSender, item: Outgoing) {
+    let cost = match &item {
+        Outgoing::Batch(batch) => batch.cost_for(id),
+        // Small messages: only batches count against the byte budget.
+        Outgoing::Failed(_) | Outgoing::Refused(_) | Outgoing::Purged(_) => 0,
+    };
+    let before = conn.queued.fetch_add(cost, Ordering::Relaxed);
+    let queued = before + cost;
+    // One batch always fits in an empty queue, however large.
+    let full = if before > 0 && queued > conn.max_queued {
+        true
+    } else {
+        matches!(conn.queue.try_send(item), Err(mpsc::error::TrySendError::Full(_)))
+    };
+    if full {
+        conn.queued.fetch_sub(cost, Ordering::Relaxed);
+        if conn.kick.borrow().is_none() {
+            tracing::info!(token = %conn.token, queued_bytes = queued, "disconnecting a device that does not read fast enough");
+        }
         conn.kick.send_replace(Some(Kick::new(
             ErrorCode::Internal,
-            "this connection fell too far behind; reconnect and pull",
+            "this connection fell too far behind (it does not read fast enough); reconnect and pull",
         )));
     }
 }

@@ -51,15 +51,16 @@ mod config;
 mod error;
 mod hub;
 mod ids;
+mod listener;
 mod metrics;
 mod relay;
 mod server;
 mod session;
 mod store;
 
-pub use admin_client::{AdminClient, AdminClientError};
+pub use admin_client::{AdminAddress, AdminClient, AdminClientError};
 pub use auth::RandomError;
-pub use config::{CompactionSettings, Config, ConfigError, ENV_PREFIX, Limits};
+pub use config::{CompactionSettings, Config, ConfigError, ENV_PREFIX, Limits, MetricsSettings};
 pub use error::{RelayError, ServeError};
 pub use ids::{ParseIdError, TokenId, WorkspaceId};
 pub use kith_core::sync::protocol::Role;

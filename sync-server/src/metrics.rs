@@ -28,11 +28,70 @@ pub(crate) fn code_name(code: ErrorCode) -> &'static str {
     code.as_str()
 }
 
+/// Upper bounds (seconds) of the latency histogram buckets.
+const LATENCY_BUCKETS: [f64; 13] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// A Prometheus histogram of durations.
+#[derive(Default)]
+pub(crate) struct Histogram {
+    buckets: [AtomicU64; LATENCY_BUCKETS.len()],
+    count: AtomicU64,
+    sum_micros: AtomicU64,
+}
+
+impl Histogram {
+    pub(crate) fn observe(&self, elapsed: std::time::Duration) {
+        let secs = elapsed.as_secs_f64();
+        for (bound, bucket) in LATENCY_BUCKETS.iter().zip(&self.buckets) {
+            if secs <= *bound {
+                add(bucket, 1);
+            }
+        }
+        add(&self.count, 1);
+        add(&self.sum_micros, elapsed.as_micros() as u64);
+    }
+
+    fn render(&self, out: &mut String, name: &str, help: &str) {
+        let _ = writeln!(
+            out,
+            "# HELP kith_relay_{name} {help}\n# TYPE kith_relay_{name} histogram"
+        );
+        for (bound, bucket) in LATENCY_BUCKETS.iter().zip(&self.buckets) {
+            let _ = writeln!(
+                out,
+                "kith_relay_{name}_bucket{{le=\"{bound}\"}} {}",
+                bucket.load(Ordering::Relaxed)
+            );
+        }
+        let count = self.count.load(Ordering::Relaxed);
+        let _ = writeln!(out, "kith_relay_{name}_bucket{{le=\"+Inf\"}} {count}");
+        let sum = self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
+        let _ = writeln!(out, "kith_relay_{name}_sum {sum}\nkith_relay_{name}_count {count}");
+    }
+}
+
+/// What the hub holds for slow readers and writers, read when rendering.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct QueueDepths {
+    /// Open device connections.
+    pub(crate) connections: usize,
+    /// Bytes of batches queued for or held by connections, not yet sent.
+    pub(crate) queued_bytes: usize,
+    /// Push requests waiting for their workspace's writer.
+    pub(crate) writer_requests: usize,
+}
+
 /// Process-lifetime counters. Gauges (connections, log size) are read when rendering.
 #[derive(Default)]
 pub(crate) struct Metrics {
+    /// From a push message's arrival to its acknowledgement being queued (after the
+    /// durable commit).
+    pub(crate) push_to_ack: Histogram,
     pub(crate) connections_total: AtomicU64,
     pub(crate) unauthorized_total: AtomicU64,
+    pub(crate) connections_refused_total: AtomicU64,
     pub(crate) pushes_total: AtomicU64,
     pub(crate) chunks_appended_total: AtomicU64,
     pub(crate) chunks_duplicate_total: AtomicU64,
@@ -61,7 +120,8 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition.
-    pub(crate) fn render(&self, connections: usize, store: Option<StoreStats>) -> String {
+    pub(crate) fn render(&self, depths: QueueDepths, store: Option<StoreStats>) -> String {
+        let connections = depths.connections;
         let mut out = String::new();
         let mut metric = |name: &str, kind: &str, help: &str, value: u64| {
             let _ = writeln!(
@@ -82,6 +142,12 @@ impl Metrics {
             "counter",
             "Requests refused with 401.",
             get(&self.unauthorized_total),
+        );
+        metric(
+            "connections_refused_total",
+            "counter",
+            "TCP connections refused over the connection caps.",
+            get(&self.connections_refused_total),
         );
         metric(
             "pushes_total",
@@ -164,6 +230,23 @@ impl Metrics {
                 stats.snapshots,
             );
         }
+        metric(
+            "queued_bytes",
+            "gauge",
+            "Bytes waiting to be sent to devices (all connections).",
+            depths.queued_bytes as u64,
+        );
+        metric(
+            "writer_queue_depth",
+            "gauge",
+            "Push messages waiting for a workspace writer (all workspaces).",
+            depths.writer_requests as u64,
+        );
+        self.push_to_ack.render(
+            &mut out,
+            "push_to_ack_seconds",
+            "From a push's arrival to its acknowledgement (after the durable commit).",
+        );
         let _ = writeln!(out, "# HELP kith_relay_errors_total Errors sent to devices, by code.");
         let _ = writeln!(out, "# TYPE kith_relay_errors_total counter");
         for (code, counter) in CODES.iter().zip(&self.errors_total) {
@@ -187,8 +270,14 @@ mod tests {
         let m = Metrics::default();
         add(&m.pushes_total, 3);
         m.error(ErrorCode::RateLimited);
+        m.push_to_ack.observe(std::time::Duration::from_millis(3));
+        let depths = QueueDepths {
+            connections: 2,
+            queued_bytes: 10,
+            writer_requests: 1,
+        };
         let text = m.render(
-            2,
+            depths,
             Some(StoreStats {
                 workspaces: 1,
                 log_entries: 7,
@@ -200,5 +289,9 @@ mod tests {
         assert!(text.contains("kith_relay_log_entries 7\n"));
         assert!(text.contains("kith_relay_errors_total{code=\"rate_limited\"} 1\n"));
         assert!(text.contains("kith_relay_errors_total{code=\"internal\"} 0\n"));
+        assert!(text.contains("kith_relay_queued_bytes 10\n"));
+        assert!(text.contains("kith_relay_push_to_ack_seconds_bucket{le=\"0.0025\"} 0\n"));
+        assert!(text.contains("kith_relay_push_to_ack_seconds_bucket{le=\"0.005\"} 1\n"));
+        assert!(text.contains("kith_relay_push_to_ack_seconds_count 1\n"));
     }
 }

@@ -44,6 +44,15 @@ pub struct TokenInfo {
     /// Milliseconds since the Unix epoch.
     pub created_ms: u64,
     pub revoked: bool,
+    /// A name for people; empty for none.
+    #[serde(default)]
+    pub label: String,
+    /// Milliseconds since the Unix epoch after which the token is refused.
+    #[serde(default)]
+    pub expires_ms: Option<u64>,
+    /// When a device last connected with it (to the minute).
+    #[serde(default)]
+    pub last_used_ms: Option<u64>,
 }
 
 /// A token just created. `secret` (`kr_…`) is what a device sends as
@@ -97,6 +106,9 @@ impl From<TokenRecord> for TokenInfo {
             role: t.role,
             created_ms: t.created_ms,
             revoked: t.revoked,
+            label: t.label,
+            expires_ms: t.expires_ms,
+            last_used_ms: t.last_used_ms,
         }
     }
 }
@@ -208,12 +220,21 @@ impl Relay {
         self.inner.data_dir.as_deref()
     }
 
+    /// The only directory the admin API writes backups into: `backup_dir`, or
+    /// `backups` in the data directory (created, owner-only). `None` in memory.
+    pub fn backup_dir(&self) -> Option<PathBuf> {
+        let dir = match (&self.inner.config.backup_dir, self.data_dir()) {
+            (Some(dir), _) => dir.clone(),
+            (None, Some(data)) => data.join("backups"),
+            (None, None) => return None,
+        };
+        create_private_dir(&dir).ok()?;
+        Some(dir)
+    }
+
     /// Creates a workspace and its first token, an owner token.
     pub fn create_workspace(&self, name: &str) -> Result<(WorkspaceInfo, NewToken), RelayError> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-            return Err(RelayError::InvalidName);
-        }
+        let name = valid_name(name)?;
         let now = now_ms();
         let workspace = WorkspaceRecord {
             id: WorkspaceId::new(),
@@ -243,9 +264,52 @@ impl Relay {
         Ok(self.inner.store.workspace(id)?.map(WorkspaceInfo::from))
     }
 
+    /// Renames a workspace (devices see only its id, so nothing else changes).
+    pub fn rename_workspace(&self, id: WorkspaceId, name: &str) -> Result<WorkspaceInfo, RelayError> {
+        let name = valid_name(name)?;
+        if !self.inner.store.rename_workspace(id, name)? {
+            return Err(RelayError::UnknownWorkspace(id));
+        }
+        tracing::info!(workspace = %id, name, "workspace renamed");
+        self.workspace(id)?.ok_or(RelayError::UnknownWorkspace(id))
+    }
+
+    /// Deletes a workspace for good: its tokens stop working (open connections are
+    /// closed with `token_revoked`), and its log and snapshots are removed in one
+    /// transaction. The CLI asks for confirmation first.
+    pub fn delete_workspace(&self, id: WorkspaceId) -> Result<(), RelayError> {
+        let tokens = self.inner.store.tokens(Some(id))?;
+        if !self.inner.store.delete_workspace(id)? {
+            return Err(RelayError::UnknownWorkspace(id));
+        }
+        for token in tokens {
+            self.inner.hub.revoke(token.id);
+        }
+        tracing::info!(workspace = %id, "workspace deleted");
+        Ok(())
+    }
+
     /// Creates a token for a workspace.
     pub fn create_token(&self, workspace: WorkspaceId, role: Role) -> Result<NewToken, RelayError> {
-        let issued = issue_token(workspace, role, now_ms())?;
+        self.create_token_with(workspace, role, "", None)
+    }
+
+    /// Creates a token with a label for people and an optional expiry (milliseconds
+    /// since the Unix epoch).
+    pub fn create_token_with(
+        &self,
+        workspace: WorkspaceId,
+        role: Role,
+        label: &str,
+        expires_ms: Option<u64>,
+    ) -> Result<NewToken, RelayError> {
+        let label = label.trim();
+        if label.chars().count() > 200 || label.chars().any(char::is_control) {
+            return Err(RelayError::InvalidName);
+        }
+        let mut issued = issue_token(workspace, role, now_ms())?;
+        issued.record.label = label.to_string();
+        issued.record.expires_ms = expires_ms;
         match self.inner.store.insert_token(&issued.record) {
             Ok(()) => {}
             Err(StoreError::UnknownWorkspace(w)) => return Err(RelayError::UnknownWorkspace(w)),
@@ -365,7 +429,20 @@ impl Relay {
         let token = tokio::task::spawn_blocking(move || store.token_by_hash(&hash))
             .await
             .map_err(|e| RelayError::Task(e.to_string()))??;
-        Ok(token.filter(|t| !t.revoked && digests_equal(&t.hash, &hash)))
+        let now = now_ms();
+        let token =
+            token.filter(|t| !t.revoked && digests_equal(&t.hash, &hash) && t.expires_ms.is_none_or(|e| e > now));
+        if let Some(t) = &token
+            && t.last_used_ms.is_none_or(|used| now.saturating_sub(used) >= 60_000)
+        {
+            let (store, id) = (self.inner.store.clone(), t.id);
+            tokio::task::spawn_blocking(move || {
+                if let Err(e) = store.touch_token(id, now) {
+                    tracing::warn!(token = %id, "cannot record the token's last use: {e}");
+                }
+            });
+        }
+        Ok(token)
     }
 
     /// Whether `secret` is the admin secret.
@@ -374,6 +451,15 @@ impl Relay {
             .admin_hash
             .is_some_and(|h| digests_equal(&h, &hash_secret(secret)))
     }
+}
+
+/// A workspace name: trimmed, 1-200 characters, no control characters.
+fn valid_name(name: &str) -> Result<&str, RelayError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(RelayError::InvalidName);
+    }
+    Ok(name)
 }
 
 fn new_token(record: &TokenRecord, secret: String) -> NewToken {

@@ -3,8 +3,10 @@
 //! * `GET /v1/sync`: the device WebSocket. The bearer token is checked before the
 //!   upgrade (HTTP 401 otherwise); the session then runs in `session.rs`.
 //! * `GET /healthz`, `GET /metrics` (Prometheus text).
-//! * `/v1/admin/...`: administration for the CLI, authorized by the admin secret
-//!   (`admin_api.rs`).
+//!
+//! The admin API (`/v1/admin/...`, authorized by the admin secret, `admin_api.rs`) is
+//! served on a listener of its own, `admin_listen` (loopback by default), never on the
+//! device port.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -20,15 +22,15 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use futures_util::{SinkExt, StreamExt, future};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::admin_api;
-use crate::auth::bearer;
+use crate::auth::{bearer, digests_equal, hash_secret};
 use crate::compaction;
 use crate::error::{RelayError, ServeError};
+use crate::listener::GuardedListener;
 use crate::metrics::add;
 use crate::relay::{ADDR_FILE, Relay};
 use crate::session::{self, InError, InFrame, OutFrame};
@@ -37,13 +39,20 @@ use crate::store::{StoreError, TokenRecord};
 /// How long a stopping relay waits for its connections to say goodbye.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The relay's HTTP routes.
+/// The device port's HTTP routes.
 pub fn app(relay: Relay) -> Router {
     Router::new()
         .route("/v1/sync", get(sync))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .with_state(relay)
+}
+
+/// The admin port's routes.
+fn admin_app(relay: Relay) -> Router {
+    Router::new()
         .nest("/v1/admin", admin_api::routes())
+        .route("/healthz", get(healthz))
         .with_state(relay)
 }
 
@@ -52,8 +61,9 @@ pub fn app(relay: Relay) -> Router {
 /// its pushes in flight, writers and compaction finish their transactions, and the
 /// function returns.
 ///
-/// With a data directory, the listener's address is written to `relay.addr` there
-/// (for the admin CLI) and removed on exit.
+/// With a data directory (and so an admin secret), the admin API listens on
+/// `admin_listen`; its address is written to `relay.addr` there (for the admin CLI)
+/// and removed on exit.
 pub async fn serve<F>(listener: TcpListener, relay: Relay, shutdown: F) -> Result<(), ServeError>
 where
     F: Future<Output = ()> + Send + 'static,
@@ -61,16 +71,19 @@ where
     let local = listener.local_addr()?;
     let hub = relay.inner.hub.clone();
     hub.reopen();
-    let addr_file = match relay.data_dir() {
+    let (admin_stop, admin_stopped) = watch::channel(false);
+    let (addr_file, admin) = match relay.data_dir() {
         Some(dir) => {
+            let (address, task) = serve_admin(&relay, admin_stopped).await?;
             let path = dir.join(ADDR_FILE);
-            std::fs::write(&path, format!("{}\n", admin_address(local))).map_err(|source| ServeError::AddrFile {
+            std::fs::write(&path, format!("{address}\n")).map_err(|source| ServeError::AddrFile {
                 path: path.clone(),
                 source,
             })?;
-            Some(path)
+            tracing::info!(admin = %address, "admin API listening");
+            (Some(path), Some(task))
         }
-        None => None,
+        None => (None, None),
     };
     let (stop, stopped) = watch::channel(false);
     let compactor = relay
@@ -88,12 +101,7 @@ where
             hub.begin_shutdown();
         }
     };
-    // Protocol messages are small and answered at once: no Nagle delays.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!("cannot set TCP_NODELAY: {e}");
-        }
-    });
+    let listener = GuardedListener::new(listener, &relay.config().limits, relay.inner.metrics.clone());
     let served = axum::serve(listener, app(relay.clone()))
         .with_graceful_shutdown(signal)
         .await;
@@ -106,9 +114,45 @@ where
     if let Some(compactor) = compactor {
         let _ = compactor.await;
     }
+    let _ = admin_stop.send(true);
+    if let Some(admin) = admin
+        && let Ok(Err(e)) = admin.await
+    {
+        tracing::warn!("the admin API stopped with an error: {e}");
+    }
     remove_addr_file(addr_file);
+    #[cfg(unix)]
+    if let Some(socket) = &relay.config().admin_socket {
+        let _ = std::fs::remove_file(socket);
+    }
     tracing::info!("kith-relay stopped");
     Ok(served?)
+}
+
+/// Starts the admin API on `admin_socket` or `admin_listen`; returns what the CLI
+/// connects to (`unix:PATH` or `HOST:PORT`, the content of `relay.addr`).
+async fn serve_admin(
+    relay: &Relay,
+    mut stopped: watch::Receiver<bool>,
+) -> Result<(String, tokio::task::JoinHandle<std::io::Result<()>>), ServeError> {
+    let stop = async move {
+        let _ = stopped.wait_for(|s| *s).await;
+    };
+    #[cfg(unix)]
+    if let Some(socket) = relay.config().admin_socket.clone() {
+        use std::os::unix::fs::PermissionsExt;
+        // A socket left by a relay that was killed.
+        let _ = std::fs::remove_file(&socket);
+        let listener = tokio::net::UnixListener::bind(&socket)?;
+        std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600))?;
+        let server = axum::serve(listener, admin_app(relay.clone())).with_graceful_shutdown(stop);
+        let task = tokio::spawn(async move { server.await });
+        return Ok((format!("unix:{}", socket.display()), task));
+    }
+    let listener = TcpListener::bind(relay.config().admin_listen).await?;
+    let local = admin_address(listener.local_addr()?);
+    let server = axum::serve(listener, admin_app(relay.clone())).with_graceful_shutdown(stop);
+    Ok((local.to_string(), tokio::spawn(async move { server.await })))
 }
 
 fn remove_addr_file(path: Option<PathBuf>) {
@@ -208,13 +252,30 @@ async fn healthz(State(relay): State<Relay>) -> Response {
     }
 }
 
-async fn metrics(State(relay): State<Relay>) -> Response {
+/// Prometheus text. Off with `metrics.enabled = false` (404); with `metrics.token`
+/// set, only for `Authorization: Bearer <token>`.
+async fn metrics(State(relay): State<Relay>, headers: axum::http::HeaderMap) -> Response {
+    let settings = &relay.config().metrics;
+    if !settings.enabled {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    if let Some(expected) = &settings.token {
+        let given = headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        let allowed = given.is_some_and(|g| digests_equal(&hash_secret(g), &hash_secret(expected)));
+        if !allowed {
+            return ApiError::Unauthorized.into_response();
+        }
+    }
     let store = relay.inner.store.clone();
     let stats = tokio::task::spawn_blocking(move || store.stats())
         .await
         .ok()
         .and_then(Result::ok);
-    let text = relay.inner.metrics.render(relay.inner.hub.connections(), stats);
+    let text = relay.inner.metrics.render(relay.inner.hub.depths(), stats);
     (
         [(
             CONTENT_TYPE,

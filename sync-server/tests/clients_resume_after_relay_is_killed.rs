@@ -55,13 +55,12 @@ struct RelayProcess {
 }
 
 impl RelayProcess {
-    /// Starts serving `data` on `listen` and returns once it listens (its log says so;
-    /// the address it bound is then in `relay.addr`).
+    /// Starts serving `data` on `listen` and returns once it listens (its log says so,
+    /// with the device port's address; `relay.addr` has the admin port's).
     fn start(data: &Path, listen: &str) -> Self {
         let mut child = relay_command(data)
             .args(["serve", "--listen", listen])
             .env("RUST_LOG", "info")
-            .env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -73,22 +72,19 @@ impl RelayProcess {
         std::thread::spawn(move || {
             let mut ready = Some(ready);
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if line.contains("listening")
+                if line.contains("kith-relay listening")
+                    && let Some(addr) = line.split("local=").nth(1)
                     && let Some(ready) = ready.take()
                 {
-                    let _ = ready.send(());
+                    let _ = ready.send(addr.trim().to_string());
                 }
             }
         });
-        if listening.recv_timeout(PATIENCE).is_err() {
+        let Ok(addr) = listening.recv_timeout(PATIENCE) else {
             let _ = child.kill();
             panic!("kith-relay did not start listening");
-        }
-        let addr = std::fs::read_to_string(data.join(kith_relay::ADDR_FILE))
-            .expect("relay.addr")
-            .trim()
-            .parse()
-            .expect("an address in relay.addr");
+        };
+        let addr = addr.parse().expect("an address in the log");
         RelayProcess { child, addr }
     }
 

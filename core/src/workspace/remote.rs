@@ -12,6 +12,7 @@ use crate::record;
 use crate::schema::ObjectDef;
 use crate::schema::doc as schema_doc;
 use crate::store::{self, DerivedTables, DocTables, LoadedDoc, tables};
+use crate::sync::chunk::{DEVICE_MAX_INFLATED_BYTES, catch_decoder_panic, check_chunk_bounds};
 use crate::sync::protocol::{Entry, PushChunk, Snapshot};
 use crate::{DocId, RecordId};
 
@@ -93,14 +94,23 @@ impl Workspace {
 
     /// Applies documents and log entries from the relay and stores `cursor`, all in one
     /// transaction: documents, rows, indexes and cursor move together or not at all.
+    ///
+    /// Chunks are untrusted: one that is empty, not Automerge, or inflates past
+    /// [`DEVICE_MAX_INFLATED_BYTES`] is counted as unreadable and skipped, and one that
+    /// makes Automerge's decoder panic leaves its document as it was.
     pub fn apply_remote(&mut self, snapshots: &[Snapshot], entries: &[Entry], cursor: u64) -> Result<ApplySummary> {
         let mut order: Vec<DocId> = Vec::new();
         let mut chunks: HashMap<DocId, Vec<&[u8]>> = HashMap::new();
+        let mut summary = ApplySummary::default();
         let all = snapshots
             .iter()
             .map(|s| (s.doc, s.data.as_slice()))
             .chain(entries.iter().map(|e| (e.doc, e.data.as_slice())));
         for (doc, data) in all {
+            if check_chunk_bounds(data, DEVICE_MAX_INFLATED_BYTES).is_err() {
+                summary.unreadable += 1;
+                continue;
+            }
             chunks
                 .entry(doc)
                 .or_insert_with(|| {
@@ -117,7 +127,6 @@ impl Workspace {
                 chunks.remove(doc);
             }
         }
-        let mut summary = ApplySummary::default();
         if let Some(schema) = self.arriving_schema_doc(&order, &chunks) {
             // The workspace's first log entry is its schema document. Applied first, on
             // its own (the cursor stays), it lets the records of this batch be indexed
@@ -133,6 +142,7 @@ impl Workspace {
         let tx = self.store.write()?;
         let mut done: Vec<(DocId, LoadedDoc)> = Vec::new();
         let mut new_schema: Option<(DocId, LoadedDoc)> = None;
+        let mut reload_schema = false;
         {
             let mut docs = DocTables::open(&tx)?;
             let mut derived = DerivedTables::open(&tx)?;
@@ -166,11 +176,23 @@ impl Workspace {
                 };
                 let mut loaded = existing.unwrap_or_else(|| LoadedDoc::new(super::new_doc(&self.device)));
                 let mut readable: Vec<&[u8]> = Vec::with_capacity(raw.len());
+                let mut panicked = false;
                 for chunk in raw {
-                    match loaded.doc.load_incremental(chunk) {
-                        Ok(_) => readable.push(chunk),
-                        Err(_) => summary.unreadable += 1,
+                    match catch_decoder_panic(|| loaded.doc.load_incremental(chunk)) {
+                        Ok(Ok(_)) => readable.push(chunk),
+                        Ok(Err(_)) => summary.unreadable += 1,
+                        Err(_) => {
+                            panicked = true;
+                            break;
+                        }
                     }
+                }
+                if panicked {
+                    // The document in memory may be half-changed: drop it (the stored
+                    // one is untouched; the schema is read again after the commit).
+                    summary.unreadable += raw.len() - readable.len();
+                    reload_schema |= is_schema;
+                    continue;
                 }
                 if readable.is_empty() && loaded.is_new {
                     continue;
@@ -214,6 +236,9 @@ impl Workspace {
         for (id, loaded) in done {
             self.cache_doc(id, loaded);
         }
+        if reload_schema {
+            self.load_schema()?;
+        }
         if let Some((id, mut loaded)) = new_schema {
             prepare_for_local_edits(&mut loaded.doc, &self.device);
             self.schema = schema_doc::hydrate(loaded.doc.document());
@@ -232,7 +257,7 @@ impl Workspace {
         let first = *order.first()?;
         let mut doc = automerge::Automerge::new();
         for chunk in chunks.get(&first)? {
-            doc.load_incremental(chunk).ok()?;
+            catch_decoder_panic(|| doc.load_incremental(chunk)).ok()?.ok()?;
         }
         schema_doc::is_schema_doc(&doc).then_some(first)
     }

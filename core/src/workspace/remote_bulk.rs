@@ -10,6 +10,7 @@ use crate::error::{Result, StoreError};
 use crate::record::{self, Row};
 use crate::schema::{Schema, doc as schema_doc};
 use crate::store::{self, DerivedTables, DocTables, NewChange};
+use crate::sync::chunk::catch_decoder_panic;
 use crate::{DocId, RecordId};
 
 /// A document new to this replica, read on a worker thread.
@@ -59,7 +60,8 @@ fn load(raw: &[&[u8]]) -> (Option<Automerge>, usize) {
 
 /// Reads one new document; with `defer_search`, leaves its search keys for later.
 fn read_one<'a>(id: DocId, raw: &[&'a [u8]], schema: &Schema, defer_search: bool) -> Read<'a> {
-    let (doc, unreadable) = load(raw);
+    // A chunk that makes Automerge's decoder panic leaves nothing of the new document.
+    let (doc, unreadable) = catch_decoder_panic(|| load(raw)).unwrap_or((None, raw.len()));
     let Some(doc) = doc else {
         return Read::Empty(unreadable);
     };

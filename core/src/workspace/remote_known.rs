@@ -14,6 +14,7 @@ use crate::error::{Result, StoreError};
 use crate::record::{self, Row};
 use crate::schema::{Schema, doc as schema_doc};
 use crate::store::{self, DerivedTables, DocTables, KeyDiff, NewChange, tables};
+use crate::sync::chunk::catch_decoder_panic;
 use crate::{DocId, RecordId};
 
 /// Documents per message from the readers to the writer.
@@ -69,9 +70,12 @@ fn read_known<'a>(id: DocId, raw: &[&'a [u8]], tables: &ReadTables, schema: &Sch
     let mut chunks = Vec::with_capacity(raw.len());
     let mut unreadable = 0;
     for chunk in raw {
-        match loaded.doc.load_incremental(chunk) {
-            Ok(_) => chunks.push(*chunk),
-            Err(_) => unreadable += 1,
+        // A decoder panic may leave the copy half-changed: drop it, the stored
+        // document stays as it was.
+        match catch_decoder_panic(|| loaded.doc.load_incremental(chunk)) {
+            Ok(Ok(_)) => chunks.push(*chunk),
+            Ok(Err(_)) => unreadable += 1,
+            Err(_) => return Ok(Known::Unreadable(raw.len())),
         }
     }
     if chunks.is_empty() {

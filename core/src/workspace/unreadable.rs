@@ -17,7 +17,12 @@ const OPENED_BY: &str = "opened_by_version";
 /// Whether Automerge can read `chunk` on its own (changes waiting for their
 /// dependencies are readable).
 pub(super) fn readable(chunk: &[u8]) -> bool {
-    automerge::Automerge::new().load_incremental(chunk).is_ok()
+    // Bounded and panic-safe: the chunk came from the relay and may be hostile.
+    crate::sync::chunk::catch_decoder_panic(|| {
+        crate::sync::check_chunk_bounds(chunk, crate::sync::chunk::DEVICE_MAX_INFLATED_BYTES).is_ok()
+            && automerge::Automerge::new().load_incremental(chunk).is_ok()
+    })
+    .unwrap_or(false)
 }
 
 /// Keeps the chunks of a batch that cannot be read, once each.

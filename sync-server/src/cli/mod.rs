@@ -33,6 +33,9 @@ pub(crate) struct Cli {
     /// Print results as JSON.
     #[arg(long, global = true)]
     json: bool,
+    /// How the relay logs to stderr: `text` or `json` (one object a line).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "KITH_RELAY_LOG_FORMAT")]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -58,7 +61,18 @@ enum Command {
     Restore(restore::Args),
 }
 
+/// The log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LogFormat {
+    Text,
+    Json,
+}
+
 impl Cli {
+    pub(crate) fn log_format(&self) -> LogFormat {
+        self.log_format
+    }
+
     pub(crate) fn is_serve(&self) -> bool {
         matches!(self.command, Command::Serve(_))
     }
@@ -133,10 +147,31 @@ impl Admin {
         })
     }
 
-    pub(crate) async fn create_token(&self, workspace: WorkspaceId, role: Role) -> anyhow::Result<NewToken> {
+    pub(crate) async fn rename_workspace(&self, id: WorkspaceId, name: &str) -> anyhow::Result<WorkspaceInfo> {
         Ok(match self {
-            Admin::Local(r) => r.create_token(workspace, role)?,
-            Admin::Remote(c) => c.create_token(workspace, role).await?,
+            Admin::Local(r) => r.rename_workspace(id, name)?,
+            Admin::Remote(c) => c.rename_workspace(id, name).await?,
+        })
+    }
+
+    pub(crate) async fn delete_workspace(&self, id: WorkspaceId) -> anyhow::Result<()> {
+        match self {
+            Admin::Local(r) => r.delete_workspace(id)?,
+            Admin::Remote(c) => c.delete_workspace(id).await?,
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn create_token(
+        &self,
+        workspace: WorkspaceId,
+        role: Role,
+        label: &str,
+        expires_ms: Option<u64>,
+    ) -> anyhow::Result<NewToken> {
+        Ok(match self {
+            Admin::Local(r) => r.create_token_with(workspace, role, label, expires_ms)?,
+            Admin::Remote(c) => c.create_token_with(workspace, role, label, expires_ms).await?,
         })
     }
 

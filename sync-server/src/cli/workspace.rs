@@ -1,6 +1,7 @@
-//! `kith-relay workspace create|list`.
+//! `kith-relay workspace create|list|rename|delete`.
 
-use kith_relay::Config;
+use anyhow::bail;
+use kith_relay::{Config, WorkspaceId};
 
 use super::{Admin, Output, print_new_token, when};
 
@@ -13,6 +14,16 @@ pub(crate) enum Command {
     },
     /// List the workspaces.
     List,
+    /// Give a workspace a new name (devices know it by id: nothing else changes).
+    Rename { id: WorkspaceId, name: String },
+    /// Delete a workspace for good: its tokens, log and snapshots. Devices keep their
+    /// local copies. Asks you to confirm by typing the workspace's name.
+    Delete {
+        id: WorkspaceId,
+        /// Confirm without the prompt by giving the workspace's current name.
+        #[arg(long, value_name = "NAME")]
+        confirm: Option<String>,
+    },
 }
 
 pub(crate) async fn run(command: Command, config: &Config, out: Output) -> anyhow::Result<()> {
@@ -26,6 +37,33 @@ pub(crate) async fn run(command: Command, config: &Config, out: Output) -> anyho
             println!("workspace {} \"{}\"", workspace.id, workspace.name);
             print_new_token(&token);
         }
+        Command::Rename { id, name } => {
+            let workspace = admin.rename_workspace(id, &name).await?;
+            if out.json {
+                return out.json(&workspace);
+            }
+            println!("workspace {} is now \"{}\"", workspace.id, workspace.name);
+        }
+        Command::Delete { id, confirm } => {
+            let Some(workspace) = admin.workspaces().await?.into_iter().find(|w| w.id == id) else {
+                bail!("no workspace {id}");
+            };
+            let typed = match confirm {
+                Some(name) => name,
+                None => prompt(&format!(
+                    "This deletes workspace {id} \"{}\", its tokens, log and snapshots.\nType its name to confirm: ",
+                    workspace.name
+                ))?,
+            };
+            if typed.trim() != workspace.name {
+                bail!("the name does not match; nothing was deleted");
+            }
+            admin.delete_workspace(id).await?;
+            if out.json {
+                return out.json(&serde_json::json!({ "deleted": id }));
+            }
+            println!("workspace {id} deleted");
+        }
         Command::List => {
             let workspaces = admin.workspaces().await?;
             if out.json {
@@ -37,4 +75,14 @@ pub(crate) async fn run(command: Command, config: &Config, out: Output) -> anyho
         }
     }
     Ok(())
+}
+
+/// Asks on the terminal; one line.
+fn prompt(question: &str) -> anyhow::Result<String> {
+    use std::io::Write;
+    eprint!("{question}");
+    std::io::stderr().flush()?;
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line)
 }

@@ -17,7 +17,6 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use automerge::{Automerge, AutomergeError, LoadOptions, OnPartialLoad, VerificationMode};
 use axum::body::Bytes;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::time::Instant;
@@ -26,6 +25,7 @@ use kith_core::sync::protocol::{
     ClientMessage, DecodeError, Entry, ErrorCode, Limits, PROTOCOL_VERSION, PushChunk, Rejection, ServerMessage,
     decode, encode,
 };
+use kith_core::sync::verify_chunk;
 
 use crate::auth::chunk_hash;
 use crate::hub::{Batch, Kick, Outgoing, Registration, WriteRequest};
@@ -37,14 +37,10 @@ use crate::store::{NewChunk, PullReader, TokenRecord};
 const BATCH_ENTRIES: usize = 512;
 /// Bytes per `entries` or `snapshots` message of a backlog (one larger item goes alone).
 const BATCH_BYTES: usize = 1 << 20;
-/// How long a send may block on a device that does not read.
-const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long the goodbye (error, close, draining) may take.
 const GOODBYE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long a stopping relay waits for a session's pushes in flight.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
-/// How often the relay pings an idle connection (keeps proxies from closing it).
-const PING_INTERVAL: Duration = Duration::from_secs(30);
 
 /// A frame from the device.
 #[derive(Debug)]
@@ -151,6 +147,7 @@ where
         phase: Phase::Idle,
         held: VecDeque::new(),
         pending_pushes: 0,
+        last_frame: Instant::now(),
     };
     // The registration lives until the goodbye is said: it holds the connection's
     // place in the per-token count and in the relay's list of open connections.
@@ -182,6 +179,9 @@ struct Session<Si, St> {
     held: VecDeque<Arc<Batch>>,
     /// Push requests handed to the writer and not yet in a batch.
     pending_pushes: usize,
+    /// When the device's last complete frame arrived: a device must at least answer
+    /// pings, so a long silence means a stalled frame or a dead peer.
+    last_frame: Instant,
 }
 
 impl<Si, St> Session<Si, St>
@@ -193,7 +193,10 @@ where
         if let Err(ending) = self.handshake(reg).await {
             return ending;
         }
-        let mut ping = tokio::time::interval_at(Instant::now() + PING_INTERVAL, PING_INTERVAL);
+        let limits = &self.relay.inner.config.limits;
+        let ping_every = Duration::from_secs(limits.ping_interval_secs);
+        let silence = ping_every + Duration::from_secs(limits.frame_read_timeout_secs);
+        let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
         loop {
             if let Some(kick) = reg.kick.borrow_and_update().clone() {
                 return Ending::Error(kick);
@@ -205,7 +208,7 @@ where
                     Err(_) => Err(fail(ErrorCode::Internal, "the relay dropped this connection")),
                 },
                 item = reg.queue.recv() => match item {
-                    Some(item) => self.on_hub(reg.id, item).await,
+                    Some(item) => self.on_hub(reg, item).await,
                     None => Err(fail(ErrorCode::Internal, "the relay dropped this connection")),
                 },
                 frame = self.stream.next() => match self.on_frame(frame) {
@@ -213,8 +216,12 @@ where
                     Ok(None) => Ok(()),
                     Err(ending) => Err(ending),
                 },
-                _ = std::future::ready(()), if pulling => self.pull_step(reg.id).await,
+                _ = std::future::ready(()), if pulling => self.pull_step(reg).await,
                 _ = ping.tick() => self.send_frame(OutFrame::Ping).await,
+                _ = tokio::time::sleep_until(self.last_frame + silence) => Err(fail(
+                    ErrorCode::Malformed,
+                    format!("no complete frame in {} seconds (a frame sent halfway, or pings not answered)", silence.as_secs()),
+                )),
             };
             if let Err(ending) = step {
                 return ending;
@@ -296,6 +303,7 @@ where
             Some(Err(InError::TooLarge)) => return Err(self.too_large(None)),
             Some(Ok(frame)) => frame,
         };
+        self.last_frame = Instant::now();
         if !self.rate.allow(Instant::now()) {
             let l = &self.relay.inner.config.limits;
             return Err(fail(
@@ -376,6 +384,7 @@ where
             return Err(fail(ErrorCode::Forbidden, "a viewer token cannot push"));
         }
         add(&self.relay.inner.metrics.pushes_total, 1);
+        let received = std::time::Instant::now();
         if chunks.is_empty() {
             return Ok(());
         }
@@ -402,37 +411,55 @@ where
         if chunks.is_empty() {
             return Ok(());
         }
+        let bytes = chunks.iter().map(|c| c.data.len()).sum();
+        let wait = self
+            .relay
+            .inner
+            .hub
+            .reserve_push(self.token.id, chunks.len(), bytes)
+            .map_err(Ending::Error)?;
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+        let max_inflated = self.relay.inner.config.limits.max_inflated_chunk_bytes;
         let checked = blocking(move || {
             Ok(chunks
                 .into_iter()
-                .map(|c| {
-                    if is_automerge(&c.data) {
-                        Ok((
-                            c.id,
-                            NewChunk {
-                                doc: c.doc,
-                                hash: chunk_hash(&c.doc, &c.data),
-                                data: c.data,
-                            },
-                        ))
-                    } else {
-                        Err(c.id)
-                    }
+                .map(|c| match verify_chunk(&c.data, max_inflated) {
+                    Ok(()) => Ok((
+                        c.id,
+                        NewChunk {
+                            doc: c.doc,
+                            hash: chunk_hash(&c.doc, &c.data),
+                            data: c.data,
+                        },
+                    )),
+                    Err(e) => Err((c.id, e)),
                 })
-                .collect::<Result<Vec<_>, u64>>())
+                .collect::<Result<Vec<_>, _>>())
         })
         .await?;
-        let chunks = checked.map_err(|id| fail(ErrorCode::BadChunk, format!("chunk {id} is not Automerge data")))?;
-        if !reg.workspace.submit(WriteRequest { conn: reg.id, chunks }).await {
+        let chunks = checked.map_err(|(id, e)| fail(ErrorCode::BadChunk, format!("chunk {id} is refused: {e}")))?;
+        if !reg
+            .workspace
+            .submit(WriteRequest {
+                conn: reg.id,
+                received,
+                chunks,
+            })
+            .await
+        {
             return Err(fail(ErrorCode::Internal, "the workspace writer stopped"));
         }
         self.pending_pushes += 1;
         Ok(())
     }
 
-    async fn on_hub(&mut self, me: u64, item: Outgoing) -> Result<(), Ending> {
+    async fn on_hub(&mut self, reg: &Registration, item: Outgoing) -> Result<(), Ending> {
+        let me = reg.id;
         let batch = match item {
             Outgoing::Failed(message) => return Err(fail(ErrorCode::Internal, message)),
+            Outgoing::Refused(kick) => return Err(Ending::Error(kick)),
             Outgoing::Batch(batch) => batch,
             // Order does not matter for purges: devices drop anything for a purged
             // document whenever it arrives.
@@ -440,6 +467,7 @@ where
                 return self.send(&ServerMessage::Purged { docs: purged.to_vec() }).await;
             }
         };
+        let cost = batch.cost_for(me);
         self.pending_pushes -= batch
             .completed
             .iter()
@@ -457,8 +485,16 @@ where
                 self.held.push_back(batch);
                 Ok(())
             }
-            Phase::Idle => self.send_batch(me, &batch, false).await,
-            Phase::Live { .. } => self.send_batch(me, &batch, true).await,
+            Phase::Idle => {
+                let sent = self.send_batch(me, &batch, false).await;
+                reg.release(cost);
+                sent
+            }
+            Phase::Live { .. } => {
+                let sent = self.send_batch(me, &batch, true).await;
+                reg.release(cost);
+                sent
+            }
         }
     }
 
@@ -507,18 +543,24 @@ where
         Ok(())
     }
 
+    /// Sends live entries in messages of at most [`BATCH_ENTRIES`] entries and
+    /// [`BATCH_BYTES`] bytes (one larger entry goes alone), like a pull's backlog: a
+    /// writer batch can hold thousands of chunks, more than a device's frame limit.
     async fn send_entries(&mut self, entries: Vec<Entry>) -> Result<(), Ending> {
-        let last = entries.last().map_or(0, |e| e.seq);
-        add(&self.relay.inner.metrics.entries_sent_total, entries.len() as u64);
-        self.send(&ServerMessage::Entries { entries }).await?;
-        if let Phase::Live { last_sent } = &mut self.phase {
-            *last_sent = (*last_sent).max(last);
+        for part in split_entries(entries) {
+            let last = part.last().map_or(0, |e| e.seq);
+            add(&self.relay.inner.metrics.entries_sent_total, part.len() as u64);
+            self.send(&ServerMessage::Entries { entries: part }).await?;
+            if let Phase::Live { last_sent } = &mut self.phase {
+                *last_sent = (*last_sent).max(last);
+            }
         }
         Ok(())
     }
 
     /// Sends the next part of a pull: open the view, snapshots, entries, caught_up.
-    async fn pull_step(&mut self, me: u64) -> Result<(), Ending> {
+    async fn pull_step(&mut self, reg: &Registration) -> Result<(), Ending> {
+        let me = reg.id;
         let Phase::Pulling(mut pull) = std::mem::replace(&mut self.phase, Phase::Idle) else {
             return Ok(());
         };
@@ -568,6 +610,7 @@ where
         self.phase = Phase::Live { last_sent: head };
         while let Some(batch) = self.held.pop_front() {
             self.send_batch(me, &batch, true).await?;
+            reg.release(batch.cost_for(me));
         }
         Ok(())
     }
@@ -607,7 +650,11 @@ where
     async fn goodbye(&mut self, ending: Ending) {
         let Ending::Error(kick) = ending else { return };
         self.relay.inner.metrics.error(kick.code);
-        tracing::debug!(workspace = %self.token.workspace, token = %self.token.id, code = code_name(kick.code), "{}", kick.message);
+        if kick.code == ErrorCode::ShuttingDown {
+            tracing::debug!(workspace = %self.token.workspace, token = %self.token.id, code = code_name(kick.code), "{}", kick.message);
+        } else {
+            tracing::info!(workspace = %self.token.workspace, token = %self.token.id, code = code_name(kick.code), "disconnecting a device: {}", kick.message);
+        }
         let close_code = match kick.code {
             ErrorCode::ShuttingDown => 1001,
             ErrorCode::Internal => 1011,
@@ -643,23 +690,41 @@ where
     }
 
     async fn send_frame(&mut self, frame: OutFrame) -> Result<(), Ending> {
-        match tokio::time::timeout(SEND_TIMEOUT, self.sink.send(frame)).await {
+        let limit = self.relay.inner.config.limits.send_timeout_secs;
+        match tokio::time::timeout(Duration::from_secs(limit), self.sink.send(frame)).await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) | Err(_) => Err(Ending::Gone),
+            Ok(Err(_)) => {
+                tracing::debug!(workspace = %self.token.workspace, token = %self.token.id, "a device connection broke");
+                Err(Ending::Gone)
+            }
+            Err(_) => Err(fail(
+                ErrorCode::Internal,
+                format!("a send did not complete in {limit} seconds (the device does not read)"),
+            )),
         }
     }
 }
 
-/// Whether `data` is Automerge: a document or change chunks that parse completely
-/// (changes may depend on changes in other chunks).
-pub(crate) fn is_automerge(data: &[u8]) -> bool {
-    let options = LoadOptions::new()
-        .on_partial_load(OnPartialLoad::Error)
-        .verification_mode(VerificationMode::Check);
-    matches!(
-        Automerge::load_with_options(data, options),
-        Ok(_) | Err(AutomergeError::MissingDeps)
-    )
+/// Cuts entries into messages of at most [`BATCH_ENTRIES`] entries and about
+/// [`BATCH_BYTES`] bytes; an entry larger than that goes alone.
+fn split_entries(entries: Vec<Entry>) -> Vec<Vec<Entry>> {
+    let mut parts: Vec<Vec<Entry>> = Vec::new();
+    let mut bytes = 0;
+    for entry in entries {
+        let size = entry.data.len() + 32;
+        let fits = parts
+            .last()
+            .is_some_and(|p| p.len() < BATCH_ENTRIES && bytes + size <= BATCH_BYTES);
+        if !fits {
+            parts.push(Vec::new());
+            bytes = 0;
+        }
+        bytes += size;
+        if let Some(part) = parts.last_mut() {
+            part.push(entry);
+        }
+    }
+    parts
 }
 
 /// Runs store work on a blocking thread.

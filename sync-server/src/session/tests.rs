@@ -126,12 +126,12 @@ async fn acks_always_flow_but_entries_only_after_a_pull() {
         ServerMessage::Entries { entries } => assert_eq!(entries[0].seq, 3),
         other => panic!("{other:?}"),
     }
-    assert_eq!(relay.inner.hub.connections(), 2);
+    assert_eq!(relay.inner.hub.depths().connections, 2);
 
     // Closing the input ends the session and unregisters it.
     a.input.take();
     a.task.await.unwrap();
-    assert_eq!(relay.inner.hub.connections(), 1);
+    assert_eq!(relay.inner.hub.depths().connections, 1);
 }
 
 #[tokio::test]
@@ -159,6 +159,7 @@ fn the_rate_limit_allows_a_burst_then_the_rate() {
 
 #[test]
 fn automerge_documents_and_incremental_changes_pass_garbage_does_not() {
+    let is_automerge = |data: &[u8]| verify_chunk(data, 1 << 20).is_ok();
     let mut doc = automerge::AutoCommit::new();
     let first = chunk(1, &mut doc);
     let second = chunk(2, &mut doc);
@@ -169,4 +170,25 @@ fn automerge_documents_and_incremental_changes_pass_garbage_does_not() {
     let mut truncated = second.data.clone();
     truncated.truncate(truncated.len() - 3);
     assert!(!is_automerge(&truncated));
+}
+
+#[test]
+fn live_entries_are_split_by_count_and_bytes_with_a_large_entry_alone() {
+    let entry = |seq: u64, size: usize| Entry {
+        seq,
+        doc: kith_core::DocId::new(),
+        data: vec![0; size],
+    };
+    let many: Vec<Entry> = (1..=1300).map(|seq| entry(seq, 10)).collect();
+    let parts = split_entries(many);
+    assert_eq!(parts.iter().map(Vec::len).collect::<Vec<_>>(), vec![512, 512, 276]);
+    let big = vec![
+        entry(1, 100),
+        entry(2, BATCH_BYTES * 2),
+        entry(3, BATCH_BYTES / 2),
+        entry(4, BATCH_BYTES / 2),
+    ];
+    let parts = split_entries(big);
+    let seqs: Vec<Vec<u64>> = parts.iter().map(|p| p.iter().map(|e| e.seq).collect()).collect();
+    assert_eq!(seqs, vec![vec![1], vec![2], vec![3], vec![4]]);
 }

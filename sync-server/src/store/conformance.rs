@@ -191,6 +191,67 @@ fn workspaces_and_tokens() {
 }
 
 #[test]
+fn a_deleted_workspace_leaves_nothing_and_others_untouched() {
+    for (name, store) in stores() {
+        let store = store.as_ref();
+        let (gone, owner) = workspace(store, "Gone");
+        let (kept, kept_owner) = workspace(store, "Kept");
+        let doc = DocId::new();
+        store.append(gone, &[chunk(doc, "a"), chunk(doc, "b")]).unwrap();
+        store.append(kept, &[chunk(doc, "a")]).unwrap();
+        install_one(store, gone, doc, 1, b"snap", &[1]).unwrap();
+        assert!(store.rename_workspace(kept, "Kept too").unwrap(), "{name}");
+        assert!(store.delete_workspace(gone).unwrap(), "{name}");
+        assert!(!store.delete_workspace(gone).unwrap(), "{name}");
+        assert!(!store.rename_workspace(gone, "x").unwrap(), "{name}");
+        assert!(store.workspace(gone).unwrap().is_none(), "{name}");
+        assert!(store.token_by_hash(&owner.hash).unwrap().is_none(), "{name}");
+        assert_eq!(store.head(gone).unwrap(), 0, "{name}");
+        assert_eq!(pull_all(store, gone, 0).0.len(), 0, "{name}");
+        assert_eq!(store.workspace(kept).unwrap().unwrap().name, "Kept too", "{name}");
+        assert!(store.token_by_hash(&kept_owner.hash).unwrap().is_some(), "{name}");
+        assert_eq!(pull_all(store, kept, 0).1, vec![1], "{name}");
+        // The same chunk in a new workspace is new again.
+        let (again, _) = workspace(store, "Again");
+        let appended = store.append(again, &[chunk(doc, "a")]).unwrap();
+        assert!(appended[0].new, "{name}");
+    }
+}
+
+#[test]
+fn workspace_bytes_follow_appends_compaction_and_duplicates() {
+    for (name, store) in stores() {
+        let store = store.as_ref();
+        let (ws, _) = workspace(store, "Acme");
+        let (other, _) = workspace(store, "Other");
+        let doc = DocId::new();
+        assert_eq!(store.workspace_bytes(ws).unwrap(), 0, "{name}");
+        store
+            .append(ws, &[chunk(doc, "aaaa"), chunk(doc, "bb"), chunk(doc, "aaaa")])
+            .unwrap();
+        store.append(other, &[chunk(doc, "cccccccc")]).unwrap();
+        assert_eq!(
+            store.workspace_bytes(ws).unwrap(),
+            6,
+            "{name}: a duplicate is stored once"
+        );
+        install_one(store, ws, doc, 2, b"snapshot", &[1, 2]).unwrap();
+        assert_eq!(
+            store.workspace_bytes(ws).unwrap(),
+            8,
+            "{name}: entries out, snapshot in"
+        );
+        install_one(store, ws, doc, 2, b"snap", &[]).unwrap();
+        assert_eq!(
+            store.workspace_bytes(ws).unwrap(),
+            4,
+            "{name}: the old snapshot is replaced"
+        );
+        assert_eq!(store.workspace_bytes(other).unwrap(), 8, "{name}");
+    }
+}
+
+#[test]
 fn appends_get_consecutive_seqs_and_duplicates_their_first_seq() {
     for (name, store) in stores() {
         let store = store.as_ref();

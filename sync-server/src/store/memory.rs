@@ -83,6 +83,31 @@ impl LogStore for MemoryStore {
             .collect())
     }
 
+    fn touch_token(&self, id: TokenId, now_ms: u64) -> Result<(), StoreError> {
+        if let Some(t) = self.lock().tokens.get_mut(&id) {
+            t.last_used_ms = Some(now_ms);
+        }
+        Ok(())
+    }
+
+    fn rename_workspace(&self, id: WorkspaceId, name: &str) -> Result<bool, StoreError> {
+        let mut m = self.lock();
+        Ok(m.workspaces.get_mut(&id).map(|w| w.name = name.to_string()).is_some())
+    }
+
+    fn delete_workspace(&self, id: WorkspaceId) -> Result<bool, StoreError> {
+        let mut m = self.lock();
+        if m.workspaces.remove(&id).is_none() {
+            return Ok(false);
+        }
+        m.tokens.retain(|_, t| t.workspace != id);
+        m.heads.remove(&id);
+        m.log.retain(|(w, _), _| *w != id);
+        m.dedup.retain(|(w, _), _| *w != id);
+        m.snapshots.retain(|(w, _), _| *w != id);
+        Ok(true)
+    }
+
     fn revoke_token(&self, id: TokenId) -> Result<Option<TokenRecord>, StoreError> {
         let mut m = self.lock();
         Ok(m.tokens.get_mut(&id).map(|t| {
@@ -98,6 +123,23 @@ impl LogStore for MemoryStore {
     fn set_epoch(&self, workspace: WorkspaceId, epoch: [u8; 16]) -> Result<(), StoreError> {
         self.lock().epochs.insert(workspace, epoch);
         Ok(())
+    }
+
+    fn workspace_bytes(&self, workspace: WorkspaceId) -> Result<u64, StoreError> {
+        let m = self.lock();
+        let log: usize = m
+            .log
+            .iter()
+            .filter(|((w, _), _)| *w == workspace)
+            .map(|(_, (_, d))| d.len())
+            .sum();
+        let snaps: usize = m
+            .snapshots
+            .iter()
+            .filter(|((w, _), _)| *w == workspace)
+            .map(|(_, (_, d))| d.len())
+            .sum();
+        Ok((log + snaps) as u64)
     }
 
     fn head(&self, workspace: WorkspaceId) -> Result<u64, StoreError> {

@@ -41,6 +41,12 @@ pub(crate) struct TokenRecord {
     pub(crate) role: Role,
     pub(crate) created_ms: u64,
     pub(crate) revoked: bool,
+    /// A name for people ("Ana's laptop"); empty for none.
+    pub(crate) label: String,
+    /// After this (ms since the epoch) the token is refused.
+    pub(crate) expires_ms: Option<u64>,
+    /// When a device last connected with it (kept to the minute).
+    pub(crate) last_used_ms: Option<u64>,
 }
 
 /// A chunk to append, already checked and hashed.
@@ -110,12 +116,20 @@ pub(crate) trait LogStore: Send + Sync + 'static {
     fn create_workspace(&self, workspace: &WorkspaceRecord, owner: &TokenRecord) -> Result<(), StoreError>;
     fn workspace(&self, id: WorkspaceId) -> Result<Option<WorkspaceRecord>, StoreError>;
     fn workspaces(&self) -> Result<Vec<WorkspaceRecord>, StoreError>;
+    /// Renames a workspace; false if there is no such workspace.
+    fn rename_workspace(&self, id: WorkspaceId, name: &str) -> Result<bool, StoreError>;
+    /// Deletes a workspace with its tokens, log, snapshots and deduplication records, in
+    /// one transaction; false if there is no such workspace.
+    fn delete_workspace(&self, id: WorkspaceId) -> Result<bool, StoreError>;
 
     /// Stores a new token; its workspace must exist.
     fn insert_token(&self, token: &TokenRecord) -> Result<(), StoreError>;
     fn token_by_hash(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError>;
     /// All tokens, or those of one workspace, ordered by id.
     fn tokens(&self, workspace: Option<WorkspaceId>) -> Result<Vec<TokenRecord>, StoreError>;
+    /// Records that the token was used at `now_ms` (not durable on its own: a crash
+    /// may forget the last minutes of use).
+    fn touch_token(&self, id: TokenId, now_ms: u64) -> Result<(), StoreError>;
     /// Marks a token revoked; `None` if there is no such token.
     fn revoke_token(&self, id: TokenId) -> Result<Option<TokenRecord>, StoreError>;
 
@@ -125,6 +139,8 @@ pub(crate) trait LogStore: Send + Sync + 'static {
     /// Replaces the epoch of the workspace's log (after a restore).
     fn set_epoch(&self, workspace: WorkspaceId, epoch: [u8; 16]) -> Result<(), StoreError>;
 
+    /// Bytes of chunk data the workspace stores (log entries and snapshots).
+    fn workspace_bytes(&self, workspace: WorkspaceId) -> Result<u64, StoreError>;
     /// The highest seq of the workspace's log (0 if empty).
     fn head(&self, workspace: WorkspaceId) -> Result<u64, StoreError>;
     /// Appends chunks in order, one transaction, durable on return. A chunk whose hash

@@ -25,10 +25,15 @@ pub(crate) struct RedbStore {
     db: Database,
 }
 
+/// redb's page cache. Its default (1 GiB) let a relay grow by every byte pushed or
+/// pulled; the relay's reads are mostly sequential log scans, which a small cache serves
+/// as well.
+const CACHE_BYTES: usize = 64 << 20;
+
 impl RedbStore {
     /// Opens the file at `path`, creating it (and its tables) if needed.
     pub(crate) fn open(path: &Path) -> Result<Self, StoreError> {
-        Self::prepare(Database::create(path)?)
+        Self::prepare(Database::builder().set_cache_size(CACHE_BYTES).create(path)?)
     }
 
     /// A database that lives in memory only (tests, throwaway relays).
@@ -44,6 +49,7 @@ impl RedbStore {
             txn.open_table(WORKSPACES)?;
             txn.open_table(TOKENS)?;
             txn.open_table(TOKEN_HASHES)?;
+            txn.open_table(TOKEN_DETAILS)?;
             txn.open_table(LOG)?;
             txn.open_table(DEDUP)?;
             txn.open_table(DOC_ENTRIES)?;
@@ -52,6 +58,7 @@ impl RedbStore {
             txn.open_table(HEADS)?;
             txn.open_table(EPOCHS)?;
             txn.open_table(TOMBSTONES)?;
+            txn.open_table(WORKSPACE_BYTES)?;
             let mut meta = txn.open_table(META)?;
             let found = meta.get(FORMAT_VERSION_KEY)?.map(|v| v.value());
             match found {
@@ -72,8 +79,19 @@ impl RedbStore {
     }
 }
 
-fn token_from_row(id: [u8; 8], row: TokenRow) -> Result<TokenRecord, StoreError> {
+fn token_from_row(
+    id: [u8; 8],
+    row: TokenRow,
+    details: &impl ReadableTable<[u8; 8], (&'static str, u64, u64)>,
+) -> Result<TokenRecord, StoreError> {
     let (hash, workspace, role, created_ms, revoked) = row;
+    let (label, expires_ms, last_used_ms) = match details.get(id)? {
+        Some(d) => {
+            let (label, expires, used) = d.value();
+            (label.to_string(), expires, used)
+        }
+        None => (String::new(), 0, 0),
+    };
     Ok(TokenRecord {
         id: TokenId::from_bytes(id),
         hash,
@@ -81,6 +99,9 @@ fn token_from_row(id: [u8; 8], row: TokenRow) -> Result<TokenRecord, StoreError>
         role: role_from_code(role)?,
         created_ms,
         revoked,
+        label,
+        expires_ms: (expires_ms > 0).then_some(expires_ms),
+        last_used_ms: (last_used_ms > 0).then_some(last_used_ms),
     })
 }
 
@@ -94,6 +115,23 @@ fn token_row(t: &TokenRecord) -> TokenRow {
     )
 }
 
+/// Counts a workspace's stored chunk bytes by reading its log and snapshots (for a
+/// workspace written before `workspace_bytes` existed).
+fn count_bytes(
+    log: &impl ReadableTable<LogKey, LogValue>,
+    snapshots: &impl ReadableTable<SnapshotKey, SnapshotValue>,
+    ws: [u8; 16],
+) -> Result<u64, StoreError> {
+    let mut bytes = 0u64;
+    for item in log.range((ws, 0)..=(ws, u64::MAX))? {
+        bytes += item?.1.value().2.len() as u64;
+    }
+    for item in snapshots.range((ws, [0u8; 16])..=(ws, [0xff; 16]))? {
+        bytes += item?.1.value().1.len() as u64;
+    }
+    Ok(bytes)
+}
+
 fn put_token(txn: &WriteTransaction, token: &TokenRecord) -> Result<(), StoreError> {
     let mut tokens = txn.open_table(TOKENS)?;
     let mut hashes = txn.open_table(TOKEN_HASHES)?;
@@ -102,6 +140,14 @@ fn put_token(txn: &WriteTransaction, token: &TokenRecord) -> Result<(), StoreErr
     }
     tokens.insert(*token.id.as_bytes(), token_row(token))?;
     hashes.insert(token.hash, *token.id.as_bytes())?;
+    txn.open_table(TOKEN_DETAILS)?.insert(
+        *token.id.as_bytes(),
+        (
+            token.label.as_str(),
+            token.expires_ms.unwrap_or(0),
+            token.last_used_ms.unwrap_or(0),
+        ),
+    )?;
     Ok(())
 }
 
@@ -150,6 +196,62 @@ impl LogStore for RedbStore {
         Ok(out)
     }
 
+    fn rename_workspace(&self, id: WorkspaceId, name: &str) -> Result<bool, StoreError> {
+        let txn = self.db.begin_write()?;
+        let found = {
+            let mut table = txn.open_table(WORKSPACES)?;
+            let created = table.get(*id.as_bytes())?.map(|row| row.value().1);
+            match created {
+                Some(created_ms) => {
+                    table.insert(*id.as_bytes(), (name, created_ms))?;
+                    true
+                }
+                None => false,
+            }
+        };
+        txn.commit()?;
+        Ok(found)
+    }
+
+    fn delete_workspace(&self, id: WorkspaceId) -> Result<bool, StoreError> {
+        let ws = *id.as_bytes();
+        let txn = self.db.begin_write()?;
+        if txn.open_table(WORKSPACES)?.remove(ws)?.is_none() {
+            return Ok(false);
+        }
+        {
+            let mut tokens = txn.open_table(TOKENS)?;
+            let mut hashes = txn.open_table(TOKEN_HASHES)?;
+            let mut gone = Vec::new();
+            for item in tokens.iter()? {
+                let (token, row) = item?;
+                let (hash, workspace, ..) = row.value();
+                if workspace == ws {
+                    gone.push((token.value(), hash));
+                }
+            }
+            let mut details = txn.open_table(TOKEN_DETAILS)?;
+            for (token, hash) in gone {
+                tokens.remove(token)?;
+                hashes.remove(hash)?;
+                details.remove(token)?;
+            }
+            txn.open_table(LOG)?.retain_in((ws, 0)..=(ws, u64::MAX), |_, _| false)?;
+            txn.open_table(DEDUP)?
+                .retain_in((ws, [0u8; 32])..=(ws, [0xff; 32]), |_, _| false)?;
+            txn.open_table(DOC_ENTRIES)?
+                .retain_in((ws, [0u8; 16], 0)..=(ws, [0xff; 16], u64::MAX), |_, _| false)?;
+            txn.open_table(SNAPSHOTS)?
+                .retain_in((ws, [0u8; 16])..=(ws, [0xff; 16]), |_, _| false)?;
+            txn.open_table(SNAPSHOT_SEQ)?
+                .retain_in((ws, 0, [0u8; 16])..=(ws, u64::MAX, [0xff; 16]), |_, _| false)?;
+            txn.open_table(HEADS)?.remove(ws)?;
+            txn.open_table(WORKSPACE_BYTES)?.remove(ws)?;
+        }
+        txn.commit()?;
+        Ok(true)
+    }
+
     fn insert_token(&self, token: &TokenRecord) -> Result<(), StoreError> {
         let txn = self.db.begin_write()?;
         if txn.open_table(WORKSPACES)?.get(*token.workspace.as_bytes())?.is_none() {
@@ -167,9 +269,10 @@ impl LogStore for RedbStore {
             return Ok(None);
         };
         let tokens = txn.open_table(TOKENS)?;
+        let details = txn.open_table(TOKEN_DETAILS)?;
         let row = tokens.get(id)?.map(|v| v.value());
         match row {
-            Some(row) => token_from_row(id, row).map(Some),
+            Some(row) => token_from_row(id, row, &details).map(Some),
             None => Err(StoreError::Corrupt(format!(
                 "token hash points at missing token {}",
                 TokenId::from_bytes(id)
@@ -180,10 +283,11 @@ impl LogStore for RedbStore {
     fn tokens(&self, workspace: Option<WorkspaceId>) -> Result<Vec<TokenRecord>, StoreError> {
         let txn = self.db.begin_read()?;
         let table = txn.open_table(TOKENS)?;
+        let details = txn.open_table(TOKEN_DETAILS)?;
         let mut out = Vec::new();
         for item in table.iter()? {
             let (id, row) = item?;
-            let token = token_from_row(id.value(), row.value())?;
+            let token = token_from_row(id.value(), row.value(), &details)?;
             if workspace.is_none_or(|w| w == token.workspace) {
                 out.push(token);
             }
@@ -191,13 +295,33 @@ impl LogStore for RedbStore {
         Ok(out)
     }
 
+    fn touch_token(&self, id: TokenId, now_ms: u64) -> Result<(), StoreError> {
+        let mut txn = self.db.begin_write()?;
+        // Last use is a hint: no fsync per connection.
+        txn.set_durability(redb::Durability::None)?;
+        {
+            let mut details = txn.open_table(TOKEN_DETAILS)?;
+            let current = details
+                .get(*id.as_bytes())?
+                .map(|d| {
+                    let (label, expires, _) = d.value();
+                    (label.to_string(), expires)
+                })
+                .unwrap_or_default();
+            details.insert(*id.as_bytes(), (current.0.as_str(), current.1, now_ms))?;
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
     fn revoke_token(&self, id: TokenId) -> Result<Option<TokenRecord>, StoreError> {
         let txn = self.db.begin_write()?;
         let token = {
             let mut tokens = txn.open_table(TOKENS)?;
+            let details = txn.open_table(TOKEN_DETAILS)?;
             let row = tokens.get(*id.as_bytes())?.map(|v| v.value());
             let Some(row) = row else { return Ok(None) };
-            let mut token = token_from_row(*id.as_bytes(), row)?;
+            let mut token = token_from_row(*id.as_bytes(), row, &details)?;
             token.revoked = true;
             tokens.insert(*id.as_bytes(), token_row(&token))?;
             token
@@ -236,6 +360,15 @@ impl LogStore for RedbStore {
         Ok(())
     }
 
+    fn workspace_bytes(&self, workspace: WorkspaceId) -> Result<u64, StoreError> {
+        let ws = *workspace.as_bytes();
+        let txn = self.db.begin_read()?;
+        if let Some(bytes) = txn.open_table(WORKSPACE_BYTES)?.get(ws)?.map(|v| v.value()) {
+            return Ok(bytes);
+        }
+        count_bytes(&txn.open_table(LOG)?, &txn.open_table(SNAPSHOTS)?, ws)
+    }
+
     fn head(&self, workspace: WorkspaceId) -> Result<u64, StoreError> {
         let txn = self.db.begin_read()?;
         let heads = txn.open_table(HEADS)?;
@@ -256,6 +389,12 @@ impl LogStore for RedbStore {
             let mut doc_entries = txn.open_table(DOC_ENTRIES)?;
             let tombstones = txn.open_table(TOMBSTONES)?;
             let mut head = heads.get(ws)?.map_or(0, |v| v.value());
+            let mut sizes = txn.open_table(WORKSPACE_BYTES)?;
+            let mut bytes = match sizes.get(ws)?.map(|v| v.value()) {
+                Some(bytes) => bytes,
+                None if head == 0 => 0,
+                None => count_bytes(&log, &txn.open_table(SNAPSHOTS)?, ws)?,
+            };
             for chunk in chunks {
                 if tombstones.get((ws, *chunk.doc.as_bytes()))?.is_some() {
                     out.push(Appended { seq: 0, new: false });
@@ -271,9 +410,11 @@ impl LogStore for RedbStore {
                 log.insert((ws, head), (doc, chunk.hash, chunk.data.as_slice()))?;
                 dedup.insert((ws, chunk.hash), head)?;
                 doc_entries.insert((ws, doc, head), ())?;
+                bytes += chunk.data.len() as u64;
                 out.push(Appended { seq: head, new: true });
             }
             heads.insert(ws, head)?;
+            sizes.insert(ws, bytes)?;
         }
         txn.commit()?;
         Ok(out)
@@ -428,13 +569,20 @@ impl LogStore for RedbStore {
             let mut snapshot_seq = txn.open_table(SNAPSHOT_SEQ)?;
             let mut log = txn.open_table(LOG)?;
             let mut doc_entries = txn.open_table(DOC_ENTRIES)?;
+            let mut sizes = txn.open_table(WORKSPACE_BYTES)?;
+            let known = sizes.get(ws)?.map(|v| v.value());
+            let mut bytes = known.map(i128::from);
             // An error returns before `commit`: dropping `txn` aborts it, so a refused
             // batch leaves no trace, not even of the installs before the bad one.
             for install in installs {
                 let d = *install.doc.as_bytes();
                 let covers_seq = install.covers_seq;
-                let old = snapshots.get((ws, d))?.map(|v| v.value().0);
-                if let Some(old) = old {
+                let old = snapshots.get((ws, d))?.map(|v| (v.value().0, v.value().1.len()));
+                if let Some((_, old_len)) = old {
+                    bytes = bytes.map(|b| b - old_len as i128);
+                }
+                bytes = bytes.map(|b| b + install.data.len() as i128);
+                if let Some((old, _)) = old {
                     if old > covers_seq {
                         return Err(StoreError::Corrupt(format!(
                             "snapshot would go back from seq {old} to {covers_seq}"
@@ -450,7 +598,11 @@ impl LogStore for RedbStore {
                             "entry {seq} is not covered by a snapshot at {covers_seq}"
                         )));
                     }
-                    let owner = log.remove((ws, seq))?.map(|v| v.value().0);
+                    let removed = log.remove((ws, seq))?.map(|v| (v.value().0, v.value().2.len()));
+                    if let Some((_, len)) = removed {
+                        bytes = bytes.map(|b| b - len as i128);
+                    }
+                    let owner = removed.map(|(owner, _)| owner);
                     if owner.is_some_and(|o| o != d) {
                         return Err(StoreError::Corrupt(format!(
                             "log entry {seq} belongs to another document"
@@ -458,6 +610,9 @@ impl LogStore for RedbStore {
                     }
                     doc_entries.remove((ws, d, seq))?;
                 }
+            }
+            if let Some(bytes) = bytes {
+                sizes.insert(ws, u64::try_from(bytes.max(0)).unwrap_or(0))?;
             }
         }
         txn.commit()?;
@@ -499,6 +654,7 @@ impl RedbStore {
         copy_table(&from, &to, WORKSPACES)?;
         copy_table(&from, &to, TOKENS)?;
         copy_table(&from, &to, TOKEN_HASHES)?;
+        copy_table(&from, &to, TOKEN_DETAILS)?;
         copy_table(&from, &to, LOG)?;
         copy_table(&from, &to, DEDUP)?;
         copy_table(&from, &to, DOC_ENTRIES)?;

@@ -28,6 +28,11 @@ pub(crate) const WORKSPACES: TableDefinition<[u8; 16], (&str, u64)> = TableDefin
 /// Role: 0 owner, 1 member, 2 viewer.
 pub(crate) const TOKENS: TableDefinition<[u8; 8], TokenRow> = TableDefinition::new("tokens");
 
+/// Token id → (label, expires ms or 0 for never, last used ms or 0 for never). Added
+/// after format 1 shipped; a token without a row has no label, no expiry and no
+/// recorded use.
+pub(crate) const TOKEN_DETAILS: TableDefinition<[u8; 8], (&str, u64, u64)> = TableDefinition::new("token_details");
+
 /// SHA-256 of a token's secret → token id.
 pub(crate) const TOKEN_HASHES: TableDefinition<[u8; 32], [u8; 8]> = TableDefinition::new("token_hashes");
 
@@ -49,6 +54,11 @@ pub(crate) const SNAPSHOTS: TableDefinition<SnapshotKey, SnapshotValue> = TableD
 /// (workspace, covers seq, doc) → (). Finds the snapshots a device with an older
 /// cursor needs: those with covers seq > its cursor.
 pub(crate) const SNAPSHOT_SEQ: TableDefinition<SnapshotSeqKey, ()> = TableDefinition::new("snapshot_seq");
+
+/// Workspace → bytes of chunk data it stores (log entries and snapshots), for the
+/// storage quota. Added after format 1 shipped: a workspace without a row is counted
+/// once, when it next appends.
+pub(crate) const WORKSPACE_BYTES: TableDefinition<[u8; 16], u64> = TableDefinition::new("workspace_bytes");
 
 /// Workspace → head: the highest seq assigned (0 for an empty log).
 pub(crate) const HEADS: TableDefinition<[u8; 16], u64> = TableDefinition::new("heads");

@@ -7,7 +7,7 @@ use std::process::Command;
 use kith_core::sync::protocol::{ErrorCode, ServerMessage};
 use kith_relay::{AdminClient, Relay, Role};
 
-use crate::common::{Device, Server, config};
+use crate::common::{Device, Server, config, http_get};
 
 /// Runs the binary with `args` on `data`; returns its standard output.
 async fn cli(data: &Path, args: &[&str]) -> String {
@@ -83,9 +83,14 @@ async fn the_cli_works_on_the_file_and_through_a_running_relay() {
     cli(&data, &["token", "revoke", member_id]).await;
     assert_eq!(device.expect_error().await, ErrorCode::TokenRevoked);
 
-    let backup = tmp.path().join("copy.redb");
+    // Backups through the running relay go only under its backup directory.
+    let backup = data.join("backups").join("copy.redb");
     cli(&data, &["backup", backup.to_str().unwrap()]).await;
     assert!(backup.exists());
+    let outside = tmp.path().join("elsewhere.redb");
+    let refused = AdminClient::from_data_dir(&data).unwrap().backup(&outside).await;
+    assert!(refused.unwrap_err().to_string().contains("only under"));
+    assert!(!outside.exists());
     let report = json(&cli(&data, &["compact", "--json"]).await);
     assert_eq!(report["documents"], 0);
 
@@ -96,8 +101,12 @@ async fn the_cli_works_on_the_file_and_through_a_running_relay() {
         .await
         .unwrap();
     assert_eq!(viewer.role, Role::Viewer);
-    let wrong = AdminClient::new(client.addr(), "ka_wrong");
-    assert!(wrong.workspaces().await.is_err());
+    let wrong = AdminClient::at(client.addr().clone(), "ka_wrong");
+    let refused = wrong.workspaces().await.unwrap_err().to_string();
+    assert!(refused.contains("401"), "{refused}");
+    // The admin API has its own port; the device port does not serve it.
+    assert_ne!(client.addr(), &kith_relay::AdminAddress::Tcp(server.addr));
+    assert_eq!(http_get(server.addr, "/v1/admin/workspaces").await.0, 404);
 
     owner.pull(0).await;
     drop(owner);
@@ -169,4 +178,75 @@ async fn restore_puts_a_backup_in_place_with_a_new_epoch_and_refuses_while_servi
     server.stop().await;
     let missing = cli_fails(&data, &["restore", tmp.path().join("nope").to_str().unwrap()]).await;
     assert!(missing.contains("is not a backup file"), "{missing}");
+}
+
+#[tokio::test]
+async fn a_workspace_is_renamed_and_deleted_only_with_its_name_as_confirmation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    cli(&data, &["init"]).await;
+    let gone = json(&cli(&data, &["workspace", "create", "Gone", "--json"]).await);
+    let gone_id = gone["workspace"]["id"].as_str().unwrap().to_string();
+    let gone_secret = gone["token"]["secret"].as_str().unwrap().to_string();
+    let kept = json(&cli(&data, &["workspace", "create", "Kept", "--json"]).await);
+    let kept_id = kept["workspace"]["id"].as_str().unwrap().to_string();
+
+    // On the file.
+    let renamed = json(&cli(&data, &["workspace", "rename", &kept_id, "Kept Ltd", "--json"]).await);
+    assert_eq!(renamed["name"], "Kept Ltd");
+    let wrong = Command::new(env!("CARGO_BIN_EXE_kith-relay"))
+        .args(["workspace", "delete", &gone_id, "--confirm", "Kept Ltd", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("nothing was deleted"));
+
+    // Through a running relay: the deleted workspace's devices are closed.
+    let mut c = config();
+    c.data_dir = data.clone();
+    let server = Server::start(Relay::open(c).unwrap()).await;
+    let (mut device, _) = Device::join(&server, &gone_secret).await;
+    cli(&data, &["workspace", "delete", &gone_id, "--confirm", "Gone"]).await;
+    assert_eq!(device.expect_error().await, ErrorCode::TokenRevoked);
+    assert!(crate::common::is_unauthorized(
+        &Device::open(&server, &gone_secret).await
+    ));
+    let listed = json(&cli(&data, &["workspace", "list", "--json"]).await);
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["Kept Ltd"]);
+    server.stop().await;
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_admin_api_can_listen_on_an_owner_only_unix_socket() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let socket = tmp.path().join("admin.sock");
+    let mut c = config();
+    c.data_dir = data.clone();
+    c.admin_socket = Some(socket.clone());
+    let server = Server::start(Relay::open(c).unwrap()).await;
+    // Once the device port answers, the admin API is up (it starts first).
+    assert_eq!(http_get(server.addr, "/healthz").await.0, 200);
+    let client = AdminClient::from_data_dir(&data).unwrap();
+    assert_eq!(client.addr(), &kith_relay::AdminAddress::Unix(socket.clone()));
+    let mode = std::fs::metadata(&socket).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let (ws, _) = client.create_workspace("Acme").await.unwrap();
+    assert_eq!(client.workspaces().await.unwrap()[0].id, ws.id);
+    let wrong = AdminClient::at(client.addr().clone(), "ka_wrong");
+    assert!(wrong.workspaces().await.unwrap_err().to_string().contains("401"));
+    // The CLI finds it too.
+    let listed = json(&cli(&data, &["workspace", "list", "--json"]).await);
+    assert_eq!(listed[0]["name"], "Acme");
+    server.stop().await;
+    assert!(!socket.exists(), "the socket is removed on exit");
 }

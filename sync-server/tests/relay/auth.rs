@@ -209,3 +209,41 @@ async fn a_token_has_a_limited_number_of_connections() {
     drop((open, extra, retried));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn tokens_carry_a_label_an_expiry_and_their_last_use() {
+    let server = Server::in_memory().await;
+    let (ws, _) = server.relay.create_workspace("Acme").unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let laptop = server
+        .relay
+        .create_token_with(ws.id, Role::Member, "Ana's laptop", Some(now + 3_600_000))
+        .unwrap();
+    let expired = server
+        .relay
+        .create_token_with(ws.id, Role::Member, "old phone", Some(now - 1))
+        .unwrap();
+    assert!(is_unauthorized(&Device::open(&server, &expired.secret).await));
+    let (device, _) = Device::join(&server, &laptop.secret).await;
+
+    let deadline = tokio::time::Instant::now() + crate::common::PATIENCE;
+    let info = loop {
+        let tokens = server.relay.tokens(Some(ws.id)).unwrap();
+        let info = tokens.into_iter().find(|t| t.id == laptop.id).unwrap();
+        if info.last_used_ms.is_some() {
+            break info;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "last use never recorded");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(info.label, "Ana's laptop");
+    assert_eq!(info.expires_ms, Some(now + 3_600_000));
+    assert!(info.last_used_ms.unwrap() >= now);
+    let old = server.relay.tokens(Some(ws.id)).unwrap();
+    assert_eq!(old.iter().find(|t| t.id == expired.id).unwrap().last_used_ms, None);
+    drop(device);
+    server.stop().await;
+}

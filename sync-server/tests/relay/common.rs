@@ -99,7 +99,12 @@ pub(crate) struct Pulled {
 impl Device {
     /// Opens the WebSocket (no hello yet).
     pub(crate) async fn open(server: &Server, token: &str) -> Result<Device, tungstenite::Error> {
-        let mut request = server.url().into_client_request().unwrap();
+        Device::open_url(&server.url(), token).await
+    }
+
+    /// Opens the WebSocket at `url` (no hello yet).
+    pub(crate) async fn open_url(url: &str, token: &str) -> Result<Device, tungstenite::Error> {
+        let mut request = url.into_client_request().unwrap();
         request
             .headers_mut()
             .insert("Authorization", format!("Bearer {token}").parse().unwrap());
@@ -134,6 +139,14 @@ impl Device {
 
     pub(crate) async fn send_raw(&mut self, message: Message) {
         self.ws.send(message).await.expect("send");
+    }
+
+    /// Writes raw bytes on the TCP connection under the WebSocket (a frame cut short).
+    pub(crate) async fn write_tcp(&mut self, bytes: &[u8]) {
+        match self.ws.get_mut() {
+            MaybeTlsStream::Plain(tcp) => tcp.write_all(bytes).await.expect("write"),
+            _ => panic!("tests use plain TCP"),
+        }
     }
 
     /// Sends, reporting a closed connection instead of panicking.
@@ -288,8 +301,18 @@ pub(crate) fn rebuild(pulled: &Pulled) -> std::collections::HashMap<DocId, AutoC
 
 /// A plain HTTP GET: (status, body).
 pub(crate) async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    http_get_with(addr, path, "").await
+}
+
+/// A plain HTTP GET with an `Authorization` header (none if empty): (status, body).
+pub(crate) async fn http_get_with(addr: SocketAddr, path: &str, authorization: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let auth = if authorization.is_empty() {
+        String::new()
+    } else {
+        format!("Authorization: {authorization}\r\n")
+    };
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = String::new();
     tokio::time::timeout(PATIENCE, stream.read_to_string(&mut response))

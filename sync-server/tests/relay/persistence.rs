@@ -15,7 +15,11 @@ async fn acked_entries_survive_a_restart_and_a_backup_holds_everything() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let server = Server::start(Relay::open(file_config(&data)).unwrap()).await;
-    let (_, token) = server.relay.create_workspace("Acme").unwrap();
+    let (ws, token) = server.relay.create_workspace("Acme").unwrap();
+    let labelled = server
+        .relay
+        .create_token_with(ws.id, kith_relay::Role::Viewer, "wall screen", Some(u64::MAX))
+        .unwrap();
     let (mut a, _) = Device::join(&server, &token.secret).await;
     let mut doc = Doc::new();
     let mut acked = Vec::new();
@@ -67,6 +71,12 @@ async fn acked_entries_survive_a_restart_and_a_backup_holds_everything() {
     let (mut c, head) = Device::join(&server, &token.secret).await;
     assert_eq!(head, 20);
     assert_eq!(c.pull(0).await.entries.len(), 20);
+    let tokens = server.relay.tokens(Some(ws.id)).unwrap();
+    let restored_token = tokens.iter().find(|t| t.id == labelled.id).unwrap();
+    assert_eq!(
+        (restored_token.label.as_str(), restored_token.expires_ms),
+        ("wall screen", Some(u64::MAX))
+    );
     drop(c);
     server.stop().await;
 }

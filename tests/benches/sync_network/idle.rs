@@ -100,22 +100,27 @@ pub(super) async fn idle(o: &Options, out: &mut Results) {
     let child = Command::new(&bin)
         .arg("--data")
         .arg(&data)
-        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
         .env_remove("KITH_RELAY_CONFIG")
         .env("KITH_RELAY_MAX_CONNECTIONS_PER_TOKEN", (n + 64).to_string())
-        .env("RUST_LOG", "warn")
+        .env("KITH_RELAY_MAX_CONNECTIONS_PER_ADDRESS", (n + 64).to_string())
+        .env("RUST_LOG", "warn,kith_relay::server=info")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
         .expect("start kith-relay serve");
     let process = RelayProcess { child };
-    let addr_file = data.join(kith_relay::ADDR_FILE);
-    let addr: SocketAddr = within(Duration::from_secs(30), "relay.addr", async {
+    // The device port is in the log (`relay.addr` holds the admin port).
+    let log_file = dir.path().join("relay.log");
+    let addr: SocketAddr = within(Duration::from_secs(30), "the relay's listening line", async {
         loop {
-            if let Ok(text) = std::fs::read_to_string(&addr_file)
-                && let Ok(addr) = text.trim().parse()
-            {
+            let text = std::fs::read_to_string(&log_file).unwrap_or_default();
+            let found = text
+                .lines()
+                .filter(|line| line.contains("\"kith-relay listening\""))
+                .find_map(|line| line.split("\"local\":\"").nth(1)?.split('"').next()?.parse().ok());
+            if let Some(addr) = found {
                 return addr;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
