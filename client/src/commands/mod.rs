@@ -38,6 +38,7 @@ pub mod resolve;
 pub mod revert;
 pub mod schema;
 pub mod search;
+pub mod serve;
 pub mod status;
 mod support;
 pub mod sync;
@@ -108,6 +109,8 @@ pub enum Command {
     Conflicts(conflicts::ConflictsArgs),
     /// Settle a conflicted field with one of its values or a new one
     Resolve(resolve::ResolveArgs),
+    /// Open the web UI for this workspace (http://127.0.0.1:7878/)
+    Serve(serve::ServeArgs),
 }
 
 /// The global options, resolved; every subcommand's `run` gets one.
@@ -161,5 +164,6 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Trash(args) => trash::run(args, &ctx),
         Command::Conflicts(args) => conflicts::run(args, &ctx),
         Command::Resolve(args) => resolve::run(args, &ctx),
+        Command::Serve(args) => serve::run(args, &ctx),
     }
 }

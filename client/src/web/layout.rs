@@ -1,0 +1,128 @@
+//! The page shell: the sidebar (workspace, sync state, search, objects, trash,
+//! conflicts, schema, import, sync), the main area, and the undo toast.
+
+use axum::response::Html;
+use kith_core::{ObjectId, Workspace};
+use maud::{DOCTYPE, Markup, html};
+
+use super::security::TOKEN_FIELD;
+use super::undo::Toast;
+
+/// What the sidebar shows, read on the workspace thread for each page.
+pub(crate) struct Chrome {
+    pub(crate) workspace: String,
+    pub(crate) objects: Vec<(ObjectId, String, String)>,
+    pub(crate) trash: u64,
+    pub(crate) conflicts: usize,
+    pub(crate) pending: u64,
+    pub(crate) remote: bool,
+    pub(crate) token: String,
+}
+
+impl Chrome {
+    /// Reads the sidebar's facts from `ws`.
+    pub(crate) fn read(ws: &Workspace, token: &str) -> Chrome {
+        let workspace = ws
+            .path()
+            .and_then(|p| p.file_name())
+            .map_or_else(|| "Workspace".to_string(), |n| n.to_string_lossy().into_owned());
+        Chrome {
+            workspace,
+            objects: ws
+                .schema()
+                .active_objects()
+                .map(|o| (o.id, o.key.clone(), o.label.clone()))
+                .collect(),
+            trash: ws.trash_len().unwrap_or(0),
+            conflicts: ws.conflicts(None).map(|c| c.len()).unwrap_or(0),
+            pending: ws.outbox_len().unwrap_or(0),
+            remote: ws.setting("remote.url").ok().flatten().is_some_and(|s| !s.is_empty()),
+            token: token.to_string(),
+        }
+    }
+
+    /// A hidden form field with the session token; every POST form carries one.
+    pub(crate) fn token_field(&self) -> Markup {
+        html! { input type="hidden" name=(TOKEN_FIELD) value=(self.token); }
+    }
+}
+
+/// Which sidebar entry is the current page.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Active {
+    Object(ObjectId),
+    Trash,
+    Conflicts,
+    Schema,
+    Sync,
+    Search,
+}
+
+/// A whole page: the shell around `body`.
+pub(crate) fn page(chrome: &Chrome, title: &str, active: Active, toast: Option<&Toast>, body: Markup) -> Html<String> {
+    let markup = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="kith-token" content=(chrome.token);
+                title { (title) " · Kith" }
+                link rel="stylesheet" href="/static/app.css";
+                script src="/static/app.js" defer {}
+            }
+            body {
+                a.skip href="#main" { "Skip to content" }
+                (sidebar(chrome, active))
+                main #main tabindex="-1" { (body) }
+                @if let Some(toast) = toast { (toast.render(chrome)) }
+            }
+        }
+    };
+    Html(markup.into_string())
+}
+
+fn sidebar(chrome: &Chrome, active: Active) -> Markup {
+    let current = |a: Active| if a == active { Some("page") } else { None };
+    let (dot, state) = match (chrome.remote, chrome.pending) {
+        (false, _) => ("local", "Local only".to_string()),
+        (true, 0) => ("synced", "Synced".to_string()),
+        (true, n) => ("pending", format!("{n} changes to send")),
+    };
+    html! {
+        nav.sidebar aria-label="Workspace" {
+            details.menu open {
+                summary { span.ws-name { (chrome.workspace) } }
+                a.sync-state href="/sync" aria-current=[current(Active::Sync)] {
+                    span class={"dot " (dot)} aria-hidden="true" {} (state)
+                }
+                form.search role="search" action="/search" method="get" {
+                    label.visually-hidden for="global-search" { "Search" }
+                    input #global-search type="search" name="q" placeholder="Search  /" autocomplete="off";
+                    div #search-results role="listbox" {}
+                }
+                ul.objects {
+                    @for (id, key, label) in &chrome.objects {
+                        li { a href={"/o/" (key)} aria-current=[current(Active::Object(*id))] { (label) } }
+                    }
+                }
+                ul.tools {
+                    li { a href="/trash" aria-current=[current(Active::Trash)] { "Trash" @if chrome.trash > 0 { span.count { (chrome.trash) } } } }
+                    li { a href="/conflicts" aria-current=[current(Active::Conflicts)] {
+                        "Conflicts"
+                        @if chrome.conflicts > 0 { span.count.warn title="fields with competing values" { "⚠ " (chrome.conflicts) } }
+                    } }
+                    li { a href="/schema" aria-current=[current(Active::Schema)] { "Schema" } }
+                    li { a href="/sync" aria-current=[current(Active::Sync)] { "Sync" } }
+                }
+            }
+        }
+    }
+}
+
+/// An inline SVG-free star string for ratings.
+pub(crate) fn stars(n: u32, max: u32) -> Markup {
+    let filled = "★".repeat(n.min(max) as usize);
+    let empty = "☆".repeat(max.saturating_sub(n) as usize);
+    html! { span.stars aria-label={(n) " of " (max)} { (filled) (empty) } }
+}

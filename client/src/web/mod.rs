@@ -1,0 +1,133 @@
+//! The local web UI served by `kith serve`: server-rendered pages (maud, so every value
+//! is escaped), one small stylesheet and one small script compiled into the binary, and
+//! a JSON API under `/api`.
+//!
+//! * [`worker`]: the workspace lives on its own thread; handlers send it jobs.
+//! * [`security`]: Host check, session token and Origin check on every request.
+//! * `layout`: the page shell (sidebar, toast); `objects`, `record`, `kanban`, `pages`:
+//!   one module per page or area; `api`: the JSON routes; `events`: live refresh (SSE).
+//!
+//! Servers take a bound listener and a shutdown future, so tests bind `127.0.0.1:0`.
+
+mod api;
+mod assets;
+mod error;
+mod events;
+mod fields;
+mod filters;
+mod form;
+mod kanban;
+mod layout;
+mod objects;
+mod pages;
+mod record;
+mod security;
+mod undo;
+mod worker;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+use kith_core::Workspace;
+use tokio::net::TcpListener;
+use tokio::sync::broadcast;
+
+pub(crate) use error::WebError;
+pub(crate) use worker::WorkspaceHandle;
+
+/// What every handler can reach.
+pub(crate) struct AppState {
+    /// Runs jobs on the workspace thread.
+    pub(crate) ws: WorkspaceHandle,
+    /// The session token state-changing requests must carry.
+    pub(crate) token: String,
+    /// Host header values this server answers to (DNS rebinding guard).
+    pub(crate) allowed_hosts: Vec<String>,
+    /// Change notices for open pages (server-sent events).
+    pub(crate) changes: broadcast::Sender<events::ChangeNotice>,
+    /// Becomes `true` when the server shuts down, so endless event streams end and the
+    /// graceful shutdown does not wait for them forever.
+    pub(crate) stopping: tokio::sync::watch::Receiver<bool>,
+}
+
+/// A running server's address and its session token (tests need both).
+#[derive(Debug, Clone)]
+pub struct ServerInfo {
+    pub addr: SocketAddr,
+    pub token: String,
+}
+
+/// Builds the router for `state`.
+fn app(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/static/app.css", get(assets::css))
+        .route("/static/app.js", get(assets::js))
+        .route("/o/{object}", get(objects::list))
+        .route("/o/{object}/new", post(objects::create))
+        .route("/o/{object}/bulk", post(objects::bulk_edit))
+        .route("/o/{object}/export.csv", get(objects::export_csv))
+        .route("/o/{object}/board", get(kanban::board))
+        .route("/r/{record}", get(record::show))
+        .route("/r/{record}/edit", post(record::edit))
+        .route("/r/{record}/delete", post(record::delete))
+        .route("/r/{record}/restore", post(record::restore))
+        .route("/r/{record}/move", post(kanban::move_card))
+        .route("/r/{record}/resolve", post(record::resolve))
+        .route("/revert", post(undo::revert))
+        .route("/undo", post(undo::undo))
+        .route("/search", get(pages::search))
+        .route("/trash", get(pages::trash))
+        .route("/conflicts", get(pages::conflicts))
+        .route("/schema", get(pages::schema))
+        .route("/schema/field", post(pages::add_field))
+        .route("/sync", get(pages::sync))
+        .route("/events", get(events::stream))
+        .nest("/api", api::routes())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), security::guard))
+        .with_state(state)
+}
+
+/// Serves the UI for `ws` on `listener` until `shutdown` resolves; returns the workspace.
+/// `ready` is told the address and session token once the server accepts connections.
+pub async fn serve(
+    ws: Workspace,
+    listener: TcpListener,
+    ready: impl FnOnce(ServerInfo),
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<Workspace> {
+    let addr = listener.local_addr()?;
+    let (changes, _) = broadcast::channel(256);
+    let mut ws = ws;
+    events::listen(&mut ws, changes.clone());
+    let (handle, thread) = WorkspaceHandle::spawn(ws);
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let state = Arc::new(AppState {
+        ws: handle,
+        token: security::new_token(),
+        allowed_hosts: security::allowed_hosts(addr),
+        changes,
+        stopping,
+    });
+    ready(ServerInfo {
+        addr,
+        token: state.token.clone(),
+    });
+    let router = app(state.clone());
+    let shutdown = async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    };
+    axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
+    drop(state);
+    thread
+        .join()
+        .map_err(|_| std::io::Error::other("the workspace thread panicked"))
+        .map(|mut ws| {
+            ws.set_change_listener(None);
+            ws
+        })
+}

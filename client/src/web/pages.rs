@@ -1,0 +1,230 @@
+//! The smaller pages: home, search, trash, conflicts, schema (with "add a field"),
+//! and sync state.
+
+use std::sync::Arc;
+
+use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use kith_core::{FieldKind, FieldSpec, ObjectId, RecordId, Workspace};
+use maud::{Markup, html};
+
+use super::form::{FormPairs, query_pairs};
+use super::layout::{Active, Chrome, page};
+use super::undo::{Toast, Undo, redirect_with};
+use super::{AppState, WebError};
+
+/// Search results shown at most.
+pub(crate) const SEARCH_LIMIT: usize = 20;
+
+/// GET /: the first object's table.
+pub(crate) async fn home(State(state): State<Arc<AppState>>) -> Result<Redirect, WebError> {
+    let first = state
+        .ws
+        .call(|ws| ws.schema().active_objects().next().map(|o| o.key.clone()))
+        .await?;
+    Ok(Redirect::to(
+        &first.map_or_else(|| "/schema".to_string(), |k| format!("/o/{k}")),
+    ))
+}
+
+/// Search hits as (record, name, object label).
+pub(crate) fn search_hits(ws: &Workspace, q: &str) -> Vec<(RecordId, String, String)> {
+    if q.trim().is_empty() {
+        return Vec::new();
+    }
+    ws.search(q, None, SEARCH_LIMIT)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|h| {
+            let label = ws
+                .schema()
+                .object(h.object)
+                .map(|o| o.label.clone())
+                .unwrap_or_default();
+            (h.record, ws.record_name(h.record), label)
+        })
+        .collect()
+}
+
+fn param(raw: &Option<String>, name: &str) -> String {
+    query_pairs(raw.as_deref())
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+        .unwrap_or_default()
+}
+
+/// GET /search?q=
+pub(crate) async fn search(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Result<Response, WebError> {
+    let q = param(&raw, "q");
+    let token = state.token.clone();
+    let text = q.clone();
+    let (chrome, hits) = state
+        .ws
+        .call(move |ws| (Chrome::read(ws, &token), search_hits(ws, &text)))
+        .await?;
+    let body = html! {
+        h1 { "Search" }
+        form method="get" action="/search" {
+            label { "Words " input type="search" name="q" value=(q); }
+            button type="submit" { "Search" }
+        }
+        @if !q.is_empty() && hits.is_empty() { p.empty { "Nothing matches “" (q) "”." } }
+        ul.hits { @for (id, name, object) in &hits { li { a href={"/r/" (id)} { (name) } " " span.muted { (object) } } } }
+    };
+    Ok(page(&chrome, "Search", Active::Search, None, body).into_response())
+}
+
+/// GET /trash
+pub(crate) async fn trash(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Result<Response, WebError> {
+    let token = state.token.clone();
+    let (chrome, records) = state
+        .ws
+        .call(move |ws| -> Result<_, WebError> {
+            let records: Vec<(RecordId, String, String)> = ws
+                .trash(None, 200)?
+                .into_iter()
+                .map(|r| (r.id, ws.record_name(r.id), r.object_key))
+                .collect();
+            Ok((Chrome::read(ws, &token), records))
+        })
+        .await??;
+    let toast = Toast::from_query(&query_pairs(raw.as_deref()), "/trash");
+    let body = html! {
+        h1 { "Trash" }
+        @if records.is_empty() {
+            p.empty { "The trash is empty. Deleted records wait here, with their history, until you restore them." }
+        } @else {
+            table.records { thead { tr { th { "Record" } th { "Object" } th { "" } } } tbody {
+                @for (id, name, object) in &records {
+                    tr { td { a href={"/r/" (id)} { (name) } } td { (object) } td {
+                        form method="post" action={"/r/" (id) "/restore"} { (chrome.token_field()) button type="submit" { "Restore" } }
+                    } }
+                }
+            } }
+        }
+    };
+    Ok(page(&chrome, "Trash", Active::Trash, toast.as_ref(), body).into_response())
+}
+
+/// GET /conflicts
+pub(crate) async fn conflicts(State(state): State<Arc<AppState>>) -> Result<Response, WebError> {
+    let token = state.token.clone();
+    let (chrome, list) = state
+        .ws
+        .call(move |ws| -> Result<_, WebError> { Ok((Chrome::read(ws, &token), ws.conflicts(None)?)) })
+        .await??;
+    let body = html! {
+        h1 { "Conflicts" }
+        @if list.is_empty() {
+            p.empty { "No conflicts. When edits made on two devices at once leave a field with competing values, it is listed here to settle." }
+        } @else {
+            table.records { thead { tr { th { "Record" } th { "Field" } th { "Competing values" } } } tbody {
+                @for c in &list {
+                    tr { td { a href={"/r/" (c.record)} { (c.record_name) } } td { (c.field_label) }
+                        td { @for v in &c.values { span.chip { (v.display) " (" (v.author) ")" } " " } } }
+                }
+            } }
+        }
+    };
+    Ok(page(&chrome, "Conflicts", Active::Conflicts, None, body).into_response())
+}
+
+/// GET /schema: objects and their fields; a form to add a field.
+pub(crate) async fn schema(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Result<Response, WebError> {
+    let token = state.token.clone();
+    let (chrome, schema) = state
+        .ws
+        .call(move |ws| (Chrome::read(ws, &token), ws.schema().clone()))
+        .await?;
+    let toast = Toast::from_query(&query_pairs(raw.as_deref()), "/schema");
+    let body = html! {
+        h1 { "Schema" }
+        @for o in schema.active_objects() {
+            section.schema-object {
+                h2 { a href={"/o/" (o.key)} { (o.label) } " " code.muted { (o.key) } }
+                table.records { thead { tr { th { "Field" } th { "Key" } th { "Type" } th { "Options" } } } tbody {
+                    @for f in o.active_fields() {
+                        tr { td { (f.label) @if f.required { " *" } } td { code { (f.key) } } td { (f.kind.as_str()) }
+                            td { @for opt in f.options.iter().filter(|o| !o.archived) { span class=(super::fields::color_class(&opt.color)) { (opt.label) } " " } } }
+                    }
+                } }
+                (add_field_form(&chrome, o.id))
+            }
+        }
+    };
+    Ok(page(&chrome, "Schema", Active::Schema, toast.as_ref(), body).into_response())
+}
+
+fn add_field_form(chrome: &Chrome, object: ObjectId) -> Markup {
+    html! {
+        details.add-field {
+            summary { "+ Add a field" }
+            form method="post" action="/schema/field" {
+                (chrome.token_field())
+                input type="hidden" name="object" value=(object);
+                label { "Label " input type="text" name="label" required; }
+                label { "Type " select name="kind" { @for k in FieldKind::ALL { option value=(k.as_str()) { (k.as_str()) } } } }
+                label { "Options (select) " input type="text" name="options" placeholder="Hot; Warm; Cold"; }
+                button type="submit" { "Add field" }
+            }
+        }
+    }
+}
+
+/// POST /schema/field: `object`, `label`, `kind`, `options` (for selects).
+pub(crate) async fn add_field(State(state): State<Arc<AppState>>, form: FormPairs) -> Result<Redirect, WebError> {
+    let object: ObjectId = form
+        .require("object")?
+        .parse()
+        .map_err(|_| WebError::BadRequest("unknown object".into()))?;
+    let label = form.require("label")?.trim().to_string();
+    let kind: FieldKind = form
+        .require("kind")?
+        .parse()
+        .map_err(|_| WebError::BadRequest("unknown field type".into()))?;
+    let mut spec = FieldSpec::new(&kith_core::schema::key_from_label(&label), &label, kind);
+    spec.options = form
+        .get("options")
+        .unwrap_or_default()
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    let undo = state
+        .ws
+        .call(move |ws| -> Result<Option<Undo>, WebError> {
+            ws.add_field(object, spec)?;
+            Ok(ws.schema_history()?.last().map(|e| Undo::Change(e.change.clone())))
+        })
+        .await??;
+    Ok(redirect_with(
+        "/schema",
+        &format!("Field “{label}” added"),
+        undo.as_ref(),
+    ))
+}
+
+/// GET /sync: the relay, pending changes, last sync, search backlog.
+pub(crate) async fn sync(State(state): State<Arc<AppState>>) -> Result<Response, WebError> {
+    let token = state.token.clone();
+    let (chrome, local) = state
+        .ws
+        .call(move |ws| (Chrome::read(ws, &token), crate::sync::local_state(ws).ok()))
+        .await?;
+    let body = html! {
+        h1 { "Sync" }
+        @match &local {
+            None => p.error { "The sync state could not be read." },
+            Some(l) => dl.facts {
+                dt { "Relay" } dd { (l.remote.as_ref().map_or("none: this workspace is local only".to_string(), |r| r.url.clone())) }
+                dt { "Changes waiting to be sent" } dd { (l.pending) }
+                dt { "Last sync" } dd { (l.last_sync_ms.map_or("never".to_string(), kith_core::time_fmt::format_datetime)) }
+                dt { "Records not yet in the search index" } dd { (l.search_backlog) }
+            },
+        }
+        p.muted { "Set a relay with " code { "kith remote set URL TOKEN" } "." }
+    };
+    Ok(page(&chrome, "Sync", Active::Sync, None, body).into_response())
+}

@@ -1,0 +1,106 @@
+// Kith's page script: what plain forms cannot do. Every page works without it.
+// Inline saves, drag and drop on the board, search as you type, the undo shortcut,
+// and live refresh from server-sent events. No framework, no build step.
+(() => {
+  "use strict";
+  document.documentElement.classList.add("js");
+  const token = document.querySelector('meta[name="kith-token"]')?.content || "";
+
+  // "/" focuses search; results appear as you type.
+  const search = document.getElementById("global-search");
+  const results = document.getElementById("search-results");
+  document.addEventListener("keydown", (e) => {
+    const typing = /^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement?.tagName || "");
+    if (e.key === "/" && !typing) { e.preventDefault(); search?.focus(); }
+    const undo = document.querySelector(".toast .undo");
+    if ((e.ctrlKey || e.metaKey) && e.key === "z" && undo && !typing) { e.preventDefault(); undo.click(); }
+  });
+  let searchTimer = 0, searchSeq = 0;
+  search?.addEventListener("input", () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(async () => {
+      const q = search.value.trim(), seq = ++searchSeq;
+      if (!q) { results.replaceChildren(); return; }
+      const hits = await (await fetch("/api/search?q=" + encodeURIComponent(q))).json();
+      if (seq !== searchSeq) return;
+      results.replaceChildren(...hits.map((h) => {
+        const a = document.createElement("a");
+        a.href = "/r/" + h.id; a.setAttribute("role", "option");
+        a.textContent = h.name + " · " + h.object;
+        return a;
+      }));
+    }, 80);
+  });
+
+  // Select all rows on the page.
+  document.querySelector("[data-select-all]")?.addEventListener("change", (e) => {
+    document.querySelectorAll('input[name="ids"]').forEach((box) => { box.checked = e.target.checked; });
+  });
+
+  // Record page: a changed field is marked; select, checkbox and date fields save on change.
+  document.querySelectorAll("form.field-form").forEach((form) => {
+    form.addEventListener("input", () => form.classList.add("dirty"));
+    form.addEventListener("change", (e) => {
+      if (/^(SELECT)$/.test(e.target.tagName) && !e.target.multiple || e.target.type === "checkbox") form.requestSubmit();
+    });
+    form.addEventListener("keydown", (e) => { if (e.key === "Escape") { form.reset(); form.classList.remove("dirty"); } });
+  });
+
+  // Relation inputs: suggestions from search.
+  document.querySelectorAll("input[data-relation]").forEach((input) => {
+    input.addEventListener("input", async () => {
+      const q = input.value.split(";").pop().trim();
+      if (q.length < 2) return;
+      const hits = await (await fetch("/api/search?q=" + encodeURIComponent(q))).json();
+      const list = document.getElementById(input.getAttribute("list"));
+      list?.replaceChildren(...hits.map((h) => { const o = document.createElement("option"); o.value = h.name; return o; }));
+    });
+  });
+
+  // Board: drag a card to a column = submit its move form with that option.
+  let dragged = null;
+  document.querySelectorAll(".card").forEach((card) => {
+    card.addEventListener("dragstart", (e) => { dragged = card; e.dataTransfer.setData("text/plain", card.dataset.record); });
+  });
+  document.querySelectorAll(".column").forEach((col) => {
+    col.addEventListener("dragover", (e) => { e.preventDefault(); col.classList.add("drop"); });
+    col.addEventListener("dragleave", () => col.classList.remove("drop"));
+    col.addEventListener("drop", (e) => {
+      e.preventDefault(); col.classList.remove("drop");
+      if (!dragged) return;
+      const form = dragged.querySelector("form.move");
+      form.querySelector("select").value = col.dataset.option;
+      form.requestSubmit();
+    });
+  });
+
+  // The toast goes away after a while (it stays while focused).
+  const toast = document.querySelector(".toast");
+  if (toast) {
+    setTimeout(() => { if (!toast.contains(document.activeElement)) toast.classList.add("gone"); }, 8000);
+    // Keep the address clean so a reload does not show the toast again.
+    const url = new URL(location.href);
+    url.searchParams.delete("done"); url.searchParams.delete("undo");
+    history.replaceState(null, "", url);
+  }
+
+  // Live refresh: another device or a CLI command changed the workspace.
+  if (window.EventSource) {
+    const events = new EventSource("/events");
+    events.addEventListener("change", () => {
+      const busy = document.querySelector("form.dirty, details[open] form.record-form") ||
+        /^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement?.tagName || "");
+      if (busy) return;
+      refresh();
+    });
+  }
+  async function refresh() {
+    const html = await (await fetch(location.href, { headers: { "x-kith-refresh": "1" } })).text();
+    const doc = new DOMParser().parseFromString(html, "text/html");
+    const main = doc.querySelector("main"), nav = doc.querySelector("nav.sidebar .tools");
+    if (main) document.querySelector("main").replaceChildren(...main.childNodes);
+    if (nav) document.querySelector("nav.sidebar .tools").replaceWith(nav);
+    document.dispatchEvent(new Event("kith:refreshed"));
+  }
+  window.kithToken = token;
+})();
