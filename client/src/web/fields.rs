@@ -27,7 +27,43 @@ impl Cell {
 
 /// Money as people read it: the amount and its currency code.
 pub(crate) fn money(m: &Money) -> String {
-    format!("{} {}", kith_core::format_number(m.amount), m.code)
+    format!("{} {}", group_thousands(&kith_core::format_number(m.amount)), m.code)
+}
+
+/// `1234567.5` as `1,234,567.5` (for reading; inputs take either).
+fn group_thousands(number: &str) -> String {
+    let (sign, rest) = number.strip_prefix('-').map_or(("", number), |r| ("-", r));
+    let (int, frac) = rest.split_once('.').map_or((rest, None), |(i, f)| (i, Some(f)));
+    if !int.chars().all(|c| c.is_ascii_digit()) {
+        return number.to_string();
+    }
+    let mut grouped = String::with_capacity(int.len() + int.len() / 3);
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    match frac {
+        Some(f) => format!("{sign}{grouped}.{f}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_reads_with_thousands_separators_and_its_code() {
+        let m = Money {
+            amount: 1234567.5,
+            code: "EUR".into(),
+        };
+        assert_eq!(money(&m), "1,234,567.5 EUR");
+        assert_eq!(group_thousands("-999"), "-999");
+        assert_eq!(group_thousands("1000"), "1,000");
+    }
 }
 
 /// A select option's colour as a CSS class from the fixed palette.

@@ -225,7 +225,7 @@ fn render_table(d: &TableData, view: &ViewState, path: &str, here: &str) -> Mark
                                 tr data-record=(id) {
                                     td.select { input type="checkbox" name="ids" value=(id) aria-label={"Select " (name)}; }
                                     @for (i, (f, c)) in d.columns.iter().zip(cells).enumerate() {
-                                        td data-label=(f.label) data-field=(f.key) {
+                                        td data-label=(f.label) data-field=(f.key) class=[numeric(f)] {
                                             @if i == 0 { a.name href={"/r/" (id)} { (if name.is_empty() { "(no name)" } else { name }) } }
                                             @else { (display(f, c)) }
                                         }
@@ -245,9 +245,14 @@ fn render_table(d: &TableData, view: &ViewState, path: &str, here: &str) -> Mark
     }
 }
 
+/// Numbers line up on the right.
+fn numeric(f: &FieldDef) -> Option<&'static str> {
+    matches!(f.kind, FieldKind::Number | FieldKind::Currency | FieldKind::Percent).then_some("right")
+}
+
 fn builder(obj: &ObjectDef, view: &ViewState, path: &str) -> Markup {
     html! {
-        details.builder open[view.filter.is_empty() && view.sort.is_empty()] {
+        details.builder {
             summary { "Filter and sort" }
             form.filter-builder method="get" action=(path) {
                 input type="hidden" name="filter" value=(view.filter);
