@@ -61,7 +61,7 @@ pub use record::Row;
 pub use schema::{FieldDef, FieldKind, ObjectDef, Schema, SelectOption};
 pub use value::{Money, Stored, Value, format_number};
 pub use workspace::{
-    ApplySummary, BulkReport, CellView, ConflictValue, ConflictView, CreateOptions, DerivedEntry, Device, FieldChange,
-    FieldDiff, FieldSpec, HistoryEntry, ImportOptions, ImportReport, ImportRow, RecordView, Resolution, RetypeReport,
-    RevertReport, RowError, WORKSPACE_FILE, Workspace,
+    ApplySummary, BulkReport, CellView, ChangeObserver, Changes, ConflictValue, ConflictView, CreateOptions,
+    DerivedEntry, Device, FieldChange, FieldDiff, FieldSpec, HistoryEntry, ImportOptions, ImportReport, ImportRow,
+    RecordView, Resolution, RetypeReport, RevertReport, RowError, WORKSPACE_FILE, Workspace,
 };

@@ -1,6 +1,7 @@
-//! Live refresh: the workspace tells its change listener after every commit; the notice
-//! goes to every open page as a server-sent event, and the page script reloads what it
-//! shows (keeping scroll and focus) when nothing is being edited.
+//! Live refresh: the workspace tells its change observers what every commit changed
+//! (local, or applied from the relay); the notice goes to every open page as a
+//! server-sent event, and the page script refreshes what it shows in place when the
+//! change concerns it and nothing is being edited.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -9,21 +10,35 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
-use kith_core::Workspace;
+use kith_core::{Changes, Workspace};
 use tokio::sync::broadcast;
 
 use super::AppState;
 
-/// "Something changed in the workspace" (the current listener carries no details).
+/// What a commit changed, as the workspace told it.
 #[derive(Debug, Clone)]
-pub(crate) struct ChangeNotice;
+pub(crate) struct ChangeNotice(Changes);
 
-/// Registers the listener that turns commits into notices.
+impl ChangeNotice {
+    /// The event's data: `{"records": [ids], "objects": [ids], "schema": bool, "local": bool}`.
+    fn json(&self) -> String {
+        let c = &self.0;
+        serde_json::json!({
+            "records": c.records.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "objects": c.objects.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "schema": c.schema,
+            "local": c.local,
+        })
+        .to_string()
+    }
+}
+
+/// Registers the observer that turns commits (local or from sync) into notices.
 pub(crate) fn listen(ws: &mut Workspace, changes: broadcast::Sender<ChangeNotice>) {
-    ws.set_change_listener(Some(Box::new(move || {
+    ws.add_change_observer(Box::new(move |c: &Changes| {
         // No receiver (no open page) is fine.
-        let _ = changes.send(ChangeNotice);
-    })));
+        let _ = changes.send(ChangeNotice(c.clone()));
+    }));
 }
 
 /// GET /events: `change` events until the page goes away or the server stops.
@@ -34,8 +49,15 @@ pub(crate) async fn stream(State(state): State<Arc<AppState>>) -> Sse<impl Strea
         loop {
             tokio::select! {
                 notice = notices.recv() => match notice {
-                    Ok(ChangeNotice) | Err(broadcast::error::RecvError::Lagged(_)) => {
-                        if tx.send(Ok(Event::default().event("change").data("workspace"))).await.is_err() {
+                    Ok(notice) => {
+                        if tx.send(Ok(Event::default().event("change").data(notice.json()))).await.is_err() {
+                            break;
+                        }
+                    }
+                    // Missed some: "something changed" makes the page refresh.
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        let all = ChangeNotice(Changes::default());
+                        if tx.send(Ok(Event::default().event("change").data(all.json()))).await.is_err() {
                             break;
                         }
                     }

@@ -127,7 +127,7 @@ pub async fn serve(
         .join()
         .map_err(|_| std::io::Error::other("the workspace thread panicked"))
         .map(|mut ws| {
-            ws.set_change_listener(None);
+            ws.clear_change_observers();
             ws
         })
 }

@@ -51,15 +51,24 @@ fn read_record(ws: &Workspace, token: &str, id: RecordId) -> Result<RecordData, 
         .object(view.object)
         .cloned()
         .ok_or_else(|| WebError::NotFound(format!("the object of record {id}")))?;
-    let cells = object
+    let cells: Vec<(FieldDef, Cell)> = object
         .active_fields()
         .map(|f| (f.clone(), Cell::read(ws, f, &row)))
         .collect();
-    let mut related = Vec::new();
+    // This record's own relations first (its company, its contacts), then the records
+    // whose relations point here (the company's deals, a person's tasks).
+    let mut related: Vec<Related> = cells
+        .iter()
+        .filter(|(_, c): &&(FieldDef, Cell)| !c.links.is_empty())
+        .map(|(f, c)| Related {
+            title: f.label.clone(),
+            records: c.links.clone(),
+        })
+        .collect();
     for other in ws.schema().active_objects() {
         for f in other
             .active_fields()
-            .filter(|f| f.kind == FieldKind::Relation && f.target == Some(object.id))
+            .filter(|f| f.kind == FieldKind::Relation && f.target.is_none_or(|t| t == object.id))
         {
             let mut q = Query::new(other.id);
             q.filter = Some(Filter::Cond {

@@ -248,7 +248,7 @@ impl Workspace {
             None => Vec::new(),
         };
         self.cache.pop(&doc_id);
-        self.write(|tx| {
+        self.write_telling(super::Changes::local_records(vec![record]), |tx| {
             let mut docs = DocTables::open(tx)?;
             docs.docs.remove(doc_id.as_bytes()).map_err(StoreError::from)?;
             docs.changes

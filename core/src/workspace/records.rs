@@ -129,7 +129,7 @@ impl Workspace {
             .filter_map(|(f, v)| normalize(v).map(|v| (f, v)))
             .collect();
         let mut loaded = None;
-        self.write(|tx| {
+        self.write_telling(super::Changes::local_records(vec![id]), |tx| {
             let mut derived = DerivedTables::open(tx)?;
             validate_new(&derived, &obj, id, &values, None)?;
             let stored = to_stored(&obj, &values);
@@ -226,7 +226,7 @@ impl Workspace {
         match result {
             Ok(()) => {
                 tx.commit().map_err(StoreError::from)?;
-                self.committed();
+                self.committed(super::Changes::local_records(vec![id]));
                 if let Some(l) = taken {
                     self.cache_doc(doc_id, l);
                 }

@@ -383,9 +383,10 @@ impl Workspace {
     ) -> Result<usize> {
         let tx = self.store.write()?;
         let mut taken: Vec<(DocId, LoadedDoc)> = Vec::new();
+        let records: Vec<RecordId> = plans.iter().map(|(id, _)| *id).collect();
         let count = self.apply_plans_in(&tx, plans, message, check, &mut taken)?;
         tx.commit().map_err(StoreError::from)?;
-        self.committed();
+        self.committed(super::Changes::local_records(records));
         for (id, loaded) in taken {
             self.cache_doc(id, loaded);
         }

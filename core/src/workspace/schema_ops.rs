@@ -153,7 +153,11 @@ impl Workspace {
             edit(&mut loaded.doc).map_err(|e| corrupt(id, e))?;
             commit(&mut loaded.doc, message, (self.clock)());
             let after = sdoc::hydrate(loaded.doc.document());
-            self.write(|tx| {
+            let changes = super::Changes {
+                schema: true,
+                ..super::Changes::local()
+            };
+            self.write_telling(changes, |tx| {
                 let mut docs = DocTables::open(tx)?;
                 let added = store::persist_doc(&mut docs, id, &mut loaded)?;
                 let mut derived = DerivedTables::open(tx)?;

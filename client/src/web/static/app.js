@@ -32,47 +32,51 @@
     }, 80);
   });
 
-  // Select all rows on the page.
-  document.querySelector("[data-select-all]")?.addEventListener("change", (e) => {
-    document.querySelectorAll('input[name="ids"]').forEach((box) => { box.checked = e.target.checked; });
-  });
-
-  // Record page: a changed field is marked; select, checkbox and date fields save on change.
-  document.querySelectorAll("form.field-form").forEach((form) => {
-    form.addEventListener("input", () => form.classList.add("dirty"));
-    form.addEventListener("change", (e) => {
-      if (/^(SELECT)$/.test(e.target.tagName) && !e.target.multiple || e.target.type === "checkbox") form.requestSubmit();
+  // What the main area's controls do; bound again after a live refresh replaces it.
+  function bindMain() {
+    // Select all rows on the page.
+    document.querySelector("[data-select-all]")?.addEventListener("change", (e) => {
+      document.querySelectorAll('input[name="ids"]').forEach((box) => { box.checked = e.target.checked; });
     });
-    form.addEventListener("keydown", (e) => { if (e.key === "Escape") { form.reset(); form.classList.remove("dirty"); } });
-  });
 
-  // Relation inputs: suggestions from search.
-  document.querySelectorAll("input[data-relation]").forEach((input) => {
-    input.addEventListener("input", async () => {
-      const q = input.value.split(";").pop().trim();
-      if (q.length < 2) return;
-      const hits = await (await fetch("/api/search?q=" + encodeURIComponent(q))).json();
-      const list = document.getElementById(input.getAttribute("list"));
-      list?.replaceChildren(...hits.map((h) => { const o = document.createElement("option"); o.value = h.name; return o; }));
+    // Record page: a changed field is marked; select, checkbox and date fields save on change.
+    document.querySelectorAll("form.field-form").forEach((form) => {
+      form.addEventListener("input", () => form.classList.add("dirty"));
+      form.addEventListener("change", (e) => {
+        if (/^(SELECT)$/.test(e.target.tagName) && !e.target.multiple || e.target.type === "checkbox") form.requestSubmit();
+      });
+      form.addEventListener("keydown", (e) => { if (e.key === "Escape") { form.reset(); form.classList.remove("dirty"); } });
     });
-  });
 
-  // Board: drag a card to a column = submit its move form with that option.
-  let dragged = null;
-  document.querySelectorAll(".card").forEach((card) => {
-    card.addEventListener("dragstart", (e) => { dragged = card; e.dataTransfer.setData("text/plain", card.dataset.record); });
-  });
-  document.querySelectorAll(".column").forEach((col) => {
-    col.addEventListener("dragover", (e) => { e.preventDefault(); col.classList.add("drop"); });
-    col.addEventListener("dragleave", () => col.classList.remove("drop"));
-    col.addEventListener("drop", (e) => {
-      e.preventDefault(); col.classList.remove("drop");
-      if (!dragged) return;
-      const form = dragged.querySelector("form.move");
-      form.querySelector("select").value = col.dataset.option;
-      form.requestSubmit();
+    // Relation inputs: suggestions from search.
+    document.querySelectorAll("input[data-relation]").forEach((input) => {
+      input.addEventListener("input", async () => {
+        const q = input.value.split(";").pop().trim();
+        if (q.length < 2) return;
+        const hits = await (await fetch("/api/search?q=" + encodeURIComponent(q))).json();
+        const list = document.getElementById(input.getAttribute("list"));
+        list?.replaceChildren(...hits.map((h) => { const o = document.createElement("option"); o.value = h.name; return o; }));
+      });
     });
-  });
+
+    // Board: drag a card to a column = submit its move form with that option.
+    let dragged = null;
+    document.querySelectorAll(".card").forEach((card) => {
+      card.addEventListener("dragstart", (e) => { dragged = card; e.dataTransfer.setData("text/plain", card.dataset.record); });
+    });
+    document.querySelectorAll(".column").forEach((col) => {
+      col.addEventListener("dragover", (e) => { e.preventDefault(); col.classList.add("drop"); });
+      col.addEventListener("dragleave", () => col.classList.remove("drop"));
+      col.addEventListener("drop", (e) => {
+        e.preventDefault(); col.classList.remove("drop");
+        if (!dragged) return;
+        const form = dragged.querySelector("form.move");
+        form.querySelector("select").value = col.dataset.option;
+        form.requestSubmit();
+      });
+    });
+  }
+  bindMain();
 
   // The toast goes away after a while (it stays while focused).
   const toast = document.querySelector(".toast");
@@ -87,12 +91,23 @@
   // Live refresh: another device or a CLI command changed the workspace.
   if (window.EventSource) {
     const events = new EventSource("/events");
-    events.addEventListener("change", () => {
+    events.addEventListener("change", (e) => {
+      let change = {};
+      try { change = JSON.parse(e.data); } catch (_) { /* refresh */ }
+      if (!concernsThisPage(change)) return;
       const busy = document.querySelector("form.dirty, details[open] form.record-form") ||
         /^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement?.tagName || "");
       if (busy) return;
       refresh();
     });
+  }
+  // A record page refreshes for its own record, a record it shows, or the schema; lists
+  // and boards for any change (a new record may belong in them).
+  function concernsThisPage(change) {
+    const records = change.records || [];
+    if (change.schema || !records.length || !location.pathname.startsWith("/r/")) return true;
+    return records.some((id) => location.pathname === "/r/" + id ||
+      document.querySelector('a[href="/r/' + id + '"]'));
   }
   async function refresh() {
     const html = await (await fetch(location.href, { headers: { "x-kith-refresh": "1" } })).text();
@@ -100,6 +115,7 @@
     const main = doc.querySelector("main"), nav = doc.querySelector("nav.sidebar .tools");
     if (main) document.querySelector("main").replaceChildren(...main.childNodes);
     if (nav) document.querySelector("nav.sidebar .tools").replaceWith(nav);
+    bindMain();
     document.dispatchEvent(new Event("kith:refreshed"));
   }
   window.kithToken = token;
