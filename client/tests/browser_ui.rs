@@ -294,3 +294,55 @@ fn a_phone_sized_window_gets_a_menu_and_cards_and_the_main_pages_are_photographe
     );
     b.screenshot(&docs_screenshot("phone.png"));
 }
+
+/// Another device's change travels through a real relay to the served workspace, whose
+/// connector applies it; the open page shows it without a reload.
+#[test]
+fn a_change_from_another_device_arrives_through_the_relay_into_an_open_page() {
+    use kith::sync::{Remote, sync_once};
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let relay = kith_relay::Relay::in_memory(kith_relay::Config::default()).expect("relay");
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let (stop_relay, relay_stopped) = tokio::sync::oneshot::channel::<()>();
+    rt.spawn(kith_relay::serve(listener, relay.clone(), async move {
+        let _ = relay_stopped.await;
+    }));
+    let (workspace, owner) = relay.create_workspace("test").expect("a relay workspace");
+    let bo_token = relay
+        .create_token(workspace.id, kith_relay::Role::Member)
+        .expect("a token");
+
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut ana = Workspace::create(&dir.path().join("ana"), CreateOptions::new("ana")).expect("ana");
+    let ada = add(&mut ana, "people", &[("name", "Ada"), ("city", "London")]);
+    let ana_remote = Remote::new(&url, &owner.secret).expect("remote");
+    ana_remote.save(&mut ana).expect("remote saved");
+    rt.block_on(sync_once(&mut ana, &ana_remote, |_| {}))
+        .expect("ana pushes");
+
+    let server = TestServer::start(ana);
+    let mut b = Browser::launch("live_sync", 1280, 800);
+    b.goto(&server.url(&format!("/r/{ada}")));
+    assert_eq!(b.eval("document.getElementById('f-city').value"), "London");
+
+    let mut bo = Workspace::create_replica(&dir.path().join("bo"), "bo").expect("bo");
+    let bo_remote = Remote::new(&url, &bo_token.secret).expect("remote");
+    rt.block_on(sync_once(&mut bo, &bo_remote, |_| {})).expect("bo joins");
+    let people = bo.object_named("people").expect("people").id;
+    let values = bo
+        .parse_values(people, &[("city".into(), "Lisbon".into())])
+        .expect("values");
+    bo.update_record(ada, values).expect("bo edits");
+    rt.block_on(sync_once(&mut bo, &bo_remote, |_| {})).expect("bo pushes");
+
+    b.wait_for_text(".timeline", "London → Lisbon");
+    assert_eq!(b.eval("document.getElementById('f-city').value"), "Lisbon");
+    assert!(b.text(".timeline .change").contains("bo"), "the change is bo's");
+    drop(server);
+    let _ = stop_relay.send(());
+}

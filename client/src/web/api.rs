@@ -26,18 +26,17 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
 
 impl axum::response::IntoResponse for ApiError {
     fn into_response(self) -> axum::response::Response {
-        let status = self.0.into_response().status();
-        (status, Json(json!({ "error": self.1 }))).into_response()
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
     }
 }
 
-/// Errors under /api are JSON: `{"error": "one sentence"}`.
-pub(crate) struct ApiError(WebError, String);
+/// Errors under /api are JSON: `{"error": "one sentence"}`, with the status the same
+/// error gets on a page.
+pub(crate) struct ApiError(axum::http::StatusCode, String);
 
 impl From<WebError> for ApiError {
     fn from(e: WebError) -> Self {
-        let message = e.to_string();
-        ApiError(e, message)
+        ApiError(e.status(), e.to_string())
     }
 }
 

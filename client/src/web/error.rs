@@ -18,7 +18,7 @@ pub(crate) enum WebError {
 }
 
 impl WebError {
-    fn status(&self) -> StatusCode {
+    pub(crate) fn status(&self) -> StatusCode {
         use kith_core::Error as E;
         match self {
             WebError::NotFound(_) => StatusCode::NOT_FOUND,

@@ -70,7 +70,8 @@ pub(crate) async fn stream(State(state): State<Arc<AppState>>) -> Sse<impl Strea
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
-async fn stopped(stopping: &mut tokio::sync::watch::Receiver<bool>) {
+/// Resolves once the server is stopping.
+pub(crate) async fn stopped(stopping: &mut tokio::sync::watch::Receiver<bool>) {
     loop {
         let now = *stopping.borrow_and_update();
         if now || stopping.changed().await.is_err() {

@@ -50,22 +50,6 @@ fn group_thousands(number: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn money_reads_with_thousands_separators_and_its_code() {
-        let m = Money {
-            amount: 1234567.5,
-            code: "EUR".into(),
-        };
-        assert_eq!(money(&m), "1,234,567.5 EUR");
-        assert_eq!(group_thousands("-999"), "-999");
-        assert_eq!(group_thousands("1000"), "1,000");
-    }
-}
-
 /// A select option's colour as a CSS class from the fixed palette.
 pub(crate) fn color_class(color: &str) -> String {
     const PALETTE: [&str; 10] = [
@@ -219,5 +203,21 @@ pub(crate) fn form_value(field: &FieldDef, values: &[&str]) -> String {
     match field.kind {
         FieldKind::MultiSelect => values.join("; "),
         _ => values.last().map(|s| s.to_string()).unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_reads_with_thousands_separators_and_its_code() {
+        let m = Money {
+            amount: 1234567.5,
+            code: "EUR".into(),
+        };
+        assert_eq!(money(&m), "1,234,567.5 EUR");
+        assert_eq!(group_thousands("-999"), "-999");
+        assert_eq!(group_thousands("1000"), "1,000");
     }
 }

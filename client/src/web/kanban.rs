@@ -12,7 +12,7 @@ use maud::{Markup, html};
 
 use super::fields::{color_class, money};
 use super::form::{FormPairs, query_pairs, to_query};
-use super::layout::{Active, Chrome, page};
+use super::layout::{Active, Chrome, Session, page};
 use super::record::parse_id;
 use super::undo::{Toast, last_change, redirect_with, safe_back};
 use super::{AppState, WebError};
@@ -37,7 +37,7 @@ struct Board {
 
 fn read_board(
     ws: &Workspace,
-    token: &str,
+    token: &Session,
     key: &str,
     field: Option<&str>,
     sum: Option<&str>,
@@ -124,7 +124,7 @@ pub(crate) async fn board(
     let pairs = query_pairs(raw.as_deref());
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let (field, sum) = (get("field"), get("sum"));
-    let token = state.token.clone();
+    let token = state.session();
     let k = key.clone();
     let b = state
         .ws

@@ -1,6 +1,8 @@
 //! The page shell: the sidebar (workspace, sync state, search, objects, trash,
 //! conflicts, schema, import, sync), the main area, and the undo toast.
 
+use std::sync::{Arc, Mutex};
+
 use axum::response::Html;
 use kith_core::{ObjectId, Workspace};
 use maud::{DOCTYPE, Markup, html};
@@ -16,12 +18,33 @@ pub(crate) struct Chrome {
     pub(crate) conflicts: usize,
     pub(crate) pending: u64,
     pub(crate) remote: bool,
+    /// What the sync connector last said (`None`: it is not running).
+    pub(crate) online: Option<bool>,
     pub(crate) token: String,
+}
+
+/// What a page needs from the server besides the workspace: the session token and the
+/// connector's state. Cheap to clone into a workspace job.
+#[derive(Clone)]
+pub(crate) struct Session {
+    pub(crate) token: String,
+    pub(crate) sync: Arc<Mutex<SyncStatus>>,
+}
+
+/// The sync connector's state as the pages show it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SyncStatus {
+    /// The connector runs (a relay is set).
+    pub(crate) running: bool,
+    pub(crate) online: bool,
+    /// The last thing it said, for the Sync page ("offline: connection refused").
+    pub(crate) last: String,
 }
 
 impl Chrome {
     /// Reads the sidebar's facts from `ws`.
-    pub(crate) fn read(ws: &Workspace, token: &str) -> Chrome {
+    pub(crate) fn read(ws: &Workspace, session: &Session) -> Chrome {
+        let sync = session.sync.lock().map(|s| s.clone()).unwrap_or_default();
         let workspace = ws
             .path()
             .and_then(|p| p.file_name())
@@ -37,7 +60,8 @@ impl Chrome {
             conflicts: ws.conflicts(None).map(|c| c.len()).unwrap_or(0),
             pending: ws.outbox_len().unwrap_or(0),
             remote: ws.setting("remote.url").ok().flatten().is_some_and(|s| !s.is_empty()),
-            token: token.to_string(),
+            online: sync.running.then_some(sync.online),
+            token: session.token.clone(),
         }
     }
 
@@ -84,10 +108,12 @@ pub(crate) fn page(chrome: &Chrome, title: &str, active: Active, toast: Option<&
 
 fn sidebar(chrome: &Chrome, active: Active) -> Markup {
     let current = |a: Active| if a == active { Some("page") } else { None };
-    let (dot, state) = match (chrome.remote, chrome.pending) {
-        (false, _) => ("local", "Local only".to_string()),
-        (true, 0) => ("synced", "Synced".to_string()),
-        (true, n) => ("pending", format!("{n} changes to send")),
+    let (dot, state) = match (chrome.remote, chrome.online, chrome.pending) {
+        (false, _, _) => ("local", "Local only".to_string()),
+        (true, Some(false), 0) => ("offline", "Offline".to_string()),
+        (true, Some(false), n) => ("offline", format!("Offline · {n} changes to send")),
+        (true, _, 0) => ("synced", "Synced".to_string()),
+        (true, _, n) => ("pending", format!("Syncing · {n} changes to send")),
     };
     html! {
         nav.sidebar aria-label="Workspace" {

@@ -27,7 +27,7 @@ mod worker;
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -51,6 +51,18 @@ pub(crate) struct AppState {
     /// Becomes `true` when the server shuts down, so endless event streams end and the
     /// graceful shutdown does not wait for them forever.
     pub(crate) stopping: tokio::sync::watch::Receiver<bool>,
+    /// What the sync connector last said.
+    pub(crate) sync: Arc<Mutex<layout::SyncStatus>>,
+}
+
+impl AppState {
+    /// The token and sync state a page job needs.
+    pub(crate) fn session(&self) -> layout::Session {
+        layout::Session {
+            token: self.token.clone(),
+            sync: Arc::clone(&self.sync),
+        }
+    }
 }
 
 /// A running server's address and its session token (tests need both).
@@ -93,6 +105,8 @@ fn app(state: Arc<AppState>) -> Router {
 
 /// Serves the UI for `ws` on `listener` until `shutdown` resolves; returns the workspace.
 /// `ready` is told the address and session token once the server accepts connections.
+/// When the workspace has a relay (`kith remote set`), the sync connector runs in the same
+/// process meanwhile, so changes from other devices show up in open pages.
 pub async fn serve(
     ws: Workspace,
     listener: TcpListener,
@@ -103,31 +117,63 @@ pub async fn serve(
     let (changes, _) = broadcast::channel(256);
     let mut ws = ws;
     events::listen(&mut ws, changes.clone());
-    let (handle, thread) = WorkspaceHandle::spawn(ws);
+    let remote = crate::sync::Remote::load(&ws).ok().flatten();
+    let shared = Arc::new(Mutex::new(ws));
+    let (handle, thread) = WorkspaceHandle::spawn(Arc::clone(&shared));
     let (stop, stopping) = tokio::sync::watch::channel(false);
+    let sync = Arc::new(Mutex::new(layout::SyncStatus {
+        running: remote.is_some(),
+        ..layout::SyncStatus::default()
+    }));
     let state = Arc::new(AppState {
         ws: handle,
         token: security::new_token(),
         allowed_hosts: security::allowed_hosts(addr),
         changes,
-        stopping,
+        stopping: stopping.clone(),
+        sync: Arc::clone(&sync),
     });
     ready(ServerInfo {
         addr,
         token: state.token.clone(),
     });
-    let router = app(state.clone());
+    let router = app(Arc::clone(&state));
+    drop(state);
     let shutdown = async move {
         shutdown.await;
         let _ = stop.send(true);
     };
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
-    drop(state);
+    let server = async { axum::serve(listener, router).with_graceful_shutdown(shutdown).await };
+    let connector = async {
+        let Some(remote) = remote else { return };
+        let mut stop = stopping.clone();
+        let status = Arc::clone(&sync);
+        let result = crate::sync::sync_watch(&*shared, &remote, events::stopped(&mut stop), move |event| {
+            let mut s = status.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            match event {
+                crate::sync::SyncEvent::Online(_) => (s.online, s.last) = (true, "online".into()),
+                crate::sync::SyncEvent::Offline { reason, .. } => {
+                    (s.online, s.last) = (false, format!("offline: {reason}"))
+                }
+                crate::sync::SyncEvent::CaughtUp { head } => s.last = format!("caught up at {head}"),
+                _ => {}
+            }
+        })
+        .await;
+        if let Err(e) = result {
+            let mut s = sync.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            (s.online, s.last) = (false, format!("stopped: {e}"));
+        }
+    };
+    let (served, ()) = tokio::join!(server, connector);
+    served?;
     thread
         .join()
-        .map_err(|_| std::io::Error::other("the workspace thread panicked"))
-        .map(|mut ws| {
-            ws.clear_change_observers();
-            ws
-        })
+        .map_err(|_| std::io::Error::other("the workspace thread panicked"))?;
+    let mut ws = Arc::try_unwrap(shared)
+        .map_err(|_| std::io::Error::other("the workspace is still in use"))?
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    ws.clear_change_observers();
+    Ok(ws)
 }

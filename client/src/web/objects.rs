@@ -13,7 +13,7 @@ use maud::{Markup, html};
 use super::fields::{Cell, display, form_value, input};
 use super::filters::{self, OPERATORS};
 use super::form::{FormPairs, query_pairs, to_query};
-use super::layout::{Active, Chrome, page};
+use super::layout::{Active, Chrome, Session, page};
 use super::undo::{Toast, Undo, redirect_with};
 use super::{AppState, WebError};
 
@@ -69,7 +69,7 @@ struct TableData {
     problem: Option<String>,
 }
 
-fn read_table(ws: &Workspace, token: &str, key: &str, view: &ViewState) -> Result<TableData, WebError> {
+fn read_table(ws: &Workspace, token: &Session, key: &str, view: &ViewState) -> Result<TableData, WebError> {
     let object = ws
         .object_named(key)
         .map_err(|_| WebError::NotFound(format!("object '{key}'")))?
@@ -150,7 +150,7 @@ pub(crate) async fn list(
     }
     let here = format!("{path}?{}", raw.clone().unwrap_or_default());
     let toast = Toast::from_query(&pairs, &here);
-    let token = state.token.clone();
+    let token = state.session();
     let v = view.clone();
     let data = state.ws.call(move |ws| read_table(ws, &token, &key, &v)).await??;
     let body = render_table(&data, &view, &path, &here);

@@ -57,7 +57,7 @@ fn param(raw: &Option<String>, name: &str) -> String {
 /// GET /search?q=
 pub(crate) async fn search(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Result<Response, WebError> {
     let q = param(&raw, "q");
-    let token = state.token.clone();
+    let token = state.session();
     let text = q.clone();
     let (chrome, hits) = state
         .ws
@@ -77,7 +77,7 @@ pub(crate) async fn search(State(state): State<Arc<AppState>>, RawQuery(raw): Ra
 
 /// GET /trash
 pub(crate) async fn trash(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Result<Response, WebError> {
-    let token = state.token.clone();
+    let token = state.session();
     let (chrome, records) = state
         .ws
         .call(move |ws| -> Result<_, WebError> {
@@ -109,7 +109,7 @@ pub(crate) async fn trash(State(state): State<Arc<AppState>>, RawQuery(raw): Raw
 
 /// GET /conflicts
 pub(crate) async fn conflicts(State(state): State<Arc<AppState>>) -> Result<Response, WebError> {
-    let token = state.token.clone();
+    let token = state.session();
     let (chrome, list) = state
         .ws
         .call(move |ws| -> Result<_, WebError> { Ok((Chrome::read(ws, &token), ws.conflicts(None)?)) })
@@ -132,7 +132,7 @@ pub(crate) async fn conflicts(State(state): State<Arc<AppState>>) -> Result<Resp
 
 /// GET /schema: objects and their fields; a form to add a field.
 pub(crate) async fn schema(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Result<Response, WebError> {
-    let token = state.token.clone();
+    let token = state.session();
     let (chrome, schema) = state
         .ws
         .call(move |ws| (Chrome::read(ws, &token), ws.schema().clone()))
@@ -208,17 +208,23 @@ pub(crate) async fn add_field(State(state): State<Arc<AppState>>, form: FormPair
 
 /// GET /sync: the relay, pending changes, last sync, search backlog.
 pub(crate) async fn sync(State(state): State<Arc<AppState>>) -> Result<Response, WebError> {
-    let token = state.token.clone();
+    let token = state.session();
     let (chrome, local) = state
         .ws
         .call(move |ws| (Chrome::read(ws, &token), crate::sync::local_state(ws).ok()))
         .await?;
+    let connector = state.sync.lock().map(|s| s.clone()).unwrap_or_default();
     let body = html! {
         h1 { "Sync" }
         @match &local {
             None => p.error { "The sync state could not be read." },
             Some(l) => dl.facts {
                 dt { "Relay" } dd { (l.remote.as_ref().map_or("none: this workspace is local only".to_string(), |r| r.url.clone())) }
+                dt { "Connection" } dd {
+                    @if !connector.running { "not running (no relay set)" }
+                    @else if connector.last.is_empty() { "connecting…" }
+                    @else { (connector.last) }
+                }
                 dt { "Changes waiting to be sent" } dd { (l.pending) }
                 dt { "Last sync" } dd { (l.last_sync_ms.map_or("never".to_string(), kith_core::time_fmt::format_datetime)) }
                 dt { "Records not yet in the search index" } dd { (l.search_backlog) }

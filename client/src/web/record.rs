@@ -16,7 +16,7 @@ use maud::{Markup, html};
 
 use super::fields::{Cell, input};
 use super::form::{FormPairs, query_pairs};
-use super::layout::{Active, Chrome, page};
+use super::layout::{Active, Chrome, Session, page};
 use super::objects::record_inputs;
 use super::undo::{Toast, Undo, last_change, redirect_with};
 use super::{AppState, WebError};
@@ -43,7 +43,7 @@ struct RecordData {
     history: Vec<HistoryEntry>,
 }
 
-fn read_record(ws: &Workspace, token: &str, id: RecordId) -> Result<RecordData, WebError> {
+fn read_record(ws: &Workspace, token: &Session, id: RecordId) -> Result<RecordData, WebError> {
     let view = ws.record(id)?;
     let row = ws.row(id)?;
     let object = ws
@@ -121,7 +121,7 @@ async fn render(
     toast: Option<Toast>,
     error: Option<FieldError>,
 ) -> Result<Response, WebError> {
-    let token = state.token.clone();
+    let token = state.session();
     let data = state.ws.call(move |ws| read_record(ws, &token, id)).await??;
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY

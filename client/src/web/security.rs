@@ -32,7 +32,7 @@ pub(crate) async fn guard(State(state): State<Arc<AppState>>, req: Request, next
         .and_then(|h| h.to_str().ok())
         .unwrap_or_default()
         .to_ascii_lowercase();
-    if !state.allowed_hosts.iter().any(|h| *h == host) {
+    if !state.allowed_hosts.contains(&host) {
         return refuse(
             StatusCode::MISDIRECTED_REQUEST,
             "unknown Host header: this server answers only to its own address",

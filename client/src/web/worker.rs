@@ -1,9 +1,11 @@
 //! The workspace's own thread. A [`Workspace`] is one redb file with an edit cache, used
-//! by one thread at a time; the web server's handlers are async tasks. So the workspace
-//! lives on a dedicated std thread and handlers send it jobs over a channel: a slow job
-//! (an import) never blocks the async runtime that serves pages, scripts and events.
+//! by one thread at a time; the web server's handlers are async tasks. So handlers send
+//! jobs over a channel to a dedicated std thread: a slow job (an import) never blocks the
+//! async runtime that serves pages, scripts and events. The workspace sits in a mutex the
+//! thread locks per job, so the sync connector (which takes `&Mutex<Workspace>`) can
+//! apply what arrives between two jobs.
 
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::thread;
 
 use kith_core::Workspace;
@@ -19,17 +21,18 @@ pub(crate) struct WorkspaceHandle {
 }
 
 impl WorkspaceHandle {
-    /// Moves `ws` onto its own thread. The thread ends when every handle is dropped and
-    /// gives the workspace back through the join handle.
-    pub(crate) fn spawn(mut ws: Workspace) -> (Self, thread::JoinHandle<Workspace>) {
+    /// Starts the thread that runs jobs on `ws`. It ends when every handle is dropped.
+    pub(crate) fn spawn(ws: Arc<Mutex<Workspace>>) -> (Self, thread::JoinHandle<()>) {
         let (jobs, queue) = mpsc::channel::<Job>();
         let thread = thread::Builder::new()
             .name("kith-workspace".into())
             .spawn(move || {
                 for job in queue {
-                    job(&mut ws);
+                    // Every write is one redb transaction: a panic in another job leaves
+                    // the workspace as its last commit left it.
+                    let mut guard = ws.lock().unwrap_or_else(PoisonError::into_inner);
+                    job(&mut guard);
                 }
-                ws
             })
             .expect("the OS starts a thread");
         (WorkspaceHandle { jobs }, thread)
