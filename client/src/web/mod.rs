@@ -21,6 +21,7 @@ mod layout;
 mod objects;
 mod pages;
 mod record;
+mod schema;
 mod security;
 mod undo;
 mod worker;
@@ -94,8 +95,11 @@ fn app(state: Arc<AppState>) -> Router {
         .route("/search", get(pages::search))
         .route("/trash", get(pages::trash))
         .route("/conflicts", get(pages::conflicts))
-        .route("/schema", get(pages::schema))
-        .route("/schema/field", post(pages::add_field))
+        .route("/schema", get(schema::show))
+        .route("/schema/field", post(schema::add_field))
+        .route("/schema/field/change", post(schema::change_field))
+        .route("/schema/option", post(schema::change_option))
+        .route("/schema/retype", get(schema::retype_preview))
         .route("/sync", get(pages::sync))
         .route("/events", get(events::stream))
         .nest("/api", api::routes())

@@ -1,16 +1,15 @@
-//! The smaller pages: home, search, trash, conflicts, schema (with "add a field"),
-//! and sync state.
+//! The smaller pages: home, search, trash, conflicts and sync state.
 
 use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use kith_core::{FieldKind, FieldSpec, ObjectId, RecordId, Workspace};
-use maud::{Markup, html};
+use kith_core::{RecordId, Workspace};
+use maud::html;
 
-use super::form::{FormPairs, query_pairs};
+use super::form::query_pairs;
 use super::layout::{Active, Chrome, page};
-use super::undo::{Toast, Undo, redirect_with};
+use super::undo::Toast;
 use super::{AppState, WebError};
 
 /// Search results shown at most.
@@ -128,82 +127,6 @@ pub(crate) async fn conflicts(State(state): State<Arc<AppState>>) -> Result<Resp
         }
     };
     Ok(page(&chrome, "Conflicts", Active::Conflicts, None, body).into_response())
-}
-
-/// GET /schema: objects and their fields; a form to add a field.
-pub(crate) async fn schema(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Result<Response, WebError> {
-    let token = state.session();
-    let (chrome, schema) = state
-        .ws
-        .call(move |ws| (Chrome::read(ws, &token), ws.schema().clone()))
-        .await?;
-    let toast = Toast::from_query(&query_pairs(raw.as_deref()), "/schema");
-    let body = html! {
-        h1 { "Schema" }
-        @for o in schema.active_objects() {
-            section.schema-object {
-                h2 { a href={"/o/" (o.key)} { (o.label) } " " code.muted { (o.key) } }
-                table.records { thead { tr { th { "Field" } th { "Key" } th { "Type" } th { "Options" } } } tbody {
-                    @for f in o.active_fields() {
-                        tr { td { (f.label) @if f.required { " *" } } td { code { (f.key) } } td { (f.kind.as_str()) }
-                            td { @for opt in f.options.iter().filter(|o| !o.archived) { span class=(super::fields::color_class(&opt.color)) { (opt.label) } " " } } }
-                    }
-                } }
-                (add_field_form(&chrome, o.id))
-            }
-        }
-    };
-    Ok(page(&chrome, "Schema", Active::Schema, toast.as_ref(), body).into_response())
-}
-
-fn add_field_form(chrome: &Chrome, object: ObjectId) -> Markup {
-    html! {
-        details.add-field {
-            summary { "+ Add a field" }
-            form method="post" action="/schema/field" {
-                (chrome.token_field())
-                input type="hidden" name="object" value=(object);
-                label { "Label " input type="text" name="label" required; }
-                label { "Type " select name="kind" { @for k in FieldKind::ALL { option value=(k.as_str()) { (k.as_str()) } } } }
-                label { "Options (select) " input type="text" name="options" placeholder="Hot; Warm; Cold"; }
-                button type="submit" { "Add field" }
-            }
-        }
-    }
-}
-
-/// POST /schema/field: `object`, `label`, `kind`, `options` (for selects).
-pub(crate) async fn add_field(State(state): State<Arc<AppState>>, form: FormPairs) -> Result<Redirect, WebError> {
-    let object: ObjectId = form
-        .require("object")?
-        .parse()
-        .map_err(|_| WebError::BadRequest("unknown object".into()))?;
-    let label = form.require("label")?.trim().to_string();
-    let kind: FieldKind = form
-        .require("kind")?
-        .parse()
-        .map_err(|_| WebError::BadRequest("unknown field type".into()))?;
-    let mut spec = FieldSpec::new(&kith_core::schema::key_from_label(&label), &label, kind);
-    spec.options = form
-        .get("options")
-        .unwrap_or_default()
-        .split(';')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
-    let undo = state
-        .ws
-        .call(move |ws| -> Result<Option<Undo>, WebError> {
-            ws.add_field(object, spec)?;
-            Ok(ws.schema_history()?.last().map(|e| Undo::Change(e.change.clone())))
-        })
-        .await??;
-    Ok(redirect_with(
-        "/schema",
-        &format!("Field “{label}” added"),
-        undo.as_ref(),
-    ))
 }
 
 /// GET /sync: the relay, pending changes, last sync, search backlog.
