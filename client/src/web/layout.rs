@@ -78,6 +78,7 @@ pub(crate) enum Active {
     Trash,
     Conflicts,
     Schema,
+    Import,
     Sync,
     Search,
 }
@@ -139,6 +140,7 @@ fn sidebar(chrome: &Chrome, active: Active) -> Markup {
                         @if chrome.conflicts > 0 { span.count.warn title="fields with competing values" { "⚠ " (chrome.conflicts) } }
                     } }
                     li { a href="/schema" aria-current=[current(Active::Schema)] { "Schema" } }
+                    li { a href="/import" aria-current=[current(Active::Import)] { "Import" } }
                     li { a href="/sync" aria-current=[current(Active::Sync)] { "Sync" } }
                 }
             }

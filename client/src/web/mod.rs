@@ -16,6 +16,7 @@ mod events;
 mod fields;
 mod filters;
 mod form;
+mod import;
 mod kanban;
 mod layout;
 mod objects;
@@ -101,6 +102,9 @@ fn app(state: Arc<AppState>) -> Router {
         .route("/schema/option", post(schema::change_option))
         .route("/schema/retype", get(schema::retype_preview))
         .route("/sync", get(pages::sync))
+        .route("/import", get(import::start))
+        .route("/import/preview", post(import::preview))
+        .route("/import/run", post(import::run))
         .route("/events", get(events::stream))
         .nest("/api", api::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::guard))

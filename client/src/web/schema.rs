@@ -142,6 +142,7 @@ fn options_cell(chrome: &Chrome, object: ObjectId, f: &FieldDef) -> Markup {
         return html! {};
     }
     html! {
+        div.options {
         @for opt in f.options.iter().filter(|o| !o.archived) {
             form.inline.option method="post" action="/schema/option" {
                 (chrome.token_field())
@@ -161,6 +162,7 @@ fn options_cell(chrome: &Chrome, object: ObjectId, f: &FieldDef) -> Markup {
             input type="hidden" name="field" value=(f.id);
             input type="text" name="add" placeholder="New option" aria-label={"New option of " (f.label)} size="10";
             button.small.secondary type="submit" { "Add" }
+        }
         }
     }
 }

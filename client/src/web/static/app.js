@@ -78,6 +78,15 @@
   }
   bindMain();
 
+  // Import: a chosen file is read into the form's CSV field.
+  document.querySelectorAll("input[type=file][data-csv-into]").forEach((input) => {
+    input.addEventListener("change", async () => {
+      const file = input.files[0];
+      const target = document.getElementById(input.dataset.csvInto);
+      if (file && target) target.value = await file.text();
+    });
+  });
+
   // The toast goes away after a while (it stays while focused).
   const toast = document.querySelector(".toast");
   if (toast) {
