@@ -59,7 +59,10 @@ fn main() -> Res<()> {
     let (info_tx, info_rx) = std::sync::mpsc::channel();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = std::thread::spawn(move || -> std::io::Result<()> {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
             kith::serve(ws, listener, move |i| drop(info_tx.send(i)), async move {
@@ -78,7 +81,11 @@ fn main() -> Res<()> {
         ("first page of the whole table", "/o/people".to_string(), 50.0),
         ("a record page", format!("/r/{some_person}"), 30.0),
         ("search as you type (\"mar\")", "/api/search?q=mar".to_string(), 50.0),
-        ("search as you type (\"maria mü\")", "/api/search?q=maria+m%C3%BC".to_string(), 50.0),
+        (
+            "search as you type (\"maria mü\")",
+            "/api/search?q=maria+m%C3%BC".to_string(),
+            50.0,
+        ),
     ];
     println!("\n| request | median | max | target |\n|---|---|---|---|");
     for (what, path, target_ms) in rows {
@@ -119,7 +126,11 @@ fn measure<T>(runs: usize, mut f: impl FnMut() -> Res<T>) -> Res<(Duration, Dura
 /// One GET over a fresh connection; the whole body.
 fn get(addr: SocketAddr, path: &str) -> Res<Vec<u8>> {
     let mut s = TcpStream::connect(addr)?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n", addr.port())?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
+        addr.port()
+    )?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw)?;
     if !raw.starts_with(b"HTTP/1.1 200") {

@@ -58,7 +58,7 @@ fn a_field_added_in_the_schema_editor_can_be_filled_on_a_record() {
 }
 
 #[test]
-fn a_filter_and_a_sort_built_in_the_page_read_as_sentences_and_live_in_the_url() {
+fn a_filter_and_a_sort_built_in_the_page_read_as_sentences_live_in_the_url_and_save_as_a_view() {
     let (_dir, ws) = demo();
     let server = TestServer::start(ws);
     let mut b = Browser::launch("filter_sort", 1280, 800);
@@ -82,6 +82,18 @@ fn a_filter_and_a_sort_built_in_the_page_read_as_sentences_and_live_in_the_url()
     b.goto(&url);
     assert!(b.text(".chips").contains("Stage is Won"));
     b.screenshot(&docs_screenshot("table-filtered.png"));
+    // Save it as a view: it is listed under Deals and opens with its filter and sort.
+    b.eval("document.querySelector('details.view-menu').open = true");
+    b.and_wait(
+        "const f = document.querySelector('details.view-menu form[action=\"/views\"]');
+         f.name.value = 'Won deals, biggest first'; f.requestSubmit();",
+    );
+    assert!(b.text("nav.sidebar ul.views").contains("Won deals, biggest first"));
+    b.goto(&server.url("/o/deals"));
+    assert!(b.text(".chips").is_empty(), "the plain table has no filter");
+    b.and_wait("[...document.querySelectorAll('nav.sidebar ul.views a')].find(a => a.textContent.includes('Won deals')).click()");
+    assert!(b.text("h1").contains("Won deals, biggest first"));
+    assert!(b.text(".chips").contains("Stage is Won") && b.text(".chips").contains("Sorted by Amount ↓"));
 }
 
 #[test]

@@ -12,9 +12,10 @@ use maud::{Markup, html};
 
 use super::fields::{color_class, money};
 use super::form::{FormPairs, query_pairs, to_query};
-use super::layout::{Active, Chrome, Session, page};
+use super::layout::{Active, Chrome, Session, page, view_menu};
 use super::record::parse_id;
 use super::undo::{Toast, last_change, redirect_with, safe_back};
+use super::views::SavedView;
 use super::{AppState, WebError};
 
 /// Cards shown per column (the count and sums cover every card).
@@ -132,7 +133,8 @@ pub(crate) async fn board(
         .await??;
     let here = format!("/o/{key}/board?{}", to_query(&[("field", &b.field.key)]));
     let toast = Toast::from_query(&pairs, &here);
-    let body = render(&b, &key, &here);
+    let saved = get("view").and_then(|id| b.chrome.views.iter().find(|v| v.id == id).cloned());
+    let body = render(&b, &key, &here, saved.as_ref());
     Ok(page(
         &b.chrome,
         &format!("{} board", b.object.label),
@@ -143,11 +145,11 @@ pub(crate) async fn board(
     .into_response())
 }
 
-fn render(b: &Board, key: &str, here: &str) -> Markup {
+fn render(b: &Board, key: &str, here: &str, saved: Option<&SavedView>) -> Markup {
     let options: Vec<&(OptionId, String, String)> = b.columns.iter().filter_map(|c| c.option.as_ref()).collect();
     html! {
         header.page-head {
-            h1 { (b.object.label) }
+            h1 { (b.object.label) @if let Some(v) = saved { span.view-name { " · " (v.name) } } }
             nav.view-switch aria-label="View type" {
                 a href={"/o/" (key)} { "Table" }
                 a href=(here) aria-current="page" { "Board" }
@@ -160,6 +162,7 @@ fn render(b: &Board, key: &str, here: &str) -> Markup {
                 } }
                 noscript { button type="submit" { "Show" } }
             }
+            (view_menu(&b.chrome, key, "board", [("filter", ""), ("sort", ""), ("field", &b.field.key)], saved, &format!("/o/{key}/board")))
         }
         div.board data-field=(b.field.key) {
             @for c in &b.columns {

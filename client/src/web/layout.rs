@@ -21,6 +21,8 @@ pub(crate) struct Chrome {
     /// What the sync connector last said (`None`: it is not running).
     pub(crate) online: Option<bool>,
     pub(crate) token: String,
+    /// Saved views, listed under their objects.
+    pub(crate) views: Vec<super::views::SavedView>,
 }
 
 /// What a page needs from the server besides the workspace: the session token and the
@@ -62,6 +64,7 @@ impl Chrome {
             remote: ws.setting("remote.url").ok().flatten().is_some_and(|s| !s.is_empty()),
             online: sync.running.then_some(sync.online),
             token: session.token.clone(),
+            views: super::views::load(ws),
         }
     }
 
@@ -130,7 +133,13 @@ fn sidebar(chrome: &Chrome, active: Active) -> Markup {
                 }
                 ul.objects {
                     @for (id, key, label) in &chrome.objects {
-                        li { a href={"/o/" (key)} aria-current=[current(Active::Object(*id))] { (label) } }
+                        li {
+                            a href={"/o/" (key)} aria-current=[current(Active::Object(*id))] { (label) }
+                            @let views: Vec<_> = chrome.views.iter().filter(|v| v.object == *key).collect();
+                            @if !views.is_empty() {
+                                ul.views { @for v in views { li { a href=(v.url()) { (v.name) } } } }
+                            }
+                        }
                     }
                 }
                 ul.tools {
@@ -153,4 +162,37 @@ pub(crate) fn stars(n: u32, max: u32) -> Markup {
     let filled = "★".repeat(n.min(max) as usize);
     let empty = "☆".repeat(max.saturating_sub(n) as usize);
     html! { span.stars aria-label={(n) " of " (max)} { (filled) (empty) } }
+}
+
+/// The "save this view" menu of a table or board header, and "delete" for a saved one.
+pub(crate) fn view_menu(
+    chrome: &Chrome,
+    object: &str,
+    kind: &str,
+    state: [(&str, &str); 3],
+    current: Option<&super::views::SavedView>,
+    back: &str,
+) -> Markup {
+    html! {
+        details.view-menu {
+            summary.button.secondary { "View ▾" }
+            div.menu-body {
+                form method="post" action="/views" {
+                    (chrome.token_field())
+                    input type="hidden" name="object" value=(object);
+                    input type="hidden" name="kind" value=(kind);
+                    @for (k, v) in state { input type="hidden" name=(k) value=(v); }
+                    label { "Save as " input type="text" name="name" required value=[current.map(|v| v.name.as_str())]; }
+                    button type="submit" { "Save view" }
+                }
+                @if let Some(v) = current {
+                    form method="post" action={"/views/" (v.id) "/delete"} {
+                        (chrome.token_field())
+                        input type="hidden" name="back" value=(back);
+                        button.danger type="submit" { "Delete view “" (v.name) "”" }
+                    }
+                }
+            }
+        }
+    }
 }

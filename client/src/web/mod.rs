@@ -25,6 +25,7 @@ mod record;
 mod schema;
 mod security;
 mod undo;
+mod views;
 mod worker;
 
 use std::future::Future;
@@ -105,6 +106,8 @@ fn app(state: Arc<AppState>) -> Router {
         .route("/import", get(import::start))
         .route("/import/preview", post(import::preview))
         .route("/import/run", post(import::run))
+        .route("/views", post(views::create))
+        .route("/views/{id}/delete", post(views::delete))
         .route("/events", get(events::stream))
         .nest("/api", api::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::guard))

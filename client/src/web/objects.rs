@@ -13,8 +13,9 @@ use maud::{Markup, html};
 use super::fields::{Cell, display, form_value, input};
 use super::filters::{self, OPERATORS};
 use super::form::{FormPairs, query_pairs, to_query};
-use super::layout::{Active, Chrome, Session, page};
+use super::layout::{Active, Chrome, Session, page, view_menu};
 use super::undo::{Toast, Undo, redirect_with};
+use super::views::SavedView;
 use super::{AppState, WebError};
 
 /// Records per page.
@@ -153,10 +154,16 @@ pub(crate) async fn list(
     let token = state.session();
     let v = view.clone();
     let data = state.ws.call(move |ws| read_table(ws, &token, &key, &v)).await??;
-    let body = render_table(&data, &view, &path, &here);
+    let saved = get("view")
+        .and_then(|id| data.chrome.views.iter().find(|v| v.id == id))
+        .cloned();
+    let body = render_table(&data, &view, &path, &here, saved.as_ref());
+    let title = saved
+        .as_ref()
+        .map_or_else(|| data.object.label.clone(), |v| v.name.clone());
     Ok(page(
         &data.chrome,
-        &data.object.label,
+        &title,
         Active::Object(data.object.id),
         toast.as_ref(),
         body,
@@ -164,17 +171,18 @@ pub(crate) async fn list(
     .into_response())
 }
 
-fn render_table(d: &TableData, view: &ViewState, path: &str, here: &str) -> Markup {
+fn render_table(d: &TableData, view: &ViewState, path: &str, here: &str, saved: Option<&SavedView>) -> Markup {
     let obj = &d.object;
     let has_select = obj.active_fields().any(|f| f.kind == FieldKind::Select);
     html! {
         header.page-head {
-            h1 { (obj.label) }
+            h1 { (obj.label) @if let Some(v) = saved { span.view-name { " · " (v.name) } } }
             span.count { (d.count) " records" }
             nav.view-switch aria-label="View type" {
                 a href=(view.url(path, "")) aria-current="page" { "Table" }
                 @if has_select { a href={(path) "/board"} { "Board" } }
             }
+            (view_menu(&d.chrome, &obj.key, "table", [("filter", &view.filter), ("sort", &view.sort), ("field", "")], saved, &format!("/o/{}", obj.key)))
             a.button.secondary href={(path) "/export.csv"} download { "Export CSV" }
             details.new-record {
                 summary.button { "+ New" }
