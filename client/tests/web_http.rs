@@ -438,3 +438,28 @@ fn an_import_previews_its_rows_reports_the_bad_one_and_reverts_as_a_whole() {
     let people = ws.object_named("people").expect("people").id;
     assert_eq!(ws.count_all(people).expect("count"), 0, "the whole import was reverted");
 }
+
+#[test]
+fn a_record_shows_as_it_was_at_a_moment_and_can_be_restored_to_it() {
+    let (_dir, mut ws) = workspace();
+    ws.set_clock(|| 1_700_000_000_000); // 2023-11-14 22:13:20 UTC
+    let ann = add(&mut ws, "people", &[("name", "Ann Lee"), ("city", "Oslo")]);
+    ws.set_clock(|| 1_700_000_100_000); // 22:15:00
+    let people = ws.object_named("people").expect("people").id;
+    let values = ws
+        .parse_values(people, &[("city".into(), "Rome".into())])
+        .expect("values");
+    ws.update_record(ann, values).expect("update");
+    let server = TestServer::start(ws);
+    let then = server.get(&format!("/r/{ann}?at=2023-11-14T22:14"));
+    assert_eq!(then.status, 200, "{}", then.body);
+    assert!(then.body.contains("As it was at 2023-11-14T22:14"));
+    assert!(then.body.contains("<dd>Oslo</dd>"), "{}", then.body);
+    assert_eq!(server.get(&format!("/r/{ann}?at=yesterday")).status, 400);
+    let restored = server.post_form(&format!("/r/{ann}/restore-at"), &[("at", "2023-11-14T22:14")]);
+    assert_eq!(restored.status, 303);
+    assert!(server.get(&format!("/r/{ann}")).body.contains("value=\"Oslo\""));
+    let undo = undo_spec(restored.location());
+    assert_eq!(server.post_form("/undo", &[("undo", &undo), ("back", "/")]).status, 303);
+    assert!(server.get(&format!("/r/{ann}")).body.contains("value=\"Rome\""));
+}

@@ -92,6 +92,7 @@ fn app(state: Arc<AppState>) -> Router {
         .route("/r/{record}/restore", post(record::restore))
         .route("/r/{record}/move", post(kanban::move_card))
         .route("/r/{record}/resolve", post(record::resolve))
+        .route("/r/{record}/restore-at", post(record::restore_at))
         .route("/revert", post(undo::revert))
         .route("/undo", post(undo::undo))
         .route("/search", get(pages::search))

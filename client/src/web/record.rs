@@ -41,9 +41,19 @@ struct RecordData {
     conflicts: Vec<ConflictView>,
     related: Vec<Related>,
     history: Vec<HistoryEntry>,
+    /// "As of" a moment: the record as it was then (read-only), and the moment.
+    as_of: Option<(RecordView, String)>,
 }
 
-fn read_record(ws: &Workspace, token: &Session, id: RecordId) -> Result<RecordData, WebError> {
+fn read_record(ws: &Workspace, token: &Session, id: RecordId, at: Option<String>) -> Result<RecordData, WebError> {
+    let as_of = match at {
+        Some(text) => {
+            let ms = kith_core::time_fmt::parse_datetime(&text)
+                .ok_or_else(|| WebError::BadRequest(format!("'{text}' is not a date and time")))?;
+            Some((ws.record_at(id, ms)?, text))
+        }
+        None => None,
+    };
     let view = ws.record(id)?;
     let row = ws.row(id)?;
     let object = ws
@@ -96,6 +106,7 @@ fn read_record(ws: &Workspace, token: &Session, id: RecordId) -> Result<RecordDa
         cells,
         related,
         history,
+        as_of,
     })
 }
 
@@ -112,7 +123,12 @@ pub(crate) async fn show(
     let pairs = query_pairs(raw.as_deref());
     let here = format!("/r/{id}");
     let toast = Toast::from_query(&pairs, &here);
-    render(&state, id, toast, None).await
+    let at = pairs
+        .iter()
+        .find(|(k, _)| k == "at")
+        .map(|(_, v)| v.clone())
+        .filter(|v| !v.is_empty());
+    render(&state, id, toast, None, at).await
 }
 
 async fn render(
@@ -120,9 +136,10 @@ async fn render(
     id: RecordId,
     toast: Option<Toast>,
     error: Option<FieldError>,
+    at: Option<String>,
 ) -> Result<Response, WebError> {
     let token = state.session();
-    let data = state.ws.call(move |ws| read_record(ws, &token, id)).await??;
+    let data = state.ws.call(move |ws| read_record(ws, &token, id, at)).await??;
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -151,6 +168,11 @@ fn render_record(d: &RecordData, error: Option<&FieldError>) -> Markup {
             p.crumbs { a href={"/o/" (d.object.key)} { (d.object.label) } }
             h1 { (d.name) }
             @if deleted { p.notice role="status" { "🗑 This record is in the trash." } }
+            form.as-of method="get" action={"/r/" (id)} {
+                label { "As of " input type="datetime-local" name="at" value=[d.as_of.as_ref().map(|(_, t)| t.as_str())]; }
+                button.secondary.small type="submit" { "Show" }
+                @if d.as_of.is_some() { " " a href={"/r/" (id)} { "Now" } }
+            }
             div.actions {
                 @if deleted {
                     form method="post" action={"/r/" (id) "/restore"} { (d.chrome.token_field()) button type="submit" { "Restore" } }
@@ -161,6 +183,17 @@ fn render_record(d: &RecordData, error: Option<&FieldError>) -> Markup {
         }
         @for c in &d.conflicts { (conflict_banner(d, c)) }
         div.record-layout {
+            @if let Some((then, at)) = &d.as_of {
+                section.fields.as-of-view aria-label={"Fields as of " (at)} {
+                    p.notice { "🕓 As it was at " (at) " UTC (read-only)." }
+                    dl.facts { @for c in &then.cells { dt { (c.label) } dd { (c.display) } } }
+                    form method="post" action={"/r/" (id) "/restore-at"} {
+                        (d.chrome.token_field())
+                        input type="hidden" name="at" value=(at);
+                        button type="submit" { "Restore the record to this moment" }
+                    }
+                }
+            } @else {
             section.fields aria-label="Fields" {
                 @for (f, cell) in &d.cells {
                     @let err = error.filter(|(k, _, _)| *k == f.key);
@@ -175,6 +208,7 @@ fn render_record(d: &RecordData, error: Option<&FieldError>) -> Markup {
                         @if let Some((_, _, message)) = err { p.field-error role="alert" { (message) } }
                     }
                 }
+            }
             }
             aside.side {
                 @for r in &d.related {
@@ -309,7 +343,7 @@ pub(crate) async fn edit(
             let done = if undo.is_some() { "Saved" } else { "Nothing changed" };
             Ok(redirect_with(&format!("/r/{id}"), done, undo.as_ref()).into_response())
         }
-        Err(field_error) => render(&state, id, None, Some(field_error)).await,
+        Err(field_error) => render(&state, id, None, Some(field_error), None).await,
     }
 }
 
@@ -374,4 +408,23 @@ pub(crate) async fn resolve(
         })
         .await??;
     Ok(redirect_with(&format!("/r/{id}"), "Conflict settled", undo.as_ref()))
+}
+
+/// POST /r/{record}/restore-at: `at` (a date and time, UTC): the record as it was then,
+/// written as one new change group.
+pub(crate) async fn restore_at(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    form: FormPairs,
+) -> Result<Redirect, WebError> {
+    let id = parse_id(&id)?;
+    let at = form.require("at")?.to_string();
+    let ms = kith_core::time_fmt::parse_datetime(&at)
+        .ok_or_else(|| WebError::BadRequest(format!("'{at}' is not a date and time")))?;
+    let report = state.ws.call(move |ws| ws.restore_record_at(id, ms)).await??;
+    Ok(redirect_with(
+        &format!("/r/{id}"),
+        &format!("Restored to {at}"),
+        Some(&Undo::Group(report.group)),
+    ))
 }

@@ -10,6 +10,7 @@ use std::io::{BufRead, BufReader};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use base64::Engine;
@@ -21,8 +22,13 @@ use tokio_tungstenite::tungstenite::{Message, WebSocket, connect};
 /// an assertion about speed).
 const READ_GUARD: Duration = Duration::from_secs(60);
 
+/// One browser at a time: the tests of a binary run in parallel threads, and a handful of
+/// Chromiums at once on a small CI machine makes every one of them slow.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
 /// A headless Chromium with one page attached.
 pub(crate) struct Browser {
+    _turn: MutexGuard<'static, ()>,
     child: Child,
     _profile: tempfile::TempDir,
     socket: WebSocket<MaybeTlsStream<TcpStream>>,
@@ -52,6 +58,8 @@ fn chromium_binary() -> String {
 impl Browser {
     /// Launches Chromium and opens a blank page `width` × `height` CSS pixels.
     pub(crate) fn launch(name: &str, width: u32, height: u32) -> Browser {
+        // A test that failed while holding the turn poisons it; the next one still runs.
+        let turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
         let profile = tempfile::tempdir().expect("a profile directory");
         let mut child = Command::new(chromium_binary())
             .args([
@@ -90,6 +98,7 @@ impl Browser {
             tcp.set_read_timeout(Some(READ_GUARD)).expect("a read timeout");
         }
         let mut browser = Browser {
+            _turn: turn,
             child,
             _profile: profile,
             socket,
