@@ -361,3 +361,45 @@ fn a_change_from_another_device_arrives_through_the_relay_into_an_open_page() {
     drop(server);
     let _ = stop_relay.send(());
 }
+
+#[test]
+fn a_table_cell_edited_in_place_saves_on_enter_and_undoes_from_the_toast() {
+    let (_dir, mut ws) = workspace();
+    add(&mut ws, "people", &[("name", "Ann Lee"), ("city", "Oslo")]);
+    let server = TestServer::start(ws);
+    let mut b = Browser::launch("inline_edit", 1280, 800);
+    b.goto(&server.url("/o/people"));
+    b.eval(
+        "{ const td = document.querySelector('td[data-field=city]');
+         td.dispatchEvent(new MouseEvent('dblclick', {bubbles: true}));
+         const input = td.querySelector('input.cell-edit');
+         input.value = 'Paris';
+         input.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', bubbles: true})); }",
+    );
+    b.wait_for_text(".toast", "Saved");
+    assert_eq!(b.text("td[data-field=city]").trim(), "Paris");
+    b.eval("document.querySelector('.toast .undo').click()");
+    b.wait_for_text("td[data-field=city]", "Oslo");
+    // Esc leaves the cell as it was.
+    b.eval(
+        "{ const td = document.querySelector('td[data-field=city]');
+         td.dispatchEvent(new MouseEvent('dblclick', {bubbles: true}));
+         const input = td.querySelector('input.cell-edit');
+         input.value = 'Lima';
+         input.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true})); }",
+    );
+    assert_eq!(b.text("td[data-field=city]").trim(), "Oslo");
+    let ws = server.stop();
+    let people = ws.object_named("people").expect("people").id;
+    let mut q = kith_core::Query::new(people);
+    q.limit = 1;
+    let id = ws.query(&q).expect("a page").ids[0];
+    let city = ws
+        .record(id)
+        .expect("ann")
+        .cells
+        .into_iter()
+        .find(|c| c.key == "city")
+        .expect("city");
+    assert_eq!(city.display, "Oslo");
+}

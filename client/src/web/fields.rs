@@ -180,7 +180,7 @@ pub(crate) fn input(field: &FieldDef, cell: Option<&Cell>, given: Option<&str>) 
 }
 
 /// The text an input starts with: what parses back to the same value.
-fn edit_text(cell: &Cell) -> String {
+pub(crate) fn edit_text(cell: &Cell) -> String {
     let v = &cell.view;
     match &v.value {
         None => v.display.clone(),

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use kith_core::{FieldDef, FieldKind, GroupId, ObjectDef, Query, RecordId, Workspace};
 use maud::{Markup, html};
 
-use super::fields::{Cell, display, form_value, input};
+use super::fields::{Cell, display, edit_text, form_value, input};
 use super::filters::{self, OPERATORS};
 use super::form::{FormPairs, query_pairs, to_query};
 use super::layout::{Active, Chrome, Session, page, view_menu};
@@ -233,7 +233,7 @@ fn render_table(d: &TableData, view: &ViewState, path: &str, here: &str, saved: 
                                 tr data-record=(id) {
                                     td.select { input type="checkbox" name="ids" value=(id) aria-label={"Select " (name)}; }
                                     @for (i, (f, c)) in d.columns.iter().zip(cells).enumerate() {
-                                        td data-label=(f.label) data-field=(f.key) class=[numeric(f)] {
+                                        td data-label=(f.label) data-field=(f.key) data-edit=(edit_text(c)) class=[numeric(f)] {
                                             @if i == 0 { a.name href={"/r/" (id)} { (if name.is_empty() { "(no name)" } else { name }) } }
                                             @else { (display(f, c)) }
                                         }

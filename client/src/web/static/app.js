@@ -34,6 +34,16 @@
 
   // What the main area's controls do; bound again after a live refresh replaces it.
   function bindMain() {
+    // Table: double-click a cell (or press Enter on it) to edit it in place; Enter saves
+    // through the JSON API, Esc cancels, and a toast offers Undo.
+    document.querySelectorAll("table.records td[data-edit]").forEach((td) => {
+      if (td.querySelector("a.name")) return;
+      td.tabIndex = 0;
+      const start = () => editCell(td);
+      td.addEventListener("dblclick", start);
+      td.addEventListener("keydown", (e) => { if (e.key === "Enter" && e.target === td) { e.preventDefault(); start(); } });
+    });
+
     // Select all rows on the page.
     document.querySelector("[data-select-all]")?.addEventListener("change", (e) => {
       document.querySelectorAll('input[name="ids"]').forEach((box) => { box.checked = e.target.checked; });
@@ -77,6 +87,47 @@
     });
   }
   bindMain();
+
+  function editCell(td) {
+    if (td.querySelector("input.cell-edit")) return;
+    const record = td.closest("tr").dataset.record, field = td.dataset.field;
+    const before = td.innerHTML;
+    const input = document.createElement("input");
+    input.className = "cell-edit"; input.value = td.dataset.edit;
+    input.setAttribute("aria-label", td.dataset.label);
+    td.replaceChildren(input); input.focus(); input.select();
+    const cancel = () => { td.innerHTML = before; td.focus(); };
+    input.addEventListener("blur", cancel);
+    input.addEventListener("keydown", async (e) => {
+      if (e.key === "Escape") { e.preventDefault(); cancel(); }
+      if (e.key !== "Enter") return;
+      e.preventDefault();
+      input.removeEventListener("blur", cancel);
+      const res = await fetch("/api/records/" + record, {
+        method: "PATCH",
+        headers: { "content-type": "application/json", "x-kith-token": token },
+        body: JSON.stringify({ values: { [field]: input.value } }),
+      });
+      const answer = await res.json();
+      if (!res.ok) { input.setCustomValidity(answer.error); input.reportValidity(); input.addEventListener("blur", cancel); return; }
+      await refresh();
+      if (answer.undo) showToast("Saved", answer.undo.replace(/^change:/, ""));
+    });
+  }
+  function showToast(message, change) {
+    document.querySelector(".toast")?.remove();
+    const toast = document.createElement("div");
+    toast.className = "toast"; toast.setAttribute("role", "status");
+    const text = document.createElement("span"); text.textContent = message;
+    const undo = document.createElement("button"); undo.className = "undo"; undo.textContent = "Undo";
+    undo.addEventListener("click", async () => {
+      await fetch("/api/revert", { method: "POST", headers: { "content-type": "application/json", "x-kith-token": token },
+        body: JSON.stringify({ change }) });
+      toast.remove(); await refresh();
+    });
+    toast.append(text, undo); document.body.append(toast);
+    setTimeout(() => { if (!toast.contains(document.activeElement)) toast.remove(); }, 8000);
+  }
 
   // Import: a chosen file is read into the form's CSV field.
   document.querySelectorAll("input[type=file][data-csv-into]").forEach((input) => {
