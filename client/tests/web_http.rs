@@ -463,3 +463,31 @@ fn a_record_shows_as_it_was_at_a_moment_and_can_be_restored_to_it() {
     assert_eq!(server.post_form("/undo", &[("undo", &undo), ("back", "/")]).status, 303);
     assert!(server.get(&format!("/r/{ann}")).body.contains("value=\"Rome\""));
 }
+
+#[test]
+fn a_filtered_sorted_view_exports_its_own_records_in_its_order() {
+    let (_dir, mut ws) = workspace();
+    add(&mut ws, "people", &[("name", "Cy"), ("city", "Oslo")]);
+    add(&mut ws, "people", &[("name", "Ann"), ("city", "Oslo")]);
+    add(&mut ws, "people", &[("name", "Bo"), ("city", "Rome")]);
+    let server = TestServer::start(ws);
+    let csv = server.get("/o/people/export.csv?filter=city+%3D+Oslo&sort=name");
+    assert_eq!(csv.status, 200);
+    assert!(
+        csv.header("content-disposition")
+            .is_some_and(|d| d.contains("people.csv"))
+    );
+    let names: Vec<&str> = csv
+        .body
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap_or_default())
+        .collect();
+    assert_eq!(names, ["Ann", "Cy"]);
+    let all = server.get("/o/people/export.csv");
+    assert_eq!(
+        all.body.lines().count(),
+        4,
+        "the whole object: a header and three records"
+    );
+}

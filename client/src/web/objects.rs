@@ -183,7 +183,7 @@ fn render_table(d: &TableData, view: &ViewState, path: &str, here: &str, saved: 
                 @if has_select { a href={(path) "/board"} { "Board" } }
             }
             (view_menu(&d.chrome, &obj.key, "table", [("filter", &view.filter), ("sort", &view.sort), ("field", "")], saved, &format!("/o/{}", obj.key)))
-            a.button.secondary href={(path) "/export.csv"} download { "Export CSV" }
+            a.button.secondary href=(view.url(&format!("{path}/export.csv"), "")) download { "Export CSV" }
             details.new-record {
                 summary.button { "+ New" }
                 (new_form(d, path))
@@ -398,18 +398,67 @@ pub(crate) async fn bulk_edit(
     ))
 }
 
-/// GET /o/{object}/export.csv: the object's records as CSV.
+/// A filtered or sorted view as CSV: the id, then every active field as shown.
+fn export_view(ws: &Workspace, key: &str, view: &ViewState, out: &mut Vec<u8>) -> Result<(), WebError> {
+    let object = ws.object_named(key).map_err(kith_core::Error::from)?.clone();
+    let fields: Vec<&FieldDef> = object.active_fields().collect();
+    let mut query = Query::new(object.id);
+    query.filter = Some(view.filter.trim())
+        .filter(|f| !f.is_empty())
+        .map(|f| ws.parse_filter(object.id, f))
+        .transpose()?;
+    query.sort = Some(view.sort.trim())
+        .filter(|s| !s.is_empty())
+        .map(|s| ws.parse_sort(object.id, s))
+        .transpose()?
+        .unwrap_or_default();
+    query.limit = 1_000;
+    let csv_error = |e: csv::Error| WebError::BadRequest(format!("cannot write the CSV: {e}"));
+    let mut writer = csv::Writer::from_writer(out);
+    writer
+        .write_record(std::iter::once("id").chain(fields.iter().map(|f| f.key.as_str())))
+        .map_err(csv_error)?;
+    loop {
+        let page = ws.query(&query)?;
+        for id in &page.ids {
+            let row = ws.row(*id)?;
+            let id_text = id.to_string();
+            let cells: Vec<String> = fields.iter().map(|f| ws.cell(f, &row).display).collect();
+            writer
+                .write_record(std::iter::once(id_text.as_str()).chain(cells.iter().map(String::as_str)))
+                .map_err(csv_error)?;
+        }
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => break,
+        }
+    }
+    writer
+        .flush()
+        .map_err(|e| WebError::BadRequest(format!("cannot write the CSV: {e}")))?;
+    Ok(())
+}
+
+/// GET /o/{object}/export.csv?filter=&sort=: the object's records as CSV; with a filter
+/// or a sort, the records of that view in its order.
 pub(crate) async fn export_csv(
     State(state): State<Arc<AppState>>,
     Path(key): Path<String>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
     let name = key.clone();
+    let view = ViewState::from_pairs(&query_pairs(raw.as_deref()));
     let bytes = state
         .ws
         .call(move |ws| -> Result<Vec<u8>, WebError> {
             let mut out = Vec::new();
-            crate::csv_io::export(ws, &key, crate::ExportFormat::Csv, &mut out)
-                .map_err(|e| WebError::BadRequest(e.to_string()))?;
+            if view.filter.trim().is_empty() && view.sort.trim().is_empty() {
+                // The whole object, as `kith export` writes it (imports back as it is).
+                crate::csv_io::export(ws, &key, crate::ExportFormat::Csv, &mut out)
+                    .map_err(|e| WebError::BadRequest(e.to_string()))?;
+            } else {
+                export_view(ws, &key, &view, &mut out)?;
+            }
             Ok(out)
         })
         .await??;
