@@ -36,7 +36,22 @@ fn every_page_answers_and_the_home_page_opens_the_first_object() {
         let r = server.get(&path);
         assert_eq!(r.status, 200, "{path}: {}", r.body);
     }
-    assert!(server.get("/o/people").body.contains("Ann Lee"));
+    let table = server.get("/o/people");
+    assert!(table.body.contains("Ann Lee"));
+    let csp = table
+        .header("content-security-policy")
+        .expect("a content security policy");
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    for path in ["/o/people", "/o/deals/board", "/schema"] {
+        let body = server.get(path).body;
+        assert!(
+            !body.contains(" onchange=") && !body.contains(" onclick="),
+            "{path} has an inline handler the policy would block"
+        );
+    }
     assert!(server.get("/search?q=ann").body.contains("Ann Lee"));
     assert!(server.get("/o/deals/board").body.contains("12,000 EUR"));
     assert_eq!(server.get("/o/nothing").status, 404);

@@ -155,7 +155,7 @@ fn render(b: &Board, key: &str, here: &str, saved: Option<&SavedView>) -> Markup
                 a href=(here) aria-current="page" { "Board" }
             }
             form.board-field method="get" action={"/o/" (key) "/board"} {
-                label { "Columns by " select name="field" onchange="this.form.submit()" {
+                label { "Columns by " select name="field" data-autosubmit {
                     @for f in b.object.active_fields().filter(|f| f.kind == FieldKind::Select) {
                         option value=(f.key) selected[f.id == b.field.id] { (f.label) }
                     }

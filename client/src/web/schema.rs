@@ -150,7 +150,7 @@ fn options_cell(chrome: &Chrome, object: ObjectId, f: &FieldDef) -> Markup {
                 input type="hidden" name="field" value=(f.id);
                 input type="hidden" name="option" value=(opt.label);
                 span class=(color_class(&opt.color)) { (opt.label) }
-                select name="color" aria-label={"Colour of " (opt.label)} onchange="this.form.requestSubmit()" {
+                select name="color" aria-label={"Colour of " (opt.label)} data-autosubmit {
                     @for c in COLORS { option value=(c) selected[c == opt.color] { (c) } }
                 }
                 noscript { button.small type="submit" { "Set" } }

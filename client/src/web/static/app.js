@@ -44,6 +44,11 @@
       td.addEventListener("keydown", (e) => { if (e.key === "Enter" && e.target === td) { e.preventDefault(); start(); } });
     });
 
+    // Selects that apply as soon as they change (the board's field, option colours).
+    document.querySelectorAll("select[data-autosubmit]").forEach((select) => {
+      select.addEventListener("change", () => select.form.requestSubmit());
+    });
+
     // Select all rows on the page.
     document.querySelector("[data-select-all]")?.addEventListener("change", (e) => {
       document.querySelectorAll('input[name="ids"]').forEach((box) => { box.checked = e.target.checked; });
