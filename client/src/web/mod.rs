@@ -49,6 +49,9 @@ pub(crate) struct AppState {
     pub(crate) token: String,
     /// Host header values this server answers to (DNS rebinding guard).
     pub(crate) allowed_hosts: Vec<String>,
+    /// Listening on every interface: any IP literal with our port is a fine Host too.
+    pub(crate) any_ip_host: bool,
+    pub(crate) port: u16,
     /// Change notices for open pages (server-sent events).
     pub(crate) changes: broadcast::Sender<events::ChangeNotice>,
     /// Becomes `true` when the server shuts down, so endless event streams end and the
@@ -141,6 +144,8 @@ pub async fn serve(
         ws: handle,
         token: security::new_token(),
         allowed_hosts: security::allowed_hosts(addr),
+        any_ip_host: addr.ip().is_unspecified(),
+        port: addr.port(),
         changes,
         stopping: stopping.clone(),
         sync: Arc::clone(&sync),

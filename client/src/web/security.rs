@@ -32,7 +32,8 @@ pub(crate) async fn guard(State(state): State<Arc<AppState>>, req: Request, next
         .and_then(|h| h.to_str().ok())
         .unwrap_or_default()
         .to_ascii_lowercase();
-    if !state.allowed_hosts.contains(&host) {
+    let known = state.allowed_hosts.contains(&host) || (state.any_ip_host && is_ip_host(&host, state.port));
+    if !known {
         return refuse(
             StatusCode::MISDIRECTED_REQUEST,
             "unknown Host header: this server answers only to its own address",
@@ -122,7 +123,32 @@ pub(crate) fn allowed_hosts(addr: std::net::SocketAddr) -> Vec<String> {
     hosts
 }
 
+/// `host` is an IP address literal with `port` (`192.168.1.5:7878`, `[fe80::1]:7878`).
+/// A DNS-rebinding page always arrives with a name, never an address, so an address is
+/// safe to accept when the server listens on every interface.
+fn is_ip_host(host: &str, port: u16) -> bool {
+    let Some((ip, p)) = host.rsplit_once(':') else {
+        return false;
+    };
+    let ip = ip.trim_start_matches('[').trim_end_matches(']');
+    p.parse() == Ok(port) && ip.parse::<std::net::IpAddr>().is_ok()
+}
+
 /// A fresh random session token.
 pub(crate) fn new_token() -> String {
     uuid::Uuid::new_v4().simple().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_address_literals_with_our_port_pass_as_hosts() {
+        assert!(is_ip_host("192.168.1.5:7878", 7878));
+        assert!(is_ip_host("[fe80::1]:7878", 7878));
+        assert!(!is_ip_host("192.168.1.5:80", 7878));
+        assert!(!is_ip_host("evil.example:7878", 7878));
+        assert!(!is_ip_host("7878", 7878));
+    }
 }
