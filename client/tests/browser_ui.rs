@@ -403,3 +403,27 @@ fn a_table_cell_edited_in_place_saves_on_enter_and_undoes_from_the_toast() {
         .expect("city");
     assert_eq!(city.display, "Oslo");
 }
+
+#[test]
+fn slash_focuses_search_and_results_across_objects_appear_as_you_type() {
+    let (_dir, mut ws) = workspace();
+    add(&mut ws, "people", &[("name", "Marta Quist")]);
+    add(&mut ws, "companies", &[("name", "Quist Logistics")]);
+    add(&mut ws, "deals", &[("name", "Other deal"), ("stage", "Won")]);
+    let server = TestServer::start(ws);
+    let mut b = Browser::launch("search", 1280, 800);
+    b.goto(&server.url("/o/deals"));
+    b.eval("document.dispatchEvent(new KeyboardEvent('keydown', {key: '/', bubbles: true}))");
+    assert_eq!(b.eval("document.activeElement.id"), "global-search");
+    b.eval(
+        "{ const s = document.getElementById('global-search');
+           s.value = 'quist'; s.dispatchEvent(new Event('input', {bubbles: true})); }",
+    );
+    b.wait_for_text("#search-results", "Quist Logistics");
+    let results = b.text("#search-results");
+    assert!(
+        results.contains("Marta Quist · People") && results.contains("Quist Logistics · Companies"),
+        "{results}"
+    );
+    assert!(!results.contains("Other deal"));
+}
