@@ -208,8 +208,8 @@ fn render_table(d: &TableData, view: &ViewState, path: &str, here: &str, saved: 
         }
         (builder(obj, view, path))
         @if d.rows.is_empty() && view.filter.is_empty() && view.after.is_empty() {
-            p.empty { "No " (obj.label.to_lowercase()) " yet. Add one with “+ New”, or import a CSV file with "
-                code { "kith import" } "." }
+            p.empty { "No " (obj.label.to_lowercase()) " yet. Add one with “+ New”, or "
+                a href={"/import?object=" (obj.key)} { "import a CSV file" } "." }
         } @else if d.rows.is_empty() {
             p.empty { "No records match these filters." }
         } @else {
