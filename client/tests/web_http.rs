@@ -506,3 +506,39 @@ fn a_filtered_sorted_view_exports_its_own_records_in_its_order() {
         "the whole object: a header and three records"
     );
 }
+
+#[test]
+fn a_bulk_edit_that_one_selected_record_would_refuse_changes_none_of_them() {
+    let (_dir, mut ws) = workspace();
+    let a = add(&mut ws, "people", &[("name", "A"), ("city", "Oslo")]);
+    let b = add(&mut ws, "people", &[("name", "B"), ("city", "Oslo")]);
+    ws.delete_record(b).expect("b goes to the trash");
+    let server = TestServer::start(ws);
+    let (a_s, b_s) = (a.to_string(), b.to_string());
+    let edit = |field: &str, value: &str, ids: &[&str]| {
+        let mut form: Vec<(&str, &str)> = ids.iter().map(|id| ("ids", *id)).collect();
+        form.extend([
+            ("field", field),
+            ("value", value),
+            ("scope", "selected"),
+            ("back", "/o/people"),
+        ]);
+        server.post_form("/o/people/bulk", &form).status
+    };
+    assert_eq!(edit("city", "Rome", &[&a_s, &b_s]), 422, "a record in the trash");
+    assert_eq!(
+        edit("email", "same@example.com", &[&a_s, &a_s]),
+        400,
+        "one unique value for two"
+    );
+    assert_eq!(edit("name", "", &[&a_s]), 400, "a required field emptied");
+    let ws = server.stop();
+    let city = ws
+        .record(a)
+        .expect("a")
+        .cells
+        .into_iter()
+        .find(|c| c.key == "city")
+        .expect("city");
+    assert_eq!(city.display, "Oslo", "nothing was written");
+}

@@ -383,6 +383,7 @@ pub(crate) async fn bulk_edit(
             if ids.is_empty() {
                 return Err(WebError::BadRequest("select some records first".into()));
             }
+            check_selection(ws, &obj, &ids, &changes)?;
             // One change group: every record's commit carries `bulk:<group>`.
             let group = GroupId::new();
             for id in &ids {
@@ -436,6 +437,44 @@ fn export_view(ws: &Workspace, key: &str, view: &ViewState, out: &mut Vec<u8>) -
     writer
         .flush()
         .map_err(|e| WebError::BadRequest(format!("cannot write the CSV: {e}")))?;
+    Ok(())
+}
+
+/// Refuses, before anything is written, a bulk edit some selected record would refuse:
+/// a record that is gone, in the trash or of another object, one unique value for
+/// several records, or no value for a required field. (Each record is then its own
+/// transaction in one change group; these checks keep a refusal from leaving half.)
+fn check_selection(
+    ws: &Workspace,
+    obj: &ObjectDef,
+    ids: &[RecordId],
+    changes: &[kith_core::FieldChange],
+) -> Result<(), WebError> {
+    for id in ids {
+        let row = ws.row(*id)?;
+        if row.object != obj.id {
+            return Err(WebError::BadRequest(format!("record {id} is not one of {}", obj.label)));
+        }
+        if row.deleted_at.is_some() {
+            return Err(kith_core::Error::RecordDeleted(id.to_string()).into());
+        }
+    }
+    for (field, value) in changes {
+        let Some(def) = obj.field(*field) else { continue };
+        if def.unique && value.is_some() && ids.len() > 1 {
+            return Err(WebError::BadRequest(format!(
+                "{} is unique: {} records cannot share one value",
+                def.label,
+                ids.len()
+            )));
+        }
+        if def.required && value.is_none() {
+            return Err(WebError::BadRequest(format!(
+                "{} is required: it cannot be emptied",
+                def.label
+            )));
+        }
+    }
     Ok(())
 }
 
