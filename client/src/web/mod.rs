@@ -11,6 +11,7 @@
 
 mod api;
 mod assets;
+mod connector;
 mod error;
 mod events;
 mod fields;
@@ -59,6 +60,8 @@ pub(crate) struct AppState {
     pub(crate) stopping: tokio::sync::watch::Receiver<bool>,
     /// What the sync connector last said.
     pub(crate) sync: Arc<Mutex<layout::SyncStatus>>,
+    /// Told when the Sync page sets a relay, so the connector (re)starts.
+    pub(crate) relay_set: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -107,6 +110,7 @@ fn app(state: Arc<AppState>) -> Router {
         .route("/schema/option", post(schema::change_option))
         .route("/schema/retype", get(schema::retype_preview))
         .route("/sync", get(pages::sync))
+        .route("/sync/remote", post(pages::set_remote))
         .route("/import", get(import::start))
         .route("/import/preview", post(import::preview))
         .route("/import/run", post(import::run))
@@ -132,14 +136,11 @@ pub async fn serve(
     let (changes, _) = broadcast::channel(256);
     let mut ws = ws;
     events::listen(&mut ws, changes.clone());
-    let remote = crate::sync::Remote::load(&ws).ok().flatten();
     let shared = Arc::new(Mutex::new(ws));
     let (handle, thread) = WorkspaceHandle::spawn(Arc::clone(&shared));
     let (stop, stopping) = tokio::sync::watch::channel(false);
-    let sync = Arc::new(Mutex::new(layout::SyncStatus {
-        running: remote.is_some(),
-        ..layout::SyncStatus::default()
-    }));
+    let sync = Arc::new(Mutex::new(layout::SyncStatus::default()));
+    let relay_set = Arc::new(tokio::sync::Notify::new());
     let state = Arc::new(AppState {
         ws: handle,
         token: security::new_token(),
@@ -149,6 +150,7 @@ pub async fn serve(
         changes,
         stopping: stopping.clone(),
         sync: Arc::clone(&sync),
+        relay_set: Arc::clone(&relay_set),
     });
     ready(ServerInfo {
         addr,
@@ -161,27 +163,7 @@ pub async fn serve(
         let _ = stop.send(true);
     };
     let server = async { axum::serve(listener, router).with_graceful_shutdown(shutdown).await };
-    let connector = async {
-        let Some(remote) = remote else { return };
-        let mut stop = stopping.clone();
-        let status = Arc::clone(&sync);
-        let result = crate::sync::sync_watch(&*shared, &remote, events::stopped(&mut stop), move |event| {
-            let mut s = status.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            match event {
-                crate::sync::SyncEvent::Online(_) => (s.online, s.last) = (true, "online".into()),
-                crate::sync::SyncEvent::Offline { reason, .. } => {
-                    (s.online, s.last) = (false, format!("offline: {reason}"))
-                }
-                crate::sync::SyncEvent::CaughtUp { head } => s.last = format!("caught up at {head}"),
-                _ => {}
-            }
-        })
-        .await;
-        if let Err(e) = result {
-            let mut s = sync.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            (s.online, s.last) = (false, format!("stopped: {e}"));
-        }
-    };
+    let connector = connector::run(Arc::clone(&shared), Arc::clone(&sync), relay_set, stopping);
     let (served, ()) = tokio::join!(server, connector);
     served?;
     thread

@@ -130,13 +130,14 @@ pub(crate) async fn conflicts(State(state): State<Arc<AppState>>) -> Result<Resp
 }
 
 /// GET /sync: the relay, pending changes, last sync, search backlog.
-pub(crate) async fn sync(State(state): State<Arc<AppState>>) -> Result<Response, WebError> {
+pub(crate) async fn sync(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Result<Response, WebError> {
     let token = state.session();
     let (chrome, local) = state
         .ws
         .call(move |ws| (Chrome::read(ws, &token), crate::sync::local_state(ws).ok()))
         .await?;
     let connector = state.sync.lock().map(|s| s.clone()).unwrap_or_default();
+    let toast = Toast::from_query(&query_pairs(raw.as_deref()), "/sync");
     let body = html! {
         h1 { "Sync" }
         @match &local {
@@ -153,7 +154,29 @@ pub(crate) async fn sync(State(state): State<Arc<AppState>>) -> Result<Response,
                 dt { "Records not yet in the search index" } dd { (l.search_backlog) }
             },
         }
-        p.muted { "Set a relay with " code { "kith remote set URL TOKEN" } "." }
+        form.set-remote method="post" action="/sync/remote" {
+            (chrome.token_field())
+            h2 { @if local.as_ref().is_some_and(|l| l.remote.is_some()) { "Connect to another relay" } @else { "Connect to a relay" } }
+            label { "Relay address " input type="url" name="url" required placeholder="https://relay.example:7070"; }
+            label { "Token " input type="password" name="token" required autocomplete="off"; }
+            button type="submit" { "Connect" }
+        }
     };
-    Ok(page(&chrome, "Sync", Active::Sync, None, body).into_response())
+    Ok(page(&chrome, "Sync", Active::Sync, toast.as_ref(), body).into_response())
+}
+
+/// POST /sync/remote: `url` and `token`; saved as `kith remote set` saves them, and the
+/// connector starts (or restarts) with them.
+pub(crate) async fn set_remote(
+    State(state): State<Arc<AppState>>,
+    form: super::form::FormPairs,
+) -> Result<axum::response::Redirect, WebError> {
+    let remote = crate::sync::Remote::new(form.require("url")?.trim(), form.require("token")?.trim())
+        .map_err(|e| WebError::BadRequest(e.to_string()))?;
+    state
+        .ws
+        .call(move |ws| remote.save(ws).map_err(|e| WebError::BadRequest(e.to_string())))
+        .await??;
+    state.relay_set.notify_one();
+    Ok(super::undo::redirect_with("/sync", "Relay saved: connecting", None))
 }
