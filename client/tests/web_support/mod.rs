@@ -196,3 +196,12 @@ pub(crate) fn add(ws: &mut Workspace, object: &str, values: &[(&str, &str)]) -> 
     let changes = ws.parse_values(obj, &inputs).expect("valid values");
     ws.create_record(obj, changes).expect("created")
 }
+
+/// The undo spec of a redirect after an action (its `undo` query parameter).
+pub(crate) fn undo_spec(location: &str) -> String {
+    let query = location.split_once('?').expect("a query").1;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "undo")
+        .map(|(_, v)| v.into_owned())
+        .expect("an undo spec")
+}
