@@ -263,3 +263,40 @@ fn a_filtered_sorted_view_exports_its_own_records_in_its_order() {
         "the whole object: a header and three records"
     );
 }
+
+#[test]
+fn a_board_keeps_the_tables_filter_and_counts_only_what_it_keeps() {
+    let (_dir, mut ws) = workspace();
+    add(
+        &mut ws,
+        "deals",
+        &[
+            ("name", "North deal"),
+            ("stage", "Won"),
+            ("amount", "100 EUR"),
+            ("owner", "Ann"),
+        ],
+    );
+    add(
+        &mut ws,
+        "deals",
+        &[
+            ("name", "South deal"),
+            ("stage", "Won"),
+            ("amount", "900 EUR"),
+            ("owner", "Bo"),
+        ],
+    );
+    let server = TestServer::start(ws);
+    let table = server.get("/o/deals?filter=owner+%3D+Ann").body;
+    assert!(
+        table.contains("/o/deals/board?filter=owner+%3D+Ann"),
+        "the Board link keeps the filter"
+    );
+    let board = server.get("/o/deals/board?filter=owner+%3D+Ann").body;
+    assert!(board.contains("North deal") && !board.contains("South deal"));
+    assert!(
+        board.contains("100 EUR") && !board.contains("1,000 EUR"),
+        "the sum covers the kept deals only"
+    );
+}

@@ -2,7 +2,7 @@
 //! colour), each with its card count and per-currency sums of a currency field. Moving
 //! a card is a field edit with undo: by drag and drop (script) or by the card's menu.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use axum::extract::{Path, RawQuery, State};
@@ -42,6 +42,7 @@ fn read_board(
     key: &str,
     field: Option<&str>,
     sum: Option<&str>,
+    filter: &str,
 ) -> Result<Board, WebError> {
     let object = ws
         .object_named(key)
@@ -75,7 +76,11 @@ fn read_board(
         })
         .cloned();
     let mut cards: Vec<(usize, RecordId)> = Vec::new();
+    let only = matching(ws, &object, filter)?;
     ws.for_each_row(object.id, |id, row| {
+        if only.as_ref().is_some_and(|ids| !ids.contains(&id)) {
+            return;
+        }
         let at = match ws.cell(&field, row).value {
             Some(Value::Option(o)) => columns
                 .iter()
@@ -116,7 +121,26 @@ fn read_board(
     })
 }
 
-/// GET /o/{object}/board?field=KEY&sum=KEY
+/// The records a board's filter keeps (`None`: no filter, every record).
+fn matching(ws: &Workspace, object: &ObjectDef, filter: &str) -> Result<Option<HashSet<RecordId>>, WebError> {
+    if filter.trim().is_empty() {
+        return Ok(None);
+    }
+    let mut query = kith_core::Query::new(object.id);
+    query.filter = Some(ws.parse_filter(object.id, filter)?);
+    query.limit = 1_000;
+    let mut ids = HashSet::new();
+    loop {
+        let page = ws.query(&query)?;
+        ids.extend(page.ids);
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => return Ok(Some(ids)),
+        }
+    }
+}
+
+/// GET /o/{object}/board?field=KEY&sum=KEY&filter=TEXT
 pub(crate) async fn board(
     State(state): State<Arc<AppState>>,
     Path(key): Path<String>,
@@ -125,16 +149,21 @@ pub(crate) async fn board(
     let pairs = query_pairs(raw.as_deref());
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let (field, sum) = (get("field"), get("sum"));
+    let filter = get("filter").unwrap_or_default();
+    let shown_filter = filter.clone();
     let token = state.session();
     let k = key.clone();
     let b = state
         .ws
-        .call(move |ws| read_board(ws, &token, &k, field.as_deref(), sum.as_deref()))
+        .call(move |ws| read_board(ws, &token, &k, field.as_deref(), sum.as_deref(), &filter))
         .await??;
-    let here = format!("/o/{key}/board?{}", to_query(&[("field", &b.field.key)]));
+    let here = format!(
+        "/o/{key}/board?{}",
+        to_query(&[("field", &b.field.key), ("filter", &shown_filter)])
+    );
     let toast = Toast::from_query(&pairs, &here);
     let saved = get("view").and_then(|id| b.chrome.views.iter().find(|v| v.id == id).cloned());
-    let body = render(&b, &key, &here, saved.as_ref());
+    let body = render(&b, &key, &here, saved.as_ref(), &shown_filter);
     Ok(page(
         &b.chrome,
         &format!("{} board", b.object.label),
@@ -145,16 +174,17 @@ pub(crate) async fn board(
     .into_response())
 }
 
-fn render(b: &Board, key: &str, here: &str, saved: Option<&SavedView>) -> Markup {
+fn render(b: &Board, key: &str, here: &str, saved: Option<&SavedView>, filter: &str) -> Markup {
     let options: Vec<&(OptionId, String, String)> = b.columns.iter().filter_map(|c| c.option.as_ref()).collect();
     html! {
         header.page-head {
             h1 { (b.object.label) @if let Some(v) = saved { span.view-name { " · " (v.name) } } }
             nav.view-switch aria-label="View type" {
-                a href={"/o/" (key)} { "Table" }
+                a href={"/o/" (key) "?" (to_query(&[("filter", filter)]))} { "Table" }
                 a href=(here) aria-current="page" { "Board" }
             }
             form.board-field method="get" action={"/o/" (key) "/board"} {
+                input type="hidden" name="filter" value=(filter);
                 label { "Columns by " select name="field" data-autosubmit {
                     @for f in b.object.active_fields().filter(|f| f.kind == FieldKind::Select) {
                         option value=(f.key) selected[f.id == b.field.id] { (f.label) }
@@ -162,7 +192,7 @@ fn render(b: &Board, key: &str, here: &str, saved: Option<&SavedView>) -> Markup
                 } }
                 noscript { button type="submit" { "Show" } }
             }
-            (view_menu(&b.chrome, key, "board", [("filter", ""), ("sort", ""), ("field", &b.field.key)], saved, &format!("/o/{key}/board")))
+            (view_menu(&b.chrome, key, "board", [("filter", filter), ("sort", ""), ("field", &b.field.key)], saved, &format!("/o/{key}/board")))
         }
         div.board data-field=(b.field.key) {
             @for c in &b.columns {

@@ -180,7 +180,7 @@ fn render_table(d: &TableData, view: &ViewState, path: &str, here: &str, saved: 
             span.count { (d.count) " records" }
             nav.view-switch aria-label="View type" {
                 a href=(view.url(path, "")) aria-current="page" { "Table" }
-                @if has_select { a href={(path) "/board"} { "Board" } }
+                @if has_select { a href={(path) "/board?" (to_query(&[("filter", &view.filter)]))} { "Board" } }
             }
             (view_menu(&d.chrome, &obj.key, "table", [("filter", &view.filter), ("sort", &view.sort), ("field", "")], saved, &format!("/o/{}", obj.key)))
             a.button.secondary href=(view.url(&format!("{path}/export.csv"), "")) download { "Export CSV" }
