@@ -308,6 +308,19 @@ fn a_phone_sized_window_gets_a_menu_and_cards_and_the_main_pages_are_photographe
         "nothing overflows sideways"
     );
     b.screenshot(&docs_screenshot("phone.png"));
+    // The record page stacks its fields above the timeline.
+    b.goto(&server.url(&format!("/r/{deal}")));
+    let columns = b.eval("getComputedStyle(document.querySelector('.record-layout')).gridTemplateColumns");
+    assert_eq!(
+        columns.as_str().map(|c| c.split_whitespace().count()),
+        Some(1),
+        "{columns}"
+    );
+    assert_eq!(
+        b.eval("document.documentElement.scrollWidth <= 400"),
+        true,
+        "the record page fits too"
+    );
 }
 
 /// Another device's change travels through a real relay to the served workspace, whose
