@@ -74,6 +74,8 @@ impl From<csv::Error> for CsvError {
 /// Everything a `kith` command can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
+    #[error("the web UI stopped: {0}")]
+    Serve(String),
     /// Boxed: the workspace's error is large, and results travel through every call.
     #[error(transparent)]
     Kith(Box<kith_core::Error>),

@@ -10,6 +10,7 @@
 //!   or, with `strict`, nothing imported) and CSV / JSON export.
 //! * `location`: where the default workspace lives (a per-user data directory).
 //! * `output`: aligned tables, ordered JSON objects and number formatting.
+//! * [`web`]: the local web UI (`kith serve`): axum, server-rendered pages, a JSON API.
 //! * [`sync`]: the sync connector, a tokio runtime for kith-core's sans-IO sync engine
 //!   (`kith remote`, `kith join`, `kith sync`, `kith status`).
 //!
@@ -23,8 +24,10 @@ mod location;
 mod output;
 pub mod sample;
 pub mod sync;
+pub mod web;
 
 pub use commands::{Cli, Command, Context, run};
 pub use csv_io::{CsvImportOptions, CsvImportReport, CsvRowError, ExportFormat, export, import_csv};
 pub use error::{CliError, CsvError};
 pub use location::default_workspace;
+pub use web::{ServerInfo, serve};

@@ -88,7 +88,10 @@ fn demo_fills_a_new_workspace_and_every_command_of_the_tour_works() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     let ws_dir = dir.join("my demo");
-    let shown = ok(dir, &["demo", "--workspace", &ws_dir.display().to_string()]);
+    let shown = ok(
+        dir,
+        &["demo", "--no-serve", "--workspace", &ws_dir.display().to_string()],
+    );
     assert!(shown.contains("Created a demo workspace"), "{shown}");
 
     {
@@ -139,7 +142,10 @@ fn demo_fills_a_new_workspace_and_every_command_of_the_tour_works() {
     assert!(dir.join("people.csv").exists());
 
     // An existing workspace is never filled again.
-    let again = kith(dir, &["demo", "--workspace", &ws_dir.display().to_string()]);
+    let again = kith(
+        dir,
+        &["demo", "--no-serve", "--workspace", &ws_dir.display().to_string()],
+    );
     assert!(!again.status.success());
     let err = String::from_utf8_lossy(&again.stderr);
     assert!(err.contains("already exists"), "{err}");
@@ -157,7 +163,7 @@ fn without_workspace_demo_replaces_its_own_directory_only() {
     assert!(v["try"].as_array().is_some_and(|t| t.len() >= 6), "{json}");
 
     // Run again: the previous demo is replaced, not added to.
-    ok(dir, &["demo"]);
+    ok(dir, &["demo", "--no-serve"]);
     let ws = Workspace::open(&demo_dir).expect("demo workspace");
     let people = ws.object_named("people").expect("people").id;
     assert_eq!(ws.count_all(people).expect("count"), 200);

@@ -67,7 +67,7 @@ pub use rust_decimal::Decimal;
 pub use schema::{ConfigDoc, FieldDef, FieldKind, ObjectDef, Schema, SelectOption};
 pub use value::{Money, Stored, Value, format_number};
 pub use workspace::{
-    ApplySummary, BulkReport, CellView, ConflictValue, ConflictView, CreateOptions, DerivedEntry, Device, FieldChange,
-    FieldDiff, FieldSpec, HistoryEntry, ImportOptions, ImportReport, ImportRow, RecordView, Resolution, RetypeReport,
-    RevertReport, RowError, StuckChange, WORKSPACE_FILE, Workspace,
+    ApplySummary, BulkReport, CellView, ChangeObserver, Changes, ConflictValue, ConflictView, CreateOptions,
+    DerivedEntry, Device, FieldChange, FieldDiff, FieldSpec, HistoryEntry, ImportOptions, ImportReport, ImportRow,
+    RecordView, Resolution, RetypeReport, RevertReport, RowError, StuckChange, WORKSPACE_FILE, Workspace,
 };

@@ -1,6 +1,7 @@
 //! `kith demo [--seed N]`: creates a workspace full of realistic sample data (companies,
 //! people working there, deals across the whole pipeline, tasks and notes) and prints a
-//! short tour of commands to try on it.
+//! short tour of commands to try on it, then opens the web UI on it (`--no-serve`: not).
+//! With `--json` it never serves: scripts get the JSON and the exit.
 //!
 //! Where: with `--workspace PATH` (or `KITH_WORKSPACE`), a new workspace at PATH (never
 //! an existing one). Otherwise the dedicated demo directory (`demo/` in the per-user data
@@ -24,6 +25,12 @@ pub struct DemoArgs {
     /// Seed of the sample data: the same seed gives the same names and numbers
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
+    /// Only create the workspace: do not start the web UI on it afterwards (scripts)
+    #[arg(long)]
+    pub no_serve: bool,
+    /// The port the web UI listens on
+    #[arg(long, default_value_t = 7878)]
+    pub port: u16,
 }
 
 /// How much sample data a demo workspace gets.
@@ -72,7 +79,17 @@ pub fn run(args: DemoArgs, ctx: &Context) -> Result<(), CliError> {
         writeln!(out, "  # {what}")?;
         writeln!(out, "  {command}")?;
     }
-    Ok(())
+    if args.no_serve {
+        return Ok(());
+    }
+    writeln!(out)?;
+    drop(out);
+    let serve = crate::commands::serve::ServeArgs {
+        port: args.port,
+        listen: std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+        open: false,
+    };
+    crate::commands::serve::serve_workspace(ws, &serve)
 }
 
 /// The directory to create the demo workspace in, made ready for it.

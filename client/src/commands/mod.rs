@@ -40,6 +40,7 @@ pub mod revert;
 pub mod schema;
 pub mod search;
 pub mod settings;
+pub mod serve;
 pub mod status;
 mod support;
 pub mod sync;
@@ -117,6 +118,8 @@ pub enum Command {
     Settings(settings::SettingsArgs),
     /// Sum a currency field, per currency
     Total(total::TotalArgs),
+    /// Open the web UI for this workspace (http://127.0.0.1:7878/)
+    Serve(serve::ServeArgs),
 }
 
 /// The global options, resolved; every subcommand's `run` gets one.
@@ -173,5 +176,6 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Config(args) => config::run(args, &ctx),
         Command::Settings(args) => settings::run(args, &ctx),
         Command::Total(args) => total::run(args, &ctx),
+        Command::Serve(args) => serve::run(args, &ctx),
     }
 }

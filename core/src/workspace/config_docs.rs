@@ -54,7 +54,10 @@ impl Workspace {
             self.abandon_schema_edit();
             return Err(e);
         }
-        self.committed();
+        self.committed(super::Changes {
+            schema: true,
+            ..super::Changes::local()
+        });
         Ok(id)
     }
 

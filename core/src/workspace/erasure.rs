@@ -32,7 +32,7 @@ impl Workspace {
         let now = (self.clock)();
         let hashes = self.change_hashes(doc)?;
         self.cache.pop(&doc);
-        self.write(|tx| {
+        self.write_telling(super::Changes::local_records(vec![record]), |tx| {
             self.erase_in(tx, doc, &hashes)?;
             remember_purged(tx, doc, u64::try_from(now).unwrap_or(0))?;
             let mut pending = tx.open_table(tables::PENDING_PURGES).map_err(StoreError::from)?;
@@ -50,17 +50,21 @@ impl Workspace {
             hashes.push(self.change_hashes(*doc)?);
             self.cache.pop(doc);
         }
-        self.write(|tx| {
-            for ((doc, at), hashes) in purged.iter().zip(&hashes) {
-                if self.erase_in(tx, *doc, hashes)? {
-                    erased.push(RecordId::from_bytes(*doc.as_bytes()));
-                }
-                remember_purged(tx, *doc, *at)?;
-                let mut pending = tx.open_table(tables::PENDING_PURGES).map_err(StoreError::from)?;
-                pending.remove(doc.as_bytes()).map_err(StoreError::from)?;
+        let tx = self.store.write()?;
+        for ((doc, at), hashes) in purged.iter().zip(&hashes) {
+            if self.erase_in(&tx, *doc, hashes)? {
+                erased.push(RecordId::from_bytes(*doc.as_bytes()));
             }
-            Ok(())
-        })?;
+            remember_purged(&tx, *doc, *at)?;
+            let mut pending = tx.open_table(tables::PENDING_PURGES).map_err(StoreError::from)?;
+            pending.remove(doc.as_bytes()).map_err(StoreError::from)?;
+        }
+        tx.commit().map_err(StoreError::from)?;
+        // Arrived by sync: observers refresh, the connector has nothing new to push.
+        self.committed(super::Changes {
+            records: erased.clone(),
+            ..super::Changes::default()
+        });
         Ok(erased)
     }
 

@@ -169,7 +169,10 @@ impl Workspace {
             })?;
         }
         tx.commit().map_err(StoreError::from)?;
-        self.committed();
+        self.committed(super::Changes {
+            objects: vec![object],
+            ..super::Changes::local()
+        });
         Ok(report)
     }
 }

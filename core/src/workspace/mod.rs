@@ -3,6 +3,7 @@
 //! and the indexes, so it either happens entirely or not at all.
 
 mod config_docs;
+mod changes;
 mod conflicts;
 mod erasure;
 mod history;
@@ -47,6 +48,7 @@ use crate::schema::{Schema, doc as schema_doc, standard_objects};
 use crate::store::{self, DocTables, FORMAT_VERSION, LoadedDoc, Store};
 use crate::time_fmt::now_ms;
 
+pub use changes::{ChangeObserver, Changes};
 pub use conflicts::{ConflictValue, ConflictView, Resolution};
 pub use history::{FieldDiff, HistoryEntry};
 pub use import::{ImportOptions, ImportReport, ImportRow, RowError};
@@ -111,6 +113,8 @@ pub struct Workspace {
     /// Told after every committed local write, so a sync runtime in the same process can
     /// push at once instead of polling the outbox.
     change_listener: Option<Box<dyn Fn() + Send>>,
+    /// Told what changed after every commit, local or applied from the relay.
+    change_observers: Vec<ChangeObserver>,
 }
 
 pub(super) mod meta_keys {
@@ -157,6 +161,7 @@ impl Workspace {
             cache: new_cache(),
             clock: now_ms,
             change_listener: None,
+            change_observers: Vec::new(),
         })
     }
 
@@ -214,6 +219,7 @@ impl Workspace {
             cache: new_cache(),
             clock: now_ms,
             change_listener: None,
+            change_observers: Vec::new(),
         })
     }
 
@@ -259,6 +265,7 @@ impl Workspace {
             cache: new_cache(),
             clock: now_ms,
             change_listener: None,
+            change_observers: Vec::new(),
         };
         ws.load_schema()?;
         if format < FORMAT_VERSION {
@@ -305,10 +312,27 @@ impl Workspace {
         self.change_listener = listener;
     }
 
-    /// Tells the listener that a local write committed.
-    fn committed(&self) {
-        if let Some(listener) = &self.change_listener {
+    /// Adds a function told what changed after every commit, local or applied from the
+    /// relay (the web UI refreshes open pages with it). Observers stay until
+    /// [`Self::clear_change_observers`].
+    pub fn add_change_observer(&mut self, observer: ChangeObserver) {
+        self.change_observers.push(observer);
+    }
+
+    /// Removes every change observer.
+    pub fn clear_change_observers(&mut self) {
+        self.change_observers.clear();
+    }
+
+    /// Tells the listener (local writes only) and the observers that a write committed.
+    fn committed(&self, changes: Changes) {
+        if changes.local
+            && let Some(listener) = &self.change_listener
+        {
             listener();
+        }
+        for observer in &self.change_observers {
+            observer(&changes);
         }
     }
 
@@ -377,10 +401,15 @@ impl Workspace {
 
     /// Runs `f` in one write transaction and commits it; on any error nothing is written.
     fn write<T>(&self, f: impl FnOnce(&WriteTransaction) -> Result<T>) -> Result<T> {
+        self.write_telling(Changes::local(), f)
+    }
+
+    /// [`Self::write`], telling observers `changes` once it committed.
+    fn write_telling<T>(&self, changes: Changes, f: impl FnOnce(&WriteTransaction) -> Result<T>) -> Result<T> {
         let tx = self.store.write()?;
         let value = f(&tx)?;
         tx.commit().map_err(StoreError::from)?;
-        self.committed();
+        self.committed(changes);
         Ok(value)
     }
 }

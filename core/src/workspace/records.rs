@@ -135,7 +135,7 @@ impl Workspace {
             .iter()
             .map(|(f, v)| (*f, stored_len(v)))
             .collect();
-        self.write(|tx| {
+        self.write_telling(super::Changes::local_records(vec![id]), |tx| {
             let mut derived = DerivedTables::open(tx)?;
             validate_new(&derived, &obj, id, &values, None)?;
             let stored = to_stored(&obj, &values);
@@ -247,7 +247,7 @@ impl Workspace {
         match result {
             Ok(()) => {
                 tx.commit().map_err(StoreError::from)?;
-                self.committed();
+                self.committed(super::Changes::local_records(vec![id]));
                 if let Some(l) = taken {
                     self.cache_doc(doc_id, l);
                 }

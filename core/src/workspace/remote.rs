@@ -32,6 +32,9 @@ pub struct ApplySummary {
     pub unreadable: usize,
 }
 
+/// The most documents of one applied batch that observers are told one by one.
+const LISTED_CHANGES: usize = 10_000;
+
 impl Workspace {
     /// The highest log position this replica has applied.
     pub fn sync_cursor(&self) -> Result<u64> {
@@ -138,6 +141,13 @@ impl Workspace {
             summary.unreadable += self.apply_remote(&snapshots, &entries, current)?.unreadable;
         }
         let before = self.schema.clone();
+        // What observers are told: the batch's documents, unless the batch is a bulk
+        // catch-up (then "everything may have changed").
+        let touched: Vec<RecordId> = if order.len() <= LISTED_CHANGES {
+            order.iter().map(|id| RecordId::from_bytes(*id.as_bytes())).collect()
+        } else {
+            Vec::new()
+        };
         let current_cursor = self.sync_cursor()?;
         let tx = self.store.write()?;
         let mut done: Vec<(DocId, LoadedDoc)> = Vec::new();
@@ -233,6 +243,11 @@ impl Workspace {
             let _ = self.load_schema();
             return Err(e.into());
         }
+        let mut changes = super::Changes {
+            records: touched,
+            schema: new_schema.is_some(),
+            ..super::Changes::default()
+        };
         for (id, loaded) in done {
             self.cache_doc(id, loaded);
         }
@@ -245,6 +260,8 @@ impl Workspace {
             self.schema_doc_id = id;
             self.schema_doc = Some(loaded);
         }
+        changes.records.retain(|r| DocId::from(*r) != self.schema_doc_id);
+        self.committed(changes);
         Ok(summary)
     }
 

@@ -152,6 +152,11 @@ impl Workspace {
             plans.push((RecordId::from_bytes(*doc_id.as_bytes()), plan));
         }
         let schema = schema_plan.is_some();
+        let touched = super::Changes {
+            records: plans.iter().map(|(id, _)| *id).collect(),
+            schema,
+            ..super::Changes::local()
+        };
         let tx = self.store.write()?;
         let mut taken: Vec<(DocId, LoadedDoc)> = Vec::new();
         let written = (|| {
@@ -172,7 +177,7 @@ impl Workspace {
                 return Err(e);
             }
         };
-        self.committed();
+        self.committed(touched);
         for (id, loaded) in taken {
             self.cache_doc(id, loaded);
         }
@@ -407,9 +412,10 @@ impl Workspace {
     ) -> Result<usize> {
         let tx = self.store.write()?;
         let mut taken: Vec<(DocId, LoadedDoc)> = Vec::new();
+        let records: Vec<RecordId> = plans.iter().map(|(id, _)| *id).collect();
         let count = self.apply_plans_in(&tx, plans, message, check, &mut taken)?;
         tx.commit().map_err(StoreError::from)?;
-        self.committed();
+        self.committed(super::Changes::local_records(records));
         for (id, loaded) in taken {
             self.cache_doc(id, loaded);
         }

@@ -144,7 +144,10 @@ impl Workspace {
             self.abandon_schema_edit();
             return Err(StoreError::from(e).into());
         }
-        self.committed();
+        self.committed(super::Changes {
+            schema: true,
+            ..super::Changes::local()
+        });
         Ok(())
     }
 

@@ -1,0 +1,516 @@
+//! The object list page: the table of one object's records with the filter builder,
+//! sort chips, cursor pages, the record count, row selection with bulk edit, "+ New",
+//! and CSV export. Every view state (filter, sort, page) lives in the URL.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use kith_core::{FieldDef, FieldKind, GroupId, ObjectDef, Query, RecordId, Workspace};
+use maud::{Markup, html};
+
+use super::fields::{Cell, display, edit_text, form_value, input};
+use super::filters::{self, OPERATORS};
+use super::form::{FormPairs, query_pairs, to_query};
+use super::layout::{Active, Chrome, Session, page, view_menu};
+use super::undo::{Toast, Undo, redirect_with};
+use super::views::SavedView;
+use super::{AppState, WebError};
+
+/// Records per page.
+const PAGE_SIZE: usize = 50;
+/// Columns a table shows (the first active fields).
+const COLUMNS: usize = 7;
+
+/// The view state read from the URL.
+#[derive(Default, Clone)]
+pub(crate) struct ViewState {
+    pub(crate) filter: String,
+    pub(crate) sort: String,
+    pub(crate) after: String,
+}
+
+impl ViewState {
+    pub(crate) fn from_pairs(pairs: &[(String, String)]) -> ViewState {
+        let get = |k: &str| {
+            pairs
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        ViewState {
+            filter: get("filter"),
+            sort: get("sort"),
+            after: get("after"),
+        }
+    }
+
+    /// This state's URL for `path`, with `after` replaced.
+    pub(crate) fn url(&self, path: &str, after: &str) -> String {
+        let q = to_query(&[("filter", &self.filter), ("sort", &self.sort), ("after", after)]);
+        if q.is_empty() {
+            path.to_string()
+        } else {
+            format!("{path}?{q}")
+        }
+    }
+}
+
+/// What the table shows, read on the workspace thread.
+struct TableData {
+    chrome: Chrome,
+    object: ObjectDef,
+    columns: Vec<FieldDef>,
+    rows: Vec<(RecordId, String, Vec<Cell>)>,
+    count: u64,
+    next: Option<String>,
+    /// The filter or sort did not parse or resolve: shown above the table.
+    problem: Option<String>,
+}
+
+fn read_table(ws: &Workspace, token: &Session, key: &str, view: &ViewState) -> Result<TableData, WebError> {
+    let object = ws
+        .object_named(key)
+        .map_err(|_| WebError::NotFound(format!("object '{key}'")))?
+        .clone();
+    let mut problem = None;
+    let filter = if view.filter.trim().is_empty() {
+        None
+    } else {
+        ws.parse_filter(object.id, &view.filter)
+            .map_err(|e| problem = Some(format!("The filter was not applied: {e}")))
+            .ok()
+    };
+    let sort = if view.sort.trim().is_empty() {
+        Vec::new()
+    } else {
+        ws.parse_sort(object.id, &view.sort)
+            .map_err(|e| problem = Some(format!("The sort was not applied: {e}")))
+            .unwrap_or_default()
+    };
+    let mut query = Query::new(object.id);
+    query.filter = filter.clone();
+    query.sort = sort;
+    query.limit = PAGE_SIZE;
+    query.after = Some(view.after.clone()).filter(|a| !a.is_empty());
+    let page = match ws.query(&query) {
+        Ok(p) => p,
+        Err(e) => {
+            problem = Some(format!("This page could not be read: {e}"));
+            kith_core::Page {
+                ids: Vec::new(),
+                next: None,
+            }
+        }
+    };
+    let count = ws.count(object.id, filter.as_ref()).unwrap_or(0);
+    let columns: Vec<FieldDef> = object.active_fields().take(COLUMNS).cloned().collect();
+    let rows = page
+        .ids
+        .iter()
+        .filter_map(|id| {
+            let row = ws.row(*id).ok()?;
+            let cells = columns.iter().map(|f| Cell::read(ws, f, &row)).collect();
+            Some((*id, ws.record_name(*id), cells))
+        })
+        .collect();
+    Ok(TableData {
+        chrome: Chrome::read(ws, token),
+        object,
+        columns,
+        rows,
+        count,
+        next: page.next,
+        problem,
+    })
+}
+
+/// GET /o/{object}: the table. Builder inputs (`add_field`, `add_op`, `add_value`,
+/// `sort_field`, `sort_dir`) are folded into `filter` / `sort` and redirected to.
+pub(crate) async fn list(
+    State(state): State<Arc<AppState>>,
+    Path(key): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
+    let pairs = query_pairs(raw.as_deref());
+    let mut view = ViewState::from_pairs(&pairs);
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let path = format!("/o/{key}");
+    if let (Some(field), Some(op)) = (get("add_field"), get("add_op")) {
+        if let Some(cond) = filters::condition(field, op, get("add_value").unwrap_or_default()) {
+            view.filter = filters::and(&view.filter, &cond);
+        }
+        view.after.clear();
+        return Ok(Redirect::to(&view.url(&path, "")).into_response());
+    }
+    if let Some(field) = get("sort_field").filter(|f| !f.is_empty()) {
+        view.sort = filters::add_sort(&view.sort, field, get("sort_dir") == Some("desc"));
+        return Ok(Redirect::to(&view.url(&path, "")).into_response());
+    }
+    let here = format!("{path}?{}", raw.clone().unwrap_or_default());
+    let toast = Toast::from_query(&pairs, &here);
+    let token = state.session();
+    let v = view.clone();
+    let data = state.ws.call(move |ws| read_table(ws, &token, &key, &v)).await??;
+    let saved = get("view")
+        .and_then(|id| data.chrome.views.iter().find(|v| v.id == id))
+        .cloned();
+    let body = render_table(&data, &view, &path, &here, saved.as_ref());
+    let title = saved
+        .as_ref()
+        .map_or_else(|| data.object.label.clone(), |v| v.name.clone());
+    Ok(page(
+        &data.chrome,
+        &title,
+        Active::Object(data.object.id),
+        toast.as_ref(),
+        body,
+    )
+    .into_response())
+}
+
+fn render_table(d: &TableData, view: &ViewState, path: &str, here: &str, saved: Option<&SavedView>) -> Markup {
+    let obj = &d.object;
+    let has_select = obj.active_fields().any(|f| f.kind == FieldKind::Select);
+    html! {
+        header.page-head {
+            h1 { (obj.label) @if let Some(v) = saved { span.view-name { " · " (v.name) } } }
+            span.count { (d.count) " records" }
+            nav.view-switch aria-label="View type" {
+                a href=(view.url(path, "")) aria-current="page" { "Table" }
+                @if has_select { a href={(path) "/board?" (to_query(&[("filter", &view.filter)]))} { "Board" } }
+            }
+            (view_menu(&d.chrome, &obj.key, "table", [("filter", &view.filter), ("sort", &view.sort), ("field", "")], saved, &format!("/o/{}", obj.key)))
+            a.button.secondary href=(view.url(&format!("{path}/export.csv"), "")) download { "Export CSV" }
+            details.new-record {
+                summary.button { "+ New" }
+                (new_form(d, path))
+            }
+        }
+        @if let Some(p) = &d.problem { p.error role="alert" { (p) } }
+        section.chips aria-label="Filters and sorts" {
+            @for chip in filters::chips(&view.filter, obj) {
+                span.chip {
+                    (chip.sentence)
+                    a.remove href=(ViewState { filter: chip.without.clone(), ..view.clone() }.url(path, ""))
+                        aria-label={"Remove filter: " (chip.sentence)} { "×" }
+                }
+            }
+            @for (label, desc, without) in filters::sort_chips(&view.sort, obj) {
+                span.chip.sort {
+                    "Sorted by " (label) (if desc { " ↓" } else { " ↑" })
+                    a.remove href=(ViewState { sort: without.clone(), ..view.clone() }.url(path, ""))
+                        aria-label={"Remove sort by " (label)} { "×" }
+                }
+            }
+        }
+        (builder(obj, view, path))
+        @if d.rows.is_empty() && view.filter.is_empty() && view.after.is_empty() {
+            p.empty { "No " (obj.label.to_lowercase()) " yet. Add one with “+ New”, or "
+                a href={"/import?object=" (obj.key)} { "import a CSV file" } "." }
+        } @else if d.rows.is_empty() {
+            p.empty { "No records match these filters." }
+        } @else {
+            form #bulk method="post" action={(path) "/bulk"} {
+                (d.chrome.token_field())
+                input type="hidden" name="back" value=(here);
+                input type="hidden" name="filter" value=(view.filter);
+                div.table-wrap {
+                    table.records {
+                        thead { tr {
+                            th.select { input type="checkbox" aria-label="Select all on this page" data-select-all; }
+                            @for f in &d.columns {
+                                th scope="col" {
+                                    a href=(ViewState { sort: filters::add_sort("", &f.key, view.sort == f.key), ..view.clone() }.url(path, ""))
+                                        title={"Sort by " (f.label)} { (f.label) }
+                                }
+                            }
+                        } }
+                        tbody {
+                            @for (id, name, cells) in &d.rows {
+                                tr data-record=(id) {
+                                    td.select { input type="checkbox" name="ids" value=(id) aria-label={"Select " (name)}; }
+                                    @for (i, (f, c)) in d.columns.iter().zip(cells).enumerate() {
+                                        td data-label=(f.label) data-field=(f.key) data-edit=(edit_text(c)) class=[numeric(f)] {
+                                            @if i == 0 { a.name href={"/r/" (id)} { (if name.is_empty() { "(no name)" } else { name }) } }
+                                            @else { (display(f, c)) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                (bulk_bar(d))
+            }
+        }
+        nav.pager aria-label="Pages" {
+            @if !view.after.is_empty() { a href=(view.url(path, "")) { "« First page" } }
+            @if let Some(next) = &d.next { a href=(view.url(path, next)) rel="next" { "Next page »" } }
+        }
+    }
+}
+
+/// Numbers line up on the right.
+fn numeric(f: &FieldDef) -> Option<&'static str> {
+    matches!(f.kind, FieldKind::Number | FieldKind::Currency | FieldKind::Percent).then_some("right")
+}
+
+fn builder(obj: &ObjectDef, view: &ViewState, path: &str) -> Markup {
+    html! {
+        details.builder {
+            summary { "Filter and sort" }
+            form.filter-builder method="get" action=(path) {
+                input type="hidden" name="filter" value=(view.filter);
+                input type="hidden" name="sort" value=(view.sort);
+                label { "Field " select name="add_field" { @for f in obj.active_fields() { option value=(f.key) { (f.label) } } } }
+                label { "Condition " select name="add_op" { @for (op, words) in OPERATORS { option value=(op) { (words) } } } }
+                label { "Value " input type="text" name="add_value"; }
+                button type="submit" { "Add filter" }
+            }
+            form.sort-builder method="get" action=(path) {
+                input type="hidden" name="filter" value=(view.filter);
+                input type="hidden" name="sort" value=(view.sort);
+                label { "Sort by " select name="sort_field" { @for f in obj.active_fields() { option value=(f.key) { (f.label) } } } }
+                label { "Order " select name="sort_dir" { option value="asc" { "ascending" } option value="desc" { "descending" } } }
+                button type="submit" { "Add sort" }
+            }
+            form.filter-text method="get" action=(path) {
+                label { "Filter text " input type="text" name="filter" value=(view.filter) placeholder="stage = Won and amount >= 10000"; }
+                input type="hidden" name="sort" value=(view.sort);
+                button type="submit" { "Apply" }
+            }
+        }
+    }
+}
+
+fn bulk_bar(d: &TableData) -> Markup {
+    html! {
+        fieldset.bulk {
+            legend { "Change the selected records" }
+            label { "Field " select name="field" { @for f in d.object.active_fields() { option value=(f.key) { (f.label) } } } }
+            label { "New value " input type="text" name="value"; }
+            button type="submit" name="scope" value="selected" { "Apply to selected" }
+            button.secondary type="submit" name="scope" value="all" { "Apply to all " (d.count) " matching" }
+        }
+    }
+}
+
+fn new_form(d: &TableData, path: &str) -> Markup {
+    html! {
+        form.record-form method="post" action={(path) "/new"} {
+            (d.chrome.token_field())
+            @for f in d.object.active_fields() {
+                div.field {
+                    label for={"f-" (f.key)} { (f.label) @if f.required { " *" } }
+                    (input(f, None, None))
+                }
+            }
+            button type="submit" { "Create" }
+        }
+    }
+}
+
+/// The `(field key, text)` inputs of a record form, multi-values joined per field.
+pub(crate) fn record_inputs(obj: &ObjectDef, form: &FormPairs) -> Vec<(String, String)> {
+    obj.active_fields()
+        .filter_map(|f| {
+            let values = form.all(&f.key);
+            if values.is_empty() && f.kind != FieldKind::MultiSelect {
+                return None;
+            }
+            Some((f.key.clone(), form_value(f, &values)))
+        })
+        .collect()
+}
+
+/// POST /o/{object}/new: creates a record from the form and opens it.
+pub(crate) async fn create(
+    State(state): State<Arc<AppState>>,
+    Path(key): Path<String>,
+    form: FormPairs,
+) -> Result<Redirect, WebError> {
+    let id = state
+        .ws
+        .call(move |ws| -> Result<RecordId, WebError> {
+            let obj = ws
+                .object_named(&key)
+                .map_err(|_| WebError::NotFound(format!("object '{key}'")))?
+                .clone();
+            let inputs: Vec<(String, String)> = record_inputs(&obj, &form)
+                .into_iter()
+                .filter(|(_, v)| !v.trim().is_empty() && v != "false")
+                .collect();
+            let values = ws.parse_values(obj.id, &inputs)?;
+            Ok(ws.create_record(obj.id, values)?)
+        })
+        .await??;
+    Ok(redirect_with(
+        &format!("/r/{id}"),
+        "Record created",
+        Some(&Undo::Delete(id)),
+    ))
+}
+
+/// POST /o/{object}/bulk: sets one field on the selected records (or on every record
+/// matching the filter) as one change group.
+pub(crate) async fn bulk_edit(
+    State(state): State<Arc<AppState>>,
+    Path(key): Path<String>,
+    form: FormPairs,
+) -> Result<Redirect, WebError> {
+    let back = super::undo::safe_back(form.get("back"));
+    let (n, group) = state
+        .ws
+        .call(move |ws| -> Result<(usize, GroupId), WebError> {
+            let obj = ws
+                .object_named(&key)
+                .map_err(|_| WebError::NotFound(format!("object '{key}'")))?
+                .clone();
+            let field = form.require("field")?.to_string();
+            let changes = ws.parse_values(obj.id, &[(field, form.get("value").unwrap_or_default().to_string())])?;
+            if form.get("scope") == Some("all") {
+                let filter = match form.get("filter").filter(|f| !f.trim().is_empty()) {
+                    Some(text) => Some(ws.parse_filter(obj.id, text)?),
+                    None => None,
+                };
+                let report = ws.bulk_update(obj.id, filter.as_ref(), changes)?;
+                return Ok((report.records, report.group));
+            }
+            let ids: Vec<RecordId> = form.all("ids").iter().filter_map(|s| s.parse().ok()).collect();
+            if ids.is_empty() {
+                return Err(WebError::BadRequest("select some records first".into()));
+            }
+            check_selection(ws, &obj, &ids, &changes)?;
+            // One change group: every record's commit carries `bulk:<group>`.
+            let group = GroupId::new();
+            for id in &ids {
+                ws.update_record_with(*id, changes.clone(), &format!("bulk:{group}"))?;
+            }
+            Ok((ids.len(), group))
+        })
+        .await??;
+    Ok(redirect_with(
+        &back,
+        &format!("{n} records changed"),
+        Some(&Undo::Group(group)),
+    ))
+}
+
+/// A filtered or sorted view as CSV: the id, then every active field as shown.
+fn export_view(ws: &Workspace, key: &str, view: &ViewState, out: &mut Vec<u8>) -> Result<(), WebError> {
+    let object = ws.object_named(key).map_err(kith_core::Error::from)?.clone();
+    let fields: Vec<&FieldDef> = object.active_fields().collect();
+    let mut query = Query::new(object.id);
+    query.filter = Some(view.filter.trim())
+        .filter(|f| !f.is_empty())
+        .map(|f| ws.parse_filter(object.id, f))
+        .transpose()?;
+    query.sort = Some(view.sort.trim())
+        .filter(|s| !s.is_empty())
+        .map(|s| ws.parse_sort(object.id, s))
+        .transpose()?
+        .unwrap_or_default();
+    query.limit = 1_000;
+    let csv_error = |e: csv::Error| WebError::BadRequest(format!("cannot write the CSV: {e}"));
+    let mut writer = csv::Writer::from_writer(out);
+    writer
+        .write_record(std::iter::once("id").chain(fields.iter().map(|f| f.key.as_str())))
+        .map_err(csv_error)?;
+    loop {
+        let page = ws.query(&query)?;
+        for id in &page.ids {
+            let row = ws.row(*id)?;
+            let id_text = id.to_string();
+            let cells: Vec<String> = fields.iter().map(|f| ws.cell(f, &row).display).collect();
+            writer
+                .write_record(std::iter::once(id_text.as_str()).chain(cells.iter().map(String::as_str)))
+                .map_err(csv_error)?;
+        }
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => break,
+        }
+    }
+    writer
+        .flush()
+        .map_err(|e| WebError::BadRequest(format!("cannot write the CSV: {e}")))?;
+    Ok(())
+}
+
+/// Refuses, before anything is written, a bulk edit some selected record would refuse:
+/// a record that is gone, in the trash or of another object, one unique value for
+/// several records, or no value for a required field. (Each record is then its own
+/// transaction in one change group; these checks keep a refusal from leaving half.)
+fn check_selection(
+    ws: &Workspace,
+    obj: &ObjectDef,
+    ids: &[RecordId],
+    changes: &[kith_core::FieldChange],
+) -> Result<(), WebError> {
+    for id in ids {
+        let row = ws.row(*id)?;
+        if row.object != obj.id {
+            return Err(WebError::BadRequest(format!("record {id} is not one of {}", obj.label)));
+        }
+        if row.deleted_at.is_some() {
+            return Err(kith_core::Error::RecordDeleted(id.to_string()).into());
+        }
+    }
+    for (field, value) in changes {
+        let Some(def) = obj.field(*field) else { continue };
+        if def.unique && value.is_some() && ids.len() > 1 {
+            return Err(WebError::BadRequest(format!(
+                "{} is unique: {} records cannot share one value",
+                def.label,
+                ids.len()
+            )));
+        }
+        if def.required && value.is_none() {
+            return Err(WebError::BadRequest(format!(
+                "{} is required: it cannot be emptied",
+                def.label
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// GET /o/{object}/export.csv?filter=&sort=: the object's records as CSV; with a filter
+/// or a sort, the records of that view in its order.
+pub(crate) async fn export_csv(
+    State(state): State<Arc<AppState>>,
+    Path(key): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
+    let name = key.clone();
+    let view = ViewState::from_pairs(&query_pairs(raw.as_deref()));
+    let bytes = state
+        .ws
+        .call(move |ws| -> Result<Vec<u8>, WebError> {
+            let mut out = Vec::new();
+            if view.filter.trim().is_empty() && view.sort.trim().is_empty() {
+                // The whole object, as `kith export` writes it (imports back as it is).
+                crate::csv_io::export(ws, &key, crate::ExportFormat::Csv, &mut out)
+                    .map_err(|e| WebError::BadRequest(e.to_string()))?;
+            } else {
+                export_view(ws, &key, &view, &mut out)?;
+            }
+            Ok(out)
+        })
+        .await??;
+    let disposition = format!(
+        "attachment; filename=\"{}.csv\"",
+        name.replace(['"', '\\', '\r', '\n'], "")
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}

@@ -1,0 +1,40 @@
+//! What a commit changed, told to change observers (the web UI refreshes open pages
+//! with it): after every local write and after every batch applied from the relay.
+
+use crate::{ObjectId, RecordId};
+
+/// What one commit changed. Empty `records` and `objects` with `schema == false` mean
+/// "something else" (settings, sync bookkeeping, a reindex): refresh what you show.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Records written: created, edited, deleted, restored, reverted, purged, received.
+    pub records: Vec<RecordId>,
+    /// Objects whose records changed without each record listed (an import).
+    pub objects: Vec<ObjectId>,
+    /// The schema (objects, fields, options, members) changed.
+    pub schema: bool,
+    /// Made on this device; `false` when it arrived by sync.
+    pub local: bool,
+}
+
+impl Changes {
+    /// A local change to these records.
+    pub fn local_records(records: Vec<RecordId>) -> Self {
+        Changes {
+            records,
+            local: true,
+            ..Changes::default()
+        }
+    }
+
+    /// A local change nothing more is known about.
+    pub fn local() -> Self {
+        Changes {
+            local: true,
+            ..Changes::default()
+        }
+    }
+}
+
+/// Called with what changed after each commit.
+pub type ChangeObserver = Box<dyn Fn(&Changes) + Send>;
