@@ -39,6 +39,7 @@
 #![warn(clippy::unwrap_used)]
 
 mod encoding;
+mod merged;
 mod error;
 pub mod field_type;
 mod history;

@@ -248,6 +248,8 @@ impl Workspace {
             ws.reindex()?;
             ws.write(|tx| store::set_meta(tx, meta_keys::FORMAT, &FORMAT_VERSION.to_le_bytes()).map_err(Into::into))?;
         }
+        // A file written by an older version may hold maps two devices created twice.
+        ws.heal_schema()?;
         Ok(ws)
     }
 

@@ -175,6 +175,16 @@ impl Workspace {
                     new_schema = Some((id, loaded));
                     continue;
                 }
+                if record::needs_heal(loaded.doc.document()) {
+                    // Two devices created the document of one record id (each imported it,
+                    // say): fold the competing `values` maps into one, as a change that
+                    // syncs, so later edits are not shadowed.
+                    if record::heal(&mut loaded.doc).map_err(|e| super::corrupt(id, e))? {
+                        super::commit(&mut loaded.doc, super::schema_ops::HEAL, (self.clock)());
+                        let healed = store::persist_doc(&mut docs, id, &mut loaded)?;
+                        derived.index_changes(id, &healed)?;
+                    }
+                }
                 if let Some(row) = record::read_row(loaded.doc.document()) {
                     let record_id = RecordId::from_bytes(*id.as_bytes());
                     let old = derived.current_row(row.object, record_id)?;
@@ -206,6 +216,9 @@ impl Workspace {
             self.schema = schema_doc::hydrate(loaded.doc.document());
             self.schema_doc_id = id;
             self.schema_doc = Some(loaded);
+            // Another device's change may have created a map this replica also created
+            // (versions before containers were made with their parents): fold them.
+            self.heal_schema()?;
         }
         Ok(summary)
     }
