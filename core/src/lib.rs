@@ -39,11 +39,11 @@
 #![warn(clippy::unwrap_used)]
 
 mod encoding;
-mod merged;
 mod error;
 pub mod field_type;
 mod history;
 mod ids;
+mod merged;
 mod query;
 mod record;
 pub mod schema;

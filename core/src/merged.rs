@@ -69,10 +69,7 @@ pub(crate) fn scalar<D: ReadDoc>(doc: &D, node: &[ObjId], key: &str) -> Option<S
 
 /// The union of the keys of the maps of `node`, sorted.
 pub(crate) fn keys<D: ReadDoc>(doc: &D, node: &[ObjId]) -> Vec<String> {
-    let mut keys: Vec<String> = node
-        .iter()
-        .flat_map(|obj| doc.keys(obj).collect::<Vec<_>>())
-        .collect();
+    let mut keys: Vec<String> = node.iter().flat_map(|obj| doc.keys(obj).collect::<Vec<_>>()).collect();
     keys.sort();
     keys.dedup();
     keys
@@ -81,9 +78,21 @@ pub(crate) fn keys<D: ReadDoc>(doc: &D, node: &[ObjId]) -> Vec<String> {
 /// One write that healing makes.
 #[derive(Debug)]
 enum Copy {
-    Scalar { parent: ObjId, key: String, value: ScalarValue },
-    List { parent: ObjId, key: String, from: ObjId },
-    Map { parent: ObjId, key: String, from: Vec<ObjId> },
+    Scalar {
+        parent: ObjId,
+        key: String,
+        value: ScalarValue,
+    },
+    List {
+        parent: ObjId,
+        key: String,
+        from: ObjId,
+    },
+    Map {
+        parent: ObjId,
+        key: String,
+        from: Vec<ObjId>,
+    },
 }
 
 /// What healing the document would write (nothing: it holds no competing maps whose
