@@ -54,17 +54,20 @@ enum Op {
     Run {
         steps: u16,
     },
+    /// Every online device catches up (so that later edits start from a shared state).
+    Settle,
 }
 
 fn op(peers: usize) -> impl Strategy<Value = Op> {
     let p = 0..peers;
     prop_oneof![
-        2 => (p.clone(), any::<u8>()).prop_map(|(peer, n)| Op::AddObject { peer, n }),
-        3 => (p.clone(), any::<u8>(), any::<bool>(), any::<u8>())
+        3 => (p.clone(), any::<u8>()).prop_map(|(peer, n)| Op::AddObject { peer, n }),
+        6 => (p.clone(), any::<u8>(), any::<bool>(), any::<u8>())
             .prop_map(|(peer, object, select, n)| Op::AddField { peer, object, select, n }),
-        3 => (p.clone(), any::<u8>(), any::<u8>()).prop_map(|(peer, field, n)| Op::AddOption { peer, field, n }),
+        5 => (p.clone(), any::<u8>(), any::<u8>()).prop_map(|(peer, field, n)| Op::AddOption { peer, field, n }),
         3 => (p.clone(), any::<u8>()).prop_map(|(peer, object)| Op::Create { peer, object }),
-        6 => (p.clone(), any::<u8>(), any::<u8>(), any::<u8>())
+        2 => Just(Op::Settle),
+        5 => (p.clone(), any::<u8>(), any::<u8>(), any::<u8>())
             .prop_map(|(peer, record, field, value)| Op::Set { peer, record, field, value }),
         2 => p.clone().prop_map(|peer| Op::Offline { peer }),
         2 => p.clone().prop_map(|peer| Op::Online { peer }),
@@ -76,7 +79,7 @@ fn op(peers: usize) -> impl Strategy<Value = Op> {
 
 fn schedule() -> impl Strategy<Value = (u64, usize, Vec<Op>)> {
     (any::<u64>(), 3usize..=5)
-        .prop_flat_map(|(seed, peers)| (Just(seed), Just(peers), proptest::collection::vec(op(peers), 5..30)))
+        .prop_flat_map(|(seed, peers)| (Just(seed), Just(peers), proptest::collection::vec(op(peers), 10..40)))
 }
 
 /// What the devices meant to do, to check on every replica at the end.
@@ -226,6 +229,7 @@ fn apply(h: &mut Harness, intents: &mut Intents, op: &Op) {
         Op::RestartPeer { peer } => h.restart_peer(peer),
         Op::RestartRelay => h.restart_relay(),
         Op::Run { steps } => h.run_steps(steps as usize),
+        Op::Settle => h.run_until_quiescent(),
     }
 }
 
@@ -295,7 +299,7 @@ fn run((seed, peers, ops): (u64, usize, Vec<Op>)) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 40, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn every_unsuperseded_operation_is_visible_on_every_replica(s in schedule()) {
