@@ -1,7 +1,8 @@
 //! The scenario from issue 8, through the `kith` binary and a real relay: a new object
 //! and a new select field made on one device and synced; then, with no relay reachable,
 //! each of two devices adds a field to the object and an option to the select. After
-//! both sync, both devices show both fields and both options.
+//! both sync, both devices show both fields and both options. And a unique rule that two
+//! devices' offline records break: both records kept, the clash listed.
 
 mod support;
 
@@ -71,19 +72,31 @@ fn option_labels(kith: &Kith, object: &str, field: &str) -> Vec<String> {
     labels
 }
 
-#[test]
-fn fields_and_options_added_offline_on_two_devices_all_survive_the_sync() {
-    let relay = TestRelay::start();
+/// Two devices on one relay workspace; `setup` runs on the first before the second joins.
+fn two_devices(relay: &TestRelay, setup: &[&[&str]]) -> (Kith, Kith) {
     let (workspace, owner) = relay.relay.create_workspace("test").expect("workspace");
     let member = relay.relay.create_token(workspace.id, Role::Member).expect("token");
-
     let a = Kith::init();
     a.ok(&["remote", "set", &relay.url, "--token", &owner.secret]);
-    a.ok(&["object", "add", "visits"]);
-    a.ok(&["field", "add", "deals", "priority", "--type", "select"]);
+    for args in setup {
+        a.ok(args);
+    }
     a.ok(&["sync"]);
     let b = Kith::empty();
     b.ok(&["join", &relay.url, "--token", &member.secret, "--user", "bob"]);
+    (a, b)
+}
+
+#[test]
+fn fields_and_options_added_offline_on_two_devices_all_survive_the_sync() {
+    let relay = TestRelay::start();
+    let (a, b) = two_devices(
+        &relay,
+        &[
+            &["object", "add", "visits"],
+            &["field", "add", "deals", "priority", "--type", "select"],
+        ],
+    );
     assert_eq!(field_keys(&b, "visits"), Vec::<String>::new());
 
     // Neither device syncs: each works as if the relay were down.
@@ -98,5 +111,32 @@ fn fields_and_options_added_offline_on_two_devices_all_survive_the_sync() {
     for device in [&a, &b] {
         assert_eq!(field_keys(device, "visits"), ["outcome", "when"]);
         assert_eq!(option_labels(device, "deals", "priority"), ["High", "Low"]);
+    }
+}
+
+#[test]
+fn records_saved_offline_with_one_unique_value_are_both_kept_and_listed_as_a_clash() {
+    let relay = TestRelay::start();
+    let (a, b) = two_devices(&relay, &[]);
+    a.ok(&["record", "add", "people", "name=Ada", "email=ada@example.com"]);
+    b.ok(&["record", "add", "people", "name=Ada L.", "email=ADA@example.com"]);
+    a.ok(&["sync"]);
+    b.ok(&["sync"]);
+    a.ok(&["sync"]);
+    for device in [&a, &b] {
+        assert_eq!(device.ok(&["record", "list", "people", "--count"]).trim(), "2");
+        let conflicts = device.json(&["conflicts"]);
+        let clash = conflicts
+            .as_array()
+            .expect("a list")
+            .iter()
+            .find(|c| c["kind"] == "unique")
+            .unwrap_or_else(|| panic!("no unique clash listed: {conflicts}"));
+        assert_eq!(clash["field"], "email");
+        assert_eq!(clash["records"].as_array().expect("records").len(), 2);
+        let text = device.ok(&["conflicts"]);
+        assert!(text.contains("people.email is unique, but 2 records have"), "{text}");
+        let fields = device.ok(&["field", "list", "people"]);
+        assert!(fields.contains("unique (2 duplicates)"), "{fields}");
     }
 }

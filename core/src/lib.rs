@@ -64,5 +64,5 @@ pub use value::{Money, Stored, Value, format_number};
 pub use workspace::{
     ApplySummary, BulkReport, CellView, ConflictValue, ConflictView, CreateOptions, DerivedEntry, Device, FieldChange,
     FieldDiff, FieldSpec, HistoryEntry, ImportOptions, ImportReport, ImportRow, RecordView, Resolution, RetypeReport,
-    RevertReport, RowError, WORKSPACE_FILE, Workspace,
+    RevertReport, RowError, UniqueClash, WORKSPACE_FILE, Workspace,
 };

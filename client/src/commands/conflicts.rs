@@ -1,11 +1,13 @@
 //! `kith conflicts [--object OBJ]`: fields that edits made at the same time on different
 //! devices left with several values. Each value is numbered (1 is the one shown now) with
-//! its author and time; `kith resolve RECORD FIELD --pick N` keeps one of them.
+//! its author and time; `kith resolve RECORD FIELD --pick N` keeps one of them. Then unique
+//! rules that a merge broke: records that devices saved offline with the same unique value
+//! (both kept; edit one to settle it).
 
 use std::io::Write;
 
 use kith_core::time_fmt::format_datetime;
-use kith_core::{ConflictView, Workspace};
+use kith_core::{ConflictView, UniqueClash, Workspace};
 
 use crate::CliError;
 use crate::commands::Context;
@@ -28,13 +30,18 @@ pub fn run(args: ConflictsArgs, ctx: &Context) -> Result<(), CliError> {
         None => None,
     };
     let conflicts = ws.conflicts(object)?;
+    let clashes = ws.unique_clashes(object)?;
     let mut out = ctx.out();
     if ctx.json {
-        let items: Vec<JsonObject> = conflicts.iter().map(|c| conflict_json(&ws, c)).collect();
+        let items: Vec<JsonObject> = conflicts
+            .iter()
+            .map(|c| conflict_json(&ws, c))
+            .chain(clashes.iter().map(|c| clash_json(&ws, c)))
+            .collect();
         write_json(&mut out, &items)?;
         return Ok(());
     }
-    if conflicts.is_empty() {
+    if conflicts.is_empty() && clashes.is_empty() {
         writeln!(out, "no conflicts")?;
         return Ok(());
     }
@@ -71,7 +78,50 @@ pub fn run(args: ConflictsArgs, ctx: &Context) -> Result<(), CliError> {
             field_key(&ws, c)
         )?;
     }
+    for (i, c) in clashes.iter().enumerate() {
+        if i > 0 || !conflicts.is_empty() {
+            writeln!(out)?;
+        }
+        writeln!(
+            out,
+            "{}.{} is unique, but {} records have {}",
+            c.object_key,
+            c.field_key,
+            c.records.len(),
+            c.value
+        )?;
+        for record in &c.records {
+            writeln!(out, "  {} ({})", short_id(&ws, *record), ws.record_name(*record))?;
+        }
+        writeln!(
+            out,
+            "  settle it: change the {} of all but one (kith record update RECORD {}=...)",
+            c.field_label, c.field_key
+        )?;
+    }
     Ok(())
+}
+
+/// `{kind: "unique", object, field, field_label, value, records: [{record, record_name}]}`.
+fn clash_json(ws: &Workspace, c: &UniqueClash) -> JsonObject {
+    let mut j = JsonObject::default();
+    j.push("kind", "unique");
+    j.push("object", c.object_key.clone());
+    j.push("field", c.field_key.clone());
+    j.push("field_label", c.field_label.clone());
+    j.push("value", c.value.clone());
+    let records = c
+        .records
+        .iter()
+        .map(|r| {
+            let mut record = JsonObject::default();
+            record.push("record", r.to_string());
+            record.push("record_name", ws.record_name(*r));
+            record
+        })
+        .collect();
+    j.push_objects("records", records);
+    j
 }
 
 /// The key of a conflicted field (its id when the schema no longer has it).
@@ -82,10 +132,11 @@ pub(crate) fn field_key(ws: &Workspace, c: &ConflictView) -> String {
         .map_or_else(|| c.field.to_string(), |f| f.key.clone())
 }
 
-/// `{record, record_name, object, field, field_label, values: [{n, value, author, time,
-/// change, shown}]}`.
+/// `{kind: "value", record, record_name, object, field, field_label, values: [{n, value,
+/// author, time, change, shown}]}`.
 fn conflict_json(ws: &Workspace, c: &ConflictView) -> JsonObject {
     let mut j = JsonObject::default();
+    j.push("kind", "value");
     j.push("record", c.record.to_string());
     j.push("record_name", c.record_name.clone());
     j.push("object", c.object_key.clone());

@@ -13,6 +13,7 @@ mod remote_known;
 mod revert;
 mod schema_ops;
 mod search_backlog;
+mod uniqueness;
 mod validate;
 mod view;
 
@@ -43,6 +44,7 @@ pub use reindex::DerivedEntry;
 pub use remote::ApplySummary;
 pub use revert::{BulkReport, RevertReport};
 pub use schema_ops::{FieldSpec, RetypeReport};
+pub use uniqueness::UniqueClash;
 pub use view::CellView;
 
 /// The file inside a workspace directory that holds the replica.
