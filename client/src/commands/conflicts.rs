@@ -31,17 +31,19 @@ pub fn run(args: ConflictsArgs, ctx: &Context) -> Result<(), CliError> {
     };
     let conflicts = ws.conflicts(object)?;
     let clashes = ws.unique_clashes(object)?;
+    let names = key_clashes(&ws, object);
     let mut out = ctx.out();
     if ctx.json {
         let items: Vec<JsonObject> = conflicts
             .iter()
             .map(|c| conflict_json(&ws, c))
             .chain(clashes.iter().map(|c| clash_json(&ws, c)))
+            .chain(names.iter().map(|c| c.json()))
             .collect();
         write_json(&mut out, &items)?;
         return Ok(());
     }
-    if conflicts.is_empty() && clashes.is_empty() {
+    if conflicts.is_empty() && clashes.is_empty() && names.is_empty() {
         writeln!(out, "no conflicts")?;
         return Ok(());
     }
@@ -99,7 +101,74 @@ pub fn run(args: ConflictsArgs, ctx: &Context) -> Result<(), CliError> {
             c.field_label, c.field_key
         )?;
     }
+    for (i, c) in names.iter().enumerate() {
+        if i > 0 || !conflicts.is_empty() || !clashes.is_empty() {
+            writeln!(out)?;
+        }
+        writeln!(
+            out,
+            "{}.{} ({}) and {}.{} ({}) were both added as '{}' on different devices at the same time",
+            c.object, c.kept, c.kept_kind, c.object, c.shown_as, c.kind, c.key
+        )?;
+        writeln!(
+            out,
+            "  settle it: kith field rename {} {} --key NEW (or kith field archive {} {})",
+            c.object, c.shown_as, c.object, c.shown_as
+        )?;
+    }
     Ok(())
+}
+
+/// Two fields added with one key but different types at the same time (both kept, the
+/// later shown under a free key until the user renames or archives one).
+struct KeyClash {
+    object: String,
+    key: String,
+    kept: String,
+    kept_kind: String,
+    shown_as: String,
+    kind: String,
+}
+
+impl KeyClash {
+    /// `{kind: "schema", object, key, kept, kept_type, shown_as, type}`.
+    fn json(&self) -> JsonObject {
+        let mut j = JsonObject::default();
+        j.push("kind", "schema");
+        j.push("object", self.object.clone());
+        j.push("key", self.key.clone());
+        j.push("kept", self.kept.clone());
+        j.push("kept_type", self.kept_kind.clone());
+        j.push("shown_as", self.shown_as.clone());
+        j.push("type", self.kind.clone());
+        j
+    }
+}
+
+fn key_clashes(ws: &Workspace, object: Option<kith_core::ObjectId>) -> Vec<KeyClash> {
+    let mut out = Vec::new();
+    for obj in ws
+        .schema()
+        .objects
+        .iter()
+        .filter(|o| object.is_none_or(|id| id == o.id))
+    {
+        for f in obj.active_fields() {
+            let Some(key) = &f.clashing_key else { continue };
+            let Some(kept) = obj.fields.iter().find(|k| &k.key == key) else {
+                continue;
+            };
+            out.push(KeyClash {
+                object: obj.key.clone(),
+                key: key.clone(),
+                kept: kept.key.clone(),
+                kept_kind: kept.kind.to_string(),
+                shown_as: f.key.clone(),
+                kind: f.kind.to_string(),
+            });
+        }
+    }
+    out
 }
 
 /// `{kind: "unique", object, field, field_label, value, records: [{record, record_name}]}`.

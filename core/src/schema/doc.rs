@@ -81,6 +81,7 @@ pub(crate) fn hydrate(doc: &Automerge) -> Schema {
                 fields.push(field);
             }
         }
+        settle_same_names(&mut fields);
         fields.sort_by(|a, b| a.order.cmp(&b.order).then(a.id.cmp(&b.id)));
         objects.push(ObjectDef {
             id,
@@ -145,7 +146,62 @@ fn read_field(doc: &Automerge, id: &str, f: &[ObjId]) -> Option<FieldDef> {
         currency: get_str(doc, f, "currency").unwrap_or_else(|| "USD".into()),
         max_rating: get_i64(doc, f, "max_rating").map_or(5, |n| n.clamp(1, 10) as u8),
         previous_kinds,
+        merged_into: None,
+        clashing_key: None,
+        merged_options: std::collections::BTreeMap::new(),
     })
+}
+
+/// Fields of one object that share a key, and options of one field that share a label,
+/// can only come from devices adding them at the same time (each device refuses a
+/// duplicate). They are read the same way on every replica, with no coordination:
+/// the earliest id keeps the name; a later field is shown under the first free
+/// `<key>_<n>` and, if it has the same type, becomes an archived alias of the earlier one
+/// (`merged_into`: its values are moved there), else a clash to settle (`clashing_key`
+/// keeps its own key); a later option is read as the earlier one.
+fn settle_same_names(fields: &mut [FieldDef]) {
+    let mut by_id: Vec<usize> = (0..fields.len()).collect();
+    by_id.sort_by_key(|&i| fields[i].id);
+    let mut taken: std::collections::BTreeSet<String> = fields.iter().map(|f| f.key.clone()).collect();
+    let mut first: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for i in by_id {
+        let Some(&kept) = first.get(&fields[i].key) else {
+            first.insert(fields[i].key.clone(), i);
+            continue;
+        };
+        let (a, b) = (&fields[kept], &fields[i]);
+        let key = b.key.clone();
+        if a.kind == b.kind && a.many == b.many && a.target == b.target {
+            let into = a.id;
+            fields[i].merged_into = Some(into);
+            fields[i].archived = true;
+        } else {
+            fields[i].clashing_key = Some(key.clone());
+        }
+        // Either way it is shown under a free key: no two fields share one.
+        let free = (2..)
+            .map(|n| format!("{key}_{n}"))
+            .find(|k| !taken.contains(k))
+            .unwrap_or_default();
+        taken.insert(free.clone());
+        fields[i].key = free;
+    }
+    for field in fields.iter_mut() {
+        let mut kept: Vec<SelectOption> = Vec::with_capacity(field.options.len());
+        let mut by_id = std::mem::take(&mut field.options);
+        by_id.sort_by_key(|o| o.id);
+        for option in by_id {
+            let label = crate::text::fold(&option.label);
+            match kept.iter().find(|k| crate::text::fold(&k.label) == label) {
+                Some(k) => {
+                    field.merged_options.insert(option.id, k.id);
+                }
+                None => kept.push(option),
+            }
+        }
+        kept.sort_by(|a, b| a.order.cmp(&b.order).then(a.id.cmp(&b.id)));
+        field.options = kept;
+    }
 }
 
 /// A container of an existing entity. Every container is created together with its

@@ -11,6 +11,7 @@ mod remote;
 mod remote_bulk;
 mod remote_known;
 mod revert;
+mod same_names;
 mod schema_ops;
 mod search_backlog;
 mod uniqueness;
@@ -252,6 +253,7 @@ impl Workspace {
         }
         // A file written by an older version may hold maps two devices created twice.
         ws.heal_schema()?;
+        ws.move_merged_values()?;
         Ok(ws)
     }
 

@@ -220,6 +220,9 @@ impl Workspace {
             // (versions before containers were made with their parents): fold them.
             self.heal_schema()?;
         }
+        // Two devices may have added a field with one key: values held under the alias
+        // (arriving with this batch or before) move to the field it was merged into.
+        self.move_merged_values()?;
         Ok(summary)
     }
 

@@ -64,7 +64,14 @@ pub(super) const HEAL: &str = "heal";
 const COLORS: [&str; 8] = ["gray", "blue", "green", "yellow", "orange", "red", "purple", "pink"];
 
 /// What an object's derived keys depend on; when it changes the indexes are rebuilt.
-type Signature = Vec<(FieldId, FieldKind, bool, bool, Vec<(OptionId, i64, String)>)>;
+type Signature = Vec<(
+    FieldId,
+    FieldKind,
+    bool,
+    bool,
+    Vec<(OptionId, i64, String)>,
+    Vec<(OptionId, OptionId)>,
+)>;
 
 fn derivation_signature(object: &ObjectDef) -> Signature {
     object
@@ -72,7 +79,9 @@ fn derivation_signature(object: &ObjectDef) -> Signature {
         .iter()
         .map(|f| {
             let options = f.options.iter().map(|o| (o.id, o.order, o.label.clone())).collect();
-            (f.id, f.kind, f.archived, f.many, options)
+            // Options read as another (same label added on two devices) index as it.
+            let merged = f.merged_options.iter().map(|(a, b)| (*a, *b)).collect();
+            (f.id, f.kind, f.archived, f.many, options, merged)
         })
         .collect()
 }

@@ -1,0 +1,68 @@
+//! Fields that two devices added with the same key and type at the same time are read
+//! as one (`schema::doc::settle_same_names`: the later id is an archived alias of the
+//! earlier). Values that records hold under the alias are moved to the kept field here,
+//! as `heal` changes that sync, so they are reachable by the field's key. Two devices
+//! moving the same value at once write equal values, which read as one.
+
+use super::Workspace;
+use super::schema_ops::HEAL;
+use crate::error::{Result, StoreError};
+use crate::store::tables;
+use crate::{FieldId, RecordId, encoding};
+
+impl Workspace {
+    /// Moves values held under alias fields into the fields they were merged into,
+    /// for live records whose kept field is empty (a record with both keeps both: the
+    /// alias value stays under the archived alias). Returns how many records changed.
+    /// Costs one index walk over the records that hold an alias value.
+    pub fn move_merged_values(&mut self) -> Result<usize> {
+        let aliases: Vec<(FieldId, FieldId)> = self
+            .schema
+            .objects
+            .iter()
+            .flat_map(|o| o.fields.iter())
+            .filter_map(|f| f.merged_into.map(|into| (f.id, into)))
+            .collect();
+        let mut moved = 0;
+        for (alias, into) in aliases {
+            for record in self.records_with_a_value(alias)? {
+                let row = self.row(record)?;
+                if row.deleted_at.is_some() || row.get(into).is_some_and(|v| !v.is_empty()) {
+                    continue;
+                }
+                let Some(value) = row.get(alias).cloned() else { continue };
+                self.write_stored(record, vec![(into, Some(value)), (alias, None)], HEAL)?;
+                moved += 1;
+            }
+        }
+        Ok(moved)
+    }
+
+    /// Live records with a non-empty value of `field`, from its index.
+    fn records_with_a_value(&self, field: FieldId) -> Result<Vec<RecordId>> {
+        let tx = self.store.read()?;
+        let index = tx.open_table(tables::INDEX).map_err(StoreError::from)?;
+        let mut start = field.as_bytes().to_vec();
+        let end = encoding::prefix_end(&start).unwrap_or_default();
+        // Past the empty entries (`TAG_EMPTY` sorts first).
+        start.push(encoding::TAG_EMPTY + 1);
+        let mut out: Vec<RecordId> = Vec::new();
+        for entry in index
+            .range(start.as_slice()..end.as_slice())
+            .map_err(StoreError::from)?
+        {
+            let (key, _) = entry.map_err(StoreError::from)?;
+            let key = key.value();
+            if let Some(id) = key
+                .len()
+                .checked_sub(16)
+                .and_then(|at| RecordId::from_slice(&key[at..]))
+            {
+                out.push(id);
+            }
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+}
