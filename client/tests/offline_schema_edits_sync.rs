@@ -140,3 +140,34 @@ fn records_saved_offline_with_one_unique_value_are_both_kept_and_listed_as_a_cla
         assert!(fields.contains("unique (2 duplicates)"), "{fields}");
     }
 }
+
+#[test]
+fn one_field_key_added_offline_with_two_types_is_listed_as_a_schema_conflict() {
+    let relay = TestRelay::start();
+    let (a, b) = two_devices(&relay, &[]);
+    a.ok(&["field", "add", "people", "twitter", "--type", "text"]);
+    b.ok(&["field", "add", "people", "twitter", "--type", "url"]);
+    a.ok(&["sync"]);
+    b.ok(&["sync"]);
+    a.ok(&["sync"]);
+    for device in [&a, &b] {
+        let keys = field_keys(device, "people");
+        assert_eq!(keys.iter().filter(|k| k.starts_with("twitter")).count(), 2, "{keys:?}");
+        assert!(keys.contains(&"twitter".to_string()) && keys.contains(&"twitter_2".to_string()));
+        let conflicts = device.json(&["conflicts"]);
+        let clash = conflicts
+            .as_array()
+            .expect("a list")
+            .iter()
+            .find(|c| c["kind"] == "schema")
+            .unwrap_or_else(|| panic!("no schema conflict listed: {conflicts}"));
+        assert_eq!(
+            (clash["key"].as_str(), clash["shown_as"].as_str()),
+            (Some("twitter"), Some("twitter_2"))
+        );
+        let text = device.ok(&["conflicts"]);
+        assert!(text.contains("were both added as 'twitter'"), "{text}");
+    }
+    a.ok(&["field", "rename", "people", "twitter_2", "--key", "twitter_url"]);
+    assert!(a.ok(&["conflicts"]).contains("no conflicts"));
+}
