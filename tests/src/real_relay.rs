@@ -276,8 +276,7 @@ impl RelayLink for RealRelay {
         }
         let mut out = Vec::new();
         // The relay's answer to this message.
-        loop {
-            let Some(reply) = self.read(from) else { break };
+        while let Some(reply) = self.read(from) {
             let done = match (&message, &reply) {
                 (_, ServerMessage::Error { .. }) => true,
                 (ClientMessage::Hello { .. }, ServerMessage::Welcome { .. }) => true,

@@ -103,7 +103,7 @@ struct Intents {
 /// Picks among `items`, preferring (two times out of three) those made in this run.
 fn pick<T: Copy>(items: &[(T, bool)], n: u8) -> Option<T> {
     let new: Vec<T> = items.iter().filter(|(_, fresh)| *fresh).map(|(t, _)| *t).collect();
-    if !new.is_empty() && n % 3 != 0 {
+    if !new.is_empty() && !n.is_multiple_of(3) {
         return Some(new[n as usize % new.len()]);
     }
     (!items.is_empty()).then(|| items[n as usize % items.len()].0)
