@@ -63,6 +63,6 @@ pub use schema::{FieldDef, FieldKind, ObjectDef, Schema, SelectOption};
 pub use value::{Money, Stored, Value, format_number};
 pub use workspace::{
     ApplySummary, BulkReport, CellView, ConflictValue, ConflictView, CreateOptions, DerivedEntry, Device, FieldChange,
-    FieldDiff, FieldSpec, HistoryEntry, ImportOptions, ImportReport, ImportRow, RecordView, Resolution, RetypeReport,
-    RevertReport, RowError, UniqueClash, WORKSPACE_FILE, Workspace,
+    FieldDiff, FieldSpec, HistoryEntry, ImportOptions, ImportReport, ImportRow, MergedValueClash, RecordView,
+    Resolution, RetypeReport, RevertReport, RowError, UniqueClash, WORKSPACE_FILE, Workspace,
 };

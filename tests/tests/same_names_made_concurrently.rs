@@ -145,3 +145,37 @@ fn one_option_label_added_on_two_devices_is_one_option_that_finds_both_records()
         assert_eq!(shown(ws, grace, "lead_source"), ["Podcast"]);
     }
 }
+
+#[test]
+fn one_record_set_under_both_same_key_fields_keeps_both_values_and_lists_them() {
+    let (mut h, a, b, [ada, _]) = two_devices();
+    h.go_offline(&[a, b]);
+    for (peer, value) in [(a, "@ada_a"), (b, "@ada_b")] {
+        let ws = h.ws(peer);
+        let people = ws.object_named("people").unwrap().id;
+        ws.add_field(people, FieldSpec::new("twitter", "Twitter", FieldKind::Text))
+            .unwrap();
+        set(ws, ada, "twitter", value);
+    }
+    h.reconnect_and_settle(&[a, b]);
+    h.assert_converged();
+    for peer in [a, b] {
+        let ws = h.ws(peer);
+        let clashes = ws.merged_value_clashes(None).unwrap();
+        assert_eq!(clashes.len(), 1);
+        let mut both = vec![clashes[0].kept.clone(), clashes[0].other.clone()];
+        both.sort();
+        assert_eq!(both, ["@ada_a", "@ada_b"]);
+        assert_eq!(shown(ws, ada, "twitter"), [clashes[0].kept.clone()]);
+    }
+    // Clearing the alias settles it.
+    let ws = h.ws(a);
+    let people = ws.object_named("people").unwrap().id;
+    let alias = ws.field_named(people, "twitter_2").unwrap().id;
+    ws.update_record(ada, vec![(alias, None)]).unwrap();
+    h.local_change(a);
+    h.run_until_quiescent();
+    for peer in [a, b] {
+        assert!(h.ws(peer).merged_value_clashes(None).unwrap().is_empty());
+    }
+}

@@ -32,6 +32,7 @@ pub fn run(args: ConflictsArgs, ctx: &Context) -> Result<(), CliError> {
     let conflicts = ws.conflicts(object)?;
     let clashes = ws.unique_clashes(object)?;
     let names = key_clashes(&ws, object);
+    let merged = ws.merged_value_clashes(object)?;
     let mut out = ctx.out();
     if ctx.json {
         let items: Vec<JsonObject> = conflicts
@@ -39,11 +40,12 @@ pub fn run(args: ConflictsArgs, ctx: &Context) -> Result<(), CliError> {
             .map(|c| conflict_json(&ws, c))
             .chain(clashes.iter().map(|c| clash_json(&ws, c)))
             .chain(names.iter().map(|c| c.json()))
+            .chain(merged.iter().map(merged_json))
             .collect();
         write_json(&mut out, &items)?;
         return Ok(());
     }
-    if conflicts.is_empty() && clashes.is_empty() && names.is_empty() {
+    if conflicts.is_empty() && clashes.is_empty() && names.is_empty() && merged.is_empty() {
         writeln!(out, "no conflicts")?;
         return Ok(());
     }
@@ -116,7 +118,41 @@ pub fn run(args: ConflictsArgs, ctx: &Context) -> Result<(), CliError> {
             c.object, c.shown_as, c.object, c.shown_as
         )?;
     }
+    for (i, c) in merged.iter().enumerate() {
+        if i > 0 || !conflicts.is_empty() || !clashes.is_empty() || !names.is_empty() {
+            writeln!(out)?;
+        }
+        let short = short_id(&ws, c.record);
+        writeln!(
+            out,
+            "{} {short} ({}): {} has {} (shown) and {} (from the same field added on another device, now {})",
+            c.object_key,
+            ws.record_name(c.record),
+            c.field_key,
+            c.kept,
+            c.other,
+            c.alias_key
+        )?;
+        writeln!(
+            out,
+            "  settle it: kith record update {short} {}=VALUE {}=",
+            c.field_key, c.alias_key
+        )?;
+    }
     Ok(())
+}
+
+/// `{kind: "merged_field", record, object, field, value, alias, alias_value}`.
+fn merged_json(c: &kith_core::MergedValueClash) -> JsonObject {
+    let mut j = JsonObject::default();
+    j.push("kind", "merged_field");
+    j.push("record", c.record.to_string());
+    j.push("object", c.object_key.clone());
+    j.push("field", c.field_key.clone());
+    j.push("value", c.kept.clone());
+    j.push("alias", c.alias_key.clone());
+    j.push("alias_value", c.other.clone());
+    j
 }
 
 /// Two fields added with one key but different types at the same time (both kept, the

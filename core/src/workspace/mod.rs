@@ -44,6 +44,7 @@ pub use records::{FieldChange, RecordView};
 pub use reindex::DerivedEntry;
 pub use remote::ApplySummary;
 pub use revert::{BulkReport, RevertReport};
+pub use same_names::MergedValueClash;
 pub use schema_ops::{FieldSpec, RetypeReport};
 pub use uniqueness::UniqueClash;
 pub use view::CellView;

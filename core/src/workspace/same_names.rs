@@ -8,7 +8,21 @@ use super::Workspace;
 use super::schema_ops::HEAL;
 use crate::error::{Result, StoreError};
 use crate::store::tables;
-use crate::{FieldId, RecordId, encoding};
+use crate::{FieldId, ObjectId, RecordId, encoding, field_type};
+
+/// A record whose field holds one device's value and whose alias (the same field added
+/// on another device at the same time) holds the other's.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MergedValueClash {
+    pub record: RecordId,
+    pub object_key: String,
+    /// The field that kept the key, and the value shown.
+    pub field_key: String,
+    pub kept: String,
+    /// The archived alias and the value it holds.
+    pub alias_key: String,
+    pub other: String,
+}
 
 impl Workspace {
     /// Moves values held under alias fields into the fields they were merged into,
@@ -27,15 +41,60 @@ impl Workspace {
         for (alias, into) in aliases {
             for record in self.records_with_a_value(alias)? {
                 let row = self.row(record)?;
-                if row.deleted_at.is_some() || row.get(into).is_some_and(|v| !v.is_empty()) {
+                let Some(value) = row.get(alias).cloned() else { continue };
+                if row.deleted_at.is_some() {
                     continue;
                 }
-                let Some(value) = row.get(alias).cloned() else { continue };
-                self.write_stored(record, vec![(into, Some(value)), (alias, None)], HEAL)?;
+                match row.get(into).filter(|v| !v.is_empty()) {
+                    // Both devices' values differ: kept apart, listed by
+                    // `merged_value_clashes` until one is cleared.
+                    Some(kept) if *kept != value => continue,
+                    // The same value twice: the alias copy goes.
+                    Some(_) => self.write_stored(record, vec![(alias, None)], HEAL)?,
+                    None => self.write_stored(record, vec![(into, Some(value)), (alias, None)], HEAL)?,
+                }
                 moved += 1;
             }
         }
         Ok(moved)
+    }
+
+    /// Records that hold one value under an alias field and another under the field it
+    /// was merged into: two devices each set "the same" field. Both values are kept;
+    /// `kith conflicts` lists them until the alias value is cleared.
+    pub fn merged_value_clashes(&self, object: Option<ObjectId>) -> Result<Vec<MergedValueClash>> {
+        let mut out = Vec::new();
+        for obj in self
+            .schema
+            .objects
+            .iter()
+            .filter(|o| object.is_none_or(|id| id == o.id))
+        {
+            for alias in obj.fields.iter() {
+                let Some(kept) = alias.merged_into.and_then(|id| obj.field(id)) else {
+                    continue;
+                };
+                for record in self.records_with_a_value(alias.id)? {
+                    let row = self.row(record)?;
+                    let (Some(a), Some(k)) = (row.get(alias.id), row.get(kept.id)) else {
+                        continue;
+                    };
+                    let show = |def: &crate::FieldDef, stored: &crate::Stored| match field_type::read(def, stored) {
+                        Some(v) => field_type::display(def, &v),
+                        None => stored.raw_text(),
+                    };
+                    out.push(MergedValueClash {
+                        record,
+                        object_key: obj.key.clone(),
+                        field_key: kept.key.clone(),
+                        alias_key: alias.key.clone(),
+                        kept: show(kept, k),
+                        other: show(alias, a),
+                    });
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Live records with a non-empty value of `field`, from its index.
