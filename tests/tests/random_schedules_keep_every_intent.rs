@@ -273,8 +273,28 @@ fn check(name: &str, ws: &Workspace, intents: &Intents) {
             .object(row.object)
             .and_then(|o| o.field(*f))
             .and_then(|def| def.merged_into);
+        // A select's value moves to the kept field's option with the same label.
+        let obj = schema.object(row.object).expect("object");
+        let labels = |def: &kith_core::FieldDef, s: &Stored| match s {
+            Stored::Str(raw) => raw
+                .parse()
+                .ok()
+                .and_then(|o| def.option(o))
+                .map_or_else(|| raw.clone(), |o| o.label.clone()),
+            other => other.raw_text(),
+        };
+        let same_choice = |into: &FieldId, s: &Stored| match (obj.field(*f), obj.field(*into)) {
+            (Some(from), Some(to)) => labels(from, v) == labels(to, s),
+            _ => false,
+        };
         let moved = merged.is_some_and(|into| {
-            holds(&into) || intents.values.get(&(*id, into)).is_some_and(|(later, _)| later > made)
+            holds(&into)
+                || row.values.get(&into).is_some_and(|s| same_choice(&into, s))
+                || row
+                    .conflicts
+                    .get(&into)
+                    .is_some_and(|c| c.iter().any(|s| same_choice(&into, s)))
+                || intents.values.get(&(*id, into)).is_some_and(|(later, _)| later > made)
         });
         let shown = holds(f) || moved;
         assert!(

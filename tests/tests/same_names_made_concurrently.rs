@@ -179,3 +179,34 @@ fn one_record_set_under_both_same_key_fields_keeps_both_values_and_lists_them() 
         assert!(h.ws(peer).merged_value_clashes(None).unwrap().is_empty());
     }
 }
+
+#[test]
+fn select_values_under_a_merged_select_move_to_the_option_with_their_label() {
+    let (mut h, a, b, [ada, grace]) = two_devices();
+    h.go_offline(&[a, b]);
+    for (peer, id, label) in [(a, ada, "Gold"), (b, grace, "Silver")] {
+        let ws = h.ws(peer);
+        let people = ws.object_named("people").unwrap().id;
+        let mut spec = FieldSpec::new("tier", "Tier", FieldKind::Select);
+        spec.options = vec!["Gold".into(), label.into()];
+        ws.add_field(people, spec).unwrap();
+        set(ws, id, "tier", label);
+    }
+    h.reconnect_and_settle(&[a, b]);
+    h.assert_converged();
+    for peer in [a, b] {
+        let ws = h.ws(peer);
+        assert_eq!(shown(ws, ada, "tier"), ["Gold"]);
+        assert_eq!(shown(ws, grace, "tier"), ["Silver"]);
+        let people = ws.object_named("people").unwrap();
+        let mut labels: Vec<String> = people
+            .find_field("tier")
+            .unwrap()
+            .options
+            .iter()
+            .map(|o| o.label.clone())
+            .collect();
+        labels.sort();
+        assert_eq!(labels, ["Gold", "Silver"]);
+    }
+}

@@ -8,7 +8,13 @@ use super::Workspace;
 use super::schema_ops::HEAL;
 use crate::error::{Result, StoreError};
 use crate::store::tables;
-use crate::{FieldId, ObjectId, RecordId, encoding, field_type};
+use crate::{FieldDef, FieldId, FieldKind, ObjectId, RecordId, Stored, encoding, field_type};
+
+/// The label of the option a stored select value names (by id).
+fn option_label(field: &FieldDef, raw: &str) -> Option<String> {
+    let id: crate::OptionId = raw.parse().ok()?;
+    field.option(id).map(|o| o.label.clone())
+}
 
 /// A record whose field holds one device's value and whose alias (the same field added
 /// on another device at the same time) holds the other's.
@@ -30,21 +36,22 @@ impl Workspace {
     /// alias value stays under the archived alias). Returns how many records changed.
     /// Costs one index walk over the records that hold an alias value.
     pub fn move_merged_values(&mut self) -> Result<usize> {
-        let aliases: Vec<(FieldId, FieldId)> = self
+        let aliases: Vec<(ObjectId, FieldId, FieldId)> = self
             .schema
             .objects
             .iter()
-            .flat_map(|o| o.fields.iter())
-            .filter_map(|f| f.merged_into.map(|into| (f.id, into)))
+            .flat_map(|o| o.fields.iter().map(move |f| (o.id, f)))
+            .filter_map(|(o, f)| f.merged_into.map(|into| (o, f.id, into)))
             .collect();
         let mut moved = 0;
-        for (alias, into) in aliases {
+        for (object, alias, into) in aliases {
             for record in self.records_with_a_value(alias)? {
                 let row = self.row(record)?;
                 let Some(value) = row.get(alias).cloned() else { continue };
                 if row.deleted_at.is_some() {
                     continue;
                 }
+                let value = self.translate_options(object, alias, into, value)?;
                 match row.get(into).filter(|v| !v.is_empty()) {
                     // Both devices' values differ: kept apart, listed by
                     // `merged_value_clashes` until one is cleared.
@@ -57,6 +64,52 @@ impl Workspace {
             }
         }
         Ok(moved)
+    }
+
+    /// A select value of an alias names the alias's options: the same value on the kept
+    /// field names its option with that label (added to it if it has none; two devices
+    /// adding one label at once get one option, see `settle_same_names`).
+    fn translate_options(&mut self, object: ObjectId, alias: FieldId, into: FieldId, value: Stored) -> Result<Stored> {
+        let Some(obj) = self.schema.object(object) else {
+            return Ok(value);
+        };
+        let (Some(from), Some(to)) = (obj.field(alias), obj.field(into)) else {
+            return Ok(value);
+        };
+        if !matches!(from.kind, FieldKind::Select | FieldKind::MultiSelect) {
+            return Ok(value);
+        }
+        let labels: Vec<Option<String>> = match &value {
+            Stored::Str(s) => vec![option_label(from, s)],
+            Stored::List(items) => items.iter().map(|s| option_label(from, s)).collect(),
+            _ => return Ok(value),
+        };
+        let missing: Vec<String> = labels
+            .iter()
+            .flatten()
+            .filter(|l| to.option_named(l).is_none())
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            let mut unique = missing;
+            unique.sort();
+            unique.dedup();
+            self.add_options(object, into, &unique)?;
+        }
+        let Some(to) = self.schema.object(object).and_then(|o| o.field(into)) else {
+            return Ok(value);
+        };
+        let map = |raw: &String, label: &Option<String>| {
+            label
+                .as_ref()
+                .and_then(|l| to.option_named(l))
+                .map_or_else(|| raw.clone(), |o| o.id.to_string())
+        };
+        Ok(match value {
+            Stored::Str(s) => Stored::Str(map(&s, &labels[0])),
+            Stored::List(items) => Stored::List(items.iter().zip(&labels).map(|(s, l)| map(s, l)).collect()),
+            other => other,
+        })
     }
 
     /// Records that hold one value under an alias field and another under the field it
