@@ -44,6 +44,7 @@ mod error;
 pub mod field_type;
 mod history;
 mod ids;
+mod merged;
 pub mod money;
 pub mod number_format;
 mod query;
@@ -69,5 +70,6 @@ pub use value::{Money, Stored, Value, format_number};
 pub use workspace::{
     ApplySummary, BulkReport, CellView, ChangeObserver, Changes, ConflictValue, ConflictView, CreateOptions,
     DerivedEntry, Device, FieldChange, FieldDiff, FieldSpec, HistoryEntry, ImportOptions, ImportReport, ImportRow,
-    RecordView, Resolution, RetypeReport, RevertReport, RowError, StuckChange, WORKSPACE_FILE, Workspace,
+    MergedValueClash, RecordView, Resolution, RetypeReport, RevertReport, RowError, StuckChange, UniqueClash,
+    WORKSPACE_FILE, Workspace,
 };

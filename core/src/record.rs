@@ -74,22 +74,46 @@ pub(crate) fn init(
     Ok(())
 }
 
-/// Sets (or with `None`, removes) field values.
+/// Sets (or with `None`, removes) field values. A value is written into the winning
+/// `values` map and removed from any competing one (two devices that each created the
+/// document for one record id, say by importing it), so it is not shadowed and a removal
+/// removes it everywhere.
 pub(crate) fn set_values(
     doc: &mut AutoCommit,
     changes: &[(FieldId, Option<Stored>)],
 ) -> Result<(), automerge::AutomergeError> {
-    let map = match doc.get(ROOT, VALUES)? {
-        Some((automerge::Value::Object(ObjType::Map), id)) => id,
-        _ => doc.put_object(ROOT, VALUES, ObjType::Map)?,
-    };
+    let mut maps = crate::merged::child_maps(doc, &[ROOT], VALUES);
+    if maps.is_empty() {
+        // Only a document that is not a record document lacks `values`.
+        maps.push(doc.put_object(ROOT, VALUES, ObjType::Map)?);
+    }
+    let winner = maps[0].clone();
+    let others = maps[1..].to_vec();
     for (field, value) in changes {
-        match value {
-            Some(v) => put_value(doc, &map, *field, v)?,
-            None => doc.delete(&map, field.to_string())?,
+        let key = field.to_string();
+        if let Some(v) = value {
+            put_value(doc, &winner, *field, v)?;
+        } else if doc.get(&winner, key.as_str())?.is_some() {
+            doc.delete(&winner, key.as_str())?;
+        }
+        for other in &others {
+            if doc.get(other, key.as_str())?.is_some() {
+                doc.delete(other, key.as_str())?;
+            }
         }
     }
     Ok(())
+}
+
+/// Whether the record document holds competing `values` maps whose entries the winner
+/// lacks (see `crate::merged`).
+pub(crate) fn needs_heal(doc: &Automerge) -> bool {
+    doc.get_all(ROOT, VALUES).is_ok_and(|all| all.len() > 1) && crate::merged::needs_heal(doc, &ROOT)
+}
+
+/// Folds competing `values` maps into the winner (the caller commits it as `heal`).
+pub(crate) fn heal(doc: &mut AutoCommit) -> Result<bool, automerge::AutomergeError> {
+    crate::merged::heal(doc, &ROOT)
 }
 
 /// Marks the record deleted (`Some`) or restores it (`None`).
@@ -191,7 +215,7 @@ pub(crate) fn read_row_at(doc: &Automerge, heads: Option<&[ChangeHash]>) -> Opti
             (CREATED_BY, automerge::ValueRef::Scalar(automerge::ScalarValueRef::Str(s))) => {
                 created_by = s.to_string();
             }
-            (VALUES, automerge::ValueRef::Object(ObjType::Map)) => values_map = Some(item.id()),
+            (VALUES, automerge::ValueRef::Object(ObjType::Map)) => values_map = Some((item.id(), item.conflict)),
             _ => {}
         }
     }
@@ -200,34 +224,40 @@ pub(crate) fn read_row_at(doc: &Automerge, heads: Option<&[ChangeHash]>) -> Opti
     }
     let object = object?;
     let mut values = BTreeMap::new();
-    let mut conflicts = BTreeMap::new();
-    if let Some(map) = values_map {
-        for item in at.map_range(&map) {
-            let Ok(field) = item.key.parse::<FieldId>() else {
-                continue;
-            };
-            let winner = item.id();
-            let value = match &item.value {
-                automerge::ValueRef::Scalar(s) => scalar_to_stored(s),
-                automerge::ValueRef::Object(ObjType::List) => Some(Stored::List(at.list(&winner))),
-                _ => None,
-            };
-            if let Some(v) = value {
-                values.insert(field, v);
-            }
-            if item.conflict {
-                let losers: Vec<Stored> = at
-                    .get_all(&map, item.key.as_ref())
-                    .into_iter()
-                    .filter(|(_, id)| *id != winner)
-                    .filter_map(|(value, id)| match value {
-                        automerge::Value::Scalar(s) => scalar_to_stored(&scalar_ref(s.as_ref())),
-                        automerge::Value::Object(ObjType::List) => Some(Stored::List(at.list(&id))),
-                        _ => None,
-                    })
-                    .collect();
-                if !losers.is_empty() {
-                    conflicts.insert(field, losers);
+    let mut conflicts: BTreeMap<FieldId, Vec<Stored>> = BTreeMap::new();
+    if let Some((map, competing)) = values_map {
+        read_values(&at, &map, &mut values, &mut conflicts);
+        if competing {
+            // Two documents created for one record id (an import on two devices) each
+            // made a `values` map: read the others too, so no device's value is hidden.
+            for (value, other) in at.get_all(&ROOT, VALUES) {
+                if other != map && matches!(value, automerge::Value::Object(ObjType::Map)) {
+                    let mut more = BTreeMap::new();
+                    let mut more_conflicts = BTreeMap::new();
+                    read_values(&at, &other, &mut more, &mut more_conflicts);
+                    for (field, value) in more.into_iter() {
+                        let extra = more_conflicts.remove(&field).unwrap_or_default();
+                        match values.get(&field) {
+                            None => {
+                                values.insert(field, value);
+                                if !extra.is_empty() {
+                                    conflicts.insert(field, extra);
+                                }
+                            }
+                            Some(winner) => {
+                                let winner = winner.clone();
+                                let list = conflicts.entry(field).or_default();
+                                for v in std::iter::once(value).chain(extra) {
+                                    if v != winner && !list.contains(&v) {
+                                        list.push(v);
+                                    }
+                                }
+                                if list.is_empty() {
+                                    conflicts.remove(&field);
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -254,6 +284,52 @@ pub(crate) fn read_row_at(doc: &Automerge, heads: Option<&[ChangeHash]>) -> Opti
         values,
         conflicts,
     })
+}
+
+/// Reads one `values` map: each field's winning value, and the values it beat (equal
+/// values written concurrently, as two devices healing at once do, are not a conflict).
+fn read_values(
+    at: &At<'_>,
+    map: &automerge::ObjId,
+    values: &mut BTreeMap<FieldId, Stored>,
+    conflicts: &mut BTreeMap<FieldId, Vec<Stored>>,
+) {
+    for item in at.map_range(map) {
+        let Ok(field) = item.key.parse::<FieldId>() else {
+            continue;
+        };
+        let winner = item.id();
+        let value = match &item.value {
+            automerge::ValueRef::Scalar(s) => scalar_to_stored(s),
+            automerge::ValueRef::Object(ObjType::List) => Some(Stored::List(at.list(&winner))),
+            _ => None,
+        };
+        if item.conflict {
+            let mut losers: Vec<Stored> = Vec::new();
+            for (v, id) in at.get_all(map, item.key.as_ref()) {
+                if id == winner {
+                    continue;
+                }
+                let loser = match v {
+                    automerge::Value::Scalar(s) => scalar_to_stored(&scalar_ref(s.as_ref())),
+                    automerge::Value::Object(ObjType::List) => Some(Stored::List(at.list(&id))),
+                    _ => None,
+                };
+                if let Some(loser) = loser
+                    && Some(&loser) != value.as_ref()
+                    && !losers.contains(&loser)
+                {
+                    losers.push(loser);
+                }
+            }
+            if !losers.is_empty() {
+                conflicts.insert(field, losers);
+            }
+        }
+        if let Some(v) = value {
+            values.insert(field, v);
+        }
+    }
 }
 
 /// A timestamp stored as an Automerge timestamp or (older documents) an integer.

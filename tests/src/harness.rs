@@ -14,6 +14,7 @@ use kith_core::sync::{Action, Event, SyncEngine};
 use kith_core::{CreateOptions, DocId, Workspace};
 
 use crate::memory_relay::{ConnId, MemoryRelay};
+use crate::relay_link::RelayLink;
 
 /// What a replica holds, for comparing: name, document heads, derived tables.
 type Replica = (
@@ -56,7 +57,8 @@ struct Peer {
 
 /// The relay, the peers and a seeded scheduler.
 pub struct Harness {
-    pub relay: MemoryRelay,
+    /// The in-memory model, or the real relay ([`crate::RealRelay`]).
+    pub relay: Box<dyn RelayLink>,
     peers: Vec<Peer>,
     rng: u64,
     now: u64,
@@ -72,15 +74,22 @@ impl Harness {
     pub fn with_relay_on_disk(seed: u64) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut harness = Harness::new(seed);
-        harness.relay = MemoryRelay::on_disk(&dir.path().join("relay.redb"));
+        harness.relay = Box::new(MemoryRelay::on_disk(&dir.path().join("relay.redb")));
         harness._dirs.push(dir);
+        harness
+    }
+
+    /// A harness over another relay (the real one: [`crate::RealRelay`]).
+    pub fn with_relay(seed: u64, relay: Box<dyn RelayLink>) -> Self {
+        let mut harness = Harness::new(seed);
+        harness.relay = relay;
         harness
     }
 
     /// A harness whose scheduler is seeded with `seed`.
     pub fn new(seed: u64) -> Self {
         Harness {
-            relay: MemoryRelay::new(),
+            relay: Box::new(MemoryRelay::new()),
             peers: Vec::new(),
             rng: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
             now: 0,
@@ -391,8 +400,8 @@ impl Harness {
         for (conn, message) in out {
             if let ServerMessage::Ack { acks } = &message {
                 for ack in acks {
-                    if let Some(entry) = self.relay.log().get(ack.seq as usize - 1) {
-                        self.acknowledged.push((entry.doc, entry.data.clone()));
+                    if let Some(chunk) = self.relay.acknowledged(ack.seq) {
+                        self.acknowledged.push(chunk);
                     }
                 }
             }

@@ -1,11 +1,13 @@
 //! `kith conflicts [--object OBJ]`: fields that edits made at the same time on different
 //! devices left with several values. Each value is numbered (1 is the one shown now) with
-//! its author and time; `kith resolve RECORD FIELD --pick N` keeps one of them.
+//! its author and time; `kith resolve RECORD FIELD --pick N` keeps one of them. Then unique
+//! rules that a merge broke: records that devices saved offline with the same unique value
+//! (both kept; edit one to settle it).
 
 use std::io::Write;
 
 use kith_core::time_fmt::format_datetime;
-use kith_core::{ConflictView, Workspace};
+use kith_core::{ConflictView, UniqueClash, Workspace};
 
 use crate::CliError;
 use crate::commands::Context;
@@ -28,13 +30,22 @@ pub fn run(args: ConflictsArgs, ctx: &Context) -> Result<(), CliError> {
         None => None,
     };
     let conflicts = ws.conflicts(object)?;
+    let clashes = ws.unique_clashes(object)?;
+    let names = key_clashes(&ws, object);
+    let merged = ws.merged_value_clashes(object)?;
     let mut out = ctx.out();
     if ctx.json {
-        let items: Vec<JsonObject> = conflicts.iter().map(|c| conflict_json(&ws, c)).collect();
+        let items: Vec<JsonObject> = conflicts
+            .iter()
+            .map(|c| conflict_json(&ws, c))
+            .chain(clashes.iter().map(|c| clash_json(&ws, c)))
+            .chain(names.iter().map(|c| c.json()))
+            .chain(merged.iter().map(merged_json))
+            .collect();
         write_json(&mut out, &items)?;
         return Ok(());
     }
-    if conflicts.is_empty() {
+    if conflicts.is_empty() && clashes.is_empty() && names.is_empty() && merged.is_empty() {
         writeln!(out, "no conflicts")?;
         return Ok(());
     }
@@ -71,7 +82,151 @@ pub fn run(args: ConflictsArgs, ctx: &Context) -> Result<(), CliError> {
             field_key(&ws, c)
         )?;
     }
+    for (i, c) in clashes.iter().enumerate() {
+        if i > 0 || !conflicts.is_empty() {
+            writeln!(out)?;
+        }
+        writeln!(
+            out,
+            "{}.{} is unique, but {} records have {}",
+            c.object_key,
+            c.field_key,
+            c.records.len(),
+            c.value
+        )?;
+        for record in &c.records {
+            writeln!(out, "  {} ({})", short_id(&ws, *record), ws.record_name(*record))?;
+        }
+        writeln!(
+            out,
+            "  settle it: change the {} of all but one (kith record update RECORD {}=...)",
+            c.field_label, c.field_key
+        )?;
+    }
+    for (i, c) in names.iter().enumerate() {
+        if i > 0 || !conflicts.is_empty() || !clashes.is_empty() {
+            writeln!(out)?;
+        }
+        writeln!(
+            out,
+            "{}.{} ({}) and {}.{} ({}) were both added as '{}' on different devices at the same time",
+            c.object, c.kept, c.kept_kind, c.object, c.shown_as, c.kind, c.key
+        )?;
+        writeln!(
+            out,
+            "  settle it: kith field rename {} {} --key NEW (or kith field archive {} {})",
+            c.object, c.shown_as, c.object, c.shown_as
+        )?;
+    }
+    for (i, c) in merged.iter().enumerate() {
+        if i > 0 || !conflicts.is_empty() || !clashes.is_empty() || !names.is_empty() {
+            writeln!(out)?;
+        }
+        let short = short_id(&ws, c.record);
+        writeln!(
+            out,
+            "{} {short} ({}): {} has {} (shown) and {} (from the same field added on another device, now {})",
+            c.object_key,
+            ws.record_name(c.record),
+            c.field_key,
+            c.kept,
+            c.other,
+            c.alias_key
+        )?;
+        writeln!(
+            out,
+            "  settle it: kith record update {short} {}=VALUE {}=",
+            c.field_key, c.alias_key
+        )?;
+    }
     Ok(())
+}
+
+/// `{kind: "merged_field", record, object, field, value, alias, alias_value}`.
+fn merged_json(c: &kith_core::MergedValueClash) -> JsonObject {
+    let mut j = JsonObject::default();
+    j.push("kind", "merged_field");
+    j.push("record", c.record.to_string());
+    j.push("object", c.object_key.clone());
+    j.push("field", c.field_key.clone());
+    j.push("value", c.kept.clone());
+    j.push("alias", c.alias_key.clone());
+    j.push("alias_value", c.other.clone());
+    j
+}
+
+/// Two fields added with one key but different types at the same time (both kept, the
+/// later shown under a free key until the user renames or archives one).
+struct KeyClash {
+    object: String,
+    key: String,
+    kept: String,
+    kept_kind: String,
+    shown_as: String,
+    kind: String,
+}
+
+impl KeyClash {
+    /// `{kind: "schema", object, key, kept, kept_type, shown_as, type}`.
+    fn json(&self) -> JsonObject {
+        let mut j = JsonObject::default();
+        j.push("kind", "schema");
+        j.push("object", self.object.clone());
+        j.push("key", self.key.clone());
+        j.push("kept", self.kept.clone());
+        j.push("kept_type", self.kept_kind.clone());
+        j.push("shown_as", self.shown_as.clone());
+        j.push("type", self.kind.clone());
+        j
+    }
+}
+
+fn key_clashes(ws: &Workspace, object: Option<kith_core::ObjectId>) -> Vec<KeyClash> {
+    let mut out = Vec::new();
+    for obj in ws
+        .schema()
+        .objects
+        .iter()
+        .filter(|o| object.is_none_or(|id| id == o.id))
+    {
+        for f in obj.active_fields() {
+            let Some(key) = &f.clashing_key else { continue };
+            let Some(kept) = obj.fields.iter().find(|k| &k.key == key) else {
+                continue;
+            };
+            out.push(KeyClash {
+                object: obj.key.clone(),
+                key: key.clone(),
+                kept: kept.key.clone(),
+                kept_kind: kept.kind.to_string(),
+                shown_as: f.key.clone(),
+                kind: f.kind.to_string(),
+            });
+        }
+    }
+    out
+}
+
+/// `{kind: "unique", object, field, field_label, value, records: [{record, record_name}]}`.
+fn clash_json(ws: &Workspace, c: &UniqueClash) -> JsonObject {
+    let mut j = JsonObject::default();
+    j.push("kind", "unique");
+    j.push("object", c.object_key.clone());
+    j.push("field", c.field_key.clone());
+    j.push("field_label", c.field_label.clone());
+    j.push("value", c.value.clone());
+    let records = c
+        .records
+        .iter()
+        .map(|r| {
+            let mut record = JsonObject::default();
+            record.push("record", r.to_string());
+            record.push("record_name", ws.record_name(*r));
+            record
+        })
+        .collect();
+    j.push_objects("records", records);
+    j
 }
 
 /// The key of a conflicted field (its id when the schema no longer has it).
@@ -82,10 +237,11 @@ pub(crate) fn field_key(ws: &Workspace, c: &ConflictView) -> String {
         .map_or_else(|| c.field.to_string(), |f| f.key.clone())
 }
 
-/// `{record, record_name, object, field, field_label, values: [{n, value, author, time,
-/// change, shown}]}`.
+/// `{kind: "value", record, record_name, object, field, field_label, values: [{n, value,
+/// author, time, change, shown}]}`.
 fn conflict_json(ws: &Workspace, c: &ConflictView) -> JsonObject {
     let mut j = JsonObject::default();
+    j.push("kind", "value");
     j.push("record", c.record.to_string());
     j.push("record_name", c.record_name.clone());
     j.push("object", c.object_key.clone());

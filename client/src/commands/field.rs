@@ -327,7 +327,18 @@ pub(crate) fn details(ws: &Workspace, f: &FieldDef) -> String {
         parts.push("required".into());
     }
     if f.unique {
-        parts.push("unique".into());
+        // Devices that saved the same value offline both keep their record: say so
+        // rather than claim a rule the data breaks (`kith conflicts` lists them).
+        let object = ws
+            .schema()
+            .objects
+            .iter()
+            .find(|o| o.field(f.id).is_some())
+            .map(|o| o.id);
+        match object.map(|o| ws.unique_duplicates(o, f.id)) {
+            Some(Ok(n)) if n > 0 => parts.push(format!("unique ({n} duplicates)")),
+            _ => parts.push("unique".into()),
+        }
     }
     if f.archived {
         parts.push("archived".into());

@@ -111,6 +111,9 @@ pub(crate) fn made_by(entry: &HistoryEntry) -> String {
         }
         "schema" => "schema change".to_string(),
         "member" => "member joined".to_string(),
+        // Folding maps two devices created concurrently, or moving values of a field two
+        // devices added with one key (docs/storage-format.md).
+        "heal" => "merge healed".to_string(),
         _ if entry.kind == ChangeKind::Other && !head.is_empty() => head.to_string(),
         _ => entry.kind.as_str().to_string(),
     };

@@ -147,6 +147,20 @@ pub struct FieldDef {
     pub max_rating: u8,
     /// Types this field had before, oldest first (retyping appends).
     pub previous_kinds: Vec<FieldKind>,
+    /// Another device added a field with the same key and type at the same time: this
+    /// one (the later id) is read as an archived alias of that one, whose id this is,
+    /// and its values are copied there (see docs/storage-format.md, "Same names").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<FieldId>,
+    /// Another device added a field with the same key but another type at the same
+    /// time: this one is shown under a free key (`twitter_2`) and listed as a schema
+    /// conflict; this is the key it has in the document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clashing_key: Option<String>,
+    /// Options that devices added with the same label at the same time, read as one:
+    /// the later option's id → the earlier's (values holding either are that option).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub merged_options: std::collections::BTreeMap<OptionId, OptionId>,
 }
 
 impl FieldDef {
@@ -167,11 +181,15 @@ impl FieldDef {
             currency: "USD".to_string(),
             max_rating: 5,
             previous_kinds: Vec::new(),
+            merged_into: None,
+            clashing_key: None,
+            merged_options: std::collections::BTreeMap::new(),
         }
     }
 
-    /// The option with this id.
+    /// The option with this id (an option merged into another is that other one).
     pub fn option(&self, id: OptionId) -> Option<&SelectOption> {
+        let id = self.merged_options.get(&id).copied().unwrap_or(id);
         self.options.iter().find(|o| o.id == id)
     }
 

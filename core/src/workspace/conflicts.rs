@@ -82,14 +82,19 @@ impl Workspace {
             return Ok(Vec::new());
         };
         let object = self.schema.object(row.object);
-        let values_map = match doc.get(ROOT, "values") {
-            Ok(Some((automerge::Value::Object(ObjType::Map), id))) => id,
-            _ => return Ok(Vec::new()),
-        };
+        // Every competing `values` map (one record id created on two devices), winner
+        // first: their values are all among the conflict's values.
+        let values_maps = crate::merged::child_maps(&doc, &[ROOT], "values");
+        if values_maps.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut out = Vec::new();
         for field in row.conflicts.keys() {
             let def = object.and_then(|o| o.field(*field));
-            let all = doc.get_all(&values_map, field.to_string()).unwrap_or_default();
+            let all: Vec<_> = values_maps
+                .iter()
+                .flat_map(|map| doc.get_all(map, field.to_string()).unwrap_or_default())
+                .collect();
             // Winner first (automerge's pick, the shown value), then the others.
             let mut listed: Vec<ConflictValue> = Vec::new();
             let shown = row.values.get(field);
@@ -107,7 +112,10 @@ impl Workspace {
                     )),
                     _ => None,
                 };
-                if let Some(stored) = stored {
+                // Equal values written concurrently (two devices healing at once) are one.
+                if let Some(stored) = stored
+                    && !entries.iter().any(|(s, _)| *s == stored)
+                {
                     entries.push((stored, id));
                 }
             }

@@ -14,11 +14,13 @@ mod remote;
 mod remote_bulk;
 mod remote_known;
 mod revert;
+mod same_names;
 mod schema_ops;
 mod search_backlog;
 mod stuck;
 mod sync_meta;
 mod totals;
+mod uniqueness;
 mod unreadable;
 mod validate;
 mod view;
@@ -56,8 +58,10 @@ pub use records::{FieldChange, RecordView};
 pub use reindex::DerivedEntry;
 pub use remote::ApplySummary;
 pub use revert::{BulkReport, RevertReport};
+pub use same_names::MergedValueClash;
 pub use schema_ops::{FieldSpec, RetypeReport};
 pub use stuck::StuckChange;
+pub use uniqueness::UniqueClash;
 pub use view::CellView;
 
 /// The file inside a workspace directory that holds the replica.
@@ -274,6 +278,12 @@ impl Workspace {
             ws.write(|tx| store::set_meta(tx, meta_keys::FORMAT, &FORMAT_VERSION.to_le_bytes()).map_err(Into::into))?;
         }
         ws.retry_unreadable_after_upgrade()?;
+        // A file written by an older version may hold maps two devices created twice. A
+        // read-only (viewer) replica reads them merged but cannot write the fix.
+        if !ws.is_read_only()? {
+            ws.heal_schema()?;
+            ws.move_merged_values()?;
+        }
         Ok(ws)
     }
 

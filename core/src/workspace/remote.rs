@@ -149,6 +149,8 @@ impl Workspace {
             Vec::new()
         };
         let current_cursor = self.sync_cursor()?;
+        // Healing writes changes of this replica's own: only where it may write.
+        let may_write = !self.is_read_only()?;
         let tx = self.store.write()?;
         let mut done: Vec<(DocId, LoadedDoc)> = Vec::new();
         let mut new_schema: Option<(DocId, LoadedDoc)> = None;
@@ -215,6 +217,16 @@ impl Workspace {
                     new_schema = Some((id, loaded));
                     continue;
                 }
+                if may_write && record::needs_heal(loaded.doc.document()) {
+                    // Two devices created the document of one record id (each imported it,
+                    // say): fold the competing `values` maps into one, as a change that
+                    // syncs, so later edits are not shadowed.
+                    if record::heal(&mut loaded.doc).map_err(|e| super::corrupt(id, e))? {
+                        super::commit(&mut loaded.doc, super::schema_ops::HEAL, (self.clock)());
+                        let healed = store::persist_doc(&mut docs, id, &mut loaded)?;
+                        derived.index_changes(id, &healed)?;
+                    }
+                }
                 if let Some(row) = record::read_row(loaded.doc.document()) {
                     let record_id = RecordId::from_bytes(*id.as_bytes());
                     let old = derived.current_row(row.object, record_id)?;
@@ -259,9 +271,19 @@ impl Workspace {
             self.schema = schema_doc::hydrate(loaded.doc.document());
             self.schema_doc_id = id;
             self.schema_doc = Some(loaded);
+            // Another device's change may have created a map this replica also created
+            // (versions before containers were made with their parents): fold them.
+            if may_write {
+                self.heal_schema()?;
+            }
         }
         changes.records.retain(|r| DocId::from(*r) != self.schema_doc_id);
         self.committed(changes);
+        // Two devices may have added a field with one key: values held under the alias
+        // (arriving with this batch or before) move to the field it was merged into.
+        if may_write {
+            self.move_merged_values()?;
+        }
         Ok(summary)
     }
 

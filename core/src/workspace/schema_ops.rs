@@ -58,10 +58,20 @@ pub struct RetypeReport {
     pub unconverted: Vec<(RecordId, String)>,
 }
 
+/// The commit message of a change that folds competing maps together.
+pub(super) const HEAL: &str = "heal";
+
 const COLORS: [&str; 8] = ["gray", "blue", "green", "yellow", "orange", "red", "purple", "pink"];
 
 /// What an object's derived keys depend on; when it changes the indexes are rebuilt.
-type Signature = Vec<(FieldId, FieldKind, bool, bool, Vec<(OptionId, i64, String)>)>;
+type Signature = Vec<(
+    FieldId,
+    FieldKind,
+    bool,
+    bool,
+    Vec<(OptionId, i64, String)>,
+    Vec<(OptionId, OptionId)>,
+)>;
 
 fn derivation_signature(object: &ObjectDef) -> Signature {
     object
@@ -69,7 +79,9 @@ fn derivation_signature(object: &ObjectDef) -> Signature {
         .iter()
         .map(|f| {
             let options = f.options.iter().map(|o| (o.id, o.order, o.label.clone())).collect();
-            (f.id, f.kind, f.archived, f.many, options)
+            // Options read as another (same label added on two devices) index as it.
+            let merged = f.merged_options.iter().map(|(a, b)| (*a, *b)).collect();
+            (f.id, f.kind, f.archived, f.many, options, merged)
         })
         .collect()
 }
@@ -172,6 +184,12 @@ impl Workspace {
             return Err(StoreError::MissingMeta("schema document").into());
         };
         let result = (|| {
+            // Maps an older version created twice are folded together first (a change
+            // of its own), so that the edit below, which writes into the winning map,
+            // is not shadowed by entries only the losing one holds.
+            if sdoc::heal(&mut loaded.doc).map_err(|e| corrupt(id, e))? {
+                commit(&mut loaded.doc, HEAL, (self.clock)());
+            }
             edit(&mut loaded.doc).map_err(|e| corrupt(id, e))?;
             commit(&mut loaded.doc, message, (self.clock)());
             let after = sdoc::hydrate(loaded.doc.document());
@@ -202,6 +220,25 @@ impl Workspace {
         if self.load_schema().is_err() {
             self.schema_doc = None;
         }
+    }
+
+    /// Folds maps that concurrent changes created twice (by versions before every
+    /// container was created with its parent) back into one, as one `heal` change that
+    /// syncs. Reading already merges them; this makes the fix part of the workspace.
+    /// Returns whether there was anything to heal.
+    pub fn heal_schema(&mut self) -> Result<bool> {
+        if !self.has_schema_doc() {
+            return Ok(false);
+        }
+        if self.schema_doc.is_none() {
+            self.load_schema()?;
+        }
+        match &self.schema_doc {
+            Some(loaded) if sdoc::needs_heal(&loaded.doc) => {}
+            _ => return Ok(false),
+        }
+        self.schema_write_with(HEAL, |doc| sdoc::heal(doc).map(|_| ()))?;
+        Ok(true)
     }
 
     fn check_object_key(&self, key: &str, except: Option<ObjectId>) -> Result<(), SchemaError> {

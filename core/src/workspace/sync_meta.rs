@@ -54,6 +54,12 @@ impl Workspace {
         Ok(queued)
     }
 
+    /// Whether this replica syncs with a viewer's token: it refuses local writes, and
+    /// leaves healing (which writes) to the devices that may write.
+    pub fn is_read_only(&self) -> Result<bool> {
+        Ok(self.sync_role()? == Some(Role::Viewer))
+    }
+
     /// The role of the token this replica last synced with (`None`: never synced).
     pub fn sync_role(&self) -> Result<Option<Role>> {
         let tx = self.store.read()?;
