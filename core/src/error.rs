@@ -139,6 +139,8 @@ pub enum Error {
     Query(#[from] QueryError),
     #[error("no record with id {0}")]
     RecordNotFound(String),
+    #[error("'{text}' is the start of more than one {kind}'s id; give more characters")]
+    AmbiguousId { kind: &'static str, text: String },
     #[error("record {0} is in the trash")]
     RecordDeleted(String),
     #[error("{what} was changed again later by change {change} ({author}, {time}); use --force to revert anyway")]

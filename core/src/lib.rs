@@ -45,6 +45,7 @@ mod history;
 mod ids;
 mod query;
 mod record;
+pub mod short_id;
 pub mod schema;
 mod store;
 pub mod sync;

@@ -19,9 +19,15 @@ pub(crate) use rows::{
     write_row, write_row_without_keys,
 };
 
-/// The on-disk format this build reads and writes (`meta.format`). 2: `index` keys
-/// start with the field id alone. Older files are reindexed when opened.
-pub(crate) const FORMAT_VERSION: u32 = 2;
+/// The on-disk format this build reads and writes (`meta.format`). Older files are
+/// reindexed when opened (their documents are the same; only derived tables change).
+/// - 2: `index` keys start with the field id alone.
+/// - 3 (`FORMAT_FOLDS_EVERY_LATIN_LETTER`): text keys fold Ł, Ø, ı, ß, ligatures
+///   (deunicode), and the `short_ids` table exists.
+pub(crate) const FORMAT_VERSION: u32 = FORMAT_FOLDS_EVERY_LATIN_LETTER;
+
+/// The format whose text keys use `text::fold` version 2 and that has `short_ids`.
+pub(crate) const FORMAT_FOLDS_EVERY_LATIN_LETTER: u32 = 3;
 
 /// A redb database holding one workspace replica.
 pub(crate) struct Store {
@@ -57,7 +63,7 @@ impl Store {
 
     /// Creates the tables a file made by an older version lacks (a write only then).
     fn with_missing_tables(db: Database) -> Result<Self, StoreError> {
-        let missing = match db.begin_read()?.open_table(tables::SEARCH_BACKLOG) {
+        let missing = match db.begin_read()?.open_table(tables::SHORT_IDS) {
             Ok(_) => false,
             Err(redb::TableError::TableDoesNotExist(_)) => true,
             Err(e) => return Err(e.into()),
@@ -81,6 +87,7 @@ impl Store {
             tx.open_table(ROWS)?;
             tx.open_table(TRASH)?;
             tx.open_table(RECORD_OBJECTS)?;
+            tx.open_table(SHORT_IDS)?;
             tx.open_table(INDEX)?;
             tx.open_table(TEXT_INDEX)?;
             tx.open_table(SEARCH_BACKLOG)?;

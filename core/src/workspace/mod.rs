@@ -13,6 +13,7 @@ mod remote_known;
 mod revert;
 mod schema_ops;
 mod search_backlog;
+mod short_ids;
 mod validate;
 mod view;
 

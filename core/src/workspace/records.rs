@@ -311,47 +311,6 @@ impl Workspace {
         Ok(decode_row(&bytes)?)
     }
 
-    /// Finds a record by id text; a short unique prefix of the id is enough.
-    pub fn find_record_id(&self, text: &str) -> Result<RecordId> {
-        if let Ok(id) = text.parse::<RecordId>() {
-            return Ok(id);
-        }
-        let hex: String = text
-            .chars()
-            .filter(|c| *c != '-')
-            .collect::<String>()
-            .to_ascii_lowercase();
-        if hex.len() < 6 || hex.len() > 32 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(Error::RecordNotFound(text.to_string()));
-        }
-        let tx = self.store.read()?;
-        let objects = tx.open_table(tables::RECORD_OBJECTS).map_err(StoreError::from)?;
-        let mut start = [0u8; 16];
-        let mut end = [0xFFu8; 16];
-        for (i, pair) in hex.as_bytes().chunks(2).enumerate() {
-            let s = std::str::from_utf8(pair).unwrap_or("0");
-            let (lo, hi) = if s.len() == 2 {
-                let b = u8::from_str_radix(s, 16).unwrap_or(0);
-                (b, b)
-            } else {
-                let n = u8::from_str_radix(s, 16).unwrap_or(0);
-                (n << 4, (n << 4) | 0x0F)
-            };
-            start[i] = lo;
-            end[i] = hi;
-        }
-        let mut found = objects.range(start..=end).map_err(StoreError::from)?;
-        let first = found.next().transpose().map_err(StoreError::from)?;
-        let second = found.next().transpose().map_err(StoreError::from)?;
-        match (first, second) {
-            (Some((k, _)), None) => Ok(RecordId::from_bytes(k.value())),
-            (Some(_), Some(_)) => Err(Error::RecordNotFound(format!(
-                "{text} (more than one record starts so; give more of the id)"
-            ))),
-            _ => Err(Error::RecordNotFound(text.to_string())),
-        }
-    }
-
     /// Calls `f` for every live row of an object, in record id order.
     pub fn for_each_row(&self, object: ObjectId, mut f: impl FnMut(RecordId, &Row)) -> Result<()> {
         let tx = self.store.read()?;
