@@ -14,8 +14,10 @@
 //!   number of cells) is reported with its 1-based data row, its line in the file, its
 //!   column and why, and skipped; with `strict` nothing is imported if any row is bad.
 //!   Each bad row is reported once, for its first problem.
-//! * Rows whose cells are all empty are ignored. A leading UTF-8 byte order mark is
-//!   ignored.
+//! * The file may be UTF-8, UTF-16 or Windows-1252 and separated by commas, semicolons
+//!   or tabs: both are detected (`csv_input.rs`) unless the options name them. Error
+//!   lines are the file's own lines, whatever its line endings and blank lines.
+//! * Rows whose cells are all empty are ignored. A leading byte order mark is ignored.
 //! * Relation cells hold record ids (what export writes) or names of records of the
 //!   target object (its display field), separated by `;` for many-relations. Related
 //!   records must exist before the import: import companies before the people that
@@ -53,6 +55,10 @@ pub struct CsvImportOptions {
     pub mappings: Vec<(String, String)>,
     /// Import nothing if any row is bad.
     pub strict: bool,
+    /// The file's text encoding (a label such as `windows-1252`); detected when `None`.
+    pub encoding: Option<String>,
+    /// The separator between cells; detected from the header line when `None`.
+    pub delimiter: Option<u8>,
 }
 
 /// A row that was not imported.
@@ -88,6 +94,10 @@ pub struct CsvImportReport {
     pub errors: Vec<CsvRowError>,
     /// Columns that were skipped (by a mapping to `""`, `-`, or `*`).
     pub ignored_columns: Vec<String>,
+    /// The text encoding the file was read in (`UTF-8`, `windows-1252`, `UTF-16LE`, ...).
+    pub encoding: &'static str,
+    /// The separator between cells.
+    pub delimiter: char,
 }
 
 /// What a column of the file feeds.
@@ -235,10 +245,13 @@ pub fn import_csv<R: Read>(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<CsvImportReport, CsvError> {
     let obj = ws.object_named(&options.object)?.clone();
+    let prepared = crate::csv_input::prepare(input, options.encoding.as_deref(), options.delimiter)?;
+    let (encoding, delimiter) = (prepared.encoding, prepared.delimiter);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(input);
+        .delimiter(delimiter)
+        .from_reader(prepared.reader);
     let mut record = csv::ByteRecord::new();
     if !reader.read_byte_record(&mut record).map_err(CsvError::Header)? {
         return Err(CsvError::NoHeader);
@@ -276,7 +289,7 @@ pub fn import_csv<R: Read>(
             continue;
         }
         row_number += 1;
-        let line = record.position().map_or(0, |p| p.line());
+        let line = reader.get_ref().record_start_line(reader.position().byte(), &record);
         let fail = |column: Option<usize>, reason: String| CsvRowError {
             row: row_number,
             line,
@@ -358,6 +371,8 @@ pub fn import_csv<R: Read>(
         imported,
         errors,
         ignored_columns,
+        encoding,
+        delimiter: char::from(delimiter),
     })
 }
 

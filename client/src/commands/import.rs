@@ -37,6 +37,22 @@ pub struct ImportArgs {
     /// Skip columns that name no field instead of refusing the file
     #[arg(long)]
     pub ignore_unknown: bool,
+    /// The separator between cells: , ; tab (or \t) or any one character (default:
+    /// detected from the header line)
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
+    /// The file's text encoding, such as utf-8, windows-1252, utf-16 (default: detected;
+    /// files that are not UTF-8 and have no byte order mark are read as windows-1252)
+    #[arg(long, value_name = "NAME")]
+    pub encoding: Option<String>,
+}
+
+fn parse_delimiter(text: &str) -> Result<u8, String> {
+    match text {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        _ if text.len() == 1 && text.is_ascii() => Ok(text.as_bytes()[0]),
+        _ => Err(format!("'{text}' is not one character (use , ; tab or |)")),
+    }
 }
 
 /// Bad rows listed in text output; the rest are counted.
@@ -57,6 +73,8 @@ pub fn run(args: ImportArgs, ctx: &Context) -> Result<(), CliError> {
         object: args.object.clone(),
         mappings,
         strict: args.strict,
+        encoding: args.encoding.clone(),
+        delimiter: args.delimiter,
     };
     let input: Box<dyn Read> = if args.file.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
@@ -90,10 +108,15 @@ pub fn run(args: ImportArgs, ctx: &Context) -> Result<(), CliError> {
         j.push("imported", report.imported);
         j.push("skipped", report.errors.len());
         j.push("ignored_columns", report.ignored_columns.clone());
+        j.push("encoding", report.encoding);
+        j.push("delimiter", report.delimiter.to_string());
         j.push_objects("errors", report.errors.iter().map(error_json).collect());
         write_json(&mut out, &j)?;
     } else {
         let mut err = std::io::stderr().lock();
+        if report.encoding != "UTF-8" {
+            let _ = writeln!(err, "note: read the file as {} text", report.encoding);
+        }
         if args.ignore_unknown && !report.ignored_columns.is_empty() {
             let _ = writeln!(
                 err,
