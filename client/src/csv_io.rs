@@ -40,6 +40,7 @@ use kith_core::{
 use serde::Serialize;
 
 use crate::CsvError;
+use crate::csv_missing::{Created, Need, ToCreate};
 use crate::output::JsonObject;
 
 /// How to import a CSV file.
@@ -59,6 +60,38 @@ pub struct CsvImportOptions {
     pub encoding: Option<String>,
     /// The separator between cells; detected from the header line when `None`.
     pub delimiter: Option<u8>,
+    /// Add the select options that cells name and fields lack (in the import's group).
+    pub add_options: bool,
+    /// Create, by name, the related records that relation cells name and that do not
+    /// exist (in the import's group).
+    pub create_missing: bool,
+}
+
+impl CsvImportOptions {
+    fn may_create(&self, need: &Need) -> bool {
+        match need {
+            Need::Option { .. } => self.add_options,
+            Need::Record { .. } => self.create_missing,
+        }
+    }
+}
+
+/// What cell `column` of a row names that the workspace lacks, if that is its problem.
+fn cell_needs(
+    ws: &Workspace,
+    object: ObjectId,
+    targets: &[Target<'_>],
+    record: &csv::ByteRecord,
+    column: usize,
+) -> Option<Vec<Need>> {
+    let Some(Target::Field(def)) = targets.get(column) else {
+        return None;
+    };
+    let text = std::str::from_utf8(record.get(column)?).ok()?;
+    if text.trim().is_empty() {
+        return None;
+    }
+    crate::csv_missing::needs(ws, object, def, text)
 }
 
 /// A row that was not imported.
@@ -98,6 +131,10 @@ pub struct CsvImportReport {
     pub encoding: &'static str,
     /// The separator between cells.
     pub delimiter: char,
+    /// Select options added for cells that named them (`add_options`).
+    pub added_options: usize,
+    /// Related records created for cells that named them (`create_missing`).
+    pub created_records: usize,
 }
 
 /// What a column of the file feeds.
@@ -105,6 +142,69 @@ enum Target<'a> {
     Field(&'a FieldDef),
     Id,
     Skip,
+    /// Part of a join (`--map "First Name+Last Name=name"`): read by the join.
+    Joined,
+}
+
+/// Several columns joined with spaces into one field.
+struct Join<'a> {
+    columns: Vec<usize>,
+    field: &'a FieldDef,
+}
+
+/// A join mapping's columns, when `column` is `A+B+...` and is not itself a header.
+fn join_columns(column: &str, headers: &[String]) -> Option<Vec<String>> {
+    let column = column.trim();
+    if !column.contains('+') || headers.iter().any(|h| h.eq_ignore_ascii_case(column)) {
+        return None;
+    }
+    Some(column.split('+').map(|c| c.trim().to_string()).collect())
+}
+
+/// Takes the joins out of the mappings: `(columns, field)` pairs, checked against the
+/// header and the object.
+fn plan_joins<'a>(
+    obj: &'a ObjectDef,
+    headers: &[String],
+    mappings: &[(String, String)],
+) -> Result<(Vec<Join<'a>>, Vec<(String, String)>), CsvError> {
+    let mut joins = Vec::new();
+    let mut rest = Vec::new();
+    for (column, field) in mappings {
+        let Some(parts) = join_columns(column, headers) else {
+            rest.push((column.clone(), field.clone()));
+            continue;
+        };
+        let mut columns = Vec::with_capacity(parts.len());
+        for part in &parts {
+            let index = headers.iter().position(|h| h.eq_ignore_ascii_case(part)).ok_or_else(|| {
+                CsvError::MappedColumnMissing {
+                    column: part.clone(),
+                    field: field.clone(),
+                }
+            })?;
+            columns.push(index);
+        }
+        let def = obj.active_fields().find(|f| f.key.eq_ignore_ascii_case(field.trim()) || f.label.eq_ignore_ascii_case(field.trim())).ok_or_else(|| {
+            kith_core::SchemaError::UnknownField {
+                object: obj.key.clone(),
+                field: field.trim().to_string(),
+            }
+        })?;
+        joins.push(Join { columns, field: def });
+    }
+    Ok((joins, rest))
+}
+
+/// What every column feeds, joins included.
+fn full_plan<'a>(
+    obj: &'a ObjectDef,
+    headers: &[String],
+    mappings: &[(String, String)],
+) -> Result<(Vec<Target<'a>>, Vec<Join<'a>>), CsvError> {
+    let (joins, mappings) = plan_joins(obj, headers, mappings)?;
+    let targets = plan(obj, headers, &mappings, &joins)?;
+    Ok((targets, joins))
 }
 
 /// Matches the header's columns to fields, once for the whole file.
@@ -112,7 +212,9 @@ fn plan<'a>(
     obj: &'a ObjectDef,
     headers: &[String],
     mappings: &[(String, String)],
+    joins: &[Join<'_>],
 ) -> Result<Vec<Target<'a>>, CsvError> {
+    let joined = |i: usize| joins.iter().any(|j| j.columns.contains(&i));
     let skip_unknown = mappings.iter().any(|(c, f)| c.trim() == "*" && is_skip(f));
     for (column, field) in mappings {
         if column.trim() != "*" && !headers.iter().any(|h| h.eq_ignore_ascii_case(column.trim())) {
@@ -124,7 +226,11 @@ fn plan<'a>(
     }
     let mut targets = Vec::with_capacity(headers.len());
     let mut unknown = Vec::new();
-    for header in headers {
+    for (i, header) in headers.iter().enumerate() {
+        if joined(i) {
+            targets.push(Target::Joined);
+            continue;
+        }
         let mapped = mappings
             .iter()
             .find(|(c, _)| c.trim().eq_ignore_ascii_case(header))
@@ -178,11 +284,14 @@ fn plan<'a>(
         });
     }
     let mut seen: HashMap<Option<kith_core::FieldId>, &str> = HashMap::new();
+    for join in joins {
+        seen.insert(Some(join.field.id), &headers[join.columns[0]]);
+    }
     for (target, header) in targets.iter().zip(headers) {
         let key = match target {
             Target::Field(def) => Some(def.id),
             Target::Id => None,
-            Target::Skip => continue,
+            Target::Skip | Target::Joined => continue,
         };
         if let Some(first) = seen.insert(key, header) {
             let field = match target {
@@ -269,7 +378,7 @@ pub fn import_csv<R: Read>(
     if headers.iter().all(String::is_empty) {
         return Err(CsvError::NoHeader);
     }
-    let targets = plan(&obj, &headers, &options.mappings)?;
+    let (targets, joins) = full_plan(&obj, &headers, &options.mappings)?;
     let ignored_columns: Vec<String> = targets
         .iter()
         .zip(&headers)
@@ -283,6 +392,9 @@ pub fn import_csv<R: Read>(
     let mut positions: Vec<(usize, u64)> = Vec::new();
     let mut errors: Vec<CsvRowError> = Vec::new();
     let mut row_number = 0;
+    // Rows that name options or records to create first: (row, line, column, reason, cells).
+    let mut deferred: Vec<(usize, u64, usize, String, csv::ByteRecord)> = Vec::new();
+    let mut to_create = ToCreate::default();
     let reader_ws: &Workspace = ws;
     while reader.read_byte_record(&mut record).map_err(CsvError::Read)? {
         if record.iter().all(|cell| cell.iter().all(u8::is_ascii_whitespace)) {
@@ -307,16 +419,65 @@ pub fn import_csv<R: Read>(
             ));
             continue;
         }
-        match parse_row(reader_ws, obj.id, &targets, &record) {
+        match parse_row(reader_ws, obj.id, &targets, &joins, &record) {
             Ok(row) => {
                 rows.push(row);
                 positions.push((row_number, line));
             }
-            Err((column, reason)) => errors.push(fail(Some(column), reason)),
+            Err((column, reason)) => {
+                let lacking = cell_needs(reader_ws, obj.id, &targets, &record, column).and_then(|n| n.into_iter().next());
+                match lacking {
+                    Some(first) if options.may_create(&first) => {
+                        for c in 0..record.len() {
+                            for need in cell_needs(reader_ws, obj.id, &targets, &record, c).unwrap_or_default() {
+                                if options.may_create(&need) {
+                                    to_create.add(need);
+                                }
+                            }
+                        }
+                        deferred.push((row_number, line, column, reason, record.clone()));
+                    }
+                    Some(first) => errors.push(fail(Some(column), format!("{reason} ({})", first.hint()))),
+                    None => errors.push(fail(Some(column), reason)),
+                }
+            }
         }
     }
 
     let group = GroupId::new();
+    let mut created = Created::default();
+    if !deferred.is_empty() {
+        if options.strict && !errors.is_empty() {
+            // Nothing will be written: report the rows as they are.
+            for (row, line, column, reason, _) in deferred.drain(..) {
+                errors.push(CsvRowError {
+                    row,
+                    line,
+                    column: headers.get(column).cloned(),
+                    reason,
+                });
+            }
+        } else {
+            created = to_create.create(ws, group)?;
+        }
+    }
+    // The schema may have new options: plan again against it.
+    let fresh = ws.object_named(&options.object)?.clone();
+    let (fresh_targets, fresh_joins) = full_plan(&fresh, &headers, &options.mappings)?;
+    for (row, line, _, _, record) in deferred {
+        match parse_row(ws, obj.id, &fresh_targets, &fresh_joins, &record) {
+            Ok(parsed) => {
+                rows.push(parsed);
+                positions.push((row, line));
+            }
+            Err((column, reason)) => errors.push(CsvRowError {
+                row,
+                line,
+                column: headers.get(column).cloned(),
+                reason,
+            }),
+        }
+    }
     if options.strict
         && !errors.is_empty()
         && let Some(first) = rows.first_mut()
@@ -373,6 +534,8 @@ pub fn import_csv<R: Read>(
         ignored_columns,
         encoding,
         delimiter: char::from(delimiter),
+        added_options: created.options,
+        created_records: created.records,
     })
 }
 
@@ -381,6 +544,7 @@ fn parse_row(
     ws: &Workspace,
     object: ObjectId,
     targets: &[Target<'_>],
+    joins: &[Join<'_>],
     record: &csv::ByteRecord,
 ) -> Result<ImportRow, (usize, String)> {
     let mut row = ImportRow {
@@ -388,7 +552,7 @@ fn parse_row(
         values: Vec::with_capacity(targets.len()),
     };
     for (i, (target, bytes)) in targets.iter().zip(record.iter()).enumerate() {
-        if matches!(target, Target::Skip) {
+        if matches!(target, Target::Skip | Target::Joined) {
             continue;
         }
         let text = std::str::from_utf8(bytes).map_err(|_| (i, "the cell is not valid UTF-8 text".to_string()))?;
@@ -396,7 +560,7 @@ fn parse_row(
             continue;
         }
         match target {
-            Target::Skip => {}
+            Target::Skip | Target::Joined => {}
             Target::Id => row.id = Some(text.parse::<RecordId>().map_err(|e| (i, e.to_string()))?),
             Target::Field(def) => {
                 let resolve = |name: &str| resolve_name(ws, object, def, name);
@@ -405,6 +569,24 @@ fn parse_row(
                     row.values.push((def.id, value));
                 }
             }
+        }
+    }
+    for join in joins {
+        let mut parts = Vec::with_capacity(join.columns.len());
+        for &c in &join.columns {
+            let bytes = record.get(c).unwrap_or_default();
+            let text = std::str::from_utf8(bytes).map_err(|_| (c, "the cell is not valid UTF-8 text".to_string()))?;
+            if !text.trim().is_empty() {
+                parts.push(text.trim());
+            }
+        }
+        if parts.is_empty() {
+            continue;
+        }
+        let resolve = |name: &str| resolve_name(ws, object, join.field, name);
+        let value = field_type::parse_input(join.field, &parts.join(" "), &resolve).map_err(|e| (join.columns[0], e.0))?;
+        if value.is_some() {
+            row.values.push((join.field.id, value));
         }
     }
     Ok(row)

@@ -19,6 +19,7 @@
 pub mod commands;
 mod csv_input;
 pub mod csv_io;
+mod csv_missing;
 mod error;
 mod location;
 mod output;

@@ -37,6 +37,14 @@ pub struct ImportArgs {
     /// Skip columns that name no field instead of refusing the file
     #[arg(long)]
     pub ignore_unknown: bool,
+    /// Add the select options that cells name and fields lack (reverting the import
+    /// removes them)
+    #[arg(long)]
+    pub add_options: bool,
+    /// Create, by name, the related records that relation cells name and that do not
+    /// exist yet (reverting the import deletes them)
+    #[arg(long)]
+    pub create_missing: bool,
     /// The separator between cells: , ; tab (or \t) or any one character (default:
     /// detected from the header line)
     #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
@@ -75,6 +83,8 @@ pub fn run(args: ImportArgs, ctx: &Context) -> Result<(), CliError> {
         strict: args.strict,
         encoding: args.encoding.clone(),
         delimiter: args.delimiter,
+        add_options: args.add_options,
+        create_missing: args.create_missing,
     };
     let input: Box<dyn Read> = if args.file.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
@@ -109,6 +119,8 @@ pub fn run(args: ImportArgs, ctx: &Context) -> Result<(), CliError> {
         j.push("skipped", report.errors.len());
         j.push("ignored_columns", report.ignored_columns.clone());
         j.push("encoding", report.encoding);
+        j.push("added_options", report.added_options);
+        j.push("created_records", report.created_records);
         j.push("delimiter", report.delimiter.to_string());
         j.push_objects("errors", report.errors.iter().map(error_json).collect());
         write_json(&mut out, &j)?;
@@ -141,9 +153,16 @@ pub fn run(args: ImportArgs, ctx: &Context) -> Result<(), CliError> {
         });
     }
     if !ctx.json {
+        let mut made = String::new();
+        if report.added_options > 0 {
+            made.push_str(&format!(", {} options added", thousands(report.added_options)));
+        }
+        if report.created_records > 0 {
+            made.push_str(&format!(", {} related records created", thousands(report.created_records)));
+        }
         writeln!(
             out,
-            "import group {}: {} imported, {} skipped",
+            "import group {}: {} imported, {} skipped{made}",
             report.group,
             thousands(report.imported),
             thousands(report.errors.len())

@@ -68,18 +68,31 @@ impl Workspace {
 
     /// A resolver for relation inputs that name records instead of giving ids.
     pub(crate) fn resolve_by_name(&self, target: Option<ObjectId>, name: &str) -> Result<RecordId, String> {
+        let by_short_id = || {
+            let id = self.find_record_id(name).ok()?;
+            let object = self.row(id).ok()?.object;
+            (target.is_none() || target == Some(object)).then_some(id)
+        };
         let Some(target) = target.and_then(|t| self.schema.object(t)) else {
-            return Err(format!("'{name}' is not a record id"));
+            return by_short_id()
+                .ok_or_else(|| format!("'{name}' is not a record id (the field can point to any object: give an id)"));
         };
         let matches = self.find_by_display_name(target, name, 2).map_err(|e| e.to_string())?;
         match matches.as_slice() {
             [one] => Ok(*one),
-            [] => Err(format!("no {} record named '{name}'", target.key)),
+            [] => by_short_id().ok_or_else(|| format!("no {} record named '{name}'", target.key)),
             _ => Err(format!(
                 "more than one {} record is named '{name}'; use its id",
                 target.key
             )),
         }
+    }
+
+    /// Live records of `object` whose display field equals `name` (case-insensitive), at
+    /// most `limit` of them.
+    pub fn records_named(&self, object: ObjectId, name: &str, limit: usize) -> Result<Vec<RecordId>> {
+        let obj = self.object_def(object)?;
+        self.find_by_display_name(obj, name, limit)
     }
 
     /// Live records of `object` whose display field equals `name` (case-insensitive).

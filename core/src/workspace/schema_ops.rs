@@ -454,6 +454,28 @@ impl Workspace {
 
     /// Adds options to a select or multi-select field.
     pub fn add_options(&mut self, object: ObjectId, field: FieldId, labels: &[String]) -> Result<Vec<OptionId>> {
+        self.add_options_with(object, field, labels, "schema")
+    }
+
+    /// Adds options as part of an import's change group, so that reverting the import
+    /// removes them too.
+    pub fn add_options_in_group(
+        &mut self,
+        object: ObjectId,
+        field: FieldId,
+        labels: &[String],
+        group: crate::GroupId,
+    ) -> Result<Vec<OptionId>> {
+        self.add_options_with(object, field, labels, &format!("import:{group}"))
+    }
+
+    fn add_options_with(
+        &mut self,
+        object: ObjectId,
+        field: FieldId,
+        labels: &[String],
+        message: &str,
+    ) -> Result<Vec<OptionId>> {
         let def = self.field_def(object, field)?;
         for label in labels {
             if label.trim().is_empty() {
@@ -469,7 +491,9 @@ impl Workspace {
         }
         let options = new_options(&def.options, labels);
         let ids = options.iter().map(|o| o.id).collect();
-        self.schema_write(|doc| options.iter().try_for_each(|o| sdoc::put_option(doc, object, field, o)))?;
+        self.schema_write_with(message, |doc| {
+            options.iter().try_for_each(|o| sdoc::put_option(doc, object, field, o))
+        })?;
         Ok(ids)
     }
 
