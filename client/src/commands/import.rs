@@ -8,6 +8,10 @@
 //! `--ignore-unknown` is given (then they are skipped with a warning). Bad rows are
 //! reported (row, line, column, why) and skipped; `--strict` imports nothing if any row
 //! is bad, and exits with an error. `FILE` may be `-` for standard input.
+//! `--map "A+B=field"` joins columns; `--add-options` / `--create-missing` create the
+//! select options and related records rows name (in the import's group); the encoding
+//! (UTF-8, UTF-16, Windows-1252) and separator (`,` `;` tab) are detected unless
+//! `--encoding` / `--delimiter` name them.
 
 use std::fs::File;
 use std::io::{IsTerminal, Read, Write};
@@ -28,7 +32,8 @@ pub struct ImportArgs {
     /// The object the rows become records of
     #[arg(long)]
     pub object: String,
-    /// Send a column to a field (column=field), or skip it (column=)
+    /// Send a column to a field (column=field), join columns into one field with spaces
+    /// ("First Name+Last Name=name"), or skip a column (column=)
     #[arg(long = "map", value_name = "COLUMN=FIELD")]
     pub mappings: Vec<String>,
     /// Import nothing if any row is bad
