@@ -360,3 +360,18 @@ fn unknown_or_ambiguous_change_ids_are_clear_errors() {
         Err(Error::GroupNotFound(_))
     ));
 }
+
+#[test]
+fn schema_history_shows_positions_counting_from_1() {
+    let mut ws = Workspace::in_memory(CreateOptions::new("t")).unwrap();
+    let people = ws.object_named("people").unwrap().id;
+    let city = ws.field_named(people, "city").unwrap().id;
+    ws.reorder_field(people, city, 0).unwrap();
+    let history = ws.schema_history().unwrap();
+    let moved = history
+        .iter()
+        .flat_map(|e| &e.fields)
+        .find(|d| d.label.contains("city: position"))
+        .expect("the move is in the schema history");
+    assert_eq!(moved.new.as_deref(), Some("1"), "{moved:?}");
+}

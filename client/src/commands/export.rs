@@ -18,6 +18,7 @@ pub struct ExportArgs {
     /// The object (key, label or id)
     #[arg(long)]
     pub object: String,
+    /// csv (a header of field keys, then one line per record) or json (see docs/api.md)
     #[arg(long, value_enum, default_value_t = Format::Csv)]
     pub format: Format,
     /// Write to this file instead of standard output

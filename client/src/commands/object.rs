@@ -30,15 +30,23 @@ pub enum ObjectCommand {
     Rename {
         /// The object (key, label or id)
         object: String,
+        /// The new label, shown to people
         #[arg(long)]
         label: Option<String>,
+        /// The new key: lowercase letters, digits and _, starting with a letter
         #[arg(long)]
         key: Option<String>,
     },
     /// Hide an object; its records and values are kept
-    Archive { object: String },
+    Archive {
+        /// The object (key, label or id)
+        object: String,
+    },
     /// Bring back an archived object
-    Restore { object: String },
+    Restore {
+        /// The object (key, label or id)
+        object: String,
+    },
 }
 
 pub fn run(args: ObjectArgs, ctx: &Context) -> Result<(), CliError> {

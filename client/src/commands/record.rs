@@ -1,5 +1,5 @@
 //! `kith record add|get|update|delete|restore|list`: records. A record is named by its
-//! full id or by a prefix of it that only it has (as `record list` shows it).
+//! full id or by its short id (as `record list` shows it).
 //!
 //! Undo: `record get ID --at TIME` shows a record as it was, `record restore ID --at TIME`
 //! rolls it back (as one new change), and `record update --object OBJ --filter EXPR --set
@@ -43,7 +43,7 @@ pub enum RecordCommand {
     },
     /// Show a record: every field, and the records that point to it
     Get {
-        /// The record id, or a prefix of it that only it has
+        /// The record: its id or short id, as `kith record list` prints it
         id: String,
         /// Show the record as it was at this time: 2024-05-01T09:30:00Z, '2024-05-01
         /// 09:30' (UTC) or 2024-05-01
@@ -55,9 +55,13 @@ pub enum RecordCommand {
     /// an empty value (field=) clears the field
     Update(UpdateArgs),
     /// Move a record to the trash
-    Delete { id: String },
+    Delete {
+        /// The record: its id or short id, as `kith record list` prints it
+        id: String,
+    },
     /// Take a record out of the trash; with --at, roll it back to how it was then
     Restore {
+        /// The record: its id or short id, as `kith record list` prints it
         id: String,
         /// Roll the record back to how it was at this time (one new change, which `kith
         /// revert` can take back)
@@ -71,7 +75,7 @@ pub enum RecordCommand {
 /// `kith record update`: one record, or many as one change group.
 #[derive(clap::Args)]
 pub struct UpdateArgs {
-    /// The record id, or a prefix of it that only it has (not with --object)
+    /// The record: its id or short id, as `kith record list` prints it (not with --object)
     pub id: Option<String>,
     /// field=value pairs for the one record; fields by key or label
     pub values: Vec<String>,

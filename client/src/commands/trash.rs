@@ -32,12 +32,12 @@ pub enum TrashCommand {
     },
     /// Take a record out of the trash
     Restore {
-        /// The record id, or a prefix of it that only it has
+        /// The record: its id or short id, as `kith record list` prints it
         id: String,
     },
     /// Destroy a record in the trash and its history on this device (cannot be undone)
     Purge {
-        /// The record id, or a prefix of it that only it has
+        /// The record: its id or short id, as `kith record list` prints it
         id: String,
         /// Confirm: purging is the one action Kith cannot undo
         #[arg(long)]
