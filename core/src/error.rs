@@ -141,8 +141,20 @@ pub enum Error {
     RecordNotFound(String),
     #[error("'{text}' is the start of more than one {kind}'s id; give more characters")]
     AmbiguousId { kind: &'static str, text: String },
-    #[error("record {0} is in the trash")]
+    #[error("record {0} is in the trash; `kith record restore {0}` brings it back first")]
     RecordDeleted(String),
+    #[error("record {0} is not in the trash")]
+    NotInTrash(String),
+    #[error(
+        "record {record} cannot come back from the trash: its {field} '{value}' is now used by record {holder} ({holder_name}); restore it with another value (`kith record restore {record} --set {field}=NEW`) or change {holder} first"
+    )]
+    RestoreTaken {
+        record: String,
+        field: String,
+        value: String,
+        holder: String,
+        holder_name: String,
+    },
     #[error("{what} was changed again later by change {change} ({author}, {time}); use --force to revert anyway")]
     RevertConflict {
         what: String,

@@ -65,11 +65,35 @@ pub enum RecordCommand {
         id: String,
         /// Roll the record back to how it was at this time (one new change, which `kith
         /// revert` can take back)
-        #[arg(long, value_name = "DATETIME")]
+        #[arg(long, value_name = "DATETIME", conflicts_with = "set")]
         at: Option<String>,
+        /// field=value to change as the record comes back (a unique value another
+        /// record took meanwhile, say)
+        #[arg(long = "set", value_name = "FIELD=VALUE")]
+        set: Vec<String>,
     },
     /// List records of an object, a page at a time
     List(ListArgs),
+}
+
+/// Takes a record out of the trash (`kith record restore`, and its alias `kith trash
+/// restore`), with `field=value` changes made on the way back.
+pub(crate) fn restore_from_trash(
+    ws: &mut Workspace,
+    ctx: &Context,
+    out: &mut dyn Write,
+    id: &str,
+    set: &[String],
+) -> Result<(), CliError> {
+    let id = record_id(ws, id)?;
+    let row = ws.row(id)?;
+    if row.deleted_at.is_none() {
+        return Err(kith_core::Error::NotInTrash(short_id(ws, id)).into());
+    }
+    let changes = ws.parse_values(row.object, &assignments(set)?)?;
+    ws.restore_record_with(id, changes)?;
+    let message = format!("restored {} ({}) from the trash", short_id(ws, id), ws.record_name(id));
+    done(out, ctx, &message, &id.to_string())
 }
 
 /// `kith record update`: one record, or many as one change group.
@@ -180,12 +204,8 @@ pub fn run(args: RecordArgs, ctx: &Context) -> Result<(), CliError> {
             );
             done(&mut out, ctx, &message, &id.to_string())?;
         }
-        RecordCommand::Restore { id, at: None } => {
-            let id = record_id(&ws, &id)?;
-            ws.restore_record(id)?;
-            done(&mut out, ctx, &format!("restored {id}"), &id.to_string())?;
-        }
-        RecordCommand::Restore { id, at: Some(at) } => {
+        RecordCommand::Restore { id, at: None, set } => restore_from_trash(&mut ws, ctx, &mut out, &id, &set)?,
+        RecordCommand::Restore { id, at: Some(at), .. } => {
             let id = record_id(&ws, &id)?;
             let time = parse_at(&at)?;
             let report = ws.restore_record_at(id, time)?;

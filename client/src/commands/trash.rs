@@ -30,10 +30,13 @@ pub enum TrashCommand {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
-    /// Take a record out of the trash
+    /// Take a record out of the trash (the same as `kith record restore`)
     Restore {
         /// The record: its id or short id, as `kith record list` prints it
         id: String,
+        /// field=value to change as the record comes back
+        #[arg(long = "set", value_name = "FIELD=VALUE")]
+        set: Vec<String>,
     },
     /// Destroy a record in the trash and its history on this device (cannot be undone)
     Purge {
@@ -109,20 +112,10 @@ pub fn run(args: TrashArgs, ctx: &Context) -> Result<(), CliError> {
                 }
                 Some(_) => {}
             }
-            writeln!(out, "`kith trash restore ID` brings a record back")?;
+            writeln!(out, "`kith record restore ID` brings a record back")?;
         }
-        TrashCommand::Restore { id } => {
-            let id = record_id(&ws, &id)?;
-            if ws.row(id)?.deleted_at.is_none() {
-                return Err(CliError::InvalidArgument(format!("record {id} is not in the trash")));
-            }
-            ws.restore_record(id)?;
-            done(
-                &mut out,
-                ctx,
-                &format!("restored {id} ({}) from the trash", ws.record_name(id)),
-                &id.to_string(),
-            )?;
+        TrashCommand::Restore { id, set } => {
+            crate::commands::record::restore_from_trash(&mut ws, ctx, &mut out, &id, &set)?;
         }
         TrashCommand::Purge { id, yes } => {
             let id = record_id(&ws, &id)?;

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use redb::{ReadableTable, WriteTransaction};
 
-use super::validate::{check_unique, check_value, required_missing};
+use super::validate::{check_unique, check_value, required_missing, unique_holder};
 use super::{Workspace, commit, corrupt, new_doc, view::CellView};
 use crate::encoding::{TAG_EMPTY, prefix_end};
 use crate::error::{Error, Result, StoreError};
@@ -209,17 +209,57 @@ impl Workspace {
 
     /// Takes a record out of the trash.
     pub fn restore_record(&mut self, id: RecordId) -> Result<()> {
-        self.edit_record(id, "edit", true, |_, derived, obj, row| {
+        self.restore_record_with(id, Vec::new())
+    }
+
+    /// Takes a record out of the trash with some values changed in the same change: a
+    /// unique value another record took meanwhile can be replaced on the way back.
+    pub fn restore_record_with(&mut self, id: RecordId, changes: Vec<FieldChange>) -> Result<()> {
+        let changes: Vec<FieldChange> = changes.into_iter().map(|(f, v)| (f, normalize(v))).collect();
+        self.edit_record(id, "edit", true, |ws, derived, obj, row| {
             if row.deleted_at.is_none() {
-                return Ok(Edit::Nothing);
+                return if changes.is_empty() {
+                    Ok(Edit::Nothing)
+                } else {
+                    Err(Error::NotInTrash(id.to_string()))
+                };
+            }
+            for (field_id, value) in &changes {
+                let field = obj.field(*field_id).ok_or_else(|| unknown_field(obj, *field_id))?;
+                match value {
+                    Some(v) => check_value(derived, obj, field, v)?,
+                    None if field.required => return Err(required_missing(obj, field).into()),
+                    None => {}
+                }
             }
             // Coming back must not break a unique rule someone else took meanwhile.
             for field in obj.active_fields() {
-                if let Some(v) = row.get(field.id).and_then(|s| field_type::read(field, s)) {
-                    check_unique(derived, obj, field, &v, id, None)?;
+                let value = match changes.iter().find(|(f, _)| *f == field.id) {
+                    Some((_, v)) => v.clone(),
+                    None => row.get(field.id).and_then(|s| field_type::read(field, s)),
+                };
+                let Some(value) = value else { continue };
+                if let Some(holder) = unique_holder(derived, field, &value, id)? {
+                    return Err(Error::RestoreTaken {
+                        record: ws.short_record_id(id).unwrap_or_else(|_| id.to_string()),
+                        field: field.key.clone(),
+                        value: field_type::display(field, &value),
+                        holder: ws.short_record_id(holder).unwrap_or_else(|_| holder.to_string()),
+                        holder_name: ws.record_name(holder),
+                    });
                 }
             }
-            Ok(Edit::Deleted(None))
+            let stored: Vec<(FieldId, Option<Stored>)> = changes
+                .iter()
+                .map(|(f, v)| {
+                    (
+                        *f,
+                        v.as_ref()
+                            .and_then(|v| obj.field(*f).map(|def| field_type::to_stored(def, v))),
+                    )
+                })
+                .collect();
+            Ok(Edit::Restored(stored))
         })
     }
 
@@ -282,6 +322,8 @@ impl Workspace {
         let applied = match &edit {
             Edit::Values(changes) => record::set_values(&mut loaded.doc, changes),
             Edit::Deleted(at) => record::set_deleted(&mut loaded.doc, *at),
+            Edit::Restored(changes) => record::set_values(&mut loaded.doc, changes)
+                .and_then(|()| record::set_deleted(&mut loaded.doc, None)),
             Edit::Nothing => Ok(()),
         };
         applied.map_err(|e| corrupt(id.into(), e))?;
@@ -388,6 +430,8 @@ impl Workspace {
 /// What an edit does to a record document.
 enum Edit {
     Values(Vec<(FieldId, Option<Stored>)>),
+    /// Out of the trash, with these values changed.
+    Restored(Vec<(FieldId, Option<Stored>)>),
     Deleted(Option<i64>),
     Nothing,
 }

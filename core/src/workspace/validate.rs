@@ -132,6 +132,35 @@ fn check_related(t: &DerivedTables<'_>, field: &FieldDef, id: RecordId) -> Resul
     Ok(())
 }
 
+/// The live record other than `record` that holds `value` in a unique field, if any.
+pub(super) fn unique_holder(
+    t: &DerivedTables<'_>,
+    field: &FieldDef,
+    value: &Value,
+    record: RecordId,
+) -> Result<Option<RecordId>> {
+    if !field.unique || field.is_list() {
+        return Ok(None);
+    }
+    let mut prefix = index_key_prefix(field.id);
+    prefix.extend_from_slice(&filter_value(field, value));
+    let end = prefix_end(&prefix).unwrap_or_default();
+    for entry in t
+        .index
+        .range(prefix.as_slice()..end.as_slice())
+        .map_err(crate::error::StoreError::from)?
+    {
+        let (key, _) = entry.map_err(crate::error::StoreError::from)?;
+        let other = RecordId::from_slice(&key.value()[key.value().len() - 16..]);
+        if let Some(other) = other
+            && other != record
+        {
+            return Ok(Some(other));
+        }
+    }
+    Ok(None)
+}
+
 /// Checks that `value` is not already used by another live record (unique fields).
 /// `batch` holds values claimed earlier in the same import.
 pub(super) fn check_unique(
@@ -145,31 +174,18 @@ pub(super) fn check_unique(
     if !field.unique || field.is_list() {
         return Ok(());
     }
-    let encoded = filter_value(field, value);
-    let mut prefix = index_key_prefix(field.id);
-    prefix.extend_from_slice(&encoded);
-    let end = prefix_end(&prefix).unwrap_or_default();
-    for entry in t
-        .index
-        .range(prefix.as_slice()..end.as_slice())
-        .map_err(crate::error::StoreError::from)?
-    {
-        let (key, _) = entry.map_err(crate::error::StoreError::from)?;
-        let other = RecordId::from_slice(&key.value()[key.value().len() - 16..]);
-        if other != Some(record) {
-            let other = other.map_or_else(String::new, |o| o.to_string());
-            return Err(fail(
-                object,
-                field,
-                Some(value),
-                "unique",
-                format!("already used by record {other}"),
-            )
-            .into());
-        }
+    if let Some(other) = unique_holder(t, field, value, record)? {
+        return Err(fail(
+            object,
+            field,
+            Some(value),
+            "unique",
+            format!("already used by record {other}"),
+        )
+        .into());
     }
     if let Some(batch) = batch
-        && !batch.insert((field.id, encoded))
+        && !batch.insert((field.id, filter_value(field, value)))
     {
         return Err(fail(object, field, Some(value), "unique", "used twice in this import".into()).into());
     }
