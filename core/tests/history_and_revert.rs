@@ -375,3 +375,24 @@ fn schema_history_shows_positions_counting_from_1() {
         .expect("the move is in the schema history");
     assert_eq!(moved.new.as_deref(), Some("1"), "{moved:?}");
 }
+
+#[test]
+fn a_group_revert_blocked_by_a_later_change_names_the_record() {
+    let mut ws = workspace();
+    let people = ws.object_named("people").unwrap().id;
+    let rows = ["Grace Hopper", "Ada Lovelace"]
+        .iter()
+        .map(|n| ImportRow {
+            id: None,
+            values: ws.parse_values(people, &inputs(&[("name", n), ("city", "Arlington")])).unwrap(),
+        })
+        .collect();
+    let report = ws
+        .import_records(people, rows, &ImportOptions::default(), &mut |_| {})
+        .unwrap();
+    let ada = report.created[1];
+    set(&mut ws, ada, &[("city", "London")]);
+    let err = ws.revert_group(report.group, false).unwrap_err().to_string();
+    assert!(err.contains("Ada Lovelace"), "{err}");
+    assert!(err.contains(&ws.short_record_id(ada).unwrap()), "{err}");
+}

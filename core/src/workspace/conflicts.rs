@@ -267,6 +267,10 @@ impl Workspace {
                 .record_objects
                 .remove(record.as_bytes())
                 .map_err(StoreError::from)?;
+            derived
+                .short_ids
+                .remove(crate::short_id::random_key(record.as_bytes()))
+                .map_err(StoreError::from)?;
             for hash in &hashes {
                 derived.changes.remove(hash).map_err(StoreError::from)?;
             }
