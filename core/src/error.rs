@@ -75,6 +75,15 @@ pub enum SchemaError {
     EmptyLabel,
     #[error("{what} '{key}' already exists")]
     DuplicateKey { what: &'static str, key: String },
+    #[error(
+        "{what} '{key}' already exists but is archived; bring it back with its values (`kith {what} restore {restore}`) or choose another key"
+    )]
+    ArchivedKey {
+        what: &'static str,
+        key: String,
+        /// The arguments `restore` takes.
+        restore: String,
+    },
     #[error("field {object}.{field} cannot be made {rule}: {reason}")]
     RuleNotMet {
         object: String,

@@ -18,7 +18,7 @@ pub struct ObjectArgs {
 pub enum ObjectCommand {
     /// List objects with their number of fields and records (archived ones too)
     List,
-    /// Add an object with no fields
+    /// Add an object with a name field (its records are shown and found by it)
     Add {
         /// Key: lowercase letters, digits and _, starting with a letter
         key: String,
@@ -95,8 +95,9 @@ pub fn run(args: ObjectArgs, ctx: &Context) -> Result<(), CliError> {
         }
         ObjectCommand::Add { key, label } => {
             let label = label.unwrap_or_else(|| label_from_key(&key));
-            let id = ws.add_object(&key, &label)?;
-            done(&mut out, ctx, &format!("added object {key} ({label})"), &id.to_string())?;
+            let id = ws.add_object_with_name(&key, &label)?;
+            let message = format!("added object {key} ({label}) with a name field, which its records are shown by");
+            done(&mut out, ctx, &message, &id.to_string())?;
         }
         ObjectCommand::Rename { object, label, key } => {
             if label.is_none() && key.is_none() {

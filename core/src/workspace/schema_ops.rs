@@ -180,6 +180,15 @@ impl Workspace {
         if !is_valid_key(key) {
             return Err(SchemaError::InvalidKey(key.to_string()));
         }
+        if let Some(o) = self.schema.objects.iter().find(|o| o.key == key && Some(o.id) != except)
+            && o.archived
+        {
+            return Err(SchemaError::ArchivedKey {
+                what: "object",
+                key: key.to_string(),
+                restore: key.to_string(),
+            });
+        }
         if self.schema.objects.iter().any(|o| o.key == key && Some(o.id) != except) {
             return Err(SchemaError::DuplicateKey {
                 what: "object",
@@ -193,6 +202,15 @@ impl Workspace {
         if !is_valid_key(key) {
             return Err(SchemaError::InvalidKey(key.to_string()));
         }
+        if let Some(f) = object.fields.iter().find(|f| f.key == key && Some(f.id) != except)
+            && f.archived
+        {
+            return Err(SchemaError::ArchivedKey {
+                what: "field",
+                key: format!("{}.{key}", object.key),
+                restore: format!("{} {key}", object.key),
+            });
+        }
         if object.fields.iter().any(|f| f.key == key && Some(f.id) != except) {
             return Err(SchemaError::DuplicateKey {
                 what: "field",
@@ -204,6 +222,16 @@ impl Workspace {
 
     /// Adds an object with no fields.
     pub fn add_object(&mut self, key: &str, label: &str) -> Result<ObjectId> {
+        self.add_object_with(key, label, Vec::new())
+    }
+
+    /// Adds an object with a `name` text field, the field its records are shown and
+    /// found by (relations name records by it), written in the same change.
+    pub fn add_object_with_name(&mut self, key: &str, label: &str) -> Result<ObjectId> {
+        self.add_object_with(key, label, vec![FieldDef::new("name", "Name", FieldKind::Text)])
+    }
+
+    fn add_object_with(&mut self, key: &str, label: &str, fields: Vec<FieldDef>) -> Result<ObjectId> {
         self.check_object_key(key, None)?;
         if label.trim().is_empty() {
             return Err(SchemaError::EmptyLabel.into());
@@ -214,7 +242,7 @@ impl Workspace {
             label: label.trim().to_string(),
             order: self.schema.objects.iter().map(|o| o.order + 1).max().unwrap_or(0),
             archived: false,
-            fields: Vec::new(),
+            fields,
         };
         let id = object.id;
         self.schema_write(|doc| sdoc::put_object(doc, &object))?;
