@@ -131,6 +131,10 @@ pub enum QueryError {
     BadSort(String),
     #[error("the cursor is not one this query returned")]
     BadCursor,
+    #[error(
+        "the cursor belongs to another query (another object, filter or sort); give --after with the same filter and sort that printed it, or start again without it"
+    )]
+    CursorOfAnotherQuery,
 }
 
 /// Everything the workspace API can fail with.
