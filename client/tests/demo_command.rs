@@ -164,3 +164,26 @@ fn without_workspace_demo_replaces_its_own_directory_only() {
     // The user's default workspace is left alone.
     assert!(!dir.join("data").join("kith").join("default").exists());
 }
+
+#[test]
+fn the_printed_export_line_points_bare_commands_at_the_demo() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let shown = ok(dir, &["demo"]);
+    let line = shown
+        .lines()
+        .map(str::trim)
+        .find_map(|l| l.strip_prefix("export KITH_WORKSPACE="))
+        .unwrap_or_else(|| panic!("no export line: {shown}"));
+    let path = shell_words(line).pop().expect("a path");
+    let out = Command::new(env!("CARGO_BIN_EXE_kith"))
+        .args(["record", "list", "deals", "--count"])
+        .current_dir(dir)
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .env("HOME", dir)
+        .env("KITH_WORKSPACE", &path)
+        .output()
+        .expect("kith runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("60"));
+}
