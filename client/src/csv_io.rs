@@ -29,17 +29,19 @@
 //! or a JSON array of `{id, <field key>: value}` objects. Values that do not convert to
 //! their field's current type are written as stored.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io::{BufWriter, Read, Write};
 
 use kith_core::field_type;
+use kith_core::schema::key_from_label;
 use kith_core::{
-    FieldDef, GroupId, ImportOptions, ImportRow, ObjectDef, ObjectId, RecordId, Row, Stored, Value, Workspace,
+    FieldDef, FieldSpec, GroupId, ImportOptions, ImportRow, ObjectDef, ObjectId, RecordId, Row, Stored, Value, Workspace,
 };
 use serde::Serialize;
 
 use crate::CsvError;
+use crate::csv_infer::{NewField, SAMPLE_ROWS, infer};
 use crate::csv_missing::{Created, Need, ToCreate};
 use crate::output::JsonObject;
 
@@ -65,6 +67,11 @@ pub struct CsvImportOptions {
     /// Create, by name, the related records that relation cells name and that do not
     /// exist (in the import's group).
     pub create_missing: bool,
+    /// Create a field for each column that names none, its type inferred from the
+    /// column's first values (in the import's group).
+    pub create_fields: bool,
+    /// Write nothing: report the new fields, the mapping and the bad rows.
+    pub preview: bool,
 }
 
 impl CsvImportOptions {
@@ -135,6 +142,53 @@ pub struct CsvImportReport {
     pub added_options: usize,
     /// Related records created for cells that named them (`create_missing`).
     pub created_records: usize,
+    /// Fields created for columns that named none (`create_fields`): (column, key, type,
+    /// options).
+    pub new_fields: Vec<CreatedField>,
+    /// What each column feeds: (column, field key; `""` when skipped).
+    pub mapping: Vec<(String, String)>,
+    /// Nothing was written (`preview`): `imported` is how many rows would import.
+    pub preview: bool,
+}
+
+/// A field `create_fields` made (or, in a preview, would make).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CreatedField {
+    pub column: String,
+    pub key: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub options: Vec<String>,
+}
+
+fn describe(field: &NewField) -> CreatedField {
+    CreatedField {
+        column: field.label.clone(),
+        key: field.key.clone(),
+        kind: field.kind.as_str().to_string(),
+        options: field.options.clone(),
+    }
+}
+
+/// Columns that no mapping, no field (by key or label, archived ones too) and not `id`
+/// claim: the columns `create_fields` makes fields for.
+fn unknown_columns(obj: &ObjectDef, headers: &[String], mappings: &[(String, String)]) -> Vec<usize> {
+    headers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| !h.is_empty() && !h.eq_ignore_ascii_case("id"))
+        .filter(|(_, h)| {
+            !mappings.iter().any(|(c, _)| {
+                c.trim().eq_ignore_ascii_case(h) || c.split('+').any(|part| part.trim().eq_ignore_ascii_case(h))
+            })
+        })
+        .filter(|(_, h)| {
+            !obj.fields
+                .iter()
+                .any(|f| f.key.eq_ignore_ascii_case(h) || f.label.eq_ignore_ascii_case(h))
+        })
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// What a column of the file feeds.
@@ -353,7 +407,6 @@ pub fn import_csv<R: Read>(
     options: &CsvImportOptions,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<CsvImportReport, CsvError> {
-    let obj = ws.object_named(&options.object)?.clone();
     let prepared = crate::csv_input::prepare(input, options.encoding.as_deref(), options.delimiter)?;
     let (encoding, delimiter) = (prepared.encoding, prepared.delimiter);
     let mut reader = csv::ReaderBuilder::new()
@@ -378,12 +431,85 @@ pub fn import_csv<R: Read>(
     if headers.iter().all(String::is_empty) {
         return Err(CsvError::NoHeader);
     }
-    let (targets, joins) = full_plan(&obj, &headers, &options.mappings)?;
+    let group = GroupId::new();
+
+    // `--create-fields`: infer the new fields from the first rows, kept for the import.
+    let mut sample: VecDeque<(csv::ByteRecord, u64)> = VecDeque::new();
+    let mut new_fields: Vec<NewField> = Vec::new();
+    let mut mappings = options.mappings.clone();
+    if options.create_fields {
+        let unknown = unknown_columns(ws.object_named(&options.object)?, &headers, &options.mappings);
+        if !unknown.is_empty() {
+            while sample.len() < SAMPLE_ROWS && reader.read_byte_record(&mut record).map_err(CsvError::Read)? {
+                let line = reader.get_ref().record_start_line(reader.position().byte(), &record);
+                sample.push_back((record.clone(), line));
+            }
+            let obj = ws.object_named(&options.object)?.clone();
+            for column in unknown {
+                let values: Vec<&str> = sample
+                    .iter()
+                    .filter_map(|(r, _)| r.get(column).and_then(|c| std::str::from_utf8(c).ok()))
+                    .collect();
+                let (kind, field_options) = infer(&values);
+                let mut key = key_from_label(&headers[column]);
+                let base = key.clone();
+                let mut n = 2;
+                while obj.fields.iter().any(|f| f.key == key) || new_fields.iter().any(|f| f.key == key) {
+                    key = format!("{base}_{n}");
+                    n += 1;
+                }
+                new_fields.push(NewField {
+                    column,
+                    key,
+                    label: headers[column].clone(),
+                    kind,
+                    options: field_options,
+                });
+            }
+            for field in &new_fields {
+                if options.preview {
+                    // Nothing is written: read the column as skipped.
+                    mappings.push((headers[field.column].clone(), String::new()));
+                } else {
+                    let spec = FieldSpec {
+                        options: field.options.clone(),
+                        ..FieldSpec::new(&field.key, &field.label, field.kind)
+                    };
+                    ws.add_field_in_group(obj.id, spec, group)?;
+                    mappings.push((headers[field.column].clone(), field.key.clone()));
+                }
+            }
+        }
+    }
+    let obj = ws.object_named(&options.object)?.clone();
+    let (targets, joins) = full_plan(&obj, &headers, &mappings)?;
+    let new_columns: Vec<usize> = new_fields.iter().map(|f| f.column).collect();
     let ignored_columns: Vec<String> = targets
         .iter()
         .zip(&headers)
-        .filter(|(t, _)| matches!(t, Target::Skip))
-        .map(|(_, h)| h.clone())
+        .enumerate()
+        .filter(|(i, (t, _))| matches!(t, Target::Skip) && !new_columns.contains(i))
+        .map(|(_, (_, h))| h.clone())
+        .collect();
+    let mapping: Vec<(String, String)> = targets
+        .iter()
+        .zip(&headers)
+        .enumerate()
+        .map(|(i, (t, h))| {
+            let to = match t {
+                Target::Field(def) => def.key.clone(),
+                Target::Id => "id".to_string(),
+                Target::Joined => joins
+                    .iter()
+                    .find(|j| j.columns.contains(&i))
+                    .map_or_else(String::new, |j| j.field.key.clone()),
+                Target::Skip => new_fields
+                    .iter()
+                    .find(|f| f.column == i)
+                    .map_or_else(String::new, |f| f.key.clone()),
+            };
+            (h.clone(), to)
+        })
         .collect();
     let id_column = targets.iter().position(|t| matches!(t, Target::Id));
 
@@ -396,12 +522,23 @@ pub fn import_csv<R: Read>(
     let mut deferred: Vec<(usize, u64, usize, String, csv::ByteRecord)> = Vec::new();
     let mut to_create = ToCreate::default();
     let reader_ws: &Workspace = ws;
-    while reader.read_byte_record(&mut record).map_err(CsvError::Read)? {
+    loop {
+        let line = match sample.pop_front() {
+            Some((sampled, line)) => {
+                record = sampled;
+                line
+            }
+            None => {
+                if !reader.read_byte_record(&mut record).map_err(CsvError::Read)? {
+                    break;
+                }
+                reader.get_ref().record_start_line(reader.position().byte(), &record)
+            }
+        };
         if record.iter().all(|cell| cell.iter().all(u8::is_ascii_whitespace)) {
             continue;
         }
         row_number += 1;
-        let line = reader.get_ref().record_start_line(reader.position().byte(), &record);
         let fail = |column: Option<usize>, reason: String| CsvRowError {
             row: row_number,
             line,
@@ -444,7 +581,22 @@ pub fn import_csv<R: Read>(
         }
     }
 
-    let group = GroupId::new();
+    if options.preview {
+        errors.sort_by_key(|e| e.row);
+        return Ok(CsvImportReport {
+            group,
+            imported: rows.len() + deferred.len(),
+            errors,
+            ignored_columns,
+            encoding,
+            delimiter: char::from(delimiter),
+            added_options: 0,
+            created_records: 0,
+            new_fields: new_fields.iter().map(describe).collect(),
+            mapping,
+            preview: true,
+        });
+    }
     let mut created = Created::default();
     if !deferred.is_empty() {
         if options.strict && !errors.is_empty() {
@@ -536,6 +688,9 @@ pub fn import_csv<R: Read>(
         delimiter: char::from(delimiter),
         added_options: created.options,
         created_records: created.records,
+        new_fields: new_fields.iter().map(describe).collect(),
+        mapping,
+        preview: false,
     })
 }
 

@@ -17,6 +17,7 @@
 //! as one sentence, which the binary prints after `error: `.
 
 pub mod commands;
+mod csv_infer;
 mod csv_input;
 pub mod csv_io;
 mod csv_missing;

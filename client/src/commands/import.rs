@@ -50,6 +50,16 @@ pub struct ImportArgs {
     /// exist yet (reverting the import deletes them)
     #[arg(long)]
     pub create_missing: bool,
+    /// Create a field for each column that names none, its type inferred from the
+    /// column's first 1,000 values (number, currency, date, datetime, boolean, email, url,
+    /// phone, select when few distinct values, else text); reverting the import archives
+    /// them
+    #[arg(long)]
+    pub create_fields: bool,
+    /// Write nothing: show the fields that would be created, what each column feeds and
+    /// the first bad rows (workspace rules such as unique are checked on import)
+    #[arg(long)]
+    pub preview: bool,
     /// The separator between cells: , ; tab (or \t) or any one character (default:
     /// detected from the header line)
     #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
@@ -90,6 +100,8 @@ pub fn run(args: ImportArgs, ctx: &Context) -> Result<(), CliError> {
         delimiter: args.delimiter,
         add_options: args.add_options,
         create_missing: args.create_missing,
+        create_fields: args.create_fields,
+        preview: args.preview,
     };
     let input: Box<dyn Read> = if args.file.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
@@ -124,6 +136,13 @@ pub fn run(args: ImportArgs, ctx: &Context) -> Result<(), CliError> {
         j.push("skipped", report.errors.len());
         j.push("ignored_columns", report.ignored_columns.clone());
         j.push("encoding", report.encoding);
+        j.push("preview", report.preview);
+        j.push("new_fields", serde_json::to_value(&report.new_fields).unwrap_or_default());
+        let mut mapping = JsonObject::default();
+        for (column, field) in &report.mapping {
+            mapping.push(column.clone(), (!field.is_empty()).then(|| field.clone()));
+        }
+        j.push_object("mapping", mapping);
         j.push("added_options", report.added_options);
         j.push("created_records", report.created_records);
         j.push("delimiter", report.delimiter.to_string());
@@ -152,6 +171,12 @@ pub fn run(args: ImportArgs, ctx: &Context) -> Result<(), CliError> {
             );
         }
     }
+    if report.preview {
+        if !ctx.json {
+            write_preview(&mut out, &report)?;
+        }
+        return Ok(());
+    }
     if args.strict && !report.errors.is_empty() {
         return Err(CliError::ImportRefused {
             bad: report.errors.len(),
@@ -173,6 +198,34 @@ pub fn run(args: ImportArgs, ctx: &Context) -> Result<(), CliError> {
             thousands(report.errors.len())
         )?;
     }
+    Ok(())
+}
+
+/// What a preview found, on standard output (the bad rows are on standard error).
+fn write_preview(out: &mut dyn Write, report: &crate::csv_io::CsvImportReport) -> Result<(), CliError> {
+    writeln!(out, "preview: nothing was written")?;
+    if !report.new_fields.is_empty() {
+        writeln!(out, "new fields:")?;
+        for f in &report.new_fields {
+            let options = if f.options.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", f.options.join(", "))
+            };
+            writeln!(out, "  {} ({}){options}  from column '{}'", f.key, f.kind, f.column)?;
+        }
+    }
+    writeln!(out, "columns:")?;
+    for (column, field) in &report.mapping {
+        let to = if field.is_empty() { "(skipped)" } else { field.as_str() };
+        writeln!(out, "  {column} -> {to}")?;
+    }
+    writeln!(
+        out,
+        "{} rows would import, {} are bad",
+        thousands(report.imported),
+        thousands(report.errors.len())
+    )?;
     Ok(())
 }
 

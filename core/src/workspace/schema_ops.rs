@@ -277,6 +277,16 @@ impl Workspace {
 
     /// Adds a field at the end of an object's fields.
     pub fn add_field(&mut self, object: ObjectId, spec: FieldSpec) -> Result<FieldId> {
+        self.add_field_with(object, spec, "schema")
+    }
+
+    /// Adds a field as part of an import's change group, so that reverting the import
+    /// archives it again.
+    pub fn add_field_in_group(&mut self, object: ObjectId, spec: FieldSpec, group: crate::GroupId) -> Result<FieldId> {
+        self.add_field_with(object, spec, &format!("import:{group}"))
+    }
+
+    fn add_field_with(&mut self, object: ObjectId, spec: FieldSpec, message: &str) -> Result<FieldId> {
         let obj = self.object_def(object)?;
         self.check_field_key(obj, &spec.key, None)?;
         if spec.label.trim().is_empty() {
@@ -324,7 +334,7 @@ impl Workspace {
         }
         field.options = new_options(&[], &spec.options);
         let id = field.id;
-        self.schema_write(|doc| sdoc::put_field(doc, object, &field))?;
+        self.schema_write_with(message, |doc| sdoc::put_field(doc, object, &field))?;
         Ok(id)
     }
 
