@@ -14,6 +14,11 @@ use crate::CsvError;
 /// How much of the file is read to detect its encoding and separator.
 const SNIFF_BYTES: usize = 64 * 1024;
 
+/// The longest record (one row, quoted line breaks included) an import reads. A longer
+/// one is an unclosed quote or a file that is not CSV: it is refused rather than read
+/// whole into memory.
+pub const MAX_RECORD_BYTES: u64 = 16 * 1024 * 1024;
+
 /// A file ready for the CSV reader: UTF-8 text, its separator, and what it was.
 pub(crate) struct Prepared<'a> {
     pub(crate) reader: LineCounter<Box<dyn Read + 'a>>,
@@ -120,6 +125,8 @@ pub(crate) struct LineCounter<R> {
     pending: RefCell<VecDeque<u64>>,
     /// Newlines before the first of `pending`.
     passed: Cell<u64>,
+    /// Where the last record read ended (the CSV reader's position after it).
+    last_end: Cell<u64>,
 }
 
 impl<R> LineCounter<R> {
@@ -129,6 +136,7 @@ impl<R> LineCounter<R> {
             offset: 0,
             pending: RefCell::new(VecDeque::new()),
             passed: Cell::new(0),
+            last_end: Cell::new(0),
         }
     }
 
@@ -147,6 +155,7 @@ impl<R> LineCounter<R> {
     /// holds the byte before that offset (its terminator, or its last character at the
     /// end of the file); quoted cells add their own line breaks before it.
     pub(crate) fn record_start_line(&self, end: u64, record: &csv::ByteRecord) -> u64 {
+        self.last_end.set(end);
         let last_line = 1 + self.newlines_before(end.saturating_sub(1));
         let inside: u64 = record
             .iter()
@@ -158,6 +167,16 @@ impl<R> LineCounter<R> {
 
 impl<R: Read> Read for LineCounter<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.offset.saturating_sub(self.last_end.get()) > MAX_RECORD_BYTES {
+            let line = 1 + self.newlines_before(self.last_end.get());
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "the record starting on line {line} is longer than {} MiB (an unclosed quote, or not a CSV file); nothing after it was read",
+                    MAX_RECORD_BYTES >> 20
+                ),
+            ));
+        }
         let n = self.inner.read(buf)?;
         let pending = self.pending.get_mut();
         for (i, b) in buf[..n].iter().enumerate() {

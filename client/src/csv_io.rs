@@ -40,6 +40,8 @@ use kith_core::{
 };
 use serde::Serialize;
 
+pub use crate::csv_input::MAX_RECORD_BYTES;
+
 use crate::CsvError;
 use crate::csv_infer::{NewField, SAMPLE_ROWS, infer};
 use crate::csv_missing::{Created, Need, ToCreate};
@@ -72,6 +74,9 @@ pub struct CsvImportOptions {
     pub create_fields: bool,
     /// Write nothing: report the new fields, the mapping and the bad rows.
     pub preview: bool,
+    /// Rows validated and written per transaction (0: [`BATCH_ROWS`]); all batches
+    /// share the import's change group.
+    pub batch_rows: usize,
 }
 
 impl CsvImportOptions {
@@ -130,7 +135,9 @@ pub struct CsvImportReport {
     /// The change group of every imported record (`import:<group>` in their history).
     pub group: GroupId,
     pub imported: usize,
-    /// Bad rows, in file order, one entry per row.
+    /// How many rows were bad (and skipped).
+    pub skipped: usize,
+    /// Bad rows, in file order, one entry per row: the first [`KEPT_ERRORS`] of them.
     pub errors: Vec<CsvRowError>,
     /// Columns that were skipped (by a mapping to `""`, `-`, or `*`).
     pub ignored_columns: Vec<String>,
@@ -418,6 +425,8 @@ pub fn import_csv<R: Read>(
     if !reader.read_byte_record(&mut record).map_err(CsvError::Header)? {
         return Err(CsvError::NoHeader);
     }
+    // The header's end is where the first record starts (and the record size limit).
+    reader.get_ref().record_start_line(reader.position().byte(), &record);
     let headers: Vec<String> = record
         .iter()
         .enumerate()
@@ -513,15 +522,23 @@ pub fn import_csv<R: Read>(
         .collect();
     let id_column = targets.iter().position(|t| matches!(t, Target::Id));
 
-    let mut rows: Vec<ImportRow> = Vec::new();
-    // (data row, line) of each entry of `rows`.
-    let mut positions: Vec<(usize, u64)> = Vec::new();
-    let mut errors: Vec<CsvRowError> = Vec::new();
+    let batch_ctx = BatchContext {
+        object: &obj,
+        targets: &targets,
+        headers: &headers,
+        id_column,
+        import: ImportOptions {
+            strict: options.strict,
+            group,
+        },
+    };
+    let mut pending = Pending::default();
+    let batch_rows = if options.batch_rows == 0 { BATCH_ROWS } else { options.batch_rows };
+    let mut errors = RowErrors::default();
     let mut row_number = 0;
     // Rows that name options or records to create first: (row, line, column, reason, cells).
     let mut deferred: Vec<(usize, u64, usize, String, csv::ByteRecord)> = Vec::new();
     let mut to_create = ToCreate::default();
-    let reader_ws: &Workspace = ws;
     loop {
         let line = match sample.pop_front() {
             Some((sampled, line)) => {
@@ -529,7 +546,11 @@ pub fn import_csv<R: Read>(
                 line
             }
             None => {
-                if !reader.read_byte_record(&mut record).map_err(CsvError::Read)? {
+                let more = reader.read_byte_record(&mut record).map_err(|e| match pending.written {
+                    0 => CsvError::Read(e),
+                    written => CsvError::ReadAfterBatches { written, group, error: e },
+                })?;
+                if !more {
                     break;
                 }
                 reader.get_ref().record_start_line(reader.position().byte(), &record)
@@ -556,17 +577,26 @@ pub fn import_csv<R: Read>(
             ));
             continue;
         }
-        match parse_row(reader_ws, obj.id, &targets, &joins, &record) {
+        match parse_row(ws, obj.id, &targets, &joins, &record) {
             Ok(row) => {
-                rows.push(row);
-                positions.push((row_number, line));
+                pending.push(row, row_number, line);
+                if pending.rows.len() >= batch_rows {
+                    if options.preview {
+                        pending.previewed += pending.rows.len();
+                        pending.rows.clear();
+                        pending.positions.clear();
+                    } else if !options.strict {
+                        // A strict import writes all or nothing: it cannot write as it goes.
+                        pending.write(ws, &batch_ctx, &mut errors, progress)?;
+                    }
+                }
             }
             Err((column, reason)) => {
-                let lacking = cell_needs(reader_ws, obj.id, &targets, &record, column).and_then(|n| n.into_iter().next());
+                let lacking = cell_needs(ws, obj.id, &targets, &record, column).and_then(|n| n.into_iter().next());
                 match lacking {
                     Some(first) if options.may_create(&first) => {
                         for c in 0..record.len() {
-                            for need in cell_needs(reader_ws, obj.id, &targets, &record, c).unwrap_or_default() {
+                            for need in cell_needs(ws, obj.id, &targets, &record, c).unwrap_or_default() {
                                 if options.may_create(&need) {
                                     to_create.add(need);
                                 }
@@ -582,10 +612,13 @@ pub fn import_csv<R: Read>(
     }
 
     if options.preview {
+        let skipped = errors.total;
+        let mut errors = errors.kept;
         errors.sort_by_key(|e| e.row);
         return Ok(CsvImportReport {
             group,
-            imported: rows.len() + deferred.len(),
+            imported: pending.previewed + pending.rows.len() + deferred.len(),
+            skipped,
             errors,
             ignored_columns,
             encoding,
@@ -615,13 +648,10 @@ pub fn import_csv<R: Read>(
     }
     // The schema may have new options: plan again against it.
     let fresh = ws.object_named(&options.object)?.clone();
-    let (fresh_targets, fresh_joins) = full_plan(&fresh, &headers, &options.mappings)?;
+    let (fresh_targets, fresh_joins) = full_plan(&fresh, &headers, &mappings)?;
     for (row, line, _, _, record) in deferred {
         match parse_row(ws, obj.id, &fresh_targets, &fresh_joins, &record) {
-            Ok(parsed) => {
-                rows.push(parsed);
-                positions.push((row, line));
-            }
+            Ok(parsed) => pending.push(parsed, row, line),
             Err((column, reason)) => errors.push(CsvRowError {
                 row,
                 line,
@@ -632,56 +662,31 @@ pub fn import_csv<R: Read>(
     }
     if options.strict
         && !errors.is_empty()
-        && let Some(first) = rows.first_mut()
+        && let Some(first) = pending.rows.first_mut()
     {
         // Still check the rows that converted against the workspace's rules, so the
         // report lists every bad row, but make sure nothing is written: a last row
         // repeating the first row's id always fails, and a strict import with a failing
-        // row writes nothing. Its own error is dropped below.
+        // row writes nothing. Its own error is dropped (it has no position).
         let id = *first.id.get_or_insert_with(RecordId::new);
-        rows.push(ImportRow {
+        pending.rows.push(ImportRow {
             id: Some(id),
             values: Vec::new(),
         });
     }
-    let total = rows.len();
-    let import = ImportOptions {
-        strict: options.strict,
-        group,
-    };
-    let report = ws.import_records(obj.id, rows, &import, &mut |done| progress(done, total))?;
-    for e in &report.errors {
-        // No position: the strict-mode guard row.
-        let Some(&(row, line)) = positions.get(e.index) else {
-            continue;
-        };
-        let (field, reason) = rule_reason(&e.error);
-        let column = field.and_then(|key| {
-            let index = if key == "id" && !obj.fields.iter().any(|f| f.key == "id") {
-                id_column
-            } else {
-                targets
-                    .iter()
-                    .position(|t| matches!(t, Target::Field(def) if def.key == key))
-            };
-            index.and_then(|i| headers.get(i).cloned())
-        });
-        errors.push(CsvRowError {
-            row,
-            line,
-            column,
-            reason,
-        });
-    }
-    errors.sort_by_key(|e| e.row);
-    let imported = if options.strict && !errors.is_empty() {
+    let written = pending.write(ws, &batch_ctx, &mut errors, progress)?;
+    let imported = if options.strict && errors.total > 0 {
         0
     } else {
-        report.created.len()
+        written
     };
+    let skipped = errors.total;
+    let mut errors = errors.kept;
+    errors.sort_by_key(|e| e.row);
     Ok(CsvImportReport {
         group,
         imported,
+        skipped,
         errors,
         ignored_columns,
         encoding,
@@ -692,6 +697,103 @@ pub fn import_csv<R: Read>(
         mapping,
         preview: false,
     })
+}
+
+/// Rows are validated and written this many at a time (one transaction each, all in
+/// the import's change group), so an import's memory does not grow with the file.
+pub const BATCH_ROWS: usize = 5_000;
+
+/// Bad rows kept for the report; past these only the count grows.
+pub const KEPT_ERRORS: usize = 1_000;
+
+/// The bad rows of an import: the first [`KEPT_ERRORS`] and how many in all.
+#[derive(Default)]
+struct RowErrors {
+    kept: Vec<CsvRowError>,
+    total: usize,
+}
+
+impl RowErrors {
+    fn push(&mut self, error: CsvRowError) {
+        self.total += 1;
+        if self.kept.len() < KEPT_ERRORS {
+            self.kept.push(error);
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+}
+
+/// What writing a batch needs to say which column a broken rule is about.
+struct BatchContext<'a> {
+    object: &'a ObjectDef,
+    targets: &'a [Target<'a>],
+    headers: &'a [String],
+    id_column: Option<usize>,
+    import: ImportOptions,
+}
+
+/// Converted rows waiting to be written, with (data row, line) of each.
+#[derive(Default)]
+struct Pending {
+    rows: Vec<ImportRow>,
+    positions: Vec<(usize, u64)>,
+    written: usize,
+    /// Good rows a preview has counted and let go.
+    previewed: usize,
+}
+
+impl Pending {
+    fn push(&mut self, row: ImportRow, number: usize, line: u64) {
+        self.rows.push(row);
+        self.positions.push((number, line));
+    }
+
+    /// Validates and writes the waiting rows; returns how many records all batches
+    /// have created so far.
+    fn write(
+        &mut self,
+        ws: &mut Workspace,
+        ctx: &BatchContext<'_>,
+        errors: &mut RowErrors,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<usize, CsvError> {
+        if self.rows.is_empty() {
+            return Ok(self.written);
+        }
+        let rows = std::mem::take(&mut self.rows);
+        let positions = std::mem::take(&mut self.positions);
+        let base = self.written;
+        let total = base + rows.len();
+        let report = ws.import_records(ctx.object.id, rows, &ctx.import, &mut |done| progress(base + done, total))?;
+        for e in &report.errors {
+            // No position: the strict-mode guard row.
+            let Some(&(row, line)) = positions.get(e.index) else {
+                continue;
+            };
+            let (field, reason) = rule_reason(&e.error);
+            let column = field.and_then(|key| {
+                let index = if key == "id" && !ctx.object.fields.iter().any(|f| f.key == "id") {
+                    ctx.id_column
+                } else {
+                    ctx.targets
+                        .iter()
+                        .position(|t| matches!(t, Target::Field(def) if def.key == key))
+                };
+                index.and_then(|i| ctx.headers.get(i).cloned())
+            });
+            errors.push(CsvRowError {
+                row,
+                line,
+                column,
+                reason,
+            });
+        }
+        self.written += report.created.len();
+        Ok(self.written)
+    }
 }
 
 /// Converts one data row; on failure, the column index and why.

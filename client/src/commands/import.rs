@@ -102,6 +102,7 @@ pub fn run(args: ImportArgs, ctx: &Context) -> Result<(), CliError> {
         create_missing: args.create_missing,
         create_fields: args.create_fields,
         preview: args.preview,
+        batch_rows: 0,
     };
     let input: Box<dyn Read> = if args.file.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
@@ -133,7 +134,7 @@ pub fn run(args: ImportArgs, ctx: &Context) -> Result<(), CliError> {
         let mut j = JsonObject::default();
         j.push("group", report.group.to_string());
         j.push("imported", report.imported);
-        j.push("skipped", report.errors.len());
+        j.push("skipped", report.skipped);
         j.push("ignored_columns", report.ignored_columns.clone());
         j.push("encoding", report.encoding);
         j.push("preview", report.preview);
@@ -163,11 +164,11 @@ pub fn run(args: ImportArgs, ctx: &Context) -> Result<(), CliError> {
         for e in report.errors.iter().take(ERRORS_SHOWN) {
             let _ = writeln!(err, "{e}");
         }
-        if report.errors.len() > ERRORS_SHOWN {
+        if report.skipped > ERRORS_SHOWN {
             let _ = writeln!(
                 err,
-                "... and {} more bad rows (--json lists them all)",
-                thousands(report.errors.len() - ERRORS_SHOWN)
+                "... and {} more bad rows (--json lists the first 1,000)",
+                thousands(report.skipped - ERRORS_SHOWN)
             );
         }
     }
@@ -179,7 +180,7 @@ pub fn run(args: ImportArgs, ctx: &Context) -> Result<(), CliError> {
     }
     if args.strict && !report.errors.is_empty() {
         return Err(CliError::ImportRefused {
-            bad: report.errors.len(),
+            bad: report.skipped,
         });
     }
     if !ctx.json {
@@ -195,7 +196,7 @@ pub fn run(args: ImportArgs, ctx: &Context) -> Result<(), CliError> {
             "import group {}: {} imported, {} skipped{made}",
             report.group,
             thousands(report.imported),
-            thousands(report.errors.len())
+            thousands(report.skipped)
         )?;
     }
     Ok(())
@@ -224,7 +225,7 @@ fn write_preview(out: &mut dyn Write, report: &crate::csv_io::CsvImportReport) -
         out,
         "{} rows would import, {} are bad",
         thousands(report.imported),
-        thousands(report.errors.len())
+        thousands(report.skipped)
     )?;
     Ok(())
 }
