@@ -26,8 +26,9 @@
 //! **Export** streams an object's live records from the `rows` table (no documents are
 //! loaded): CSV with a header of `id` then the active fields' keys, values as
 //! [`field_type::display`] shows them (relations as record ids, so they import back),
-//! or a JSON array of `{id, <field key>: value}` objects. Values that do not convert to
-//! their field's current type are written as stored.
+//! or a JSON array of records in the shape every `--json` command uses (`record_json.rs`,
+//! docs/api.md). Values that do not convert to their field's current type are written as
+//! stored.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -45,7 +46,6 @@ pub use crate::csv_input::MAX_RECORD_BYTES;
 use crate::CsvError;
 use crate::csv_infer::{NewField, SAMPLE_ROWS, infer};
 use crate::csv_missing::{Created, Need, ToCreate};
-use crate::output::JsonObject;
 
 /// How to import a CSV file.
 #[derive(Debug, Clone, Default)]
@@ -865,13 +865,6 @@ fn cell_text(field: &FieldDef, stored: &Stored) -> String {
     }
 }
 
-fn cell_json(field: &FieldDef, stored: &Stored) -> serde_json::Value {
-    match field_type::read(field, stored) {
-        Some(v) => field_type::to_json(field, &v),
-        None => serde_json::Value::String(stored.raw_text()),
-    }
-}
-
 fn stored<'r>(row: &'r Row, field: &FieldDef) -> Option<&'r Stored> {
     row.get(field.id).filter(|s| !s.is_empty())
 }
@@ -917,14 +910,7 @@ pub fn export<W: Write>(ws: &Workspace, object: &str, format: ExportFormat, out:
                 if failed.is_some() {
                     return;
                 }
-                let mut object = JsonObject::default();
-                object.push("id", id.to_string());
-                for field in &fields {
-                    object.push(
-                        field.key.clone(),
-                        stored(row, field).map_or(serde_json::Value::Null, |s| cell_json(field, s)),
-                    );
-                }
+                let object = crate::record_json::record_json(ws, &ws.view(id, row));
                 let separator: &[u8] = if count == 0 { b"\n  " } else { b",\n  " };
                 let result = out
                     .write_all(separator)

@@ -24,6 +24,7 @@ mod csv_missing;
 mod error;
 mod location;
 mod output;
+mod record_json;
 pub mod sample;
 pub mod sync;
 

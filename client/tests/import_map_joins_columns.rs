@@ -22,7 +22,7 @@ fn a_join_mapping_fills_one_field_from_several_columns() {
     ]);
     assert_eq!(out["imported"], 2, "{out}");
     let list = kith.json(&["record", "list", "people", "--sort", "name"]);
-    let names: Vec<&str> = list
+    let names: Vec<&str> = list["records"]
         .as_array()
         .expect("records")
         .iter()

@@ -17,13 +17,14 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use clap::Subcommand;
 use kith_core::time_fmt::format_datetime;
-use kith_core::{Filter, Op, Query, RecordId, RecordView, Workspace};
+use kith_core::{Filter, Op, Query, RecordId, Workspace};
 
 use crate::CliError;
 use crate::commands::Context;
 use crate::commands::history::parse_at;
 use crate::commands::support::{assignments, done, record_id, short_id};
 use crate::output::{JsonObject, Table, thousands, write_json};
+use crate::record_json::record_json;
 
 /// Add, show, update, delete and list records.
 #[derive(clap::Args)]
@@ -237,29 +238,6 @@ pub fn run(args: RecordArgs, ctx: &Context) -> Result<(), CliError> {
     Ok(())
 }
 
-/// A record as JSON: `{id, <field key>: value, ..., _conflicts?}`; `_conflicts` (only
-/// when a field is conflicted) maps each conflicted field's key to its other values.
-pub(crate) fn record_json(view: &RecordView) -> JsonObject {
-    let mut j = JsonObject::default();
-    j.push("id", view.id.to_string());
-    for cell in &view.cells {
-        j.push(cell.key.clone(), cell.json.clone());
-    }
-    if view.cells.iter().any(|c| !c.conflicts.is_empty()) {
-        j.push_object("_conflicts", conflicts_json(view));
-    }
-    j
-}
-
-/// `{<field key>: [other values]}` for the conflicted fields of a record.
-fn conflicts_json(view: &RecordView) -> JsonObject {
-    let mut conflicts = JsonObject::default();
-    for cell in view.cells.iter().filter(|c| !c.conflicts.is_empty()) {
-        conflicts.push(cell.key.clone(), cell.conflicts.clone());
-    }
-    conflicts
-}
-
 /// Confirmation is asked for (or `--yes` required) above this many records.
 const CONFIRM_ABOVE: u64 = 1;
 
@@ -374,11 +352,10 @@ fn list_records(ws: &Workspace, args: ListArgs, ctx: &Context, out: &mut dyn Wri
         .map(|id| ws.record(*id).map_err(CliError::from))
         .collect::<Result<Vec<_>, _>>()?;
     if ctx.json {
-        let items: Vec<JsonObject> = views.iter().map(record_json).collect();
-        write_json(out, &items)?;
-        if let Some(next) = &page.next {
-            eprintln!("next page: --after {next}");
-        }
+        let mut j = JsonObject::default();
+        j.push_objects("records", views.iter().map(|v| record_json(ws, v)).collect());
+        j.push("next", page.next.clone());
+        write_json(out, &j)?;
         return Ok(());
     }
     let columns: Vec<kith_core::FieldId> = match &args.fields {
@@ -459,29 +436,10 @@ fn show(ws: &Workspace, id: RecordId, at: Option<i64>, ctx: &Context, out: &mut 
         }
     };
     if ctx.json {
-        let mut j = JsonObject::default();
-        j.push("id", id.to_string());
-        j.push("object", view.object_key.clone());
+        let mut j = record_json(ws, &view);
         if let Some(time) = at {
             j.push("at", format_datetime(time));
         }
-        j.push("created_at", format_datetime(view.created_at));
-        j.push("created_by", view.created_by.clone());
-        j.push("updated_at", format_datetime(view.updated_at));
-        j.push("deleted_at", view.deleted_at.map(format_datetime));
-        let mut fields = JsonObject::default();
-        for cell in &view.cells {
-            fields.push(cell.key.clone(), cell.json.clone());
-        }
-        j.push_object("fields", fields);
-        let unconverted: Vec<String> = view
-            .cells
-            .iter()
-            .filter(|c| c.unconverted)
-            .map(|c| c.key.clone())
-            .collect();
-        j.push("unconverted", unconverted);
-        j.push_object("conflicts", conflicts_json(&view));
         let related: Vec<JsonObject> = related
             .iter()
             .flat_map(|group| {

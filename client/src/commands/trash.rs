@@ -10,6 +10,7 @@ use kith_core::time_fmt::format_datetime;
 use crate::CliError;
 use crate::commands::Context;
 use crate::commands::support::{done, record_id, short_id};
+use crate::record_json::record_json;
 use crate::output::{JsonObject, Table, thousands, write_json};
 
 /// List, restore and purge records in the trash.
@@ -62,22 +63,8 @@ pub fn run(args: TrashArgs, ctx: &Context) -> Result<(), CliError> {
             };
             let views = ws.trash(object, limit)?;
             if ctx.json {
-                let items: Vec<JsonObject> = views
-                    .iter()
-                    .map(|v| {
-                        let mut j = JsonObject::default();
-                        j.push("id", v.id.to_string());
-                        j.push("object", v.object_key.clone());
-                        j.push("name", ws.record_name(v.id));
-                        j.push("deleted_at", v.deleted_at.map(format_datetime));
-                        let mut fields = JsonObject::default();
-                        for cell in &v.cells {
-                            fields.push(cell.key.clone(), cell.json.clone());
-                        }
-                        j.push_object("fields", fields);
-                        j
-                    })
-                    .collect();
+                let mut items = JsonObject::default();
+                items.push_objects("records", views.iter().map(|v| record_json(&ws, v)).collect());
                 write_json(&mut out, &items)?;
                 return Ok(());
             }
