@@ -152,7 +152,7 @@ fn without_workspace_demo_replaces_its_own_directory_only() {
     let json = ok(dir, &["demo", "--json", "--seed", "3"]);
     let v: serde_json::Value = serde_json::from_str(&json).expect("JSON");
     let demo_dir = dir.join("data").join("kith").join("demo");
-    assert_eq!(v["workspace"], demo_dir.display().to_string());
+    assert_eq!(v["path"], demo_dir.display().to_string());
     assert_eq!(v["records"]["deals"], 60);
     assert!(v["try"].as_array().is_some_and(|t| t.len() >= 6), "{json}");
 

@@ -49,7 +49,7 @@ pub fn run(args: DemoArgs, ctx: &Context) -> Result<(), CliError> {
     let mut out = ctx.out();
     if ctx.json {
         let mut j = JsonObject::default();
-        j.push("workspace", dir.display().to_string());
+        j.push("path", dir.display().to_string());
         let mut c = JsonObject::default();
         for (object, n) in counts {
             c.push(object, n);
