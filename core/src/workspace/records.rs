@@ -66,25 +66,50 @@ impl Workspace {
         Ok(out)
     }
 
-    /// A resolver for relation inputs that name records instead of giving ids.
+    /// A resolver for relation inputs that name records instead of giving ids: a name
+    /// (of a record of the target object, or of any object when the relation may point
+    /// to any), `object:name` to say which object, or a short id.
     pub(crate) fn resolve_by_name(&self, target: Option<ObjectId>, name: &str) -> Result<RecordId, String> {
         let by_short_id = || {
             let id = self.find_record_id(name).ok()?;
             let object = self.row(id).ok()?.object;
             (target.is_none() || target == Some(object)).then_some(id)
         };
-        let Some(target) = target.and_then(|t| self.schema.object(t)) else {
-            return by_short_id()
-                .ok_or_else(|| format!("'{name}' is not a record id (the field can point to any object: give an id)"));
+        // `people:Ada Lovelace` names the object too.
+        let (objects, wanted): (Vec<&ObjectDef>, &str) = match name.split_once(':').and_then(|(o, n)| {
+            let obj = self.schema.find_object(o.trim()).filter(|d| !d.archived)?;
+            (target.is_none() || target == Some(obj.id)).then_some((obj, n.trim()))
+        }) {
+            Some((obj, n)) => (vec![obj], n),
+            None => match target.and_then(|t| self.schema.object(t)) {
+                Some(obj) => (vec![obj], name),
+                None => (self.schema.objects.iter().filter(|o| !o.archived).collect(), name),
+            },
         };
-        let matches = self.find_by_display_name(target, name, 2).map_err(|e| e.to_string())?;
-        match matches.as_slice() {
-            [one] => Ok(*one),
-            [] => by_short_id().ok_or_else(|| format!("no {} record named '{name}'", target.key)),
-            _ => Err(format!(
-                "more than one {} record is named '{name}'; use its id",
-                target.key
+        let mut found: Vec<(RecordId, &str)> = Vec::new();
+        for obj in &objects {
+            for id in self.find_by_display_name(obj, wanted, 2).map_err(|e| e.to_string())? {
+                found.push((id, obj.key.as_str()));
+            }
+        }
+        match found.as_slice() {
+            [(one, _)] => Ok(*one),
+            [] => by_short_id().ok_or_else(|| match objects.as_slice() {
+                [obj] => format!("no {} record named '{wanted}'", obj.key),
+                _ => format!("no record named '{wanted}'"),
+            }),
+            [(_, first), ..] if found.iter().all(|(_, o)| o == first) => Err(format!(
+                "more than one {first} record is named '{wanted}'; use its id or short id"
             )),
+            _ => {
+                let mut kinds: Vec<&str> = found.iter().map(|(_, o)| *o).collect();
+                kinds.dedup();
+                Err(format!(
+                    "records of {} are named '{wanted}'; say which with object:name (such as {}:{wanted}) or give its short id",
+                    kinds.join(" and "),
+                    kinds[0]
+                ))
+            }
         }
     }
 
