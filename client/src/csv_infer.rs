@@ -54,7 +54,10 @@ pub(crate) fn infer(values: &[&str]) -> (FieldKind, Vec<String>) {
         return (FieldKind::Text, Vec::new());
     }
     let booleans = ["true", "false", "yes", "no"];
-    if values.iter().all(|v| booleans.contains(&v.to_ascii_lowercase().as_str())) {
+    if values
+        .iter()
+        .all(|v| booleans.contains(&v.to_ascii_lowercase().as_str()))
+    {
         return (FieldKind::Boolean, Vec::new());
     }
     for kind in [FieldKind::Number, FieldKind::Currency] {
@@ -108,7 +111,10 @@ mod tests {
         assert_eq!(infer(&["https://example.com", "example.org/x"]).0, FieldKind::Url);
         assert_eq!(infer(&["+44 20 7946 0958", "(555) 123-4567"]).0, FieldKind::Phone);
         let (kind, options) = infer(&["Gold", "Silver", "gold", "Gold"]);
-        assert_eq!((kind, options), (FieldKind::Select, vec!["Gold".to_string(), "Silver".to_string()]));
+        assert_eq!(
+            (kind, options),
+            (FieldKind::Select, vec!["Gold".to_string(), "Silver".to_string()])
+        );
         assert_eq!(infer(&["Ada Lovelace", "Grace Hopper"]).0, FieldKind::Text);
         assert_eq!(infer(&["", " "]).0, FieldKind::Text);
     }

@@ -6,7 +6,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::io::{Cursor, Read};
 
-use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8, WINDOWS_1252};
+use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
 use encoding_rs_io::DecodeReaderBytesBuilder;
 
 use crate::CsvError;
@@ -45,7 +45,9 @@ pub(crate) fn prepare<'a, R: Read + 'a>(
         .read_to_end(&mut sample)
         .map_err(CsvError::ReadInput)?;
     let encoding = match encoding {
-        Some(label) => Encoding::for_label(label.trim().as_bytes()).ok_or_else(|| CsvError::UnknownEncoding(label.into()))?,
+        Some(label) => {
+            Encoding::for_label(label.trim().as_bytes()).ok_or_else(|| CsvError::UnknownEncoding(label.into()))?
+        }
         None => detect_encoding(&sample)?,
     };
     let delimiter = match delimiter {
@@ -112,7 +114,10 @@ fn detect_delimiter(text: &str) -> u8 {
     }
     // The first of the most used, so a tie keeps the comma.
     let best = counts.iter().map(|(_, n)| *n).max().unwrap_or(0);
-    counts.iter().find(|(_, n)| *n == best && best > 0).map_or(b',', |(d, _)| *d)
+    counts
+        .iter()
+        .find(|(_, n)| *n == best && best > 0)
+        .map_or(b',', |(d, _)| *d)
 }
 
 /// A reader that remembers where its newlines were, so the importer can say which line
@@ -232,6 +237,9 @@ mod tests {
         assert_eq!(detect_encoding("name\nJosé\n".as_bytes()).unwrap(), UTF_8);
         assert_eq!(detect_encoding(b"\xff\xfen\x00a\x00").unwrap(), UTF_16LE);
         assert_eq!(detect_encoding(b"n\x00a\x00m\x00e\x00").unwrap(), UTF_16LE);
-        assert!(matches!(detect_encoding(b"\x7fELF\x02\x01\x00\x00\x00\x00stuff"), Err(CsvError::Binary)));
+        assert!(matches!(
+            detect_encoding(b"\x7fELF\x02\x01\x00\x00\x00\x00stuff"),
+            Err(CsvError::Binary)
+        ));
     }
 }

@@ -1,8 +1,9 @@
 //! CSV import, and CSV / JSON export.
 //!
-//! **Import** reads the whole file first, converting every cell by its field's type, then
-//! hands the good rows to [`Workspace::import_records`] in one call: one write
-//! transaction and one change group for the whole import.
+//! **Import** streams the file, converting every cell by its field's type, and hands
+//! the good rows to [`Workspace::import_records`] in batches of [`BATCH_ROWS`] (one
+//! transaction each), all in the import's one change group; memory stays bounded
+//! whatever the file's size (`strict` imports hold every row, to write all or nothing).
 //!
 //! * Columns name fields by key or label, case-insensitively, unless
 //!   [`CsvImportOptions::mappings`] says otherwise.
@@ -23,29 +24,26 @@
 //!   records must exist before the import: import companies before the people that
 //!   point at them.
 //!
-//! **Export** streams an object's live records from the `rows` table (no documents are
-//! loaded): CSV with a header of `id` then the active fields' keys, values as
-//! [`field_type::display`] shows them (relations as record ids, so they import back),
-//! or a JSON array of records in the shape every `--json` command uses (`record_json.rs`,
-//! docs/api.md). Values that do not convert to their field's current type are written as
-//! stored.
+//! **Export** is in `csv_export.rs` (re-exported here).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
-use std::io::{BufWriter, Read, Write};
+use std::io::Read;
 
 use kith_core::field_type;
 use kith_core::schema::key_from_label;
 use kith_core::{
-    FieldDef, FieldSpec, GroupId, ImportOptions, ImportRow, ObjectDef, ObjectId, RecordId, Row, Stored, Value, Workspace,
+    FieldDef, FieldSpec, GroupId, ImportOptions, ImportRow, ObjectDef, ObjectId, RecordId, Value, Workspace,
 };
 use serde::Serialize;
 
+pub use crate::csv_export::{ExportFormat, export};
 pub use crate::csv_input::MAX_RECORD_BYTES;
 
 use crate::CsvError;
 use crate::csv_infer::{NewField, SAMPLE_ROWS, infer};
 use crate::csv_missing::{Created, Need, ToCreate};
+use crate::csv_plan::{Join, Target, full_plan, unknown_columns};
 
 /// How to import a CSV file.
 #[derive(Debug, Clone, Default)]
@@ -175,204 +173,6 @@ fn describe(field: &NewField) -> CreatedField {
         kind: field.kind.as_str().to_string(),
         options: field.options.clone(),
     }
-}
-
-/// Columns that no mapping, no field (by key or label, archived ones too) and not `id`
-/// claim: the columns `create_fields` makes fields for.
-fn unknown_columns(obj: &ObjectDef, headers: &[String], mappings: &[(String, String)]) -> Vec<usize> {
-    headers
-        .iter()
-        .enumerate()
-        .filter(|(_, h)| !h.is_empty() && !h.eq_ignore_ascii_case("id"))
-        .filter(|(_, h)| {
-            !mappings.iter().any(|(c, _)| {
-                c.trim().eq_ignore_ascii_case(h) || c.split('+').any(|part| part.trim().eq_ignore_ascii_case(h))
-            })
-        })
-        .filter(|(_, h)| {
-            !obj.fields
-                .iter()
-                .any(|f| f.key.eq_ignore_ascii_case(h) || f.label.eq_ignore_ascii_case(h))
-        })
-        .map(|(i, _)| i)
-        .collect()
-}
-
-/// What a column of the file feeds.
-enum Target<'a> {
-    Field(&'a FieldDef),
-    Id,
-    Skip,
-    /// Part of a join (`--map "First Name+Last Name=name"`): read by the join.
-    Joined,
-}
-
-/// Several columns joined with spaces into one field.
-struct Join<'a> {
-    columns: Vec<usize>,
-    field: &'a FieldDef,
-}
-
-/// A join mapping's columns, when `column` is `A+B+...` and is not itself a header.
-fn join_columns(column: &str, headers: &[String]) -> Option<Vec<String>> {
-    let column = column.trim();
-    if !column.contains('+') || headers.iter().any(|h| h.eq_ignore_ascii_case(column)) {
-        return None;
-    }
-    Some(column.split('+').map(|c| c.trim().to_string()).collect())
-}
-
-/// Takes the joins out of the mappings: `(columns, field)` pairs, checked against the
-/// header and the object.
-fn plan_joins<'a>(
-    obj: &'a ObjectDef,
-    headers: &[String],
-    mappings: &[(String, String)],
-) -> Result<(Vec<Join<'a>>, Vec<(String, String)>), CsvError> {
-    let mut joins = Vec::new();
-    let mut rest = Vec::new();
-    for (column, field) in mappings {
-        let Some(parts) = join_columns(column, headers) else {
-            rest.push((column.clone(), field.clone()));
-            continue;
-        };
-        let mut columns = Vec::with_capacity(parts.len());
-        for part in &parts {
-            let index = headers.iter().position(|h| h.eq_ignore_ascii_case(part)).ok_or_else(|| {
-                CsvError::MappedColumnMissing {
-                    column: part.clone(),
-                    field: field.clone(),
-                }
-            })?;
-            columns.push(index);
-        }
-        let def = obj.active_fields().find(|f| f.key.eq_ignore_ascii_case(field.trim()) || f.label.eq_ignore_ascii_case(field.trim())).ok_or_else(|| {
-            kith_core::SchemaError::UnknownField {
-                object: obj.key.clone(),
-                field: field.trim().to_string(),
-            }
-        })?;
-        joins.push(Join { columns, field: def });
-    }
-    Ok((joins, rest))
-}
-
-/// What every column feeds, joins included.
-fn full_plan<'a>(
-    obj: &'a ObjectDef,
-    headers: &[String],
-    mappings: &[(String, String)],
-) -> Result<(Vec<Target<'a>>, Vec<Join<'a>>), CsvError> {
-    let (joins, mappings) = plan_joins(obj, headers, mappings)?;
-    let targets = plan(obj, headers, &mappings, &joins)?;
-    Ok((targets, joins))
-}
-
-/// Matches the header's columns to fields, once for the whole file.
-fn plan<'a>(
-    obj: &'a ObjectDef,
-    headers: &[String],
-    mappings: &[(String, String)],
-    joins: &[Join<'_>],
-) -> Result<Vec<Target<'a>>, CsvError> {
-    let joined = |i: usize| joins.iter().any(|j| j.columns.contains(&i));
-    let skip_unknown = mappings.iter().any(|(c, f)| c.trim() == "*" && is_skip(f));
-    for (column, field) in mappings {
-        if column.trim() != "*" && !headers.iter().any(|h| h.eq_ignore_ascii_case(column.trim())) {
-            return Err(CsvError::MappedColumnMissing {
-                column: column.clone(),
-                field: field.clone(),
-            });
-        }
-    }
-    let mut targets = Vec::with_capacity(headers.len());
-    let mut unknown = Vec::new();
-    for (i, header) in headers.iter().enumerate() {
-        if joined(i) {
-            targets.push(Target::Joined);
-            continue;
-        }
-        let mapped = mappings
-            .iter()
-            .find(|(c, _)| c.trim().eq_ignore_ascii_case(header))
-            .map(|(_, f)| f.trim());
-        let target = match mapped {
-            Some(f) if is_skip(f) => Target::Skip,
-            Some(f) => match obj.find_field(f) {
-                Some(def) if def.archived => {
-                    return Err(CsvError::ArchivedField {
-                        object: obj.key.clone(),
-                        field: def.key.clone(),
-                        column: header.clone(),
-                    });
-                }
-                Some(def) => Target::Field(def),
-                None if f.eq_ignore_ascii_case("id") => Target::Id,
-                None => {
-                    return Err(kith_core::SchemaError::UnknownField {
-                        object: obj.key.clone(),
-                        field: f.to_string(),
-                    }
-                    .into());
-                }
-            },
-            None if header.eq_ignore_ascii_case("id") => Target::Id,
-            None => {
-                let named = |f: &&FieldDef| f.key.eq_ignore_ascii_case(header) || f.label.eq_ignore_ascii_case(header);
-                match (obj.active_fields().find(named), obj.fields.iter().find(named)) {
-                    (Some(def), _) => Target::Field(def),
-                    (None, _) if skip_unknown => Target::Skip,
-                    (None, Some(archived)) => {
-                        return Err(CsvError::ArchivedField {
-                            object: obj.key.clone(),
-                            field: archived.key.clone(),
-                            column: header.clone(),
-                        });
-                    }
-                    (None, None) => {
-                        unknown.push(format!("'{header}'"));
-                        Target::Skip
-                    }
-                }
-            }
-        };
-        targets.push(target);
-    }
-    if !unknown.is_empty() {
-        return Err(CsvError::UnknownColumns {
-            object: obj.key.clone(),
-            columns: unknown.join(", "),
-        });
-    }
-    let mut seen: HashMap<Option<kith_core::FieldId>, &str> = HashMap::new();
-    for join in joins {
-        seen.insert(Some(join.field.id), &headers[join.columns[0]]);
-    }
-    for (target, header) in targets.iter().zip(headers) {
-        let key = match target {
-            Target::Field(def) => Some(def.id),
-            Target::Id => None,
-            Target::Skip | Target::Joined => continue,
-        };
-        if let Some(first) = seen.insert(key, header) {
-            let field = match target {
-                Target::Field(def) => def.key.clone(),
-                _ => "id".to_string(),
-            };
-            return Err(CsvError::DuplicateColumn {
-                object: obj.key.clone(),
-                field,
-                first: first.to_string(),
-                second: header.clone(),
-            });
-        }
-    }
-    Ok(targets)
-}
-
-fn is_skip(field: &str) -> bool {
-    let f = field.trim();
-    f.is_empty() || f == "-"
 }
 
 /// Strips a UTF-8 byte order mark.
@@ -533,7 +333,11 @@ pub fn import_csv<R: Read>(
         },
     };
     let mut pending = Pending::default();
-    let batch_rows = if options.batch_rows == 0 { BATCH_ROWS } else { options.batch_rows };
+    let batch_rows = if options.batch_rows == 0 {
+        BATCH_ROWS
+    } else {
+        options.batch_rows
+    };
     let mut errors = RowErrors::default();
     let mut row_number = 0;
     // Rows that name options or records to create first: (row, line, column, reason, cells).
@@ -546,10 +350,16 @@ pub fn import_csv<R: Read>(
                 line
             }
             None => {
-                let more = reader.read_byte_record(&mut record).map_err(|e| match pending.written {
-                    0 => CsvError::Read(e),
-                    written => CsvError::ReadAfterBatches { written, group, error: e },
-                })?;
+                let more = reader
+                    .read_byte_record(&mut record)
+                    .map_err(|e| match pending.written {
+                        0 => CsvError::Read(e),
+                        written => CsvError::ReadAfterBatches {
+                            written,
+                            group,
+                            error: e,
+                        },
+                    })?;
                 if !more {
                     break;
                 }
@@ -675,11 +485,7 @@ pub fn import_csv<R: Read>(
         });
     }
     let written = pending.write(ws, &batch_ctx, &mut errors, progress)?;
-    let imported = if options.strict && errors.total > 0 {
-        0
-    } else {
-        written
-    };
+    let imported = if options.strict && errors.total > 0 { 0 } else { written };
     let skipped = errors.total;
     let mut errors = errors.kept;
     errors.sort_by_key(|e| e.row);
@@ -767,7 +573,9 @@ impl Pending {
         let positions = std::mem::take(&mut self.positions);
         let base = self.written;
         let total = base + rows.len();
-        let report = ws.import_records(ctx.object.id, rows, &ctx.import, &mut |done| progress(base + done, total))?;
+        let report = ws.import_records(ctx.object.id, rows, &ctx.import, &mut |done| {
+            progress(base + done, total)
+        })?;
         for e in &report.errors {
             // No position: the strict-mode guard row.
             let Some(&(row, line)) = positions.get(e.index) else {
@@ -841,92 +649,11 @@ fn parse_row(
             continue;
         }
         let resolve = |name: &str| resolve_name(ws, object, join.field, name);
-        let value = field_type::parse_input(join.field, &parts.join(" "), &resolve).map_err(|e| (join.columns[0], e.0))?;
+        let value =
+            field_type::parse_input(join.field, &parts.join(" "), &resolve).map_err(|e| (join.columns[0], e.0))?;
         if value.is_some() {
             row.values.push((join.field.id, value));
         }
     }
     Ok(row)
-}
-
-/// What to export as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExportFormat {
-    Csv,
-    Json,
-}
-
-/// A stored value as the export writes it: through the field's type, or as stored when it
-/// does not convert.
-fn cell_text(field: &FieldDef, stored: &Stored) -> String {
-    match field_type::read(field, stored) {
-        Some(v) => field_type::display(field, &v),
-        None => stored.raw_text(),
-    }
-}
-
-fn stored<'r>(row: &'r Row, field: &FieldDef) -> Option<&'r Stored> {
-    row.get(field.id).filter(|s| !s.is_empty())
-}
-
-/// Writes every live record of `object` to `out`; returns how many.
-pub fn export<W: Write>(ws: &Workspace, object: &str, format: ExportFormat, out: W) -> Result<usize, CsvError> {
-    let obj = ws.object_named(object)?;
-    let fields: Vec<&FieldDef> = obj.active_fields().collect();
-    let mut count = 0;
-    let mut failed: Option<CsvError> = None;
-    match format {
-        ExportFormat::Csv => {
-            let mut writer = csv::Writer::from_writer(out);
-            writer.write_record(std::iter::once("id").chain(fields.iter().map(|f| f.key.as_str())))?;
-            ws.for_each_row(obj.id, |id, row| {
-                if failed.is_some() {
-                    return;
-                }
-                let result = (|| -> Result<(), csv::Error> {
-                    writer.write_field(id.to_string())?;
-                    for field in &fields {
-                        match stored(row, field) {
-                            Some(s) => writer.write_field(cell_text(field, s))?,
-                            None => writer.write_field("")?,
-                        }
-                    }
-                    writer.write_record(std::iter::empty::<&[u8]>())
-                })();
-                match result {
-                    Ok(()) => count += 1,
-                    Err(e) => failed = Some(e.into()),
-                }
-            })?;
-            if let Some(e) = failed {
-                return Err(e);
-            }
-            writer.flush().map_err(CsvError::Write)?;
-        }
-        ExportFormat::Json => {
-            let mut out = BufWriter::new(out);
-            out.write_all(b"[").map_err(CsvError::Write)?;
-            ws.for_each_row(obj.id, |id, row| {
-                if failed.is_some() {
-                    return;
-                }
-                let object = crate::record_json::record_json(ws, &ws.view(id, row));
-                let separator: &[u8] = if count == 0 { b"\n  " } else { b",\n  " };
-                let result = out
-                    .write_all(separator)
-                    .and_then(|()| serde_json::to_writer(&mut out, &object).map_err(std::io::Error::from));
-                match result {
-                    Ok(()) => count += 1,
-                    Err(e) => failed = Some(CsvError::Write(e)),
-                }
-            })?;
-            if let Some(e) = failed {
-                return Err(e);
-            }
-            out.write_all(if count == 0 { b"]\n" } else { b"\n]\n" })
-                .map_err(CsvError::Write)?;
-            out.flush().map_err(CsvError::Write)?;
-        }
-    }
-    Ok(count)
 }

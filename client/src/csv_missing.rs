@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use kith_core::{FieldDef, FieldKind, FieldId, GroupId, ObjectId, RecordId, Workspace};
+use kith_core::{FieldDef, FieldId, FieldKind, GroupId, ObjectId, RecordId, Workspace};
 
 use crate::CsvError;
 
@@ -13,7 +13,11 @@ use crate::CsvError;
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Need {
     /// A select option of a field.
-    Option { object: ObjectId, field: FieldId, label: String },
+    Option {
+        object: ObjectId,
+        field: FieldId,
+        label: String,
+    },
     /// A record of an object, by its name.
     Record { object: ObjectId, name: String },
 }
@@ -120,7 +124,11 @@ impl ToCreate {
         }
         let message = format!("import:{group}");
         for (object, names) in &self.records {
-            let Some(display) = ws.object_named(&object.to_string())?.display_field().map(|f| f.key.clone()) else {
+            let Some(display) = ws
+                .object_named(&object.to_string())?
+                .display_field()
+                .map(|f| f.key.clone())
+            else {
                 continue;
             };
             for name in names {

@@ -211,7 +211,10 @@ fn cities(ws: &Workspace) -> Vec<String> {
     let mut out = Vec::new();
     ws.for_each_row(people, |id, _| {
         let view = ws.record(id).expect("record");
-        out.push(format!("{:?}", view.cells.iter().find(|c| c.key == "city").map(|c| c.display.clone())));
+        out.push(format!(
+            "{:?}",
+            view.cells.iter().find(|c| c.key == "city").map(|c| c.display.clone())
+        ));
     })
     .expect("rows");
     out.sort();
@@ -223,7 +226,10 @@ fn windows_1252_semicolon_files_from_excel_import_without_mojibake() {
     let mut ws = workspace();
     let file = b"name;city\r\nJos\xe9;M\xfcnchen\r\nZo\xeb;K\xf8benhavn\r\n".to_vec();
     let report = import_csv(&mut ws, file.as_slice(), &options("people", true), &mut |_, _| {}).expect("import runs");
-    assert_eq!((report.imported, report.encoding, report.delimiter), (2, "windows-1252", ';'));
+    assert_eq!(
+        (report.imported, report.encoding, report.delimiter),
+        (2, "windows-1252", ';')
+    );
     assert_eq!(cities(&ws), [r#"Some("København")"#, r#"Some("München")"#]);
 }
 
@@ -234,7 +240,10 @@ fn utf16_tab_separated_files_import() {
     let mut file = vec![0xFF, 0xFE];
     file.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
     let report = import_csv(&mut ws, file.as_slice(), &options("people", true), &mut |_, _| {}).expect("import runs");
-    assert_eq!((report.imported, report.encoding, report.delimiter), (1, "UTF-16LE", '\t'));
+    assert_eq!(
+        (report.imported, report.encoding, report.delimiter),
+        (1, "UTF-16LE", '\t')
+    );
     assert_eq!(cities(&ws), [r#"Some("Łódź")"#]);
 }
 

@@ -112,13 +112,19 @@ fn a_json_export_is_an_array_of_records_with_typed_values() {
     assert_eq!(big["name"], "Big deal");
     assert_eq!(big["object"], "deals");
     let fields = &big["fields"];
-    assert_eq!(fields["amount"], serde_json::json!({"amount": 1250.75, "currency": "USD"}));
+    assert_eq!(
+        fields["amount"],
+        serde_json::json!({"amount": 1250.75, "currency": "USD"})
+    );
     assert_eq!(fields["stage"], "Won");
     assert_eq!(fields["probability"], 87.5);
     // Relations as id and name.
     let contacts = fields["contacts"].as_array().expect("contacts");
     assert_eq!(contacts.len(), 2);
-    assert!(contacts.iter().all(|c| c["id"].is_string() && c["name"].is_string()), "{contacts:?}");
+    assert!(
+        contacts.iter().all(|c| c["id"].is_string() && c["name"].is_string()),
+        "{contacts:?}"
+    );
     assert_eq!(deals[1]["fields"]["amount"], serde_json::Value::Null);
 }
 

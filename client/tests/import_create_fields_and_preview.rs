@@ -20,7 +20,11 @@ fn field_types(kith: &Kith) -> Vec<(String, String)> {
         .map(|f| {
             (
                 f["key"].as_str().unwrap_or_default().to_string(),
-                f["kind"].as_str().or(f["type"].as_str()).unwrap_or_default().to_string(),
+                f["kind"]
+                    .as_str()
+                    .or(f["type"].as_str())
+                    .unwrap_or_default()
+                    .to_string(),
             )
         })
         .collect()
@@ -32,17 +36,34 @@ fn preview_shows_new_fields_mapping_and_bad_rows_and_writes_nothing() {
     let file = kith.write("people.csv", FILE);
     let before = kith.ok(&["export", "--object", "people"]);
     let fields_before = field_types(&kith);
-    let out = kith.json(&["import", path_str(&file), "--object", "people", "--create-fields", "--preview"]);
+    let out = kith.json(&[
+        "import",
+        path_str(&file),
+        "--object",
+        "people",
+        "--create-fields",
+        "--preview",
+    ]);
     assert_eq!(out["preview"], true);
     let new: Vec<(&str, &str)> = out["new_fields"]
         .as_array()
         .expect("new fields")
         .iter()
-        .map(|f| (f["key"].as_str().unwrap_or_default(), f["type"].as_str().unwrap_or_default()))
+        .map(|f| {
+            (
+                f["key"].as_str().unwrap_or_default(),
+                f["type"].as_str().unwrap_or_default(),
+            )
+        })
         .collect();
     assert_eq!(
         new,
-        [("score", "number"), ("tier", "select"), ("joined", "date"), ("website", "url")]
+        [
+            ("score", "number"),
+            ("tier", "select"),
+            ("joined", "date"),
+            ("website", "url")
+        ]
     );
     assert_eq!(out["mapping"]["Name"], "name");
     assert_eq!(out["mapping"]["Tier"], "tier");

@@ -23,7 +23,8 @@ fn options(add_options: bool, create_missing: bool) -> CsvImportOptions {
 }
 
 fn count(ws: &Workspace, object: &str) -> u64 {
-    ws.count_all(ws.object_named(object).expect("object").id).expect("count")
+    ws.count_all(ws.object_named(object).expect("object").id)
+        .expect("count")
 }
 
 #[test]
@@ -53,7 +54,14 @@ fn reverting_the_import_removes_the_added_options_and_created_records() {
     let kith = Kith::init();
     let file = kith.file("people.csv");
     std::fs::write(&file, FILE).expect("write");
-    let out = kith.json(&["import", path_str(&file), "--object", "people", "--add-options", "--create-missing"]);
+    let out = kith.json(&[
+        "import",
+        path_str(&file),
+        "--object",
+        "people",
+        "--add-options",
+        "--create-missing",
+    ]);
     assert_eq!(out["imported"], 3);
     let group = out["group"].as_str().expect("group").to_string();
     kith.ok(&["revert", "--group", &group]);

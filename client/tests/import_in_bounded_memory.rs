@@ -5,7 +5,7 @@
 use std::io::Read;
 
 use kith::csv_io::{KEPT_ERRORS, MAX_RECORD_BYTES};
-use kith::{CsvImportOptions, CsvError, import_csv};
+use kith::{CsvError, CsvImportOptions, import_csv};
 use kith_core::{CreateOptions, Workspace};
 
 fn workspace() -> Workspace {
@@ -13,7 +13,8 @@ fn workspace() -> Workspace {
 }
 
 fn people(ws: &Workspace) -> u64 {
-    ws.count_all(ws.object_named("people").expect("people").id).expect("count")
+    ws.count_all(ws.object_named("people").expect("people").id)
+        .expect("count")
 }
 
 #[test]
@@ -33,7 +34,11 @@ fn batches_share_one_change_group_and_check_unique_values_across_batches() {
     let report = import_csv(&mut ws, file.as_bytes(), &options, &mut |_, _| calls += 1).expect("import");
     assert_eq!((report.imported, report.skipped), (7, 1));
     assert_eq!((report.errors[0].row, report.errors[0].line), (8, 9));
-    assert!(report.errors[0].reason.contains("unique"), "{}", report.errors[0].reason);
+    assert!(
+        report.errors[0].reason.contains("unique"),
+        "{}",
+        report.errors[0].reason
+    );
     assert!(calls >= 4, "progress is reported for each batch");
     ws.revert_group(report.group, false).expect("revert");
     assert_eq!(people(&ws), 0, "one revert takes back every batch");

@@ -35,6 +35,13 @@ fn a_join_mapping_fills_one_field_from_several_columns() {
 fn a_join_naming_a_missing_column_is_refused_before_anything_is_written() {
     let kith = Kith::init();
     let file = kith.write("people.csv", b"First Name,Email\nAda,ada@example.com\n");
-    let err = kith.fails(&["import", path_str(&file), "--object", "people", "--map", "First Name+Surname=name"]);
+    let err = kith.fails(&[
+        "import",
+        path_str(&file),
+        "--object",
+        "people",
+        "--map",
+        "First Name+Surname=name",
+    ]);
     assert!(err.contains("no column named 'Surname'"), "{err}");
 }

@@ -129,7 +129,9 @@ fn a_new_object_has_a_name_field_its_records_are_shown_by() {
     kith.ok(&["record", "add", "projects", "name=Apollo"]);
     let list = kith.ok(&["record", "list", "projects"]);
     assert!(list.contains("Apollo"), "{list}");
-    kith.ok(&["field", "add", "tasks", "project", "--type", "relation", "--target", "projects"]);
+    kith.ok(&[
+        "field", "add", "tasks", "project", "--type", "relation", "--target", "projects",
+    ]);
     kith.ok(&["record", "add", "tasks", "title=Launch", "project=Apollo"]);
 }
 

@@ -137,7 +137,13 @@ fn bulk_update_of_several_records_needs_yes_when_it_cannot_ask() {
     let err = kith.fails(&["record", "update", "--object", "people", "--set", "city=Lyon"]);
     assert!(err.contains("--yes"), "{err}");
     let list = kith.json(&["record", "list", "people"]);
-    assert!(list["records"].as_array().expect("records").iter().all(|r| r["fields"]["city"] == "Paris"));
+    assert!(
+        list["records"]
+            .as_array()
+            .expect("records")
+            .iter()
+            .all(|r| r["fields"]["city"] == "Paris")
+    );
 
     // One record needs no confirmation; the single-record form still works.
     let text = kith.ok(&[

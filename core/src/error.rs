@@ -179,7 +179,9 @@ pub enum Error {
     ChangeNotFound(String),
     #[error("'{0}' matches more than one change; give more characters")]
     AmbiguousChange(String),
-    #[error("no change group {0} in this workspace (give its id or short id, as `kith import` and `kith history` print them)")]
+    #[error(
+        "no change group {0} in this workspace (give its id or short id, as `kith import` and `kith history` print them)"
+    )]
     GroupNotFound(String),
     #[error("record {record} has no conflict on {field}")]
     NoConflict { record: String, field: String },

@@ -9,7 +9,10 @@ fn people_with_cities(n: usize) -> Workspace {
     for i in 0..n {
         let city = if i % 2 == 0 { "Paris" } else { "Oslo" };
         let values = ws
-            .parse_values(people, &[("name".into(), format!("P{i:02}")), ("city".into(), city.into())])
+            .parse_values(
+                people,
+                &[("name".into(), format!("P{i:02}")), ("city".into(), city.into())],
+            )
             .unwrap();
         ws.create_record(people, values).unwrap();
     }

@@ -384,7 +384,9 @@ fn a_group_revert_blocked_by_a_later_change_names_the_record() {
         .iter()
         .map(|n| ImportRow {
             id: None,
-            values: ws.parse_values(people, &inputs(&[("name", n), ("city", "Arlington")])).unwrap(),
+            values: ws
+                .parse_values(people, &inputs(&[("name", n), ("city", "Arlington")]))
+                .unwrap(),
         })
         .collect();
     let report = ws

@@ -28,8 +28,16 @@ fn a_relation_to_any_object_takes_names_object_names_and_short_ids() {
     let err = add(&mut ws, "tasks", &[("title", "Again"), ("related", "Ada Lovelace")])
         .unwrap_err()
         .to_string();
-    assert!(err.contains("people:Ada Lovelace") || err.contains("companies:Ada Lovelace"), "{err}");
-    add(&mut ws, "tasks", &[("title", "Named"), ("related", "people:Ada Lovelace")]).unwrap();
+    assert!(
+        err.contains("people:Ada Lovelace") || err.contains("companies:Ada Lovelace"),
+        "{err}"
+    );
+    add(
+        &mut ws,
+        "tasks",
+        &[("title", "Named"), ("related", "people:Ada Lovelace")],
+    )
+    .unwrap();
     let short = ws.short_record_id(ada).unwrap();
     add(&mut ws, "tasks", &[("title", "Short"), ("related", &short)]).unwrap();
 

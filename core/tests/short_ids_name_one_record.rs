@@ -8,7 +8,9 @@ fn import_people(ws: &mut Workspace, n: usize) -> (Vec<kith_core::RecordId>, kit
     let rows = (0..n)
         .map(|i| ImportRow {
             id: None,
-            values: ws.parse_values(people, &[("name".into(), format!("Person {i}"))]).unwrap(),
+            values: ws
+                .parse_values(people, &[("name".into(), format!("Person {i}"))])
+                .unwrap(),
         })
         .collect();
     let report = ws
@@ -41,7 +43,10 @@ fn an_ambiguous_short_id_asks_for_more_characters_instead_of_saying_no_record() 
     let (ids, _) = import_people(&mut ws, 50);
     let same_start = &ids[0].to_string()[..6];
     let err = ws.find_record_id(same_start).unwrap_err().to_string();
-    assert!(err.contains("more than one") && err.contains("give more characters"), "{err}");
+    assert!(
+        err.contains("more than one") && err.contains("give more characters"),
+        "{err}"
+    );
     assert!(!err.starts_with("no record"), "{err}");
 }
 

@@ -106,15 +106,14 @@ pub enum ConfigError {
     #[error("cannot read the configuration file {path}: {error}")]
     Read { path: PathBuf, error: std::io::Error },
     #[error("invalid configuration file {path}: {error}")]
-    Parse {
-        path: PathBuf,
-        error: Box<toml::de::Error>,
-    },
+    Parse { path: PathBuf, error: Box<toml::de::Error> },
     #[error("invalid configuration: {0}")]
     Toml(Box<toml::de::Error>),
     #[error("environment variable {var}='{value}': {reason}")]
     Env { var: String, value: String, reason: String },
-    #[error("unknown environment variable {var} (settings are listed in docs/self-hosting.md; unset it or fix its name)")]
+    #[error(
+        "unknown environment variable {var} (settings are listed in docs/self-hosting.md; unset it or fix its name)"
+    )]
     UnknownEnv { var: String },
     #[error("invalid setting {setting}: {reason}")]
     Invalid {
@@ -273,7 +272,10 @@ mod tests {
         let err = Config::default()
             .apply_env(vars(&[("KITH_RELAY_LISTN", "x")]))
             .unwrap_err();
-        assert!(matches!(&err, ConfigError::UnknownEnv { var } if var == "KITH_RELAY_LISTN"), "{err}");
+        assert!(
+            matches!(&err, ConfigError::UnknownEnv { var } if var == "KITH_RELAY_LISTN"),
+            "{err}"
+        );
         assert!(Config::from_toml("[limits]\nmax_chunks = 3\n").is_err());
         let err = Config::default()
             .apply_env(vars(&[("KITH_RELAY_MAX_FRAME_BYTES", "10")]))

@@ -5,7 +5,10 @@ use std::process::{Command, Output};
 
 fn relay(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_kith-relay"));
-    command.args(args).env_remove("KITH_RELAY_CONFIG").env_remove("KITH_RELAY_DATA_DIR");
+    command
+        .args(args)
+        .env_remove("KITH_RELAY_CONFIG")
+        .env_remove("KITH_RELAY_DATA_DIR");
     for (k, v) in env {
         command.env(k, v);
     }
@@ -20,7 +23,10 @@ fn serve_refuses_a_data_directory_that_was_never_initialised() {
     let out = relay(&["--data", data, "serve", "--listen", "127.0.0.1:0"], &[]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("never initialised") && err.contains("kith-relay init"), "{err}");
+    assert!(
+        err.contains("never initialised") && err.contains("kith-relay init"),
+        "{err}"
+    );
     assert!(!std::path::Path::new(data).exists(), "nothing was created");
 }
 

@@ -71,7 +71,11 @@ pub fn run(args: DemoArgs, ctx: &Context) -> Result<(), CliError> {
         out,
         "Bare `kith` commands (as in the README) use your default workspace; to point them at the demo:"
     )?;
-    writeln!(out, "  export KITH_WORKSPACE={}", shell_quote(&dir.display().to_string()))?;
+    writeln!(
+        out,
+        "  export KITH_WORKSPACE={}",
+        shell_quote(&dir.display().to_string())
+    )?;
     writeln!(out)?;
     writeln!(out, "Try:")?;
     for (what, command) in &tour {

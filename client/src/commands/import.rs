@@ -138,7 +138,10 @@ pub fn run(args: ImportArgs, ctx: &Context) -> Result<(), CliError> {
         j.push("ignored_columns", report.ignored_columns.clone());
         j.push("encoding", report.encoding);
         j.push("preview", report.preview);
-        j.push("new_fields", serde_json::to_value(&report.new_fields).unwrap_or_default());
+        j.push(
+            "new_fields",
+            serde_json::to_value(&report.new_fields).unwrap_or_default(),
+        );
         let mut mapping = JsonObject::default();
         for (column, field) in &report.mapping {
             mapping.push(column.clone(), (!field.is_empty()).then(|| field.clone()));
@@ -179,9 +182,7 @@ pub fn run(args: ImportArgs, ctx: &Context) -> Result<(), CliError> {
         return Ok(());
     }
     if args.strict && !report.errors.is_empty() {
-        return Err(CliError::ImportRefused {
-            bad: report.skipped,
-        });
+        return Err(CliError::ImportRefused { bad: report.skipped });
     }
     if !ctx.json {
         let mut made = String::new();
@@ -189,7 +190,10 @@ pub fn run(args: ImportArgs, ctx: &Context) -> Result<(), CliError> {
             made.push_str(&format!(", {} options added", thousands(report.added_options)));
         }
         if report.created_records > 0 {
-            made.push_str(&format!(", {} related records created", thousands(report.created_records)));
+            made.push_str(&format!(
+                ", {} related records created",
+                thousands(report.created_records)
+            ));
         }
         writeln!(
             out,

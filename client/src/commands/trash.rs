@@ -10,8 +10,8 @@ use kith_core::time_fmt::format_datetime;
 use crate::CliError;
 use crate::commands::Context;
 use crate::commands::support::{done, record_id, short_id};
-use crate::record_json::record_json;
 use crate::output::{JsonObject, Table, thousands, write_json};
+use crate::record_json::record_json;
 
 /// List, restore and purge records in the trash.
 #[derive(clap::Args)]

@@ -65,7 +65,10 @@ fn a_format_2_file_is_reindexed_so_search_folds_every_latin_letter_and_short_ids
         store::set_meta(&tx, meta_keys::FORMAT, &2u32.to_le_bytes()).unwrap();
         tx.delete_table(tables::SHORT_IDS).unwrap();
         tx.delete_table(tables::TEXT_INDEX).unwrap();
-        tx.open_table(tables::TEXT_INDEX).unwrap().insert(b"\xc5\x82ukasz".as_slice(), ()).unwrap();
+        tx.open_table(tables::TEXT_INDEX)
+            .unwrap()
+            .insert(b"\xc5\x82ukasz".as_slice(), ())
+            .unwrap();
         tx.commit().unwrap();
     }
 

@@ -286,7 +286,10 @@ fn describe_schema_diff(before: &Schema, after: &Schema) -> Vec<FieldDiff> {
         };
         // Positions count from 1 wherever people see them; `order` counts from 0.
         let shown = |v: Option<&String>| match (prop, v) {
-            ("order", Some(text)) => Some(text.parse::<i64>().map_or_else(|_| text.clone(), |n| (n + 1).to_string())),
+            ("order", Some(text)) => Some(
+                text.parse::<i64>()
+                    .map_or_else(|_| text.clone(), |n| (n + 1).to_string()),
+            ),
             (_, v) => v.cloned(),
         };
         let field = match key {

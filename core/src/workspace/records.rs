@@ -347,8 +347,9 @@ impl Workspace {
         let applied = match &edit {
             Edit::Values(changes) => record::set_values(&mut loaded.doc, changes),
             Edit::Deleted(at) => record::set_deleted(&mut loaded.doc, *at),
-            Edit::Restored(changes) => record::set_values(&mut loaded.doc, changes)
-                .and_then(|()| record::set_deleted(&mut loaded.doc, None)),
+            Edit::Restored(changes) => {
+                record::set_values(&mut loaded.doc, changes).and_then(|()| record::set_deleted(&mut loaded.doc, None))
+            }
             Edit::Nothing => Ok(()),
         };
         applied.map_err(|e| corrupt(id.into(), e))?;

@@ -180,7 +180,11 @@ impl Workspace {
         if !is_valid_key(key) {
             return Err(SchemaError::InvalidKey(key.to_string()));
         }
-        if let Some(o) = self.schema.objects.iter().find(|o| o.key == key && Some(o.id) != except)
+        if let Some(o) = self
+            .schema
+            .objects
+            .iter()
+            .find(|o| o.key == key && Some(o.id) != except)
             && o.archived
         {
             return Err(SchemaError::ArchivedKey {

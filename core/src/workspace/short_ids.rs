@@ -28,7 +28,11 @@ impl<T> Found<T> {
 
 /// Lowercase hex digits of `text` without hyphens, if it is only that.
 fn hex_digits(text: &str) -> Option<String> {
-    let hex: String = text.chars().filter(|c| *c != '-').collect::<String>().to_ascii_lowercase();
+    let hex: String = text
+        .chars()
+        .filter(|c| *c != '-')
+        .collect::<String>()
+        .to_ascii_lowercase();
     (hex.len() >= short_id::MIN_TYPED_LEN && hex.len() <= 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
         .then_some(hex)
 }
@@ -129,7 +133,12 @@ impl Workspace {
         let groups = self.group_ids()?;
         let by_random = |g: &&GroupId| {
             let key = random_key(g.as_bytes());
-            is_short_form(text) && key.iter().map(|b| format!("{b:02x}")).collect::<String>().starts_with(&hex)
+            is_short_form(text)
+                && key
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>()
+                    .starts_with(&hex)
         };
         let by_prefix = |g: &&GroupId| g.to_string().replace('-', "").starts_with(&hex);
         for matches in [&by_random as &dyn Fn(&&GroupId) -> bool, &by_prefix] {
