@@ -29,6 +29,9 @@ pub(crate) fn unknown_columns(obj: &ObjectDef, headers: &[String], mappings: &[(
         .collect()
 }
 
+/// `(column, field)`: a `--map` pair.
+type Mapping = (String, String);
+
 /// What a column of the file feeds.
 pub(crate) enum Target<'a> {
     Field(&'a FieldDef),
@@ -59,7 +62,7 @@ fn plan_joins<'a>(
     obj: &'a ObjectDef,
     headers: &[String],
     mappings: &[(String, String)],
-) -> Result<(Vec<Join<'a>>, Vec<(String, String)>), CsvError> {
+) -> Result<(Vec<Join<'a>>, Vec<Mapping>), CsvError> {
     let mut joins = Vec::new();
     let mut rest = Vec::new();
     for (column, field) in mappings {

@@ -88,8 +88,7 @@ impl Workspace {
         if let Some(before) = short_ids.range(..key).map_err(StoreError::from)?.next_back() {
             neighbours.push(before.map_err(StoreError::from)?.0.value());
         }
-        let mut after = short_ids.range(key..).map_err(StoreError::from)?;
-        while let Some(entry) = after.next() {
+        for entry in short_ids.range(key..).map_err(StoreError::from)? {
             let k = entry.map_err(StoreError::from)?.0.value();
             if k != key {
                 neighbours.push(k);
