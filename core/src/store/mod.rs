@@ -29,6 +29,10 @@ pub(crate) const FORMAT_VERSION: u32 = FORMAT_FOLDS_EVERY_LATIN_LETTER;
 /// The format whose text keys use `text::fold` version 2 and that has `short_ids`.
 pub(crate) const FORMAT_FOLDS_EVERY_LATIN_LETTER: u32 = 3;
 
+/// The memory redb may keep of the file's pages (its default is 1 GiB). The page cache
+/// was most of a large import's peak memory (docs/performance.md).
+const CACHE_BYTES: usize = 256 * 1024 * 1024;
+
 /// A redb database holding one workspace replica.
 pub(crate) struct Store {
     db: Database,
@@ -37,7 +41,7 @@ pub(crate) struct Store {
 impl Store {
     /// Creates a new store file (it must not exist).
     pub(crate) fn create(path: &Path) -> Result<Self, StoreError> {
-        let db = Database::create(path)?;
+        let db = Database::builder().set_cache_size(CACHE_BYTES).create(path)?;
         Self::with_tables(db)
     }
 
@@ -46,7 +50,7 @@ impl Store {
         if !path.exists() {
             return Err(StoreError::NotAWorkspace(path.to_path_buf()));
         }
-        match Database::open(path) {
+        match Database::builder().set_cache_size(CACHE_BYTES).open(path) {
             Ok(db) => Self::with_missing_tables(db),
             Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
                 Err(StoreError::InUse(path.parent().unwrap_or(path).to_path_buf()))
