@@ -291,7 +291,7 @@ fn main() -> Res<()> {
         object: "people".into(),
         mappings: Vec::new(),
         strict: false,
-        number_format: None,
+        ..CsvImportOptions::default()
     };
     let mut first_call: Option<Instant> = None;
     let mut last_call: Option<Instant> = None;

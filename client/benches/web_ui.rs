@@ -47,7 +47,7 @@ fn main() -> Res<()> {
         object: "people".into(),
         mappings: Vec::new(),
         strict: false,
-        number_format: None,
+        ..CsvImportOptions::default()
     };
     let start = Instant::now();
     let imported = import_csv(&mut ws, csv.as_slice(), &options, &mut |_, _| {})?.imported;

@@ -1,8 +1,9 @@
 //! CSV import, and CSV / JSON export.
 //!
-//! **Import** reads the whole file first, converting every cell by its field's type, then
-//! hands the good rows to [`Workspace::import_records`] in one call: one write
-//! transaction and one change group for the whole import.
+//! **Import** streams the file, converting every cell by its field's type, and hands
+//! the good rows to [`Workspace::import_records`] in batches of [`BATCH_ROWS`] (one
+//! transaction each), all in the import's one change group; memory stays bounded
+//! whatever the file's size (`strict` imports hold every row, to write all or nothing).
 //!
 //! * Columns name fields by key or label, case-insensitively, unless
 //!   [`CsvImportOptions::mappings`] says otherwise.
@@ -14,32 +15,36 @@
 //!   number of cells) is reported with its 1-based data row, its line in the file, its
 //!   column and why, and skipped; with `strict` nothing is imported if any row is bad.
 //!   Each bad row is reported once, for its first problem.
-//! * Rows whose cells are all empty are ignored. A leading UTF-8 byte order mark is
-//!   ignored.
+//! * The file may be UTF-8, UTF-16 or Windows-1252 and separated by commas, semicolons
+//!   or tabs: both are detected (`csv_input.rs`) unless the options name them. Error
+//!   lines are the file's own lines, whatever its line endings and blank lines.
+//! * Rows whose cells are all empty are ignored. A leading byte order mark is ignored.
 //! * Relation cells hold record ids (what export writes) or names of records of the
 //!   target object (its display field), separated by `;` for many-relations. Related
 //!   records must exist before the import: import companies before the people that
 //!   point at them.
 //!
-//! **Export** streams an object's live records from the `rows` table (no documents are
-//! loaded): CSV with a header of `id` then the active fields' keys, values as
-//! [`field_type::display`] shows them (relations as record ids, so they import back),
-//! or a JSON array of `{id, <field key>: value}` objects. Values that do not convert to
-//! their field's current type are written as stored.
+//! **Export** is in `csv_export.rs` (re-exported here).
 
-use std::collections::HashMap;
+use std::collections::VecDeque;
 use std::fmt;
-use std::io::{BufWriter, Read, Write};
+use std::io::Read;
 
 use kith_core::field_type;
+use kith_core::schema::key_from_label;
 use kith_core::{
-    FieldDef, GroupId, ImportOptions, ImportRow, NumberFormat, ObjectDef, ObjectId, RecordId, Row, Stored, Value,
+    FieldDef, FieldSpec, GroupId, ImportOptions, ImportRow, NumberFormat, ObjectDef, ObjectId, RecordId, Value,
     Workspace,
 };
 use serde::Serialize;
 
+pub use crate::csv_export::{ExportFormat, export};
+pub use crate::csv_input::MAX_RECORD_BYTES;
+
 use crate::CsvError;
-use crate::output::JsonObject;
+use crate::csv_infer::{NewField, SAMPLE_ROWS, infer};
+use crate::csv_missing::{Created, Need, ToCreate};
+use crate::csv_plan::{Join, Target, full_plan, unknown_columns};
 
 /// How to import a CSV file.
 #[derive(Debug, Clone, Default)]
@@ -56,6 +61,50 @@ pub struct CsvImportOptions {
     pub strict: bool,
     /// How the file writes numbers, amounts and percents; `None`: the workspace's format.
     pub number_format: Option<NumberFormat>,
+    /// The file's text encoding (a label such as `windows-1252`); detected when `None`.
+    pub encoding: Option<String>,
+    /// The separator between cells; detected from the header line when `None`.
+    pub delimiter: Option<u8>,
+    /// Add the select options that cells name and fields lack (in the import's group).
+    pub add_options: bool,
+    /// Create, by name, the related records that relation cells name and that do not
+    /// exist (in the import's group).
+    pub create_missing: bool,
+    /// Create a field for each column that names none, its type inferred from the
+    /// column's first values (in the import's group).
+    pub create_fields: bool,
+    /// Write nothing: report the new fields, the mapping and the bad rows.
+    pub preview: bool,
+    /// Rows validated and written per transaction (0: [`BATCH_ROWS`]); all batches
+    /// share the import's change group.
+    pub batch_rows: usize,
+}
+
+impl CsvImportOptions {
+    fn may_create(&self, need: &Need) -> bool {
+        match need {
+            Need::Option { .. } => self.add_options,
+            Need::Record { .. } => self.create_missing,
+        }
+    }
+}
+
+/// What cell `column` of a row names that the workspace lacks, if that is its problem.
+fn cell_needs(
+    ws: &Workspace,
+    object: ObjectId,
+    targets: &[Target<'_>],
+    record: &csv::ByteRecord,
+    column: usize,
+) -> Option<Vec<Need>> {
+    let Some(Target::Field(def)) = targets.get(column) else {
+        return None;
+    };
+    let text = std::str::from_utf8(record.get(column)?).ok()?;
+    if text.trim().is_empty() {
+        return None;
+    }
+    crate::csv_missing::needs(ws, object, def, text)
 }
 
 /// A row that was not imported.
@@ -87,115 +136,46 @@ pub struct CsvImportReport {
     /// The change group of every imported record (`import:<group>` in their history).
     pub group: GroupId,
     pub imported: usize,
-    /// Bad rows, in file order, one entry per row.
+    /// How many rows were bad (and skipped).
+    pub skipped: usize,
+    /// Bad rows, in file order, one entry per row: the first [`KEPT_ERRORS`] of them.
     pub errors: Vec<CsvRowError>,
     /// Columns that were skipped (by a mapping to `""`, `-`, or `*`).
     pub ignored_columns: Vec<String>,
+    /// The text encoding the file was read in (`UTF-8`, `windows-1252`, `UTF-16LE`, ...).
+    pub encoding: &'static str,
+    /// The separator between cells.
+    pub delimiter: char,
+    /// Select options added for cells that named them (`add_options`).
+    pub added_options: usize,
+    /// Related records created for cells that named them (`create_missing`).
+    pub created_records: usize,
+    /// Fields created for columns that named none (`create_fields`): (column, key, type,
+    /// options).
+    pub new_fields: Vec<CreatedField>,
+    /// What each column feeds: (column, field key; `""` when skipped).
+    pub mapping: Vec<(String, String)>,
+    /// Nothing was written (`preview`): `imported` is how many rows would import.
+    pub preview: bool,
 }
 
-/// What a column of the file feeds.
-enum Target<'a> {
-    Field(&'a FieldDef),
-    Id,
-    Skip,
+/// A field `create_fields` made (or, in a preview, would make).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CreatedField {
+    pub column: String,
+    pub key: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub options: Vec<String>,
 }
 
-/// Matches the header's columns to fields, once for the whole file.
-fn plan<'a>(
-    obj: &'a ObjectDef,
-    headers: &[String],
-    mappings: &[(String, String)],
-) -> Result<Vec<Target<'a>>, CsvError> {
-    let skip_unknown = mappings.iter().any(|(c, f)| c.trim() == "*" && is_skip(f));
-    for (column, field) in mappings {
-        if column.trim() != "*" && !headers.iter().any(|h| h.eq_ignore_ascii_case(column.trim())) {
-            return Err(CsvError::MappedColumnMissing {
-                column: column.clone(),
-                field: field.clone(),
-            });
-        }
+fn describe(field: &NewField) -> CreatedField {
+    CreatedField {
+        column: field.label.clone(),
+        key: field.key.clone(),
+        kind: field.kind.as_str().to_string(),
+        options: field.options.clone(),
     }
-    let mut targets = Vec::with_capacity(headers.len());
-    let mut unknown = Vec::new();
-    for header in headers {
-        let mapped = mappings
-            .iter()
-            .find(|(c, _)| c.trim().eq_ignore_ascii_case(header))
-            .map(|(_, f)| f.trim());
-        let target = match mapped {
-            Some(f) if is_skip(f) => Target::Skip,
-            Some(f) => match obj.find_field(f) {
-                Some(def) if def.archived => {
-                    return Err(CsvError::ArchivedField {
-                        object: obj.key.clone(),
-                        field: def.key.clone(),
-                        column: header.clone(),
-                    });
-                }
-                Some(def) => Target::Field(def),
-                None if f.eq_ignore_ascii_case("id") => Target::Id,
-                None => {
-                    return Err(kith_core::SchemaError::UnknownField {
-                        object: obj.key.clone(),
-                        field: f.to_string(),
-                    }
-                    .into());
-                }
-            },
-            None if header.eq_ignore_ascii_case("id") => Target::Id,
-            None => {
-                let named = |f: &&FieldDef| f.key.eq_ignore_ascii_case(header) || f.label.eq_ignore_ascii_case(header);
-                match (obj.active_fields().find(named), obj.fields.iter().find(named)) {
-                    (Some(def), _) => Target::Field(def),
-                    (None, _) if skip_unknown => Target::Skip,
-                    (None, Some(archived)) => {
-                        return Err(CsvError::ArchivedField {
-                            object: obj.key.clone(),
-                            field: archived.key.clone(),
-                            column: header.clone(),
-                        });
-                    }
-                    (None, None) => {
-                        unknown.push(format!("'{header}'"));
-                        Target::Skip
-                    }
-                }
-            }
-        };
-        targets.push(target);
-    }
-    if !unknown.is_empty() {
-        return Err(CsvError::UnknownColumns {
-            object: obj.key.clone(),
-            columns: unknown.join(", "),
-        });
-    }
-    let mut seen: HashMap<Option<kith_core::FieldId>, &str> = HashMap::new();
-    for (target, header) in targets.iter().zip(headers) {
-        let key = match target {
-            Target::Field(def) => Some(def.id),
-            Target::Id => None,
-            Target::Skip => continue,
-        };
-        if let Some(first) = seen.insert(key, header) {
-            let field = match target {
-                Target::Field(def) => def.key.clone(),
-                _ => "id".to_string(),
-            };
-            return Err(CsvError::DuplicateColumn {
-                object: obj.key.clone(),
-                field,
-                first: first.to_string(),
-                second: header.clone(),
-            });
-        }
-    }
-    Ok(targets)
-}
-
-fn is_skip(field: &str) -> bool {
-    let f = field.trim();
-    f.is_empty() || f == "-"
 }
 
 /// Strips a UTF-8 byte order mark.
@@ -237,15 +217,19 @@ pub fn import_csv<R: Read>(
     options: &CsvImportOptions,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<CsvImportReport, CsvError> {
-    let obj = ws.object_named(&options.object)?.clone();
+    let prepared = crate::csv_input::prepare(input, options.encoding.as_deref(), options.delimiter)?;
+    let (encoding, delimiter) = (prepared.encoding, prepared.delimiter);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(input);
+        .delimiter(delimiter)
+        .from_reader(prepared.reader);
     let mut record = csv::ByteRecord::new();
     if !reader.read_byte_record(&mut record).map_err(CsvError::Header)? {
         return Err(CsvError::NoHeader);
     }
+    // The header's end is where the first record starts (and the record size limit).
+    reader.get_ref().record_start_line(reader.position().byte(), &record);
     let headers: Vec<String> = record
         .iter()
         .enumerate()
@@ -259,28 +243,137 @@ pub fn import_csv<R: Read>(
     if headers.iter().all(String::is_empty) {
         return Err(CsvError::NoHeader);
     }
-    let targets = plan(&obj, &headers, &options.mappings)?;
+    let group = GroupId::new();
+
+    // `--create-fields`: infer the new fields from the first rows, kept for the import.
+    let mut sample: VecDeque<(csv::ByteRecord, u64)> = VecDeque::new();
+    let mut new_fields: Vec<NewField> = Vec::new();
+    let mut mappings = options.mappings.clone();
+    if options.create_fields {
+        let unknown = unknown_columns(ws.object_named(&options.object)?, &headers, &options.mappings);
+        if !unknown.is_empty() {
+            while sample.len() < SAMPLE_ROWS && reader.read_byte_record(&mut record).map_err(CsvError::Read)? {
+                let line = reader.get_ref().record_start_line(reader.position().byte(), &record);
+                sample.push_back((record.clone(), line));
+            }
+            let obj = ws.object_named(&options.object)?.clone();
+            for column in unknown {
+                let values: Vec<&str> = sample
+                    .iter()
+                    .filter_map(|(r, _)| r.get(column).and_then(|c| std::str::from_utf8(c).ok()))
+                    .collect();
+                let (kind, field_options) = infer(&values);
+                let mut key = key_from_label(&headers[column]);
+                let base = key.clone();
+                let mut n = 2;
+                while obj.fields.iter().any(|f| f.key == key) || new_fields.iter().any(|f| f.key == key) {
+                    key = format!("{base}_{n}");
+                    n += 1;
+                }
+                new_fields.push(NewField {
+                    column,
+                    key,
+                    label: headers[column].clone(),
+                    kind,
+                    options: field_options,
+                });
+            }
+            for field in &new_fields {
+                if options.preview {
+                    // Nothing is written: read the column as skipped.
+                    mappings.push((headers[field.column].clone(), String::new()));
+                } else {
+                    let spec = FieldSpec {
+                        options: field.options.clone(),
+                        ..FieldSpec::new(&field.key, &field.label, field.kind)
+                    };
+                    ws.add_field_in_group(obj.id, spec, group)?;
+                    mappings.push((headers[field.column].clone(), field.key.clone()));
+                }
+            }
+        }
+    }
+    let obj = ws.object_named(&options.object)?.clone();
+    let (targets, joins) = full_plan(&obj, &headers, &mappings)?;
+    let new_columns: Vec<usize> = new_fields.iter().map(|f| f.column).collect();
     let ignored_columns: Vec<String> = targets
         .iter()
         .zip(&headers)
-        .filter(|(t, _)| matches!(t, Target::Skip))
-        .map(|(_, h)| h.clone())
+        .enumerate()
+        .filter(|(i, (t, _))| matches!(t, Target::Skip) && !new_columns.contains(i))
+        .map(|(_, (_, h))| h.clone())
+        .collect();
+    let mapping: Vec<(String, String)> = targets
+        .iter()
+        .zip(&headers)
+        .enumerate()
+        .map(|(i, (t, h))| {
+            let to = match t {
+                Target::Field(def) => def.key.clone(),
+                Target::Id => "id".to_string(),
+                Target::Joined => joins
+                    .iter()
+                    .find(|j| j.columns.contains(&i))
+                    .map_or_else(String::new, |j| j.field.key.clone()),
+                Target::Skip => new_fields
+                    .iter()
+                    .find(|f| f.column == i)
+                    .map_or_else(String::new, |f| f.key.clone()),
+            };
+            (h.clone(), to)
+        })
         .collect();
     let id_column = targets.iter().position(|t| matches!(t, Target::Id));
 
-    let mut rows: Vec<ImportRow> = Vec::new();
-    // (data row, line) of each entry of `rows`.
-    let mut positions: Vec<(usize, u64)> = Vec::new();
-    let mut errors: Vec<CsvRowError> = Vec::new();
+    let batch_ctx = BatchContext {
+        object: &obj,
+        targets: &targets,
+        headers: &headers,
+        id_column,
+        import: ImportOptions {
+            strict: options.strict,
+            group,
+        },
+    };
+    let mut pending = Pending::default();
+    let batch_rows = if options.batch_rows == 0 {
+        BATCH_ROWS
+    } else {
+        options.batch_rows
+    };
+    let mut errors = RowErrors::default();
     let mut row_number = 0;
-    let reader_ws: &Workspace = ws;
     let number_format = options.number_format.unwrap_or_else(|| ws.number_format());
-    while reader.read_byte_record(&mut record).map_err(CsvError::Read)? {
+    // Rows that name options or records to create first: (row, line, column, reason, cells).
+    let mut deferred: Vec<(usize, u64, usize, String, csv::ByteRecord)> = Vec::new();
+    let mut to_create = ToCreate::default();
+    loop {
+        let line = match sample.pop_front() {
+            Some((sampled, line)) => {
+                record = sampled;
+                line
+            }
+            None => {
+                let more = reader
+                    .read_byte_record(&mut record)
+                    .map_err(|e| match pending.written {
+                        0 => CsvError::Read(e),
+                        written => CsvError::ReadAfterBatches {
+                            written,
+                            group,
+                            error: e,
+                        },
+                    })?;
+                if !more {
+                    break;
+                }
+                reader.get_ref().record_start_line(reader.position().byte(), &record)
+            }
+        };
         if record.iter().all(|cell| cell.iter().all(u8::is_ascii_whitespace)) {
             continue;
         }
         row_number += 1;
-        let line = record.position().map_or(0, |p| p.line());
         let fail = |column: Option<usize>, reason: String| CsvRowError {
             row: row_number,
             line,
@@ -298,71 +391,221 @@ pub fn import_csv<R: Read>(
             ));
             continue;
         }
-        match parse_row(reader_ws, obj.id, &targets, &record, &number_format) {
+        match parse_row(ws, obj.id, &targets, &joins, &record, &number_format) {
             Ok(row) => {
-                rows.push(row);
-                positions.push((row_number, line));
+                pending.push(row, row_number, line);
+                if pending.rows.len() >= batch_rows {
+                    if options.preview {
+                        pending.previewed += pending.rows.len();
+                        pending.rows.clear();
+                        pending.positions.clear();
+                    } else if !options.strict {
+                        // A strict import writes all or nothing: it cannot write as it goes.
+                        pending.write(ws, &batch_ctx, &mut errors, progress)?;
+                    }
+                }
             }
-            Err((column, reason)) => errors.push(fail(Some(column), reason)),
+            Err((column, reason)) => {
+                let lacking = cell_needs(ws, obj.id, &targets, &record, column).and_then(|n| n.into_iter().next());
+                match lacking {
+                    Some(first) if options.may_create(&first) => {
+                        for c in 0..record.len() {
+                            for need in cell_needs(ws, obj.id, &targets, &record, c).unwrap_or_default() {
+                                if options.may_create(&need) {
+                                    to_create.add(need);
+                                }
+                            }
+                        }
+                        deferred.push((row_number, line, column, reason, record.clone()));
+                    }
+                    Some(first) => errors.push(fail(Some(column), format!("{reason} ({})", first.hint()))),
+                    None => errors.push(fail(Some(column), reason)),
+                }
+            }
         }
     }
 
-    let group = GroupId::new();
+    if options.preview {
+        let skipped = errors.total;
+        let mut errors = errors.kept;
+        errors.sort_by_key(|e| e.row);
+        return Ok(CsvImportReport {
+            group,
+            imported: pending.previewed + pending.rows.len() + deferred.len(),
+            skipped,
+            errors,
+            ignored_columns,
+            encoding,
+            delimiter: char::from(delimiter),
+            added_options: 0,
+            created_records: 0,
+            new_fields: new_fields.iter().map(describe).collect(),
+            mapping,
+            preview: true,
+        });
+    }
+    let mut created = Created::default();
+    if !deferred.is_empty() {
+        if options.strict && !errors.is_empty() {
+            // Nothing will be written: report the rows as they are.
+            for (row, line, column, reason, _) in deferred.drain(..) {
+                errors.push(CsvRowError {
+                    row,
+                    line,
+                    column: headers.get(column).cloned(),
+                    reason,
+                });
+            }
+        } else {
+            created = to_create.create(ws, group)?;
+        }
+    }
+    // The schema may have new options: plan again against it.
+    let fresh = ws.object_named(&options.object)?.clone();
+    let (fresh_targets, fresh_joins) = full_plan(&fresh, &headers, &mappings)?;
+    for (row, line, _, _, record) in deferred {
+        match parse_row(ws, obj.id, &fresh_targets, &fresh_joins, &record, &number_format) {
+            Ok(parsed) => pending.push(parsed, row, line),
+            Err((column, reason)) => errors.push(CsvRowError {
+                row,
+                line,
+                column: headers.get(column).cloned(),
+                reason,
+            }),
+        }
+    }
     if options.strict
         && !errors.is_empty()
-        && let Some(first) = rows.first_mut()
+        && let Some(first) = pending.rows.first_mut()
     {
         // Still check the rows that converted against the workspace's rules, so the
         // report lists every bad row, but make sure nothing is written: a last row
         // repeating the first row's id always fails, and a strict import with a failing
-        // row writes nothing. Its own error is dropped below.
+        // row writes nothing. Its own error is dropped (it has no position).
         let id = *first.id.get_or_insert_with(RecordId::new);
-        rows.push(ImportRow {
+        pending.rows.push(ImportRow {
             id: Some(id),
             values: Vec::new(),
         });
     }
-    let total = rows.len();
-    let import = ImportOptions {
-        strict: options.strict,
-        group,
-    };
-    let report = ws.import_records(obj.id, rows, &import, &mut |done| progress(done, total))?;
-    for e in &report.errors {
-        // No position: the strict-mode guard row.
-        let Some(&(row, line)) = positions.get(e.index) else {
-            continue;
-        };
-        let (field, reason) = rule_reason(&e.error);
-        let column = field.and_then(|key| {
-            let index = if key == "id" && !obj.fields.iter().any(|f| f.key == "id") {
-                id_column
-            } else {
-                targets
-                    .iter()
-                    .position(|t| matches!(t, Target::Field(def) if def.key == key))
-            };
-            index.and_then(|i| headers.get(i).cloned())
-        });
-        errors.push(CsvRowError {
-            row,
-            line,
-            column,
-            reason,
-        });
-    }
+    let written = pending.write(ws, &batch_ctx, &mut errors, progress)?;
+    let imported = if options.strict && errors.total > 0 { 0 } else { written };
+    let skipped = errors.total;
+    let mut errors = errors.kept;
     errors.sort_by_key(|e| e.row);
-    let imported = if options.strict && !errors.is_empty() {
-        0
-    } else {
-        report.created.len()
-    };
     Ok(CsvImportReport {
         group,
         imported,
+        skipped,
         errors,
         ignored_columns,
+        encoding,
+        delimiter: char::from(delimiter),
+        added_options: created.options,
+        created_records: created.records,
+        new_fields: new_fields.iter().map(describe).collect(),
+        mapping,
+        preview: false,
     })
+}
+
+/// Rows are validated and written this many at a time (one transaction each, all in
+/// the import's change group), so an import's memory does not grow with the file.
+pub const BATCH_ROWS: usize = 5_000;
+
+/// Bad rows kept for the report; past these only the count grows.
+pub const KEPT_ERRORS: usize = 1_000;
+
+/// The bad rows of an import: the first [`KEPT_ERRORS`] and how many in all.
+#[derive(Default)]
+struct RowErrors {
+    kept: Vec<CsvRowError>,
+    total: usize,
+}
+
+impl RowErrors {
+    fn push(&mut self, error: CsvRowError) {
+        self.total += 1;
+        if self.kept.len() < KEPT_ERRORS {
+            self.kept.push(error);
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+}
+
+/// What writing a batch needs to say which column a broken rule is about.
+struct BatchContext<'a> {
+    object: &'a ObjectDef,
+    targets: &'a [Target<'a>],
+    headers: &'a [String],
+    id_column: Option<usize>,
+    import: ImportOptions,
+}
+
+/// Converted rows waiting to be written, with (data row, line) of each.
+#[derive(Default)]
+struct Pending {
+    rows: Vec<ImportRow>,
+    positions: Vec<(usize, u64)>,
+    written: usize,
+    /// Good rows a preview has counted and let go.
+    previewed: usize,
+}
+
+impl Pending {
+    fn push(&mut self, row: ImportRow, number: usize, line: u64) {
+        self.rows.push(row);
+        self.positions.push((number, line));
+    }
+
+    /// Validates and writes the waiting rows; returns how many records all batches
+    /// have created so far.
+    fn write(
+        &mut self,
+        ws: &mut Workspace,
+        ctx: &BatchContext<'_>,
+        errors: &mut RowErrors,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<usize, CsvError> {
+        if self.rows.is_empty() {
+            return Ok(self.written);
+        }
+        let rows = std::mem::take(&mut self.rows);
+        let positions = std::mem::take(&mut self.positions);
+        let base = self.written;
+        let total = base + rows.len();
+        let report = ws.import_records(ctx.object.id, rows, &ctx.import, &mut |done| {
+            progress(base + done, total)
+        })?;
+        for e in &report.errors {
+            // No position: the strict-mode guard row.
+            let Some(&(row, line)) = positions.get(e.index) else {
+                continue;
+            };
+            let (field, reason) = rule_reason(&e.error);
+            let column = field.and_then(|key| {
+                let index = if key == "id" && !ctx.object.fields.iter().any(|f| f.key == "id") {
+                    ctx.id_column
+                } else {
+                    ctx.targets
+                        .iter()
+                        .position(|t| matches!(t, Target::Field(def) if def.key == key))
+                };
+                index.and_then(|i| ctx.headers.get(i).cloned())
+            });
+            errors.push(CsvRowError {
+                row,
+                line,
+                column,
+                reason,
+            });
+        }
+        self.written += report.created.len();
+        Ok(self.written)
+    }
 }
 
 /// Converts one data row; on failure, the column index and why.
@@ -370,6 +613,7 @@ fn parse_row(
     ws: &Workspace,
     object: ObjectId,
     targets: &[Target<'_>],
+    joins: &[Join<'_>],
     record: &csv::ByteRecord,
     number_format: &NumberFormat,
 ) -> Result<ImportRow, (usize, String)> {
@@ -378,7 +622,7 @@ fn parse_row(
         values: Vec::with_capacity(targets.len()),
     };
     for (i, (target, bytes)) in targets.iter().zip(record.iter()).enumerate() {
-        if matches!(target, Target::Skip) {
+        if matches!(target, Target::Skip | Target::Joined) {
             continue;
         }
         let text = std::str::from_utf8(bytes).map_err(|_| (i, "the cell is not valid UTF-8 text".to_string()))?;
@@ -386,7 +630,7 @@ fn parse_row(
             continue;
         }
         match target {
-            Target::Skip => {}
+            Target::Skip | Target::Joined => {}
             Target::Id => row.id = Some(text.parse::<RecordId>().map_err(|e| (i, e.to_string()))?),
             Target::Field(def) => {
                 let resolve = |name: &str| resolve_name(ws, object, def, name);
@@ -397,102 +641,24 @@ fn parse_row(
             }
         }
     }
+    for join in joins {
+        let mut parts = Vec::with_capacity(join.columns.len());
+        for &c in &join.columns {
+            let bytes = record.get(c).unwrap_or_default();
+            let text = std::str::from_utf8(bytes).map_err(|_| (c, "the cell is not valid UTF-8 text".to_string()))?;
+            if !text.trim().is_empty() {
+                parts.push(text.trim());
+            }
+        }
+        if parts.is_empty() {
+            continue;
+        }
+        let resolve = |name: &str| resolve_name(ws, object, join.field, name);
+        let value =
+            field_type::parse_input_in(join.field, &parts.join(" "), number_format, &resolve).map_err(|e| (join.columns[0], e.0))?;
+        if value.is_some() {
+            row.values.push((join.field.id, value));
+        }
+    }
     Ok(row)
-}
-
-/// What to export as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExportFormat {
-    Csv,
-    Json,
-}
-
-/// A stored value as the export writes it: through the field's type, numbers in the
-/// workspace's format (so the file imports back), or as stored when it does not convert.
-fn cell_text(field: &FieldDef, stored: &Stored, number_format: &NumberFormat) -> String {
-    match field_type::read(field, stored) {
-        Some(v) => field_type::display_in(field, &v, number_format),
-        None => stored.raw_text(),
-    }
-}
-
-fn cell_json(field: &FieldDef, stored: &Stored) -> serde_json::Value {
-    match field_type::read(field, stored) {
-        Some(v) => field_type::to_json(field, &v),
-        None => serde_json::Value::String(stored.raw_text()),
-    }
-}
-
-fn stored<'r>(row: &'r Row, field: &FieldDef) -> Option<&'r Stored> {
-    row.get(field.id).filter(|s| !s.is_empty())
-}
-
-/// Writes every live record of `object` to `out`; returns how many.
-pub fn export<W: Write>(ws: &Workspace, object: &str, format: ExportFormat, out: W) -> Result<usize, CsvError> {
-    let obj = ws.object_named(object)?;
-    let fields: Vec<&FieldDef> = obj.active_fields().collect();
-    let number_format = ws.number_format();
-    let mut count = 0;
-    let mut failed: Option<CsvError> = None;
-    match format {
-        ExportFormat::Csv => {
-            let mut writer = csv::Writer::from_writer(out);
-            writer.write_record(std::iter::once("id").chain(fields.iter().map(|f| f.key.as_str())))?;
-            ws.for_each_row(obj.id, |id, row| {
-                if failed.is_some() {
-                    return;
-                }
-                let result = (|| -> Result<(), csv::Error> {
-                    writer.write_field(id.to_string())?;
-                    for field in &fields {
-                        match stored(row, field) {
-                            Some(s) => writer.write_field(cell_text(field, s, &number_format))?,
-                            None => writer.write_field("")?,
-                        }
-                    }
-                    writer.write_record(std::iter::empty::<&[u8]>())
-                })();
-                match result {
-                    Ok(()) => count += 1,
-                    Err(e) => failed = Some(e.into()),
-                }
-            })?;
-            if let Some(e) = failed {
-                return Err(e);
-            }
-            writer.flush().map_err(CsvError::Write)?;
-        }
-        ExportFormat::Json => {
-            let mut out = BufWriter::new(out);
-            out.write_all(b"[").map_err(CsvError::Write)?;
-            ws.for_each_row(obj.id, |id, row| {
-                if failed.is_some() {
-                    return;
-                }
-                let mut object = JsonObject::default();
-                object.push("id", id.to_string());
-                for field in &fields {
-                    object.push(
-                        field.key.clone(),
-                        stored(row, field).map_or(serde_json::Value::Null, |s| cell_json(field, s)),
-                    );
-                }
-                let separator: &[u8] = if count == 0 { b"\n  " } else { b",\n  " };
-                let result = out
-                    .write_all(separator)
-                    .and_then(|()| serde_json::to_writer(&mut out, &object).map_err(std::io::Error::from));
-                match result {
-                    Ok(()) => count += 1,
-                    Err(e) => failed = Some(CsvError::Write(e)),
-                }
-            })?;
-            if let Some(e) = failed {
-                return Err(e);
-            }
-            out.write_all(if count == 0 { b"]\n" } else { b"\n]\n" })
-                .map_err(CsvError::Write)?;
-            out.flush().map_err(CsvError::Write)?;
-        }
-    }
-    Ok(count)
 }

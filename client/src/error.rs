@@ -16,6 +16,20 @@ pub enum CsvError {
     Header(#[source] csv::Error),
     #[error("cannot read the CSV input: {0}")]
     Read(#[source] csv::Error),
+    #[error(
+        "cannot read the CSV input: {error}; the {written} records before it were imported as group {group} (`kith revert --group {group}` takes them back)"
+    )]
+    ReadAfterBatches {
+        written: usize,
+        group: kith_core::GroupId,
+        error: csv::Error,
+    },
+    #[error("cannot read the file to import: {0}")]
+    ReadInput(#[source] std::io::Error),
+    #[error("'{0}' is not a text encoding Kith knows (try utf-8, windows-1252, latin1, utf-16le)")]
+    UnknownEncoding(String),
+    #[error("the file is not text (it holds NUL bytes); export it from its program as CSV and import that")]
+    Binary,
     #[error("the CSV file is empty (it needs a header row naming the fields)")]
     NoHeader,
     #[error("column {column} of the header is not valid UTF-8")]

@@ -18,10 +18,16 @@
 //! as one sentence, which the binary prints after `error: `.
 
 pub mod commands;
+mod csv_export;
+mod csv_infer;
+mod csv_input;
 pub mod csv_io;
+mod csv_missing;
+mod csv_plan;
 mod error;
 mod location;
 mod output;
+mod record_json;
 pub mod sample;
 pub mod sync;
 pub mod web;

@@ -32,7 +32,8 @@ fn main() -> ExitCode {
                 .lines()
                 .take_while(|l| !l.starts_with("Usage:"))
                 .map(str::trim)
-                .filter(|l| !l.is_empty())
+                // clap's own pointer to --help: the sentence below ends with one.
+                .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
                 .collect();
             let sentence = if message.is_empty() {
                 "error: invalid arguments".to_string()

@@ -16,7 +16,7 @@ fn options(object: &str, strict: bool) -> CsvImportOptions {
         object: object.into(),
         mappings: Vec::new(),
         strict,
-        number_format: None,
+        ..CsvImportOptions::default()
     }
 }
 
@@ -94,12 +94,16 @@ fn a_strict_import_refused_by_a_workspace_rule_imports_nothing() {
 }
 
 #[test]
-fn invalid_utf8_in_a_cell_is_a_bad_row_and_the_other_rows_import() {
+fn invalid_utf8_in_a_cell_of_a_file_said_to_be_utf8_is_a_bad_row_and_the_other_rows_import() {
     let mut ws = workspace();
     let mut file = b"name,city\nAda,London\nBob,".to_vec();
     file.extend_from_slice(&[0xFF, 0xFE, b'x']);
     file.extend_from_slice(b"\nCy,Paris\n");
-    let report = import_csv(&mut ws, file.as_slice(), &options("people", false), &mut |_, _| {}).expect("import runs");
+    let utf8 = CsvImportOptions {
+        encoding: Some("utf-8".into()),
+        ..options("people", false)
+    };
+    let report = import_csv(&mut ws, file.as_slice(), &utf8, &mut |_, _| {}).expect("import runs");
     assert_eq!(report.imported, 2);
     assert_eq!(report.errors.len(), 1);
     assert_eq!(
@@ -200,4 +204,54 @@ fn a_column_naming_an_archived_field_stops_the_import_and_says_so() {
         import_csv(&mut ws, file.as_bytes(), &options("people", false), &mut |_, _| {}).expect_err("archived field");
     assert!(err.to_string().contains("archived"), "{err}");
     assert_eq!(people_count(&ws), 0);
+}
+
+fn cities(ws: &Workspace) -> Vec<String> {
+    let people = ws.object_named("people").expect("people").id;
+    let mut out = Vec::new();
+    ws.for_each_row(people, |id, _| {
+        let view = ws.record(id).expect("record");
+        out.push(format!(
+            "{:?}",
+            view.cells.iter().find(|c| c.key == "city").map(|c| c.display.clone())
+        ));
+    })
+    .expect("rows");
+    out.sort();
+    out
+}
+
+#[test]
+fn windows_1252_semicolon_files_from_excel_import_without_mojibake() {
+    let mut ws = workspace();
+    let file = b"name;city\r\nJos\xe9;M\xfcnchen\r\nZo\xeb;K\xf8benhavn\r\n".to_vec();
+    let report = import_csv(&mut ws, file.as_slice(), &options("people", true), &mut |_, _| {}).expect("import runs");
+    assert_eq!(
+        (report.imported, report.encoding, report.delimiter),
+        (2, "windows-1252", ';')
+    );
+    assert_eq!(cities(&ws), [r#"Some("København")"#, r#"Some("München")"#]);
+}
+
+#[test]
+fn utf16_tab_separated_files_import() {
+    let mut ws = workspace();
+    let text = "name\tcity\r\nŁukasz\tŁódź\r\n";
+    let mut file = vec![0xFF, 0xFE];
+    file.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    let report = import_csv(&mut ws, file.as_slice(), &options("people", true), &mut |_, _| {}).expect("import runs");
+    assert_eq!(
+        (report.imported, report.encoding, report.delimiter),
+        (1, "UTF-16LE", '\t')
+    );
+    assert_eq!(cities(&ws), [r#"Some("Łódź")"#]);
+}
+
+#[test]
+fn error_lines_are_the_lines_of_the_file_for_crlf_files_and_after_blank_lines() {
+    let mut ws = workspace();
+    let file = "name,email\r\nBad,nope\r\nAda,ada@example.com\r\n\r\nWorse,no\r\n";
+    let report = import_csv(&mut ws, file.as_bytes(), &options("people", false), &mut |_, _| {}).expect("import runs");
+    let found: Vec<(usize, u64)> = report.errors.iter().map(|e| (e.row, e.line)).collect();
+    assert_eq!(found, [(1, 2), (3, 5)]);
 }

@@ -10,7 +10,7 @@ fn import(file: &[u8]) -> (Workspace, usize) {
         object: "people".into(),
         mappings: Vec::new(),
         strict: true,
-        number_format: None,
+        ..CsvImportOptions::default()
     };
     let report = import_csv(&mut ws, file, &options, &mut |_, _| {}).expect("import runs");
     assert!(report.errors.is_empty(), "{:?}", report.errors);

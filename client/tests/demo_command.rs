@@ -158,7 +158,7 @@ fn without_workspace_demo_replaces_its_own_directory_only() {
     let json = ok(dir, &["demo", "--json", "--seed", "3"]);
     let v: serde_json::Value = serde_json::from_str(&json).expect("JSON");
     let demo_dir = dir.join("data").join("kith").join("demo");
-    assert_eq!(v["workspace"], demo_dir.display().to_string());
+    assert_eq!(v["path"], demo_dir.display().to_string());
     assert_eq!(v["records"]["deals"], 60);
     assert!(v["try"].as_array().is_some_and(|t| t.len() >= 6), "{json}");
 
@@ -169,4 +169,27 @@ fn without_workspace_demo_replaces_its_own_directory_only() {
     assert_eq!(ws.count_all(people).expect("count"), 200);
     // The user's default workspace is left alone.
     assert!(!dir.join("data").join("kith").join("default").exists());
+}
+
+#[test]
+fn the_printed_export_line_points_bare_commands_at_the_demo() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let shown = ok(dir, &["demo"]);
+    let line = shown
+        .lines()
+        .map(str::trim)
+        .find_map(|l| l.strip_prefix("export KITH_WORKSPACE="))
+        .unwrap_or_else(|| panic!("no export line: {shown}"));
+    let path = shell_words(line).pop().expect("a path");
+    let out = Command::new(env!("CARGO_BIN_EXE_kith"))
+        .args(["record", "list", "deals", "--count"])
+        .current_dir(dir)
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .env("HOME", dir)
+        .env("KITH_WORKSPACE", &path)
+        .output()
+        .expect("kith runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("60"));
 }

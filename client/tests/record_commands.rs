@@ -30,7 +30,8 @@ fn add_deals(kith: &Kith) -> Vec<String> {
 }
 
 fn names(list: &serde_json::Value) -> Vec<String> {
-    list.as_array()
+    list["records"]
+        .as_array()
         .expect("an array")
         .iter()
         .map(|r| r["name"].as_str().unwrap_or_default().to_string())
@@ -167,7 +168,10 @@ fn list_filters_sorts_and_limits() {
             .trim(),
         "4"
     );
-    assert_eq!(first[0]["amount"], json!({"amount": "500.00", "currency": "USD"}));
+    assert_eq!(
+        first["records"][0]["fields"]["amount"],
+        json!({"amount": "500.00", "currency": "USD"})
+    );
 }
 
 #[test]
@@ -190,18 +194,19 @@ fn list_pages_with_the_printed_cursor() {
 }
 
 #[test]
-fn list_json_prints_only_the_records_on_stdout() {
+fn list_json_prints_the_records_and_the_next_page_cursor_on_stdout() {
     let kith = Kith::init();
     add_deals(&kith);
     let out = kith.run(&["record", "list", "deals", "--limit", "2", "--json"]);
     let list: serde_json::Value = serde_json::from_slice(&out.stdout).expect("only JSON on stdout");
-    let first = list[0].as_object().expect("an object");
-    assert!(first.contains_key("stage") && first.contains_key("close_date"));
-    let text = String::from_utf8_lossy(&out.stdout);
-    let id_first = text
-        .trim_start_matches(|c: char| c == '[' || c == '{' || c.is_whitespace())
-        .starts_with("\"id\"");
-    assert!(id_first, "{text}");
+    let first = list["records"][0].as_object().expect("an object");
+    assert!(first["fields"]["stage"].is_string() && first["fields"].get("close_date").is_some());
+    assert!(first["short_id"].is_string() && first["id"].is_string());
+    let cursor = list["next"].as_str().expect("the next page's cursor");
+    let rest = kith.json(&["record", "list", "deals", "--limit", "5", "--after", cursor]);
+    assert_eq!(rest["records"].as_array().map(Vec::len), Some(3));
+    assert_eq!(rest["next"], serde_json::Value::Null);
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]

@@ -143,7 +143,7 @@ fn the_people_csv_imports_without_a_bad_row() {
         object: "people".into(),
         mappings: Vec::new(),
         strict: true,
-        number_format: None,
+        ..CsvImportOptions::default()
     };
     let report = import_csv(&mut ws, csv.as_slice(), &options, &mut |_, _| {}).expect("import");
     assert!(report.errors.is_empty(), "{:?}", report.errors);

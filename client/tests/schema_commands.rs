@@ -120,3 +120,26 @@ fn schema_show_json_is_the_whole_schema() {
         .collect();
     assert_eq!(keys, ["people", "companies", "deals", "tasks", "notes"]);
 }
+
+#[test]
+fn a_new_object_has_a_name_field_its_records_are_shown_by() {
+    let kith = Kith::init();
+    kith.ok(&["object", "add", "projects"]);
+    assert_eq!(field_keys(&kith, "projects"), ["name"]);
+    kith.ok(&["record", "add", "projects", "name=Apollo"]);
+    let list = kith.ok(&["record", "list", "projects"]);
+    assert!(list.contains("Apollo"), "{list}");
+    kith.ok(&[
+        "field", "add", "tasks", "project", "--type", "relation", "--target", "projects",
+    ]);
+    kith.ok(&["record", "add", "tasks", "title=Launch", "project=Apollo"]);
+}
+
+#[test]
+fn adding_a_field_whose_key_is_archived_says_so_and_how_to_restore_it() {
+    let kith = Kith::init();
+    kith.ok(&["field", "archive", "people", "linkedin"]);
+    let err = kith.fails(&["field", "add", "people", "linkedin", "--type", "url"]);
+    assert!(err.contains("archived"), "{err}");
+    assert!(err.contains("kith field restore people linkedin"), "{err}");
+}

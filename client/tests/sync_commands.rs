@@ -137,6 +137,8 @@ fn a_wrong_token_or_address_fails_with_one_clear_line() {
     let b = Kith::empty();
     let err = b.fails(&["join", &relay.url, "--token", wrong]);
     assert!(err.contains("the relay refused the token"), "{err}");
+    // `kith remote set` needs the workspace a refused join does not create.
+    assert!(err.contains("kith join") && !err.contains("remote set"), "{err}");
     assert!(!b.workspace().exists(), "a refused join creates nothing");
 
     // Stored without a check, the wrong token fails at sync time and in status.

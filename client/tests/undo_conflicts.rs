@@ -121,7 +121,7 @@ fn record_get_and_list_mark_the_conflicted_field() {
     assert!(line.contains("kith resolve") && line.ends_with(" city"), "{line}");
 
     let list = kith.json(&["record", "list", "people"]);
-    assert_eq!(list[0]["_conflicts"]["city"], serde_json::json!([other]));
+    assert_eq!(list["records"][0]["conflicts"]["city"], serde_json::json!([other]));
     assert!(
         kith.ok(&["record", "list", "people", "--fields", "name,city"])
             .contains("⚠")

@@ -12,8 +12,7 @@ fn import_three(kith: &Kith) -> String {
 }
 
 fn trash_names(kith: &Kith) -> Vec<String> {
-    let mut names: Vec<String> = kith
-        .json(&["trash", "list"])
+    let mut names: Vec<String> = kith.json(&["trash", "list"])["records"]
         .as_array()
         .expect("an array")
         .iter()

@@ -83,6 +83,15 @@ pub enum SchemaError {
     EmptyLabel,
     #[error("{what} '{key}' already exists")]
     DuplicateKey { what: &'static str, key: String },
+    #[error(
+        "{what} '{key}' already exists but is archived; bring it back with its values (`kith {what} restore {restore}`) or choose another key"
+    )]
+    ArchivedKey {
+        what: &'static str,
+        key: String,
+        /// The arguments `restore` takes.
+        restore: String,
+    },
     #[error("field {object}.{field} cannot be made {rule}: {reason}")]
     RuleNotMet {
         object: String,
@@ -136,6 +145,10 @@ pub enum QueryError {
     NotCurrency { field: String, kind: &'static str },
     #[error("the total of {field} in {currency} is beyond what an exact amount holds (about 7.9e28)")]
     TotalTooLarge { field: String, currency: String },
+    #[error(
+        "the cursor belongs to another query (another object, filter or sort); give --after with the same filter and sort that printed it, or start again without it"
+    )]
+    CursorOfAnotherQuery,
 }
 
 /// Everything the workspace API can fail with.
@@ -153,8 +166,22 @@ pub enum Error {
     Query(#[from] QueryError),
     #[error("no record with id {0}")]
     RecordNotFound(String),
-    #[error("record {0} is in the trash")]
+    #[error("'{text}' is the start of more than one {kind}'s id; give more characters")]
+    AmbiguousId { kind: &'static str, text: String },
+    #[error("record {0} is in the trash; `kith record restore {0}` brings it back first")]
     RecordDeleted(String),
+    #[error("record {0} is not in the trash")]
+    NotInTrash(String),
+    #[error(
+        "record {record} cannot come back from the trash: its {field} '{value}' is now used by record {holder} ({holder_name}); restore it with another value (`kith record restore {record} --set {field}=NEW`) or change {holder} first"
+    )]
+    RestoreTaken {
+        record: String,
+        field: String,
+        value: String,
+        holder: String,
+        holder_name: String,
+    },
     #[error("{what} was changed again later by change {change} ({author}, {time}); use --force to revert anyway")]
     RevertConflict {
         what: String,
@@ -166,7 +193,9 @@ pub enum Error {
     ChangeNotFound(String),
     #[error("'{0}' matches more than one change; give more characters")]
     AmbiguousChange(String),
-    #[error("no change group {0} in this workspace")]
+    #[error(
+        "no change group {0} in this workspace (give its id or short id, as `kith import` and `kith history` print them)"
+    )]
     GroupNotFound(String),
     #[error("record {record} has no conflict on {field}")]
     NoConflict { record: String, field: String },

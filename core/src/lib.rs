@@ -50,6 +50,7 @@ pub mod number_format;
 mod query;
 mod record;
 pub mod schema;
+pub mod short_id;
 mod store;
 pub mod sync;
 pub mod text;

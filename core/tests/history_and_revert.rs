@@ -363,3 +363,41 @@ fn unknown_or_ambiguous_change_ids_are_clear_errors() {
         Err(Error::GroupNotFound(_))
     ));
 }
+
+#[test]
+fn schema_history_shows_positions_counting_from_1() {
+    let mut ws = Workspace::in_memory(CreateOptions::new("t")).unwrap();
+    let people = ws.object_named("people").unwrap().id;
+    let city = ws.field_named(people, "city").unwrap().id;
+    ws.reorder_field(people, city, 0).unwrap();
+    let history = ws.schema_history().unwrap();
+    let moved = history
+        .iter()
+        .flat_map(|e| &e.fields)
+        .find(|d| d.label.contains("city: position"))
+        .expect("the move is in the schema history");
+    assert_eq!(moved.new.as_deref(), Some("1"), "{moved:?}");
+}
+
+#[test]
+fn a_group_revert_blocked_by_a_later_change_names_the_record() {
+    let mut ws = workspace();
+    let people = ws.object_named("people").unwrap().id;
+    let rows = ["Grace Hopper", "Ada Lovelace"]
+        .iter()
+        .map(|n| ImportRow {
+            id: None,
+            values: ws
+                .parse_values(people, &inputs(&[("name", n), ("city", "Arlington")]))
+                .unwrap(),
+        })
+        .collect();
+    let report = ws
+        .import_records(people, rows, &ImportOptions::default(), &mut |_| {})
+        .unwrap();
+    let ada = report.created[1];
+    set(&mut ws, ada, &[("city", "London")]);
+    let err = ws.revert_group(report.group, false).unwrap_err().to_string();
+    assert!(err.contains("Ada Lovelace"), "{err}");
+    assert!(err.contains(&ws.short_record_id(ada).unwrap()), "{err}");
+}

@@ -191,17 +191,20 @@ impl Default for CompactionSettings {
 /// A configuration that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read the configuration file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error("invalid configuration file {path}: {source}")]
-    Parse {
-        path: PathBuf,
-        source: Box<toml::de::Error>,
-    },
+    // The underlying errors are part of the message, not `source`s: printing the
+    // error chain would repeat them.
+    #[error("cannot read the configuration file {path}: {error}")]
+    Read { path: PathBuf, error: std::io::Error },
+    #[error("invalid configuration file {path}: {error}")]
+    Parse { path: PathBuf, error: Box<toml::de::Error> },
     #[error("invalid configuration: {0}")]
     Toml(Box<toml::de::Error>),
     #[error("environment variable {var}='{value}': {reason}")]
     Env { var: String, value: String, reason: String },
+    #[error(
+        "unknown environment variable {var} (settings are listed in docs/self-hosting.md; unset it or fix its name)"
+    )]
+    UnknownEnv { var: String },
     #[error("invalid setting {setting}: {reason}")]
     Invalid {
         setting: &'static str,
@@ -222,13 +225,13 @@ impl Config {
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
         let mut config = match path {
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
                     path: path.to_path_buf(),
-                    source,
+                    error,
                 })?;
                 toml::from_str(&text).map_err(|e| ConfigError::Parse {
                     path: path.to_path_buf(),
-                    source: Box::new(e),
+                    error: Box::new(e),
                 })?
             }
             None => Config::default(),
@@ -237,8 +240,9 @@ impl Config {
         Ok(config)
     }
 
-    /// Applies `KITH_RELAY_*` overrides from `vars` (other variables, and unknown
-    /// `KITH_RELAY_*` ones with a warning, are ignored), then checks the result.
+    /// Applies `KITH_RELAY_*` overrides from `vars` (other variables are ignored; an
+    /// unknown `KITH_RELAY_*` one is an error, so a typo does not go unnoticed), then
+    /// checks the result.
     pub fn apply_env<I>(&mut self, vars: I) -> Result<(), ConfigError>
     where
         I: IntoIterator<Item = (String, String)>,
@@ -284,8 +288,7 @@ impl Config {
                 "COMPACTION_KEEP_RECENT" => c.keep_recent = parse(&var, &value)?,
                 // Read by the CLI, not a setting of the server.
                 "CONFIG" | "LOG_FORMAT" => {}
-                // Other programs may use the prefix too: say so, but carry on.
-                _ => tracing::warn!("ignoring unknown environment variable {var} (see docs/self-hosting.md)"),
+                _ => return Err(ConfigError::UnknownEnv { var }),
             }
         }
         self.validate()
@@ -392,18 +395,34 @@ mod tests {
     }
 
     #[test]
-    fn bad_values_are_refused_with_their_name_and_unknown_names_ignored() {
+    fn bad_values_and_unknown_names_are_refused_with_their_name() {
         let err = Config::default()
             .apply_env(vars(&[("KITH_RELAY_MAX_CHUNK_BYTES", "lots")]))
             .unwrap_err();
         assert!(err.to_string().contains("KITH_RELAY_MAX_CHUNK_BYTES"));
-        let mut ignored = Config::default();
-        ignored.apply_env(vars(&[("KITH_RELAY_LISTN", "x")])).unwrap();
-        assert_eq!(ignored, Config::default());
+        let err = Config::default()
+            .apply_env(vars(&[("KITH_RELAY_LISTN", "x")]))
+            .unwrap_err();
+        assert!(
+            matches!(&err, ConfigError::UnknownEnv { var } if var == "KITH_RELAY_LISTN"),
+            "{err}"
+        );
         assert!(Config::from_toml("[limits]\nmax_chunks = 3\n").is_err());
         let err = Config::default()
             .apply_env(vars(&[("KITH_RELAY_MAX_FRAME_BYTES", "10")]))
             .unwrap_err();
         assert!(matches!(err, ConfigError::Invalid { .. }));
+    }
+
+    #[test]
+    fn a_toml_error_is_printed_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("relay.toml");
+        std::fs::write(&path, "listen = 7\n").unwrap();
+        let err = Config::load(Some(&path)).unwrap_err();
+        assert!(std::error::Error::source(&err).is_none(), "{err}");
+        let text = format!("{:#}", anyhow::Error::from(err));
+        let first_line = text.lines().next().unwrap_or_default().to_string();
+        assert_eq!(text.matches(&first_line).count(), 1, "{text}");
     }
 }

@@ -56,7 +56,7 @@ pub fn run(args: DemoArgs, ctx: &Context) -> Result<(), CliError> {
     let mut out = ctx.out();
     if ctx.json {
         let mut j = JsonObject::default();
-        j.push("workspace", dir.display().to_string());
+        j.push("path", dir.display().to_string());
         let mut c = JsonObject::default();
         for (object, n) in counts {
             c.push(object, n);
@@ -73,6 +73,16 @@ pub fn run(args: DemoArgs, ctx: &Context) -> Result<(), CliError> {
     for (object, n) in counts {
         writeln!(out, "  {object:<10} {n:>4}")?;
     }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Bare `kith` commands (as in the README) use your default workspace; to point them at the demo:"
+    )?;
+    writeln!(
+        out,
+        "  export KITH_WORKSPACE={}",
+        shell_quote(&dir.display().to_string())
+    )?;
     writeln!(out)?;
     writeln!(out, "Try:")?;
     for (what, command) in &tour {

@@ -10,7 +10,7 @@ use clap::ValueEnum;
 use crate::CliError;
 use crate::commands::Context;
 use crate::csv_io::{ExportFormat, export};
-use crate::output::thousands;
+use crate::output::{JsonObject, thousands, write_json};
 
 /// Export an object's records as CSV or JSON.
 #[derive(clap::Args)]
@@ -18,6 +18,7 @@ pub struct ExportArgs {
     /// The object (key, label or id)
     #[arg(long)]
     pub object: String,
+    /// csv (a header of field keys, then one line per record) or json (see docs/api.md)
     #[arg(long, value_enum, default_value_t = Format::Csv)]
     pub format: Format,
     /// Write to this file instead of standard output
@@ -34,6 +35,8 @@ pub enum Format {
 pub fn run(args: ExportArgs, ctx: &Context) -> Result<(), CliError> {
     let ws = ctx.open()?;
     let format = match args.format {
+        // `--json` asks for JSON on standard output: the records themselves.
+        Format::Csv if ctx.json && args.output.is_none() => ExportFormat::Json,
         Format::Csv => ExportFormat::Csv,
         Format::Json => ExportFormat::Json,
     };
@@ -48,7 +51,22 @@ pub fn run(args: ExportArgs, ctx: &Context) -> Result<(), CliError> {
             })?;
             let count = export(&ws, &args.object, format, file)?;
             // stdout is free: the data went to the file.
-            writeln!(ctx.out(), "exported {} records to {}", thousands(count), path.display())?;
+            if ctx.json {
+                let mut j = JsonObject::default();
+                j.push("path", path.display().to_string());
+                j.push("object", ws.object_named(&args.object)?.key.clone());
+                j.push(
+                    "format",
+                    match format {
+                        ExportFormat::Csv => "csv",
+                        ExportFormat::Json => "json",
+                    },
+                );
+                j.push("records", count);
+                write_json(&mut ctx.out(), &j)?;
+            } else {
+                writeln!(ctx.out(), "exported {} records to {}", thousands(count), path.display())?;
+            }
         }
     }
     Ok(())

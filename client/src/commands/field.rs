@@ -30,6 +30,7 @@ pub enum FieldCommand {
     },
     /// Add a field at the end of an object's fields
     Add {
+        /// The object (key, label or id)
         object: String,
         /// Key: lowercase letters, digits and _, starting with a letter
         key: String,
@@ -64,27 +65,47 @@ pub enum FieldCommand {
     },
     /// Give a field a new label, a new key, or both (values are kept)
     Rename {
+        /// The object (key, label or id)
         object: String,
+        /// The field (key, label or id)
         field: String,
+        /// The new label, shown to people
         #[arg(long)]
         label: Option<String>,
+        /// The new key: lowercase letters, digits and _, starting with a letter
         #[arg(long)]
         key: Option<String>,
     },
     /// Move a field to a position (1 is first)
     Reorder {
+        /// The object (key, label or id)
         object: String,
+        /// The field (key, label or id)
         field: String,
+        /// The new position, counting from 1
         position: usize,
     },
     /// Hide a field; its values are kept
-    Archive { object: String, field: String },
+    Archive {
+        /// The object (key, label or id)
+        object: String,
+        /// The field (key, label or id)
+        field: String,
+    },
     /// Bring back an archived field with its values
-    Restore { object: String, field: String },
+    Restore {
+        /// The object (key, label or id)
+        object: String,
+        /// The field (key, label or id)
+        field: String,
+    },
     /// Change a field's type; values that do not convert are kept as they were
     Retype {
+        /// The object (key, label or id)
         object: String,
+        /// The field (key, label or id)
         field: String,
+        /// The new type: text, long_text, number, currency, percent, date, datetime, boolean, select, multi_select, email, phone, url, rating or relation
         #[arg(value_name = "TYPE")]
         kind: FieldKind,
         /// The object a relation points to
@@ -93,10 +114,14 @@ pub enum FieldCommand {
     },
     /// Make a field required or unique, or not
     Set {
+        /// The object (key, label or id)
         object: String,
+        /// The field (key, label or id)
         field: String,
+        /// Every record needs a value (true) or not (false)
         #[arg(long, value_parser = parse_bool, value_name = "true|false")]
         required: Option<bool>,
+        /// No two records may share a value (true) or they may (false)
         #[arg(long, value_parser = parse_bool, value_name = "true|false")]
         unique: Option<bool>,
     },

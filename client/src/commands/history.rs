@@ -18,7 +18,7 @@ use crate::output::{JsonObject, write_json};
 /// Show every change of a record.
 #[derive(clap::Args)]
 pub struct HistoryArgs {
-    /// The record id, or a prefix of it that only it has
+    /// The record: its id or short id, as `kith record list` prints it
     pub record: String,
 }
 

@@ -9,6 +9,10 @@
 //! reported (row, line, column, why) and skipped; `--strict` imports nothing if any row
 //! is bad, and exits with an error. `FILE` may be `-` for standard input. Numbers are read
 //! in the workspace's number format, or with a decimal comma with `--decimal-comma`.
+//! `--map "A+B=field"` joins columns; `--add-options` / `--create-missing` create the
+//! select options and related records rows name (in the import's group); the encoding
+//! (UTF-8, UTF-16, Windows-1252) and separator (`,` `;` tab) are detected unless
+//! `--encoding` / `--delimiter` name them.
 
 use std::fs::File;
 use std::io::{IsTerminal, Read, Write};
@@ -30,7 +34,8 @@ pub struct ImportArgs {
     /// The object the rows become records of
     #[arg(long)]
     pub object: String,
-    /// Send a column to a field (column=field), or skip it (column=)
+    /// Send a column to a field (column=field), join columns into one field with spaces
+    /// ("First Name+Last Name=name"), or skip a column (column=)
     #[arg(long = "map", value_name = "COLUMN=FIELD")]
     pub mappings: Vec<String>,
     /// Import nothing if any row is bad
@@ -43,6 +48,40 @@ pub struct ImportArgs {
     /// number format (`kith settings set number-format`)
     #[arg(long)]
     pub decimal_comma: bool,
+    /// Add the select options that cells name and fields lack (reverting the import
+    /// removes them)
+    #[arg(long)]
+    pub add_options: bool,
+    /// Create, by name, the related records that relation cells name and that do not
+    /// exist yet (reverting the import deletes them)
+    #[arg(long)]
+    pub create_missing: bool,
+    /// Create a field for each column that names none, its type inferred from the
+    /// column's first 1,000 values (number, currency, date, datetime, boolean, email, url,
+    /// phone, select when few distinct values, else text); reverting the import archives
+    /// them
+    #[arg(long)]
+    pub create_fields: bool,
+    /// Write nothing: show the fields that would be created, what each column feeds and
+    /// the first bad rows (workspace rules such as unique are checked on import)
+    #[arg(long)]
+    pub preview: bool,
+    /// The separator between cells: , ; tab (or \t) or any one character (default:
+    /// detected from the header line)
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
+    /// The file's text encoding, such as utf-8, windows-1252, utf-16 (default: detected;
+    /// files that are not UTF-8 and have no byte order mark are read as windows-1252)
+    #[arg(long, value_name = "NAME")]
+    pub encoding: Option<String>,
+}
+
+fn parse_delimiter(text: &str) -> Result<u8, String> {
+    match text {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        _ if text.len() == 1 && text.is_ascii() => Ok(text.as_bytes()[0]),
+        _ => Err(format!("'{text}' is not one character (use , ; tab or |)")),
+    }
 }
 
 /// Bad rows listed in text output; the rest are counted.
@@ -64,6 +103,13 @@ pub fn run(args: ImportArgs, ctx: &Context) -> Result<(), CliError> {
         mappings,
         strict: args.strict,
         number_format: args.decimal_comma.then_some(NumberFormat::DECIMAL_COMMA),
+        encoding: args.encoding.clone(),
+        delimiter: args.delimiter,
+        add_options: args.add_options,
+        create_missing: args.create_missing,
+        create_fields: args.create_fields,
+        preview: args.preview,
+        batch_rows: 0,
     };
     let input: Box<dyn Read> = if args.file.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
@@ -95,12 +141,29 @@ pub fn run(args: ImportArgs, ctx: &Context) -> Result<(), CliError> {
         let mut j = JsonObject::default();
         j.push("group", report.group.to_string());
         j.push("imported", report.imported);
-        j.push("skipped", report.errors.len());
+        j.push("skipped", report.skipped);
         j.push("ignored_columns", report.ignored_columns.clone());
+        j.push("encoding", report.encoding);
+        j.push("preview", report.preview);
+        j.push(
+            "new_fields",
+            serde_json::to_value(&report.new_fields).unwrap_or_default(),
+        );
+        let mut mapping = JsonObject::default();
+        for (column, field) in &report.mapping {
+            mapping.push(column.clone(), (!field.is_empty()).then(|| field.clone()));
+        }
+        j.push_object("mapping", mapping);
+        j.push("added_options", report.added_options);
+        j.push("created_records", report.created_records);
+        j.push("delimiter", report.delimiter.to_string());
         j.push_objects("errors", report.errors.iter().map(error_json).collect());
         write_json(&mut out, &j)?;
     } else {
         let mut err = std::io::stderr().lock();
+        if report.encoding != "UTF-8" {
+            let _ = writeln!(err, "note: read the file as {} text", report.encoding);
+        }
         if args.ignore_unknown && !report.ignored_columns.is_empty() {
             let _ = writeln!(
                 err,
@@ -111,28 +174,70 @@ pub fn run(args: ImportArgs, ctx: &Context) -> Result<(), CliError> {
         for e in report.errors.iter().take(ERRORS_SHOWN) {
             let _ = writeln!(err, "{e}");
         }
-        if report.errors.len() > ERRORS_SHOWN {
+        if report.skipped > ERRORS_SHOWN {
             let _ = writeln!(
                 err,
-                "... and {} more bad rows (--json lists them all)",
-                thousands(report.errors.len() - ERRORS_SHOWN)
+                "... and {} more bad rows (--json lists the first 1,000)",
+                thousands(report.skipped - ERRORS_SHOWN)
             );
         }
     }
+    if report.preview {
+        if !ctx.json {
+            write_preview(&mut out, &report)?;
+        }
+        return Ok(());
+    }
     if args.strict && !report.errors.is_empty() {
-        return Err(CliError::ImportRefused {
-            bad: report.errors.len(),
-        });
+        return Err(CliError::ImportRefused { bad: report.skipped });
     }
     if !ctx.json {
+        let mut made = String::new();
+        if report.added_options > 0 {
+            made.push_str(&format!(", {} options added", thousands(report.added_options)));
+        }
+        if report.created_records > 0 {
+            made.push_str(&format!(
+                ", {} related records created",
+                thousands(report.created_records)
+            ));
+        }
         writeln!(
             out,
-            "import group {}: {} imported, {} skipped",
+            "import group {}: {} imported, {} skipped{made}",
             report.group,
             thousands(report.imported),
-            thousands(report.errors.len())
+            thousands(report.skipped)
         )?;
     }
+    Ok(())
+}
+
+/// What a preview found, on standard output (the bad rows are on standard error).
+fn write_preview(out: &mut dyn Write, report: &crate::csv_io::CsvImportReport) -> Result<(), CliError> {
+    writeln!(out, "preview: nothing was written")?;
+    if !report.new_fields.is_empty() {
+        writeln!(out, "new fields:")?;
+        for f in &report.new_fields {
+            let options = if f.options.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", f.options.join(", "))
+            };
+            writeln!(out, "  {} ({}){options}  from column '{}'", f.key, f.kind, f.column)?;
+        }
+    }
+    writeln!(out, "columns:")?;
+    for (column, field) in &report.mapping {
+        let to = if field.is_empty() { "(skipped)" } else { field.as_str() };
+        writeln!(out, "  {column} -> {to}")?;
+    }
+    writeln!(
+        out,
+        "{} rows would import, {} are bad",
+        thousands(report.imported),
+        thousands(report.skipped)
+    )?;
     Ok(())
 }
 

@@ -29,7 +29,7 @@ pub fn run(args: InitArgs, ctx: &Context) -> Result<(), CliError> {
     let mut out = ctx.out();
     if ctx.json {
         let mut o = JsonObject::default();
-        o.push("workspace", ctx.workspace.display().to_string());
+        o.push("path", ctx.workspace.display().to_string());
         o.push("user", user.clone());
         o.push("objects", objects.iter().map(|s| s.to_string()).collect::<Vec<_>>());
         write_json(&mut out, &o)?;

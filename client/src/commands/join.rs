@@ -38,7 +38,13 @@ pub fn run(args: JoinArgs, ctx: &Context) -> Result<(), CliError> {
     }
     let remote = Remote::new(&args.url, &args.token)?;
     // A wrong address or token fails here, before anything is created.
-    let info = block_on(check_remote(&remote, CHECK_TIMEOUT))??;
+    let info = block_on(check_remote(&remote, CHECK_TIMEOUT))?.map_err(|e| match e {
+        // `kith remote set` needs a workspace, which joining has not made yet.
+        crate::sync::SyncError::Unauthorized => CliError::InvalidArgument(
+            "the relay refused the token (unknown or revoked); check that you copied the whole token (kr_…) for this relay and run `kith join` again, or ask the workspace owner for a new one".into(),
+        ),
+        other => other.into(),
+    })?;
     let mut ws = Workspace::create_replica(&ctx.workspace, &user_name(args.user))?;
     remote.save(&mut ws)?;
 

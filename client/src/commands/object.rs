@@ -18,7 +18,7 @@ pub struct ObjectArgs {
 pub enum ObjectCommand {
     /// List objects with their number of fields and records (archived ones too)
     List,
-    /// Add an object with no fields
+    /// Add an object with a name field (its records are shown and found by it)
     Add {
         /// Key: lowercase letters, digits and _, starting with a letter
         key: String,
@@ -30,15 +30,23 @@ pub enum ObjectCommand {
     Rename {
         /// The object (key, label or id)
         object: String,
+        /// The new label, shown to people
         #[arg(long)]
         label: Option<String>,
+        /// The new key: lowercase letters, digits and _, starting with a letter
         #[arg(long)]
         key: Option<String>,
     },
     /// Hide an object; its records and values are kept
-    Archive { object: String },
+    Archive {
+        /// The object (key, label or id)
+        object: String,
+    },
     /// Bring back an archived object
-    Restore { object: String },
+    Restore {
+        /// The object (key, label or id)
+        object: String,
+    },
 }
 
 pub fn run(args: ObjectArgs, ctx: &Context) -> Result<(), CliError> {
@@ -87,8 +95,9 @@ pub fn run(args: ObjectArgs, ctx: &Context) -> Result<(), CliError> {
         }
         ObjectCommand::Add { key, label } => {
             let label = label.unwrap_or_else(|| label_from_key(&key));
-            let id = ws.add_object(&key, &label)?;
-            done(&mut out, ctx, &format!("added object {key} ({label})"), &id.to_string())?;
+            let id = ws.add_object_with_name(&key, &label)?;
+            let message = format!("added object {key} ({label}) with a name field, which its records are shown by");
+            done(&mut out, ctx, &message, &id.to_string())?;
         }
         ObjectCommand::Rename { object, label, key } => {
             if label.is_none() && key.is_none() {

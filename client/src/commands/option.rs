@@ -23,45 +23,71 @@ pub struct OptionArgs {
 #[derive(Subcommand)]
 pub enum OptionCommand {
     /// List a field's options in order
-    List { object: String, field: String },
+    List {
+        /// The object (key, label or id)
+        object: String,
+        /// The field (key, label or id)
+        field: String,
+    },
     /// Add options at the end
     Add {
+        /// The object (key, label or id)
         object: String,
+        /// The field (key, label or id)
         field: String,
+        /// Labels of the new options, one argument each
         #[arg(required = true)]
         labels: Vec<String>,
     },
     /// Give an option a new label (records keep it)
     Rename {
+        /// The object (key, label or id)
         object: String,
+        /// The field (key, label or id)
         field: String,
+        /// The option (its label or id)
         option: String,
+        /// The new label
         label: String,
     },
     /// Move an option to a position (1 is first); selects sort in option order
     Reorder {
+        /// The object (key, label or id)
         object: String,
+        /// The field (key, label or id)
         field: String,
+        /// The option (its label or id)
         option: String,
+        /// The new position, counting from 1
         position: usize,
     },
     /// Set an option's colour: gray, blue, green, yellow, orange, red, purple or pink
     Color {
+        /// The object (key, label or id)
         object: String,
+        /// The field (key, label or id)
         field: String,
+        /// The option (its label or id)
         option: String,
+        /// gray, blue, green, yellow, orange, red, purple or pink
         color: String,
     },
     /// Stop offering an option; records that have it keep it
     Archive {
+        /// The object (key, label or id)
         object: String,
+        /// The field (key, label or id)
         field: String,
+        /// The option (its label or id)
         option: String,
     },
     /// Offer an archived option again
     Restore {
+        /// The object (key, label or id)
         object: String,
+        /// The field (key, label or id)
         field: String,
+        /// The option (its label or id)
         option: String,
     },
 }

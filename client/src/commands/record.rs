@@ -1,5 +1,5 @@
 //! `kith record add|get|update|delete|restore|list`: records. A record is named by its
-//! full id or by a prefix of it that only it has (as `record list` shows it).
+//! full id or by its short id (as `record list` shows it).
 //!
 //! Undo: `record get ID --at TIME` shows a record as it was, `record restore ID --at TIME`
 //! rolls it back (as one new change), and `record update --object OBJ --filter EXPR --set
@@ -17,13 +17,14 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use clap::Subcommand;
 use kith_core::time_fmt::format_datetime;
-use kith_core::{Filter, Op, Query, RecordId, RecordView, Workspace};
+use kith_core::{Filter, Op, Query, RecordId, Workspace};
 
 use crate::CliError;
 use crate::commands::Context;
 use crate::commands::history::parse_at;
 use crate::commands::support::{assignments, done, record_id, short_id};
 use crate::output::{JsonObject, Table, thousands, write_json};
+use crate::record_json::record_json;
 
 /// Add, show, update, delete and list records.
 #[derive(clap::Args)]
@@ -43,7 +44,7 @@ pub enum RecordCommand {
     },
     /// Show a record: every field, and the records that point to it
     Get {
-        /// The record id, or a prefix of it that only it has
+        /// The record: its id or short id, as `kith record list` prints it
         id: String,
         /// Show the record as it was at this time: 2024-05-01T09:30:00Z, '2024-05-01
         /// 09:30' (UTC) or 2024-05-01
@@ -55,23 +56,51 @@ pub enum RecordCommand {
     /// an empty value (field=) clears the field
     Update(UpdateArgs),
     /// Move a record to the trash
-    Delete { id: String },
+    Delete {
+        /// The record: its id or short id, as `kith record list` prints it
+        id: String,
+    },
     /// Take a record out of the trash; with --at, roll it back to how it was then
     Restore {
+        /// The record: its id or short id, as `kith record list` prints it
         id: String,
         /// Roll the record back to how it was at this time (one new change, which `kith
         /// revert` can take back)
-        #[arg(long, value_name = "DATETIME")]
+        #[arg(long, value_name = "DATETIME", conflicts_with = "set")]
         at: Option<String>,
+        /// field=value to change as the record comes back (a unique value another
+        /// record took meanwhile, say)
+        #[arg(long = "set", value_name = "FIELD=VALUE")]
+        set: Vec<String>,
     },
     /// List records of an object, a page at a time
     List(ListArgs),
 }
 
+/// Takes a record out of the trash (`kith record restore`, and its alias `kith trash
+/// restore`), with `field=value` changes made on the way back.
+pub(crate) fn restore_from_trash(
+    ws: &mut Workspace,
+    ctx: &Context,
+    out: &mut dyn Write,
+    id: &str,
+    set: &[String],
+) -> Result<(), CliError> {
+    let id = record_id(ws, id)?;
+    let row = ws.row(id)?;
+    if row.deleted_at.is_none() {
+        return Err(kith_core::Error::NotInTrash(short_id(ws, id)).into());
+    }
+    let changes = ws.parse_values(row.object, &assignments(set)?)?;
+    ws.restore_record_with(id, changes)?;
+    let message = format!("restored {} ({}) from the trash", short_id(ws, id), ws.record_name(id));
+    done(out, ctx, &message, &id.to_string())
+}
+
 /// `kith record update`: one record, or many as one change group.
 #[derive(clap::Args)]
 pub struct UpdateArgs {
-    /// The record id, or a prefix of it that only it has (not with --object)
+    /// The record: its id or short id, as `kith record list` prints it (not with --object)
     pub id: Option<String>,
     /// field=value pairs for the one record; fields by key or label
     pub values: Vec<String>,
@@ -176,12 +205,8 @@ pub fn run(args: RecordArgs, ctx: &Context) -> Result<(), CliError> {
             );
             done(&mut out, ctx, &message, &id.to_string())?;
         }
-        RecordCommand::Restore { id, at: None } => {
-            let id = record_id(&ws, &id)?;
-            ws.restore_record(id)?;
-            done(&mut out, ctx, &format!("restored {id}"), &id.to_string())?;
-        }
-        RecordCommand::Restore { id, at: Some(at) } => {
+        RecordCommand::Restore { id, at: None, set } => restore_from_trash(&mut ws, ctx, &mut out, &id, &set)?,
+        RecordCommand::Restore { id, at: Some(at), .. } => {
             let id = record_id(&ws, &id)?;
             let time = parse_at(&at)?;
             let report = ws.restore_record_at(id, time)?;
@@ -211,29 +236,6 @@ pub fn run(args: RecordArgs, ctx: &Context) -> Result<(), CliError> {
         RecordCommand::List(list) => list_records(&ws, list, ctx, &mut out)?,
     }
     Ok(())
-}
-
-/// A record as JSON: `{id, <field key>: value, ..., _conflicts?}`; `_conflicts` (only
-/// when a field is conflicted) maps each conflicted field's key to its other values.
-pub(crate) fn record_json(view: &RecordView) -> JsonObject {
-    let mut j = JsonObject::default();
-    j.push("id", view.id.to_string());
-    for cell in &view.cells {
-        j.push(cell.key.clone(), cell.json.clone());
-    }
-    if view.cells.iter().any(|c| !c.conflicts.is_empty()) {
-        j.push_object("_conflicts", conflicts_json(view));
-    }
-    j
-}
-
-/// `{<field key>: [other values]}` for the conflicted fields of a record.
-fn conflicts_json(view: &RecordView) -> JsonObject {
-    let mut conflicts = JsonObject::default();
-    for cell in view.cells.iter().filter(|c| !c.conflicts.is_empty()) {
-        conflicts.push(cell.key.clone(), cell.conflicts.clone());
-    }
-    conflicts
 }
 
 /// Confirmation is asked for (or `--yes` required) above this many records.
@@ -350,11 +352,10 @@ fn list_records(ws: &Workspace, args: ListArgs, ctx: &Context, out: &mut dyn Wri
         .map(|id| ws.record(*id).map_err(CliError::from))
         .collect::<Result<Vec<_>, _>>()?;
     if ctx.json {
-        let items: Vec<JsonObject> = views.iter().map(record_json).collect();
-        write_json(out, &items)?;
-        if let Some(next) = &page.next {
-            eprintln!("next page: --after {next}");
-        }
+        let mut j = JsonObject::default();
+        j.push_objects("records", views.iter().map(|v| record_json(ws, v)).collect());
+        j.push("next", page.next.clone());
+        write_json(out, &j)?;
         return Ok(());
     }
     let columns: Vec<kith_core::FieldId> = match &args.fields {
@@ -435,29 +436,10 @@ fn show(ws: &Workspace, id: RecordId, at: Option<i64>, ctx: &Context, out: &mut 
         }
     };
     if ctx.json {
-        let mut j = JsonObject::default();
-        j.push("id", id.to_string());
-        j.push("object", view.object_key.clone());
+        let mut j = record_json(ws, &view);
         if let Some(time) = at {
             j.push("at", format_datetime(time));
         }
-        j.push("created_at", format_datetime(view.created_at));
-        j.push("created_by", view.created_by.clone());
-        j.push("updated_at", format_datetime(view.updated_at));
-        j.push("deleted_at", view.deleted_at.map(format_datetime));
-        let mut fields = JsonObject::default();
-        for cell in &view.cells {
-            fields.push(cell.key.clone(), cell.json.clone());
-        }
-        j.push_object("fields", fields);
-        let unconverted: Vec<String> = view
-            .cells
-            .iter()
-            .filter(|c| c.unconverted)
-            .map(|c| c.key.clone())
-            .collect();
-        j.push("unconverted", unconverted);
-        j.push_object("conflicts", conflicts_json(&view));
         let related: Vec<JsonObject> = related
             .iter()
             .flat_map(|group| {

@@ -15,7 +15,7 @@ use crate::output::{JsonObject, write_json};
 #[derive(clap::Args)]
 #[command(group(clap::ArgGroup::new("resolution").args(["pick", "value"])))]
 pub struct ResolveArgs {
-    /// The record id, or a prefix of it that only it has
+    /// The record: its id or short id, as `kith record list` prints it
     pub record: String,
     /// The field (key or label)
     pub field: String,

@@ -6,8 +6,6 @@
 
 use std::io::Write;
 
-use kith_core::GroupId;
-
 use crate::CliError;
 use crate::commands::Context;
 use crate::output::{JsonObject, write_json};
@@ -19,7 +17,8 @@ pub struct RevertArgs {
     /// The change to take back: its id from `kith history` (12 characters, or any unique
     /// prefix of 6 or more)
     pub change: Option<String>,
-    /// Take back every change of a change group (an import, a bulk edit, a revert)
+    /// Take back every change of a change group (an import, a bulk edit, a revert): its
+    /// id or short id, as `kith history` and `kith import` print them
     #[arg(long, value_name = "ID")]
     pub group: Option<String>,
     /// Revert even when later changes touched the same fields (they are overwritten)
@@ -31,11 +30,7 @@ pub fn run(args: RevertArgs, ctx: &Context) -> Result<(), CliError> {
     let mut ws = ctx.open()?;
     let (what, report) = match (&args.change, &args.group) {
         (_, Some(group)) => {
-            let id: GroupId = group.parse().map_err(|_| {
-                CliError::InvalidArgument(format!(
-                    "'{group}' is not a change group id (a UUID, as `kith history` and `kith import` print them)"
-                ))
-            })?;
+            let id = ws.find_group_id(group)?;
             (format!("group {id}"), ws.revert_group(id, args.force)?)
         }
         (Some(change), None) => (

@@ -35,9 +35,11 @@ pub fn run(args: StatusArgs, ctx: &Context) -> Result<(), CliError> {
     let mut out = ctx.out();
     if ctx.json {
         let mut j = JsonObject::default();
-        j.push("workspace", ctx.workspace.display().to_string());
+        // `path` is the local directory, `workspace` the relay's workspace id, in every
+        // command's JSON.
+        j.push("path", ctx.workspace.display().to_string());
         j.push("remote", state.remote.as_ref().map(|r| r.url.clone()));
-        j.push("relay_workspace", state.workspace_id.clone());
+        j.push("workspace", state.workspace_id.clone());
         j.push(
             "online",
             match &check {

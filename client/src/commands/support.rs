@@ -19,30 +19,15 @@ pub(crate) fn assignments(args: &[String]) -> Result<Vec<(String, String)>, CliE
         .collect()
 }
 
-/// A record named by its full id or a unique prefix of it (at least 6 hex digits).
+/// A record named by its full id or its short id (as `kith record list` prints it).
 pub(crate) fn record_id(ws: &Workspace, text: &str) -> Result<RecordId, CliError> {
-    let digits = text.chars().filter(|c| *c != '-').count();
-    if digits > 32 {
-        return Err(kith_core::Error::RecordNotFound(text.to_string()).into());
-    }
     Ok(ws.find_record_id(text.trim())?)
 }
 
-/// The shortest prefix of `id` (8 characters or more) that names only this record, so it
-/// can be given back to `kith record get`. Ids made in the same second share a long
-/// prefix (they start with a timestamp), so this asks the store.
+/// The short id to print for a record: a prefix of its id's random part that names
+/// only it, so it can be typed back to any command that takes a record.
 pub(crate) fn short_id(ws: &Workspace, id: RecordId) -> String {
-    let full = id.to_string();
-    for len in [8, 13, 18, 23, 28, 32] {
-        let prefix = &full[..len];
-        if prefix.ends_with('-') {
-            continue;
-        }
-        if ws.find_record_id(prefix).is_ok_and(|found| found == id) {
-            return prefix.to_string();
-        }
-    }
-    full
+    ws.short_record_id(id).unwrap_or_else(|_| id.to_string())
 }
 
 /// A 1-based position from the command line, 0-based.

@@ -11,6 +11,7 @@ use crate::CliError;
 use crate::commands::Context;
 use crate::commands::support::{done, record_id, short_id};
 use crate::output::{JsonObject, Table, thousands, write_json};
+use crate::record_json::record_json;
 
 /// List, restore and purge records in the trash.
 #[derive(clap::Args)]
@@ -30,14 +31,17 @@ pub enum TrashCommand {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
-    /// Take a record out of the trash
+    /// Take a record out of the trash (the same as `kith record restore`)
     Restore {
-        /// The record id, or a prefix of it that only it has
+        /// The record: its id or short id, as `kith record list` prints it
         id: String,
+        /// field=value to change as the record comes back
+        #[arg(long = "set", value_name = "FIELD=VALUE")]
+        set: Vec<String>,
     },
     /// Destroy a record in the trash and its history on this device (cannot be undone)
     Purge {
-        /// The record id, or a prefix of it that only it has
+        /// The record: its id or short id, as `kith record list` prints it
         id: String,
         /// Confirm: purging is the one action Kith cannot undo
         #[arg(long)]
@@ -59,22 +63,8 @@ pub fn run(args: TrashArgs, ctx: &Context) -> Result<(), CliError> {
             };
             let views = ws.trash(object, limit)?;
             if ctx.json {
-                let items: Vec<JsonObject> = views
-                    .iter()
-                    .map(|v| {
-                        let mut j = JsonObject::default();
-                        j.push("id", v.id.to_string());
-                        j.push("object", v.object_key.clone());
-                        j.push("name", ws.record_name(v.id));
-                        j.push("deleted_at", v.deleted_at.map(format_datetime));
-                        let mut fields = JsonObject::default();
-                        for cell in &v.cells {
-                            fields.push(cell.key.clone(), cell.json.clone());
-                        }
-                        j.push_object("fields", fields);
-                        j
-                    })
-                    .collect();
+                let mut items = JsonObject::default();
+                items.push_objects("records", views.iter().map(|v| record_json(&ws, v)).collect());
                 write_json(&mut out, &items)?;
                 return Ok(());
             }
@@ -109,20 +99,10 @@ pub fn run(args: TrashArgs, ctx: &Context) -> Result<(), CliError> {
                 }
                 Some(_) => {}
             }
-            writeln!(out, "`kith trash restore ID` brings a record back")?;
+            writeln!(out, "`kith record restore ID` brings a record back")?;
         }
-        TrashCommand::Restore { id } => {
-            let id = record_id(&ws, &id)?;
-            if ws.row(id)?.deleted_at.is_none() {
-                return Err(CliError::InvalidArgument(format!("record {id} is not in the trash")));
-            }
-            ws.restore_record(id)?;
-            done(
-                &mut out,
-                ctx,
-                &format!("restored {id} ({}) from the trash", ws.record_name(id)),
-                &id.to_string(),
-            )?;
+        TrashCommand::Restore { id, set } => {
+            crate::commands::record::restore_from_trash(&mut ws, ctx, &mut out, &id, &set)?;
         }
         TrashCommand::Purge { id, yes } => {
             let id = record_id(&ws, &id)?;

@@ -181,7 +181,7 @@ pub(crate) async fn run(State(state): State<Arc<AppState>>, form: FormPairs) -> 
                 object: key,
                 mappings,
                 strict: false,
-                number_format: None,
+                ..CsvImportOptions::default()
             };
             let report = import_csv(ws, csv_text.as_bytes(), &options, &mut |_, _| {})
                 .map_err(|e| WebError::BadRequest(e.to_string()))?;

@@ -188,15 +188,30 @@ impl TopN {
     }
 }
 
-/// Cursor text: hex of (primary component length as u16 BE) ‖ full sort key.
-fn encode_cursor(primary_len: usize, key: &[u8]) -> String {
-    let mut bytes = (primary_len as u16).to_be_bytes().to_vec();
+/// Which query a cursor belongs to: a hash (FNV-1a) of the object, filter and sort. A
+/// cursor only means something to the query that printed it; another query's cursor
+/// would silently start over, so it is refused instead.
+fn query_fingerprint(query: &Query) -> [u8; 4] {
+    let text = format!("{:?}|{:?}|{:?}", query.object, query.filter, query.sort);
+    let mut hash: u32 = 0x811c_9dc5;
+    for b in text.bytes() {
+        hash ^= u32::from(b);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    hash.to_be_bytes()
+}
+
+/// Cursor text: hex of the query's fingerprint (4 bytes) ‖ primary component length
+/// (u16 BE) ‖ full sort key.
+fn encode_cursor(fingerprint: [u8; 4], primary_len: usize, key: &[u8]) -> String {
+    let mut bytes = fingerprint.to_vec();
+    bytes.extend_from_slice(&(primary_len as u16).to_be_bytes());
     bytes.extend_from_slice(key);
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn decode_cursor(text: &str) -> Result<(usize, Vec<u8>), QueryError> {
-    if !text.len().is_multiple_of(2) || text.len() < 4 + 32 {
+fn decode_cursor(text: &str, fingerprint: [u8; 4]) -> Result<(usize, Vec<u8>), QueryError> {
+    if !text.len().is_multiple_of(2) || text.len() < 8 + 4 + 32 {
         return Err(QueryError::BadCursor);
     }
     let bytes = (0..text.len())
@@ -204,8 +219,11 @@ fn decode_cursor(text: &str) -> Result<(usize, Vec<u8>), QueryError> {
         .map(|i| u8::from_str_radix(text.get(i..i + 2).unwrap_or("zz"), 16))
         .collect::<Result<Vec<u8>, _>>()
         .map_err(|_| QueryError::BadCursor)?;
-    let primary_len = u16::from_be_bytes([bytes[0], bytes[1]]) as usize;
-    let key = bytes[2..].to_vec();
+    if bytes[..4] != fingerprint {
+        return Err(QueryError::CursorOfAnotherQuery);
+    }
+    let primary_len = u16::from_be_bytes([bytes[4], bytes[5]]) as usize;
+    let key = bytes[6..].to_vec();
     if primary_len + 16 > key.len() {
         return Err(QueryError::BadCursor);
     }
@@ -232,7 +250,12 @@ impl Workspace {
                 return Err(QueryError::BadSort(format!("{} has no field {}", object.key, s.field)).into());
             }
         }
-        let after = query.after.as_deref().map(decode_cursor).transpose()?;
+        let fingerprint = query_fingerprint(query);
+        let after = query
+            .after
+            .as_deref()
+            .map(|c| decode_cursor(c, fingerprint))
+            .transpose()?;
         let after_key = after.as_ref().map(|(_, k)| k.as_slice());
         // One more than the page is read to know whether there is a next page.
         let limit = query.limit.clamp(1, usize::MAX - 1);
@@ -322,7 +345,7 @@ impl Workspace {
                         primary_len(object, &query.sort, *id, &row)
                     }
                 });
-                Some(encode_cursor(plen, key))
+                Some(encode_cursor(fingerprint, plen, key))
             }
             _ => None,
         };

@@ -81,6 +81,13 @@ impl Workspace {
                             _ => Op::Ge(v),
                         }
                     }
+                    "~" | "^=" if def.kind == crate::FieldKind::Relation => {
+                        return Err(bad(format!(
+                            "'{op}' does not apply to a relation; compare it with a record's name or id ({} = \"{first}\"), or filter the related object",
+                            def.key
+                        ))
+                        .into());
+                    }
                     "~" => Op::Contains(first.to_string()),
                     "^=" => Op::StartsWith(first.to_string()),
                     "is empty" => Op::IsEmpty,

@@ -19,11 +19,20 @@ pub(crate) use rows::{
     write_row, write_row_without_keys,
 };
 
-/// The on-disk format this build reads and writes (`meta.format`). 2: `index` keys
-/// start with the field id alone. 3: index and sort keys hold at most 256 bytes of text,
-/// and amounts encode as currency code, then exact decimal.
-/// Older files are reindexed when opened.
-pub(crate) const FORMAT_VERSION: u32 = 3;
+/// The on-disk format this build reads and writes (`meta.format`). Older files are
+/// reindexed when opened (their documents are the same; only derived tables change).
+/// - 2: `index` keys start with the field id alone.
+/// - 3 (`FORMAT_FOLDS_EVERY_LATIN_LETTER`): text keys fold Ł, Ø, ı, ß, ligatures
+///   (deunicode), the `short_ids` table exists, index and sort keys hold at most 256
+///   bytes of text, and amounts encode as currency code, then exact decimal.
+pub(crate) const FORMAT_VERSION: u32 = FORMAT_FOLDS_EVERY_LATIN_LETTER;
+
+/// The format whose text keys use `text::fold` version 2 and that has `short_ids`.
+pub(crate) const FORMAT_FOLDS_EVERY_LATIN_LETTER: u32 = 3;
+
+/// The memory redb may keep of the file's pages (its default is 1 GiB). The page cache
+/// was most of a large import's peak memory (docs/performance.md).
+const CACHE_BYTES: usize = 256 * 1024 * 1024;
 
 /// `meta` key: the role of the relay token this replica syncs with (`viewer`, ...).
 pub(crate) const SYNC_ROLE: &str = "sync_role";
@@ -37,6 +46,18 @@ pub(crate) fn read_max_chunk(bytes: Option<Vec<u8>>) -> u64 {
         .map_or(crate::sync::protocol::DEFAULT_MAX_CHUNK_BYTES, u64::from_le_bytes)
 }
 
+/// Whether the file has `table` (older versions lacked the newer tables).
+fn has_table<K: redb::Key + 'static, V: redb::Value + 'static>(
+    read: &redb::ReadTransaction,
+    table: redb::TableDefinition<K, V>,
+) -> Result<bool, StoreError> {
+    match read.open_table(table) {
+        Ok(_) => Ok(true),
+        Err(redb::TableError::TableDoesNotExist(_)) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// A redb database holding one workspace replica.
 pub(crate) struct Store {
     db: Database,
@@ -45,7 +66,7 @@ pub(crate) struct Store {
 impl Store {
     /// Creates a new store file (it must not exist).
     pub(crate) fn create(path: &Path) -> Result<Self, StoreError> {
-        let db = Database::create(path)?;
+        let db = Database::builder().set_cache_size(CACHE_BYTES).create(path)?;
         Self::with_tables(db)
     }
 
@@ -54,7 +75,7 @@ impl Store {
         if !path.exists() {
             return Err(StoreError::NotAWorkspace(path.to_path_buf()));
         }
-        match Database::open(path) {
+        match Database::builder().set_cache_size(CACHE_BYTES).open(path) {
             Ok(db) => Self::with_missing_tables(db),
             Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
                 Err(StoreError::InUse(path.parent().unwrap_or(path).to_path_buf()))
@@ -71,12 +92,10 @@ impl Store {
 
     /// Creates the tables a file made by an older version lacks (a write only then).
     fn with_missing_tables(db: Database) -> Result<Self, StoreError> {
-        // The newest table: a file that has it has all the others.
-        let missing = match db.begin_read()?.open_table(tables::STUCK) {
-            Ok(_) => false,
-            Err(redb::TableError::TableDoesNotExist(_)) => true,
-            Err(e) => return Err(e.into()),
-        };
+        // The newest tables: a file that has them has all the others.
+        let read = db.begin_read()?;
+        let missing = !has_table(&read, tables::STUCK)? || !has_table(&read, tables::SHORT_IDS)?;
+        drop(read);
         if missing {
             Self::with_tables(db)
         } else {
@@ -100,6 +119,7 @@ impl Store {
             tx.open_table(ROWS)?;
             tx.open_table(TRASH)?;
             tx.open_table(RECORD_OBJECTS)?;
+            tx.open_table(SHORT_IDS)?;
             tx.open_table(INDEX)?;
             tx.open_table(TEXT_INDEX)?;
             tx.open_table(SEARCH_BACKLOG)?;

@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 
 use redb::{ReadableTable, Table, WriteTransaction};
 
-use super::tables::{CHANGES, CONFLICTS, GROUPS, INDEX, RECORD_OBJECTS, ROWS, SEARCH_BACKLOG, TEXT_INDEX, TRASH};
+use super::tables::{
+    CHANGES, CONFLICTS, GROUPS, INDEX, RECORD_OBJECTS, ROWS, SEARCH_BACKLOG, SHORT_IDS, TEXT_INDEX, TRASH,
+};
 use crate::encoding::index_values;
 use crate::error::StoreError;
 use crate::field_type;
@@ -67,6 +69,7 @@ pub(crate) struct DerivedTables<'t> {
     pub(crate) rows: Table<'t, &'static [u8], &'static [u8]>,
     pub(crate) trash: Table<'t, &'static [u8], &'static [u8]>,
     pub(crate) record_objects: Table<'t, [u8; 16], [u8; 16]>,
+    pub(crate) short_ids: Table<'t, [u8; 16], ()>,
     pub(crate) index: Table<'t, &'static [u8], ()>,
     pub(crate) text: Table<'t, &'static [u8], ()>,
     pub(crate) search_backlog: Table<'t, &'static [u8], ()>,
@@ -81,6 +84,7 @@ impl<'t> DerivedTables<'t> {
             rows: tx.open_table(ROWS)?,
             trash: tx.open_table(TRASH)?,
             record_objects: tx.open_table(RECORD_OBJECTS)?,
+            short_ids: tx.open_table(SHORT_IDS)?,
             index: tx.open_table(INDEX)?,
             text: tx.open_table(TEXT_INDEX)?,
             search_backlog: tx.open_table(SEARCH_BACKLOG)?,
@@ -263,6 +267,7 @@ pub(crate) fn write_row_without_keys(
         t.rows.remove(key.as_slice())?;
     }
     t.record_objects.insert(record.as_bytes(), object.as_bytes())?;
+    t.short_ids.insert(crate::short_id::random_key(record.as_bytes()), ())?;
     if new.conflicts.is_empty() {
         t.conflicts.remove(key.as_slice())?;
     } else {
@@ -288,6 +293,7 @@ pub(crate) fn write_new_row_without_keys(
         t.trash.insert(key.as_slice(), encoded.as_slice())?;
     }
     t.record_objects.insert(record.as_bytes(), object.as_bytes())?;
+    t.short_ids.insert(crate::short_id::random_key(record.as_bytes()), ())?;
     if !row.conflicts.is_empty() {
         t.conflicts.insert(key.as_slice(), ())?;
     }
@@ -342,6 +348,7 @@ pub(crate) fn clear_derived(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.delete_table(ROWS)?;
     tx.delete_table(TRASH)?;
     tx.delete_table(RECORD_OBJECTS)?;
+    tx.delete_table(SHORT_IDS)?;
     tx.delete_table(INDEX)?;
     tx.delete_table(TEXT_INDEX)?;
     tx.delete_table(SEARCH_BACKLOG)?;

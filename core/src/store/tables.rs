@@ -27,6 +27,10 @@ pub(crate) const TRASH: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tr
 /// record id → object id, for every record (live or deleted).
 pub(crate) const RECORD_OBJECTS: TableDefinition<[u8; 16], [u8; 16]> = TableDefinition::new("record_objects");
 
+/// random key of a record id (its random part first: see `short_id.rs`) → (), for every
+/// record (live or deleted): finds a record by its short id with one range scan.
+pub(crate) const SHORT_IDS: TableDefinition<[u8; 16], ()> = TableDefinition::new("short_ids");
+
 /// (object id ‖ field id ‖ encoded value ‖ record id) → (). Filters and sorts.
 pub(crate) const INDEX: TableDefinition<&[u8], ()> = TableDefinition::new("index");
 

@@ -79,3 +79,38 @@ fn a_format_2_file_with_whole_long_text_in_its_index_is_reindexed_with_cut_keys(
     let ws = Workspace::open(dir.path()).unwrap();
     assert_eq!(ws.dump_derived().unwrap(), current);
 }
+
+#[test]
+fn a_format_2_file_is_reindexed_so_search_folds_every_latin_letter_and_short_ids_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = Workspace::create(dir.path(), CreateOptions::new("t")).unwrap();
+    let people = ws.object_named("people").unwrap().id;
+    let name = ws.field_named(people, "name").unwrap().id;
+    let id = ws
+        .create_record(people, vec![(name, Some(Value::Text("Łukasz Øyvind".into())))])
+        .unwrap();
+    let current = ws.dump_derived().unwrap();
+    drop(ws);
+
+    // What format 2 wrote: search keys folded by accent stripping alone ("łukasz"), and
+    // no short_ids table entries.
+    {
+        let store = Store::open(&dir.path().join(crate::WORKSPACE_FILE)).unwrap();
+        let tx = store.write().unwrap();
+        store::set_meta(&tx, meta_keys::FORMAT, &2u32.to_le_bytes()).unwrap();
+        tx.delete_table(tables::SHORT_IDS).unwrap();
+        tx.delete_table(tables::TEXT_INDEX).unwrap();
+        tx.open_table(tables::TEXT_INDEX)
+            .unwrap()
+            .insert(b"\xc5\x82ukasz".as_slice(), ())
+            .unwrap();
+        tx.commit().unwrap();
+    }
+
+    let ws = Workspace::open(dir.path()).unwrap();
+    assert_eq!(ws.dump_derived().unwrap(), current);
+    assert_eq!(ws.search("lukasz", None, 10).unwrap().len(), 1);
+    assert_eq!(ws.search("oyvind", None, 10).unwrap().len(), 1);
+    let short = ws.short_record_id(id).unwrap();
+    assert_eq!(ws.find_record_id(&short).unwrap(), id);
+}

@@ -281,7 +281,16 @@ fn describe_schema_diff(before: &Schema, after: &Schema) -> Vec<FieldDiff> {
             ("archived", _) if b.map(String::as_str) == Some("true") => format!("{kind} {name} archived"),
             ("archived", _) => format!("{kind} {name} restored"),
             ("type", _) => format!("{kind} {name} retyped"),
+            ("order", _) => format!("{kind} {name}: position"),
             (p, _) => format!("{kind} {name}: {p}"),
+        };
+        // Positions count from 1 wherever people see them; `order` counts from 0.
+        let shown = |v: Option<&String>| match (prop, v) {
+            ("order", Some(text)) => Some(
+                text.parse::<i64>()
+                    .map_or_else(|_| text.clone(), |n| (n + 1).to_string()),
+            ),
+            (_, v) => v.cloned(),
         };
         let field = match key {
             SchemaProp::Field(_, f, _) | SchemaProp::Option(_, f, _, _) => *f,
@@ -290,8 +299,8 @@ fn describe_schema_diff(before: &Schema, after: &Schema) -> Vec<FieldDiff> {
         out.push(FieldDiff {
             field,
             label,
-            old: a.cloned(),
-            new: b.cloned(),
+            old: shown(a),
+            new: shown(b),
         });
     }
     out

@@ -17,6 +17,7 @@ mod revert;
 mod same_names;
 mod schema_ops;
 mod search_backlog;
+mod short_ids;
 mod stuck;
 mod sync_meta;
 mod totals;

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use redb::{ReadableTable, WriteTransaction};
 
-use super::validate::{check_unique, check_value, required_missing};
+use super::validate::{check_unique, check_value, required_missing, unique_holder};
 use super::{Workspace, commit, corrupt, new_doc, view::CellView};
 use crate::encoding::{TAG_EMPTY, prefix_end};
 use crate::error::{Error, Result, StoreError};
@@ -68,20 +68,58 @@ impl Workspace {
         Ok(out)
     }
 
-    /// A resolver for relation inputs that name records instead of giving ids.
+    /// A resolver for relation inputs that name records instead of giving ids: a name
+    /// (of a record of the target object, or of any object when the relation may point
+    /// to any), `object:name` to say which object, or a short id.
     pub(crate) fn resolve_by_name(&self, target: Option<ObjectId>, name: &str) -> Result<RecordId, String> {
-        let Some(target) = target.and_then(|t| self.schema.object(t)) else {
-            return Err(format!("'{name}' is not a record id"));
+        let by_short_id = || {
+            let id = self.find_record_id(name).ok()?;
+            let object = self.row(id).ok()?.object;
+            (target.is_none() || target == Some(object)).then_some(id)
         };
-        let matches = self.find_by_display_name(target, name, 2).map_err(|e| e.to_string())?;
-        match matches.as_slice() {
-            [one] => Ok(*one),
-            [] => Err(format!("no {} record named '{name}'", target.key)),
-            _ => Err(format!(
-                "more than one {} record is named '{name}'; use its id",
-                target.key
-            )),
+        // `people:Ada Lovelace` names the object too.
+        let (objects, wanted): (Vec<&ObjectDef>, &str) = match name.split_once(':').and_then(|(o, n)| {
+            let obj = self.schema.find_object(o.trim()).filter(|d| !d.archived)?;
+            (target.is_none() || target == Some(obj.id)).then_some((obj, n.trim()))
+        }) {
+            Some((obj, n)) => (vec![obj], n),
+            None => match target.and_then(|t| self.schema.object(t)) {
+                Some(obj) => (vec![obj], name),
+                None => (self.schema.objects.iter().filter(|o| !o.archived).collect(), name),
+            },
+        };
+        let mut found: Vec<(RecordId, &str)> = Vec::new();
+        for obj in &objects {
+            for id in self.find_by_display_name(obj, wanted, 2).map_err(|e| e.to_string())? {
+                found.push((id, obj.key.as_str()));
+            }
         }
+        match found.as_slice() {
+            [(one, _)] => Ok(*one),
+            [] => by_short_id().ok_or_else(|| match objects.as_slice() {
+                [obj] => format!("no {} record named '{wanted}'", obj.key),
+                _ => format!("no record named '{wanted}'"),
+            }),
+            [(_, first), ..] if found.iter().all(|(_, o)| o == first) => Err(format!(
+                "more than one {first} record is named '{wanted}'; use its id or short id"
+            )),
+            _ => {
+                let mut kinds: Vec<&str> = found.iter().map(|(_, o)| *o).collect();
+                kinds.dedup();
+                Err(format!(
+                    "records of {} are named '{wanted}'; say which with object:name (such as {}:{wanted}) or give its short id",
+                    kinds.join(" and "),
+                    kinds[0]
+                ))
+            }
+        }
+    }
+
+    /// Live records of `object` whose display field equals `name` (case-insensitive), at
+    /// most `limit` of them.
+    pub fn records_named(&self, object: ObjectId, name: &str, limit: usize) -> Result<Vec<RecordId>> {
+        let obj = self.object_def(object)?;
+        self.find_by_display_name(obj, name, limit)
     }
 
     /// Live records of `object` whose display field equals `name` (case-insensitive).
@@ -217,17 +255,57 @@ impl Workspace {
 
     /// Takes a record out of the trash.
     pub fn restore_record(&mut self, id: RecordId) -> Result<()> {
-        self.edit_record(id, "edit", true, |_, derived, obj, row| {
+        self.restore_record_with(id, Vec::new())
+    }
+
+    /// Takes a record out of the trash with some values changed in the same change: a
+    /// unique value another record took meanwhile can be replaced on the way back.
+    pub fn restore_record_with(&mut self, id: RecordId, changes: Vec<FieldChange>) -> Result<()> {
+        let changes: Vec<FieldChange> = changes.into_iter().map(|(f, v)| (f, normalize(v))).collect();
+        self.edit_record(id, "edit", true, |ws, derived, obj, row| {
             if row.deleted_at.is_none() {
-                return Ok(Edit::Nothing);
+                return if changes.is_empty() {
+                    Ok(Edit::Nothing)
+                } else {
+                    Err(Error::NotInTrash(id.to_string()))
+                };
+            }
+            for (field_id, value) in &changes {
+                let field = obj.field(*field_id).ok_or_else(|| unknown_field(obj, *field_id))?;
+                match value {
+                    Some(v) => check_value(derived, obj, field, v)?,
+                    None if field.required => return Err(required_missing(obj, field).into()),
+                    None => {}
+                }
             }
             // Coming back must not break a unique rule someone else took meanwhile.
             for field in obj.active_fields() {
-                if let Some(v) = row.get(field.id).and_then(|s| field_type::read(field, s)) {
-                    check_unique(derived, obj, field, &v, id, None)?;
+                let value = match changes.iter().find(|(f, _)| *f == field.id) {
+                    Some((_, v)) => v.clone(),
+                    None => row.get(field.id).and_then(|s| field_type::read(field, s)),
+                };
+                let Some(value) = value else { continue };
+                if let Some(holder) = unique_holder(derived, obj, field, &value, id)? {
+                    return Err(Error::RestoreTaken {
+                        record: ws.short_record_id(id).unwrap_or_else(|_| id.to_string()),
+                        field: field.key.clone(),
+                        value: field_type::display(field, &value),
+                        holder: ws.short_record_id(holder).unwrap_or_else(|_| holder.to_string()),
+                        holder_name: ws.record_name(holder),
+                    });
                 }
             }
-            Ok(Edit::Deleted(None))
+            let stored: Vec<(FieldId, Option<Stored>)> = changes
+                .iter()
+                .map(|(f, v)| {
+                    (
+                        *f,
+                        v.as_ref()
+                            .and_then(|v| obj.field(*f).map(|def| field_type::to_stored(def, v))),
+                    )
+                })
+                .collect();
+            Ok(Edit::Restored(stored))
         })
     }
 
@@ -290,6 +368,9 @@ impl Workspace {
         let applied = match &edit {
             Edit::Values(changes) => record::set_values(&mut loaded.doc, changes),
             Edit::Deleted(at) => record::set_deleted(&mut loaded.doc, *at),
+            Edit::Restored(changes) => {
+                record::set_values(&mut loaded.doc, changes).and_then(|()| record::set_deleted(&mut loaded.doc, None))
+            }
             Edit::Nothing => Ok(()),
         };
         applied.map_err(|e| corrupt(id.into(), e))?;
@@ -330,47 +411,6 @@ impl Workspace {
             }
         };
         Ok(decode_row(&bytes)?)
-    }
-
-    /// Finds a record by id text; a short unique prefix of the id is enough.
-    pub fn find_record_id(&self, text: &str) -> Result<RecordId> {
-        if let Ok(id) = text.parse::<RecordId>() {
-            return Ok(id);
-        }
-        let hex: String = text
-            .chars()
-            .filter(|c| *c != '-')
-            .collect::<String>()
-            .to_ascii_lowercase();
-        if hex.len() < 6 || hex.len() > 32 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(Error::RecordNotFound(text.to_string()));
-        }
-        let tx = self.store.read()?;
-        let objects = tx.open_table(tables::RECORD_OBJECTS).map_err(StoreError::from)?;
-        let mut start = [0u8; 16];
-        let mut end = [0xFFu8; 16];
-        for (i, pair) in hex.as_bytes().chunks(2).enumerate() {
-            let s = std::str::from_utf8(pair).unwrap_or("0");
-            let (lo, hi) = if s.len() == 2 {
-                let b = u8::from_str_radix(s, 16).unwrap_or(0);
-                (b, b)
-            } else {
-                let n = u8::from_str_radix(s, 16).unwrap_or(0);
-                (n << 4, (n << 4) | 0x0F)
-            };
-            start[i] = lo;
-            end[i] = hi;
-        }
-        let mut found = objects.range(start..=end).map_err(StoreError::from)?;
-        let first = found.next().transpose().map_err(StoreError::from)?;
-        let second = found.next().transpose().map_err(StoreError::from)?;
-        match (first, second) {
-            (Some((k, _)), None) => Ok(RecordId::from_bytes(k.value())),
-            (Some(_), Some(_)) => Err(Error::RecordNotFound(format!(
-                "{text} (more than one record starts so; give more of the id)"
-            ))),
-            _ => Err(Error::RecordNotFound(text.to_string())),
-        }
     }
 
     /// Calls `f` for every live row of an object, in record id order.
@@ -437,6 +477,8 @@ impl Workspace {
 /// What an edit does to a record document.
 enum Edit {
     Values(Vec<(FieldId, Option<Stored>)>),
+    /// Out of the trash, with these values changed.
+    Restored(Vec<(FieldId, Option<Stored>)>),
     Deleted(Option<i64>),
     Nothing,
 }

@@ -77,6 +77,15 @@ impl Workspace {
             out.push(("record_objects", k.value().to_vec(), v.value().to_vec()));
         }
         for entry in tx
+            .open_table(tables::SHORT_IDS)
+            .map_err(StoreError::from)?
+            .iter()
+            .map_err(StoreError::from)?
+        {
+            let (k, _) = entry.map_err(StoreError::from)?;
+            out.push(("short_ids", k.value().to_vec(), Vec::new()));
+        }
+        for entry in tx
             .open_table(tables::CHANGES)
             .map_err(StoreError::from)?
             .iter()

@@ -148,8 +148,11 @@ impl Workspace {
                 schema_plan = Some(self.plan_schema_revert(&targets, force)?);
                 continue;
             }
-            let plan = self.plan_revert(&mut doc, &targets, force)?;
-            plans.push((RecordId::from_bytes(*doc_id.as_bytes()), plan));
+            let record = RecordId::from_bytes(*doc_id.as_bytes());
+            let plan = self
+                .plan_revert(&mut doc, &targets, force)
+                .map_err(|e| self.name_record_in(e, record))?;
+            plans.push((record, plan));
         }
         let schema = schema_plan.is_some();
         let touched = super::Changes {
@@ -186,6 +189,28 @@ impl Workspace {
             records,
             schema,
         })
+    }
+
+    /// A revert conflict of a group names the record it is about: a group spans many.
+    fn name_record_in(&self, error: Error, record: RecordId) -> Error {
+        match error {
+            Error::RevertConflict {
+                what,
+                change,
+                author,
+                time,
+            } => Error::RevertConflict {
+                what: format!(
+                    "{what} of record {} ({})",
+                    self.short_record_id(record).unwrap_or_else(|_| record.to_string()),
+                    self.record_name(record)
+                ),
+                change,
+                author,
+                time,
+            },
+            other => other,
+        }
     }
 
     /// Documents a change group touched.

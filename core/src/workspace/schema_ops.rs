@@ -245,6 +245,19 @@ impl Workspace {
         if !is_valid_key(key) {
             return Err(SchemaError::InvalidKey(key.to_string()));
         }
+        if let Some(o) = self
+            .schema
+            .objects
+            .iter()
+            .find(|o| o.key == key && Some(o.id) != except)
+            && o.archived
+        {
+            return Err(SchemaError::ArchivedKey {
+                what: "object",
+                key: key.to_string(),
+                restore: key.to_string(),
+            });
+        }
         if self.schema.objects.iter().any(|o| o.key == key && Some(o.id) != except) {
             return Err(SchemaError::DuplicateKey {
                 what: "object",
@@ -257,6 +270,15 @@ impl Workspace {
     fn check_field_key(&self, object: &ObjectDef, key: &str, except: Option<FieldId>) -> Result<(), SchemaError> {
         if !is_valid_key(key) {
             return Err(SchemaError::InvalidKey(key.to_string()));
+        }
+        if let Some(f) = object.fields.iter().find(|f| f.key == key && Some(f.id) != except)
+            && f.archived
+        {
+            return Err(SchemaError::ArchivedKey {
+                what: "field",
+                key: format!("{}.{key}", object.key),
+                restore: format!("{} {key}", object.key),
+            });
         }
         if object.fields.iter().any(|f| f.key == key && Some(f.id) != except) {
             return Err(SchemaError::DuplicateKey {
@@ -280,6 +302,16 @@ impl Workspace {
 
     /// Adds an object with no fields.
     pub fn add_object(&mut self, key: &str, label: &str) -> Result<ObjectId> {
+        self.add_object_with(key, label, Vec::new())
+    }
+
+    /// Adds an object with a `name` text field, the field its records are shown and
+    /// found by (relations name records by it), written in the same change.
+    pub fn add_object_with_name(&mut self, key: &str, label: &str) -> Result<ObjectId> {
+        self.add_object_with(key, label, vec![FieldDef::new("name", "Name", FieldKind::Text)])
+    }
+
+    fn add_object_with(&mut self, key: &str, label: &str, fields: Vec<FieldDef>) -> Result<ObjectId> {
         self.check_object_key(key, None)?;
         if label.trim().is_empty() {
             return Err(SchemaError::EmptyLabel.into());
@@ -296,7 +328,7 @@ impl Workspace {
                 .max()
                 .unwrap_or(0),
             archived: false,
-            fields: Vec::new(),
+            fields,
         };
         let id = object.id;
         self.schema_write(|doc| sdoc::put_object(doc, &object))?;
@@ -331,6 +363,16 @@ impl Workspace {
 
     /// Adds a field at the end of an object's fields.
     pub fn add_field(&mut self, object: ObjectId, spec: FieldSpec) -> Result<FieldId> {
+        self.add_field_with(object, spec, "schema")
+    }
+
+    /// Adds a field as part of an import's change group, so that reverting the import
+    /// archives it again.
+    pub fn add_field_in_group(&mut self, object: ObjectId, spec: FieldSpec, group: crate::GroupId) -> Result<FieldId> {
+        self.add_field_with(object, spec, &format!("import:{group}"))
+    }
+
+    fn add_field_with(&mut self, object: ObjectId, spec: FieldSpec, message: &str) -> Result<FieldId> {
         let obj = self.object_def(object)?;
         self.check_field_key(obj, &spec.key, None)?;
         if spec.label.trim().is_empty() {
@@ -378,7 +420,7 @@ impl Workspace {
         }
         field.options = new_options(&[], &spec.options);
         let id = field.id;
-        self.schema_write(|doc| sdoc::put_field(doc, object, &field))?;
+        self.schema_write_with(message, |doc| sdoc::put_field(doc, object, &field))?;
         Ok(id)
     }
 
@@ -536,6 +578,28 @@ impl Workspace {
 
     /// Adds options to a select or multi-select field.
     pub fn add_options(&mut self, object: ObjectId, field: FieldId, labels: &[String]) -> Result<Vec<OptionId>> {
+        self.add_options_with(object, field, labels, "schema")
+    }
+
+    /// Adds options as part of an import's change group, so that reverting the import
+    /// removes them too.
+    pub fn add_options_in_group(
+        &mut self,
+        object: ObjectId,
+        field: FieldId,
+        labels: &[String],
+        group: crate::GroupId,
+    ) -> Result<Vec<OptionId>> {
+        self.add_options_with(object, field, labels, &format!("import:{group}"))
+    }
+
+    fn add_options_with(
+        &mut self,
+        object: ObjectId,
+        field: FieldId,
+        labels: &[String],
+        message: &str,
+    ) -> Result<Vec<OptionId>> {
         let def = self.field_def(object, field)?;
         for label in labels {
             if label.trim().is_empty() {
@@ -551,7 +615,9 @@ impl Workspace {
         }
         let options = new_options(&def.options, labels);
         let ids = options.iter().map(|o| o.id).collect();
-        self.schema_write(|doc| options.iter().try_for_each(|o| sdoc::put_option(doc, object, field, o)))?;
+        self.schema_write_with(message, |doc| {
+            options.iter().try_for_each(|o| sdoc::put_option(doc, object, field, o))
+        })?;
         Ok(ids)
     }
 

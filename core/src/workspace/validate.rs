@@ -132,6 +132,45 @@ fn check_related(t: &DerivedTables<'_>, field: &FieldDef, id: RecordId) -> Resul
     Ok(())
 }
 
+/// The live record other than `record` that holds `value` in a unique field, if any.
+pub(super) fn unique_holder(
+    t: &DerivedTables<'_>,
+    object: &ObjectDef,
+    field: &FieldDef,
+    value: &Value,
+    record: RecordId,
+) -> Result<Option<RecordId>> {
+    if !field.unique || field.is_list() {
+        return Ok(None);
+    }
+    let encoded = filter_value(field, value);
+    let (key, was_cut) = index_filter_value(field, value);
+    let mut prefix = index_key_prefix(field.id);
+    prefix.extend_from_slice(&key);
+    let end = prefix_end(&prefix).unwrap_or_default();
+    for entry in t
+        .index
+        .range(prefix.as_slice()..end.as_slice())
+        .map_err(crate::error::StoreError::from)?
+    {
+        let (key, _) = entry.map_err(crate::error::StoreError::from)?;
+        let Some(other) = RecordId::from_slice(&key.value()[key.value().len() - 16..]) else {
+            continue;
+        };
+        if other == record {
+            continue;
+        }
+        // A cut key is shared by every long value that starts the same: compare rows.
+        let same = !was_cut
+            || t.current_row(object.id, other)?
+                .is_some_and(|row| exact_values(field, row.get(field.id)).contains(&encoded));
+        if same {
+            return Ok(Some(other));
+        }
+    }
+    Ok(None)
+}
+
 /// Checks that `value` is not already used by another live record (unique fields).
 /// `batch` holds values claimed earlier in the same import.
 pub(super) fn check_unique(
@@ -145,39 +184,18 @@ pub(super) fn check_unique(
     if !field.unique || field.is_list() {
         return Ok(());
     }
-    let encoded = filter_value(field, value);
-    let (key, was_cut) = index_filter_value(field, value);
-    let mut prefix = index_key_prefix(field.id);
-    prefix.extend_from_slice(&key);
-    let end = prefix_end(&prefix).unwrap_or_default();
-    for entry in t
-        .index
-        .range(prefix.as_slice()..end.as_slice())
-        .map_err(crate::error::StoreError::from)?
-    {
-        let (key, _) = entry.map_err(crate::error::StoreError::from)?;
-        let other = RecordId::from_slice(&key.value()[key.value().len() - 16..]);
-        // A cut key is shared by every long value that starts the same: compare rows.
-        let same = match other {
-            Some(o) if was_cut && o != record => t
-                .current_row(object.id, o)?
-                .is_some_and(|row| exact_values(field, row.get(field.id)).contains(&encoded)),
-            _ => true,
-        };
-        if other != Some(record) && same {
-            let other = other.map_or_else(String::new, |o| o.to_string());
-            return Err(fail(
-                object,
-                field,
-                Some(value),
-                "unique",
-                format!("already used by record {other}"),
-            )
-            .into());
-        }
+    if let Some(other) = unique_holder(t, object, field, value, record)? {
+        return Err(fail(
+            object,
+            field,
+            Some(value),
+            "unique",
+            format!("already used by record {other}"),
+        )
+        .into());
     }
     if let Some(batch) = batch
-        && !batch.insert((field.id, encoded))
+        && !batch.insert((field.id, filter_value(field, value)))
     {
         return Err(fail(object, field, Some(value), "unique", "used twice in this import".into()).into());
     }

@@ -31,7 +31,7 @@ pub struct CellView {
 }
 
 impl Workspace {
-    pub(crate) fn view(&self, id: RecordId, row: &Row) -> RecordView {
+    pub fn view(&self, id: RecordId, row: &Row) -> RecordView {
         let object = self.schema.object(row.object);
         let cells = object
             .map(|o| o.active_fields().map(|f| self.cell(f, row)).collect())

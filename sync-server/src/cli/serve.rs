@@ -5,13 +5,18 @@ use std::net::SocketAddr;
 use anyhow::{Context, bail};
 use tokio::net::TcpListener;
 
-use kith_relay::{Config, Relay};
+use kith_relay::{Config, DB_FILE, Relay};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// The address to listen on (overrides the configuration and KITH_RELAY_LISTEN).
     #[arg(long, value_name = "ADDR")]
     listen: Option<SocketAddr>,
+    /// Initialise the data directory first if it was never initialised (without this, a
+    /// directory with no relay database is refused: a mistyped --data would otherwise
+    /// serve an empty relay)
+    #[arg(long)]
+    init: bool,
 }
 
 pub(crate) async fn run(args: Args, mut config: Config) -> anyhow::Result<()> {
@@ -20,6 +25,15 @@ pub(crate) async fn run(args: Args, mut config: Config) -> anyhow::Result<()> {
     }
     let dir = config.data_dir.clone();
     let listen = config.listen;
+    if !args.init && !dir.join(DB_FILE).exists() {
+        bail!(
+            "no relay database in {} (it was never initialised); run `kith-relay init --data {}` first, give --data the directory you initialised, or pass --init",
+            dir.display(),
+            dir.display()
+        );
+    }
+    let shown = std::path::absolute(&dir).unwrap_or_else(|_| dir.clone());
+    eprintln!("kith-relay: serving the data directory {}", shown.display());
     let relay = match Relay::open(config) {
         Ok(relay) => relay,
         Err(e) if e.is_locked() => bail!("another kith-relay is already serving {}", dir.display()),
