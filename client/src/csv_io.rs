@@ -654,8 +654,8 @@ fn parse_row(
             continue;
         }
         let resolve = |name: &str| resolve_name(ws, object, join.field, name);
-        let value =
-            field_type::parse_input_in(join.field, &parts.join(" "), number_format, &resolve).map_err(|e| (join.columns[0], e.0))?;
+        let value = field_type::parse_input_in(join.field, &parts.join(" "), number_format, &resolve)
+            .map_err(|e| (join.columns[0], e.0))?;
         if value.is_some() {
             row.values.push((join.field.id, value));
         }

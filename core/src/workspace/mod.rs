@@ -2,8 +2,8 @@
 //! is one redb write transaction that covers the document change, the outbox, the rows
 //! and the indexes, so it either happens entirely or not at all.
 
-mod config_docs;
 mod changes;
+mod config_docs;
 mod conflicts;
 mod erasure;
 mod history;
