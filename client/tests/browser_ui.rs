@@ -123,7 +123,7 @@ fn a_deal_dragged_to_another_column_moves_and_the_toast_undoes_it() {
     b.wait_for_text(".toast", "Orion renewal moved to Won");
     assert!(b.text(".column[data-option=\"Won\"]").contains("Orion renewal"));
     assert!(
-        b.text(".column[data-option=\"Won\"] header").contains("12,000 EUR"),
+        b.text(".column[data-option=\"Won\"] header").contains("12,000.00 EUR"),
         "the column sums both deals"
     );
     b.and_wait("document.querySelector('.toast .undo').click()");

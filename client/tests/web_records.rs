@@ -53,7 +53,7 @@ fn every_page_answers_and_the_home_page_opens_the_first_object() {
         );
     }
     assert!(server.get("/search?q=ann").body.contains("Ann Lee"));
-    assert!(server.get("/o/deals/board").body.contains("12,000 EUR"));
+    assert!(server.get("/o/deals/board").body.contains("12,000.00 EUR"));
     assert_eq!(server.get("/o/nothing").status, 404);
     assert_eq!(server.get("/r/not-an-id").status, 404);
 }
@@ -296,7 +296,7 @@ fn a_board_keeps_the_tables_filter_and_counts_only_what_it_keeps() {
     let board = server.get("/o/deals/board?filter=owner+%3D+Ann").body;
     assert!(board.contains("North deal") && !board.contains("South deal"));
     assert!(
-        board.contains("100 EUR") && !board.contains("1,000 EUR"),
+        board.contains("100.00 EUR") && !board.contains("1,000.00 EUR"),
         "the sum covers the kept deals only"
     );
 }

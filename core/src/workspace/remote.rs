@@ -109,9 +109,13 @@ impl Workspace {
             .iter()
             .map(|s| (s.doc, s.data.as_slice()))
             .chain(entries.iter().map(|e| (e.doc, e.data.as_slice())));
+        // Chunks that fail the bounds check never reach Automerge; like every chunk this
+        // replica cannot read, they are kept (bytes as received) rather than dropped.
+        let mut out_of_bounds: Vec<(DocId, &[u8])> = Vec::new();
         for (doc, data) in all {
             if check_chunk_bounds(data, DEVICE_MAX_INFLATED_BYTES).is_err() {
                 summary.unreadable += 1;
+                out_of_bounds.push((doc, data));
                 continue;
             }
             chunks
@@ -244,7 +248,10 @@ impl Workspace {
             }
             if summary.unreadable > 0 {
                 // Kept in the transaction that moves the cursor past them.
-                let all = chunks.iter().flat_map(|(id, list)| list.iter().map(move |c| (*id, *c)));
+                let all = chunks
+                    .iter()
+                    .flat_map(|(id, list)| list.iter().map(move |c| (*id, *c)))
+                    .chain(out_of_bounds.iter().copied());
                 super::unreadable::keep_unreadable(&tx, all)?;
             }
             store::set_meta(&tx, SYNC_CURSOR, &current_cursor.max(cursor).to_le_bytes())?;
