@@ -175,7 +175,7 @@ fn without_workspace_demo_replaces_its_own_directory_only() {
 fn the_printed_export_line_points_bare_commands_at_the_demo() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
-    let shown = ok(dir, &["demo"]);
+    let shown = ok(dir, &["demo", "--no-serve"]);
     let line = shown
         .lines()
         .map(str::trim)

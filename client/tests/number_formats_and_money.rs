@@ -56,7 +56,7 @@ fn a_decimal_comma_workspace_reads_numbers_amounts_percents_and_filters_its_way(
 
     // A comma separates `in` values in filters: a decimal comma is quoted.
     let found = kith.json(&["record", "list", "deals", "--filter", "amount > '1.000,5 EUR'"]);
-    assert_eq!(found.as_array().map(Vec::len), Some(1));
+    assert_eq!(found["records"].as_array().map(Vec::len), Some(1));
     assert!(
         kith.fails(&["record", "list", "deals", "--filter", "amount > 1.5"])
             .contains("1.234,56")
@@ -97,7 +97,7 @@ fn amounts_sort_within_their_currency_and_total_per_currency() {
         ]);
     }
     let sorted = kith.json(&["record", "list", "deals", "--sort", "amount"]);
-    let names: Vec<&str> = sorted
+    let names: Vec<&str> = sorted["records"]
         .as_array()
         .unwrap()
         .iter()

@@ -97,7 +97,8 @@ fn fields_and_options_added_offline_on_two_devices_all_survive_the_sync() {
             &["field", "add", "deals", "priority", "--type", "select"],
         ],
     );
-    assert_eq!(field_keys(&b, "visits"), Vec::<String>::new());
+    // A new object comes with its name field only.
+    assert_eq!(field_keys(&b, "visits"), ["name"]);
 
     // Neither device syncs: each works as if the relay were down.
     a.ok(&["field", "add", "visits", "when", "--type", "datetime"]);
@@ -109,7 +110,7 @@ fn fields_and_options_added_offline_on_two_devices_all_survive_the_sync() {
     b.ok(&["sync"]);
     a.ok(&["sync"]);
     for device in [&a, &b] {
-        assert_eq!(field_keys(device, "visits"), ["outcome", "when"]);
+        assert_eq!(field_keys(device, "visits"), ["name", "outcome", "when"]);
         assert_eq!(option_labels(device, "deals", "priority"), ["High", "Low"]);
     }
 }

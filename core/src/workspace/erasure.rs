@@ -123,6 +123,10 @@ impl Workspace {
         drop(docs);
         let record = RecordId::from_bytes(*doc.as_bytes());
         let mut derived = DerivedTables::open(tx)?;
+        derived
+            .short_ids
+            .remove(crate::short_id::random_key(record.as_bytes()))
+            .map_err(StoreError::from)?;
         let object = derived
             .record_objects
             .remove(record.as_bytes())

@@ -33,7 +33,8 @@ pub(crate) async fn run(args: Args, mut config: Config) -> anyhow::Result<()> {
         );
     }
     let shown = std::path::absolute(&dir).unwrap_or_else(|_| dir.clone());
-    eprintln!("kith-relay: serving the data directory {}", shown.display());
+    // Through the log, so `--log-format json` stays one JSON object per line.
+    tracing::info!(data_dir = %shown.display(), "serving the data directory {}", shown.display());
     let relay = match Relay::open(config) {
         Ok(relay) => relay,
         Err(e) if e.is_locked() => bail!("another kith-relay is already serving {}", dir.display()),
