@@ -285,6 +285,13 @@ impl Workspace {
             }
         }
         changes.records.retain(|r| DocId::from(*r) != self.schema_doc_id);
+        // Configuration documents (a view saved on another device) are told apart.
+        let config: Vec<DocId> = self.schema.config_docs.iter().map(|c| c.id).collect();
+        let (config, records): (Vec<RecordId>, Vec<RecordId>) = std::mem::take(&mut changes.records)
+            .into_iter()
+            .partition(|r| config.contains(&DocId::from(*r)));
+        changes.records = records;
+        changes.config = config.into_iter().map(DocId::from).collect();
         self.committed(changes);
         // Two devices may have added a field with one key: values held under the alias
         // (arriving with this batch or before) move to the field it was merged into.

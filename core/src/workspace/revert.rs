@@ -112,6 +112,14 @@ impl Workspace {
         let mut doc = self
             .read_doc(doc_id)?
             .ok_or_else(|| Error::ChangeNotFound(change.to_string()))?;
+        if crate::doc_kind::kind_of(doc.document()).is_some_and(|k| k.is_config()) {
+            self.revert_config_change(doc_id, &doc, hash, &message)?;
+            return Ok(RevertReport {
+                group,
+                records: 0,
+                schema: false,
+            });
+        }
         let plan = self.plan_revert(&mut doc, &[hash], force)?;
         let id = RecordId::from_bytes(*doc_id.as_bytes());
         let records = self.apply_plans(vec![(id, plan)], &message, &|_, _, _, _| Ok(()))?;

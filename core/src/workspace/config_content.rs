@@ -1,0 +1,224 @@
+//! The content of configuration documents (views, ...): a `content` map of text values
+//! created with the document, an `archived` flag instead of deletion (so it can be
+//! reverted), each edit one change with the message `config` through the same write
+//! path as record edits (outbox, change observers).
+
+use std::collections::BTreeMap;
+
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ChangeHash, ObjType, ROOT, ReadDoc, ScalarValue, Value};
+
+use super::{Workspace, commit, corrupt};
+use crate::error::{Error, Result, StoreError};
+use crate::store::{self, DerivedTables, DocTables};
+use crate::{DocId, DocKind};
+
+/// The map holding a configuration document's content.
+pub(crate) const CONTENT: &str = "content";
+/// Set (to the time) when the document is archived; absent or null when it is not.
+const ARCHIVED: &str = "archived";
+/// The message of configuration edits.
+const CONFIG: &str = "config";
+
+/// A configuration document as read from its document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigContent {
+    pub id: DocId,
+    pub kind: DocKind,
+    pub name: String,
+    /// Archived documents are kept (and can be brought back); lists leave them out.
+    pub archived: bool,
+    /// The kind's own properties, as text.
+    pub content: BTreeMap<String, String>,
+}
+
+fn text(value: Option<(Value<'_>, automerge::ObjId)>) -> Option<String> {
+    match value {
+        Some((Value::Scalar(s), _)) => match s.as_ref() {
+            ScalarValue::Str(s) => Some(s.to_string()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Reads a configuration document, now (`heads` None) or as it was at `heads`. None when
+/// it is not a configuration document (or did not exist yet at `heads`).
+pub(crate) fn read_at<D: ReadDoc>(doc: &D, id: DocId, heads: Option<&[ChangeHash]>) -> Option<ConfigContent> {
+    let get = |obj: &automerge::ObjId, key: &str| match heads {
+        Some(h) => doc.get_at(obj, key, h).ok().flatten(),
+        None => doc.get(obj, key).ok().flatten(),
+    };
+    let kind: DocKind = text(get(&ROOT, crate::doc_kind::KIND))?.parse().ok()?;
+    if !kind.is_config() {
+        return None;
+    }
+    let name = text(get(&ROOT, "name")).unwrap_or_default();
+    let archived = matches!(get(&ROOT, ARCHIVED), Some((Value::Scalar(s), _)) if !matches!(s.as_ref(), ScalarValue::Null));
+    let mut content = BTreeMap::new();
+    if let Some((Value::Object(ObjType::Map), map)) = get(&ROOT, CONTENT) {
+        let keys: Vec<String> = match heads {
+            Some(h) => doc.keys_at(&map, h).collect(),
+            None => doc.keys(&map).collect(),
+        };
+        for key in keys {
+            if let Some(value) = text(get(&map, &key)) {
+                content.insert(key, value);
+            }
+        }
+    }
+    Some(ConfigContent {
+        id,
+        kind,
+        name,
+        archived,
+        content,
+    })
+}
+
+/// One edit of a configuration document.
+#[derive(Debug, Default)]
+struct ConfigEdit {
+    name: Option<String>,
+    archived: Option<bool>,
+    /// Content keys to set (Some) or remove (None).
+    content: Vec<(String, Option<String>)>,
+}
+
+fn apply(doc: &mut AutoCommit, edit: &ConfigEdit, now: i64) -> Result<(), automerge::AutomergeError> {
+    if let Some(name) = &edit.name {
+        doc.put(ROOT, "name", name.as_str())?;
+    }
+    match edit.archived {
+        Some(true) => doc.put(ROOT, ARCHIVED, ScalarValue::Timestamp(now))?,
+        Some(false) => doc.put(ROOT, ARCHIVED, ScalarValue::Null)?,
+        None => {}
+    }
+    if edit.content.is_empty() {
+        return Ok(());
+    }
+    let map = match doc.get(ROOT, CONTENT)? {
+        Some((Value::Object(ObjType::Map), map)) => map,
+        // Documents made before content existed (only `create_config_doc`'s header).
+        _ => doc.put_object(ROOT, CONTENT, ObjType::Map)?,
+    };
+    for (key, value) in &edit.content {
+        match value {
+            Some(v) => doc.put(&map, key.as_str(), v.as_str())?,
+            None => doc.delete(&map, key.as_str())?,
+        }
+    }
+    Ok(())
+}
+
+impl Workspace {
+    /// A configuration document's content, read from the store.
+    pub fn config_doc(&self, id: DocId) -> Result<ConfigContent> {
+        let doc = self
+            .read_doc(id)?
+            .ok_or_else(|| Error::ConfigDocNotFound(id.to_string()))?;
+        read_at(&doc, id, None).ok_or_else(|| Error::ConfigDocNotFound(id.to_string()))
+    }
+
+    /// The configuration documents of `kind` in the manifest, oldest first, archived ones
+    /// included; each is read on demand. One listed whose document has not arrived yet
+    /// (the manifest synced first) is left out.
+    pub fn config_contents(&self, kind: &DocKind) -> Result<Vec<ConfigContent>> {
+        let mut out = Vec::new();
+        for entry in self.config_docs().iter().filter(|c| &c.kind == kind) {
+            match self.config_doc(entry.id) {
+                Ok(c) => out.push(c),
+                Err(Error::ConfigDocNotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Renames (when `name` is given) and sets (Some) or removes (None) content keys of a
+    /// configuration document, as one change.
+    pub fn update_config_doc(&mut self, id: DocId, name: Option<&str>, content: &[(&str, Option<&str>)]) -> Result<()> {
+        let edit = ConfigEdit {
+            name: name.map(str::to_string),
+            archived: None,
+            content: content
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.map(str::to_string)))
+                .collect(),
+        };
+        self.edit_config(id, CONFIG, &edit)
+    }
+
+    /// Archives a configuration document (`archived`), or brings it back: a flag, the
+    /// document is never destroyed.
+    pub fn archive_config_doc(&mut self, id: DocId, archived: bool) -> Result<()> {
+        let edit = ConfigEdit {
+            archived: Some(archived),
+            ..ConfigEdit::default()
+        };
+        self.edit_config(id, CONFIG, &edit)
+    }
+
+    /// Undoes one change of a configuration document as a new change (`message`): what
+    /// it changed goes back to what it was before; undoing its creation archives it.
+    pub(crate) fn revert_config_change(&mut self, id: DocId, doc: &AutoCommit, hash: ChangeHash, message: &str) -> Result<()> {
+        let change = doc
+            .get_change_by_hash(&hash)
+            .ok_or_else(|| Error::ChangeNotFound(hash.to_string()))?;
+        let deps = change.deps().to_vec();
+        let after = read_at(doc, id, Some(&[hash])).ok_or_else(|| Error::ConfigDocNotFound(id.to_string()))?;
+        let Some(before) = (!deps.is_empty()).then(|| read_at(doc, id, Some(&deps))).flatten() else {
+            return self.edit_config(
+                id,
+                message,
+                &ConfigEdit {
+                    archived: Some(true),
+                    ..ConfigEdit::default()
+                },
+            );
+        };
+        let mut edit = ConfigEdit::default();
+        if before.name != after.name {
+            edit.name = Some(before.name.clone());
+        }
+        if before.archived != after.archived {
+            edit.archived = Some(before.archived);
+        }
+        let keys: std::collections::BTreeSet<&String> = before.content.keys().chain(after.content.keys()).collect();
+        for key in keys {
+            if before.content.get(key) != after.content.get(key) {
+                edit.content.push((key.clone(), before.content.get(key).cloned()));
+            }
+        }
+        self.edit_config(id, message, &edit)
+    }
+
+    /// Applies `edit` to a configuration document as one change and stores it (outbox
+    /// included) in one transaction, then tells the change observers.
+    fn edit_config(&mut self, id: DocId, message: &str, edit: &ConfigEdit) -> Result<()> {
+        let tx = self.store.write()?;
+        let docs = DocTables::open(&tx)?;
+        let loaded = self.take_doc(&docs, id)?;
+        drop(docs);
+        let mut loaded = loaded.ok_or_else(|| Error::ConfigDocNotFound(id.to_string()))?;
+        if read_at(loaded.doc.document(), id, None).is_none() {
+            self.cache_doc(id, loaded);
+            return Err(Error::ConfigDocNotFound(id.to_string()));
+        }
+        let now = (self.clock)();
+        apply(&mut loaded.doc, edit, now).map_err(|e| corrupt(id, e))?;
+        commit(&mut loaded.doc, message, now);
+        {
+            let mut docs = DocTables::open(&tx)?;
+            let added = store::persist_doc(&mut docs, id, &mut loaded)?;
+            DerivedTables::open(&tx)?.index_changes(id, &added)?;
+        }
+        tx.commit().map_err(StoreError::from)?;
+        self.cache_doc(id, loaded);
+        self.committed(super::Changes {
+            config: vec![id],
+            ..super::Changes::local()
+        });
+        Ok(())
+    }
+}
