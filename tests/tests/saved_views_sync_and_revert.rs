@@ -24,7 +24,11 @@ fn a_view_saved_on_one_device_is_readable_on_another_after_sync() {
 
     let id = h
         .ws(a)
-        .create_config_doc_with(DocKind::View, "Big deals", &[("object", "deals"), ("filter", "amount > 1000")])
+        .create_config_doc_with(
+            DocKind::View,
+            "Big deals",
+            &[("object", "deals"), ("filter", "amount > 1000")],
+        )
         .unwrap();
     h.local_change(a);
     h.run_until_quiescent();
@@ -43,7 +47,11 @@ fn a_view_saved_on_one_device_is_readable_on_another_after_sync() {
 
     // Edits and archiving from B reach A.
     h.ws(b)
-        .update_config_doc(id, Some("Huge deals"), &[("filter", Some("amount > 5000")), ("sort", Some("-amount"))])
+        .update_config_doc(
+            id,
+            Some("Huge deals"),
+            &[("filter", Some("amount > 5000")), ("sort", Some("-amount"))],
+        )
         .unwrap();
     h.ws(b).archive_config_doc(id, true).unwrap();
     h.local_change(b);
@@ -64,7 +72,11 @@ fn a_view_edit_is_in_the_history_and_can_be_reverted_on_every_device() {
     let b = h.add_joiner("bo", Role::Member);
     let id = h
         .ws(a)
-        .create_config_doc_with(DocKind::View, "Open deals", &[("object", "deals"), ("filter", "stage = open")])
+        .create_config_doc_with(
+            DocKind::View,
+            "Open deals",
+            &[("object", "deals"), ("filter", "stage = open")],
+        )
         .unwrap();
     h.ws(a)
         .update_config_doc(id, None, &[("filter", Some("stage = won")), ("sort", Some("name"))])

@@ -61,7 +61,11 @@ impl SavedView {
             id: doc.id.to_string(),
             name: doc.name.clone(),
             object: get("object"),
-            kind: if get("kind") == "board" { "board".into() } else { "table".into() },
+            kind: if get("kind") == "board" {
+                "board".into()
+            } else {
+                "table".into()
+            },
             filter: get("filter"),
             sort: get("sort"),
             field: get("field"),
@@ -153,7 +157,11 @@ pub(crate) async fn create(State(state): State<Arc<AppState>>, form: FormPairs) 
                     ws.update_config_doc(id, None, &content)?;
                     view.id = old.id;
                 }
-                None => view.id = ws.create_config_doc_with(DocKind::View, &view.name, &view.content())?.to_string(),
+                None => {
+                    view.id = ws
+                        .create_config_doc_with(DocKind::View, &view.name, &view.content())?
+                        .to_string()
+                }
             }
             Ok(view)
         })

@@ -54,7 +54,8 @@ pub(crate) fn read_at<D: ReadDoc>(doc: &D, id: DocId, heads: Option<&[ChangeHash
         return None;
     }
     let name = text(get(&ROOT, "name")).unwrap_or_default();
-    let archived = matches!(get(&ROOT, ARCHIVED), Some((Value::Scalar(s), _)) if !matches!(s.as_ref(), ScalarValue::Null));
+    let archived =
+        matches!(get(&ROOT, ARCHIVED), Some((Value::Scalar(s), _)) if !matches!(s.as_ref(), ScalarValue::Null));
     let mut content = BTreeMap::new();
     if let Some((Value::Object(ObjType::Map), map)) = get(&ROOT, CONTENT) {
         let keys: Vec<String> = match heads {
@@ -161,7 +162,13 @@ impl Workspace {
 
     /// Undoes one change of a configuration document as a new change (`message`): what
     /// it changed goes back to what it was before; undoing its creation archives it.
-    pub(crate) fn revert_config_change(&mut self, id: DocId, doc: &AutoCommit, hash: ChangeHash, message: &str) -> Result<()> {
+    pub(crate) fn revert_config_change(
+        &mut self,
+        id: DocId,
+        doc: &AutoCommit,
+        hash: ChangeHash,
+        message: &str,
+    ) -> Result<()> {
         let change = doc
             .get_change_by_hash(&hash)
             .ok_or_else(|| Error::ChangeNotFound(hash.to_string()))?;
