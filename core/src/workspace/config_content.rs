@@ -113,8 +113,12 @@ fn apply(doc: &mut AutoCommit, edit: &ConfigEdit, now: i64) -> Result<(), autome
 }
 
 impl Workspace {
-    /// A configuration document's content, read from the store.
+    /// A configuration document's content, from the workspace's document cache when it is
+    /// there (written or received lately), else read from the store.
     pub fn config_doc(&self, id: DocId) -> Result<ConfigContent> {
+        if let Some(loaded) = self.cache.peek(&id) {
+            return read_at(&loaded.doc, id, None).ok_or_else(|| Error::ConfigDocNotFound(id.to_string()));
+        }
         let doc = self
             .read_doc(id)?
             .ok_or_else(|| Error::ConfigDocNotFound(id.to_string()))?;
@@ -227,5 +231,48 @@ impl Workspace {
             ..super::Changes::local()
         });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{CreateOptions, DocKind, Error, Value, Workspace};
+
+    #[test]
+    fn a_record_is_not_a_configuration_document_and_editing_it_as_one_changes_nothing() {
+        let mut ws = Workspace::in_memory(CreateOptions::new("ada")).unwrap();
+        let people = ws.object_named("people").unwrap().id;
+        let name = ws.field_named(people, "name").unwrap().id;
+        let id = ws
+            .create_record(people, vec![(name, Some(Value::Text("Ada".into())))])
+            .unwrap();
+        let outbox = ws.outbox_len().unwrap();
+        assert!(matches!(ws.config_doc(id.into()), Err(Error::ConfigDocNotFound(_))));
+        let refused = ws.update_config_doc(id.into(), Some("x"), &[("object", Some("people"))]);
+        assert!(matches!(refused, Err(Error::ConfigDocNotFound(_))));
+        assert!(matches!(
+            ws.archive_config_doc(crate::DocId::new(), true),
+            Err(Error::ConfigDocNotFound(_))
+        ));
+        assert_eq!(ws.outbox_len().unwrap(), outbox);
+        assert_eq!(ws.record(id).unwrap().cells[0].display, "Ada");
+    }
+
+    #[test]
+    fn a_view_reads_the_same_from_the_cache_and_from_the_store_and_removed_keys_are_gone() {
+        let mut ws = Workspace::in_memory(CreateOptions::new("ada")).unwrap();
+        let id = ws
+            .create_config_doc_with(DocKind::View, "Mine", &[("object", "people"), ("owner", "ada")])
+            .unwrap();
+        ws.update_config_doc(id, None, &[("owner", None), ("sort", Some("name"))])
+            .unwrap();
+        let cached = ws.config_doc(id).unwrap();
+        ws.cache.clear();
+        let stored = ws.config_doc(id).unwrap();
+        assert_eq!(cached, stored);
+        assert_eq!(stored.content.get("owner"), None);
+        assert_eq!(stored.content["sort"], "name");
+        assert_eq!(ws.config_contents(&DocKind::View).unwrap(), vec![stored]);
+        assert!(ws.config_contents(&DocKind::Report).unwrap().is_empty());
     }
 }
