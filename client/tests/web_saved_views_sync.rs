@@ -6,7 +6,7 @@ mod web_support;
 
 use kith_core::sync::protocol::Entry;
 use kith_core::{DocKind, Workspace};
-use web_support::{TestServer, workspace};
+use web_support::{TestServer, undo_spec, workspace};
 
 /// Everything `from` has not sent yet, applied to `to` as if the relay delivered it.
 fn deliver(from: &Workspace, to: &mut Workspace) {
@@ -81,4 +81,50 @@ fn views_kept_in_the_old_setting_move_into_view_documents_once() {
     let server = TestServer::start(ws);
     let ws = server.stop();
     assert_eq!(ws.config_contents(&DocKind::View).unwrap().len(), 1);
+}
+
+#[test]
+fn a_deleted_view_leaves_the_sidebar_and_its_undo_brings_it_back() {
+    let (_dir, ws) = workspace();
+    let server = TestServer::start(ws);
+    let fields = [
+        ("name", "Everyone by name"),
+        ("object", "people"),
+        ("kind", "table"),
+        ("filter", ""),
+        ("sort", "name"),
+        ("field", ""),
+    ];
+    let saved = server.post_form("/views", &fields);
+    let id = saved
+        .location()
+        .split("view=")
+        .nth(1)
+        .expect("the view's id")
+        .split('&')
+        .next()
+        .unwrap()
+        .to_string();
+    let deleted = server.post_form(&format!("/views/{id}/delete"), &[("back", "/o/people")]);
+    assert_eq!(deleted.status, 303);
+    assert!(!server.get("/o/people").body.contains("Everyone by name"));
+    let undo = undo_spec(deleted.location());
+    let undone = server.post_form("/undo", &[("undo", &undo), ("back", "/o/people")]);
+    assert_eq!(undone.status, 303, "{}", undone.body);
+    assert!(server.get("/o/people").body.contains("Everyone by name"));
+    // The redo archives it again.
+    let redo = undo_spec(undone.location());
+    assert_eq!(
+        server
+            .post_form("/undo", &[("undo", &redo), ("back", "/o/people")])
+            .status,
+        303
+    );
+    assert!(!server.get("/o/people").body.contains("Everyone by name"));
+    let ws = server.stop();
+    assert_eq!(
+        ws.config_contents(&DocKind::View).unwrap().len(),
+        1,
+        "archived, never destroyed"
+    );
 }

@@ -3,7 +3,7 @@
 //! Each view is a configuration document of kind `view` (kith-core), so views sync to
 //! every device like records do. A view with an `owner` is that user's own and shows only
 //! in their sidebar; one without is shared with the workspace. Deleting a view archives
-//! its document (the change can be reverted). Views kept by older versions in this
+//! its document; the toast's Undo reverts that change. Views kept by older versions in this
 //! device's `ui.views` setting move into documents once, when the UI starts.
 
 use std::sync::Arc;
@@ -14,7 +14,7 @@ use kith_core::{ConfigContent, DocId, DocKind, Workspace};
 use serde::{Deserialize, Serialize};
 
 use super::form::{FormPairs, to_query};
-use super::undo::{redirect_with, safe_back};
+use super::undo::{Undo, redirect_with, safe_back};
 use super::{AppState, WebError};
 
 /// The setting older versions kept the views in (JSON), migrated by [`migrate`].
@@ -176,18 +176,18 @@ pub(crate) async fn delete(
     form: FormPairs,
 ) -> Result<Redirect, WebError> {
     let back = safe_back(form.get("back"));
-    let name = state
+    let (name, undo) = state
         .ws
-        .call(move |ws| -> Result<String, WebError> {
+        .call(move |ws| -> Result<(String, Option<Undo>), WebError> {
             let gone = load(ws)
                 .into_iter()
                 .find(|v| v.id == id)
                 .ok_or_else(|| WebError::NotFound(format!("view {id}")))?;
-            ws.archive_config_doc(parse_id(&gone.id)?, true)?;
-            Ok(gone.name)
+            let change = ws.archive_config_doc(parse_id(&gone.id)?, true)?;
+            Ok((gone.name, change.map(Undo::Change)))
         })
         .await??;
-    Ok(redirect_with(&back, &format!("View “{name}” deleted"), None))
+    Ok(redirect_with(&back, &format!("View “{name}” deleted"), undo.as_ref()))
 }
 
 fn parse_id(id: &str) -> Result<DocId, WebError> {

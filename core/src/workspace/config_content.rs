@@ -86,6 +86,44 @@ struct ConfigEdit {
     content: Vec<(String, Option<String>)>,
 }
 
+impl ConfigEdit {
+    fn is_empty(&self) -> bool {
+        self.name.is_none() && self.archived.is_none() && self.content.is_empty()
+    }
+}
+
+/// What differs between two readings of a configuration document, as the edit that takes
+/// `to` back to `from`.
+fn difference(from: &ConfigContent, to: &ConfigContent) -> ConfigEdit {
+    let mut edit = ConfigEdit::default();
+    if from.name != to.name {
+        edit.name = Some(from.name.clone());
+    }
+    if from.archived != to.archived {
+        edit.archived = Some(from.archived);
+    }
+    let keys: std::collections::BTreeSet<&String> = from.content.keys().chain(to.content.keys()).collect();
+    for key in keys {
+        if from.content.get(key) != to.content.get(key) {
+            edit.content.push((key.clone(), from.content.get(key).cloned()));
+        }
+    }
+    edit
+}
+
+/// The properties an edit writes, named as a revert conflict says them.
+fn touched(edit: &ConfigEdit) -> Vec<String> {
+    let mut out = Vec::new();
+    if edit.name.is_some() {
+        out.push("the name".to_string());
+    }
+    if edit.archived.is_some() {
+        out.push("whether it is archived".to_string());
+    }
+    out.extend(edit.content.iter().map(|(k, _)| format!("its {k}")));
+    out
+}
+
 fn apply(doc: &mut AutoCommit, edit: &ConfigEdit, now: i64) -> Result<(), automerge::AutomergeError> {
     if let Some(name) = &edit.name {
         doc.put(ROOT, "name", name.as_str())?;
@@ -142,7 +180,14 @@ impl Workspace {
 
     /// Renames (when `name` is given) and sets (Some) or removes (None) content keys of a
     /// configuration document, as one change.
-    pub fn update_config_doc(&mut self, id: DocId, name: Option<&str>, content: &[(&str, Option<&str>)]) -> Result<()> {
+    /// Answers the change's hash (what `revert_change` takes), None when nothing was
+    /// given to change.
+    pub fn update_config_doc(
+        &mut self,
+        id: DocId,
+        name: Option<&str>,
+        content: &[(&str, Option<&str>)],
+    ) -> Result<Option<String>> {
         let edit = ConfigEdit {
             name: name.map(str::to_string),
             archived: None,
@@ -155,8 +200,8 @@ impl Workspace {
     }
 
     /// Archives a configuration document (`archived`), or brings it back: a flag, the
-    /// document is never destroyed.
-    pub fn archive_config_doc(&mut self, id: DocId, archived: bool) -> Result<()> {
+    /// document is never destroyed. Answers the change's hash, as `update_config_doc`.
+    pub fn archive_config_doc(&mut self, id: DocId, archived: bool) -> Result<Option<String>> {
         let edit = ConfigEdit {
             archived: Some(archived),
             ..ConfigEdit::default()
@@ -164,49 +209,95 @@ impl Workspace {
         self.edit_config(id, CONFIG, &edit)
     }
 
-    /// Undoes one change of a configuration document as a new change (`message`): what
-    /// it changed goes back to what it was before; undoing its creation archives it.
-    pub(crate) fn revert_config_change(
+    /// Undoes `targets` (changes of configuration document `id`, newest last) as one new
+    /// change (`message`): what they changed goes back to what it was before; undoing the
+    /// creation archives the document. Refused, unless `force`, when a later change touched
+    /// what they changed.
+    pub(crate) fn revert_config_changes(
         &mut self,
         id: DocId,
-        doc: &AutoCommit,
-        hash: ChangeHash,
+        doc: &mut AutoCommit,
+        targets: &[ChangeHash],
         message: &str,
+        force: bool,
     ) -> Result<()> {
-        let change = doc
-            .get_change_by_hash(&hash)
-            .ok_or_else(|| Error::ChangeNotFound(hash.to_string()))?;
-        let deps = change.deps().to_vec();
-        let after = read_at(doc, id, Some(&[hash])).ok_or_else(|| Error::ConfigDocNotFound(id.to_string()))?;
-        let Some(before) = (!deps.is_empty()).then(|| read_at(doc, id, Some(&deps))).flatten() else {
-            return self.edit_config(
-                id,
-                message,
-                &ConfigEdit {
+        let mut edit = ConfigEdit::default();
+        for hash in targets.iter().rev() {
+            let change = doc
+                .get_change_by_hash(hash)
+                .ok_or_else(|| Error::ChangeNotFound(hash.to_string()))?;
+            let deps = change.deps().to_vec();
+            let after = read_at(doc, id, Some(&[*hash])).ok_or_else(|| Error::ConfigDocNotFound(id.to_string()))?;
+            let before = (!deps.is_empty()).then(|| read_at(doc, id, Some(&deps))).flatten();
+            let undo = match before {
+                Some(before) => difference(&before, &after),
+                None => ConfigEdit {
                     archived: Some(true),
                     ..ConfigEdit::default()
                 },
-            );
-        };
-        let mut edit = ConfigEdit::default();
-        if before.name != after.name {
-            edit.name = Some(before.name.clone());
-        }
-        if before.archived != after.archived {
-            edit.archived = Some(before.archived);
-        }
-        let keys: std::collections::BTreeSet<&String> = before.content.keys().chain(after.content.keys()).collect();
-        for key in keys {
-            if before.content.get(key) != after.content.get(key) {
-                edit.content.push((key.clone(), before.content.get(key).cloned()));
+            };
+            // The oldest target's value wins: it is what the document was before them all.
+            if undo.name.is_some() {
+                edit.name = undo.name;
+            }
+            if undo.archived.is_some() {
+                edit.archived = undo.archived;
+            }
+            for (key, value) in undo.content {
+                edit.content.retain(|(k, _)| *k != key);
+                edit.content.push((key, value));
             }
         }
-        self.edit_config(id, message, &edit)
+        if !force {
+            self.refuse_config_conflict(id, doc, targets, &edit)?;
+        }
+        if edit.is_empty() {
+            return Ok(());
+        }
+        self.edit_config(id, message, &edit).map(|_| ())
+    }
+
+    fn refuse_config_conflict(
+        &self,
+        id: DocId,
+        doc: &mut AutoCommit,
+        targets: &[ChangeHash],
+        edit: &ConfigEdit,
+    ) -> Result<()> {
+        let reverted = touched(edit);
+        let later: Vec<automerge::Change> = doc
+            .get_changes(targets)
+            .into_iter()
+            .filter(|c| !targets.contains(&c.hash()))
+            .collect();
+        for change in &later {
+            let (Some(before), Some(after)) = (
+                read_at(doc, id, Some(change.deps())),
+                read_at(doc, id, Some(&[change.hash()])),
+            ) else {
+                continue;
+            };
+            if let Some(what) = touched(&difference(&before, &after))
+                .into_iter()
+                .find(|w| reverted.contains(w))
+            {
+                return Err(Error::RevertConflict {
+                    what: format!("{what} of {} “{}”", after.kind, after.name),
+                    change: crate::history::hex(&change.hash())[..12].to_string(),
+                    author: self.author_name(change.actor_id()),
+                    time: crate::time_fmt::format_datetime(change.timestamp()),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Applies `edit` to a configuration document as one change and stores it (outbox
     /// included) in one transaction, then tells the change observers.
-    fn edit_config(&mut self, id: DocId, message: &str, edit: &ConfigEdit) -> Result<()> {
+    fn edit_config(&mut self, id: DocId, message: &str, edit: &ConfigEdit) -> Result<Option<String>> {
+        if edit.is_empty() {
+            return Ok(None);
+        }
         let tx = self.store.write()?;
         let docs = DocTables::open(&tx)?;
         let loaded = self.take_doc(&docs, id)?;
@@ -218,7 +309,7 @@ impl Workspace {
         }
         let now = (self.clock)();
         apply(&mut loaded.doc, edit, now).map_err(|e| corrupt(id, e))?;
-        commit(&mut loaded.doc, message, now);
+        let hash = commit(&mut loaded.doc, message, now);
         {
             let mut docs = DocTables::open(&tx)?;
             let added = store::persist_doc(&mut docs, id, &mut loaded)?;
@@ -230,7 +321,7 @@ impl Workspace {
             config: vec![id],
             ..super::Changes::local()
         });
-        Ok(())
+        Ok(hash.map(|h| h.to_string()))
     }
 }
 
@@ -274,5 +365,28 @@ mod tests {
         assert_eq!(stored.content["sort"], "name");
         assert_eq!(ws.config_contents(&DocKind::View).unwrap(), vec![stored]);
         assert!(ws.config_contents(&DocKind::Report).unwrap().is_empty());
+    }
+
+    #[test]
+    fn reverting_a_view_edit_a_later_edit_touched_is_refused_unless_forced() {
+        let mut ws = Workspace::in_memory(CreateOptions::new("ada")).unwrap();
+        let id = ws
+            .create_config_doc_with(DocKind::View, "V", &[("object", "people"), ("sort", "name")])
+            .unwrap();
+        let first = ws
+            .update_config_doc(id, None, &[("sort", Some("-name"))])
+            .unwrap()
+            .unwrap();
+        ws.update_config_doc(id, None, &[("sort", Some("email"))]).unwrap();
+        let refused = ws.revert_change(&first, false);
+        assert!(matches!(refused, Err(Error::RevertConflict { .. })), "{refused:?}");
+        assert_eq!(ws.config_doc(id).unwrap().content["sort"], "email");
+        let report = ws.revert_change(&first, true).unwrap();
+        assert_eq!(ws.config_doc(id).unwrap().content["sort"], "name");
+        // The revert is a group: reverting it puts back what was there before it.
+        ws.revert_group(report.group, false).unwrap();
+        assert_eq!(ws.config_doc(id).unwrap().content["sort"], "email");
+        // Nothing to change is no change.
+        assert_eq!(ws.update_config_doc(id, None, &[]).unwrap(), None);
     }
 }
