@@ -267,6 +267,13 @@ impl Workspace {
             schema: new_schema.is_some(),
             ..super::Changes::default()
         };
+        // Configuration documents among the known ones, by their kind (the manifest may
+        // not have said yet); new ones are found by the manifest below.
+        let mut config: Vec<DocId> = done
+            .iter()
+            .filter(|(_, l)| crate::doc_kind::kind_of(&l.doc).is_some_and(|k| k.is_config()))
+            .map(|(id, _)| *id)
+            .collect();
         for (id, loaded) in done {
             self.cache_doc(id, loaded);
         }
@@ -286,7 +293,7 @@ impl Workspace {
         }
         changes.records.retain(|r| DocId::from(*r) != self.schema_doc_id);
         // Configuration documents (a view saved on another device) are told apart.
-        let config: Vec<DocId> = self.schema.config_docs.iter().map(|c| c.id).collect();
+        config.extend(self.schema.config_docs.iter().map(|c| c.id));
         let (config, records): (Vec<RecordId>, Vec<RecordId>) = std::mem::take(&mut changes.records)
             .into_iter()
             .partition(|r| config.contains(&DocId::from(*r)));
