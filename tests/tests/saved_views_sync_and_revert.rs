@@ -112,3 +112,33 @@ fn a_view_edit_is_in_the_history_and_can_be_reverted_on_every_device() {
     assert!(view.archived);
     assert_eq!(view.name, "Open deals");
 }
+
+#[test]
+fn offline_edits_of_one_view_on_two_devices_both_survive() {
+    let mut h = Harness::new(23);
+    let a = h.add_founder("ana");
+    let b = h.add_joiner("bo", Role::Member);
+    let id = h
+        .ws(a)
+        .create_config_doc_with(DocKind::View, "Deals", &[("object", "deals")])
+        .unwrap();
+    h.local_change(a);
+    h.run_until_quiescent();
+
+    h.go_offline(&[a, b]);
+    h.ws(a)
+        .update_config_doc(id, None, &[("filter", Some("stage = won"))])
+        .unwrap();
+    h.ws(b)
+        .update_config_doc(id, Some("Deals by size"), &[("sort", Some("-amount"))])
+        .unwrap();
+    h.reconnect_and_settle(&[a, b]);
+    h.assert_converged();
+    for peer in [a, b] {
+        let view = h.ws(peer).config_doc(id).unwrap();
+        assert_eq!(view.name, "Deals by size");
+        assert_eq!(view.content["filter"], "stage = won");
+        assert_eq!(view.content["sort"], "-amount");
+        assert_eq!(view.content["object"], "deals");
+    }
+}
