@@ -240,6 +240,29 @@ fn a_change_made_elsewhere_appears_in_an_open_page_without_a_reload() {
 }
 
 #[test]
+fn a_view_saved_elsewhere_appears_in_the_sidebar_of_an_open_page_without_a_reload() {
+    let (_dir, mut ws) = workspace();
+    let ann = add(&mut ws, "people", &[("name", "Ann Lee")]);
+    let server = TestServer::start(ws);
+    let mut b = Browser::launch("live-view", 1280, 800);
+    b.goto(&server.url(&format!("/r/{ann}")));
+    b.eval("window.notReloaded = true");
+    // Another window (or a device, by sync) saves a view.
+    let saved = server.post_form(
+        "/views",
+        &[
+            ("name", "Oslo people"),
+            ("object", "people"),
+            ("kind", "table"),
+            ("filter", "city = Oslo"),
+        ],
+    );
+    assert_eq!(saved.status, 303);
+    b.wait_for_text("nav.sidebar ul.views", "Oslo people");
+    assert_eq!(b.eval("window.notReloaded"), true, "the page was refreshed in place");
+}
+
+#[test]
 fn hostile_names_and_labels_stay_text_in_the_browser() {
     let (_dir, mut ws) = workspace();
     let people = ws.object_named("people").expect("people").id;

@@ -189,6 +189,8 @@ pub enum Error {
         author: String,
         time: String,
     },
+    #[error("no configuration document {0} in this workspace (`kith config list` shows them)")]
+    ConfigDocNotFound(String),
     #[error("no change starts with '{0}'")]
     ChangeNotFound(String),
     #[error("'{0}' matches more than one change; give more characters")]

@@ -20,12 +20,14 @@ use super::AppState;
 pub(crate) struct ChangeNotice(Changes);
 
 impl ChangeNotice {
-    /// The event's data: `{"records": [ids], "objects": [ids], "schema": bool, "local": bool}`.
+    /// The event's data: `{"records": [ids], "objects": [ids], "config": [ids], "schema": bool,
+    /// "local": bool}` (`config`: configuration documents such as saved views).
     fn json(&self) -> String {
         let c = &self.0;
         serde_json::json!({
             "records": c.records.iter().map(ToString::to_string).collect::<Vec<_>>(),
             "objects": c.objects.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "config": c.config.iter().map(ToString::to_string).collect::<Vec<_>>(),
             "schema": c.schema,
             "local": c.local,
         })

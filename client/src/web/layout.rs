@@ -183,6 +183,7 @@ pub(crate) fn view_menu(
                     input type="hidden" name="kind" value=(kind);
                     @for (k, v) in state { input type="hidden" name=(k) value=(v); }
                     label { "Save as " input type="text" name="name" required value=[current.map(|v| v.name.as_str())]; }
+                    label.mine { input type="checkbox" name="mine" value="1" checked[current.is_some_and(|v| v.owner.is_some())]; " Only for me" }
                     button type="submit" { "Save view" }
                 }
                 @if let Some(v) = current {

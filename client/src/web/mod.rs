@@ -135,6 +135,10 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     let (changes, _) = broadcast::channel(256);
     let mut ws = ws;
+    if let Err(e) = views::migrate(&mut ws) {
+        // The old views stay in their setting; the next start tries again.
+        eprintln!("could not move the saved views into view documents: {e}");
+    }
     events::listen(&mut ws, changes.clone());
     let shared = Arc::new(Mutex::new(ws));
     let (handle, thread) = WorkspaceHandle::spawn(Arc::clone(&shared));

@@ -1,7 +1,7 @@
 //! What a commit changed, told to change observers (the web UI refreshes open pages
 //! with it): after every local write and after every batch applied from the relay.
 
-use crate::{ObjectId, RecordId};
+use crate::{DocId, ObjectId, RecordId};
 
 /// What one commit changed. Empty `records` and `objects` with `schema == false` mean
 /// "something else" (settings, sync bookkeeping, a reindex): refresh what you show.
@@ -11,6 +11,8 @@ pub struct Changes {
     pub records: Vec<RecordId>,
     /// Objects whose records changed without each record listed (an import).
     pub objects: Vec<ObjectId>,
+    /// Configuration documents (views, ...) written or received.
+    pub config: Vec<DocId>,
     /// The schema (objects, fields, options, members) changed.
     pub schema: bool,
     /// Made on this device; `false` when it arrived by sync.

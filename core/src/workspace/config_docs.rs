@@ -17,6 +17,12 @@ impl Workspace {
     /// created_by }`) and lists it in the schema's manifest, in one transaction: either both
     /// happen or neither. Its content is written by the feature that owns the kind.
     pub fn create_config_doc(&mut self, kind: DocKind, name: &str) -> Result<DocId> {
+        self.create_config_doc_with(kind, name, &[])
+    }
+
+    /// [`Self::create_config_doc`] with its content: the `content` map is created in the
+    /// document's first change, together with its parent, holding `content`'s pairs.
+    pub fn create_config_doc_with(&mut self, kind: DocKind, name: &str, content: &[(&str, &str)]) -> Result<DocId> {
         if !kind.is_config() {
             return Err(SchemaError::NotConfigKind(kind.to_string()).into());
         }
@@ -28,6 +34,10 @@ impl Workspace {
             doc.put(ROOT, "name", name)?;
             doc.put(ROOT, "created_at", automerge::ScalarValue::Timestamp(now))?;
             doc.put(ROOT, "created_by", self.device.user.as_str())?;
+            let map = doc.put_object(ROOT, super::config_content::CONTENT, automerge::ObjType::Map)?;
+            for (key, value) in content {
+                doc.put(&map, *key, *value)?;
+            }
             Ok(())
         };
         init(&mut doc).map_err(|e| corrupt(id, e))?;
@@ -56,6 +66,7 @@ impl Workspace {
         }
         self.committed(super::Changes {
             schema: true,
+            config: vec![id],
             ..super::Changes::local()
         });
         Ok(id)

@@ -3,6 +3,7 @@
 //! and the indexes, so it either happens entirely or not at all.
 
 mod changes;
+mod config_content;
 mod config_docs;
 mod conflicts;
 mod erasure;
@@ -52,6 +53,7 @@ use crate::store::{self, DocTables, FORMAT_VERSION, LoadedDoc, Store};
 use crate::time_fmt::now_ms;
 
 pub use changes::{ChangeObserver, Changes};
+pub use config_content::ConfigContent;
 pub use conflicts::{ConflictValue, ConflictView, Resolution};
 pub use history::{FieldDiff, HistoryEntry};
 pub use import::{ImportOptions, ImportReport, ImportRow, RowError};

@@ -267,6 +267,13 @@ impl Workspace {
             schema: new_schema.is_some(),
             ..super::Changes::default()
         };
+        // Configuration documents among the known ones, by their kind (the manifest may
+        // not have said yet); new ones are found by the manifest below.
+        let mut config: Vec<DocId> = done
+            .iter()
+            .filter(|(_, l)| crate::doc_kind::kind_of(&l.doc).is_some_and(|k| k.is_config()))
+            .map(|(id, _)| *id)
+            .collect();
         for (id, loaded) in done {
             self.cache_doc(id, loaded);
         }
@@ -285,6 +292,13 @@ impl Workspace {
             }
         }
         changes.records.retain(|r| DocId::from(*r) != self.schema_doc_id);
+        // Configuration documents (a view saved on another device) are told apart.
+        config.extend(self.schema.config_docs.iter().map(|c| c.id));
+        let (config, records): (Vec<RecordId>, Vec<RecordId>) = std::mem::take(&mut changes.records)
+            .into_iter()
+            .partition(|r| config.contains(&DocId::from(*r)));
+        changes.records = records;
+        changes.config = config.into_iter().map(DocId::from).collect();
         self.committed(changes);
         // Two devices may have added a field with one key: values held under the alias
         // (arriving with this batch or before) move to the field it was merged into.

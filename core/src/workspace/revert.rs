@@ -112,6 +112,14 @@ impl Workspace {
         let mut doc = self
             .read_doc(doc_id)?
             .ok_or_else(|| Error::ChangeNotFound(change.to_string()))?;
+        if crate::doc_kind::kind_of(doc.document()).is_some_and(|k| k.is_config()) {
+            self.revert_config_changes(doc_id, &mut doc, &[hash], &message, force)?;
+            return Ok(RevertReport {
+                group,
+                records: 0,
+                schema: false,
+            });
+        }
         let plan = self.plan_revert(&mut doc, &[hash], force)?;
         let id = RecordId::from_bytes(*doc_id.as_bytes());
         let records = self.apply_plans(vec![(id, plan)], &message, &|_, _, _, _| Ok(()))?;
@@ -134,6 +142,9 @@ impl Workspace {
         let message = format!("revert:{revert_group}:{group}");
         let mut plans = Vec::with_capacity(docs.len());
         let mut schema_plan = None;
+        // Configuration documents (a view's edit and its undo) are reverted after the
+        // records and the schema, each as its own change of the revert group.
+        let mut config = Vec::new();
         for doc_id in docs {
             let Some(mut doc) = self.read_doc(doc_id)? else {
                 continue;
@@ -146,6 +157,10 @@ impl Workspace {
                 .collect();
             if doc_id == self.schema_doc_id {
                 schema_plan = Some(self.plan_schema_revert(&targets, force)?);
+                continue;
+            }
+            if crate::doc_kind::kind_of(doc.document()).is_some_and(|k| k.is_config()) {
+                config.push((doc_id, doc, targets));
                 continue;
             }
             let record = RecordId::from_bytes(*doc_id.as_bytes());
@@ -183,6 +198,9 @@ impl Workspace {
         self.committed(touched);
         for (id, loaded) in taken {
             self.cache_doc(id, loaded);
+        }
+        for (id, mut doc, targets) in config {
+            self.revert_config_changes(id, &mut doc, &targets, &message, force)?;
         }
         Ok(RevertReport {
             group: revert_group,

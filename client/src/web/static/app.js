@@ -166,11 +166,12 @@
       refresh();
     });
   }
-  // A record page refreshes for its own record, a record it shows, or the schema; lists
-  // and boards for any change (a new record may belong in them).
+  // A record page refreshes for its own record, a record it shows, the schema or a saved
+  // view (the sidebar lists them); lists and boards for any change (a new record may
+  // belong in them).
   function concernsThisPage(change) {
     const records = change.records || [];
-    if (change.schema || !records.length || !location.pathname.startsWith("/r/")) return true;
+    if (change.schema || (change.config || []).length || !records.length || !location.pathname.startsWith("/r/")) return true;
     return records.some((id) => location.pathname === "/r/" + id ||
       document.querySelector('a[href="/r/' + id + '"]'));
   }
@@ -178,8 +179,11 @@
     const html = await (await fetch(location.href, { headers: { "x-kith-refresh": "1" } })).text();
     const doc = new DOMParser().parseFromString(html, "text/html");
     const main = doc.querySelector("main"), nav = doc.querySelector("nav.sidebar .tools");
+    const objects = doc.querySelector("nav.sidebar ul.objects");
     if (main) document.querySelector("main").replaceChildren(...main.childNodes);
     if (nav) document.querySelector("nav.sidebar .tools").replaceWith(nav);
+    // Saved views listed under their objects (one may have arrived by sync).
+    if (objects) document.querySelector("nav.sidebar ul.objects")?.replaceWith(objects);
     bindMain();
     document.dispatchEvent(new Event("kith:refreshed"));
   }
