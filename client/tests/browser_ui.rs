@@ -1,6 +1,7 @@
 //! The web UI in a real (headless) Chromium: the schema editor, filters and sorts, the
 //! board, undo from the toast and from history, conflicts, live refresh, escaping and a
-//! phone-sized window. These tests also write the screenshots in docs/screenshots/.
+//! phone-sized window. These tests also take screenshots of the main pages (target/screenshots/, or
+//! docs/screenshots/ for the README with KITH_UPDATE_SCREENSHOTS=1).
 
 mod browser_support;
 mod web_support;

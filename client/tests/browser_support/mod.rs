@@ -271,9 +271,16 @@ fn failure_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/browser-failures")
 }
 
-/// Where the screenshots the README shows go.
+/// Where the screenshots of the main pages go: `target/screenshots` on every run, and
+/// the README's `docs/screenshots` when `KITH_UPDATE_SCREENSHOTS=1` (so a test run
+/// leaves the work tree as it was).
 pub(crate) fn docs_screenshot(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../docs/screenshots")
-        .join(name)
+    let dir = if std::env::var_os("KITH_UPDATE_SCREENSHOTS").is_some_and(|v| v == "1") {
+        "../docs/screenshots"
+    } else {
+        "../target/screenshots"
+    };
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let _ = std::fs::create_dir_all(&dir);
+    dir.join(name)
 }
