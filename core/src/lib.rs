@@ -72,6 +72,6 @@ pub use value::{Money, Stored, Value, format_number};
 pub use workspace::{
     ApplySummary, BulkReport, CellView, ChangeObserver, Changes, ConfigContent, ConflictValue, ConflictView,
     CreateOptions, DerivedEntry, Device, FieldChange, FieldDiff, FieldSpec, HistoryEntry, ImportOptions, ImportReport,
-    ImportRow, MergedValueClash, RecordView, Resolution, RetypeReport, RevertReport, RowError, StuckChange,
-    UniqueClash, WORKSPACE_FILE, Workspace,
+    ImportRow, MergedValueClash, RecordView, Resolution, RetypeReport, RevertReport, RowError, Rule, RuleBreak,
+    StuckChange, UniqueClash, WORKSPACE_FILE, Workspace,
 };
