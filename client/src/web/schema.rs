@@ -26,25 +26,26 @@ const HISTORY_SHOWN: usize = 30;
 /// GET /schema
 pub(crate) async fn show(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Result<Response, WebError> {
     let token = state.session();
-    let (chrome, schema, history) = state
+    let (chrome, schema, history, rules) = state
         .ws
         .call(move |ws| -> Result<_, WebError> {
             let mut history = ws.schema_history()?;
             history.reverse();
             history.truncate(HISTORY_SHOWN);
-            Ok((Chrome::read(ws, &token), ws.schema().clone(), history))
+            let rules = super::rules::shown_rules(ws)?;
+            Ok((Chrome::read(ws, &token), ws.schema().clone(), history, rules))
         })
         .await??;
     let toast = Toast::from_query(&query_pairs(raw.as_deref()), "/schema");
-    let body = render(&chrome, &schema, &history);
+    let body = render(&chrome, &schema, &history, &rules);
     Ok(page(&chrome, "Schema", Active::Schema, toast.as_ref(), body).into_response())
 }
 
-fn render(chrome: &Chrome, schema: &Schema, history: &[HistoryEntry]) -> Markup {
+fn render(chrome: &Chrome, schema: &Schema, history: &[HistoryEntry], rules: &[super::rules::ShownRule]) -> Markup {
     html! {
         h1 { "Schema" }
         p.muted { "Objects and their fields. Renaming, retyping and archiving keep every value; each change can be reverted." }
-        @for o in schema.active_objects() { (object_section(chrome, o)) }
+        @for o in schema.active_objects() { (object_section(chrome, o, rules)) }
         section.schema-history {
             h2 { "Schema history" }
             ol.timeline-list {
@@ -65,7 +66,7 @@ fn render(chrome: &Chrome, schema: &Schema, history: &[HistoryEntry]) -> Markup 
     }
 }
 
-fn object_section(chrome: &Chrome, o: &ObjectDef) -> Markup {
+fn object_section(chrome: &Chrome, o: &ObjectDef, rules: &[super::rules::ShownRule]) -> Markup {
     let active: Vec<&FieldDef> = o.active_fields().collect();
     let archived: Vec<&FieldDef> = o.fields.iter().filter(|f| f.archived).collect();
     html! {
@@ -95,6 +96,7 @@ fn object_section(chrome: &Chrome, o: &ObjectDef) -> Markup {
                 }
             }
             (add_field_form(chrome, o.id))
+            (super::rules::rules_section(chrome, o, rules))
         }
     }
 }
