@@ -51,7 +51,11 @@ fn a_write_that_breaks_a_rule_prints_its_message_and_writes_nothing() {
 fn rules_are_listed_disabled_enabled_edited_removed_and_reverted() {
     let kith = Kith::init();
     let id = add_rule(&kith);
-    let short = &id[..8];
+    let short = &id[id.len() - 8..];
+    // Rule ids start with their creation time: a second rule's short id differs.
+    let other = kith.json(&["rule", "add", "people", "--when", "true", "--message", "Fine"]);
+    let other = other["id"].as_str().expect("an id");
+    assert_ne!(&other[other.len() - 8..], short);
     let listed = kith.ok(&["rule", "list"]);
     assert!(
         listed.contains(short) && listed.contains(MESSAGE) && listed.contains(" on "),
@@ -83,8 +87,8 @@ fn rules_are_listed_disabled_enabled_edited_removed_and_reverted() {
     let removed = kith.ok(&["rule", "remove", short]);
     assert!(removed.contains("removed"), "{removed}");
     kith.ok(&["record", "add", "deals", "name=Free", "stage=Won"]);
-    assert!(kith.ok(&["rule", "list"]).contains("no rules"));
-    assert!(kith.ok(&["rule", "list", "--all"]).contains("removed"));
+    assert!(kith.ok(&["rule", "list", "deals"]).contains("no rules"));
+    assert!(kith.ok(&["rule", "list", "deals", "--all"]).contains("removed"));
 }
 
 #[test]

@@ -46,7 +46,7 @@ pub enum RuleCommand {
     },
     /// Change a rule's condition, message or fields
     Edit {
-        /// The rule's id (or its first characters, as `kith rule list` shows it)
+        /// The rule's id (or its last 8 characters, as `kith rule list` shows it)
         rule: String,
         /// The new condition (a yes/no formula)
         #[arg(long)]
@@ -60,17 +60,17 @@ pub enum RuleCommand {
     },
     /// Stop enforcing a rule (it is kept)
     Disable {
-        /// The rule's id (or its first characters)
+        /// The rule's id (or its last 8 characters, as `kith rule list` shows it)
         rule: String,
     },
     /// Enforce a disabled rule again
     Enable {
-        /// The rule's id (or its first characters)
+        /// The rule's id (or its last 8 characters, as `kith rule list` shows it)
         rule: String,
     },
     /// Remove a rule (archived: `kith revert` brings it back)
     Remove {
-        /// The rule's id (or its first characters)
+        /// The rule's id (or its last 8 characters, as `kith rule list` shows it)
         rule: String,
     },
 }
@@ -133,7 +133,8 @@ fn field_ids(ws: &Workspace, object: ObjectId, names: &[String]) -> Result<Vec<F
     names.iter().map(|n| Ok(ws.field_named(object, n)?.id)).collect()
 }
 
-/// A rule named by its id or the first characters of it (at least 4).
+/// A rule named by its id, or by its first or last characters (at least 4; `kith rule
+/// list` shows the last 8).
 fn find_rule(ws: &Workspace, text: &str) -> Result<DocId, CliError> {
     let text = text.trim().to_ascii_lowercase();
     if let Ok(id) = text.parse::<DocId>() {
@@ -142,7 +143,10 @@ fn find_rule(ws: &Workspace, text: &str) -> Result<DocId, CliError> {
     let rules = ws.rules(None)?;
     let found: Vec<&Rule> = rules
         .iter()
-        .filter(|r| text.len() >= 4 && r.id.to_string().starts_with(&text))
+        .filter(|r| {
+            let id = r.id.to_string();
+            text.len() >= 4 && (id.starts_with(&text) || id.ends_with(&text))
+        })
         .collect();
     match found.as_slice() {
         [one] => Ok(one.id),
@@ -155,8 +159,10 @@ fn find_rule(ws: &Workspace, text: &str) -> Result<DocId, CliError> {
     }
 }
 
+/// The last 8 hex digits: ids start with their creation time, so their ends differ.
 fn short(id: DocId) -> String {
-    id.to_string()[..8].to_string()
+    let text = id.to_string();
+    text[text.len() - 8..].to_string()
 }
 
 fn object_key(ws: &Workspace, rule: &Rule) -> String {
