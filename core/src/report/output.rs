@@ -4,8 +4,6 @@
 
 use std::collections::BTreeSet;
 
-use rust_decimal::Decimal;
-
 use super::{MeasureValue, ReportResult};
 
 /// One output column of a measure: the measure, and the currency for money.
@@ -59,7 +57,16 @@ impl ReportResult {
             columns
                 .iter()
                 .map(|c| match (&values[c.measure], &c.currency) {
-                    (MeasureValue::Money(per), Some(code)) => per.get(code).map(Decimal::to_string).unwrap_or_default(),
+                    (MeasureValue::Money(per), Some(code)) => per
+                        .get(code)
+                        .map(|a| {
+                            crate::money::Money {
+                                amount: *a,
+                                code: code.clone(),
+                            }
+                            .amount_text()
+                        })
+                        .unwrap_or_default(),
                     (MeasureValue::Number(Some(n)), _) => n.to_string(),
                     (other, _) => other.display(),
                 })
@@ -109,6 +116,8 @@ fn push_line(out: &mut String, cells: &[String]) {
 mod tests {
     use std::collections::BTreeMap;
 
+    use rust_decimal::Decimal;
+
     use super::*;
     use crate::report::ReportRow;
 
@@ -144,9 +153,9 @@ mod tests {
         assert_eq!(
             result.to_csv(),
             "Stage,Count,Sum of Amount (EUR),Sum of Amount (USD)\r\n\
-             \"Won, finally\",2,10,5\r\n\
-             '=cmd,1,1,\r\n\
-             Total,3,11,5\r\n"
+             \"Won, finally\",2,10.00,5.00\r\n\
+             '=cmd,1,1.00,\r\n\
+             Total,3,11.00,5.00\r\n"
         );
     }
 }
