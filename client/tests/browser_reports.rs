@@ -21,9 +21,21 @@ fn choose(b: &mut Browser, selector: &str, value: &str) {
 #[test]
 fn a_report_built_in_the_page_saves_refreshes_live_reverts_and_joins_a_dashboard() {
     let (_dir, mut ws) = workspace();
-    add(&mut ws, "deals", &[("name", "Alpha"), ("stage", "Won"), ("amount", "100 EUR")]);
-    add(&mut ws, "deals", &[("name", "Beta"), ("stage", "Won"), ("amount", "50 EUR")]);
-    let gamma = add(&mut ws, "deals", &[("name", "Gamma"), ("stage", "Lead"), ("amount", "7 EUR")]);
+    add(
+        &mut ws,
+        "deals",
+        &[("name", "Alpha"), ("stage", "Won"), ("amount", "100 EUR")],
+    );
+    add(
+        &mut ws,
+        "deals",
+        &[("name", "Beta"), ("stage", "Won"), ("amount", "50 EUR")],
+    );
+    let gamma = add(
+        &mut ws,
+        "deals",
+        &[("name", "Gamma"), ("stage", "Lead"), ("amount", "7 EUR")],
+    );
     let server = TestServer::start(ws);
     let mut b = Browser::launch("reports", 1280, 900);
 
@@ -94,7 +106,10 @@ fn a_report_built_in_the_page_saves_refreshes_live_reverts_and_joins_a_dashboard
     );
     b.wait_for_text(".toast", "Dashboard saved");
     assert_eq!(b.text(".dashboard-card h2"), "Deals <b>by</b> stage");
-    assert_eq!(b.eval("!!document.querySelector('.dashboard-card svg[role=img]')"), true);
+    assert_eq!(
+        b.eval("!!document.querySelector('.dashboard-card svg[role=img]')"),
+        true
+    );
     assert!(b.text(".dashboard-card table").contains("157.00 EUR"));
     b.screenshot(&docs_screenshot("dashboard.png"));
 

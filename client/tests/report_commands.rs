@@ -60,8 +60,14 @@ fn a_report_runs_as_a_table_json_csv_and_svg() {
         ]
     );
     // Two currencies in one group: two figures, never one mixed sum.
-    assert_eq!(rows[1]["values"], serde_json::json!([2, {"EUR": "100.00", "USD": "50.00"}]));
-    assert_eq!(json["totals"], serde_json::json!([5, {"EUR": "140.00", "USD": "50.00"}]));
+    assert_eq!(
+        rows[1]["values"],
+        serde_json::json!([2, {"EUR": "100.00", "USD": "50.00"}])
+    );
+    assert_eq!(
+        json["totals"],
+        serde_json::json!([5, {"EUR": "140.00", "USD": "50.00"}])
+    );
 
     let table = kith.ok(&["report", "run", "Won by month"]);
     assert!(table.contains("100.00 EUR; 50.00 USD"), "{table}");
@@ -76,7 +82,10 @@ fn a_report_runs_as_a_table_json_csv_and_svg() {
     assert_eq!(lines.next(), Some("Lead,2024-02,1,10.00,"));
 
     let svg = kith.ok(&["report", "run", "Won by month", "--svg"]);
-    assert!(svg.starts_with("<svg") && svg.contains("<title>Won by month</title>"), "{svg}");
+    assert!(
+        svg.starts_with("<svg") && svg.contains("<title>Won by month</title>"),
+        "{svg}"
+    );
 }
 
 #[test]
@@ -104,7 +113,15 @@ fn an_edit_shows_in_the_report_history_and_reverts() {
 fn a_dashboard_runs_its_reports_in_order() {
     let kith = with_deals();
     kith.ok(&["report", "add", "Stages", "--object", "deals", "--group-by", "stage"]);
-    kith.ok(&["report", "add", "Months", "--object", "deals", "--group-by", "close_date:month"]);
+    kith.ok(&[
+        "report",
+        "add",
+        "Months",
+        "--object",
+        "deals",
+        "--group-by",
+        "close_date:month",
+    ]);
     kith.ok(&["dashboard", "add", "Sales", "--report", "Months", "--report", "Stages"]);
     let json = kith.json(&["dashboard", "show", "Sales"]);
     let names: Vec<&str> = json["reports"]

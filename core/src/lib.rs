@@ -70,8 +70,8 @@ pub use rust_decimal::Decimal;
 pub use schema::{ConfigDoc, FieldDef, FieldKind, ObjectDef, Schema, SelectOption};
 pub use value::{Money, Stored, Value, format_number};
 pub use workspace::{
-    ApplySummary, BulkReport, CellView, ChangeObserver, Changes, ConfigChange, ConfigContent, ConfigDiff, ConflictValue, ConflictView,
-    CreateOptions, DerivedEntry, Device, FieldChange, FieldDiff, FieldSpec, HistoryEntry, ImportOptions, ImportReport,
-    ImportRow, MergedValueClash, RecordView, Resolution, RetypeReport, RevertReport, RowError, StuckChange,
-    UniqueClash, WORKSPACE_FILE, Workspace,
+    ApplySummary, BulkReport, CellView, ChangeObserver, Changes, ConfigChange, ConfigContent, ConfigDiff,
+    ConflictValue, ConflictView, CreateOptions, DerivedEntry, Device, FieldChange, FieldDiff, FieldSpec, HistoryEntry,
+    ImportOptions, ImportReport, ImportRow, MergedValueClash, RecordView, Resolution, RetypeReport, RevertReport,
+    RowError, StuckChange, UniqueClash, WORKSPACE_FILE, Workspace,
 };

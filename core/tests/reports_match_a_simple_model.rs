@@ -168,7 +168,10 @@ fn measures() -> impl Strategy<Value = Vec<(MeasureKind, Option<&'static str>)>>
     prop::collection::vec(
         prop_oneof![
             Just((MeasureKind::Count, None)),
-            (prop::sample::select(kinds.to_vec()), prop::sample::select(vec!["amount", "probability"]))
+            (
+                prop::sample::select(kinds.to_vec()),
+                prop::sample::select(vec!["amount", "probability"])
+            )
                 .prop_map(|(k, f)| (k, Some(f))),
         ],
         1..4,

@@ -22,7 +22,10 @@ fn workspace() -> Workspace {
 #[test]
 fn a_spec_written_with_names_reads_back_the_same_way() {
     let ws = workspace();
-    let mut s = spec(&["stage", "close_date:month"], &["count", "sum:amount", "avg:probability"]);
+    let mut s = spec(
+        &["stage", "close_date:month"],
+        &["count", "sum:amount", "avg:probability"],
+    );
     s.filter = "stage != lost".into();
     s.chart = "stacked".into();
     let def = ws.report_from_spec(&s).unwrap();
@@ -39,7 +42,9 @@ fn each_report_edit_is_one_change_of_what_differs_and_can_be_reverted() {
     let mut ws = workspace();
     let def = ws.report_from_spec(&spec(&["stage"], &["count"])).unwrap();
     let id = ws.create_report("Pipeline", &def).unwrap();
-    let wider = ws.report_from_spec(&spec(&["stage"], &["count", "sum:amount"])).unwrap();
+    let wider = ws
+        .report_from_spec(&spec(&["stage"], &["count", "sum:amount"]))
+        .unwrap();
     let change = ws.update_report(id, None, &wider).unwrap().unwrap();
     let history = ws.report_history(id).unwrap();
     assert_eq!(history.len(), 2);

@@ -138,7 +138,10 @@ fn list(ctx: &Context) -> Result<(), CliError> {
         return Ok(());
     }
     if dashboards.is_empty() {
-        writeln!(out, "no dashboards yet; `kith dashboard add NAME --report REPORT` makes one")?;
+        writeln!(
+            out,
+            "no dashboards yet; `kith dashboard add NAME --report REPORT` makes one"
+        )?;
         return Ok(());
     }
     let mut table = Table::new(["name", "reports"]);
@@ -159,7 +162,8 @@ fn show(ctx: &Context, name: &str) -> Result<(), CliError> {
         let mut results = Vec::new();
         for r in &reports {
             let mut j = serde_json::json!({ "report": r.name, "id": r.id.to_string() });
-            if let (Some(obj), serde_json::Value::Object(body)) = (j.as_object_mut(), ws.run_report(&r.def)?.to_json()) {
+            if let (Some(obj), serde_json::Value::Object(body)) = (j.as_object_mut(), ws.run_report(&r.def)?.to_json())
+            {
                 obj.extend(body);
             }
             results.push(j);

@@ -127,7 +127,11 @@ fn add(ctx: &Context, name: &str, object: String, def: DefinitionArgs) -> Result
     done(
         &mut ctx.out(),
         ctx,
-        &format!("Report “{}” saved; `kith report run \"{}\"` runs it", name.trim(), name.trim()),
+        &format!(
+            "Report “{}” saved; `kith report run \"{}\"` runs it",
+            name.trim(),
+            name.trim()
+        ),
         &id.to_string(),
     )
 }
@@ -137,7 +141,10 @@ fn list(ctx: &Context) -> Result<(), CliError> {
     let reports = ws.reports()?;
     let mut out = ctx.out();
     if ctx.json {
-        let items = reports.iter().map(|r| definition_json(&ws, &r.name, r.id, &r.def)).collect();
+        let items = reports
+            .iter()
+            .map(|r| definition_json(&ws, &r.name, r.id, &r.def))
+            .collect();
         let mut j = JsonObject::default();
         j.push_objects("reports", items);
         write_json(&mut out, &j)?;

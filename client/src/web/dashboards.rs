@@ -91,7 +91,11 @@ pub(crate) async fn show(
             let choices: Vec<(DocId, String, String)> = all
                 .iter()
                 .map(|r| {
-                    let object = ws.schema().object(r.def.object).map(|o| o.label.clone()).unwrap_or_default();
+                    let object = ws
+                        .schema()
+                        .object(r.def.object)
+                        .map(|o| o.label.clone())
+                        .unwrap_or_default();
                     (r.id, r.name.clone(), object)
                 })
                 .collect();
@@ -142,7 +146,11 @@ pub(crate) async fn create(State(state): State<Arc<AppState>>, form: FormPairs) 
             Ok((id, created))
         })
         .await??;
-    Ok(redirect_with(&format!("/dashboards/{id}"), "Dashboard saved", undo.as_ref()))
+    Ok(redirect_with(
+        &format!("/dashboards/{id}"),
+        "Dashboard saved",
+        undo.as_ref(),
+    ))
 }
 
 /// POST /dashboards/{id}: renames it and sets its reports.
@@ -156,12 +164,18 @@ pub(crate) async fn update(
     let (id, undo) = state
         .ws
         .call(move |ws| -> Result<_, WebError> {
-            let d = ws.dashboard(&id).map_err(|_| WebError::NotFound(format!("dashboard {id}")))?;
+            let d = ws
+                .dashboard(&id)
+                .map_err(|_| WebError::NotFound(format!("dashboard {id}")))?;
             let change = ws.update_dashboard(d.id, Some(&name), Some(&reports))?;
             Ok((d.id, change.map(Undo::Change)))
         })
         .await??;
-    Ok(redirect_with(&format!("/dashboards/{id}"), "Dashboard saved", undo.as_ref()))
+    Ok(redirect_with(
+        &format!("/dashboards/{id}"),
+        "Dashboard saved",
+        undo.as_ref(),
+    ))
 }
 
 /// POST /dashboards/{id}/delete
@@ -169,9 +183,15 @@ pub(crate) async fn delete(State(state): State<Arc<AppState>>, Path(id): Path<St
     let (name, undo) = state
         .ws
         .call(move |ws| -> Result<_, WebError> {
-            let d = ws.dashboard(&id).map_err(|_| WebError::NotFound(format!("dashboard {id}")))?;
+            let d = ws
+                .dashboard(&id)
+                .map_err(|_| WebError::NotFound(format!("dashboard {id}")))?;
             Ok((d.name, ws.remove_dashboard(d.id)?.map(Undo::Change)))
         })
         .await??;
-    Ok(redirect_with("/reports", &format!("Dashboard “{name}” deleted"), undo.as_ref()))
+    Ok(redirect_with(
+        "/reports",
+        &format!("Dashboard “{name}” deleted"),
+        undo.as_ref(),
+    ))
 }

@@ -66,10 +66,12 @@ impl Draft {
 
     fn from_spec(spec: &ReportSpec) -> Draft {
         let group = |i: usize| {
-            spec.group_by.get(i).map_or_else(Default::default, |g| match g.rsplit_once(':') {
-                Some((f, b)) => (f.to_string(), b.to_string()),
-                None => (g.clone(), String::new()),
-            })
+            spec.group_by
+                .get(i)
+                .map_or_else(Default::default, |g| match g.rsplit_once(':') {
+                    Some((f, b)) => (f.to_string(), b.to_string()),
+                    None => (g.clone(), String::new()),
+                })
         };
         Draft {
             object: spec.object.clone(),
@@ -100,7 +102,13 @@ impl Draft {
             measures: self
                 .measures
                 .iter()
-                .map(|(k, f)| if k == "count" || f.is_empty() { k.clone() } else { format!("{k}:{f}") })
+                .map(|(k, f)| {
+                    if k == "count" || f.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{k}:{f}")
+                    }
+                })
                 .collect(),
             chart: self.chart.clone(),
         }
@@ -154,7 +162,13 @@ fn choices(ws: &Workspace, object: &str) -> Choices {
                         | FieldKind::Datetime
                 )
             })
-            .map(|f| (f.key.clone(), f.label.clone(), matches!(f.kind, FieldKind::Date | FieldKind::Datetime)))
+            .map(|f| {
+                (
+                    f.key.clone(),
+                    f.label.clone(),
+                    matches!(f.kind, FieldKind::Date | FieldKind::Datetime),
+                )
+            })
             .collect(),
         measure_fields: fields()
             .filter(|f| {
@@ -296,7 +310,12 @@ pub(crate) async fn list(State(state): State<Arc<AppState>>, RawQuery(raw): RawQ
         .ws
         .call(move |ws| -> Result<_, WebError> {
             let draft = Draft::from_pairs(&pairs).unwrap_or_else(|| Draft {
-                object: ws.schema().active_objects().next().map(|o| o.key.clone()).unwrap_or_default(),
+                object: ws
+                    .schema()
+                    .active_objects()
+                    .next()
+                    .map(|o| o.key.clone())
+                    .unwrap_or_default(),
                 ..Draft::default()
             });
             let outcome = evaluate(ws, &draft);
@@ -305,7 +324,11 @@ pub(crate) async fn list(State(state): State<Arc<AppState>>, RawQuery(raw): RawQ
                 .reports()?
                 .into_iter()
                 .map(|r| {
-                    let object = ws.schema().object(r.def.object).map(|o| o.label.clone()).unwrap_or_default();
+                    let object = ws
+                        .schema()
+                        .object(r.def.object)
+                        .map(|o| o.label.clone())
+                        .unwrap_or_default();
                     (r.id, r.name, object)
                 })
                 .collect();
@@ -378,7 +401,15 @@ pub(crate) async fn show(
             let outcome = evaluate(ws, &draft);
             let choices = choices(ws, &draft.object);
             let history = ws.report_history(report.id)?;
-            Ok(Some((Chrome::read(ws, &token), report, draft, editing.is_some(), outcome, choices, history)))
+            Ok(Some((
+                Chrome::read(ws, &token),
+                report,
+                draft,
+                editing.is_some(),
+                outcome,
+                choices,
+                history,
+            )))
         })
         .await??;
     // Gone (deleted, or its creation undone): the list, keeping the toast.
@@ -448,7 +479,10 @@ pub(crate) async fn csv(State(state): State<Arc<AppState>>, Path(id): Path<Strin
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}.csv\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}.csv\""),
+            ),
         ],
         text,
     )

@@ -131,7 +131,10 @@ mod tests {
             assert_eq!(bucket.label(bucket.start(d)), label, "{bucket}");
         }
         // The ISO week of 2024-12-30 belongs to 2025.
-        assert_eq!(DateBucket::Week.label(DateBucket::Week.start(day("2024-12-31"))), "2025-W01");
+        assert_eq!(
+            DateBucket::Week.label(DateBucket::Week.start(day("2024-12-31"))),
+            "2025-W01"
+        );
     }
 
     #[test]

@@ -372,7 +372,11 @@ fn legend(out: &mut String, series: &[String], x: f64, shares: Option<&[f64]>) {
 
 fn pie(out: &mut String, d: &Data) {
     // Shares of the first series; negative figures have no share.
-    let values: Vec<f64> = d.values.iter().map(|r| r.first().copied().unwrap_or(0.0).max(0.0)).collect();
+    let values: Vec<f64> = d
+        .values
+        .iter()
+        .map(|r| r.first().copied().unwrap_or(0.0).max(0.0))
+        .collect();
     let total: f64 = values.iter().sum();
     if total <= 0.0 {
         let _ = write!(

@@ -352,7 +352,9 @@ pub(crate) fn field_key(object: &ObjectDef, field: FieldId) -> String {
 }
 
 fn field_label(object: &ObjectDef, field: FieldId) -> String {
-    object.field(field).map_or_else(|| field.to_string(), |f| f.label.clone())
+    object
+        .field(field)
+        .map_or_else(|| field.to_string(), |f| f.label.clone())
 }
 
 #[cfg(test)]
@@ -383,11 +385,7 @@ mod tests {
             ],
             chart: ChartKind::Stacked,
         };
-        let content: BTreeMap<String, String> = def
-            .to_content()
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
+        let content: BTreeMap<String, String> = def.to_content().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         assert_eq!(ReportDef::from_content(&content).unwrap(), def);
     }
 

@@ -186,9 +186,11 @@ impl Measuring<'_> {
 
     /// Adds one row. Fails only when an exact money sum would overflow.
     fn add(&self, acc: &mut Acc, row: &Row) -> Result<(), ReportError> {
-        let value = self
-            .def
-            .and_then(|d| row.get(d.id).filter(|s| !s.is_empty()).and_then(|s| field_type::read(d, s)));
+        let value = self.def.and_then(|d| {
+            row.get(d.id)
+                .filter(|s| !s.is_empty())
+                .and_then(|s| field_type::read(d, s))
+        });
         match (acc, value) {
             (Acc::Count(n), _) if self.def.is_none() => *n += 1,
             (Acc::Number { n, sum, min, max }, Some(Value::Number(x))) => {

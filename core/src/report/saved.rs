@@ -281,11 +281,13 @@ impl Workspace {
             text.split(' ')
                 .map(|part| {
                     part.split(':')
-                        .map(|p| match p.parse::<crate::FieldId>().ok().and_then(|f| object.field(f)) {
-                            Some(f) => f.key.clone(),
-                            None if p == object.id.to_string() => object.key.clone(),
-                            None => p.to_string(),
-                        })
+                        .map(
+                            |p| match p.parse::<crate::FieldId>().ok().and_then(|f| object.field(f)) {
+                                Some(f) => f.key.clone(),
+                                None if p == object.id.to_string() => object.key.clone(),
+                                None => p.to_string(),
+                            },
+                        )
                         .collect::<Vec<_>>()
                         .join(":")
                 })

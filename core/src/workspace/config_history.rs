@@ -57,7 +57,11 @@ impl Workspace {
                     });
                 }
             };
-            diff("name", before.as_ref().map(|b| b.name.clone()), Some(after.name.clone()));
+            diff(
+                "name",
+                before.as_ref().map(|b| b.name.clone()),
+                Some(after.name.clone()),
+            );
             let yes_no = |b: bool| Some(if b { "yes" } else { "no" }.to_string());
             diff(
                 "archived",
