@@ -27,7 +27,7 @@ fn deal_rows(ws: &Workspace, n: usize) -> Vec<ImportRow> {
                 ),
                 (
                     "close_date".into(),
-                    format!("20{:02}-{:02}-{:02}", 23 + i % 3, 1 + i % 12, 1 + i % 28),
+                    format!("20{:02}-{:02}-{:02}", 23 + (i / 11) % 3, 1 + (i / 7) % 12, 1 + i % 28),
                 ),
                 ("probability".into(), format!("{}", i % 101)),
                 ("owner".into(), ["Ada", "Grace", "Alan"][i % 3].into()),

@@ -15,7 +15,7 @@ use crate::schema::{FieldDef, FieldKind, ObjectDef};
 use crate::time_fmt::date_of;
 use crate::value::format_number;
 use crate::workspace::Workspace;
-use crate::{OptionId, RecordId, Value, field_type};
+use crate::{OptionId, RecordId, Stored, Value, field_type};
 
 /// Which group a record falls in, for one group-by. Variants sort in the order groups are
 /// shown; `Empty` (no value) is last.
@@ -184,20 +184,23 @@ impl Measuring<'_> {
         }
     }
 
-    /// Adds one row. Fails only when an exact money sum would overflow.
-    fn add(&self, acc: &mut Acc, row: &Row) -> Result<(), ReportError> {
-        let value = self.def.and_then(|d| {
-            row.get(d.id)
-                .filter(|s| !s.is_empty())
-                .and_then(|s| field_type::read(d, s))
-        });
+    /// The row's value of the measured field (read once per row, added to the group's and
+    /// the totals' figures).
+    fn read(&self, row: &Row) -> Option<Value> {
+        let def = self.def?;
+        let stored = row.get(def.id).filter(|s| !s.is_empty())?;
+        fast_money(def, stored).or_else(|| field_type::read(def, stored))
+    }
+
+    /// Adds one row's value. Fails only when an exact money sum would overflow.
+    fn add(&self, acc: &mut Acc, value: Option<&Value>) -> Result<(), ReportError> {
         match (acc, value) {
             (Acc::Count(n), _) if self.def.is_none() => *n += 1,
             (Acc::Number { n, sum, min, max }, Some(Value::Number(x))) => {
                 *n += 1;
                 *sum += x;
-                *min = min.min(x);
-                *max = max.max(x);
+                *min = min.min(*x);
+                *max = max.max(*x);
             }
             (Acc::Money(per), Some(Value::Currency(m))) => {
                 let a = per.entry(m.code.clone()).or_insert(MoneyAcc {
@@ -249,6 +252,40 @@ impl Measuring<'_> {
     }
 }
 
+/// Amounts as this version stores them (`12.50 EUR`: canonical decimal, space, code) read
+/// without the general parser (which accepts what people type); anything else: `None`,
+/// and the caller reads it the general way.
+fn fast_money(def: &FieldDef, stored: &Stored) -> Option<Value> {
+    if def.kind != FieldKind::Currency {
+        return None;
+    }
+    let Stored::Str(text) = stored else { return None };
+    let (amount, code) = text.split_once(' ')?;
+    if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
+        return None;
+    }
+    let amount = Decimal::from_str_exact(amount).ok()?;
+    Some(Value::Currency(Money {
+        amount,
+        code: code.to_string(),
+    }))
+}
+
+/// Select values as this version stores them (option ids) read without matching labels
+/// first; a date stored as `YYYY-MM-DD` read without the general date parser. `None`:
+/// read it the general way.
+fn fast_key_value(def: &FieldDef, stored: &Stored) -> Option<Value> {
+    let Stored::Str(text) = stored else { return None };
+    match def.kind {
+        FieldKind::Select => {
+            let id: OptionId = text.parse().ok()?;
+            def.option(id).map(|o| Value::Option(o.id))
+        }
+        FieldKind::Date => super::bucket::parse_iso_date(text).map(Value::Date),
+        _ => None,
+    }
+}
+
 /// An average of exact amounts, rounded (half to even) to the currency's minor units.
 pub(crate) fn money_average(sum: Decimal, n: u64, code: &str) -> Decimal {
     if n == 0 {
@@ -270,7 +307,7 @@ impl Grouping<'_> {
         let Some(stored) = row.get(self.def.id).filter(|s| !s.is_empty()) else {
             return vec![GroupKey::Empty];
         };
-        let Some(value) = field_type::read(self.def, stored) else {
+        let Some(value) = fast_key_value(self.def, stored).or_else(|| field_type::read(self.def, stored)) else {
             return vec![GroupKey::Other(stored.raw_text())];
         };
         let option = |id: OptionId| {
@@ -293,8 +330,10 @@ impl Grouping<'_> {
             other => vec![GroupKey::Other(field_type::display(self.def, &other))],
         };
         let mut keys = keys;
-        keys.sort();
-        keys.dedup();
+        if keys.len() > 1 {
+            keys.sort();
+            keys.dedup();
+        }
         if keys.is_empty() {
             keys.push(GroupKey::Empty);
         }
@@ -380,17 +419,27 @@ pub(crate) fn run_report(ws: &Workspace, report: &ReportDef) -> Result<ReportRes
             return;
         }
         records += 1;
-        let per_group: Vec<Vec<GroupKey>> = groupings.iter().map(|g| g.keys(ws, &mut names, row)).collect();
+        let values: Vec<Option<Value>> = measures.iter().map(|m| m.read(row)).collect();
         let mut add = |accs: &mut Vec<Acc>| {
-            for (m, acc) in measures.iter().zip(accs.iter_mut()) {
-                if let Err(e) = m.add(acc, row) {
+            for ((m, acc), value) in measures.iter().zip(accs.iter_mut()).zip(&values) {
+                if let Err(e) = m.add(acc, value.as_ref()) {
                     failed = Some(e);
                 }
             }
         };
         add(&mut totals);
-        for keys in combinations(&per_group) {
-            add(groups.entry(keys).or_insert_with(empty));
+        let per_group: Vec<Vec<GroupKey>> = groupings.iter().map(|g| g.keys(ws, &mut names, row)).collect();
+        if per_group.iter().all(|keys| keys.len() == 1) {
+            // The usual case: one group per row; look it up without building a new key.
+            let keys: Vec<GroupKey> = per_group.into_iter().flatten().collect();
+            match groups.get_mut(keys.as_slice()) {
+                Some(accs) => add(accs),
+                None => add(groups.entry(keys).or_insert_with(empty)),
+            }
+        } else {
+            for keys in combinations(&per_group) {
+                add(groups.entry(keys).or_insert_with(empty));
+            }
         }
     })?;
     if let Some(e) = failed {
