@@ -45,6 +45,16 @@ fn median(mut samples: Vec<Duration>) -> Duration {
     samples[samples.len() / 2]
 }
 
+/// CPU time this process used so far (user + system, from /proc; 10 ms ticks), so a run
+/// on a loaded machine can be told from a slow engine. `None` off Linux.
+fn cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let after_name = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
 fn arg(args: &[String], name: &str, default: usize) -> usize {
     args.iter()
         .position(|a| a == name)
@@ -64,6 +74,7 @@ fn main() {
     let rows = deal_rows(&ws, records);
     ws.import_records(deals, rows, &ImportOptions::default(), &mut |_| {})
         .expect("import");
+    println!("load average: {}", std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim());
     println!("{records} deals imported in {:.1} s", t.elapsed().as_secs_f64());
 
     let cases = [
@@ -80,6 +91,7 @@ fn main() {
         };
         let def = ws.report_from_spec(&spec).expect("report");
         let mut groups = 0;
+        let cpu_before = cpu_time();
         let samples: Vec<Duration> = (0..runs)
             .map(|_| {
                 let t = Instant::now();
@@ -88,8 +100,12 @@ fn main() {
                 t.elapsed()
             })
             .collect();
+        let cpu = cpu_before
+            .zip(cpu_time())
+            .map(|(before, after)| format!("{:.0} ms", (after - before).as_secs_f64() * 1000.0 / runs as f64))
+            .unwrap_or_else(|| "?".into());
         println!(
-            "{what}: median {:.1} ms over {runs} runs ({groups} groups; target <= 100 ms)",
+            "{what}: median {:.1} ms over {runs} runs, CPU {cpu} per run ({groups} groups; target <= 100 ms)",
             median(samples).as_secs_f64() * 1000.0
         );
     }

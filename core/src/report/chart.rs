@@ -328,7 +328,7 @@ fn axes_and(out: &mut String, d: &Data, shape: Shape) {
         }
     }
     if shape == Shape::Line {
-        for (s, _) in d.series.iter().enumerate() {
+        for s in 0..d.series.len() {
             let points: Vec<String> = d
                 .values
                 .iter()
@@ -412,7 +412,7 @@ fn pie(out: &mut String, d: &Data) {
         let end = angle + share * std::f64::consts::TAU;
         let (x1, y1) = (cx + r * angle.cos(), cy + r * angle.sin());
         let (x2, y2) = (cx + r * end.cos(), cy + r * end.sin());
-        let large = if *share > 0.5 { 1 } else { 0 };
+        let large = u8::from(*share > 0.5);
         let _ = write!(
             out,
             r#"<path d="M{cx:.1},{cy:.1} L{x1:.1},{y1:.1} A{r:.1},{r:.1} 0 {large} 1 {x2:.1},{y2:.1} Z" fill="{color}"><title>{}</title></path>"#,
