@@ -74,7 +74,10 @@ fn main() {
     let rows = deal_rows(&ws, records);
     ws.import_records(deals, rows, &ImportOptions::default(), &mut |_| {})
         .expect("import");
-    println!("load average: {}", std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim());
+    println!(
+        "load average: {}",
+        std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim()
+    );
     println!("{records} deals imported in {:.1} s", t.elapsed().as_secs_f64());
 
     let cases = [
