@@ -151,6 +151,51 @@ pub enum QueryError {
     CursorOfAnotherQuery,
 }
 
+/// A report or dashboard definition that cannot be made or run as written.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ReportError {
+    #[error("a report groups by one or two fields, not {0}")]
+    TooManyGroups(usize),
+    #[error("{object}.{field} is a {kind} field; reports group by select, relation, boolean, date and datetime fields")]
+    CannotGroupBy {
+        object: String,
+        field: String,
+        kind: &'static str,
+    },
+    #[error("{field} is a {kind} field; a date bucket (:{bucket}) needs a date or datetime field")]
+    BucketNeedsDate {
+        field: String,
+        kind: &'static str,
+        bucket: String,
+    },
+    #[error("'{0}' is not a date bucket: use day, week, month, quarter or year")]
+    UnknownBucket(String),
+    #[error("'{0}' is not a measure: use count, or sum / avg / min / max followed by :FIELD (sum:amount)")]
+    UnknownMeasure(String),
+    #[error("{field} is a {kind} field; {measure} takes a number or currency field")]
+    NotNumeric {
+        field: String,
+        kind: &'static str,
+        measure: String,
+    },
+    #[error("'{0}' is not a chart: use table, bar, stacked, line or pie")]
+    UnknownChart(String),
+    #[error("a report named '{0}' already exists; pick another name or edit that one")]
+    NameTaken(String),
+    #[error("give the report a name")]
+    EmptyName,
+    #[error("no report named '{0}' (`kith report list` shows them)")]
+    UnknownReport(String),
+    #[error("no dashboard named '{0}' (`kith dashboard list` shows them)")]
+    UnknownDashboard(String),
+    #[error("a dashboard named '{0}' already exists; pick another name")]
+    DashboardNameTaken(String),
+    #[error("the stored report definition is unreadable: {0}")]
+    Unreadable(String),
+    #[error("the sum of {measure} in {currency} is beyond what an exact amount holds (about 7.9e28)")]
+    TooLarge { measure: String, currency: String },
+}
+
 /// Everything the workspace API can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -164,6 +209,8 @@ pub enum Error {
     Validation(#[from] ValidationError),
     #[error(transparent)]
     Query(#[from] QueryError),
+    #[error(transparent)]
+    Report(#[from] ReportError),
     #[error("no record with id {0}")]
     RecordNotFound(String),
     #[error("'{text}' is the start of more than one {kind}'s id; give more characters")]

@@ -50,6 +50,7 @@ pub mod money;
 pub mod number_format;
 mod query;
 mod record;
+pub mod report;
 pub mod schema;
 pub mod short_id;
 mod store;
@@ -60,7 +61,7 @@ mod value;
 mod workspace;
 
 pub use doc_kind::DocKind;
-pub use error::{Error, QueryError, Result, SchemaError, StoreError, ValidationError};
+pub use error::{Error, QueryError, ReportError, Result, SchemaError, StoreError, ValidationError};
 pub use history::ChangeKind;
 pub use ids::{DocId, FieldId, GroupId, ObjectId, OptionId, ParseIdError, RecordId};
 pub use number_format::NumberFormat;
@@ -70,8 +71,8 @@ pub use rust_decimal::Decimal;
 pub use schema::{ConfigDoc, FieldDef, FieldKind, ObjectDef, Schema, SelectOption};
 pub use value::{Money, Stored, Value, format_number};
 pub use workspace::{
-    ApplySummary, BulkReport, CellView, ChangeObserver, Changes, ConfigContent, ConflictValue, ConflictView,
-    CreateOptions, DerivedEntry, Device, FieldChange, FieldDiff, FieldSpec, HistoryEntry, ImportOptions, ImportReport,
-    ImportRow, MergedValueClash, RecordView, Resolution, RetypeReport, RevertReport, RowError, Rule, RuleBreak,
-    StuckChange, UniqueClash, WORKSPACE_FILE, Workspace,
+    ApplySummary, BulkReport, CellView, ChangeObserver, Changes, ConfigChange, ConfigContent, ConfigDiff,
+    ConflictValue, ConflictView, CreateOptions, DerivedEntry, Device, FieldChange, FieldDiff, FieldSpec, HistoryEntry,
+    ImportOptions, ImportReport, ImportRow, MergedValueClash, RecordView, Resolution, RetypeReport, RevertReport,
+    RowError, Rule, RuleBreak, StuckChange, UniqueClash, WORKSPACE_FILE, Workspace,
 };

@@ -23,6 +23,7 @@
 
 pub mod config;
 pub mod conflicts;
+pub mod dashboard;
 pub mod demo;
 pub mod export;
 pub mod field;
@@ -35,6 +36,7 @@ pub mod option;
 pub mod record;
 pub mod reindex;
 pub mod remote;
+pub mod report;
 pub mod resolve;
 pub mod revert;
 pub mod rule;
@@ -121,6 +123,10 @@ pub enum Command {
     Settings(settings::SettingsArgs),
     /// Sum a currency field, per currency
     Total(total::TotalArgs),
+    /// Saved reports: counts, sums and averages per group, as a table, CSV, JSON or SVG
+    Report(report::ReportArgs),
+    /// Dashboards: several saved reports shown together
+    Dashboard(dashboard::DashboardArgs),
     /// Open the web UI for this workspace (http://127.0.0.1:7878/)
     Serve(serve::ServeArgs),
 }
@@ -180,6 +186,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Config(args) => config::run(args, &ctx),
         Command::Settings(args) => settings::run(args, &ctx),
         Command::Total(args) => total::run(args, &ctx),
+        Command::Report(args) => report::run(args, &ctx),
+        Command::Dashboard(args) => dashboard::run(args, &ctx),
         Command::Serve(args) => serve::run(args, &ctx),
     }
 }

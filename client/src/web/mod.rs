@@ -12,6 +12,7 @@
 mod api;
 mod assets;
 mod connector;
+mod dashboards;
 mod error;
 mod events;
 mod fields;
@@ -23,6 +24,7 @@ mod layout;
 mod objects;
 mod pages;
 mod record;
+mod reports;
 mod rules;
 mod schema;
 mod security;
@@ -118,6 +120,13 @@ fn app(state: Arc<AppState>) -> Router {
         .route("/import/run", post(import::run))
         .route("/views", post(views::create))
         .route("/views/{id}/delete", post(views::delete))
+        .route("/reports", get(reports::list).post(reports::save))
+        .route("/reports/{id}", get(reports::show))
+        .route("/reports/{id}/report.csv", get(reports::csv))
+        .route("/reports/{id}/delete", post(reports::delete))
+        .route("/dashboards", post(dashboards::create))
+        .route("/dashboards/{id}", get(dashboards::show).post(dashboards::update))
+        .route("/dashboards/{id}/delete", post(dashboards::delete))
         .route("/events", get(events::stream))
         .nest("/api", api::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::guard))

@@ -450,6 +450,56 @@ impl Workspace {
         Ok(())
     }
 
+    /// Calls `visit` with every live record of `object` that passes `filter`, each row
+    /// decoded once: the index's candidates when the filter selects few enough records,
+    /// else one pass over the object's rows. Order: record id within each plan.
+    pub(crate) fn for_each_match(
+        &self,
+        object: crate::ObjectId,
+        filter: Option<&Filter>,
+        mut visit: impl FnMut(RecordId, &Row),
+    ) -> Result<()> {
+        let def = self.object_def(object)?;
+        let tx = self.store.read()?;
+        let ctx = Ctx {
+            object: def,
+            rows: tx.open_table(tables::ROWS).map_err(StoreError::from)?,
+            index: tx.open_table(tables::INDEX).map_err(StoreError::from)?,
+        };
+        let candidates = match filter {
+            Some(f) => ctx.candidates(f, CANDIDATE_LIMIT)?,
+            None => None,
+        };
+        let passes = |row: &Row| filter.is_none_or(|f| matches(def, row, f));
+        if let Some(ids) = candidates {
+            for id in ids {
+                if let Some(row) = ctx.row(id)?
+                    && passes(&row)
+                {
+                    visit(id, &row);
+                }
+            }
+            return Ok(());
+        }
+        let prefix = object_prefix(object);
+        let end = prefix_end(&prefix).unwrap_or_default();
+        for entry in ctx
+            .rows
+            .range(prefix.as_slice()..end.as_slice())
+            .map_err(StoreError::from)?
+        {
+            let (k, v) = entry.map_err(StoreError::from)?;
+            let Some(id) = RecordId::from_slice(&k.value()[16..]) else {
+                continue;
+            };
+            let row = decode_row(v.value())?;
+            if passes(&row) {
+                visit(id, &row);
+            }
+        }
+        Ok(())
+    }
+
     /// Number of live records of an object that pass `filter`.
     pub fn count(&self, object: crate::ObjectId, filter: Option<&Filter>) -> Result<u64> {
         let Some(filter) = filter else {

@@ -5,6 +5,7 @@
 mod changes;
 mod config_content;
 mod config_docs;
+mod config_history;
 mod conflicts;
 mod erasure;
 mod history;
@@ -55,6 +56,7 @@ use crate::time_fmt::now_ms;
 
 pub use changes::{ChangeObserver, Changes};
 pub use config_content::ConfigContent;
+pub use config_history::{ConfigChange, ConfigDiff};
 pub use conflicts::{ConflictValue, ConflictView, Resolution};
 pub use history::{FieldDiff, HistoryEntry};
 pub use import::{ImportOptions, ImportReport, ImportRow, RowError};

@@ -165,6 +165,10 @@
       if (busy) return;
       refresh();
     });
+    // A page left for another keeps no stream open: the browser's few connections per
+    // host would otherwise run out after several pages and stall the next one.
+    addEventListener("pagehide", () => events.close());
+    addEventListener("pageshow", (e) => { if (e.persisted) location.reload(); });
   }
   // A record page refreshes for its own record, a record it shows, the schema or a saved
   // view (the sidebar lists them); lists and boards for any change (a new record may
