@@ -563,7 +563,7 @@ impl Writer {
             if total.saturating_add(size) > self.quota {
                 tracing::info!(workspace = %self.workspace, used = total, quota = self.quota, "refusing a push over the workspace's quota");
                 let kick = Kick::new(
-                    ErrorCode::Forbidden,
+                    ErrorCode::QuotaExceeded,
                     format!(
                         "the workspace stores {total} bytes; this push of {size} bytes would pass its quota of {} bytes",
                         self.quota
@@ -613,7 +613,7 @@ fn deliver(id: ConnId, conn: &ConnSender, item: Outgoing) {
             tracing::info!(token = %conn.token, queued_bytes = queued, "disconnecting a device that does not read fast enough");
         }
         conn.kick.send_replace(Some(Kick::new(
-            ErrorCode::Internal,
+            ErrorCode::TooSlow,
             "this connection fell too far behind (it does not read fast enough); reconnect and pull",
         )));
     }
