@@ -44,14 +44,24 @@ impl FairQueue {
 
     /// The parts of the next transaction: at most `max_chunks` chunks and `max_bytes`
     /// bytes (but at least one chunk), in turns of an eighth of that per connection.
+    /// When several connections wait, the transaction ends after one round of turns:
+    /// a small push then commits in a short transaction, not in a full one.
     pub(super) fn next_commit(&mut self, max_chunks: usize, max_bytes: usize) -> Vec<Part> {
         let (turn_chunks, turn_bytes) = ((max_chunks / 8).max(1), (max_bytes / 8).max(1));
         let mut parts = Vec::new();
+        let mut served: Vec<ConnId> = Vec::new();
         let (mut chunks, mut bytes) = (0usize, 0usize);
         while chunks < max_chunks && bytes < max_bytes {
             let Some((conn, mut queue)) = self.turns.pop_front() else {
                 break;
             };
+            if served.len() > 1 && served.contains(&conn) {
+                self.turns.push_front((conn, queue));
+                break;
+            }
+            if !served.contains(&conn) {
+                served.push(conn);
+            }
             let Some(mut request) = queue.pop_front() else { continue };
             let mut take = 0;
             let mut size = 0;
@@ -135,16 +145,19 @@ mod tests {
     }
 
     #[test]
-    fn a_small_push_behind_a_huge_one_goes_into_the_first_transaction() {
+    fn a_small_push_behind_a_huge_one_goes_into_the_first_and_short_transaction() {
         let mut queue = FairQueue::default();
         queue.push(request(1, 0, 1000));
         queue.push(request(2, 5000, 1));
         let first = queue.next_commit(256, usize::MAX);
-        assert_eq!(ids(&first, 1), (0..255).collect::<Vec<_>>());
+        assert_eq!(ids(&first, 1), (0..32).collect::<Vec<_>>(), "one turn");
         assert_eq!(ids(&first, 2), vec![5000]);
         assert!(first.iter().any(|p| p.request.conn == 2 && p.finishes));
         assert!(!first.iter().any(|p| p.request.conn == 1 && p.finishes));
         assert_eq!(queue.len(), 1);
+        // Alone again, the large push fills whole transactions.
+        let second = queue.next_commit(256, usize::MAX);
+        assert_eq!(ids(&second, 1), (32..288).collect::<Vec<_>>());
     }
 
     #[test]
