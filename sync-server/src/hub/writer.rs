@@ -17,9 +17,9 @@ use crate::store::LogStore;
 
 /// Chunks one writer transaction takes at most. A larger push is stored in several
 /// transactions, with other connections' pushes in between.
-const MAX_CHUNKS_PER_COMMIT: usize = 128;
+const MAX_CHUNKS_PER_COMMIT: usize = 512;
 /// Bytes one writer transaction takes at most (one chunk may pass it alone).
-const MAX_BYTES_PER_COMMIT: usize = 1 << 20;
+const MAX_BYTES_PER_COMMIT: usize = 2 << 20;
 
 /// The single writer of one workspace's log.
 pub(super) struct Writer {
