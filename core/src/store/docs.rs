@@ -77,9 +77,9 @@ pub(crate) struct DocTables<'t> {
     read_only: bool,
     /// The largest chunk the relay accepts: larger local changes are refused.
     max_chunk: u64,
-    /// The most a chunk may inflate to on the relay: local changes that inflate
-    /// further are refused too.
-    max_inflated: u64,
+    /// The most a chunk may inflate to on the relay (once one announced it): local
+    /// changes that inflate further are refused too.
+    max_inflated: Option<u64>,
 }
 
 /// DEFLATE's best ratio is about 1032:1, so a chunk of `n` bytes never inflates past
@@ -137,15 +137,17 @@ impl<'t> DocTables<'t> {
                 limit: self.max_chunk,
             });
         }
-        if bytes.saturating_mul(MAX_DEFLATE_RATIO) > self.max_inflated {
+        if let Some(max_inflated) = self.max_inflated
+            && bytes.saturating_mul(MAX_DEFLATE_RATIO) > max_inflated
+        {
             // Counted, never held: constant memory however far it inflates.
             if let Ok(inflated) = crate::sync::check_chunk_bounds(chunk, usize::MAX)
-                && inflated as u64 > self.max_inflated
+                && inflated as u64 > max_inflated
             {
                 return Err(StoreError::ChangeTooLarge {
                     doc: id,
                     bytes: inflated as u64,
-                    limit: self.max_inflated,
+                    limit: max_inflated,
                 });
             }
         }
