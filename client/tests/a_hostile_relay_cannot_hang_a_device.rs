@@ -78,6 +78,7 @@ async fn greet(ws: &mut Ws, role: Role) {
             limits: Limits {
                 max_chunk_bytes: u64::MAX,
                 max_frame_bytes: u64::MAX,
+                max_inflated_chunk_bytes: u64::MAX,
             },
         },
     )
@@ -124,6 +125,7 @@ async fn a_relay_that_stops_reading_does_not_hang_a_sync() {
     let mut a = Workspace::create(&dir.path().join("a"), CreateOptions::new("ada")).expect("workspace");
     // More than the socket buffers hold, so that sending blocks.
     a.set_relay_max_chunk_bytes(u64::MAX).expect("limit");
+    a.set_relay_max_inflated_chunk_bytes(u64::MAX).expect("limit");
     let people = a.object_named("people").expect("people").id;
     for i in 0..12 {
         let values = a

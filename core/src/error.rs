@@ -128,6 +128,7 @@ pub enum QueryError {
     #[error("filter: {message} (at character {position} of \"{input}\")")]
     Syntax {
         input: String,
+        /// Characters (not bytes) before the offending text, from 0.
         position: usize,
         message: String,
     },

@@ -157,3 +157,31 @@ fn a_new_relay_epoch_resets_the_cursor_and_queues_every_document_again() {
     replica.apply_remote(&[], &entries, entries.len() as u64).unwrap();
     assert_eq!(name_of(&replica, grace), "Grace H.");
 }
+
+#[test]
+fn a_change_that_would_inflate_past_the_relays_bound_is_refused_and_nothing_is_written() {
+    let mut ws = workspace();
+    // Before any relay announced a bound, values of any size are kept (the relay's
+    // bound then sets such a change aside before it is pushed).
+    assert_eq!(ws.relay_max_inflated_chunk_bytes().unwrap(), None);
+    add_person(&mut ws, &"ab".repeat(3_000_000)).unwrap();
+    ws.set_relay_max_inflated_chunk_bytes(64 * 1024).unwrap();
+    let ada = add_person(&mut ws, "Ada").unwrap();
+    let outbox = ws.outbox_len().unwrap();
+    let people = ws.object_named("people").unwrap().id;
+    // Compresses to a few hundred bytes, far under the chunk limit.
+    let repetitive = "ab".repeat(100_000);
+    let values = ws.parse_values(people, &[("name".into(), repetitive)]).unwrap();
+    let err = ws.update_record(ada, values).unwrap_err();
+    let Error::ChangeTooLarge {
+        limit, bytes, field, ..
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!((*limit, field.as_str()), (64 * 1024, "people.name"));
+    assert!(*bytes > 64 * 1024);
+    assert_eq!(name_of(&ws, ada), "Ada", "nothing was written");
+    assert_eq!(ws.outbox_len().unwrap(), outbox);
+    add_person(&mut ws, "small").unwrap();
+}

@@ -91,7 +91,7 @@ pub struct Limits {
     /// wait longer is refused with `rate_limited` (`KITH_RELAY_MAX_PUSH_WAIT_SECS`).
     pub max_push_wait_secs: u64,
     /// Bytes of chunk data (log entries and snapshots) one workspace may store; 0 for
-    /// no quota. A push that would pass it is refused with `forbidden` and nothing of it
+    /// no quota. A push that would pass it is refused with `quota_exceeded` and nothing of it
     /// is stored (`KITH_RELAY_WORKSPACE_QUOTA_BYTES`).
     pub workspace_quota_bytes: u64,
     /// Seconds a send to a device may block (a device that stops reading is

@@ -8,7 +8,7 @@ use kith_core::sync::protocol::ErrorCode;
 use crate::store::StoreStats;
 
 /// Every error code, in the order of the `errors` counters.
-const CODES: [ErrorCode; 12] = [
+const CODES: [ErrorCode; 14] = [
     ErrorCode::UnsupportedVersion,
     ErrorCode::Unauthorized,
     ErrorCode::Forbidden,
@@ -21,6 +21,8 @@ const CODES: [ErrorCode; 12] = [
     ErrorCode::BadChunk,
     ErrorCode::ShuttingDown,
     ErrorCode::Internal,
+    ErrorCode::QuotaExceeded,
+    ErrorCode::TooSlow,
 ];
 
 /// The wire name of an error code.

@@ -55,8 +55,33 @@ struct RelayProcess {
 impl RelayProcess {
     /// Serves `data` with JSON logs; returns once the device port listens.
     fn start(data: &Path) -> Self {
-        let mut child = relay_command(data)
-            .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        let mut command = relay_command(data);
+        command.args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"]);
+        Self::spawn(command)
+    }
+
+    /// Serves `data` like [`Self::start`], with the process allowed only `files` open
+    /// file handles (`ulimit -n` in a shell that then becomes the relay).
+    fn start_with_file_limit(data: &Path, files: u32, env: &[(&str, &str)]) -> Self {
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg(format!("ulimit -n {files} && exec \"$0\" \"$@\""))
+            .arg(env!("CARGO_BIN_EXE_kith-relay"))
+            .arg("--data")
+            .arg(data)
+            .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"]);
+        for (var, _) in std::env::vars().filter(|(v, _)| v.starts_with("KITH_RELAY_") || v == "RUST_LOG") {
+            command.env_remove(var);
+        }
+        for (var, value) in env {
+            command.env(var, value);
+        }
+        Self::spawn(command)
+    }
+
+    fn spawn(mut command: Command) -> Self {
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -276,4 +301,97 @@ async fn the_log_is_json_without_colour_names_tokens_never_secrets_and_has_no_er
     assert_eq!(disconnect["level"], "INFO");
     assert_eq!(disconnect["fields"]["token"], token_id.as_str());
     assert_eq!(disconnect["fields"]["code"], "malformed");
+}
+
+/// User and system CPU time the process `pid` has used, from `/proc/PID/stat`.
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the command name (which may hold spaces) in parentheses.
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after.split(' ').collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    // Linux reports in USER_HZ, 100 per second on every usual configuration.
+    Duration::from_millis(ticks * 10)
+}
+
+fn healthz(addr: SocketAddr) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut tcp) = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1)) else {
+        return false;
+    };
+    let _ = tcp.set_read_timeout(Some(Duration::from_secs(2)));
+    if tcp
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: relay\r\nConnection: close\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut answer = String::new();
+    let _ = tcp.read_to_string(&mut answer);
+    answer.starts_with("HTTP/1.1 200")
+}
+
+#[test]
+fn out_of_file_handles_the_relay_does_not_spin_and_serves_again_once_they_are_free() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    init(&data);
+    // Caps far above the handle limit, and a header deadline longer than the test: only
+    // the process's 64 file handles limit the connections.
+    let relay = RelayProcess::start_with_file_limit(
+        &data,
+        64,
+        &[
+            ("KITH_RELAY_MAX_CONNECTIONS_PER_ADDRESS", "10000"),
+            ("KITH_RELAY_HEADER_READ_TIMEOUT_SECS", "600"),
+        ],
+    );
+    assert!(healthz(relay.addr));
+
+    // Connections that never send a request hold a handle each; the kernel queues more
+    // than the relay can accept.
+    let mut idle = Vec::new();
+    for _ in 0..150 {
+        if let Ok(tcp) = std::net::TcpStream::connect_timeout(&relay.addr, Duration::from_millis(500)) {
+            idle.push(tcp);
+        }
+    }
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while !relay
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|l| l.contains("Too many open files"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the relay never ran out of file handles"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // Out of handles for a while: a loop retrying accept would burn a core meanwhile.
+    let pid = relay.child.id();
+    let (cpu_before, wall) = (cpu_time(pid), std::time::Instant::now());
+    std::thread::sleep(Duration::from_secs(3));
+    let (cpu, elapsed) = (cpu_time(pid) - cpu_before, wall.elapsed());
+    assert!(
+        cpu < elapsed / 2,
+        "the relay used {cpu:?} of CPU in {elapsed:?} while out of file handles"
+    );
+
+    // Handles free again: the relay serves.
+    drop(idle);
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while !healthz(relay.addr) {
+        assert!(std::time::Instant::now() < deadline, "the relay does not serve again");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let log = relay.kill();
+    let errors = log.iter().filter(|l| l.contains("Too many open files")).count();
+    assert!(
+        errors < 100,
+        "{errors} accept errors logged: the relay retried without pausing"
+    );
 }

@@ -137,9 +137,11 @@ pub async fn check_remote(remote: &Remote, timeout: Duration) -> Result<RemoteIn
 pub(crate) fn refusal_or_relay_error(code: kith_core::sync::protocol::ErrorCode, message: String) -> SyncError {
     use kith_core::sync::protocol::ErrorCode;
     match code {
-        ErrorCode::UnsupportedVersion | ErrorCode::Unauthorized | ErrorCode::Forbidden | ErrorCode::TokenRevoked => {
-            SyncError::Refused { code, reason: message }
-        }
+        ErrorCode::UnsupportedVersion
+        | ErrorCode::Unauthorized
+        | ErrorCode::Forbidden
+        | ErrorCode::QuotaExceeded
+        | ErrorCode::TokenRevoked => SyncError::Refused { code, reason: message },
         _ => SyncError::Relay { code, message },
     }
 }

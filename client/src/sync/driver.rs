@@ -334,7 +334,8 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
                 self.ws.with(|w| {
                     w.set_sync_role(*role)?;
                     w.set_relay_max_chunk_bytes(limits.max_chunk_bytes)?;
-                    w.release_stuck(limits.max_chunk_bytes)
+                    w.set_relay_max_inflated_chunk_bytes(limits.max_inflated_chunk_bytes)?;
+                    w.release_stuck(limits)
                 })?;
                 self.totals.head = self.totals.head.max(*head);
                 self.info = Some(info.clone());

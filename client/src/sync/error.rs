@@ -68,6 +68,9 @@ fn refusal(code: ErrorCode, reason: &str) -> String {
         ErrorCode::Forbidden => format!(
             "the relay refused a change: this token is read-only (viewer); local changes stay unsynced ({reason})"
         ),
+        ErrorCode::QuotaExceeded => format!(
+            "the relay workspace is full (over its storage quota); local changes stay unsynced until the relay's operator raises `workspace_quota_bytes` ({reason})"
+        ),
         ErrorCode::UnsupportedVersion => {
             format!("the relay speaks another version of the sync protocol ({reason}); update kith or the relay")
         }
@@ -91,6 +94,16 @@ mod tests {
             reason: "token revoked".into(),
         };
         assert!(e.to_string().starts_with("the relay refused the token (revoked)"));
+    }
+
+    #[test]
+    fn a_full_workspace_says_who_can_fix_it() {
+        let e = SyncError::Refused {
+            code: ErrorCode::QuotaExceeded,
+            reason: "the workspace stores 10 bytes".into(),
+        };
+        let text = e.to_string();
+        assert!(text.contains("storage quota") && text.contains("operator"), "{text}");
     }
 
     #[test]

@@ -45,10 +45,15 @@ enum Tok {
 
 const OPS: [&str; 8] = ["!=", "<=", ">=", "^=", "=", "<", ">", "~"];
 
+/// The character index of byte offset `at` (errors count characters, as they say).
+fn char_position(input: &str, at: usize) -> usize {
+    input.get(..at).map_or(at, |before| before.chars().count())
+}
+
 fn tokenize(input: &str) -> Result<Vec<(usize, Tok)>, QueryError> {
-    let err = |position: usize, message: &str| QueryError::Syntax {
+    let err = |at: usize, message: &str| QueryError::Syntax {
         input: input.to_string(),
-        position,
+        position: char_position(input, at),
         message: message.to_string(),
     };
     let chars: Vec<(usize, char)> = input.char_indices().collect();
@@ -127,10 +132,10 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn err(&self, message: &str) -> QueryError {
-        let position = self.toks.get(self.at).map_or(self.input.len(), |(p, _)| *p);
+        let at = self.toks.get(self.at).map_or(self.input.len(), |(p, _)| *p);
         QueryError::Syntax {
             input: self.input.to_string(),
-            position,
+            position: char_position(self.input, at),
             message: message.to_string(),
         }
     }

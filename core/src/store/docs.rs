@@ -77,7 +77,15 @@ pub(crate) struct DocTables<'t> {
     read_only: bool,
     /// The largest chunk the relay accepts: larger local changes are refused.
     max_chunk: u64,
+    /// The most a chunk may inflate to on the relay (once one announced it): local
+    /// changes that inflate further are refused too.
+    max_inflated: Option<u64>,
 }
+
+/// DEFLATE's best ratio is about 1032:1, so a chunk of `n` bytes never inflates past
+/// `n * 1032` bytes: chunks too short to pass the inflation bound are not inflated to
+/// check (nearly every change).
+const MAX_DEFLATE_RATIO: u64 = 1032;
 
 impl<'t> DocTables<'t> {
     pub(crate) fn open(tx: &'t redb::WriteTransaction) -> Result<Self, StoreError> {
@@ -88,6 +96,7 @@ impl<'t> DocTables<'t> {
             .get(super::SYNC_ROLE)?
             .is_some_and(|v| v.value() == crate::sync::protocol::Role::Viewer.as_str().as_bytes());
         let max_chunk = super::read_max_chunk(meta.get(super::SYNC_MAX_CHUNK)?.map(|v| v.value().to_vec()));
+        let max_inflated = super::read_max_inflated(meta.get(super::SYNC_MAX_INFLATED)?.map(|v| v.value().to_vec()));
         drop(meta);
         Ok(DocTables {
             docs: tx.open_table(DOCS)?,
@@ -96,6 +105,7 @@ impl<'t> DocTables<'t> {
             next_outbox,
             read_only,
             max_chunk,
+            max_inflated,
         })
     }
 
@@ -126,6 +136,20 @@ impl<'t> DocTables<'t> {
                 bytes,
                 limit: self.max_chunk,
             });
+        }
+        if let Some(max_inflated) = self.max_inflated
+            && bytes.saturating_mul(MAX_DEFLATE_RATIO) > max_inflated
+        {
+            // Counted, never held: constant memory however far it inflates.
+            if let Ok(inflated) = crate::sync::check_chunk_bounds(chunk, usize::MAX)
+                && inflated as u64 > max_inflated
+            {
+                return Err(StoreError::ChangeTooLarge {
+                    doc: id,
+                    bytes: inflated as u64,
+                    limit: max_inflated,
+                });
+            }
         }
         let mut entry = Vec::with_capacity(16 + chunk.len());
         entry.extend_from_slice(id.as_bytes());

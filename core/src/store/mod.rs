@@ -39,6 +39,16 @@ pub(crate) const SYNC_ROLE: &str = "sync_role";
 /// `meta` key: the relay's chunk limit (u64 little-endian), from its last `welcome`.
 pub(crate) const SYNC_MAX_CHUNK: &str = "sync_max_chunk_bytes";
 
+/// `meta` key: the relay's inflation bound (u64 little-endian), from its last `welcome`.
+pub(crate) const SYNC_MAX_INFLATED: &str = "sync_max_inflated_chunk_bytes";
+
+/// The stored inflation bound; `None` until a relay has announced one (a device that
+/// never synced keeps values of any size, as before the bound existed; the relay's
+/// bound then applies to its outbox, where an oversized change is set aside).
+pub(crate) fn read_max_inflated(bytes: Option<Vec<u8>>) -> Option<u64> {
+    bytes.and_then(|b| b.try_into().ok()).map(u64::from_le_bytes)
+}
+
 /// The stored chunk limit, or the protocol's default when no relay has told one.
 pub(crate) fn read_max_chunk(bytes: Option<Vec<u8>>) -> u64 {
     bytes

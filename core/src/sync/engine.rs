@@ -11,9 +11,10 @@
 
 use std::collections::BTreeSet;
 
+use super::chunk::{ChunkError, check_chunk_bounds};
 use super::protocol::{
-    Acked, ClientMessage, Entry, ErrorCode, PROTOCOL_VERSION, Purged, PushChunk, Rejection, Role, ServerMessage,
-    Snapshot,
+    Acked, ClientMessage, Entry, ErrorCode, Limits, PROTOCOL_VERSION, Purged, PushChunk, Rejection, Role,
+    ServerMessage, Snapshot,
 };
 
 /// Most bytes of chunks in one `push` message.
@@ -29,6 +30,10 @@ const APPLY_BATCH_BYTES: usize = 128 * 1024 * 1024;
 const BACKOFF_MIN_MS: u64 = 250;
 /// ... up to this.
 const BACKOFF_MAX_MS: u64 = 30_000;
+/// After the relay dropped the device for reading too slowly (or pushing too fast),
+/// the failed-attempt count starts at least here: the next reconnect waits seconds,
+/// not milliseconds, so a device that cannot keep up does not hammer the relay.
+const SLOW_DEVICE_ATTEMPTS: u32 = 4;
 
 /// Something that happened to the runtime.
 #[derive(Debug, Clone)]
@@ -72,8 +77,9 @@ pub enum Action {
     /// document for pushing (before the pull and the outbox read that follow), so that
     /// everything this device holds reaches the relay's log again.
     NewEpoch { epoch: String, resync: bool },
-    /// The relay will not store these pushed chunks (over its chunk limit): move them
-    /// out of the outbox, keep them aside with the reason, and tell the user.
+    /// The relay will not store these chunks (over its chunk limit or inflation bound,
+    /// said by the relay or found here before pushing): move them out of the outbox,
+    /// keep them aside with the reason, and tell the user.
     SetAside { chunks: Vec<Rejection> },
     /// Erase these purged documents for good (wherever they are in the replica) and
     /// drop anything that arrives for them later.
@@ -120,6 +126,9 @@ pub struct SyncEngine {
     pending_entries: Vec<Entry>,
     pending_bytes: usize,
     client: String,
+    /// The relay's limits from its last `welcome`: chunks past them are set aside
+    /// instead of pushed.
+    limits: Limits,
 }
 
 impl SyncEngine {
@@ -139,6 +148,7 @@ impl SyncEngine {
             pending_entries: Vec::new(),
             pending_bytes: 0,
             client: client.to_string(),
+            limits: Limits::default(),
         }
     }
 
@@ -245,9 +255,18 @@ impl SyncEngine {
         }
         let mut actions = Vec::new();
         let mut batch = Vec::new();
+        let mut refused = Vec::new();
         let mut bytes = 0;
         for chunk in chunks {
             if self.in_flight.contains(&chunk.id) {
+                continue;
+            }
+            if let Some(message) = over_limits(&chunk.data, &self.limits) {
+                refused.push(Rejection {
+                    id: chunk.id,
+                    code: ErrorCode::ChunkTooLarge,
+                    message,
+                });
                 continue;
             }
             if bytes + chunk.data.len() > MAX_PUSH_BYTES && !batch.is_empty() {
@@ -263,6 +282,14 @@ impl SyncEngine {
         if !batch.is_empty() {
             actions.push(Action::Send(ClientMessage::Push { chunks: batch }));
         }
+        if !refused.is_empty() {
+            // Set aside first: the outbox read that follows (when nothing is in flight
+            // to trigger one) then finds the changes behind them.
+            actions.insert(0, Action::SetAside { chunks: refused });
+            if self.in_flight.is_empty() {
+                actions.push(Action::ReadOutbox);
+            }
+        }
         actions
     }
 
@@ -275,6 +302,7 @@ impl SyncEngine {
                     role,
                     head,
                     epoch,
+                    limits,
                     ..
                 },
             ) => {
@@ -285,6 +313,7 @@ impl SyncEngine {
                     );
                 }
                 self.state = State::Online { role };
+                self.limits = limits;
                 // `attempts` is not reset here: only a pull that catches up resets it.
                 let mut actions = Vec::new();
                 let other_life = self.epoch.as_ref().is_some_and(|known| *known != epoch);
@@ -403,7 +432,14 @@ impl SyncEngine {
                 ErrorCode::UnsupportedVersion
                 | ErrorCode::Unauthorized
                 | ErrorCode::Forbidden
+                | ErrorCode::QuotaExceeded
                 | ErrorCode::TokenRevoked => self.stop(code, message),
+                ErrorCode::TooSlow | ErrorCode::RateLimited => {
+                    self.attempts = self.attempts.max(SLOW_DEVICE_ATTEMPTS);
+                    vec![Action::Disconnect {
+                        reason: format!("relay error {code:?}: {message}"),
+                    }]
+                }
                 _ => vec![Action::Disconnect {
                     reason: format!("relay error {code:?}: {message}"),
                 }],
@@ -471,6 +507,30 @@ impl SyncEngine {
     fn stop(&mut self, code: ErrorCode, reason: String) -> Vec<Action> {
         self.state = State::Stopped;
         vec![Action::Stop { code, reason }]
+    }
+}
+
+/// Why the relay would refuse `data` for its size (over the chunk limit, or inflating
+/// past the inflation bound), or `None`. Bytes that are not Automerge at all are left
+/// for the relay to judge: only the size bounds are the device's to enforce.
+fn over_limits(data: &[u8], limits: &Limits) -> Option<String> {
+    let len = data.len() as u64;
+    if len > limits.max_chunk_bytes {
+        return Some(format!(
+            "a change of {len} bytes is over the relay's limit of {} bytes per change",
+            limits.max_chunk_bytes
+        ));
+    }
+    let max_inflated = usize::try_from(limits.max_inflated_chunk_bytes).unwrap_or(usize::MAX);
+    match check_chunk_bounds(data, max_inflated) {
+        Err(ChunkError::InflatesTooFar { .. }) => Some(format!(
+            "a change of {len} bytes inflates to more than the relay's limit of {} bytes per change",
+            limits.max_inflated_chunk_bytes
+        )),
+        Err(ChunkError::TooManyOps { limit }) => Some(format!(
+            "a change of {len} bytes claims more than {limit} operations in one column, over the relay's bound"
+        )),
+        _ => None,
     }
 }
 

@@ -19,6 +19,10 @@ pub const DEFAULT_MAX_CHUNK_BYTES: u64 = 1 << 20;
 /// The frame limit a device assumes before any relay told it its own.
 pub const DEFAULT_MAX_FRAME_BYTES: u64 = 4 << 20;
 
+/// The inflation bound a device assumes before any relay told it its own (the relay's
+/// default `max_inflated_chunk_bytes`), and from a relay that does not announce one.
+pub const DEFAULT_MAX_INFLATED_CHUNK_BYTES: u64 = 4 << 20;
+
 /// What a device may do in a workspace, decided by its token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -99,7 +103,8 @@ pub struct Acked {
 pub struct Rejection {
     /// The `PushChunk::id` it answers.
     pub id: u64,
-    /// `chunk_too_large` (the only reason so far).
+    /// `chunk_too_large`: the chunk is over the relay's chunk limit, or inflates past
+    /// its inflation bound.
     pub code: ErrorCode,
     pub message: String,
 }
@@ -149,6 +154,15 @@ pub enum ErrorCode {
     BadChunk,
     ShuttingDown,
     Internal,
+    /// A push would pass the workspace's storage quota: nothing of it was stored. The
+    /// operator must raise the quota (or free space); retrying does not help.
+    QuotaExceeded,
+    /// The device did not read what the relay sent fast enough (its queue passed the
+    /// relay's budget, or a send blocked): it was disconnected and resumes with a pull.
+    TooSlow,
+    /// A code this build does not know (a newer relay's): handled like `internal`.
+    #[serde(other)]
+    Unknown,
 }
 
 impl ErrorCode {
@@ -167,6 +181,9 @@ impl ErrorCode {
             ErrorCode::BadChunk => "bad_chunk",
             ErrorCode::ShuttingDown => "shutting_down",
             ErrorCode::Internal => "internal",
+            ErrorCode::QuotaExceeded => "quota_exceeded",
+            ErrorCode::TooSlow => "too_slow",
+            ErrorCode::Unknown => "unknown",
         }
     }
 }
@@ -179,6 +196,15 @@ pub struct Limits {
     pub max_chunk_bytes: u64,
     /// The largest frame the relay reads.
     pub max_frame_bytes: u64,
+    /// The most a chunk may inflate to (its DEFLATE-compressed parts expanded): a
+    /// larger one is refused like a chunk over `max_chunk_bytes`. Absent from relays
+    /// that predate it (then [`DEFAULT_MAX_INFLATED_CHUNK_BYTES`]).
+    #[serde(default = "default_max_inflated")]
+    pub max_inflated_chunk_bytes: u64,
+}
+
+fn default_max_inflated() -> u64 {
+    DEFAULT_MAX_INFLATED_CHUNK_BYTES
 }
 
 impl Default for Limits {
@@ -186,6 +212,7 @@ impl Default for Limits {
         Limits {
             max_chunk_bytes: DEFAULT_MAX_CHUNK_BYTES,
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
+            max_inflated_chunk_bytes: DEFAULT_MAX_INFLATED_CHUNK_BYTES,
         }
     }
 }
@@ -292,9 +319,9 @@ mod tests {
                 role,
                 any::<u64>(),
                 "[0-9a-f]{0,32}",
-                any::<(u64, u64)>()
+                any::<(u64, u64, u64)>()
             )
-                .prop_map(|(version, workspace, role, head, epoch, (chunk, frame))| {
+                .prop_map(|(version, workspace, role, head, epoch, (chunk, frame, inflated))| {
                     ServerMessage::Welcome {
                         version,
                         workspace,
@@ -304,6 +331,7 @@ mod tests {
                         limits: Limits {
                             max_chunk_bytes: chunk,
                             max_frame_bytes: frame,
+                            max_inflated_chunk_bytes: inflated,
                         },
                     }
                 }),
@@ -368,9 +396,68 @@ mod tests {
             E::BadChunk,
             E::ShuttingDown,
             E::Internal,
+            E::QuotaExceeded,
+            E::TooSlow,
+            E::Unknown,
         ] {
             assert_eq!(serde_json::to_value(code).unwrap(), serde_json::json!(code.as_str()));
         }
+    }
+
+    #[test]
+    fn an_error_code_from_a_newer_relay_decodes_as_unknown() {
+        #[derive(Serialize)]
+        #[serde(rename_all = "snake_case")]
+        enum Newer {
+            Error { code: String, message: String },
+        }
+        let frame = encode(&Newer::Error {
+            code: "some_future_code".into(),
+            message: "m".into(),
+        });
+        assert_eq!(
+            decode::<ServerMessage>(&frame, usize::MAX).unwrap(),
+            ServerMessage::Error {
+                code: ErrorCode::Unknown,
+                message: "m".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_welcome_without_an_inflation_bound_assumes_the_default() {
+        #[derive(Serialize)]
+        struct OldLimits {
+            max_chunk_bytes: u64,
+            max_frame_bytes: u64,
+        }
+        #[derive(Serialize)]
+        #[serde(rename_all = "snake_case")]
+        enum Old {
+            Welcome {
+                version: u32,
+                workspace: String,
+                role: Role,
+                head: u64,
+                epoch: String,
+                limits: OldLimits,
+            },
+        }
+        let frame = encode(&Old::Welcome {
+            version: 2,
+            workspace: "w".into(),
+            role: Role::Owner,
+            head: 0,
+            epoch: "e".into(),
+            limits: OldLimits {
+                max_chunk_bytes: 10,
+                max_frame_bytes: 20,
+            },
+        });
+        let Ok(ServerMessage::Welcome { limits, .. }) = decode::<ServerMessage>(&frame, usize::MAX) else {
+            panic!("not a welcome");
+        };
+        assert_eq!(limits.max_inflated_chunk_bytes, DEFAULT_MAX_INFLATED_CHUNK_BYTES);
     }
 
     #[test]

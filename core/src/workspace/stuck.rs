@@ -39,6 +39,16 @@ fn decode(value: &[u8]) -> Option<(DocId, String, &[u8])> {
     Some((doc, reason, value.get(18 + len..)?))
 }
 
+/// Whether the relay would take `chunk` for its size.
+fn fits(chunk: &[u8], limits: &crate::sync::protocol::Limits) -> bool {
+    let max_inflated = usize::try_from(limits.max_inflated_chunk_bytes).unwrap_or(usize::MAX);
+    chunk.len() as u64 <= limits.max_chunk_bytes
+        && !matches!(
+            crate::sync::check_chunk_bounds(chunk, max_inflated),
+            Err(crate::sync::ChunkError::InflatesTooFar { .. } | crate::sync::ChunkError::TooManyOps { .. })
+        )
+}
+
 impl Workspace {
     /// Moves outbox chunks the relay refused into the `stuck` table, with its reasons.
     pub fn set_aside(&mut self, refused: &[(u64, String)]) -> Result<()> {
@@ -83,9 +93,9 @@ impl Workspace {
         Ok(out)
     }
 
-    /// Queues the stuck changes that fit in `max_chunk_bytes` again (the relay's limit
-    /// went up); returns how many.
-    pub fn release_stuck(&mut self, max_chunk_bytes: u64) -> Result<usize> {
+    /// Queues the stuck changes that fit in the relay's `limits` again (its chunk limit
+    /// or inflation bound went up); returns how many.
+    pub fn release_stuck(&mut self, limits: &crate::sync::protocol::Limits) -> Result<usize> {
         {
             let tx = self.store.read()?;
             let stuck = tx.open_table(tables::STUCK).map_err(StoreError::from)?;
@@ -105,7 +115,7 @@ impl Workspace {
             for entry in stuck.iter().map_err(StoreError::from)? {
                 let (key, value) = entry.map_err(StoreError::from)?;
                 if let Some((doc, _, chunk)) = decode(value.value())
-                    && chunk.len() as u64 <= max_chunk_bytes
+                    && fits(chunk, limits)
                 {
                     let mut queued = doc.as_bytes().to_vec();
                     queued.extend_from_slice(chunk);

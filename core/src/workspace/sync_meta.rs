@@ -11,7 +11,7 @@ use crate::error::{Result, StoreError};
 use crate::store::{self, tables};
 use crate::sync::protocol::Role;
 
-use crate::store::{SYNC_MAX_CHUNK, SYNC_ROLE, read_max_chunk};
+use crate::store::{SYNC_MAX_CHUNK, SYNC_MAX_INFLATED, SYNC_ROLE, read_max_chunk, read_max_inflated};
 
 const SYNC_EPOCH: &str = "sync_epoch";
 
@@ -89,6 +89,22 @@ impl Workspace {
             return Ok(());
         }
         self.write(|tx| Ok(store::set_meta(tx, SYNC_MAX_CHUNK, &limit.to_le_bytes())?))
+    }
+
+    /// The most a change may inflate to on the relay, as it last said (`None` before
+    /// any relay did: local values of any size are kept until then).
+    pub fn relay_max_inflated_chunk_bytes(&self) -> Result<Option<u64>> {
+        let tx = self.store.read()?;
+        Ok(read_max_inflated(store::get_meta(&tx, SYNC_MAX_INFLATED)?))
+    }
+
+    /// Remembers the relay's inflation bound; local writes whose change would inflate
+    /// past it are refused from now on.
+    pub fn set_relay_max_inflated_chunk_bytes(&mut self, limit: u64) -> Result<()> {
+        if self.relay_max_inflated_chunk_bytes()? == Some(limit) {
+            return Ok(());
+        }
+        self.write(|tx| Ok(store::set_meta(tx, SYNC_MAX_INFLATED, &limit.to_le_bytes())?))
     }
 }
 

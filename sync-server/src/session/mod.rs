@@ -22,16 +22,19 @@ use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::time::Instant;
 
 use kith_core::sync::protocol::{
-    ClientMessage, DecodeError, Entry, ErrorCode, Limits, PROTOCOL_VERSION, PushChunk, Rejection, ServerMessage,
-    decode, encode,
+    ClientMessage, DecodeError, ErrorCode, Limits, PROTOCOL_VERSION, ServerMessage, decode, encode,
 };
-use kith_core::sync::verify_chunk;
 
-use crate::auth::chunk_hash;
-use crate::hub::{Batch, Kick, Outgoing, Registration, WriteRequest};
+use crate::hub::{Batch, Kick, Registration};
 use crate::metrics::{add, code_name};
 use crate::relay::Relay;
-use crate::store::{NewChunk, PullReader, TokenRecord};
+use crate::store::{PullReader, TokenRecord};
+
+mod outgoing;
+mod push;
+mod rate;
+
+use rate::RateLimit;
 
 /// Entries per `entries` message of a backlog.
 const BATCH_ENTRIES: usize = 512;
@@ -98,37 +101,6 @@ struct Pull {
     reader: Option<Box<dyn PullReader>>,
     snapshots_done: bool,
     tombstones_done: bool,
-}
-
-/// A token bucket: `rate` messages per second, up to `burst` at once.
-struct RateLimit {
-    rate: f64,
-    burst: f64,
-    tokens: f64,
-    last: Instant,
-}
-
-impl RateLimit {
-    fn new(rate: u32, burst: u32) -> Self {
-        Self {
-            rate: f64::from(rate),
-            burst: f64::from(burst),
-            tokens: f64::from(burst),
-            last: Instant::now(),
-        }
-    }
-
-    fn allow(&mut self, now: Instant) -> bool {
-        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
-        self.last = now;
-        self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
 }
 
 /// Runs one connection until it ends.
@@ -283,6 +255,7 @@ where
         let limits = Limits {
             max_chunk_bytes: limits.max_chunk_bytes as u64,
             max_frame_bytes: limits.max_frame_bytes as u64,
+            max_inflated_chunk_bytes: limits.max_inflated_chunk_bytes as u64,
         };
         tracing::debug!(%workspace, client = client.as_str(), "device connected");
         self.send(&ServerMessage::Welcome {
@@ -359,291 +332,6 @@ where
         }
     }
 
-    /// Erases documents for good and tells every connection of the workspace (the
-    /// sender learns this way that the purge is done).
-    async fn purge(&mut self, reg: &Registration, docs: Vec<kith_core::DocId>) -> Result<(), Ending> {
-        if !self.token.role.can_push() {
-            return Err(fail(ErrorCode::Forbidden, "a viewer token cannot purge"));
-        }
-        if docs.is_empty() {
-            return Ok(());
-        }
-        let store = self.relay.inner.store.clone();
-        let workspace = self.token.workspace;
-        let at = crate::relay::now_ms();
-        let purged = blocking(move || store.purge(workspace, &docs, at)).await?;
-        tracing::info!(%workspace, documents = purged.len(), "documents purged");
-        reg.workspace.broadcast_purged(purged);
-        Ok(())
-    }
-
-    /// Checks a push and hands it to the workspace's writer. Its ack comes back
-    /// through the hub queue, in log order with everything else.
-    async fn push(&mut self, reg: &Registration, chunks: Vec<PushChunk>) -> Result<(), Ending> {
-        if !self.token.role.can_push() {
-            return Err(fail(ErrorCode::Forbidden, "a viewer token cannot push"));
-        }
-        add(&self.relay.inner.metrics.pushes_total, 1);
-        let received = std::time::Instant::now();
-        if chunks.is_empty() {
-            return Ok(());
-        }
-        // A chunk over the limit is refused alone (`rejected`), so that one oversized
-        // change does not stop the device's other changes from syncing.
-        let max = self.relay.inner.config.limits.max_chunk_bytes;
-        let (chunks, too_large): (Vec<PushChunk>, Vec<PushChunk>) =
-            chunks.into_iter().partition(|c| c.data.len() <= max);
-        if !too_large.is_empty() {
-            let rejections = too_large
-                .iter()
-                .map(|c| Rejection {
-                    id: c.id,
-                    code: ErrorCode::ChunkTooLarge,
-                    message: format!(
-                        "a change of {} bytes is over this relay's limit of {max} bytes per change",
-                        c.data.len()
-                    ),
-                })
-                .collect();
-            self.relay.inner.metrics.error(ErrorCode::ChunkTooLarge);
-            self.send(&ServerMessage::Rejected { chunks: rejections }).await?;
-        }
-        if chunks.is_empty() {
-            return Ok(());
-        }
-        let bytes = chunks.iter().map(|c| c.data.len()).sum();
-        let wait = self
-            .relay
-            .inner
-            .hub
-            .reserve_push(self.token.id, chunks.len(), bytes)
-            .map_err(Ending::Error)?;
-        if !wait.is_zero() {
-            tokio::time::sleep(wait).await;
-        }
-        let max_inflated = self.relay.inner.config.limits.max_inflated_chunk_bytes;
-        let checked = blocking(move || {
-            Ok(chunks
-                .into_iter()
-                .map(|c| match verify_chunk(&c.data, max_inflated) {
-                    Ok(()) => Ok((
-                        c.id,
-                        NewChunk {
-                            doc: c.doc,
-                            hash: chunk_hash(&c.doc, &c.data),
-                            data: c.data,
-                        },
-                    )),
-                    Err(e) => Err((c.id, e)),
-                })
-                .collect::<Result<Vec<_>, _>>())
-        })
-        .await?;
-        let chunks = checked.map_err(|(id, e)| fail(ErrorCode::BadChunk, format!("chunk {id} is refused: {e}")))?;
-        if !reg
-            .workspace
-            .submit(WriteRequest {
-                conn: reg.id,
-                received,
-                chunks,
-            })
-            .await
-        {
-            return Err(fail(ErrorCode::Internal, "the workspace writer stopped"));
-        }
-        self.pending_pushes += 1;
-        Ok(())
-    }
-
-    async fn on_hub(&mut self, reg: &Registration, item: Outgoing) -> Result<(), Ending> {
-        let me = reg.id;
-        let batch = match item {
-            Outgoing::Failed(message) => return Err(fail(ErrorCode::Internal, message)),
-            Outgoing::Refused(kick) => return Err(Ending::Error(kick)),
-            Outgoing::Batch(batch) => batch,
-            // Order does not matter for purges: devices drop anything for a purged
-            // document whenever it arrives.
-            Outgoing::Purged(purged) => {
-                return self.send(&ServerMessage::Purged { docs: purged.to_vec() }).await;
-            }
-        };
-        let cost = batch.cost_for(me);
-        self.pending_pushes -= batch
-            .completed
-            .iter()
-            .filter(|c| **c == me)
-            .count()
-            .min(self.pending_pushes);
-        match self.phase {
-            Phase::Pulling(_) => {
-                if self.held.len() >= self.relay.inner.config.limits.max_queued_messages {
-                    return Err(fail(
-                        ErrorCode::Internal,
-                        "this connection fell too far behind; reconnect and pull",
-                    ));
-                }
-                self.held.push_back(batch);
-                Ok(())
-            }
-            Phase::Idle => {
-                let sent = self.send_batch(me, &batch, false).await;
-                reg.release(cost);
-                sent
-            }
-            Phase::Live { .. } => {
-                let sent = self.send_batch(me, &batch, true).await;
-                reg.release(cost);
-                sent
-            }
-        }
-    }
-
-    /// Sends this connection's part of a batch: its own acks (in the order it pushed
-    /// the chunks) and, with `with_entries`, the other devices' entries it has not had,
-    /// so that no ack goes out before an entry with a lower seq.
-    async fn send_batch(&mut self, me: u64, batch: &Batch, with_entries: bool) -> Result<(), Ending> {
-        let last_sent = match self.phase {
-            Phase::Live { last_sent } => last_sent,
-            _ => u64::MAX,
-        };
-        let foreign: Vec<&Entry> = if with_entries {
-            batch
-                .entries
-                .iter()
-                .filter(|(conn, e)| *conn != me && e.seq > last_sent)
-                .map(|(_, e)| e)
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let mut next = 0;
-        let mut acks = Vec::new();
-        for ack in batch.acks.iter().filter(|(conn, _)| *conn == me).map(|(_, ack)| *ack) {
-            let before = foreign[next..].iter().take_while(|e| e.seq < ack.seq).count();
-            if before > 0 {
-                if !acks.is_empty() {
-                    self.send(&ServerMessage::Ack {
-                        acks: std::mem::take(&mut acks),
-                    })
-                    .await?;
-                }
-                self.send_entries(foreign[next..next + before].iter().map(|e| (*e).clone()).collect())
-                    .await?;
-                next += before;
-            }
-            acks.push(ack);
-        }
-        if !acks.is_empty() {
-            self.send(&ServerMessage::Ack { acks }).await?;
-        }
-        if next < foreign.len() {
-            self.send_entries(foreign[next..].iter().map(|e| (*e).clone()).collect())
-                .await?;
-        }
-        Ok(())
-    }
-
-    /// Sends live entries in messages of at most [`BATCH_ENTRIES`] entries and
-    /// [`BATCH_BYTES`] bytes (one larger entry goes alone), like a pull's backlog: a
-    /// writer batch can hold thousands of chunks, more than a device's frame limit.
-    async fn send_entries(&mut self, entries: Vec<Entry>) -> Result<(), Ending> {
-        for part in split_entries(entries) {
-            let last = part.last().map_or(0, |e| e.seq);
-            add(&self.relay.inner.metrics.entries_sent_total, part.len() as u64);
-            self.send(&ServerMessage::Entries { entries: part }).await?;
-            if let Phase::Live { last_sent } = &mut self.phase {
-                *last_sent = (*last_sent).max(last);
-            }
-        }
-        Ok(())
-    }
-
-    /// Sends the next part of a pull: open the view, snapshots, entries, caught_up.
-    async fn pull_step(&mut self, reg: &Registration) -> Result<(), Ending> {
-        let me = reg.id;
-        let Phase::Pulling(mut pull) = std::mem::replace(&mut self.phase, Phase::Idle) else {
-            return Ok(());
-        };
-        let reader = match pull.reader.take() {
-            Some(reader) => reader,
-            None => {
-                let store = self.relay.inner.store.clone();
-                let (workspace, after) = (self.token.workspace, pull.after);
-                pull.reader = Some(blocking(move || store.open_pull(workspace, after)).await?);
-                self.phase = Phase::Pulling(pull);
-                return Ok(());
-            }
-        };
-        if !pull.snapshots_done {
-            let (reader, docs) = blocking_with(reader, |r| r.next_snapshots(BATCH_BYTES)).await?;
-            pull.reader = Some(reader);
-            if docs.is_empty() {
-                pull.snapshots_done = true;
-            } else {
-                add(&self.relay.inner.metrics.snapshots_sent_total, docs.len() as u64);
-                self.send(&ServerMessage::Snapshots { docs }).await?;
-            }
-            self.phase = Phase::Pulling(pull);
-            return Ok(());
-        }
-        if !pull.tombstones_done {
-            pull.tombstones_done = true;
-            let store = self.relay.inner.store.clone();
-            let (workspace, after) = (self.token.workspace, pull.after);
-            let purged = blocking(move || store.tombstones(workspace, after)).await?;
-            pull.reader = Some(reader);
-            self.phase = Phase::Pulling(pull);
-            if purged.is_empty() {
-                return Ok(());
-            }
-            return self.send(&ServerMessage::Purged { docs: purged }).await;
-        }
-        let (reader, entries) = blocking_with(reader, |r| r.next_entries(BATCH_ENTRIES, BATCH_BYTES)).await?;
-        if !entries.is_empty() {
-            pull.reader = Some(reader);
-            self.phase = Phase::Pulling(pull);
-            add(&self.relay.inner.metrics.entries_sent_total, entries.len() as u64);
-            return self.send(&ServerMessage::Entries { entries }).await;
-        }
-        let head = reader.head();
-        self.send(&ServerMessage::CaughtUp { head }).await?;
-        self.phase = Phase::Live { last_sent: head };
-        while let Some(batch) = self.held.pop_front() {
-            self.send_batch(me, &batch, true).await?;
-            reg.release(batch.cost_for(me));
-        }
-        Ok(())
-    }
-
-    /// On shutdown: deliver the acks of pushes already handed to the writer (their
-    /// commits finish), then say goodbye.
-    async fn drain_acks(&mut self, reg: &mut Registration, kick: Kick) -> Ending {
-        let deadline = Instant::now() + SHUTDOWN_GRACE;
-        let held: Vec<Arc<Batch>> = self.held.drain(..).collect();
-        for batch in held {
-            if self.send_batch(reg.id, &batch, false).await.is_err() {
-                return Ending::Gone;
-            }
-        }
-        while self.pending_pushes > 0 {
-            match tokio::time::timeout_at(deadline, reg.queue.recv()).await {
-                Ok(Some(Outgoing::Batch(batch))) => {
-                    self.pending_pushes -= batch
-                        .completed
-                        .iter()
-                        .filter(|c| **c == reg.id)
-                        .count()
-                        .min(self.pending_pushes);
-                    if self.send_batch(reg.id, &batch, false).await.is_err() {
-                        return Ending::Gone;
-                    }
-                }
-                _ => break,
-            }
-        }
-        Ending::Error(kick)
-    }
-
     /// Ends the connection: `error` and a close frame when there is something to say,
     /// then reads whatever the device still sends until it closes, so the error is not
     /// lost to a TCP reset.
@@ -698,33 +386,11 @@ where
                 Err(Ending::Gone)
             }
             Err(_) => Err(fail(
-                ErrorCode::Internal,
+                ErrorCode::TooSlow,
                 format!("a send did not complete in {limit} seconds (the device does not read)"),
             )),
         }
     }
-}
-
-/// Cuts entries into messages of at most [`BATCH_ENTRIES`] entries and about
-/// [`BATCH_BYTES`] bytes; an entry larger than that goes alone.
-fn split_entries(entries: Vec<Entry>) -> Vec<Vec<Entry>> {
-    let mut parts: Vec<Vec<Entry>> = Vec::new();
-    let mut bytes = 0;
-    for entry in entries {
-        let size = entry.data.len() + 32;
-        let fits = parts
-            .last()
-            .is_some_and(|p| p.len() < BATCH_ENTRIES && bytes + size <= BATCH_BYTES);
-        if !fits {
-            parts.push(Vec::new());
-            bytes = 0;
-        }
-        bytes += size;
-        if let Some(part) = parts.last_mut() {
-            part.push(entry);
-        }
-    }
-    parts
 }
 
 /// Runs store work on a blocking thread.

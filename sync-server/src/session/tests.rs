@@ -1,6 +1,10 @@
 //! The session driven through channels, over the in-memory store model.
 
+use super::outgoing::split_entries;
 use super::*;
+
+use kith_core::sync::protocol::{Entry, PushChunk};
+use kith_core::sync::verify_chunk;
 
 use kith_core::DocId;
 use kith_core::sync::protocol::{Acked, Role};
@@ -47,6 +51,23 @@ impl Peer {
         }
     }
 
+    /// A peer whose reading stops while `gate` holds false (its sends wait).
+    fn gated(relay: &Relay, token: TokenRecord, gate: tokio::sync::watch::Receiver<bool>) -> Peer {
+        let (in_tx, in_rx) = mpsc::unbounded_channel();
+        let (out_tx, output) = mpsc::unbounded_channel();
+        let stream = futures_util::stream::unfold(in_rx, |mut rx| async move { rx.recv().await.map(|f| (f, rx)) });
+        let sink = futures_util::sink::unfold((out_tx, gate), |(tx, mut gate), frame: OutFrame| async move {
+            let _ = gate.wait_for(|open| *open).await;
+            tx.send(frame).map(|()| (tx, gate)).map_err(|_| ())
+        });
+        let task = tokio::spawn(run(Box::pin(sink), Box::pin(stream), relay.clone(), token));
+        Peer {
+            input: Some(in_tx),
+            output,
+            task,
+        }
+    }
+
     async fn hello(relay: &Relay, token: &TokenRecord) -> Peer {
         let mut peer = Peer::connect(relay, token.clone());
         peer.send(&ClientMessage::Hello {
@@ -59,7 +80,11 @@ impl Peer {
 }
 
 async fn setup(role: Role) -> (Relay, TokenRecord) {
-    let relay = Relay::with_store(Arc::new(MemoryStore::default()), Config::default());
+    setup_with(role, Config::default()).await
+}
+
+async fn setup_with(role: Role, config: Config) -> (Relay, TokenRecord) {
+    let relay = Relay::with_store(Arc::new(MemoryStore::default()), config);
     let (workspace, _) = relay.create_workspace("w").unwrap();
     let token = relay.create_token(workspace.id, role).unwrap();
     let record = relay.authenticate(&token.secret).await.unwrap().unwrap();
@@ -132,6 +157,45 @@ async fn acks_always_flow_but_entries_only_after_a_pull() {
     a.input.take();
     a.task.await.unwrap();
     assert_eq!(relay.inner.hub.depths().connections, 1);
+}
+
+#[tokio::test]
+async fn a_device_that_stops_reading_is_told_too_slow_once_its_queue_is_full() {
+    let mut config = Config::default();
+    config.limits.max_queued_messages = 4;
+    let (relay, token) = setup_with(Role::Member, config).await;
+    let (gate_tx, gate) = tokio::sync::watch::channel(true);
+    let mut slow = Peer::gated(&relay, token.clone(), gate);
+    slow.send(&ClientMessage::Hello {
+        versions: vec![PROTOCOL_VERSION],
+        client: "unit".into(),
+    });
+    assert!(matches!(slow.recv().await, ServerMessage::Welcome { .. }));
+    slow.send(&ClientMessage::Pull { after: 0 });
+    assert_eq!(slow.recv().await, ServerMessage::CaughtUp { head: 0 });
+    // From now on the slow device reads nothing.
+    gate_tx.send_replace(false);
+
+    let mut pusher = Peer::hello(&relay, &token).await;
+    let mut doc = automerge::AutoCommit::new();
+    for id in 1..=12 {
+        pusher.send(&ClientMessage::Push {
+            chunks: vec![chunk(id, &mut doc)],
+        });
+        assert!(matches!(pusher.recv().await, ServerMessage::Ack { .. }));
+    }
+    // The pusher is not held up, and the slow device, once it reads again, learns why
+    // it is dropped.
+    gate_tx.send_replace(true);
+    let code = loop {
+        match slow.recv().await {
+            ServerMessage::Error { code, .. } => break code,
+            ServerMessage::Entries { .. } => continue,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(code, ErrorCode::TooSlow);
+    assert_eq!(slow.output.recv().await, Some(OutFrame::Close(1008)));
 }
 
 #[tokio::test]

@@ -238,7 +238,7 @@ async fn a_device_that_stops_reading_is_disconnected_and_the_others_carry_on() {
     let mut saw_error = false;
     while let Some(message) = slow.next().await {
         if let ServerMessage::Error { code, .. } = message {
-            assert_eq!(code, ErrorCode::Internal);
+            assert_eq!(code, ErrorCode::TooSlow);
             saw_error = true;
         }
     }
@@ -291,7 +291,7 @@ async fn a_push_over_the_workspace_quota_is_refused_and_nothing_of_it_is_stored(
         }
         assert!(stored < 1_000, "the quota never applied");
     };
-    assert_eq!(refused.0, ErrorCode::Forbidden, "{}", refused.1);
+    assert_eq!(refused.0, ErrorCode::QuotaExceeded, "{}", refused.1);
     assert!(refused.1.contains("quota"), "{}", refused.1);
     assert!(stored > 0);
     assert_head(&server, ws.id, stored).await;

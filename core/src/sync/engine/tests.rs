@@ -423,3 +423,118 @@ fn purges_are_erased_and_a_dropped_chunks_ack_moves_no_cursor() {
         }
     );
 }
+
+fn welcome_with(limits: crate::sync::protocol::Limits) -> Event {
+    Event::Received(ServerMessage::Welcome {
+        version: PROTOCOL_VERSION,
+        workspace: "w".into(),
+        role: Role::Member,
+        head: 0,
+        epoch: "e1".into(),
+        limits,
+    })
+}
+
+/// A real Automerge document holding a `size`-byte repetitive string: saved (its
+/// columns compressed), it is a few hundred bytes.
+fn compressible_change(size: usize) -> Vec<u8> {
+    use automerge::transaction::Transactable;
+    let mut doc = automerge::AutoCommit::new();
+    doc.put(automerge::ROOT, "notes", "x".repeat(size)).unwrap();
+    doc.save()
+}
+
+#[test]
+fn a_change_that_inflates_past_the_announced_bound_is_set_aside_before_pushing() {
+    let mut e = SyncEngine::new(0, "test", 1);
+    e.handle(Event::Connected);
+    e.handle(welcome_with(crate::sync::protocol::Limits {
+        max_inflated_chunk_bytes: 64 * 1024,
+        ..Default::default()
+    }));
+    let bomb = compressible_change(200_000);
+    assert!(bomb.len() < 64 * 1024 / 8, "{} bytes", bomb.len());
+    let fine = compressible_change(1_000);
+    let actions = e.handle(Event::Outbox(vec![
+        PushChunk {
+            id: 1,
+            doc: DocId::new(),
+            data: bomb,
+        },
+        PushChunk {
+            id: 2,
+            doc: DocId::new(),
+            data: fine,
+        },
+    ]));
+    let [
+        Action::SetAside { chunks },
+        Action::Send(ClientMessage::Push { chunks: pushed }),
+    ] = &actions[..]
+    else {
+        panic!("{actions:?}")
+    };
+    assert_eq!(chunks.len(), 1);
+    assert_eq!((chunks[0].id, chunks[0].code), (1, ErrorCode::ChunkTooLarge));
+    assert!(chunks[0].message.contains("65536"), "{}", chunks[0].message);
+    assert_eq!(pushed.iter().map(|c| c.id).collect::<Vec<_>>(), vec![2]);
+}
+
+#[test]
+fn a_change_over_the_announced_chunk_limit_is_set_aside_and_the_outbox_read_again() {
+    let mut e = SyncEngine::new(0, "test", 1);
+    e.handle(Event::Connected);
+    e.handle(welcome_with(crate::sync::protocol::Limits {
+        max_chunk_bytes: 2,
+        ..Default::default()
+    }));
+    let actions = e.handle(Event::Outbox(vec![chunk(1)]));
+    assert!(matches!(&actions[..], [Action::SetAside { chunks }, Action::ReadOutbox] if chunks[0].id == 1));
+    assert_eq!(e.in_flight(), 0);
+}
+
+#[test]
+fn a_workspace_over_its_quota_stops_syncing_instead_of_retrying() {
+    let mut e = SyncEngine::new(0, "test", 1);
+    online(&mut e, Role::Member);
+    let actions = received(
+        &mut e,
+        ServerMessage::Error {
+            code: ErrorCode::QuotaExceeded,
+            message: "quota".into(),
+        },
+    );
+    assert!(matches!(
+        &actions[..],
+        [Action::Stop {
+            code: ErrorCode::QuotaExceeded,
+            ..
+        }]
+    ));
+    assert!(e.is_stopped());
+}
+
+#[test]
+fn a_device_dropped_for_reading_too_slowly_waits_seconds_before_reconnecting() {
+    for (code, slow) in [(ErrorCode::TooSlow, true), (ErrorCode::Internal, false)] {
+        let mut e = SyncEngine::new(0, "test", 1);
+        online(&mut e, Role::Member);
+        received(&mut e, ServerMessage::CaughtUp { head: 1000 });
+        let actions = received(
+            &mut e,
+            ServerMessage::Error {
+                code,
+                message: "m".into(),
+            },
+        );
+        assert!(disconnects(&actions));
+        let [Action::WaitUntil { now_ms: at }] = e.handle(Event::Disconnected { now_ms: 0 })[..] else {
+            panic!()
+        };
+        if slow {
+            assert!(at >= 4_000, "{code:?}: {at} ms");
+        } else {
+            assert!(at <= 500, "{code:?}: {at} ms");
+        }
+    }
+}

@@ -24,15 +24,16 @@ use crate::ids::{TokenId, WorkspaceId};
 use crate::metrics::{Metrics, add};
 use crate::store::{LogStore, NewChunk, TokenRecord};
 
+mod fair_queue;
+mod writer;
+
+use writer::Writer;
+
 /// A connection's number, unique for the life of the process.
 pub(crate) type ConnId = u64;
 
 /// Push requests a writer accepts before the sessions feeding it wait.
 const WRITER_QUEUE: usize = 256;
-/// Chunks one writer transaction takes at most.
-const MAX_CHUNKS_PER_COMMIT: usize = 4096;
-/// Bytes one writer transaction takes at most (a push message may pass it alone).
-const MAX_BYTES_PER_COMMIT: usize = 8 << 20;
 
 /// Why the hub ends a connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,7 +99,7 @@ impl Batch {
 }
 
 /// A connection's ends inside the hub.
-struct ConnSender {
+pub(super) struct ConnSender {
     queue: mpsc::Sender<Outgoing>,
     kick: Arc<watch::Sender<Option<Kick>>>,
     /// Bytes of batches in the queue or held by the session, not yet sent.
@@ -109,7 +110,7 @@ struct ConnSender {
 }
 
 /// The connections of one workspace, shared by its hub entry and its writer.
-type ConnMap = Mutex<HashMap<ConnId, ConnSender>>;
+pub(super) type ConnMap = Mutex<HashMap<ConnId, ConnSender>>;
 
 /// One workspace's live state.
 pub(crate) struct WorkspaceHub {
@@ -445,155 +446,14 @@ impl Bucket {
     }
 }
 
-fn lock_conns(conns: &ConnMap) -> MutexGuard<'_, HashMap<ConnId, ConnSender>> {
+pub(super) fn lock_conns(conns: &ConnMap) -> MutexGuard<'_, HashMap<ConnId, ConnSender>> {
     conns.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// The single writer of one workspace's log.
-struct Writer {
-    workspace: WorkspaceId,
-    /// `workspace_quota_bytes` (0: none).
-    quota: u64,
-    store: Arc<dyn LogStore>,
-    metrics: Arc<Metrics>,
-    conns: Arc<ConnMap>,
-}
-
-impl Writer {
-    async fn run(self, mut requests: mpsc::Receiver<WriteRequest>) {
-        while let Some(first) = requests.recv().await {
-            let size = |r: &WriteRequest| r.chunks.iter().map(|(_, c)| c.data.len()).sum::<usize>();
-            let mut chunks = first.chunks.len();
-            let mut bytes = size(&first);
-            let mut batch = vec![first];
-            while chunks < MAX_CHUNKS_PER_COMMIT && bytes < MAX_BYTES_PER_COMMIT {
-                let Ok(next) = requests.try_recv() else { break };
-                chunks += next.chunks.len();
-                bytes += size(&next);
-                batch.push(next);
-            }
-            self.commit(batch).await;
-        }
-    }
-
-    /// Appends a group of push requests in one transaction, then tells every connection.
-    async fn commit(&self, requests: Vec<WriteRequest>) {
-        let requests = if self.quota > 0 {
-            self.within_quota(requests).await
-        } else {
-            requests
-        };
-        if requests.is_empty() {
-            return;
-        }
-        let mut origin = Vec::new();
-        let mut chunks = Vec::new();
-        let completed: Vec<ConnId> = requests.iter().map(|r| r.conn).collect();
-        let received: Vec<std::time::Instant> = requests.iter().map(|r| r.received).collect();
-        for request in requests {
-            for (id, chunk) in request.chunks {
-                origin.push((request.conn, id));
-                chunks.push(chunk);
-            }
-        }
-        let store = self.store.clone();
-        let workspace = self.workspace;
-        let result = tokio::task::spawn_blocking(move || {
-            let appended = store.append(workspace, &chunks);
-            (chunks, appended)
-        })
-        .await;
-        let (chunks, appended) = match result {
-            Ok((chunks, Ok(appended))) => (chunks, appended),
-            Ok((_, Err(e))) => return self.fail(&completed, format!("cannot store the pushed chunks: {e}")),
-            Err(e) => return self.fail(&completed, format!("the store task failed: {e}")),
-        };
-        let mut batch = Batch {
-            completed,
-            ..Batch::default()
-        };
-        for (((conn, id), chunk), appended) in origin.into_iter().zip(chunks).zip(appended) {
-            batch.acks.push((conn, Acked { id, seq: appended.seq }));
-            if appended.new {
-                add(&self.metrics.chunks_appended_total, 1);
-                batch.entries.push((
-                    conn,
-                    Entry {
-                        seq: appended.seq,
-                        doc: chunk.doc,
-                        data: chunk.data,
-                    },
-                ));
-            } else {
-                add(&self.metrics.chunks_duplicate_total, 1);
-            }
-        }
-        let batch = Arc::new(batch);
-        for (id, conn) in lock_conns(&self.conns).iter() {
-            deliver(*id, conn, Outgoing::Batch(batch.clone()));
-        }
-        for received in received {
-            self.metrics.push_to_ack.observe(received.elapsed());
-        }
-    }
-
-    /// The requests that fit in the workspace's quota, in order; the others are
-    /// refused whole. (Chunks the log already has count too: the check is before
-    /// deduplication, so it errs on the side of refusing.)
-    async fn within_quota(&self, requests: Vec<WriteRequest>) -> Vec<WriteRequest> {
-        let store = self.store.clone();
-        let workspace = self.workspace;
-        let used = match tokio::task::spawn_blocking(move || store.workspace_bytes(workspace)).await {
-            Ok(Ok(used)) => used,
-            Ok(Err(e)) => {
-                let conns: Vec<ConnId> = requests.iter().map(|r| r.conn).collect();
-                self.fail(&conns, format!("cannot read the workspace's size: {e}"));
-                return Vec::new();
-            }
-            Err(e) => {
-                let conns: Vec<ConnId> = requests.iter().map(|r| r.conn).collect();
-                self.fail(&conns, format!("the store task failed: {e}"));
-                return Vec::new();
-            }
-        };
-        let mut total = used;
-        let mut accepted = Vec::with_capacity(requests.len());
-        for request in requests {
-            let size: u64 = request.chunks.iter().map(|(_, c)| c.data.len() as u64).sum();
-            if total.saturating_add(size) > self.quota {
-                tracing::info!(workspace = %self.workspace, used = total, quota = self.quota, "refusing a push over the workspace's quota");
-                let kick = Kick::new(
-                    ErrorCode::Forbidden,
-                    format!(
-                        "the workspace stores {total} bytes; this push of {size} bytes would pass its quota of {} bytes",
-                        self.quota
-                    ),
-                );
-                if let Some(conn) = lock_conns(&self.conns).get(&request.conn) {
-                    deliver(request.conn, conn, Outgoing::Refused(kick));
-                }
-                continue;
-            }
-            total += size;
-            accepted.push(request);
-        }
-        accepted
-    }
-
-    fn fail(&self, conns: &[ConnId], message: String) {
-        tracing::error!(workspace = %self.workspace, "{message}");
-        let map = lock_conns(&self.conns);
-        let unique: HashSet<&ConnId> = conns.iter().collect();
-        for (id, conn) in unique.into_iter().filter_map(|id| Some((*id, map.get(id)?))) {
-            deliver(id, conn, Outgoing::Failed(message.clone()));
-        }
-    }
 }
 
 /// Queues `item` for a connection, or kicks the connection if its queue is full (in
 /// messages or bytes): a device that reads too slowly reconnects and pulls instead of
 /// holding memory here.
-fn deliver(id: ConnId, conn: &ConnSender, item: Outgoing) {
+pub(super) fn deliver(id: ConnId, conn: &ConnSender, item: Outgoing) {
     let cost = match &item {
         Outgoing::Batch(batch) => batch.cost_for(id),
         // Small messages: only batches count against the byte budget.
@@ -613,7 +473,7 @@ fn deliver(id: ConnId, conn: &ConnSender, item: Outgoing) {
             tracing::info!(token = %conn.token, queued_bytes = queued, "disconnecting a device that does not read fast enough");
         }
         conn.kick.send_replace(Some(Kick::new(
-            ErrorCode::Internal,
+            ErrorCode::TooSlow,
             "this connection fell too far behind (it does not read fast enough); reconnect and pull",
         )));
     }

@@ -4,21 +4,26 @@
 //! when a method returns the data is on disk. Reads of a pull's backlog keep a redb
 //! read transaction (a snapshot of the file) open for as long as the pull lasts.
 
-use std::ops::Bound;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use redb::{Database, Key, ReadOnlyTable, ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata};
-use redb::{TableDefinition, Value, WriteTransaction};
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
 use kith_core::DocId;
-use kith_core::sync::protocol::{Entry, Purged, Snapshot};
+use kith_core::sync::protocol::Purged;
 
 use super::tables::*;
 use super::{
     Appended, CompactionInput, LogStore, NewChunk, PullReader, SnapshotInstall, StoreError, StoreStats, TokenRecord,
-    WorkspaceRecord, fits, role_code, role_from_code,
+    WorkspaceRecord,
 };
 use crate::ids::{TokenId, WorkspaceId};
+
+mod backup;
+mod pull;
+mod rows;
+
+use pull::RedbPull;
+use rows::{count_bytes, put_token, token_from_row, token_row};
 
 /// The relay's redb database.
 pub(crate) struct RedbStore {
@@ -77,78 +82,6 @@ impl RedbStore {
         txn.commit()?;
         Ok(Self { db })
     }
-}
-
-fn token_from_row(
-    id: [u8; 8],
-    row: TokenRow,
-    details: &impl ReadableTable<[u8; 8], (&'static str, u64, u64)>,
-) -> Result<TokenRecord, StoreError> {
-    let (hash, workspace, role, created_ms, revoked) = row;
-    let (label, expires_ms, last_used_ms) = match details.get(id)? {
-        Some(d) => {
-            let (label, expires, used) = d.value();
-            (label.to_string(), expires, used)
-        }
-        None => (String::new(), 0, 0),
-    };
-    Ok(TokenRecord {
-        id: TokenId::from_bytes(id),
-        hash,
-        workspace: WorkspaceId::from_bytes(workspace),
-        role: role_from_code(role)?,
-        created_ms,
-        revoked,
-        label,
-        expires_ms: (expires_ms > 0).then_some(expires_ms),
-        last_used_ms: (last_used_ms > 0).then_some(last_used_ms),
-    })
-}
-
-fn token_row(t: &TokenRecord) -> TokenRow {
-    (
-        t.hash,
-        *t.workspace.as_bytes(),
-        role_code(t.role),
-        t.created_ms,
-        t.revoked,
-    )
-}
-
-/// Counts a workspace's stored chunk bytes by reading its log and snapshots (for a
-/// workspace written before `workspace_bytes` existed).
-fn count_bytes(
-    log: &impl ReadableTable<LogKey, LogValue>,
-    snapshots: &impl ReadableTable<SnapshotKey, SnapshotValue>,
-    ws: [u8; 16],
-) -> Result<u64, StoreError> {
-    let mut bytes = 0u64;
-    for item in log.range((ws, 0)..=(ws, u64::MAX))? {
-        bytes += item?.1.value().2.len() as u64;
-    }
-    for item in snapshots.range((ws, [0u8; 16])..=(ws, [0xff; 16]))? {
-        bytes += item?.1.value().1.len() as u64;
-    }
-    Ok(bytes)
-}
-
-fn put_token(txn: &WriteTransaction, token: &TokenRecord) -> Result<(), StoreError> {
-    let mut tokens = txn.open_table(TOKENS)?;
-    let mut hashes = txn.open_table(TOKEN_HASHES)?;
-    if hashes.get(token.hash)?.is_some() {
-        return Err(StoreError::Corrupt("two tokens with the same secret".into()));
-    }
-    tokens.insert(*token.id.as_bytes(), token_row(token))?;
-    hashes.insert(token.hash, *token.id.as_bytes())?;
-    txn.open_table(TOKEN_DETAILS)?.insert(
-        *token.id.as_bytes(),
-        (
-            token.label.as_str(),
-            token.expires_ms.unwrap_or(0),
-            token.last_used_ms.unwrap_or(0),
-        ),
-    )?;
-    Ok(())
 }
 
 impl LogStore for RedbStore {
@@ -485,17 +418,7 @@ impl LogStore for RedbStore {
         let txn = self.db.begin_read()?;
         let ws = *workspace.as_bytes();
         let head = txn.open_table(HEADS)?.get(ws)?.map_or(0, |v| v.value());
-        let reader = RedbPull {
-            ws,
-            head,
-            log: txn.open_table(LOG)?,
-            snapshots: txn.open_table(SNAPSHOTS)?,
-            snapshot_seq: txn.open_table(SNAPSHOT_SEQ)?,
-            snapshot_from: after.checked_add(1).map(|s| Bound::Included((ws, s, [0u8; 16]))),
-            entries_from: after.checked_add(1),
-            _txn: txn,
-        };
-        Ok(Box::new(reader))
+        Ok(Box::new(RedbPull::open(txn, ws, head, after)?))
     }
 
     fn compaction_candidates(
@@ -632,141 +555,6 @@ impl LogStore for RedbStore {
         if dest.exists() {
             return Err(StoreError::BackupExists(dest.to_path_buf()));
         }
-        let partial = partial_path(dest);
-        let _ = std::fs::remove_file(&partial);
-        let result = self.copy_to(&partial);
-        match result {
-            Ok(()) => std::fs::rename(&partial, dest).map_err(|e| StoreError::Redb(redb::StorageError::Io(e).into())),
-            Err(e) => {
-                let _ = std::fs::remove_file(&partial);
-                Err(e)
-            }
-        }
-    }
-}
-
-impl RedbStore {
-    /// Copies every table, as of one read transaction, into a new database at `path`.
-    fn copy_to(&self, path: &Path) -> Result<(), StoreError> {
-        let from = self.db.begin_read()?;
-        let out = Database::create(path)?;
-        let to = out.begin_write()?;
-        copy_table(&from, &to, WORKSPACES)?;
-        copy_table(&from, &to, TOKENS)?;
-        copy_table(&from, &to, TOKEN_HASHES)?;
-        copy_table(&from, &to, TOKEN_DETAILS)?;
-        copy_table(&from, &to, LOG)?;
-        copy_table(&from, &to, DEDUP)?;
-        copy_table(&from, &to, DOC_ENTRIES)?;
-        copy_table(&from, &to, SNAPSHOTS)?;
-        copy_table(&from, &to, SNAPSHOT_SEQ)?;
-        copy_table(&from, &to, HEADS)?;
-        copy_table(&from, &to, EPOCHS)?;
-        copy_table(&from, &to, TOMBSTONES)?;
-        copy_table(&from, &to, META)?;
-        to.commit()?;
-        Ok(())
-    }
-}
-
-fn partial_path(dest: &Path) -> PathBuf {
-    let mut name = dest.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(".partial");
-    dest.with_file_name(name)
-}
-
-fn copy_table<K: Key + 'static, V: Value + 'static>(
-    from: &ReadTransaction,
-    to: &WriteTransaction,
-    table: TableDefinition<K, V>,
-) -> Result<(), StoreError> {
-    let src = from.open_table(table)?;
-    let mut dst = to.open_table(table)?;
-    for item in src.iter()? {
-        let (k, v) = item?;
-        dst.insert(k.value(), v.value())?;
-    }
-    Ok(())
-}
-
-/// A pull's view of the file: the tables as of one read transaction.
-struct RedbPull {
-    ws: [u8; 16],
-    head: u64,
-    log: ReadOnlyTable<LogKey, LogValue>,
-    snapshots: ReadOnlyTable<SnapshotKey, SnapshotValue>,
-    snapshot_seq: ReadOnlyTable<SnapshotSeqKey, ()>,
-    /// Where the next `next_snapshots` starts; `None` when done.
-    snapshot_from: Option<Bound<SnapshotSeqKey>>,
-    /// The next seq to send; `None` when done.
-    entries_from: Option<u64>,
-    /// Keeps the snapshot of the file alive for the tables above.
-    _txn: ReadTransaction,
-}
-
-impl PullReader for RedbPull {
-    fn head(&self) -> u64 {
-        self.head
-    }
-
-    fn next_snapshots(&mut self, max_bytes: usize) -> Result<Vec<Snapshot>, StoreError> {
-        let Some(from) = self.snapshot_from.take() else {
-            return Ok(Vec::new());
-        };
-        let end = Bound::Included((self.ws, u64::MAX, [0xffu8; 16]));
-        let mut out = Vec::new();
-        let mut bytes = 0;
-        let mut last = None;
-        for item in self.snapshot_seq.range::<SnapshotSeqKey>((from, end))? {
-            let key = item?.0.value();
-            let (_, covers, doc) = key;
-            let row = self.snapshots.get((self.ws, doc))?;
-            let Some(row) = row else {
-                return Err(StoreError::Corrupt(format!(
-                    "snapshot_seq names a missing snapshot at {covers}"
-                )));
-            };
-            let data = row.value().1;
-            if !fits(out.len(), bytes, data.len(), usize::MAX, max_bytes) {
-                break;
-            }
-            bytes += data.len();
-            out.push(Snapshot {
-                doc: DocId::from_bytes(doc),
-                data: data.to_vec(),
-            });
-            last = Some(key);
-        }
-        if let Some(last) = last {
-            self.snapshot_from = Some(Bound::Excluded(last));
-        }
-        Ok(out)
-    }
-
-    fn next_entries(&mut self, max_entries: usize, max_bytes: usize) -> Result<Vec<Entry>, StoreError> {
-        let Some(from) = self.entries_from else {
-            return Ok(Vec::new());
-        };
-        let mut out: Vec<Entry> = Vec::new();
-        let mut bytes = 0;
-        for item in self.log.range((self.ws, from)..=(self.ws, u64::MAX))? {
-            let (key, row) = item?;
-            let (_, seq) = key.value();
-            let (doc, _, data) = row.value();
-            if !fits(out.len(), bytes, data.len(), max_entries, max_bytes) {
-                break;
-            }
-            bytes += data.len();
-            out.push(Entry {
-                seq,
-                doc: DocId::from_bytes(doc),
-                data: data.to_vec(),
-            });
-        }
-        self.entries_from = match out.last() {
-            Some(last) => last.seq.checked_add(1),
-            None => None,
-        };
-        Ok(out)
+        backup::copy_atomically(&self.db, dest)
     }
 }
