@@ -15,7 +15,7 @@
 //! `--encoding` / `--delimiter` name them.
 
 use std::fs::File;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{Read, Write};
 use std::path::PathBuf;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -112,15 +112,13 @@ pub fn run(args: ImportArgs, ctx: &Context) -> Result<(), CliError> {
         batch_rows: 0,
     };
     let input: Box<dyn Read> = if args.file.as_os_str() == "-" {
-        Box::new(std::io::stdin().lock())
+        ctx.stdin()
     } else {
-        Box::new(File::open(&args.file).map_err(|source| CliError::ReadFile {
-            path: args.file.clone(),
-            source,
-        })?)
+        let path = ctx.path(&args.file);
+        Box::new(File::open(&path).map_err(|source| CliError::ReadFile { path, source })?)
     };
     let mut ws = ctx.open()?;
-    let bar = if std::io::stderr().is_terminal() {
+    let bar = if ctx.shows_progress() {
         ProgressBar::new(0)
     } else {
         ProgressBar::hidden()

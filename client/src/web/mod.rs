@@ -141,6 +141,9 @@ pub async fn serve(
     }
     events::listen(&mut ws, changes.clone());
     let shared = Arc::new(Mutex::new(ws));
+    // Other kith commands on this workspace run here meanwhile (crate::forward).
+    #[cfg(unix)]
+    let socket = crate::forward::listen(&shared, "kith serve");
     let (handle, thread) = WorkspaceHandle::spawn(Arc::clone(&shared));
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let sync = Arc::new(Mutex::new(layout::SyncStatus::default()));
@@ -170,6 +173,10 @@ pub async fn serve(
     let connector = connector::run(Arc::clone(&shared), Arc::clone(&sync), relay_set, stopping);
     let (served, ()) = tokio::join!(server, connector);
     served?;
+    #[cfg(unix)]
+    if let Some(socket) = socket {
+        socket.stop();
+    }
     thread
         .join()
         .map_err(|_| std::io::Error::other("the workspace thread panicked"))?;
