@@ -6,7 +6,8 @@
 //! made here once.
 //!
 //! * [`records`]: list, get, add, update, delete, restore.
-//! * [`search`], [`history`], [`revert`].
+//! * [`schema`] (the whole schema, now or then, and its history), [`search`], [`history`],
+//!   [`revert`].
 //!
 //! Operations take the workspace (`&Workspace` to read, `&mut` to write) and never touch
 //! stdout, files or the network.
@@ -14,6 +15,7 @@
 pub(crate) mod history;
 pub(crate) mod records;
 pub(crate) mod revert;
+pub(crate) mod schema;
 pub(crate) mod search;
 
 /// What an operation can fail with; every message is one sentence.

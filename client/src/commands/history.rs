@@ -11,7 +11,7 @@ use kith_core::HistoryEntry;
 use kith_core::time_fmt::{format_datetime, parse_datetime};
 
 use crate::CliError;
-use crate::app::history::{HistoryRequest, history_json, record_history};
+use crate::app::history::{HistoryRequest, record_history};
 pub(crate) use crate::app::history::{made_by, short_change};
 use crate::commands::Context;
 use crate::commands::support::short_id;
@@ -142,12 +142,6 @@ fn schema_line(label: &str, old: Option<&str>, new: Option<&str>) -> String {
         None => label.to_string(),
     };
     format!("{subject}: {} → {}", shown(old), shown(new))
-}
-
-/// History as a JSON array, oldest first (the shape is `crate::app::history`'s).
-pub(crate) fn write_history_json(out: &mut dyn Write, entries: &[HistoryEntry], schema: bool) -> Result<(), CliError> {
-    write_json(out, &history_json(entries, schema))?;
-    Ok(())
 }
 
 #[cfg(test)]

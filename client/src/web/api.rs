@@ -16,6 +16,7 @@ use super::form::query_pairs;
 use super::{AppState, WebError};
 use crate::app::records::{self, AddRequest, GetRequest, ListRequest, RecordRequest, RestoreRequest, UpdateRequest};
 use crate::app::revert::{RevertRequest, revert};
+use crate::app::schema::{self, SchemaRequest};
 use crate::app::search::{DEFAULT_LIMIT, SearchRequest, search};
 use crate::app::{AppError, history};
 
@@ -25,6 +26,7 @@ const MAX_PAGE: usize = 500;
 pub(crate) fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/schema", get(schema))
+        .route("/schema/history", get(schema_history))
         .route("/objects/{object}/records", get(list).post(add))
         .route("/records/{record}", get(record).patch(update))
         .route("/records/{record}/delete", post(delete))
@@ -99,26 +101,25 @@ fn values(body: &Json_) -> Result<Vec<(String, String)>, ApiError> {
         .collect())
 }
 
-async fn schema(State(state): State<Arc<AppState>>) -> ApiResult {
-    let objects = state
-        .ws
-        .call(|ws| {
-            ws.schema()
-                .active_objects()
-                .map(|o| {
-                    json!({
-                        "id": o.id.to_string(), "key": o.key, "label": o.label,
-                        "fields": o.active_fields().map(|f| json!({
-                            "id": f.id.to_string(), "key": f.key, "label": f.label, "type": f.kind.as_str(),
-                            "required": f.required, "unique": f.unique,
-                            "options": f.options.iter().filter(|o| !o.archived).map(|o| json!({"label": o.label, "color": o.color})).collect::<Vec<_>>(),
-                        })).collect::<Vec<_>>(),
-                    })
-                })
-                .collect::<Vec<_>>()
-        })
-        .await?;
-    Ok(Json(json!({ "objects": objects })))
+/// GET /api/schema?at= (`kith schema show`; `at` in ms since 1970).
+async fn schema(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> ApiResult {
+    let at = at_param(raw.as_deref())?;
+    call(&state, move |ws| schema::show(ws, &SchemaRequest { at })).await
+}
+
+/// GET /api/schema/history (`kith schema history`).
+async fn schema_history(State(state): State<Arc<AppState>>) -> ApiResult {
+    call(&state, |ws| schema::history(ws)).await
+}
+
+/// The `at=` parameter: a moment in milliseconds since 1970.
+fn at_param(raw: Option<&str>) -> Result<Option<i64>, ApiError> {
+    match param(raw, "at") {
+        Some(at) => Ok(Some(at.parse().map_err(|_| {
+            WebError::BadRequest(format!("at={at} is not milliseconds since 1970"))
+        })?)),
+        None => Ok(None),
+    }
 }
 
 /// GET /api/objects/{object}/records?filter=&sort=&after=&limit= (`kith record list`).
@@ -149,13 +150,7 @@ async fn add(State(state): State<Arc<AppState>>, Path(object): Path<String>, Jso
 
 /// GET /api/records/{id}?at= (`kith record get`; `at` in ms since 1970).
 async fn record(State(state): State<Arc<AppState>>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> ApiResult {
-    let at = match param(raw.as_deref(), "at") {
-        Some(at) => Some(
-            at.parse()
-                .map_err(|_| WebError::BadRequest(format!("at={at} is not milliseconds since 1970")))?,
-        ),
-        None => None,
-    };
+    let at = at_param(raw.as_deref())?;
     call(&state, move |ws| records::get(ws, &GetRequest { id, at })).await
 }
 
