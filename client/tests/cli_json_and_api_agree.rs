@@ -143,6 +143,7 @@ fn changes_answer_in_the_same_shape_from_the_cli_and_the_api() {
     assert_eq!(keys(&by_cli), keys(&by_api));
 
     let by_cli = cli(&path, &["record", "delete", &ann]);
+    assert_eq!(cli(&path, &["trash", "list"]), api_get(&server, "/api/trash"));
     let by_api = api_send(&server, "POST", &format!("/api/records/{ann}/restore"), "");
     assert_eq!(keys(&by_cli), keys(&by_api));
     assert_eq!(

@@ -55,8 +55,8 @@ impl Serving {
         s
     }
 
-    /// GET `path` from the server's JSON API, parsed.
-    fn api(&self, path: &str) -> serde_json::Value {
+    /// GET `path`: the body of a 200 answer.
+    fn get(&self, path: &str) -> String {
         let mut s = self.connect();
         write!(
             s,
@@ -67,8 +67,13 @@ impl Serving {
         let mut out = String::new();
         s.read_to_string(&mut out).expect("read");
         assert!(out.starts_with("HTTP/1.1 200"), "{out}");
-        let body = out.split_once("\r\n\r\n").expect("a body").1;
-        serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+        out.split_once("\r\n\r\n").expect("a body").1.to_string()
+    }
+
+    /// GET `path` from the server's JSON API, parsed.
+    fn api(&self, path: &str) -> serde_json::Value {
+        let body = self.get(path);
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
     }
 
     /// Subscribes to the live events, as an open page does.
@@ -355,4 +360,19 @@ fn commands_run_inside_kith_sync_watch_which_pushes_their_writes_to_the_relay() 
     assert_eq!(received, ["Dorothy Vaughan", "Katherine Johnson"]);
     let _ = watch.kill();
     let _ = watch.wait();
+}
+
+#[test]
+fn a_relay_set_from_another_command_starts_kith_serves_sync_connector() {
+    let relay = TestRelay::start();
+    let (owner, _) = relay.tokens();
+    let kith = Kith::init();
+    let server = Serving::start(&kith);
+    assert!(server.get("/sync").contains("no relay set"));
+    kith.ok(&["remote", "set", &relay.url, "--token", &owner]);
+    let since = std::time::Instant::now();
+    while !server.get("/sync").contains("caught up") {
+        assert!(since.elapsed() < PATIENCE, "the server never connected to the relay");
+        std::thread::yield_now();
+    }
 }

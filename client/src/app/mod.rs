@@ -6,6 +6,7 @@
 //! made here once.
 //!
 //! * [`records`]: list, get, add, update, delete, restore.
+//! * [`trash`]: the trash listed (restore is in `records`).
 //! * [`schema`] (the whole schema, now or then, and its history), [`search`], [`history`],
 //!   [`revert`].
 //!
@@ -17,6 +18,7 @@ pub(crate) mod records;
 pub(crate) mod revert;
 pub(crate) mod schema;
 pub(crate) mod search;
+pub(crate) mod trash;
 
 /// What an operation can fail with; every message is one sentence.
 #[derive(Debug, thiserror::Error)]

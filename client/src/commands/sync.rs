@@ -102,7 +102,7 @@ fn report_json(report: &SyncReport) -> JsonObject {
 fn watch(ws: kith_core::Workspace, remote: &Remote, ctx: &Context) -> Result<(), CliError> {
     let shared = std::sync::Arc::new(std::sync::Mutex::new(ws));
     #[cfg(unix)]
-    let socket = crate::forward::listen(&shared, "kith sync --watch");
+    let socket = crate::forward::listen(&shared, "kith sync --watch", None);
     if !ctx.json {
         eprintln!("syncing with {} until Ctrl-C", remote.url);
     }

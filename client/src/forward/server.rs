@@ -16,7 +16,8 @@ use kith_core::Workspace;
 
 use super::protocol::{Request, Response, read_bytes, read_header, write_header};
 use super::{Forwarding, forwarding, owner_name, socket_path};
-use crate::commands::{Cli, Context, Forwarded, dispatch};
+use crate::commands::remote::{RemoteArgs, RemoteCommand};
+use crate::commands::{Cli, Command, Context, Forwarded, dispatch};
 use crate::error_line;
 
 /// Stack of a thread running a forwarded command: as much as a main thread gets, since
@@ -34,13 +35,24 @@ pub(crate) struct SocketServer {
 /// Starts listening for the workspace `shared` holds, as `what` (`kith serve`), if it
 /// lives on disk. A failure is a warning, not fatal: the holder still works, other
 /// commands just cannot reach it.
-pub(crate) fn listen(shared: &Arc<Mutex<Workspace>>, what: &str) -> Option<SocketServer> {
+/// `relay_set` is told when a forwarded `kith remote set` succeeds, so a connector running
+/// in the holder (`kith serve`'s) restarts with the new relay.
+pub(crate) fn listen(
+    shared: &Arc<Mutex<Workspace>>,
+    what: &str,
+    relay_set: Option<Arc<tokio::sync::Notify>>,
+) -> Option<SocketServer> {
     let dir = shared
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .path()
         .map(Path::to_path_buf)?;
-    match SocketServer::start(&dir, Arc::clone(shared), owner_name(what)) {
+    let holder = Holder {
+        shared: Arc::clone(shared),
+        owner: owner_name(what),
+        relay_set,
+    };
+    match SocketServer::start(&dir, holder) {
         Ok(server) => Some(server),
         Err(e) => {
             eprintln!(
@@ -55,7 +67,7 @@ pub(crate) fn listen(shared: &Arc<Mutex<Workspace>>, what: &str) -> Option<Socke
 impl SocketServer {
     /// Listens on the socket of the workspace in `dir`, replacing a stale one (the
     /// caller holds the workspace, so no other live process can be listening there).
-    pub(crate) fn start(dir: &Path, shared: Arc<Mutex<Workspace>>, owner: String) -> io::Result<Self> {
+    pub(crate) fn start(dir: &Path, holder: Holder) -> io::Result<Self> {
         let path = socket_path(dir);
         let run_dir = path.parent().unwrap_or(dir);
         std::fs::DirBuilder::new().recursive(true).mode(0o700).create(run_dir)?;
@@ -71,7 +83,7 @@ impl SocketServer {
         let stop = Arc::clone(&stopping);
         let thread = thread::Builder::new()
             .name("kith-socket".into())
-            .spawn(move || accept(&listener, &shared, &owner, &stop))?;
+            .spawn(move || accept(&listener, &Arc::new(holder), &stop))?;
         Ok(SocketServer {
             path,
             stopping,
@@ -102,8 +114,16 @@ impl Drop for SocketServer {
     }
 }
 
+/// The process that holds the workspace, as forwarded commands see it.
+pub(crate) struct Holder {
+    shared: Arc<Mutex<Workspace>>,
+    /// `kith serve (pid 42)`.
+    owner: String,
+    relay_set: Option<Arc<tokio::sync::Notify>>,
+}
+
 /// The accept loop; returns when `stopping` is set, after the commands under way end.
-fn accept(listener: &UnixListener, shared: &Arc<Mutex<Workspace>>, owner: &str, stopping: &AtomicBool) {
+fn accept(listener: &UnixListener, holder: &Arc<Holder>, stopping: &AtomicBool) {
     let mut running: Vec<JoinHandle<()>> = Vec::new();
     for stream in listener.incoming() {
         if stopping.load(Ordering::SeqCst) {
@@ -111,14 +131,13 @@ fn accept(listener: &UnixListener, shared: &Arc<Mutex<Workspace>>, owner: &str, 
         }
         let Ok(stream) = stream else { continue };
         running.retain(|t| !t.is_finished());
-        let shared = Arc::clone(shared);
-        let owner = owner.to_string();
+        let holder = Arc::clone(holder);
         let spawned = thread::Builder::new()
             .name("kith-forwarded".into())
             .stack_size(COMMAND_STACK)
             .spawn(move || {
                 // A caller that went away is no concern of the holder.
-                let _ = answer(stream, shared, &owner);
+                let _ = answer(stream, &holder);
             });
         if let Ok(t) = spawned {
             running.push(t);
@@ -130,7 +149,7 @@ fn accept(listener: &UnixListener, shared: &Arc<Mutex<Workspace>>, owner: &str, 
 }
 
 /// Reads one request and answers it.
-fn answer(stream: UnixStream, shared: Arc<Mutex<Workspace>>, owner: &str) -> io::Result<()> {
+fn answer(stream: UnixStream, holder: &Holder) -> io::Result<()> {
     let mut input = BufReader::new(stream.try_clone()?);
     let mut output = stream;
     let (code, out, err) = match read_header(&mut input)? {
@@ -142,11 +161,11 @@ fn answer(stream: UnixStream, shared: Arc<Mutex<Workspace>>, owner: &str) -> io:
             stdin,
         } => {
             let stdin = read_bytes(&mut input, stdin)?;
-            run(argv, cwd, workspace, stdin, shared, owner)
+            run(argv, cwd, workspace, stdin, holder)
         }
     };
     let response = Response {
-        owner: owner.to_string(),
+        owner: holder.owner.clone(),
         code,
         stdout: out.len() as u64,
         stderr: err.len() as u64,
@@ -158,14 +177,8 @@ fn answer(stream: UnixStream, shared: Arc<Mutex<Workspace>>, owner: &str) -> io:
 }
 
 /// Runs a forwarded command line; returns its exit status, stdout and stderr.
-fn run(
-    argv: Vec<String>,
-    cwd: PathBuf,
-    workspace: PathBuf,
-    stdin: Vec<u8>,
-    shared: Arc<Mutex<Workspace>>,
-    owner: &str,
-) -> (u8, Vec<u8>, Vec<u8>) {
+fn run(argv: Vec<String>, cwd: PathBuf, workspace: PathBuf, stdin: Vec<u8>, holder: &Holder) -> (u8, Vec<u8>, Vec<u8>) {
+    let owner = &holder.owner;
     let cli = match Cli::try_parse_from(std::iter::once("kith".to_string()).chain(argv)) {
         Ok(cli) => cli,
         // The caller parsed it already; only a different kith version gets here.
@@ -183,13 +196,19 @@ fn run(
         };
         return (1, Vec::new(), format!("{}\n", error_line(&e)).into_bytes());
     }
+    let sets_relay = matches!(
+        &cli.command,
+        Command::Remote(RemoteArgs {
+            command: RemoteCommand::Set { .. }
+        })
+    );
     let stdout = Arc::new(Mutex::new(Vec::new()));
     let stderr = Arc::new(Mutex::new(Vec::new()));
     let ctx = Context::forwarded(
         workspace,
         cli.json,
         Forwarded {
-            shared,
+            shared: Arc::clone(&holder.shared),
             owner: owner.to_string(),
             cwd,
             stdin,
@@ -201,7 +220,12 @@ fn run(
     let take = |b: &Mutex<Vec<u8>>| std::mem::take(&mut *b.lock().unwrap_or_else(PoisonError::into_inner));
     let (out, mut err) = (take(&stdout), take(&stderr));
     let code = match result {
-        Ok(()) => 0,
+        Ok(()) => {
+            if let Some(relay_set) = holder.relay_set.as_ref().filter(|_| sets_relay) {
+                relay_set.notify_one();
+            }
+            0
+        }
         Err(e) => {
             err.extend_from_slice(format!("{}\n", error_line(&e)).as_bytes());
             1

@@ -18,6 +18,7 @@ use crate::app::records::{self, AddRequest, GetRequest, ListRequest, RecordReque
 use crate::app::revert::{RevertRequest, revert};
 use crate::app::schema::{self, SchemaRequest};
 use crate::app::search::{DEFAULT_LIMIT, SearchRequest, search};
+use crate::app::trash::{self, TrashRequest};
 use crate::app::{AppError, history};
 
 /// Most records one page of `GET /api/objects/{object}/records` holds.
@@ -33,6 +34,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/records/{record}/restore", post(restore))
         .route("/records/{record}/history", get(record_history))
         .route("/search", get(search_records))
+        .route("/trash", get(trash_list))
         .route("/revert", post(revert_change))
 }
 
@@ -200,6 +202,19 @@ async fn search_records(State(state): State<Arc<AppState>>, RawQuery(raw): RawQu
             .clamp(1, MAX_PAGE),
     };
     call(&state, move |ws| search(ws, &request)).await
+}
+
+/// GET /api/trash?object=&limit= (`kith trash list`).
+async fn trash_list(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> ApiResult {
+    let raw = raw.as_deref();
+    let request = TrashRequest {
+        object: param(raw, "object"),
+        limit: param(raw, "limit")
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(trash::DEFAULT_LIMIT)
+            .clamp(1, MAX_PAGE),
+    };
+    call(&state, move |ws| trash::list(ws, &request)).await
 }
 
 /// POST /api/revert with `{"change": HASH}` or `{"group": ID}` (`kith revert`).

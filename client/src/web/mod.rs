@@ -141,13 +141,13 @@ pub async fn serve(
     }
     events::listen(&mut ws, changes.clone());
     let shared = Arc::new(Mutex::new(ws));
-    // Other kith commands on this workspace run here meanwhile (crate::forward).
-    #[cfg(unix)]
-    let socket = crate::forward::listen(&shared, "kith serve");
     let (handle, thread) = WorkspaceHandle::spawn(Arc::clone(&shared));
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let sync = Arc::new(Mutex::new(layout::SyncStatus::default()));
     let relay_set = Arc::new(tokio::sync::Notify::new());
+    // Other kith commands on this workspace run here meanwhile (crate::forward).
+    #[cfg(unix)]
+    let socket = crate::forward::listen(&shared, "kith serve", Some(Arc::clone(&relay_set)));
     let state = Arc::new(AppState {
         ws: handle,
         token: security::new_token(),
