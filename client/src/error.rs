@@ -76,6 +76,7 @@ impl From<crate::app::AppError> for CliError {
             AppError::Kith(e) => CliError::Kith(e),
             AppError::Schema(e) => CliError::Schema(e),
             AppError::Query(e) => CliError::Query(e),
+            AppError::Csv(e) => CliError::Csv(e),
             AppError::Invalid(message) => CliError::InvalidArgument(message),
         }
     }

@@ -151,3 +151,43 @@ fn changes_answer_in_the_same_shape_from_the_cli_and_the_api() {
         Value::Null
     );
 }
+
+#[test]
+fn an_import_reports_the_same_from_the_cli_and_the_api() {
+    let (dir, ws) = workspace();
+    let path = ws.path().expect("on disk").to_path_buf();
+    let server = TestServer::start(ws);
+    let import_by_api = |query: &str, csv: &str| -> Value {
+        let r = server.request(
+            "POST",
+            &format!("/api/objects/people/import{query}"),
+            &[("Content-Type", "text/csv"), ("x-kith-token", &server.token)],
+            csv,
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        serde_json::from_str(&r.body).expect("JSON")
+    };
+    let csv = "name,email,Shoe size\nAda,ada@example.com,38\nBo,not an email,44\n";
+    let file = dir.path().join("people.csv");
+    std::fs::write(&file, csv).expect("write the CSV");
+    let file = file.to_str().expect("UTF-8");
+
+    // A preview writes nothing: both answers are the same but for the group id each
+    // import draws.
+    let mut by_cli = cli(
+        &path,
+        &["import", file, "--object", "people", "--preview", "--create-fields"],
+    );
+    assert_eq!(by_cli["new_fields"][0]["key"], "shoe_size", "{by_cli}");
+    let mut by_api = import_by_api("?preview=true&create_fields=true", csv);
+    by_cli["group"] = Value::Null;
+    by_api["group"] = Value::Null;
+    assert_eq!(by_cli, by_api);
+
+    let by_cli = cli(&path, &["import", file, "--object", "people", "--map", "Shoe size="]);
+    let by_api = import_by_api("?map=Shoe%20size%3D", "name,Shoe size\nCy,40\n");
+    assert_eq!(by_cli["imported"], 1);
+    assert_eq!(by_cli["errors"][0]["row"], 2, "{by_cli}");
+    assert_eq!(by_api["imported"], 1, "{by_api}");
+    assert_eq!(keys(&by_cli), keys(&by_api));
+}

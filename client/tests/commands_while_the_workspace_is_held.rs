@@ -159,7 +159,10 @@ fn record_add_import_and_list_run_inside_kith_serve_and_open_pages_see_the_write
     assert!(next_change(&mut events).contains(added["id"].as_str().expect("id")));
 
     // A file named relative to the caller's directory, and a CSV on standard input.
-    kith.write("people.csv", b"name,city\nGrace Hopper,Arlington\n");
+    kith.write(
+        "people.csv",
+        b"name,city,email\nGrace Hopper,Arlington,\nBad Row,Nowhere,not an email\n",
+    );
     let dir = kith.file("");
     let from_file = kith_in(
         &dir,
@@ -173,7 +176,12 @@ fn record_add_import_and_list_run_inside_kith_serve_and_open_pages_see_the_write
         String::from_utf8_lossy(&from_file.stderr)
     );
     assert!(
-        String::from_utf8_lossy(&from_file.stdout).contains("1 imported"),
+        String::from_utf8_lossy(&from_file.stdout).contains("1 imported, 1 skipped"),
+        "{from_file:?}"
+    );
+    // The bad row is reported on the caller's standard error, not the server's.
+    assert!(
+        String::from_utf8_lossy(&from_file.stderr).contains("not an email"),
         "{from_file:?}"
     );
     let piped = kith_in(

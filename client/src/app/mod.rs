@@ -6,6 +6,7 @@
 //! made here once.
 //!
 //! * [`records`]: list, get, add, update, delete, restore.
+//! * [`import`]: a CSV file as records (one change group).
 //! * [`trash`]: the trash listed (restore is in `records`).
 //! * [`schema`] (the whole schema, now or then, and its history), [`search`], [`history`],
 //!   [`revert`].
@@ -14,6 +15,7 @@
 //! stdout, files or the network.
 
 pub(crate) mod history;
+pub(crate) mod import;
 pub(crate) mod records;
 pub(crate) mod revert;
 pub(crate) mod schema;
@@ -30,6 +32,8 @@ pub(crate) enum AppError {
     Schema(#[from] kith_core::SchemaError),
     #[error(transparent)]
     Query(#[from] kith_core::QueryError),
+    #[error(transparent)]
+    Csv(#[from] crate::CsvError),
     /// The request itself is wrong (a missing part, a bad limit).
     #[error("{0}")]
     Invalid(String),

@@ -19,7 +19,8 @@ use crate::app::revert::{RevertRequest, revert};
 use crate::app::schema::{self, SchemaRequest};
 use crate::app::search::{DEFAULT_LIMIT, SearchRequest, search};
 use crate::app::trash::{self, TrashRequest};
-use crate::app::{AppError, history};
+use crate::app::{AppError, history, import};
+use crate::csv_io::CsvImportOptions;
 
 /// Most records one page of `GET /api/objects/{object}/records` holds.
 const MAX_PAGE: usize = 500;
@@ -29,6 +30,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/schema", get(schema))
         .route("/schema/history", get(schema_history))
         .route("/objects/{object}/records", get(list).post(add))
+        .route("/objects/{object}/import", post(import_csv))
         .route("/records/{record}", get(record).patch(update))
         .route("/records/{record}/delete", post(delete))
         .route("/records/{record}/restore", post(restore))
@@ -66,7 +68,9 @@ impl From<AppError> for ApiError {
         match e {
             AppError::Kith(e) => (*e).into(),
             AppError::Invalid(m) => ApiError(StatusCode::BAD_REQUEST, m),
-            e @ (AppError::Schema(_) | AppError::Query(_)) => ApiError(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+            e @ (AppError::Schema(_) | AppError::Query(_) | AppError::Csv(_)) => {
+                ApiError(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+            }
         }
     }
 }
@@ -148,6 +152,57 @@ async fn add(State(state): State<Arc<AppState>>, Path(object): Path<String>, Jso
         values: values(&body)?,
     };
     call(&state, move |ws| records::add(ws, &request)).await
+}
+
+/// POST /api/objects/{object}/import with the CSV file as the body (`kith import`); the
+/// options are query parameters named as the command's flags: `map=column=field`
+/// (repeatable), `strict`, `ignore_unknown`, `decimal_comma`, `add_options`,
+/// `create_missing`, `create_fields`, `preview` (`=true`), `delimiter`, `encoding`.
+async fn import_csv(
+    State(state): State<Arc<AppState>>,
+    Path(object): Path<String>,
+    RawQuery(raw): RawQuery,
+    body: axum::body::Bytes,
+) -> ApiResult {
+    let pairs = query_pairs(raw.as_deref());
+    let flag = |name: &str| {
+        pairs
+            .iter()
+            .any(|(k, v)| k == name && matches!(v.as_str(), "true" | "1" | "on" | "yes"))
+    };
+    let mut mappings = Vec::new();
+    for (_, m) in pairs.iter().filter(|(k, _)| k == "map") {
+        let (column, field) = m
+            .split_once('=')
+            .ok_or_else(|| WebError::BadRequest(format!("map={m} is not column=field (column= skips the column)")))?;
+        mappings.push((column.trim().to_string(), field.trim().to_string()));
+    }
+    if flag("ignore_unknown") {
+        mappings.push(("*".to_string(), String::new()));
+    }
+    let delimiter = match param(raw.as_deref(), "delimiter").as_deref() {
+        None => None,
+        Some("tab" | "\\t" | "\t") => Some(b'\t'),
+        Some(d) if d.len() == 1 && d.is_ascii() => Some(d.as_bytes()[0]),
+        Some(d) => return Err(WebError::BadRequest(format!("delimiter={d} is not one character")).into()),
+    };
+    let options = CsvImportOptions {
+        object,
+        mappings,
+        strict: flag("strict"),
+        number_format: flag("decimal_comma").then_some(kith_core::NumberFormat::DECIMAL_COMMA),
+        encoding: param(raw.as_deref(), "encoding"),
+        delimiter,
+        add_options: flag("add_options"),
+        create_missing: flag("create_missing"),
+        create_fields: flag("create_fields"),
+        preview: flag("preview"),
+        batch_rows: 0,
+    };
+    call(&state, move |ws| {
+        import::import(ws, body.as_ref(), &options, &mut |_, _| {})
+    })
+    .await
 }
 
 /// GET /api/records/{id}?at= (`kith record get`; `at` in ms since 1970).
