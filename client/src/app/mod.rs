@@ -7,6 +7,7 @@
 //!
 //! * [`records`]: list, get, add, update, delete, restore.
 //! * [`import`]: a CSV file as records (one change group).
+//! * [`conflicts`]: every kind, as `kith conflicts` lists them.
 //! * [`trash`]: the trash listed (restore is in `records`).
 //! * [`schema`] (the whole schema, now or then, and its history), [`search`], [`history`],
 //!   [`revert`].
@@ -14,6 +15,7 @@
 //! Operations take the workspace (`&Workspace` to read, `&mut` to write) and never touch
 //! stdout, files or the network.
 
+pub(crate) mod conflicts;
 pub(crate) mod history;
 pub(crate) mod import;
 pub(crate) mod records;

@@ -14,6 +14,7 @@ use serde_json::{Value as Json_, json};
 
 use super::form::query_pairs;
 use super::{AppState, WebError};
+use crate::app::conflicts::{self, ConflictsRequest};
 use crate::app::records::{self, AddRequest, GetRequest, ListRequest, RecordRequest, RestoreRequest, UpdateRequest};
 use crate::app::revert::{RevertRequest, revert};
 use crate::app::schema::{self, SchemaRequest};
@@ -37,6 +38,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/records/{record}/history", get(record_history))
         .route("/search", get(search_records))
         .route("/trash", get(trash_list))
+        .route("/conflicts", get(conflicts_list))
         .route("/revert", post(revert_change))
 }
 
@@ -270,6 +272,14 @@ async fn trash_list(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery)
             .clamp(1, MAX_PAGE),
     };
     call(&state, move |ws| trash::list(ws, &request)).await
+}
+
+/// GET /api/conflicts?object= (`kith conflicts`).
+async fn conflicts_list(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> ApiResult {
+    let request = ConflictsRequest {
+        object: param(raw.as_deref(), "object"),
+    };
+    call(&state, move |ws| conflicts::list(ws, &request)).await
 }
 
 /// POST /api/revert with `{"change": HASH}` or `{"group": ID}` (`kith revert`).
