@@ -95,6 +95,7 @@ fn reads_answer_the_same_json_from_the_cli_and_the_api() {
     assert_eq!(cli(&path, &["search", "ada"]), api_get(&server, "/api/search?q=ada"));
     assert_eq!(cli(&path, &["schema", "show"]), api_get(&server, "/api/schema"));
     assert_eq!(cli(&path, &["conflicts"]), api_get(&server, "/api/conflicts"));
+    assert_eq!(cli(&path, &["config", "list"]), api_get(&server, "/api/config"));
     assert_eq!(
         cli(&path, &["schema", "history"]),
         api_get(&server, "/api/schema/history")

@@ -7,6 +7,7 @@
 //!
 //! * [`records`]: list, get, add, update, delete, restore.
 //! * [`import`]: a CSV file as records (one change group).
+//! * [`config`]: the configuration documents (views, automations, reports, dashboards).
 //! * [`conflicts`]: every kind, as `kith conflicts` lists them.
 //! * [`trash`]: the trash listed (restore is in `records`).
 //! * [`schema`] (the whole schema, now or then, and its history), [`search`], [`history`],
@@ -15,6 +16,7 @@
 //! Operations take the workspace (`&Workspace` to read, `&mut` to write) and never touch
 //! stdout, files or the network.
 
+pub(crate) mod config;
 pub(crate) mod conflicts;
 pub(crate) mod history;
 pub(crate) mod import;

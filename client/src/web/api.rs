@@ -14,6 +14,7 @@ use serde_json::{Value as Json_, json};
 
 use super::form::query_pairs;
 use super::{AppState, WebError};
+use crate::app::config;
 use crate::app::conflicts::{self, ConflictsRequest};
 use crate::app::records::{self, AddRequest, GetRequest, ListRequest, RecordRequest, RestoreRequest, UpdateRequest};
 use crate::app::revert::{RevertRequest, revert};
@@ -39,6 +40,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/search", get(search_records))
         .route("/trash", get(trash_list))
         .route("/conflicts", get(conflicts_list))
+        .route("/config", get(config_list))
         .route("/revert", post(revert_change))
 }
 
@@ -280,6 +282,11 @@ async fn conflicts_list(State(state): State<Arc<AppState>>, RawQuery(raw): RawQu
         object: param(raw.as_deref(), "object"),
     };
     call(&state, move |ws| conflicts::list(ws, &request)).await
+}
+
+/// GET /api/config (`kith config list`).
+async fn config_list(State(state): State<Arc<AppState>>) -> ApiResult {
+    call(&state, |ws| config::list(ws)).await
 }
 
 /// POST /api/revert with `{"change": HASH}` or `{"group": ID}` (`kith revert`).
