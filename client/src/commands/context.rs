@@ -76,9 +76,18 @@ impl Context {
                 }
                 Ok(OpenWorkspace::Owned(Box::new(Workspace::open(&self.workspace)?)))
             }
-            Host::Forwarded(f) => Ok(OpenWorkspace::Shared(
-                f.shared.lock().unwrap_or_else(PoisonError::into_inner),
-            )),
+            Host::Forwarded(f) => {
+                // The lock is not reentrant: a command that opened the workspace twice
+                // would wait for itself forever, and stall the holder with it.
+                if LENT.get() {
+                    return Err(CliError::InvalidArgument(
+                        "this command opens the workspace while it has it open; it cannot run forwarded".into(),
+                    ));
+                }
+                let guard = f.shared.lock().unwrap_or_else(PoisonError::into_inner);
+                LENT.set(true);
+                Ok(OpenWorkspace::Shared(Lent(guard)))
+            }
         }
     }
 
@@ -145,12 +154,26 @@ impl Context {
     }
 }
 
+thread_local! {
+    /// This thread has the holder's workspace lent to it (see [`Context::open`]).
+    static LENT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// The workspace a command works on: opened by it, or lent by the process that holds it.
 /// Derefs to [`Workspace`].
 pub enum OpenWorkspace<'a> {
     /// Boxed: a workspace is large, a guard is small.
     Owned(Box<Workspace>),
-    Shared(MutexGuard<'a, Workspace>),
+    Shared(Lent<'a>),
+}
+
+/// The holder's workspace, locked for a forwarded command until dropped.
+pub struct Lent<'a>(MutexGuard<'a, Workspace>);
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        LENT.set(false);
+    }
 }
 
 impl Deref for OpenWorkspace<'_> {
@@ -158,7 +181,7 @@ impl Deref for OpenWorkspace<'_> {
     fn deref(&self) -> &Workspace {
         match self {
             OpenWorkspace::Owned(ws) => ws,
-            OpenWorkspace::Shared(ws) => ws,
+            OpenWorkspace::Shared(ws) => &ws.0,
         }
     }
 }
@@ -167,7 +190,7 @@ impl DerefMut for OpenWorkspace<'_> {
     fn deref_mut(&mut self) -> &mut Workspace {
         match self {
             OpenWorkspace::Owned(ws) => ws,
-            OpenWorkspace::Shared(ws) => ws,
+            OpenWorkspace::Shared(ws) => &mut ws.0,
         }
     }
 }
@@ -198,5 +221,53 @@ impl Write for Output {
             Output::Stderr(err) => err.flush(),
             Output::Buffer(_) => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn forwarded(dir: &Path) -> (Context, Arc<Mutex<Vec<u8>>>) {
+        let ws = Workspace::create(&dir.join("ws"), kith_core::CreateOptions::new("t")).expect("a workspace");
+        let stdout = Arc::new(Mutex::new(Vec::new()));
+        let ctx = Context::forwarded(
+            "ws".into(),
+            false,
+            Forwarded {
+                shared: Arc::new(Mutex::new(ws)),
+                owner: "kith serve (pid 1)".into(),
+                cwd: dir.to_path_buf(),
+                stdin: b"piped".to_vec(),
+                stdout: Arc::clone(&stdout),
+                stderr: Arc::new(Mutex::new(Vec::new())),
+            },
+        );
+        (ctx, stdout)
+    }
+
+    #[test]
+    fn a_forwarded_command_gets_the_callers_directory_input_and_output() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let (ctx, stdout) = forwarded(dir.path());
+        assert_eq!(ctx.path(Path::new("a.csv")), dir.path().join("a.csv"));
+        assert_eq!(ctx.path(Path::new("/x/a.csv")), Path::new("/x/a.csv"));
+        let mut input = String::new();
+        ctx.stdin().read_to_string(&mut input).expect("read");
+        assert_eq!(input, "piped");
+        writeln!(ctx.out(), "hello").expect("write");
+        assert_eq!(stdout.lock().expect("lock").as_slice(), b"hello\n");
+        assert!(!ctx.shows_progress());
+        assert!(ctx.cannot_ask().is_some_and(|why| why.contains("kith serve (pid 1)")));
+    }
+
+    #[test]
+    fn opening_the_lent_workspace_twice_is_an_error_not_a_deadlock() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let (ctx, _) = forwarded(dir.path());
+        let first = ctx.open().expect("lent");
+        assert!(ctx.open().is_err());
+        drop(first);
+        assert!(ctx.open().is_ok(), "lent again once given back");
     }
 }

@@ -61,7 +61,7 @@ use crate::{CliError, location};
 
 #[cfg(unix)]
 pub(crate) use context::Forwarded;
-pub use context::{Context, OpenWorkspace, Output};
+pub use context::{Context, Lent, OpenWorkspace, Output};
 
 /// Kith, a local-first CRM.
 #[derive(Parser)]
