@@ -22,6 +22,8 @@ pub(crate) struct Hit {
     pub(crate) id: String,
     /// The object's key.
     pub(crate) object: String,
+    /// The object's label, to show.
+    pub(crate) object_label: String,
     pub(crate) name: String,
     #[serde(skip)]
     pub(crate) record: kith_core::RecordId,
@@ -40,14 +42,18 @@ pub(crate) fn search(ws: &Workspace, req: &SearchRequest) -> Result<Vec<Hit>, Ap
     let hits = ws.search(&req.text, object, req.limit)?;
     Ok(hits
         .iter()
-        .map(|h| Hit {
-            id: h.record.to_string(),
-            object: ws
-                .schema()
-                .object(h.object)
-                .map_or_else(|| h.object.to_string(), |o| o.key.clone()),
-            name: ws.record_name(h.record),
-            record: h.record,
+        .map(|h| {
+            let (object, object_label) = ws.schema().object(h.object).map_or_else(
+                || (h.object.to_string(), String::new()),
+                |o| (o.key.clone(), o.label.clone()),
+            );
+            Hit {
+                id: h.record.to_string(),
+                object,
+                object_label,
+                name: ws.record_name(h.record),
+                record: h.record,
+            }
         })
         .collect())
 }
