@@ -69,6 +69,19 @@ impl From<kith_core::Error> for CsvError {
     }
 }
 
+impl From<crate::app::AppError> for CliError {
+    fn from(e: crate::app::AppError) -> Self {
+        use crate::app::AppError;
+        match e {
+            AppError::Kith(e) => CliError::Kith(e),
+            AppError::Schema(e) => CliError::Schema(e),
+            AppError::Query(e) => CliError::Query(e),
+            AppError::Csv(e) => CliError::Csv(e),
+            AppError::Invalid(message) => CliError::InvalidArgument(message),
+        }
+    }
+}
+
 impl From<kith_core::Error> for CliError {
     fn from(e: kith_core::Error) -> Self {
         CliError::Kith(Box::new(e))
@@ -125,6 +138,28 @@ pub enum CliError {
     ImportRefused { bad: usize },
     #[error("cannot write to standard output: {0}")]
     Output(#[from] std::io::Error),
+    #[error("`{command}` cannot run while {owner} holds the workspace at {}: {why}", workspace.display())]
+    HeldElsewhere {
+        command: &'static str,
+        workspace: PathBuf,
+        owner: String,
+        why: &'static str,
+    },
+    /// A forwarded command failed; the process that ran it already worded the error,
+    /// which was printed: only its exit status is left.
+    #[error("the command failed with exit status {0}")]
+    Exited(u8),
+    #[error(
+        "the kith process that holds the workspace stopped answering ({0}); if it has stopped, run the command again"
+    )]
+    ForwardLost(String),
+}
+
+/// The line the binary prints for an error: `error: ` and one sentence on one line.
+pub fn error_line(e: &CliError) -> String {
+    let message = e.to_string();
+    let one_line: Vec<&str> = message.split_whitespace().collect();
+    format!("error: {}", one_line.join(" "))
 }
 
 impl CliError {
@@ -134,6 +169,14 @@ impl CliError {
             CliError::Output(e) => e.kind() == std::io::ErrorKind::BrokenPipe,
             CliError::Csv(e) => e.is_broken_pipe(),
             _ => false,
+        }
+    }
+
+    /// The exit status of a forwarded command whose error was already printed.
+    pub fn already_reported(&self) -> Option<u8> {
+        match self {
+            CliError::Exited(code) => Some(*code),
+            _ => None,
         }
     }
 }

@@ -10,6 +10,8 @@
 //!   or, with `strict`, nothing imported) and CSV / JSON export.
 //! * `location`: where the default workspace lives (a per-user data directory).
 //! * `output`: aligned tables, ordered JSON objects and number formatting.
+//! * `forward`: while `kith serve` or `kith sync --watch` holds the workspace, other
+//!   commands run inside it, through a Unix socket in the workspace directory.
 //! * [`web`]: the local web UI (`kith serve`): axum, server-rendered pages, a JSON API.
 //! * [`sync`]: the sync connector, a tokio runtime for kith-core's sans-IO sync engine
 //!   (`kith remote`, `kith join`, `kith sync`, `kith status`).
@@ -17,6 +19,7 @@
 //! Errors are one [`CliError`] enum ([`CsvError`] for import and export); each displays
 //! as one sentence, which the binary prints after `error: `.
 
+mod app;
 pub mod commands;
 mod csv_export;
 mod csv_infer;
@@ -25,6 +28,8 @@ pub mod csv_io;
 mod csv_missing;
 mod csv_plan;
 mod error;
+#[cfg(unix)]
+mod forward;
 mod location;
 mod output;
 mod record_json;
@@ -34,6 +39,6 @@ pub mod web;
 
 pub use commands::{Cli, Command, Context, run};
 pub use csv_io::{CsvImportOptions, CsvImportReport, CsvRowError, ExportFormat, export, import_csv};
-pub use error::{CliError, CsvError};
+pub use error::{CliError, CsvError, error_line};
 pub use location::default_workspace;
 pub use web::{ServerInfo, serve};

@@ -47,11 +47,12 @@ fn main() -> ExitCode {
     match kith::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
-        Err(e) => {
-            let message = e.to_string();
-            let one_line: String = message.split_whitespace().collect::<Vec<_>>().join(" ");
-            let _ = writeln!(std::io::stderr(), "error: {one_line}");
-            ExitCode::FAILURE
-        }
+        Err(e) => match e.already_reported() {
+            Some(code) => ExitCode::from(code),
+            None => {
+                let _ = writeln!(std::io::stderr(), "{}", kith::error_line(&e));
+                ExitCode::FAILURE
+            }
+        },
     }
 }

@@ -12,7 +12,7 @@ fn the_json_api_lists_and_updates_records_with_an_undo() {
     let list: serde_json::Value =
         serde_json::from_str(&server.get("/api/objects/people/records?filter=city%20%3D%20Oslo").body).expect("json");
     assert_eq!(list["count"], 1);
-    assert_eq!(list["records"][0]["values"]["name"], "Ann Lee");
+    assert_eq!(list["records"][0]["fields"]["name"], "Ann Lee");
     let patch = server.request(
         "PATCH",
         &format!("/api/records/{ann}"),
@@ -21,7 +21,9 @@ fn the_json_api_lists_and_updates_records_with_an_undo() {
     );
     assert_eq!(patch.status, 200, "{}", patch.body);
     let v: serde_json::Value = serde_json::from_str(&patch.body).expect("json");
-    assert_eq!(v["record"]["values"]["city"], "Rome");
+    assert_eq!(v["id"], ann.to_string());
+    let got: serde_json::Value = serde_json::from_str(&server.get(&format!("/api/records/{ann}")).body).expect("json");
+    assert_eq!(got["fields"]["city"], "Rome");
     let change = v["undo"]
         .as_str()
         .expect("an undo")

@@ -21,7 +21,7 @@ fn the_schema_editor_shows_what_a_retype_would_not_convert_before_doing_it() {
     assert!(preview.body.contains("0 values convert; 1 do not"), "{}", preview.body);
     assert!(preview.body.contains("Acme"));
     let fields = |server: &TestServer| server.get("/api/schema").body;
-    assert!(fields(&server).contains("\"type\":\"number\""));
+    assert!(fields(&server).contains("\"kind\":\"number\""));
     let (c, f) = (companies.to_string(), employees.to_string());
     let done = server.post_form(
         "/schema/field/change",

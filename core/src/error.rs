@@ -28,7 +28,7 @@ pub enum StoreError {
         source: std::io::Error,
     },
     #[error(
-        "the workspace at {0} is in use by another kith process (kith sync --watch or kith serve?); stop it or run the command there"
+        "the workspace at {0} is in use by another kith process (a command still running, such as a long import); wait for it to finish"
     )]
     InUse(PathBuf),
     #[error("the workspace file was written by a newer Kith (format {found}, this one reads {supported})")]

@@ -45,8 +45,9 @@ pub fn run(args: ExportArgs, ctx: &Context) -> Result<(), CliError> {
             export(&ws, &args.object, format, ctx.out())?;
         }
         Some(path) => {
+            let path = &ctx.path(path);
             let file = File::create(path).map_err(|source| CliError::WriteFile {
-                path: path.clone(),
+                path: path.to_path_buf(),
                 source,
             })?;
             let count = export(&ws, &args.object, format, file)?;

@@ -7,13 +7,15 @@
 
 use std::io::Write;
 
+use kith_core::HistoryEntry;
 use kith_core::time_fmt::{format_datetime, parse_datetime};
-use kith_core::{ChangeKind, HistoryEntry};
 
 use crate::CliError;
+use crate::app::history::{HistoryRequest, record_history};
+pub(crate) use crate::app::history::{made_by, short_change};
 use crate::commands::Context;
-use crate::commands::support::{record_id, short_id};
-use crate::output::{JsonObject, write_json};
+use crate::commands::support::short_id;
+use crate::output::write_json;
 
 /// Show every change of a record.
 #[derive(clap::Args)]
@@ -24,18 +26,12 @@ pub struct HistoryArgs {
 
 pub fn run(args: HistoryArgs, ctx: &Context) -> Result<(), CliError> {
     let ws = ctx.open()?;
-    let id = record_id(&ws, &args.record)?;
-    let mut entries = ws.record_history(id)?;
-    // Fields in the order the object lists them (archived and unknown ones last).
-    if let Some(obj) = ws.schema().object(ws.row(id)?.object) {
-        let position = |f: kith_core::FieldId| obj.fields.iter().position(|d| d.id == f).unwrap_or(usize::MAX);
-        for entry in &mut entries {
-            entry.fields.sort_by_key(|d| position(d.field));
-        }
-    }
+    let history = record_history(&ws, &HistoryRequest { record: args.record })?;
+    let (id, entries) = (history.record, &history.entries);
     let mut out = ctx.out();
     if ctx.json {
-        return write_history_json(&mut out, &entries, false);
+        write_json(&mut out, &history)?;
+        return Ok(());
     }
     let row = ws.row(id)?;
     let object = ws
@@ -49,15 +45,7 @@ pub fn run(args: HistoryArgs, ctx: &Context) -> Result<(), CliError> {
         ws.record_name(id),
         changes_count(entries.len())
     )?;
-    write_history(&mut out, &entries, false)
-}
-
-/// How many characters of a change hash are shown (and are enough for `kith revert`).
-pub(crate) const SHORT_CHANGE: usize = 12;
-
-/// The short form of a change hash.
-pub(crate) fn short_change(change: &str) -> &str {
-    change.get(..SHORT_CHANGE).unwrap_or(change)
+    write_history(&mut out, entries, false)
 }
 
 fn changes_count(n: usize) -> String {
@@ -79,49 +67,6 @@ pub(crate) fn parse_at(text: &str) -> Result<i64, CliError> {
     })?;
     let has_fraction = text.contains('.');
     Ok(if has_fraction { ms } else { ms.saturating_add(999) })
-}
-
-/// What made a change, in words: edit, import, bulk edit, automation, revert, conflict
-/// resolved, restore, schema change, ...
-pub(crate) fn made_by(entry: &HistoryEntry) -> String {
-    let mut parts = entry.message.split(':');
-    let head = parts.next().unwrap_or_default();
-    let what = match head {
-        "edit" => "edit".to_string(),
-        "import" => "import".to_string(),
-        "bulk" => "bulk edit".to_string(),
-        "automation" => "automation".to_string(),
-        "resolve" => "conflict resolved".to_string(),
-        "revert" => {
-            let _group = parts.next();
-            match parts.next() {
-                Some(target) if !target.is_empty() => {
-                    let kind = if target.contains('-') { "group" } else { "change" };
-                    format!("revert of {kind} {target}")
-                }
-                _ => "revert".to_string(),
-            }
-        }
-        "restore" => {
-            let _group = parts.next();
-            match parts.next().and_then(|t| t.parse::<i64>().ok()) {
-                Some(time) => format!("restore to {}", format_datetime(time)),
-                None => "restore".to_string(),
-            }
-        }
-        "schema" => "schema change".to_string(),
-        "member" => "member joined".to_string(),
-        // Folding maps two devices created concurrently, or moving values of a field two
-        // devices added with one key (docs/storage-format.md).
-        "heal" => "merge healed".to_string(),
-        _ if entry.kind == ChangeKind::Other && !head.is_empty() => head.to_string(),
-        _ => entry.kind.as_str().to_string(),
-    };
-    if entry.synced {
-        format!("{what}, from another device")
-    } else {
-        what
-    }
 }
 
 /// A value as shown in a history line.
@@ -197,46 +142,6 @@ fn schema_line(label: &str, old: Option<&str>, new: Option<&str>) -> String {
         None => label.to_string(),
     };
     format!("{subject}: {} → {}", shown(old), shown(new))
-}
-
-/// History as a JSON array, oldest first.
-pub(crate) fn write_history_json(out: &mut dyn Write, entries: &[HistoryEntry], schema: bool) -> Result<(), CliError> {
-    let items: Vec<JsonObject> = entries
-        .iter()
-        .map(|entry| {
-            let mut j = JsonObject::default();
-            j.push("change", short_change(&entry.change).to_string());
-            j.push("hash", entry.change.clone());
-            j.push("time", format_datetime(entry.time));
-            j.push("time_ms", entry.time);
-            j.push("author", entry.author.clone());
-            j.push("device", entry.device.clone());
-            j.push("synced", entry.synced);
-            j.push("made_by", made_by(entry));
-            j.push("kind", serde_json::to_value(entry.kind).unwrap_or_default());
-            j.push("message", entry.message.clone());
-            j.push("group", entry.group.map(|g| g.to_string()));
-            if !schema {
-                j.push("created", entry.created);
-                j.push("deleted", entry.deleted);
-            }
-            let fields: Vec<JsonObject> = entry
-                .fields
-                .iter()
-                .map(|d| {
-                    let mut f = JsonObject::default();
-                    f.push("label", d.label.clone());
-                    f.push("old", d.old.clone());
-                    f.push("new", d.new.clone());
-                    f
-                })
-                .collect();
-            j.push_objects(if schema { "changes" } else { "fields" }, fields);
-            j
-        })
-        .collect();
-    write_json(out, &items)?;
-    Ok(())
 }
 
 #[cfg(test)]

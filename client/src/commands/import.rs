@@ -15,16 +15,17 @@
 //! `--encoding` / `--delimiter` name them.
 
 use std::fs::File;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{Read, Write};
 use std::path::PathBuf;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use kith_core::NumberFormat;
 
 use crate::CliError;
+use crate::app::import::import;
 use crate::commands::Context;
-use crate::csv_io::{CsvImportOptions, CsvRowError, import_csv};
-use crate::output::{JsonObject, thousands, write_json};
+use crate::csv_io::CsvImportOptions;
+use crate::output::{thousands, write_json};
 
 /// Import a CSV file as records of an object.
 #[derive(clap::Args)]
@@ -112,15 +113,13 @@ pub fn run(args: ImportArgs, ctx: &Context) -> Result<(), CliError> {
         batch_rows: 0,
     };
     let input: Box<dyn Read> = if args.file.as_os_str() == "-" {
-        Box::new(std::io::stdin().lock())
+        ctx.stdin()
     } else {
-        Box::new(File::open(&args.file).map_err(|source| CliError::ReadFile {
-            path: args.file.clone(),
-            source,
-        })?)
+        let path = ctx.path(&args.file);
+        Box::new(File::open(&path).map_err(|source| CliError::ReadFile { path, source })?)
     };
     let mut ws = ctx.open()?;
-    let bar = if std::io::stderr().is_terminal() {
+    let bar = if ctx.shows_progress() {
         ProgressBar::new(0)
     } else {
         ProgressBar::hidden()
@@ -129,38 +128,19 @@ pub fn run(args: ImportArgs, ctx: &Context) -> Result<(), CliError> {
         ProgressStyle::with_template("{bar:40} {pos}/{len} records ({eta} left)")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let report = import_csv(&mut ws, input, &options, &mut |done, total| {
+    let imported = import(&mut ws, input, &options, &mut |done, total| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     });
     bar.finish_and_clear();
-    let report = report?;
+    let imported = imported?;
+    let report = &imported.report;
 
     let mut out = ctx.out();
     if ctx.json {
-        let mut j = JsonObject::default();
-        j.push("group", report.group.to_string());
-        j.push("imported", report.imported);
-        j.push("skipped", report.skipped);
-        j.push("ignored_columns", report.ignored_columns.clone());
-        j.push("encoding", report.encoding);
-        j.push("preview", report.preview);
-        j.push(
-            "new_fields",
-            serde_json::to_value(&report.new_fields).unwrap_or_default(),
-        );
-        let mut mapping = JsonObject::default();
-        for (column, field) in &report.mapping {
-            mapping.push(column.clone(), (!field.is_empty()).then(|| field.clone()));
-        }
-        j.push_object("mapping", mapping);
-        j.push("added_options", report.added_options);
-        j.push("created_records", report.created_records);
-        j.push("delimiter", report.delimiter.to_string());
-        j.push_objects("errors", report.errors.iter().map(error_json).collect());
-        write_json(&mut out, &j)?;
+        write_json(&mut out, &imported)?;
     } else {
-        let mut err = std::io::stderr().lock();
+        let mut err = ctx.err();
         if report.encoding != "UTF-8" {
             let _ = writeln!(err, "note: read the file as {} text", report.encoding);
         }
@@ -184,7 +164,7 @@ pub fn run(args: ImportArgs, ctx: &Context) -> Result<(), CliError> {
     }
     if report.preview {
         if !ctx.json {
-            write_preview(&mut out, &report)?;
+            write_preview(&mut out, report)?;
         }
         return Ok(());
     }
@@ -239,13 +219,4 @@ fn write_preview(out: &mut dyn Write, report: &crate::csv_io::CsvImportReport) -
         thousands(report.skipped)
     )?;
     Ok(())
-}
-
-fn error_json(e: &CsvRowError) -> JsonObject {
-    let mut j = JsonObject::default();
-    j.push("row", e.row);
-    j.push("line", e.line);
-    j.push("column", e.column.clone());
-    j.push("reason", e.reason.clone());
-    j
 }

@@ -17,6 +17,11 @@
 //!   JSON on stdout and nothing else there; messages for people go to stderr.
 //! * `ctx.out()`: a locked stdout. Write with `writeln!(out, ..)?`: a write error becomes
 //!   [`CliError::Output`], and a closed pipe (`kith ... | head`) ends the program quietly.
+//!   `ctx.err()` for messages to people, `ctx.stdin()` for input, `ctx.path(p)` for a
+//!   file named on the command line: never `std::io::stdout()`, `eprintln!` or a bare
+//!   relative path, because while `kith serve` or `kith sync --watch` holds the workspace
+//!   the command runs inside that process for its caller (`crate::forward`), and these
+//!   are the caller's.
 //!
 //! Errors are [`CliError`]; the binary prints them as `error: <one sentence>` and exits
 //! with status 1. Never `unwrap` anything that came from a user, a file or the network.
@@ -24,6 +29,7 @@
 pub mod config;
 pub mod conflicts;
 pub mod dashboard;
+mod context;
 pub mod demo;
 pub mod export;
 pub mod field;
@@ -50,13 +56,15 @@ pub mod sync;
 pub mod total;
 pub mod trash;
 
-use std::io;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use kith_core::{WORKSPACE_FILE, Workspace};
 
 use crate::{CliError, location};
+
+#[cfg(unix)]
+pub(crate) use context::Forwarded;
+pub use context::{Context, Lent, OpenWorkspace, Output};
 
 /// Kith, a local-first CRM.
 #[derive(Parser)]
@@ -131,37 +139,21 @@ pub enum Command {
     Serve(serve::ServeArgs),
 }
 
-/// The global options, resolved; every subcommand's `run` gets one.
-#[derive(Debug, Clone)]
-pub struct Context {
-    /// The workspace directory.
-    pub workspace: PathBuf,
-    /// Print JSON on stdout instead of text.
-    pub json: bool,
-}
-
-impl Context {
-    /// Opens the workspace; a clear error when there is none at `self.workspace`.
-    pub fn open(&self) -> Result<Workspace, CliError> {
-        if !self.workspace.join(WORKSPACE_FILE).exists() {
-            return Err(CliError::NoWorkspace(self.workspace.clone()));
-        }
-        Ok(Workspace::open(&self.workspace)?)
-    }
-
-    /// Standard output, locked for the caller.
-    pub fn out(&self) -> io::StdoutLock<'static> {
-        io::stdout().lock()
-    }
-}
-
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<(), CliError> {
-    let ctx = Context {
-        workspace: location::resolve(cli.workspace)?,
-        json: cli.json,
-    };
-    match cli.command {
+    let ctx = Context::local(location::resolve(cli.workspace)?, cli.json);
+    // The workspace is held by `kith serve` or `kith sync --watch`: run it there.
+    #[cfg(unix)]
+    if let Some(result) = crate::forward::forward_if_held(&cli.command, &ctx) {
+        return result;
+    }
+    dispatch(cli.command, ctx)
+}
+
+/// Runs a subcommand with its context (here, or forwarded into the process that holds
+/// the workspace).
+pub(crate) fn dispatch(command: Command, ctx: Context) -> Result<(), CliError> {
+    match command {
         Command::Init(args) => init::run(args, &ctx),
         Command::Object(args) => object::run(args, &ctx),
         Command::Field(args) => field::run(args, &ctx),

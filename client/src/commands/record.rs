@@ -13,18 +13,22 @@
 //! ["Rome"]}` when it has conflicts (field keys never start with `_`): the other values
 //! of each conflicted field, the shown one being the field's own value.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, Write};
 
 use clap::Subcommand;
+use kith_core::Workspace;
 use kith_core::time_fmt::format_datetime;
-use kith_core::{Filter, Op, Query, RecordId, Workspace};
 
 use crate::CliError;
+use crate::app::Changed;
+use crate::app::records::{
+    self, AddRequest, GetRequest, ListRequest, RecordDetail, RecordRequest, RestoreRequest, UpdateRequest,
+    combined_filter,
+};
 use crate::commands::Context;
 use crate::commands::history::parse_at;
-use crate::commands::support::{assignments, done, record_id, short_id};
+use crate::commands::support::{assignments, record_id, short_id};
 use crate::output::{JsonObject, Table, thousands, write_json};
-use crate::record_json::record_json;
 
 /// Add, show, update, delete and list records.
 #[derive(clap::Args)]
@@ -86,15 +90,22 @@ pub(crate) fn restore_from_trash(
     id: &str,
     set: &[String],
 ) -> Result<(), CliError> {
-    let id = record_id(ws, id)?;
-    let row = ws.row(id)?;
-    if row.deleted_at.is_none() {
-        return Err(kith_core::Error::NotInTrash(short_id(ws, id)).into());
+    let request = RestoreRequest {
+        id: id.to_string(),
+        set: assignments(set)?,
+    };
+    let restored = records::restore(ws, &request)?;
+    changed(out, ctx, &restored)
+}
+
+/// Reports a change: its sentence, or with `--json` the whole [`Changed`].
+fn changed(out: &mut dyn Write, ctx: &Context, changed: &Changed) -> Result<(), CliError> {
+    if ctx.json {
+        write_json(out, changed)?;
+    } else {
+        writeln!(out, "{}", changed.message)?;
     }
-    let changes = ws.parse_values(row.object, &assignments(set)?)?;
-    ws.restore_record_with(id, changes)?;
-    let message = format!("restored {} ({}) from the trash", short_id(ws, id), ws.record_name(id));
-    done(out, ctx, &message, &id.to_string())
+    Ok(())
 }
 
 /// `kith record update`: one record, or many as one change group.
@@ -151,21 +162,22 @@ pub fn run(args: RecordArgs, ctx: &Context) -> Result<(), CliError> {
     let mut out = ctx.out();
     match args.command {
         RecordCommand::Add { object, values } => {
-            let object = ws.object_named(&object)?.id;
-            let values = ws.parse_values(object, &assignments(&values)?)?;
-            let id = ws.create_record(object, values)?;
+            let values = assignments(&values)?;
+            let added = records::add(&mut ws, &AddRequest { object, values })?;
             if ctx.json {
-                let mut j = JsonObject::default();
-                j.push("id", id.to_string());
-                write_json(&mut out, &j)?;
+                write_json(&mut out, &added)?;
             } else {
-                writeln!(out, "{id}")?;
+                writeln!(out, "{}", added.id)?;
             }
         }
         RecordCommand::Get { id, at } => {
-            let id = record_id(&ws, &id)?;
             let at = at.as_deref().map(parse_at).transpose()?;
-            show(&ws, id, at, ctx, &mut out)?;
+            let detail = records::get(&ws, &GetRequest { id, at })?;
+            if ctx.json {
+                write_json(&mut out, &detail)?;
+            } else {
+                show(&ws, &detail, &mut out)?;
+            }
         }
         RecordCommand::Update(update) if update.object.is_some() => bulk_update(&mut ws, update, ctx, &mut out)?,
         RecordCommand::Update(UpdateArgs {
@@ -190,20 +202,13 @@ pub fn run(args: RecordArgs, ctx: &Context) -> Result<(), CliError> {
                     "give the new values as field=value after the record id".into(),
                 ));
             }
-            let id = record_id(&ws, &id)?;
-            let object = ws.row(id)?.object;
-            let changes = ws.parse_values(object, &assignments(&values)?)?;
-            ws.update_record(id, changes)?;
-            done(&mut out, ctx, &format!("updated {id}"), &id.to_string())?;
+            let values = assignments(&values)?;
+            let updated = records::update(&mut ws, &UpdateRequest { id, values })?;
+            changed(&mut out, ctx, &updated)?;
         }
         RecordCommand::Delete { id } => {
-            let id = record_id(&ws, &id)?;
-            ws.delete_record(id)?;
-            let message = format!(
-                "moved {id} to the trash (`kith record restore {}` brings it back)",
-                short_id(&ws, id)
-            );
-            done(&mut out, ctx, &message, &id.to_string())?;
+            let deleted = records::delete(&mut ws, &RecordRequest { id })?;
+            changed(&mut out, ctx, &deleted)?;
         }
         RecordCommand::Restore { id, at: None, set } => restore_from_trash(&mut ws, ctx, &mut out, &id, &set)?,
         RecordCommand::Restore { id, at: Some(at), .. } => {
@@ -276,14 +281,14 @@ fn bulk_update(ws: &mut Workspace, args: UpdateArgs, ctx: &Context, out: &mut dy
             obj.key,
             args.set.join(", ")
         );
-        if !std::io::stdin().is_terminal() {
+        if let Some(why) = ctx.cannot_ask() {
             return Err(CliError::InvalidArgument(format!(
-                "this would update {what}; add --yes to confirm (standard input is not a terminal, so kith cannot ask)"
+                "this would update {what}; add --yes to confirm ({why})"
             )));
         }
-        eprint!("update {what}? [y/N] ");
+        write!(ctx.err(), "update {what}? [y/N] ")?;
         let mut answer = String::new();
-        std::io::stdin().lock().read_line(&mut answer)?;
+        std::io::BufReader::new(ctx.stdin()).read_line(&mut answer)?;
         if !matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
             return Err(CliError::InvalidArgument("cancelled; nothing was changed".into()));
         }
@@ -307,24 +312,9 @@ fn bulk_update(ws: &mut Workspace, args: UpdateArgs, ctx: &Context, out: &mut dy
     Ok(())
 }
 
-/// `--filter` arguments ANDed together.
-fn combined_filter(ws: &Workspace, object: kith_core::ObjectId, texts: &[String]) -> Result<Option<Filter>, CliError> {
-    let mut filters = texts
-        .iter()
-        .map(|f| ws.parse_filter(object, f).map_err(CliError::from))
-        .collect::<Result<Vec<Filter>, _>>()?;
-    Ok(match filters.len() {
-        0 => None,
-        1 => filters.pop(),
-        _ => Some(Filter::All(filters)),
-    })
-}
-
 fn list_records(ws: &Workspace, args: ListArgs, ctx: &Context, out: &mut dyn Write) -> Result<(), CliError> {
-    let obj = ws.object_named(&args.object)?;
-    let filter = combined_filter(ws, obj.id, &args.filters)?;
     if args.count {
-        let n = ws.count(obj.id, filter.as_ref())?;
+        let n = records::count(ws, &args.object, &args.filters)?;
         if ctx.json {
             let mut j = JsonObject::default();
             j.push("count", n);
@@ -334,30 +324,20 @@ fn list_records(ws: &Workspace, args: ListArgs, ctx: &Context, out: &mut dyn Wri
         }
         return Ok(());
     }
-    if args.limit == 0 {
-        return Err(CliError::InvalidArgument("--limit must be at least 1".into()));
-    }
-    let mut query = Query::new(obj.id);
-    query.filter = filter;
-    query.sort = match &args.sort {
-        Some(s) => ws.parse_sort(obj.id, s)?,
-        None => Vec::new(),
+    let request = ListRequest {
+        object: args.object.clone(),
+        filters: args.filters.clone(),
+        sort: args.sort.clone(),
+        after: args.after.clone(),
+        limit: Some(args.limit),
     };
-    query.limit = args.limit;
-    query.after = args.after.clone();
-    let page = ws.query(&query)?;
-    let views = page
-        .ids
-        .iter()
-        .map(|id| ws.record(*id).map_err(CliError::from))
-        .collect::<Result<Vec<_>, _>>()?;
+    let page = records::list(ws, &request)?;
     if ctx.json {
-        let mut j = JsonObject::default();
-        j.push_objects("records", views.iter().map(|v| record_json(ws, v)).collect());
-        j.push("next", page.next.clone());
-        write_json(out, &j)?;
+        write_json(out, &page)?;
         return Ok(());
     }
+    let obj = ws.object_named(&args.object)?;
+    let views = &page.views;
     let columns: Vec<kith_core::FieldId> = match &args.fields {
         Some(list) => list
             .split(',')
@@ -372,7 +352,7 @@ fn list_records(ws: &Workspace, args: ListArgs, ctx: &Context, out: &mut dyn Wri
     let mut table = Table::new(headers);
     let mut unconverted = false;
     let mut conflicted = false;
-    for view in &views {
+    for view in views {
         let mut row = vec![short_id(ws, view.id)];
         for column in &columns {
             let text = match view.cells.iter().find(|c| c.field == *column) {
@@ -400,7 +380,7 @@ fn list_records(ws: &Workspace, args: ListArgs, ctx: &Context, out: &mut dyn Wri
             out,
             "no {} records{}",
             obj.key,
-            if query.filter.is_some() || query.after.is_some() {
+            if !args.filters.is_empty() || args.after.is_some() {
                 " match"
             } else {
                 ""
@@ -424,41 +404,13 @@ fn list_records(ws: &Workspace, args: ListArgs, ctx: &Context, out: &mut dyn Wri
     Ok(())
 }
 
-/// `kith record get`: the record's fields, then the records that point to it; with `at`,
-/// the record as it was then (without related records).
-fn show(ws: &Workspace, id: RecordId, at: Option<i64>, ctx: &Context, out: &mut dyn Write) -> Result<(), CliError> {
-    let (view, related) = match at {
-        Some(time) => (ws.record_at(id, time)?, Vec::new()),
-        None => {
-            let view = ws.record(id)?;
-            let related = referrers(ws, id, view.object)?;
-            (view, related)
-        }
-    };
-    if ctx.json {
-        let mut j = record_json(ws, &view);
-        if let Some(time) = at {
-            j.push("at", format_datetime(time));
-        }
-        let related: Vec<JsonObject> = related
-            .iter()
-            .flat_map(|group| {
-                group.records.iter().map(|(rid, name)| {
-                    let mut r = JsonObject::default();
-                    r.push("object", group.object.clone());
-                    r.push("field", group.field.clone());
-                    r.push("id", rid.to_string());
-                    r.push("name", name.clone());
-                    r
-                })
-            })
-            .collect();
-        j.push_objects("related", related);
-        write_json(out, &j)?;
-        return Ok(());
-    }
+/// `kith record get` as text: the record's fields, then the records that point to it
+/// (none when shown as of a moment).
+fn show(ws: &Workspace, detail: &RecordDetail, out: &mut dyn Write) -> Result<(), CliError> {
+    let (view, related, at) = (&detail.view, &detail.groups, detail.at.as_deref());
+    let id = view.id;
     match at {
-        Some(time) => writeln!(out, "{} {id} as it was at {}", view.object_key, format_datetime(time))?,
+        Some(time) => writeln!(out, "{} {id} as it was at {time}", view.object_key)?,
         None => writeln!(out, "{} {id}", view.object_key)?,
     }
     let short = short_id(ws, id);
@@ -500,7 +452,7 @@ fn show(ws: &Workspace, id: RecordId, at: Option<i64>, ctx: &Context, out: &mut 
     if !related.is_empty() {
         writeln!(out)?;
         writeln!(out, "Related records:")?;
-        for group in &related {
+        for group in related {
             let more = if group.total > group.records.len() as u64 {
                 format!(" ({} in all)", thousands(group.total as usize))
             } else {
@@ -515,54 +467,4 @@ fn show(ws: &Workspace, id: RecordId, at: Option<i64>, ctx: &Context, out: &mut 
         }
     }
     Ok(())
-}
-
-/// Records of one relation field that point to a record.
-struct Referrers {
-    object: String,
-    field: String,
-    label: String,
-    /// The first few, with their names.
-    records: Vec<(RecordId, String)>,
-    total: u64,
-}
-
-/// How many referrers of each field `record get` lists.
-const REFERRERS_SHOWN: usize = 20;
-
-/// Every record, in any object, whose relation fields point to `id`.
-fn referrers(ws: &Workspace, id: RecordId, object: kith_core::ObjectId) -> Result<Vec<Referrers>, CliError> {
-    let mut out = Vec::new();
-    for obj in ws.schema().active_objects() {
-        for field in obj.active_fields() {
-            if field.kind != kith_core::FieldKind::Relation || field.target.is_some_and(|t| t != object) {
-                continue;
-            }
-            let filter = Filter::Cond {
-                field: field.id,
-                op: Op::RelatedTo(id),
-            };
-            let mut query = Query::new(obj.id);
-            query.filter = Some(filter.clone());
-            query.limit = REFERRERS_SHOWN;
-            let page = ws.query(&query)?;
-            if page.ids.is_empty() {
-                continue;
-            }
-            let total = if page.next.is_some() {
-                ws.count(obj.id, Some(&filter))?
-            } else {
-                page.ids.len() as u64
-            };
-            let records = page.ids.iter().map(|r| (*r, ws.record_name(*r))).collect();
-            out.push(Referrers {
-                object: obj.key.clone(),
-                field: field.key.clone(),
-                label: field.label.clone(),
-                records,
-                total,
-            });
-        }
-    }
-    Ok(out)
 }

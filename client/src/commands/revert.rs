@@ -7,8 +7,9 @@
 use std::io::Write;
 
 use crate::CliError;
+use crate::app::revert::{RevertRequest, revert};
 use crate::commands::Context;
-use crate::output::{JsonObject, write_json};
+use crate::output::write_json;
 
 /// Take back a change or a change group.
 #[derive(clap::Args)]
@@ -28,29 +29,16 @@ pub struct RevertArgs {
 
 pub fn run(args: RevertArgs, ctx: &Context) -> Result<(), CliError> {
     let mut ws = ctx.open()?;
-    let (what, report) = match (&args.change, &args.group) {
-        (_, Some(group)) => {
-            let id = ws.find_group_id(group)?;
-            (format!("group {id}"), ws.revert_group(id, args.force)?)
-        }
-        (Some(change), None) => (
-            format!("change {}", change.trim()),
-            ws.revert_change(change.trim(), args.force)?,
-        ),
-        (None, None) => {
-            return Err(CliError::InvalidArgument(
-                "name the change to revert (its id from `kith history`) or give --group ID".into(),
-            ));
-        }
+    let request = RevertRequest {
+        change: args.change,
+        group: args.group,
+        force: args.force,
     };
+    let report = revert(&mut ws, &request)?;
+    let what = &report.reverted;
     let mut out = ctx.out();
     if ctx.json {
-        let mut j = JsonObject::default();
-        j.push("reverted", what);
-        j.push("group", report.group.to_string());
-        j.push("records", report.records);
-        j.push("schema", report.schema);
-        write_json(&mut out, &j)?;
+        write_json(&mut out, &report)?;
         return Ok(());
     }
     let mut changed = Vec::new();

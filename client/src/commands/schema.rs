@@ -8,9 +8,10 @@ use clap::Subcommand;
 use kith_core::time_fmt::format_datetime;
 
 use crate::CliError;
+use crate::app::schema::{self, SchemaRequest};
 use crate::commands::Context;
 use crate::commands::field::details;
-use crate::commands::history::{parse_at, write_history, write_history_json};
+use crate::commands::history::{parse_at, write_history};
 use crate::output::{Table, write_json};
 
 /// Show the schema.
@@ -42,24 +43,22 @@ pub fn run(args: SchemaArgs, ctx: &Context) -> Result<(), CliError> {
     let mut out = ctx.out();
     match args.command {
         SchemaCommand::History => {
-            let entries = ws.schema_history()?;
+            let history = schema::history(&ws)?;
             if ctx.json {
-                return write_history_json(&mut out, &entries, true);
+                write_json(&mut out, &history)?;
+                return Ok(());
             }
-            write_history(&mut out, &entries, true)?;
+            write_history(&mut out, &history.entries, true)?;
         }
         SchemaCommand::Show { all, at } => {
-            let past = match at.as_deref().map(parse_at).transpose()? {
-                Some(time) => Some((time, ws.schema_at(time)?)),
-                None => None,
-            };
-            let schema = past.as_ref().map_or(ws.schema(), |(_, s)| s);
+            let at = at.as_deref().map(parse_at).transpose()?;
+            let schema = &schema::show(&ws, &SchemaRequest { at })?;
             if ctx.json {
                 write_json(&mut out, schema)?;
                 return Ok(());
             }
-            if let Some((time, _)) = &past {
-                writeln!(out, "the schema as it was at {}", format_datetime(*time))?;
+            if let Some(time) = at {
+                writeln!(out, "the schema as it was at {}", format_datetime(time))?;
                 writeln!(out)?;
             }
             if schema.objects.is_empty() {

@@ -25,7 +25,7 @@ pub struct ServeArgs {
 }
 
 pub fn run(args: ServeArgs, ctx: &Context) -> Result<(), CliError> {
-    let ws = ctx.open()?;
+    let ws = ctx.open_owned()?;
     serve_workspace(ws, &args)
 }
 

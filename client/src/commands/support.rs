@@ -77,7 +77,7 @@ pub(crate) fn finish_search_index(ws: &mut Workspace, ctx: &Context) -> Result<u
     if total == 0 {
         return Ok(0);
     }
-    let bar = (!ctx.json && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
+    let bar = (!ctx.json && ctx.shows_progress()).then(|| {
         let bar = indicatif::ProgressBar::new(total);
         let style =
             indicatif::ProgressStyle::with_template("{spinner} {bar:30} {pos}/{len} records indexed for search")

@@ -22,10 +22,10 @@ pub struct SyncArgs {
 }
 
 pub fn run(args: SyncArgs, ctx: &Context) -> Result<(), CliError> {
-    let mut ws = ctx.open()?;
+    let mut ws = ctx.open_owned()?;
     let remote = Remote::load(&ws)?.ok_or(SyncError::NoRemote)?;
     if args.watch {
-        return watch(&mut ws, &remote, ctx);
+        return watch(ws, &remote, ctx);
     }
     let report = block_on(sync_once(&mut ws, &remote, |_| {}))??;
     support::finish_search_index(&mut ws, ctx)?;
@@ -96,8 +96,13 @@ fn report_json(report: &SyncReport) -> JsonObject {
     j
 }
 
-/// `kith sync --watch`: a line (or a JSON object) per event until Ctrl-C.
-fn watch(ws: &mut kith_core::Workspace, remote: &Remote, ctx: &Context) -> Result<(), CliError> {
+/// `kith sync --watch`: a line (or a JSON object) per event until Ctrl-C. Meanwhile other
+/// kith commands on the workspace run here (crate::forward): the workspace sits in a
+/// mutex the connector locks only for one local transaction at a time.
+fn watch(ws: kith_core::Workspace, remote: &Remote, ctx: &Context) -> Result<(), CliError> {
+    let shared = std::sync::Arc::new(std::sync::Mutex::new(ws));
+    #[cfg(unix)]
+    let socket = crate::forward::listen(&shared, "kith sync --watch", None);
     if !ctx.json {
         eprintln!("syncing with {} until Ctrl-C", remote.url);
     }
@@ -120,7 +125,12 @@ fn watch(ws: &mut kith_core::Workspace, remote: &Remote, ctx: &Context) -> Resul
             () = stop.notified() => {}
         }
     };
-    block_on(sync_watch(ws, remote, shutdown, on_event))??;
+    let watched = block_on(sync_watch(&*shared, remote, shutdown, on_event));
+    #[cfg(unix)]
+    if let Some(socket) = socket {
+        socket.stop();
+    }
+    watched??;
     if let Some(e) = write_error.into_inner() {
         return Err(CliError::Output(e));
     }

@@ -8,10 +8,10 @@ use clap::Subcommand;
 use kith_core::time_fmt::format_datetime;
 
 use crate::CliError;
+use crate::app::trash::{self, TrashRequest};
 use crate::commands::Context;
 use crate::commands::support::{done, record_id, short_id};
-use crate::output::{JsonObject, Table, thousands, write_json};
-use crate::record_json::record_json;
+use crate::output::{Table, thousands, write_json};
 
 /// List, restore and purge records in the trash.
 #[derive(clap::Args)]
@@ -28,7 +28,7 @@ pub enum TrashCommand {
         #[arg(long)]
         object: Option<String>,
         /// How many records to show
-        #[arg(long, default_value_t = 50)]
+        #[arg(long, default_value_t = trash::DEFAULT_LIMIT)]
         limit: usize,
     },
     /// Take a record out of the trash (the same as `kith record restore`)
@@ -54,26 +54,19 @@ pub fn run(args: TrashArgs, ctx: &Context) -> Result<(), CliError> {
     let mut out = ctx.out();
     match args.command {
         TrashCommand::List { object, limit } => {
-            if limit == 0 {
-                return Err(CliError::InvalidArgument("--limit must be at least 1".into()));
-            }
-            let object = match object {
-                Some(name) => Some(ws.object_named(&name)?.id),
-                None => None,
-            };
-            let views = ws.trash(object, limit)?;
+            let one_object = object.is_some();
+            let page = trash::list(&ws, &TrashRequest { object, limit })?;
             if ctx.json {
-                let mut items = JsonObject::default();
-                items.push_objects("records", views.iter().map(|v| record_json(&ws, v)).collect());
-                write_json(&mut out, &items)?;
+                write_json(&mut out, &page)?;
                 return Ok(());
             }
+            let views = &page.views;
             if views.is_empty() {
                 writeln!(out, "the trash is empty")?;
                 return Ok(());
             }
             let mut table = Table::new(["ID", "OBJECT", "NAME", "DELETED"]);
-            for v in &views {
+            for v in views {
                 table.push(vec![
                     short_id(&ws, v.id),
                     v.object_key.clone(),
@@ -82,8 +75,8 @@ pub fn run(args: TrashArgs, ctx: &Context) -> Result<(), CliError> {
                 ]);
             }
             table.write(&mut out)?;
-            match object {
-                None => {
+            match one_object {
+                false => {
                     let total = ws.trash_len()?;
                     if total > views.len() as u64 {
                         writeln!(
@@ -94,10 +87,10 @@ pub fn run(args: TrashArgs, ctx: &Context) -> Result<(), CliError> {
                         )?;
                     }
                 }
-                Some(_) if views.len() == limit => {
+                true if views.len() == limit => {
                     writeln!(out, "more may be in the trash: raise --limit to see them")?;
                 }
-                Some(_) => {}
+                true => {}
             }
             writeln!(out, "`kith record restore ID` brings a record back")?;
         }

@@ -1,27 +1,47 @@
 //! The JSON API under `/api`, for the page script and other local tools. GETs need no
 //! token; anything that changes data needs the `x-kith-token` header (see security).
+//!
+//! Every route parses its request, calls the operation in `crate::app` on the workspace
+//! thread and answers with the operation's response: the same JSON `--json` prints.
 
 use std::sync::Arc;
 
 use axum::extract::{Path, RawQuery, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use kith_core::{Query, RecordId};
+use serde::Serialize;
 use serde_json::{Value as Json_, json};
 
 use super::form::query_pairs;
-use super::record::parse_id;
-use super::undo::last_change;
 use super::{AppState, WebError};
+use crate::app::config;
+use crate::app::conflicts::{self, ConflictsRequest};
+use crate::app::records::{self, AddRequest, GetRequest, ListRequest, RecordRequest, RestoreRequest, UpdateRequest};
+use crate::app::revert::{RevertRequest, revert};
+use crate::app::schema::{self, SchemaRequest};
+use crate::app::search::{DEFAULT_LIMIT, SearchRequest, search};
+use crate::app::trash::{self, TrashRequest};
+use crate::app::{AppError, history, import};
+use crate::csv_io::CsvImportOptions;
+
+/// Most records one page of `GET /api/objects/{object}/records` holds.
+const MAX_PAGE: usize = 500;
 
 pub(crate) fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/schema", get(schema))
-        .route("/objects/{object}/records", get(records))
+        .route("/schema/history", get(schema_history))
+        .route("/objects/{object}/records", get(list).post(add))
+        .route("/objects/{object}/import", post(import_csv))
         .route("/records/{record}", get(record).patch(update))
-        .route("/records/{record}/history", get(history))
-        .route("/search", get(search))
-        .route("/revert", post(revert))
+        .route("/records/{record}/delete", post(delete))
+        .route("/records/{record}/restore", post(restore))
+        .route("/records/{record}/history", get(record_history))
+        .route("/search", get(search_records))
+        .route("/trash", get(trash_list))
+        .route("/conflicts", get(conflicts_list))
+        .route("/config", get(config_list))
+        .route("/revert", post(revert_change))
 }
 
 impl axum::response::IntoResponse for ApiError {
@@ -46,146 +66,232 @@ impl From<kith_core::Error> for ApiError {
     }
 }
 
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        use axum::http::StatusCode;
+        match e {
+            AppError::Kith(e) => (*e).into(),
+            AppError::Invalid(m) => ApiError(StatusCode::BAD_REQUEST, m),
+            e @ (AppError::Schema(_) | AppError::Query(_) | AppError::Csv(_)) => {
+                ApiError(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+            }
+        }
+    }
+}
+
 type ApiResult = Result<Json<Json_>, ApiError>;
 
-async fn schema(State(state): State<Arc<AppState>>) -> ApiResult {
-    let objects = state
-        .ws
-        .call(|ws| {
-            ws.schema()
-                .active_objects()
-                .map(|o| {
-                    json!({
-                        "id": o.id.to_string(), "key": o.key, "label": o.label,
-                        "fields": o.active_fields().map(|f| json!({
-                            "id": f.id.to_string(), "key": f.key, "label": f.label, "type": f.kind.as_str(),
-                            "required": f.required, "unique": f.unique,
-                            "options": f.options.iter().filter(|o| !o.archived).map(|o| json!({"label": o.label, "color": o.color})).collect::<Vec<_>>(),
-                        })).collect::<Vec<_>>(),
-                    })
-                })
-                .collect::<Vec<_>>()
-        })
-        .await?;
-    Ok(Json(json!({ "objects": objects })))
+/// Runs an operation on the workspace thread and answers with its response.
+async fn call<T: Serialize + Send + 'static>(
+    state: &AppState,
+    op: impl FnOnce(&mut kith_core::Workspace) -> Result<T, AppError> + Send + 'static,
+) -> ApiResult {
+    let response = state.ws.call(op).await??;
+    let value = serde_json::to_value(response).map_err(|e| WebError::BadRequest(e.to_string()))?;
+    Ok(Json(value))
 }
 
-/// GET /api/objects/{object}/records?filter=&sort=&after=&limit=
-async fn records(State(state): State<Arc<AppState>>, Path(key): Path<String>, RawQuery(raw): RawQuery) -> ApiResult {
-    let pairs = query_pairs(raw.as_deref());
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
-            .filter(|v| !v.is_empty())
-    };
-    let (filter, sort, after) = (get("filter"), get("sort"), get("after"));
-    let limit = get("limit")
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(50usize)
-        .clamp(1, 500);
-    let out = state
-        .ws
-        .call(move |ws| -> Result<Json_, ApiError> {
-            let object = ws.object_named(&key).map_err(kith_core::Error::from)?.id;
-            let mut q = Query::new(object);
-            q.filter = filter.map(|f| ws.parse_filter(object, &f)).transpose()?;
-            q.sort = sort.map(|s| ws.parse_sort(object, &s)).transpose()?.unwrap_or_default();
-            q.limit = limit;
-            q.after = after;
-            let page = ws.query(&q)?;
-            let count = ws.count(object, q.filter.as_ref())?;
-            let records: Vec<Json_> = page
-                .ids
-                .iter()
-                .filter_map(|id| ws.record(*id).ok())
-                .map(record_json)
-                .collect();
-            Ok(json!({ "count": count, "records": records, "next": page.next }))
-        })
-        .await??;
-    Ok(Json(out))
+/// A query parameter, when given and not empty.
+fn param(raw: Option<&str>, name: &str) -> Option<String> {
+    query_pairs(raw)
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v)
+        .filter(|v| !v.is_empty())
 }
 
-fn record_json(r: kith_core::RecordView) -> Json_ {
-    let mut values = serde_json::Map::new();
-    for c in &r.cells {
-        values.insert(c.key.clone(), c.json.clone());
-    }
-    json!({
-        "id": r.id.to_string(), "object": r.object_key, "created_at": r.created_at,
-        "updated_at": r.updated_at, "deleted_at": r.deleted_at, "values": values,
-    })
-}
-
-async fn record(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult {
-    let id = parse_id(&id)?;
-    let r = state.ws.call(move |ws| ws.record(id)).await??;
-    Ok(Json(record_json(r)))
-}
-
-/// PATCH /api/records/{record} with `{"values": {"key": "text", ...}}`; answers with the
-/// record and `undo` (the change to revert to take it back).
-async fn update(State(state): State<Arc<AppState>>, Path(id): Path<String>, Json(body): Json<Json_>) -> ApiResult {
-    let id: RecordId = parse_id(&id)?;
-    let inputs: Vec<(String, String)> = body
+/// `{"values": {"key": "text", ...}}`: text parsed as the CLI parses `key=text`.
+fn values(body: &Json_) -> Result<Vec<(String, String)>, ApiError> {
+    Ok(body
         .get("values")
         .and_then(|v| v.as_object())
         .ok_or_else(|| WebError::BadRequest("expected {\"values\": {field: text}}".into()))?
         .iter()
         .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string)))
-        .collect();
-    let out = state
-        .ws
-        .call(move |ws| -> Result<Json_, ApiError> {
-            let object = ws.record(id)?.object;
-            let changes = ws.parse_values(object, &inputs)?;
-            ws.update_record(id, changes)?;
-            let undo = last_change(ws, id).map(|u| u.encode());
-            Ok(json!({ "record": record_json(ws.record(id)?), "undo": undo }))
-        })
-        .await??;
-    Ok(Json(out))
+        .collect())
 }
 
-async fn history(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult {
-    let id = parse_id(&id)?;
-    let h = state.ws.call(move |ws| ws.record_history(id)).await??;
-    Ok(Json(serde_json::to_value(h).unwrap_or(Json_::Null)))
+/// GET /api/schema?at= (`kith schema show`; `at` in ms since 1970).
+async fn schema(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> ApiResult {
+    let at = at_param(raw.as_deref())?;
+    call(&state, move |ws| schema::show(ws, &SchemaRequest { at })).await
 }
 
-/// GET /api/search?q=: `[{"id", "name", "object"}]`
-async fn search(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> ApiResult {
-    let q = query_pairs(raw.as_deref())
-        .into_iter()
-        .find(|(k, _)| k == "q")
-        .map(|(_, v)| v)
-        .unwrap_or_default();
-    let hits = state.ws.call(move |ws| super::pages::search_hits(ws, &q)).await?;
-    Ok(Json(json!(
-        hits.iter()
-            .map(|(id, name, object)| json!({"id": id.to_string(), "name": name, "object": object}))
-            .collect::<Vec<_>>()
-    )))
+/// GET /api/schema/history (`kith schema history`).
+async fn schema_history(State(state): State<Arc<AppState>>) -> ApiResult {
+    call(&state, |ws| schema::history(ws)).await
 }
 
-/// POST /api/revert with `{"change": HASH}` or `{"group": ID}`.
-async fn revert(State(state): State<Arc<AppState>>, Json(body): Json<Json_>) -> ApiResult {
-    let change = body.get("change").and_then(|v| v.as_str()).map(str::to_string);
-    let group = body.get("group").and_then(|v| v.as_str()).map(str::to_string);
-    let report = state
-        .ws
-        .call(move |ws| -> Result<kith_core::RevertReport, ApiError> {
-            match (change, group) {
-                (Some(c), _) => Ok(ws.revert_change(&c, false)?),
-                (None, Some(g)) => Ok(ws.revert_group(
-                    g.parse().map_err(|_| WebError::BadRequest("bad group id".into()))?,
-                    false,
-                )?),
-                _ => Err(WebError::BadRequest("expected {\"change\": hash} or {\"group\": id}".into()).into()),
-            }
-        })
-        .await??;
-    Ok(Json(serde_json::to_value(report).unwrap_or(Json_::Null)))
+/// The `at=` parameter: a moment in milliseconds since 1970.
+fn at_param(raw: Option<&str>) -> Result<Option<i64>, ApiError> {
+    match param(raw, "at") {
+        Some(at) => Ok(Some(at.parse().map_err(|_| {
+            WebError::BadRequest(format!("at={at} is not milliseconds since 1970"))
+        })?)),
+        None => Ok(None),
+    }
+}
+
+/// GET /api/objects/{object}/records?filter=&sort=&after=&limit= (`kith record list`).
+async fn list(State(state): State<Arc<AppState>>, Path(object): Path<String>, RawQuery(raw): RawQuery) -> ApiResult {
+    let raw = raw.as_deref();
+    let limit = param(raw, "limit")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(records::DEFAULT_LIMIT)
+        .clamp(1, MAX_PAGE);
+    let request = ListRequest {
+        object,
+        filters: param(raw, "filter").into_iter().collect(),
+        sort: param(raw, "sort"),
+        after: param(raw, "after"),
+        limit: Some(limit),
+    };
+    call(&state, move |ws| records::list(ws, &request)).await
+}
+
+/// POST /api/objects/{object}/records with `{"values": {...}}` (`kith record add`).
+async fn add(State(state): State<Arc<AppState>>, Path(object): Path<String>, Json(body): Json<Json_>) -> ApiResult {
+    let request = AddRequest {
+        object,
+        values: values(&body)?,
+    };
+    call(&state, move |ws| records::add(ws, &request)).await
+}
+
+/// POST /api/objects/{object}/import with the CSV file as the body (`kith import`); the
+/// options are query parameters named as the command's flags: `map=column=field`
+/// (repeatable), `strict`, `ignore_unknown`, `decimal_comma`, `add_options`,
+/// `create_missing`, `create_fields`, `preview` (`=true`), `delimiter`, `encoding`.
+async fn import_csv(
+    State(state): State<Arc<AppState>>,
+    Path(object): Path<String>,
+    RawQuery(raw): RawQuery,
+    body: axum::body::Bytes,
+) -> ApiResult {
+    let pairs = query_pairs(raw.as_deref());
+    let flag = |name: &str| {
+        pairs
+            .iter()
+            .any(|(k, v)| k == name && matches!(v.as_str(), "true" | "1" | "on" | "yes"))
+    };
+    let mut mappings = Vec::new();
+    for (_, m) in pairs.iter().filter(|(k, _)| k == "map") {
+        let (column, field) = m
+            .split_once('=')
+            .ok_or_else(|| WebError::BadRequest(format!("map={m} is not column=field (column= skips the column)")))?;
+        mappings.push((column.trim().to_string(), field.trim().to_string()));
+    }
+    if flag("ignore_unknown") {
+        mappings.push(("*".to_string(), String::new()));
+    }
+    let delimiter = match param(raw.as_deref(), "delimiter").as_deref() {
+        None => None,
+        Some("tab" | "\\t" | "\t") => Some(b'\t'),
+        Some(d) if d.len() == 1 && d.is_ascii() => Some(d.as_bytes()[0]),
+        Some(d) => return Err(WebError::BadRequest(format!("delimiter={d} is not one character")).into()),
+    };
+    let options = CsvImportOptions {
+        object,
+        mappings,
+        strict: flag("strict"),
+        number_format: flag("decimal_comma").then_some(kith_core::NumberFormat::DECIMAL_COMMA),
+        encoding: param(raw.as_deref(), "encoding"),
+        delimiter,
+        add_options: flag("add_options"),
+        create_missing: flag("create_missing"),
+        create_fields: flag("create_fields"),
+        preview: flag("preview"),
+        batch_rows: 0,
+    };
+    call(&state, move |ws| {
+        import::import(ws, body.as_ref(), &options, &mut |_, _| {})
+    })
+    .await
+}
+
+/// GET /api/records/{id}?at= (`kith record get`; `at` in ms since 1970).
+async fn record(State(state): State<Arc<AppState>>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> ApiResult {
+    let at = at_param(raw.as_deref())?;
+    call(&state, move |ws| records::get(ws, &GetRequest { id, at })).await
+}
+
+/// PATCH /api/records/{id} with `{"values": {...}}` (`kith record update`).
+async fn update(State(state): State<Arc<AppState>>, Path(id): Path<String>, Json(body): Json<Json_>) -> ApiResult {
+    let request = UpdateRequest {
+        id,
+        values: values(&body)?,
+    };
+    call(&state, move |ws| records::update(ws, &request)).await
+}
+
+/// POST /api/records/{id}/delete (`kith record delete`).
+async fn delete(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult {
+    call(&state, move |ws| records::delete(ws, &RecordRequest { id })).await
+}
+
+/// POST /api/records/{id}/restore, optional body `{"values": {...}}` (`kith record restore`).
+async fn restore(State(state): State<Arc<AppState>>, Path(id): Path<String>, body: axum::body::Bytes) -> ApiResult {
+    let set = if body.iter().all(u8::is_ascii_whitespace) {
+        Vec::new()
+    } else {
+        let body: Json_ =
+            serde_json::from_slice(&body).map_err(|e| WebError::BadRequest(format!("the body is not JSON: {e}")))?;
+        values(&body)?
+    };
+    call(&state, move |ws| records::restore(ws, &RestoreRequest { id, set })).await
+}
+
+/// GET /api/records/{id}/history (`kith history`).
+async fn record_history(State(state): State<Arc<AppState>>, Path(record): Path<String>) -> ApiResult {
+    call(&state, move |ws| {
+        history::record_history(ws, &history::HistoryRequest { record })
+    })
+    .await
+}
+
+/// GET /api/search?q=&object=&limit= (`kith search`).
+async fn search_records(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> ApiResult {
+    let raw = raw.as_deref();
+    let request = SearchRequest {
+        text: param(raw, "q").unwrap_or_default(),
+        object: param(raw, "object"),
+        limit: param(raw, "limit")
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(DEFAULT_LIMIT)
+            .clamp(1, MAX_PAGE),
+    };
+    call(&state, move |ws| search(ws, &request)).await
+}
+
+/// GET /api/trash?object=&limit= (`kith trash list`).
+async fn trash_list(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> ApiResult {
+    let raw = raw.as_deref();
+    let request = TrashRequest {
+        object: param(raw, "object"),
+        limit: param(raw, "limit")
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(trash::DEFAULT_LIMIT)
+            .clamp(1, MAX_PAGE),
+    };
+    call(&state, move |ws| trash::list(ws, &request)).await
+}
+
+/// GET /api/conflicts?object= (`kith conflicts`).
+async fn conflicts_list(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> ApiResult {
+    let request = ConflictsRequest {
+        object: param(raw.as_deref(), "object"),
+    };
+    call(&state, move |ws| conflicts::list(ws, &request)).await
+}
+
+/// GET /api/config (`kith config list`).
+async fn config_list(State(state): State<Arc<AppState>>) -> ApiResult {
+    call(&state, |ws| config::list(ws)).await
+}
+
+/// POST /api/revert with `{"change": HASH}` or `{"group": ID}` (`kith revert`).
+async fn revert_change(State(state): State<Arc<AppState>>, Json(body): Json<Json_>) -> ApiResult {
+    let request: RevertRequest = serde_json::from_value(body)
+        .map_err(|e| WebError::BadRequest(format!("expected {{\"change\": hash}} or {{\"group\": id}}: {e}")))?;
+    call(&state, move |ws| revert(ws, &request)).await
 }

@@ -156,6 +156,9 @@ pub async fn serve(
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let sync = Arc::new(Mutex::new(layout::SyncStatus::default()));
     let relay_set = Arc::new(tokio::sync::Notify::new());
+    // Other kith commands on this workspace run here meanwhile (crate::forward).
+    #[cfg(unix)]
+    let socket = crate::forward::listen(&shared, "kith serve", Some(Arc::clone(&relay_set)));
     let state = Arc::new(AppState {
         ws: handle,
         token: security::new_token(),
@@ -181,6 +184,10 @@ pub async fn serve(
     let connector = connector::run(Arc::clone(&shared), Arc::clone(&sync), relay_set, stopping);
     let (served, ()) = tokio::join!(server, connector);
     served?;
+    #[cfg(unix)]
+    if let Some(socket) = socket {
+        socket.stop();
+    }
     thread
         .join()
         .map_err(|_| std::io::Error::other("the workspace thread panicked"))?;

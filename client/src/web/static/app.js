@@ -26,7 +26,7 @@
       results.replaceChildren(...hits.map((h) => {
         const a = document.createElement("a");
         a.href = "/r/" + h.id; a.setAttribute("role", "option");
-        a.textContent = h.name + " · " + h.object;
+        a.textContent = h.name + " · " + h.object_label;
         return a;
       }));
     }, 80);

@@ -1,0 +1,60 @@
+//! The application layer: one function per operation, a request in and a response out,
+//! called by the CLI commands (which parse arguments and format text), the web UI's JSON
+//! API (which parses HTTP) and so, through `crate::forward`, by commands forwarded to a
+//! running `kith serve` or `kith sync --watch`. Each response serializes to the JSON shape
+//! documented in docs/api.md, which `--json` prints and `/api` answers: the shapes are
+//! made here once.
+//!
+//! * [`records`]: list, get, add, update, delete, restore.
+//! * [`import`]: a CSV file as records (one change group).
+//! * [`config`]: the configuration documents (views, automations, reports, dashboards).
+//! * [`conflicts`]: every kind, as `kith conflicts` lists them.
+//! * [`trash`]: the trash listed (restore is in `records`).
+//! * [`schema`] (the whole schema, now or then, and its history), [`search`], [`history`],
+//!   [`revert`].
+//!
+//! Operations take the workspace (`&Workspace` to read, `&mut` to write) and never touch
+//! stdout, files or the network.
+
+pub(crate) mod config;
+pub(crate) mod conflicts;
+pub(crate) mod history;
+pub(crate) mod import;
+pub(crate) mod records;
+pub(crate) mod revert;
+pub(crate) mod schema;
+pub(crate) mod search;
+pub(crate) mod trash;
+
+/// What an operation can fail with; every message is one sentence.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum AppError {
+    /// Boxed: the workspace's error is large.
+    #[error(transparent)]
+    Kith(Box<kith_core::Error>),
+    #[error(transparent)]
+    Schema(#[from] kith_core::SchemaError),
+    #[error(transparent)]
+    Query(#[from] kith_core::QueryError),
+    #[error(transparent)]
+    Csv(#[from] crate::CsvError),
+    /// The request itself is wrong (a missing part, a bad limit).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl From<kith_core::Error> for AppError {
+    fn from(e: kith_core::Error) -> Self {
+        AppError::Kith(Box::new(e))
+    }
+}
+
+/// What a change did, for every operation that changes one thing: its id, a sentence,
+/// and how to take it back (`change:<hash>`, `restore:<id>`, `delete:<id>`, as the web
+/// UI's Undo reads them), when it can be.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct Changed {
+    pub(crate) id: String,
+    pub(crate) message: String,
+    pub(crate) undo: Option<String>,
+}
