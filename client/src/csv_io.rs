@@ -217,6 +217,21 @@ pub fn import_csv<R: Read>(
     options: &CsvImportOptions,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<CsvImportReport, CsvError> {
+    import_csv_pausing(ws, input, options, progress, &mut |_, _| {})
+}
+
+/// [`import_csv`], calling `pause` with the workspace and the data rows read so far
+/// after every batch of rows (no transaction is open then): the web server runs the
+/// page requests that queued up meanwhile, so a long import never stalls the pages,
+/// and shows the rows read as the import's progress. What `pause` writes is its own
+/// change, outside the import's group.
+pub fn import_csv_pausing<R: Read>(
+    ws: &mut Workspace,
+    input: R,
+    options: &CsvImportOptions,
+    progress: &mut dyn FnMut(usize, usize),
+    pause: &mut dyn FnMut(&mut Workspace, usize),
+) -> Result<CsvImportReport, CsvError> {
     let prepared = crate::csv_input::prepare(input, options.encoding.as_deref(), options.delimiter)?;
     let (encoding, delimiter) = (prepared.encoding, prepared.delimiter);
     let mut reader = csv::ReaderBuilder::new()
@@ -374,6 +389,10 @@ pub fn import_csv<R: Read>(
             continue;
         }
         row_number += 1;
+        if row_number > 1 && (row_number - 1) % batch_rows == 0 {
+            // Between two batches (the previous one is written): let others in.
+            pause(ws, row_number - 1);
+        }
         let fail = |column: Option<usize>, reason: String| CsvRowError {
             row: row_number,
             line,
