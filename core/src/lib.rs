@@ -70,7 +70,7 @@ pub use schema::{ConfigDoc, FieldDef, FieldKind, ObjectDef, Schema, SelectOption
 pub use value::{Money, Stored, Value, format_number};
 pub use workspace::{
     ApplySummary, BulkReport, CellView, ChangeObserver, Changes, ConfigContent, ConflictValue, ConflictView,
-    CreateOptions, DerivedEntry, Device, FieldChange, FieldDiff, FieldSpec, HistoryEntry, ImportOptions, ImportReport,
-    ImportRow, MergedValueClash, RecordView, Resolution, RetypeReport, RevertReport, RowError, StuckChange,
-    UniqueClash, WORKSPACE_FILE, Workspace,
+    CreateOptions, DerivedEntry, Device, FieldChange, FieldDiff, FieldSpec, HistoryEntry, ImportChecks, ImportOptions,
+    ImportReport, ImportRow, MergedValueClash, RecordView, Resolution, RetypeReport, RevertReport, RowError,
+    StuckChange, UniqueClash, WORKSPACE_FILE, Workspace,
 };
