@@ -3,7 +3,8 @@
 //! **Import** streams the file, converting every cell by its field's type, and hands
 //! the good rows to [`Workspace::import_records`] in batches of [`BATCH_ROWS`] (one
 //! transaction each), all in the import's one change group; memory stays bounded
-//! whatever the file's size (`strict` imports hold every row, to write all or nothing).
+//! whatever the file's size. A `strict` import (all or nothing) reads the file twice:
+//! once to check every row, writing nothing, then, if no row is bad, to write it.
 //!
 //! * Columns name fields by key or label, case-insensitively, unless
 //!   [`CsvImportOptions::mappings`] says otherwise.
@@ -28,13 +29,13 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::io::Read;
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 
 use kith_core::field_type;
 use kith_core::schema::key_from_label;
 use kith_core::{
-    FieldDef, FieldSpec, GroupId, ImportOptions, ImportRow, NumberFormat, ObjectDef, ObjectId, RecordId, Value,
-    Workspace,
+    FieldDef, FieldSpec, GroupId, ImportChecks, ImportOptions, ImportRow, NumberFormat, ObjectDef, ObjectId, RecordId,
+    RowError, Value, Workspace,
 };
 use serde::Serialize;
 
@@ -217,6 +218,92 @@ pub fn import_csv<R: Read>(
     options: &CsvImportOptions,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<CsvImportReport, CsvError> {
+    import_csv_pausing(ws, input, options, progress, &mut |_, _| {})
+}
+
+/// [`import_csv`], calling `pause` with the workspace and the data rows read so far
+/// after every batch of rows (no transaction is open then): the web server runs the
+/// page requests that queued up meanwhile, so a long import never stalls the pages,
+/// and shows the rows read as the import's progress. What `pause` writes is its own
+/// change, outside the import's group.
+pub fn import_csv_pausing<R: Read>(
+    ws: &mut Workspace,
+    input: R,
+    options: &CsvImportOptions,
+    progress: &mut dyn FnMut(usize, usize),
+    pause: &mut dyn FnMut(&mut Workspace, usize),
+) -> Result<CsvImportReport, CsvError> {
+    if options.strict && !options.preview {
+        return import_strict(ws, input, options, progress, pause);
+    }
+    import_pass(ws, input, options, GroupId::new(), progress, pause)
+}
+
+/// A strict import in bounded memory: a first pass reads the file, checking every row
+/// batch by batch and writing nothing (keeping only the bad rows and what the rows claim:
+/// given ids and unique values), while a copy of the file goes to a temporary file; when
+/// no row is bad, a second pass reads that copy and writes it in batches, all in the
+/// import's one change group.
+fn import_strict<R: Read>(
+    ws: &mut Workspace,
+    input: R,
+    options: &CsvImportOptions,
+    progress: &mut dyn FnMut(usize, usize),
+    pause: &mut dyn FnMut(&mut Workspace, usize),
+) -> Result<CsvImportReport, CsvError> {
+    let group = GroupId::new();
+    let mut copy = BufWriter::new(tempfile::tempfile().map_err(CsvError::Spool)?);
+    let checked = import_pass(ws, Tee { input, copy: &mut copy }, options, group, progress, pause)?;
+    if checked.skipped > 0 {
+        return Ok(CsvImportReport { imported: 0, ..checked });
+    }
+    let mut copy = copy.into_inner().map_err(|e| CsvError::Spool(e.into_error()))?;
+    copy.seek(SeekFrom::Start(0)).map_err(CsvError::Spool)?;
+    // What the first pass created (fields, options, records) now exists: map to it.
+    let mut mappings = options.mappings.clone();
+    mappings.extend(checked.new_fields.iter().map(|f| (f.column.clone(), f.key.clone())));
+    let write = CsvImportOptions {
+        mappings,
+        strict: false,
+        create_fields: false,
+        add_options: false,
+        create_missing: false,
+        ..options.clone()
+    };
+    let written = import_pass(ws, BufReader::new(copy), &write, group, progress, pause)?;
+    Ok(CsvImportReport {
+        imported: written.imported,
+        skipped: written.skipped,
+        errors: written.errors,
+        ..checked
+    })
+}
+
+/// Copies what is read from `input` into `copy`.
+struct Tee<'a, R, W> {
+    input: R,
+    copy: &'a mut W,
+}
+
+impl<R: Read, W: Write> Read for Tee<'_, R, W> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.input.read(buf)?;
+        self.copy.write_all(&buf[..n])?;
+        Ok(n)
+    }
+}
+
+/// One pass over the file. With `options.strict` (a strict import's first pass) rows are
+/// checked and nothing is written but what the rows need created (fields, options,
+/// records), and only when no row is bad; otherwise good rows are written in batches.
+fn import_pass<R: Read>(
+    ws: &mut Workspace,
+    input: R,
+    options: &CsvImportOptions,
+    group: GroupId,
+    progress: &mut dyn FnMut(usize, usize),
+    pause: &mut dyn FnMut(&mut Workspace, usize),
+) -> Result<CsvImportReport, CsvError> {
     let prepared = crate::csv_input::prepare(input, options.encoding.as_deref(), options.delimiter)?;
     let (encoding, delimiter) = (prepared.encoding, prepared.delimiter);
     let mut reader = csv::ReaderBuilder::new()
@@ -243,7 +330,6 @@ pub fn import_csv<R: Read>(
     if headers.iter().all(String::is_empty) {
         return Err(CsvError::NoHeader);
     }
-    let group = GroupId::new();
 
     // `--create-fields`: infer the new fields from the first rows, kept for the import.
     let mut sample: VecDeque<(csv::ByteRecord, u64)> = VecDeque::new();
@@ -342,6 +428,7 @@ pub fn import_csv<R: Read>(
         options.batch_rows
     };
     let mut errors = RowErrors::default();
+    let mut checks = ImportChecks::default();
     let mut row_number = 0;
     let number_format = options.number_format.unwrap_or_else(|| ws.number_format());
     // Rows that name options or records to create first: (row, line, column, reason, cells).
@@ -374,6 +461,10 @@ pub fn import_csv<R: Read>(
             continue;
         }
         row_number += 1;
+        if row_number > 1 && (row_number - 1) % batch_rows == 0 {
+            // Between two batches (the previous one is written): let others in.
+            pause(ws, row_number - 1);
+        }
         let fail = |column: Option<usize>, reason: String| CsvRowError {
             row: row_number,
             line,
@@ -399,8 +490,10 @@ pub fn import_csv<R: Read>(
                         pending.previewed += pending.rows.len();
                         pending.rows.clear();
                         pending.positions.clear();
-                    } else if !options.strict {
-                        // A strict import writes all or nothing: it cannot write as it goes.
+                    } else if options.strict {
+                        // A strict import writes all or nothing: this pass only checks.
+                        pending.check(ws, &batch_ctx, &mut checks, &mut errors)?;
+                    } else {
                         pending.write(ws, &batch_ctx, &mut errors, progress)?;
                     }
                 }
@@ -474,21 +567,12 @@ pub fn import_csv<R: Read>(
             }),
         }
     }
-    if options.strict
-        && !errors.is_empty()
-        && let Some(first) = pending.rows.first_mut()
-    {
-        // Still check the rows that converted against the workspace's rules, so the
-        // report lists every bad row, but make sure nothing is written: a last row
-        // repeating the first row's id always fails, and a strict import with a failing
-        // row writes nothing. Its own error is dropped (it has no position).
-        let id = *first.id.get_or_insert_with(RecordId::new);
-        pending.rows.push(ImportRow {
-            id: Some(id),
-            values: Vec::new(),
-        });
-    }
-    let written = pending.write(ws, &batch_ctx, &mut errors, progress)?;
+    let written = if options.strict {
+        pending.check(ws, &batch_ctx, &mut checks, &mut errors)?;
+        pending.checked
+    } else {
+        pending.write(ws, &batch_ctx, &mut errors, progress)?
+    };
     let imported = if options.strict && errors.total > 0 { 0 } else { written };
     let skipped = errors.total;
     let mut errors = errors.kept;
@@ -553,12 +637,35 @@ struct Pending {
     written: usize,
     /// Good rows a preview has counted and let go.
     previewed: usize,
+    /// Rows a strict import's first pass found good.
+    checked: usize,
 }
 
 impl Pending {
     fn push(&mut self, row: ImportRow, number: usize, line: u64) {
         self.rows.push(row);
         self.positions.push((number, line));
+    }
+
+    /// Checks the waiting rows against the workspace and the rows checked before,
+    /// writing nothing, and lets them go.
+    fn check(
+        &mut self,
+        ws: &mut Workspace,
+        ctx: &BatchContext<'_>,
+        checks: &mut ImportChecks,
+        errors: &mut RowErrors,
+    ) -> Result<(), CsvError> {
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        let rows = std::mem::take(&mut self.rows);
+        let positions = std::mem::take(&mut self.positions);
+        let count = rows.len();
+        let bad = ws.check_import_rows(ctx.object.id, rows, checks)?;
+        self.checked += count - bad.len();
+        report_rows(ctx, &positions, &bad, errors);
+        Ok(())
     }
 
     /// Validates and writes the waiting rows; returns how many records all batches
@@ -580,31 +687,35 @@ impl Pending {
         let report = ws.import_records(ctx.object.id, rows, &ctx.import, &mut |done| {
             progress(base + done, total)
         })?;
-        for e in &report.errors {
-            // No position: the strict-mode guard row.
-            let Some(&(row, line)) = positions.get(e.index) else {
-                continue;
-            };
-            let (field, reason) = rule_reason(&e.error);
-            let column = field.and_then(|key| {
-                let index = if key == "id" && !ctx.object.fields.iter().any(|f| f.key == "id") {
-                    ctx.id_column
-                } else {
-                    ctx.targets
-                        .iter()
-                        .position(|t| matches!(t, Target::Field(def) if def.key == key))
-                };
-                index.and_then(|i| ctx.headers.get(i).cloned())
-            });
-            errors.push(CsvRowError {
-                row,
-                line,
-                column,
-                reason,
-            });
-        }
+        report_rows(ctx, &positions, &report.errors, errors);
         self.written += report.created.len();
         Ok(self.written)
+    }
+}
+
+/// The rows of a batch the workspace refused, as row reports (row, line, column, why).
+fn report_rows(ctx: &BatchContext<'_>, positions: &[(usize, u64)], refused: &[RowError], errors: &mut RowErrors) {
+    for e in refused {
+        let Some(&(row, line)) = positions.get(e.index) else {
+            continue;
+        };
+        let (field, reason) = rule_reason(&e.error);
+        let column = field.and_then(|key| {
+            let index = if key == "id" && !ctx.object.fields.iter().any(|f| f.key == "id") {
+                ctx.id_column
+            } else {
+                ctx.targets
+                    .iter()
+                    .position(|t| matches!(t, Target::Field(def) if def.key == key))
+            };
+            index.and_then(|i| ctx.headers.get(i).cloned())
+        });
+        errors.push(CsvRowError {
+            row,
+            line,
+            column,
+            reason,
+        });
     }
 }
 

@@ -26,6 +26,8 @@ pub enum CsvError {
     },
     #[error("cannot read the file to import: {0}")]
     ReadInput(#[source] std::io::Error),
+    #[error("cannot keep the temporary copy a strict import reads twice: {0}")]
+    Spool(#[source] std::io::Error),
     #[error("'{0}' is not a text encoding Kith knows (try utf-8, windows-1252, latin1, utf-16le)")]
     UnknownEncoding(String),
     #[error("the file is not text (it holds NUL bytes); export it from its program as CSV and import that")]

@@ -38,7 +38,9 @@ pub mod sync;
 pub mod web;
 
 pub use commands::{Cli, Command, Context, run};
-pub use csv_io::{CsvImportOptions, CsvImportReport, CsvRowError, ExportFormat, export, import_csv};
+pub use csv_io::{
+    CsvImportOptions, CsvImportReport, CsvRowError, ExportFormat, export, import_csv, import_csv_pausing,
+};
 pub use error::{CliError, CsvError, error_line};
 pub use location::default_workspace;
 pub use web::{ServerInfo, serve};

@@ -1,5 +1,6 @@
-//! Every subcommand, argument and option of `kith` and `kith-relay` has help text: a
-//! walk over clap's command tree that fails on any blank one.
+//! Every subcommand, argument and option of `kith` has help text: a walk over clap's
+//! command tree that fails on any blank one. `kith-relay`'s own walk is a unit test of
+//! its binary (`sync-server/src/cli/help_text.rs`: its `Cli` is private to the binary).
 
 use clap::CommandFactory;
 

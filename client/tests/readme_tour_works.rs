@@ -1,12 +1,18 @@
-//! The README's CLI tour works as printed: every command of its "Workspace and schema"
-//! and "Records, queries and search" blocks runs, in order, on a new workspace. The
-//! example id `01a21b1e` stands for the id the tour's first person got.
+//! The README's CLI tour works as printed: every command of its "Workspace and schema",
+//! "Records, queries and search" and "Undo anything" blocks runs, in order, on a new
+//! workspace. The README's example ids and times stand for what earlier commands printed,
+//! as it says: `01a21b1e` for the id the tour's first person got, `3f9c2a7d1e04` for a
+//! change `kith history` lists, `5e3f1b2a` for the group the command before printed,
+//! and the `--at` times for the time `kith history` shows the person was created.
 
 use std::path::Path;
 use std::process::Command;
 
 const README: &str = include_str!("../../README.md");
 const EXAMPLE_ID: &str = "01a21b1e";
+const EXAMPLE_CHANGE: &str = "3f9c2a7d1e04";
+const EXAMPLE_GROUP: &str = "5e3f1b2a";
+const EXAMPLE_TIMES: [&str; 2] = ["2026-11-01 09:30", "2026-11-01T09:30:00Z"];
 
 /// The lines of the first ```sh block after `heading`, without comments.
 fn block(heading: &str) -> Vec<String> {
@@ -71,24 +77,96 @@ fn run(dir: &Path, words: &[String]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-#[test]
-fn the_readme_tour_runs_as_printed() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let mut person: Option<String> = None;
-    for heading in ["### Workspace and schema", "### Records, queries and search"] {
-        for line in block(heading) {
-            let mut words = shell_words(&line);
-            assert_eq!(words[0], "kith", "{line}");
-            for w in &mut words {
-                if w == EXAMPLE_ID {
-                    *w = person.clone().expect("a person was added before the id is used");
+/// What earlier commands printed, which the README's examples stand for.
+#[derive(Default)]
+struct Printed {
+    person: Option<String>,
+    /// A change of the person's after its creation, from `kith history`.
+    change: Option<String>,
+    /// When the person was created, as `kith history` shows it.
+    created: Option<String>,
+    /// The last change group a command printed.
+    group: Option<String>,
+}
+
+impl Printed {
+    fn substitute(&self, word: &mut String) {
+        let value = match word.as_str() {
+            EXAMPLE_ID => &self.person,
+            EXAMPLE_CHANGE => &self.change,
+            EXAMPLE_GROUP => &self.group,
+            w if EXAMPLE_TIMES.contains(&w) => &self.created,
+            _ => return,
+        };
+        *word = value
+            .clone()
+            .unwrap_or_else(|| panic!("the tour printed what {word} stands for before using it"));
+    }
+
+    fn read(&mut self, words: &[String], printed: &str) {
+        if words.len() > 3 && words[1..4] == ["record", "add", "people"] && self.person.is_none() {
+            self.person = Some(printed.trim().to_string());
+        }
+        if words[1] == "history" {
+            // Entries: a line `CHANGE  TIME  AUTHOR (device D)  WHAT`, then indented details.
+            let mut entries: Vec<(Vec<&str>, Vec<&str>)> = Vec::new();
+            for line in printed.lines().skip(1) {
+                if line.starts_with("    ") {
+                    if let Some(e) = entries.last_mut() {
+                        e.1.push(line.trim());
+                    }
+                } else {
+                    entries.push((line.split_whitespace().collect(), Vec::new()));
                 }
             }
-            let printed = run(tmp.path(), &words);
-            if words[1..3] == ["record", "add"] && words[3] == "people" && person.is_none() {
-                person = Some(printed.trim().to_string());
+            let created = entries.iter().find(|e| e.1.contains(&"created")).expect("a creation");
+            self.created = Some(created.0[1].to_string());
+            let edit = entries
+                .iter()
+                .find(|e| !e.1.contains(&"created") && e.1.iter().any(|d| d.contains('→')))
+                .expect("an edit after the creation");
+            self.change = Some(edit.0[0].to_string());
+        }
+        if let Some(at) = printed.find("group ") {
+            let group: String = printed[at + "group ".len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_hexdigit() || *c == '-')
+                .collect();
+            if group.len() >= 8 {
+                self.group = Some(group);
             }
         }
     }
-    assert!(person.is_some(), "the tour adds a person");
+}
+
+/// Commands the tour cannot run on one device, and why.
+fn needs_another_device(words: &[String]) -> bool {
+    // A conflict is made by two devices editing one field offline (tests: undo_conflicts.rs).
+    words[1] == "resolve"
+}
+
+#[test]
+fn the_readme_tour_runs_as_printed() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut printed = Printed::default();
+    let mut ran = 0;
+    for heading in [
+        "### Workspace and schema",
+        "### Records, queries and search",
+        "### Undo anything",
+    ] {
+        for line in block(heading) {
+            let mut words = shell_words(&line);
+            assert_eq!(words[0], "kith", "{line}");
+            if needs_another_device(&words) {
+                continue;
+            }
+            words.iter_mut().for_each(|w| printed.substitute(w));
+            let out = run(tmp.path(), &words);
+            printed.read(&words, &out);
+            ran += 1;
+        }
+    }
+    assert!(printed.person.is_some(), "the tour adds a person");
+    assert!(ran > 30, "the blocks were found: {ran} commands ran");
 }

@@ -1,4 +1,5 @@
-//! The import page over plain HTTP: preview with per-row errors, import, revert.
+//! The import page over plain HTTP: preview with per-row errors, import (followed on its
+//! progress page), revert.
 
 mod web_support;
 
@@ -44,6 +45,16 @@ fn an_import_previews_its_rows_reports_the_bad_one_and_reverts_as_a_whole() {
             ("map", "city"),
         ],
     );
+    // The import runs on; the browser is sent to its progress page, which becomes the result.
+    assert_eq!(done.status, 303, "{}", done.body);
+    let page = done.location().to_string();
+    assert!(page.starts_with("/import/"), "{page}");
+    let progress = server.get(&format!("{page}/progress?wait=1"));
+    assert_eq!(progress.status, 200, "{}", progress.body);
+    for part in ["\"finished\":true", "\"rows_done\":3", "\"rows_total\":3"] {
+        assert!(progress.body.contains(part), "{part}: {}", progress.body);
+    }
+    let done = server.get(&page);
     assert_eq!(done.status, 200, "{}", done.body);
     assert!(done.body.contains("Imported 2 people"), "{}", done.body);
     assert!(done.body.contains("row 2"), "the bad row is reported: {}", done.body);

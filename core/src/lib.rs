@@ -73,6 +73,6 @@ pub use value::{Money, Stored, Value, format_number};
 pub use workspace::{
     ApplySummary, BulkReport, CellView, ChangeObserver, Changes, ConfigChange, ConfigContent, ConfigDiff,
     ConflictValue, ConflictView, CreateOptions, DerivedEntry, Device, FieldChange, FieldDiff, FieldSpec, HistoryEntry,
-    ImportOptions, ImportReport, ImportRow, MergedValueClash, RecordView, Resolution, RetypeReport, RevertReport,
-    RowError, Rule, RuleBreak, StuckChange, UniqueClash, WORKSPACE_FILE, Workspace,
+    ImportChecks, ImportOptions, ImportReport, ImportRow, MergedValueClash, RecordView, Resolution, RetypeReport,
+    RevertReport, RowError, Rule, RuleBreak, StuckChange, UniqueClash, WORKSPACE_FILE, Workspace,
 };

@@ -95,6 +95,34 @@ impl NumberFormat {
             })
     }
 
+    /// Writes a number's canonical text (`-1234567.5`) for reading, thousands grouped and
+    /// with this format's separators (`-1,234,567.5`, `-1.234.567,5`); the result reads
+    /// back with [`NumberFormat::canonical`]. Text that is not a plain decimal (an
+    /// exponent) is only given the format's decimal separator.
+    pub fn grouped(&self, canonical: &str) -> String {
+        let (sign, rest) = canonical.strip_prefix('-').map_or(("", canonical), |r| ("-", r));
+        let (int, fraction) = rest.split_once('.').map_or((rest, None), |(i, f)| (i, Some(f)));
+        if int.is_empty()
+            || !int.bytes().all(|b| b.is_ascii_digit())
+            || fraction.is_some_and(|f| f.contains(['e', 'E']))
+        {
+            return canonical.replace('.', &self.decimal.to_string());
+        }
+        let mut out = String::with_capacity(canonical.len() + int.len() / 3 + 1);
+        out.push_str(sign);
+        for (i, c) in int.chars().enumerate() {
+            if i > 0 && (int.len() - i) % 3 == 0 {
+                out.push(self.grouping);
+            }
+            out.push(c);
+        }
+        if let Some(fraction) = fraction {
+            out.push(self.decimal);
+            out.push_str(fraction);
+        }
+        out
+    }
+
     fn canonical_inner(&self, s: &str) -> Option<String> {
         let (negative, s) = match s.strip_prefix('-').or_else(|| s.strip_prefix('\u{2212}')) {
             Some(rest) => (true, rest),
@@ -256,6 +284,29 @@ mod tests {
         assert!(err.contains("1234.5") && err.contains("1,234.56"), "{err}");
         let err = NumberFormat::DECIMAL_COMMA.canonical("1.5").unwrap_err().to_string();
         assert!(err.contains("1.234,56") && err.contains("1234,5"), "{err}");
+    }
+
+    #[test]
+    fn grouped_numbers_use_the_formats_separators_and_read_back() {
+        let comma = NumberFormat::DECIMAL_COMMA;
+        let spaced: NumberFormat = "1 234,56".parse().unwrap();
+        let table: &[(&str, &str, &str, &str)] = &[
+            ("247000.00", "247,000.00", "247.000,00", "247 000,00"),
+            ("-1234567.5", "-1,234,567.5", "-1.234.567,5", "-1 234 567,5"),
+            ("999", "999", "999", "999"),
+            ("1000", "1,000", "1.000", "1 000"),
+            ("0.25", "0.25", "0,25", "0,25"),
+            ("1.5e3", "1.5e3", "1,5e3", "1,5e3"),
+        ];
+        for (canonical, default, decimal_comma, spaces) in table {
+            assert_eq!(NumberFormat::default().grouped(canonical), *default);
+            assert_eq!(comma.grouped(canonical), *decimal_comma);
+            assert_eq!(spaced.grouped(canonical), *spaces);
+            for f in [NumberFormat::default(), comma, spaced] {
+                let back = f.canonical(&f.grouped(canonical)).unwrap();
+                assert_eq!(back.parse::<f64>().unwrap(), canonical.parse::<f64>().unwrap());
+            }
+        }
     }
 
     #[test]

@@ -28,8 +28,8 @@
 
 pub mod config;
 pub mod conflicts;
-pub mod dashboard;
 mod context;
+pub mod dashboard;
 pub mod demo;
 pub mod export;
 pub mod field;

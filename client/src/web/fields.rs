@@ -2,7 +2,7 @@
 //! page (fitting its type). Money goes through [`money`] only, so the exact-decimal money
 //! type (exact decimals, `kith_core::Money`) is shown the same everywhere.
 
-use kith_core::{CellView, FieldDef, FieldKind, Money, RecordId, Value};
+use kith_core::{CellView, FieldDef, FieldKind, Money, NumberFormat, RecordId, Value};
 use maud::{Markup, html};
 
 use super::layout::stars;
@@ -12,6 +12,8 @@ pub(crate) struct Cell {
     pub(crate) view: CellView,
     /// For relation fields: each related record and its name.
     pub(crate) links: Vec<(RecordId, String)>,
+    /// The workspace's number format, for amounts.
+    pub(crate) format: NumberFormat,
 }
 
 impl Cell {
@@ -21,33 +23,19 @@ impl Cell {
             Some(Value::Records(ids)) => ids.iter().map(|id| (*id, ws.record_name(*id))).collect(),
             _ => Vec::new(),
         };
-        Cell { view, links }
-    }
-}
-
-/// Money as people read it: the amount and its currency code.
-pub(crate) fn money(m: &Money) -> String {
-    format!("{} {}", group_thousands(&m.amount_text()), m.code)
-}
-
-/// `1234567.5` as `1,234,567.5` (for reading; inputs take either).
-fn group_thousands(number: &str) -> String {
-    let (sign, rest) = number.strip_prefix('-').map_or(("", number), |r| ("-", r));
-    let (int, frac) = rest.split_once('.').map_or((rest, None), |(i, f)| (i, Some(f)));
-    if !int.chars().all(|c| c.is_ascii_digit()) {
-        return number.to_string();
-    }
-    let mut grouped = String::with_capacity(int.len() + int.len() / 3);
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
+        Cell {
+            view,
+            links,
+            format: ws.number_format(),
         }
-        grouped.push(c);
     }
-    match frac {
-        Some(f) => format!("{sign}{grouped}.{f}"),
-        None => format!("{sign}{grouped}"),
-    }
+}
+
+/// Money as people read it: the amount with its currency's minor units, thousands
+/// grouped in the workspace's number format (`247,000.00 EUR`, `247.000,00 EUR`), and
+/// its currency code; it reads back as an amount.
+pub(crate) fn money(m: &Money, format: &NumberFormat) -> String {
+    format!("{} {}", format.grouped(&m.amount_text()), m.code)
 }
 
 /// A select option's colour as a CSS class from the fixed palette.
@@ -72,7 +60,7 @@ pub(crate) fn display(field: &FieldDef, cell: &Cell) -> Markup {
     let conflict = !v.conflicts.is_empty();
     let inner = match &v.value {
         None => html! {},
-        Some(Value::Currency(m)) => html! { span.num { (money(m)) } },
+        Some(Value::Currency(m)) => html! { span.num { (money(m, &cell.format)) } },
         Some(Value::Number(_)) => html! { span.num { (v.display) } },
         Some(Value::Bool(b)) => html! {
             input type="checkbox" checked[*b] disabled aria-label=(if *b { "yes" } else { "no" });
@@ -216,8 +204,7 @@ mod tests {
             amount: "1234567.5".parse().unwrap(),
             code: "EUR".into(),
         };
-        assert_eq!(money(&m), "1,234,567.50 EUR");
-        assert_eq!(group_thousands("-999"), "-999");
-        assert_eq!(group_thousands("1000"), "1,000");
+        assert_eq!(money(&m, &NumberFormat::default()), "1,234,567.50 EUR");
+        assert_eq!(money(&m, &NumberFormat::DECIMAL_COMMA), "1.234.567,50 EUR");
     }
 }

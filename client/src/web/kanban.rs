@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use kith_core::{FieldDef, FieldKind, ObjectDef, OptionId, RecordId, Value, Workspace};
+use kith_core::{FieldDef, FieldKind, NumberFormat, ObjectDef, OptionId, RecordId, Value, Workspace};
 use maud::{Markup, html};
 
 use super::fields::{color_class, money};
@@ -34,6 +34,8 @@ struct Board {
     field: FieldDef,
     sum_field: Option<FieldDef>,
     columns: Vec<Column>,
+    /// The workspace's number format: sums and amounts are shown grouped in it.
+    format: NumberFormat,
 }
 
 fn read_board(
@@ -106,7 +108,7 @@ fn read_board(
         for card in &mut column.cards {
             card.1 = ws.record_name(card.0);
             if let (Some(f), Ok(row)) = (&detail, ws.row(card.0)) {
-                card.2 = ws.cell(f, &row).display;
+                card.2 = card_detail(ws, f, &row);
             }
         }
     }
@@ -120,7 +122,23 @@ fn read_board(
         field,
         sum_field,
         columns,
+        format: ws.number_format(),
     })
+}
+
+/// A card's second line: the detail field's value, amounts and numbers with their
+/// thousands grouped in the workspace's number format (it reads back as typed).
+fn card_detail(ws: &Workspace, field: &FieldDef, row: &kith_core::Row) -> String {
+    let format = ws.number_format();
+    let cell = ws.cell(field, row);
+    match &cell.value {
+        Some(Value::Currency(m)) => money(m, &format),
+        Some(Value::Number(_)) if field.kind == FieldKind::Number => {
+            // The display is the number in the format without grouping; group its digits.
+            format.grouped(&cell.display.replace(format.decimal, "."))
+        }
+        _ => cell.display,
+    }
 }
 
 /// The records a board's filter keeps (`None`: no filter, every record).
@@ -204,7 +222,7 @@ fn render(b: &Board, key: &str, here: &str, saved: Option<&SavedView>, filter: &
                         @if let Some((_, l, color)) = &c.option { span class=(color_class(color)) { (l) } } @else { span.pill.gray { "(none)" } }
                         span.count { (c.count) }
                         @if b.sum_field.is_some() {
-                            @for (code, total) in &c.sums { span.sum { (money(&kith_core::Money { amount: *total, code: code.clone() })) } }
+                            @for (code, total) in &c.sums { span.sum { (money(&kith_core::Money { amount: *total, code: code.clone() }, &b.format)) } }
                         }
                     }
                     ol.cards {

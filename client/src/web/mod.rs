@@ -65,6 +65,8 @@ pub(crate) struct AppState {
     pub(crate) sync: Arc<Mutex<layout::SyncStatus>>,
     /// Told when the Sync page sets a relay, so the connector (re)starts.
     pub(crate) relay_set: Arc<tokio::sync::Notify>,
+    /// Imports started from the import page: their progress and results.
+    pub(crate) imports: import::Imports,
 }
 
 impl AppState {
@@ -118,6 +120,8 @@ fn app(state: Arc<AppState>) -> Router {
         .route("/import", get(import::start))
         .route("/import/preview", post(import::preview))
         .route("/import/run", post(import::run))
+        .route("/import/{id}", get(import::status))
+        .route("/import/{id}/progress", get(import::progress))
         .route("/views", post(views::create))
         .route("/views/{id}/delete", post(views::delete))
         .route("/reports", get(reports::list).post(reports::save))
@@ -169,6 +173,7 @@ pub async fn serve(
         stopping: stopping.clone(),
         sync: Arc::clone(&sync),
         relay_set: Arc::clone(&relay_set),
+        imports: import::Imports::default(),
     });
     ready(ServerInfo {
         addr,

@@ -51,6 +51,16 @@ pub struct ImportReport {
     pub errors: Vec<RowError>,
 }
 
+/// What the rows an import has checked so far claimed: the record ids the file gives and
+/// the unique values, so that a row clashing with a row of an earlier batch is found
+/// (see [`Workspace::check_import_rows`]). Grows with the file's given ids and unique
+/// values only.
+#[derive(Debug, Default)]
+pub struct ImportChecks {
+    ids: HashSet<RecordId>,
+    claimed: HashSet<(FieldId, Vec<u8>)>,
+}
+
 /// A validated row: its id and the values to store.
 type ValidRow = (RecordId, Vec<(FieldId, Stored)>);
 
@@ -99,7 +109,15 @@ impl Workspace {
             let rules_hold = |values: &BTreeMap<FieldId, Stored>| {
                 super::rules::check_rules(&rules, &self.schema, &obj, values, &related, today)
             };
-            validate_rows(&derived, &obj, rows, &taken, &rules_hold, &mut report)?
+            validate_rows(
+                &derived,
+                &obj,
+                rows,
+                &taken,
+                &rules_hold,
+                &mut ImportChecks::default(),
+                &mut report,
+            )?
         };
         if options.strict && !report.errors.is_empty() {
             return Ok(report); // dropping `tx` aborts it: nothing written
@@ -183,6 +201,40 @@ impl Workspace {
     }
 }
 
+impl Workspace {
+    /// Checks rows as [`Workspace::import_records`] would, writing nothing: the bad rows
+    /// and why. `checks` carries what earlier calls' rows claimed (ids, unique values),
+    /// so a file can be checked batch by batch in bounded memory before it is written
+    /// (a strict import's first pass).
+    pub fn check_import_rows(
+        &mut self,
+        object: ObjectId,
+        rows: Vec<ImportRow>,
+        checks: &mut ImportChecks,
+    ) -> Result<Vec<RowError>> {
+        let obj = self.object_def(object)?.clone();
+        let rules = self.active_rules(object)?;
+        let today = self.rule_today();
+        // A write transaction that is never committed: the derived tables' readers
+        // want one, and dropping it aborts it.
+        let tx = self.store.write()?;
+        let mut report = ImportReport {
+            group: GroupId::default(),
+            created: Vec::new(),
+            errors: Vec::new(),
+        };
+        let derived = DerivedTables::open(&tx)?;
+        let docs = tx.open_table(crate::store::tables::DOCS).map_err(StoreError::from)?;
+        let taken = |id: RecordId| taken_id(&docs, &derived, &self.schema, &obj, id);
+        let related = super::records::live_row_in(&derived);
+        let rules_hold = |values: &BTreeMap<FieldId, Stored>| {
+            super::rules::check_rules(&rules, &self.schema, &obj, values, &related, today)
+        };
+        validate_rows(&derived, &obj, rows, &taken, &rules_hold, checks, &mut report)?;
+        Ok(report.errors)
+    }
+}
+
 /// Validates every row; returns the good ones with their ids and stored values.
 fn validate_rows(
     derived: &DerivedTables<'_>,
@@ -190,14 +242,16 @@ fn validate_rows(
     rows: Vec<ImportRow>,
     taken: &dyn Fn(RecordId) -> Result<Option<crate::ValidationError>>,
     rules_hold: &dyn Fn(&BTreeMap<FieldId, Stored>) -> Result<()>,
+    checks: &mut ImportChecks,
     report: &mut ImportReport,
 ) -> Result<Vec<ValidRow>> {
-    let mut claimed = HashSet::new();
-    let mut ids = HashSet::new();
+    let ImportChecks { ids, claimed } = checks;
     let mut valid = Vec::with_capacity(rows.len());
     for (index, row) in rows.into_iter().enumerate() {
+        let given = row.id.is_some();
         let id = row.id.unwrap_or_default();
-        let clash = if ids.insert(id) {
+        // A new id is new: only the ids the file gives can repeat.
+        let clash = if !given || ids.insert(id) {
             taken(id)?
         } else {
             Some(duplicate_id(obj, id))
@@ -214,7 +268,7 @@ fn validate_rows(
             .into_iter()
             .filter_map(|(f, v)| normalize(v).map(|v| (f, v)))
             .collect();
-        let checked = validate_new(derived, obj, id, &values, Some(&mut claimed)).and_then(|()| {
+        let checked = validate_new(derived, obj, id, &values, Some(claimed)).and_then(|()| {
             let stored = to_stored(obj, &values);
             rules_hold(&stored.iter().cloned().collect()).map(|()| stored)
         });

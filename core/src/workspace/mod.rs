@@ -59,7 +59,7 @@ pub use config_content::ConfigContent;
 pub use config_history::{ConfigChange, ConfigDiff};
 pub use conflicts::{ConflictValue, ConflictView, Resolution};
 pub use history::{FieldDiff, HistoryEntry};
-pub use import::{ImportOptions, ImportReport, ImportRow, RowError};
+pub use import::{ImportChecks, ImportOptions, ImportReport, ImportRow, RowError};
 pub use records::{FieldChange, RecordView};
 pub use reindex::DerivedEntry;
 pub use remote::ApplySummary;

@@ -221,3 +221,6 @@ pub(crate) fn print_new_token(token: &NewToken) {
     println!("secret (shown once; give it to the device, it cannot be recovered):");
     println!("  {}", token.secret);
 }
+
+#[cfg(test)]
+mod help_text;

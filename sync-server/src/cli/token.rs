@@ -10,6 +10,8 @@ use super::{Admin, Output, print_new_token, when};
 pub(crate) enum Command {
     /// Create a token; prints its secret (shown once).
     Create {
+        /// The workspace the token opens: its id, as `workspace create` and `workspace list`
+        /// print it.
         #[arg(long, value_name = "WORKSPACE_ID")]
         workspace: WorkspaceId,
         /// owner (also manages tokens), member (read and write) or viewer (read only).
@@ -24,6 +26,7 @@ pub(crate) enum Command {
     },
     /// List tokens (never their secrets).
     List {
+        /// Only the tokens of this workspace (its id); every workspace's when not given.
         #[arg(long, value_name = "WORKSPACE_ID")]
         workspace: Option<WorkspaceId>,
     },

@@ -15,10 +15,16 @@ pub(crate) enum Command {
     /// List the workspaces.
     List,
     /// Give a workspace a new name (devices know it by id: nothing else changes).
-    Rename { id: WorkspaceId, name: String },
+    Rename {
+        /// The workspace's id, as `workspace list` prints it.
+        id: WorkspaceId,
+        /// Its new name.
+        name: String,
+    },
     /// Delete a workspace for good: its tokens, log and snapshots. Devices keep their
     /// local copies. Asks you to confirm by typing the workspace's name.
     Delete {
+        /// The workspace's id, as `workspace list` prints it.
         id: WorkspaceId,
         /// Confirm without the prompt by giving the workspace's current name.
         #[arg(long, value_name = "NAME")]

@@ -143,6 +143,22 @@
     });
   });
 
+  // Import progress: the bar follows the running import; its result replaces the page.
+  const importing = document.querySelector("[data-import-progress]");
+  if (importing) {
+    const url = importing.dataset.importProgress;
+    const poll = async () => {
+      const p = await (await fetch(url)).json();
+      // Looked up each time: a live refresh may have replaced the element.
+      const bar = document.querySelector("[data-import-progress] progress");
+      const done = document.querySelector("[data-import-progress] .rows-done");
+      if (bar) { bar.max = Math.max(p.rows_total, 1); bar.value = p.rows_done; }
+      if (done) done.textContent = p.rows_done;
+      if (p.finished) location.reload(); else setTimeout(poll, 500);
+    };
+    setTimeout(poll, 200);
+  }
+
   // The toast goes away after a while (it stays while focused).
   const toast = document.querySelector(".toast");
   if (toast) {
