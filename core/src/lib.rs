@@ -66,11 +66,11 @@ pub use number_format::NumberFormat;
 pub use query::{Filter, FilterAst, Op, Page, Query, SearchHit, Sort, SortAst, parse_filter, parse_sort};
 pub use record::Row;
 pub use rust_decimal::Decimal;
-pub use schema::{ConfigDoc, FieldDef, FieldKind, ObjectDef, Schema, SelectOption};
+pub use schema::{Aggregate, Computed, ConfigDoc, FieldDef, FieldKind, ObjectDef, Rollup, Schema, SelectOption};
 pub use value::{Money, Stored, Value, format_number};
 pub use workspace::{
-    ApplySummary, BulkReport, CellView, ChangeObserver, Changes, ConfigContent, ConflictValue, ConflictView,
-    CreateOptions, DerivedEntry, Device, FieldChange, FieldDiff, FieldSpec, HistoryEntry, ImportOptions, ImportReport,
-    ImportRow, MergedValueClash, RecordView, Resolution, RetypeReport, RevertReport, RowError, StuckChange,
-    UniqueClash, WORKSPACE_FILE, Workspace,
+    ApplySummary, BulkReport, CellView, ChangeObserver, Changes, ComputedSpec, ConfigContent, ConflictValue,
+    ConflictView, CreateOptions, DerivedEntry, Device, FieldChange, FieldDiff, FieldSpec, HistoryEntry, ImportOptions,
+    ImportReport, ImportRow, MergedValueClash, RecordView, Resolution, RetypeReport, RevertReport, RowError,
+    StuckChange, UniqueClash, WORKSPACE_FILE, Workspace,
 };

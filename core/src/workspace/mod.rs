@@ -3,10 +3,14 @@
 //! and the indexes, so it either happens entirely or not at all.
 
 mod changes;
+mod computed;
+mod computed_fields;
 mod config_content;
 mod config_docs;
 mod conflicts;
+mod derive;
 mod erasure;
+mod formula_eval;
 mod history;
 mod import;
 mod records;
@@ -53,6 +57,7 @@ use crate::store::{self, DocTables, FORMAT_VERSION, LoadedDoc, Store};
 use crate::time_fmt::now_ms;
 
 pub use changes::{ChangeObserver, Changes};
+pub use computed_fields::ComputedSpec;
 pub use config_content::ConfigContent;
 pub use conflicts::{ConflictValue, ConflictView, Resolution};
 pub use history::{FieldDiff, HistoryEntry};
@@ -352,6 +357,11 @@ impl Workspace {
     /// Sets the clock commits are stamped with (tests use a fake one to make time
     /// travel deterministic).
     #[doc(hidden)]
+    /// What derives rows from documents: the schema and today's date.
+    pub(crate) fn deriver(&self) -> derive::Deriver<'_> {
+        derive::Deriver::new(&self.schema, (self.clock)())
+    }
+
     pub fn set_clock(&mut self, clock: fn() -> i64) {
         self.clock = clock;
     }
