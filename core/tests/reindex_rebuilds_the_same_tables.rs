@@ -30,7 +30,11 @@ fn a_reindex_after_many_kinds_of_writes_changes_no_derived_entry() {
     // rollup from each side of a relation, with a filter, and a lookup.
     for (object, key, spec) in [
         (companies, "people_count", ComputedSpec::Rollup("people count".into())),
-        (companies, "won_amount", ComputedSpec::Rollup("deals.amount sum where stage = Won".into())),
+        (
+            companies,
+            "won_amount",
+            ComputedSpec::Rollup("deals.amount sum where stage = Won".into()),
+        ),
         (deals, "sector", ComputedSpec::Lookup("company.industry".into())),
         (deals, "contact_count", ComputedSpec::Rollup("contacts count".into())),
     ] {
