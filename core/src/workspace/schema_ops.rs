@@ -536,6 +536,18 @@ impl Workspace {
         if let Some(t) = target {
             self.object_def(t)?;
         }
+        if let Some(computed) = &def.computed {
+            let obj = self.object_def(object)?;
+            return Err(SchemaError::InvalidSetting {
+                object: obj.key.clone(),
+                field: def.key.clone(),
+                reason: format!(
+                    "is a {}: its type follows from what it computes (change that with `kith field edit`)",
+                    computed.type_name()
+                ),
+            }
+            .into());
+        }
         let from = def.kind;
         let mut created = Vec::new();
         if matches!(kind, FieldKind::Select | FieldKind::MultiSelect) && def.options.is_empty() {
