@@ -32,13 +32,21 @@ pub enum DocKind {
     Report,
     /// A dashboard of reports.
     Dashboard,
+    /// A validation rule: a condition records of an object must meet to be saved.
+    Rule,
     /// A kind this version does not know, kept as written.
     Unknown(String),
 }
 
 impl DocKind {
     /// The configuration kinds: documents listed in the schema document's manifest.
-    pub const CONFIG: [DocKind; 4] = [DocKind::View, DocKind::Automation, DocKind::Report, DocKind::Dashboard];
+    pub const CONFIG: [DocKind; 5] = [
+        DocKind::View,
+        DocKind::Automation,
+        DocKind::Report,
+        DocKind::Dashboard,
+        DocKind::Rule,
+    ];
 
     pub fn as_str(&self) -> &str {
         match self {
@@ -48,11 +56,12 @@ impl DocKind {
             DocKind::Automation => "automation",
             DocKind::Report => "report",
             DocKind::Dashboard => "dashboard",
+            DocKind::Rule => "rule",
             DocKind::Unknown(kind) => kind,
         }
     }
 
-    /// Whether this is a configuration kind (view, automation, report, dashboard).
+    /// Whether this is a configuration kind (view, automation, report, dashboard, rule).
     pub fn is_config(&self) -> bool {
         Self::CONFIG.contains(self)
     }
@@ -76,6 +85,7 @@ impl FromStr for DocKind {
             "automation" => DocKind::Automation,
             "report" => DocKind::Report,
             "dashboard" => DocKind::Dashboard,
+            "rule" => DocKind::Rule,
             other => DocKind::Unknown(other.to_string()),
         })
     }
@@ -140,6 +150,7 @@ mod tests {
             DocKind::Automation,
             DocKind::Report,
             DocKind::Dashboard,
+            DocKind::Rule,
             DocKind::Unknown("kanban_board".into()),
         ];
         for kind in all {

@@ -191,6 +191,19 @@ pub enum Error {
     },
     #[error("no configuration document {0} in this workspace (`kith config list` shows them)")]
     ConfigDocNotFound(String),
+    /// A validation rule of the object does not hold for the record as it would be
+    /// saved: nothing was written.
+    #[error("{message} (a validation rule of {object}; nothing was written)")]
+    RuleBroken {
+        object: String,
+        /// Keys of the fields the rule concerns (where to show the message).
+        fields: Vec<String>,
+        message: String,
+    },
+    #[error("formula: {0}")]
+    Formula(#[from] crate::formula::FormulaError),
+    #[error("{0}")]
+    InvalidRule(String),
     #[error("no change starts with '{0}'")]
     ChangeNotFound(String),
     #[error("'{0}' matches more than one change; give more characters")]

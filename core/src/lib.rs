@@ -42,6 +42,7 @@ mod doc_kind;
 mod encoding;
 mod error;
 pub mod field_type;
+pub mod formula;
 mod history;
 mod ids;
 mod merged;
@@ -71,6 +72,6 @@ pub use value::{Money, Stored, Value, format_number};
 pub use workspace::{
     ApplySummary, BulkReport, CellView, ChangeObserver, Changes, ComputedSpec, ConfigContent, ConflictValue,
     ConflictView, CreateOptions, DerivedEntry, Device, FieldChange, FieldDiff, FieldSpec, HistoryEntry, ImportOptions,
-    ImportReport, ImportRow, MergedValueClash, RecordView, Resolution, RetypeReport, RevertReport, RowError,
-    StuckChange, UniqueClash, WORKSPACE_FILE, Workspace,
+    ImportReport, ImportRow, MergedValueClash, RecordView, Resolution, RetypeReport, RevertReport, RowError, Rule,
+    RuleBreak, StuckChange, UniqueClash, WORKSPACE_FILE, Workspace,
 };

@@ -233,3 +233,89 @@ fn editing_a_rollup_recomputes_every_record_of_its_object() {
         "deals/company.amount max"
     );
 }
+
+#[test]
+fn a_formula_field_is_computed_filtered_sorted_searched_and_follows_what_it_reads() {
+    let mut c = crm();
+    let acme = c.create(c.companies, &[("name", "Acme"), ("industry", "Retail")]);
+    let a = acme.to_string();
+    let small = c.create(c.deals, &[("name", "Small"), ("amount", "0.10 EUR"), ("company", &a)]);
+    let big = c.create(c.deals, &[("name", "Big"), ("amount", "0.20 EUR"), ("company", &a)]);
+    c.add(c.deals, "double", ComputedSpec::Formula("amount * 3".into()));
+    c.add(
+        c.deals,
+        "label",
+        ComputedSpec::Formula("upper(name) & \" / \" & company.industry".into()),
+    );
+    // Exact money: 0.10 * 3 is 0.30, not 0.30000000000000004.
+    assert_eq!(c.shown(small, "double"), "0.30 EUR");
+    assert_eq!(c.shown(big, "label"), "BIG / Retail");
+
+    assert_eq!(c.ids(c.deals, "double > 0.5 EUR", ""), vec![big]);
+    assert_eq!(c.ids(c.deals, "", "-double"), vec![big, small]);
+    assert_eq!(c.ws.search("retail", Some(c.deals), 10).unwrap().len(), 2);
+
+    c.update(small, &[("amount", "1 EUR")]);
+    assert_eq!(c.shown(small, "double"), "3.00 EUR");
+    c.update(acme, &[("industry", "Finance")]);
+    assert_eq!(c.shown(big, "label"), "BIG / Finance");
+
+    let double = c.ws.field_named(c.deals, "double").unwrap().id;
+    c.ws.edit_computed_field(c.deals, double, &ComputedSpec::Formula("amount * 2".into()))
+        .unwrap();
+    assert_eq!(c.shown(small, "double"), "2.00 EUR");
+    assert_eq!(c.ws.computed_source(c.deals, double).unwrap(), "amount * 2");
+}
+
+#[test]
+fn formulas_that_read_each_other_in_a_circle_are_refused_and_errors_have_a_position() {
+    let mut c = crm();
+    c.add(c.deals, "a", ComputedSpec::Formula("probability + 1".into()));
+    c.add(c.deals, "b", ComputedSpec::Formula("a + 1".into()));
+    let a = c.ws.field_named(c.deals, "a").unwrap().id;
+    let err =
+        c.ws.edit_computed_field(c.deals, a, &ComputedSpec::Formula("b + 1".into()))
+            .unwrap_err()
+            .to_string();
+    assert!(
+        err.contains("deals.a -> deals.b -> deals.a") || err.contains("deals.b -> deals.a -> deals.b"),
+        "{err}"
+    );
+    let err =
+        c.ws.add_computed_field(c.deals, "bad", "Bad", &ComputedSpec::Formula("amount * ".into()))
+            .unwrap_err()
+            .to_string();
+    assert!(err.contains("line 1, column"), "{err}");
+}
+
+static NOW: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+fn fake_now() -> i64 {
+    NOW.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+#[test]
+fn formulas_reading_today_are_recomputed_when_the_date_changes() {
+    let mut c = crm();
+    NOW.store(
+        kith_core::time_fmt::midnight_of(kith_core::time_fmt::parse_date("2024-03-10").unwrap()),
+        std::sync::atomic::Ordering::SeqCst,
+    );
+    c.ws.set_clock(fake_now);
+    let deal = c.create(c.deals, &[("name", "A"), ("close_date", "2024-03-15")]);
+    c.add(
+        c.deals,
+        "days_left",
+        ComputedSpec::Formula("close_date - today()".into()),
+    );
+    assert_eq!(c.shown(deal, "days_left"), "5");
+    c.ws.refresh_today_formulas().unwrap();
+    assert_eq!(c.shown(deal, "days_left"), "5");
+    NOW.store(
+        kith_core::time_fmt::midnight_of(kith_core::time_fmt::parse_date("2024-03-12").unwrap()),
+        std::sync::atomic::Ordering::SeqCst,
+    );
+    assert!(c.ws.refresh_today_formulas().unwrap());
+    assert_eq!(c.shown(deal, "days_left"), "3");
+    assert!(!c.ws.refresh_today_formulas().unwrap(), "nothing to do on the same day");
+}

@@ -180,3 +180,30 @@ fn a_device_joining_in_bulk_computes_lookups_and_rollups() {
     assert_eq!(shown(h.ws(b), acme, "deal_count"), "300");
     assert_eq!(shown(h.ws(b), first_deal.unwrap(), "sector"), "Retail");
 }
+
+#[test]
+fn a_formula_edited_on_one_device_and_a_record_on_another_converge_to_the_right_value() {
+    let mut h = Harness::new(14);
+    let a = h.add_founder("ana");
+    let deals = h.ws(a).object_named("deals").unwrap().id;
+    let deal = create(h.ws(a), deals, &[("name", "A"), ("amount", "10 USD")]);
+    let fee = h
+        .ws(a)
+        .add_computed_field(deals, "fee", "Fee", &ComputedSpec::Formula("amount * 0.1".into()))
+        .unwrap();
+    h.local_change(a);
+    let b = h.add_joiner("bo", Role::Member);
+    h.run_until_quiescent();
+    assert_eq!(shown(h.ws(b), deal, "fee"), "1.00 USD");
+
+    h.go_offline(&[a, b]);
+    h.ws(a)
+        .edit_computed_field(deals, fee, &ComputedSpec::Formula("amount * 0.2".into()))
+        .unwrap();
+    set(h.ws(b), deal, "amount", "50 USD");
+    h.reconnect_and_settle(&[a, b]);
+    h.assert_converged();
+    for peer in [a, b] {
+        assert_eq!(shown(h.ws(peer), deal, "fee"), "10.00 USD");
+    }
+}

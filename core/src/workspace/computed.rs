@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rust_decimal::Decimal;
 
+use super::formula_eval::{self, Formulas};
 use crate::field_type;
 use crate::money::Money;
 use crate::query::{Filter, eval};
@@ -66,6 +67,7 @@ fn side<'s>(schema: &'s Schema, object: &ObjectDef, relation: FieldId) -> Option
 /// (runtime errors, missing related records) are left empty.
 pub(crate) fn compute_row(
     schema: &Schema,
+    formulas: &Formulas,
     object: &ObjectDef,
     record: RecordId,
     row: &mut Row,
@@ -80,16 +82,16 @@ pub(crate) fn compute_row(
         row.values.remove(&field.id);
         row.conflicts.remove(&field.id);
     }
-    for field in in_dependency_order(schema, object, &fields) {
+    for field in in_dependency_order(formulas, &fields) {
         if field.archived {
             continue;
         }
         let value = match &field.computed {
             Some(Computed::Lookup { relation, target }) => lookup(schema, object, row, *relation, *target, related),
             Some(Computed::Rollup(r)) => rollup(schema, object, record, row, r, related),
-            Some(Computed::Formula { formula }) => {
-                super::formula_eval::evaluate(schema, object, row, formula, related, today)
-            }
+            Some(Computed::Formula { .. }) => formulas
+                .get(&field.id)
+                .and_then(|f| formula_eval::evaluate(f, schema, object, row, related, today)),
             None => None,
         };
         if let Some(value) = value.and_then(|v| fit(field, v)) {
@@ -99,7 +101,7 @@ pub(crate) fn compute_row(
 }
 
 /// Fields ordered so that each comes after the computed fields of its record it reads.
-fn in_dependency_order<'f>(schema: &Schema, object: &ObjectDef, fields: &[&'f FieldDef]) -> Vec<&'f FieldDef> {
+fn in_dependency_order<'f>(formulas: &Formulas, fields: &[&'f FieldDef]) -> Vec<&'f FieldDef> {
     let ids: BTreeSet<FieldId> = fields.iter().map(|f| f.id).collect();
     let mut done: BTreeSet<FieldId> = BTreeSet::new();
     let mut out = Vec::with_capacity(fields.len());
@@ -109,7 +111,7 @@ fn in_dependency_order<'f>(schema: &Schema, object: &ObjectDef, fields: &[&'f Fi
             if done.contains(&f.id) {
                 continue;
             }
-            let ready = same_record_reads(schema, object, f)
+            let ready = same_record_reads(formulas, f)
                 .iter()
                 .all(|r| !ids.contains(r) || done.contains(r) || *r == f.id);
             if ready {
@@ -127,11 +129,11 @@ fn in_dependency_order<'f>(schema: &Schema, object: &ObjectDef, fields: &[&'f Fi
 }
 
 /// The fields of the same record a computed field reads.
-fn same_record_reads(schema: &Schema, object: &ObjectDef, field: &FieldDef) -> Vec<FieldId> {
+fn same_record_reads(formulas: &Formulas, field: &FieldDef) -> Vec<FieldId> {
     match &field.computed {
         Some(Computed::Lookup { relation, .. }) => vec![*relation],
         Some(Computed::Rollup(r)) => vec![r.relation],
-        Some(Computed::Formula { formula }) => super::formula_eval::fields_in_stored(schema, object, formula),
+        Some(Computed::Formula { .. }) => formula_eval::fields_read(formulas, field.id),
         None => Vec::new(),
     }
 }
@@ -377,7 +379,7 @@ fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
 
 /// Relation fields through which computed values of `object`'s records read other
 /// records: (relation field, whether it is on `object` (forward) or points at it).
-fn reads_through(schema: &Schema, object: &ObjectDef) -> Vec<(FieldId, bool)> {
+fn reads_through(schema: &Schema, formulas: &Formulas, object: &ObjectDef) -> Vec<(FieldId, bool)> {
     let mut out = Vec::new();
     for field in object.fields.iter().filter(|f| !f.archived) {
         match &field.computed {
@@ -387,8 +389,8 @@ fn reads_through(schema: &Schema, object: &ObjectDef) -> Vec<(FieldId, bool)> {
                 Some(Side::Reverse { .. }) => out.push((r.relation, false)),
                 None => {}
             },
-            Some(Computed::Formula { formula }) => {
-                for (relation, _) in super::formula_eval::lookups_in_stored(schema, object, formula) {
+            Some(Computed::Formula { .. }) => {
+                for (relation, _) in formula_eval::lookups(formulas, field.id) {
                     out.push((relation, true));
                 }
             }
@@ -402,6 +404,7 @@ fn reads_through(schema: &Schema, object: &ObjectDef) -> Vec<(FieldId, bool)> {
 /// to `new`).
 pub(crate) fn dependents(
     schema: &Schema,
+    formulas: &Formulas,
     object: ObjectId,
     record: RecordId,
     old: Option<&Row>,
@@ -410,7 +413,7 @@ pub(crate) fn dependents(
 ) -> BTreeSet<(ObjectId, RecordId)> {
     let mut out = BTreeSet::new();
     for reader in &schema.objects {
-        for (relation, forward) in reads_through(schema, reader) {
+        for (relation, forward) in reads_through(schema, formulas, reader) {
             let Some((owner, def)) = owner_of(schema, relation) else {
                 continue;
             };
@@ -437,7 +440,7 @@ pub(crate) fn dependents(
 
 /// `objects`, and every object whose computed values read records of one of them,
 /// transitively, in an order where readers come after what they read (when possible).
-pub(crate) fn objects_reading(schema: &Schema, objects: &BTreeSet<ObjectId>) -> Vec<ObjectId> {
+pub(crate) fn objects_reading(schema: &Schema, formulas: &Formulas, objects: &BTreeSet<ObjectId>) -> Vec<ObjectId> {
     let mut out: Vec<ObjectId> = objects.iter().copied().collect();
     let mut i = 0;
     while i < out.len() {
@@ -446,15 +449,17 @@ pub(crate) fn objects_reading(schema: &Schema, objects: &BTreeSet<ObjectId>) -> 
             if out.contains(&reader.id) {
                 continue;
             }
-            let reads = reads_through(schema, reader).into_iter().any(|(relation, forward)| {
-                owner_of(schema, relation).is_some_and(|(owner, def)| {
-                    if forward {
-                        def.target == Some(read)
-                    } else {
-                        owner.id == read
-                    }
-                })
-            });
+            let reads = reads_through(schema, formulas, reader)
+                .into_iter()
+                .any(|(relation, forward)| {
+                    owner_of(schema, relation).is_some_and(|(owner, def)| {
+                        if forward {
+                            def.target == Some(read)
+                        } else {
+                            owner.id == read
+                        }
+                    })
+                });
             if reads {
                 out.push(reader.id);
             }
@@ -466,7 +471,7 @@ pub(crate) fn objects_reading(schema: &Schema, objects: &BTreeSet<ObjectId>) -> 
 
 /// A cycle among computed fields, named by their keys (`companies.total -> deals.share
 /// -> companies.total`), if the schema has one.
-pub(crate) fn find_cycle(schema: &Schema) -> Option<String> {
+pub(crate) fn find_cycle(schema: &Schema, formulas: &Formulas) -> Option<String> {
     // Edges: computed field -> computed fields it reads (same record or related).
     let mut edges: BTreeMap<FieldId, Vec<FieldId>> = BTreeMap::new();
     for object in &schema.objects {
@@ -474,9 +479,9 @@ pub(crate) fn find_cycle(schema: &Schema) -> Option<String> {
             let reads: Vec<FieldId> = match &field.computed {
                 Some(Computed::Lookup { relation, target }) => vec![*relation, *target],
                 Some(Computed::Rollup(r)) => [Some(r.relation), r.target].into_iter().flatten().collect(),
-                Some(Computed::Formula { formula }) => {
-                    let mut reads = super::formula_eval::fields_in_stored(schema, object, formula);
-                    for (relation, target) in super::formula_eval::lookups_in_stored(schema, object, formula) {
+                Some(Computed::Formula { .. }) => {
+                    let mut reads = formula_eval::fields_read(formulas, field.id);
+                    for (relation, target) in formula_eval::lookups(formulas, field.id) {
                         reads.extend([relation, target]);
                     }
                     reads

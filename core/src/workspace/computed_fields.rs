@@ -278,7 +278,8 @@ impl Workspace {
             None => obj.fields.push(field.clone()),
         }
         let key = obj.key.clone();
-        match find_cycle(&schema) {
+        let formulas = super::formula_eval::compile_all(&schema);
+        match find_cycle(&schema, &formulas) {
             Some(cycle) => Err(SchemaError::InvalidSetting {
                 object: key,
                 field: field.key.clone(),
@@ -286,5 +287,51 @@ impl Workspace {
             }),
             None => Ok(()),
         }
+    }
+}
+
+/// `meta` key: the day (days since 1970-01-01, i32 little-endian) formulas reading
+/// `today()` were last computed for.
+const COMPUTED_DAY: &str = "computed_day";
+
+impl Workspace {
+    /// Recomputes the formulas that read today's date if the date changed since they
+    /// were computed (called when a workspace opens; long-running processes call it
+    /// from time to time). Returns whether anything was recomputed.
+    pub fn refresh_today_formulas(&mut self) -> Result<bool> {
+        let deriver = self.deriver();
+        let objects: std::collections::BTreeSet<ObjectId> = self
+            .schema
+            .objects
+            .iter()
+            .filter(|o| {
+                o.fields
+                    .iter()
+                    .any(|f| deriver.formulas.get(&f.id).is_some_and(|c| c.uses_today()))
+            })
+            .map(|o| o.id)
+            .collect();
+        if objects.is_empty() {
+            return Ok(false);
+        }
+        let tx = self.store.read()?;
+        let day = crate::store::get_meta(&tx, COMPUTED_DAY)?
+            .and_then(|b| b.try_into().ok())
+            .map(i32::from_le_bytes);
+        drop(tx);
+        if day == Some(deriver.today) {
+            return Ok(false);
+        }
+        let changes = super::Changes {
+            objects: objects.iter().copied().collect(),
+            ..super::Changes::local()
+        };
+        self.write_telling(changes, |tx| {
+            let mut derived = crate::store::DerivedTables::open(tx)?;
+            super::derive::recompute_objects(&deriver, &mut derived, &objects)?;
+            crate::store::set_meta(tx, COMPUTED_DAY, &deriver.today.to_le_bytes())?;
+            Ok(())
+        })?;
+        Ok(true)
     }
 }

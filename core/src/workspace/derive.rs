@@ -16,6 +16,7 @@ use automerge::Automerge;
 use redb::ReadableTable;
 
 use super::computed::{self, Related};
+use super::formula_eval::Formulas;
 use crate::error::StoreError;
 use crate::record::{self, Row};
 use crate::schema::{ObjectDef, Schema};
@@ -28,10 +29,12 @@ const RECOMPUTE_BATCH: usize = 2_000;
 
 /// What derivation needs besides the document: the schema and today's date (for
 /// `today()` formulas; injected so every caller and test is deterministic).
-#[derive(Clone, Copy)]
 pub(crate) struct Deriver<'s> {
     pub(crate) schema: &'s Schema,
     pub(crate) today: i32,
+    /// Every formula field's formula, compiled once per derivation.
+    pub(crate) formulas: Formulas,
+    has_computed: bool,
 }
 
 impl<'s> Deriver<'s> {
@@ -39,6 +42,11 @@ impl<'s> Deriver<'s> {
         Deriver {
             schema,
             today: crate::time_fmt::date_of(now_ms),
+            formulas: super::formula_eval::compile_all(schema),
+            has_computed: schema
+                .objects
+                .iter()
+                .any(|o| o.fields.iter().any(|f| f.computed.is_some())),
         }
     }
 
@@ -53,17 +61,14 @@ impl<'s> Deriver<'s> {
     /// Replaces the computed values of a row (stored values are left alone).
     pub(crate) fn compute(&self, record: RecordId, row: &mut Row, related: &dyn Related) {
         if let Some(object) = self.schema.object(row.object) {
-            computed::compute_row(self.schema, object, record, row, related, self.today);
+            computed::compute_row(self.schema, &self.formulas, object, record, row, related, self.today);
         }
     }
 
     /// Whether any object has computed fields at all (most workspaces: none, and the
     /// bulk paths then skip every extra step).
     pub(crate) fn has_computed(&self) -> bool {
-        self.schema
-            .objects
-            .iter()
-            .any(|o| o.fields.iter().any(|f| f.computed.is_some()))
+        self.has_computed
     }
 }
 
@@ -147,6 +152,7 @@ pub(crate) fn recompute_dependents(
     while let Some((object, record, old, new)) = work.pop() {
         let dependents = computed::dependents(
             d.schema,
+            &d.formulas,
             object,
             record,
             old.as_ref(),
@@ -188,7 +194,7 @@ pub(crate) fn recompute_objects(
     if !d.has_computed() || objects.is_empty() {
         return Ok(());
     }
-    let affected = computed::objects_reading(d.schema, objects);
+    let affected = computed::objects_reading(d.schema, &d.formulas, objects);
     let max_passes = affected.len() + 1;
     for _ in 0..max_passes {
         let mut changed = false;

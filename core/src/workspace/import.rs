@@ -2,7 +2,7 @@
 //! validated first (so `strict` can refuse the whole import before anything is written),
 //! then their documents are built on every core while this thread writes them to redb.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::mpsc;
 
 use automerge::AutoCommit;
@@ -83,6 +83,8 @@ impl Workspace {
         progress: &mut dyn FnMut(usize),
     ) -> Result<ImportReport> {
         let obj = self.object_def(object)?.clone();
+        let rules = self.active_rules(object)?;
+        let today = self.rule_today();
         let tx = self.store.write()?;
         let mut report = ImportReport {
             group: options.group,
@@ -93,7 +95,11 @@ impl Workspace {
             let derived = DerivedTables::open(&tx)?;
             let docs = tx.open_table(crate::store::tables::DOCS).map_err(StoreError::from)?;
             let taken = |id: RecordId| taken_id(&docs, &derived, &self.schema, &obj, id);
-            validate_rows(&derived, &obj, rows, &taken, &mut report)?
+            let related = super::records::live_row_in(&derived);
+            let rules_hold = |values: &BTreeMap<FieldId, Stored>| {
+                super::rules::check_rules(&rules, &self.schema, &obj, values, &related, today)
+            };
+            validate_rows(&derived, &obj, rows, &taken, &rules_hold, &mut report)?
         };
         if options.strict && !report.errors.is_empty() {
             return Ok(report); // dropping `tx` aborts it: nothing written
@@ -190,6 +196,7 @@ fn validate_rows(
     obj: &ObjectDef,
     rows: Vec<ImportRow>,
     taken: &dyn Fn(RecordId) -> Result<Option<crate::ValidationError>>,
+    rules_hold: &dyn Fn(&BTreeMap<FieldId, Stored>) -> Result<()>,
     report: &mut ImportReport,
 ) -> Result<Vec<ValidRow>> {
     let mut claimed = HashSet::new();
@@ -214,8 +221,12 @@ fn validate_rows(
             .into_iter()
             .filter_map(|(f, v)| normalize(v).map(|v| (f, v)))
             .collect();
-        match validate_new(derived, obj, id, &values, Some(&mut claimed)) {
-            Ok(()) => valid.push((id, to_stored(obj, &values))),
+        let checked = validate_new(derived, obj, id, &values, Some(&mut claimed)).and_then(|()| {
+            let stored = to_stored(obj, &values);
+            rules_hold(&stored.iter().cloned().collect()).map(|()| stored)
+        });
+        match checked {
+            Ok(stored) => valid.push((id, stored)),
             Err(error) => report.errors.push(RowError { index, error }),
         }
     }

@@ -19,6 +19,7 @@ mod remote;
 mod remote_bulk;
 mod remote_known;
 mod revert;
+mod rules;
 mod same_names;
 mod schema_ops;
 mod search_backlog;
@@ -66,6 +67,7 @@ pub use records::{FieldChange, RecordView};
 pub use reindex::DerivedEntry;
 pub use remote::ApplySummary;
 pub use revert::{BulkReport, RevertReport};
+pub use rules::{Rule, RuleBreak};
 pub use same_names::MergedValueClash;
 pub use schema_ops::{FieldSpec, RetypeReport};
 pub use stuck::StuckChange;
@@ -292,6 +294,8 @@ impl Workspace {
             ws.heal_schema()?;
             ws.move_merged_values()?;
         }
+        // Formulas reading today() were computed on another day, perhaps.
+        ws.refresh_today_formulas()?;
         Ok(ws)
     }
 

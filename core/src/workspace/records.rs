@@ -4,6 +4,7 @@ use std::collections::HashSet;
 
 use redb::{ReadableTable, WriteTransaction};
 
+use super::rules::check_rules;
 use super::validate::{check_unique, check_value, required_missing, unique_holder};
 use super::{Workspace, commit, corrupt, new_doc, view::CellView};
 use crate::encoding::{TAG_EMPTY, prefix_end};
@@ -173,10 +174,14 @@ impl Workspace {
             .iter()
             .map(|(f, v)| (*f, stored_len(v)))
             .collect();
+        let rules = self.active_rules(object)?;
+        let today = self.rule_today();
         self.write_telling(super::Changes::local_records(vec![id]), |tx| {
             let mut derived = DerivedTables::open(tx)?;
             validate_new(&derived, &obj, id, &values, None)?;
             let stored = to_stored(&obj, &values);
+            let saved = stored.iter().cloned().collect();
+            check_rules(&rules, &self.schema, &obj, &saved, &live_row_in(&derived), today)?;
             let mut doc = new_doc(&self.device);
             let now = (self.clock)();
             record::init(&mut doc, id, object, now, &self.device.user, &stored).map_err(|e| corrupt(id.into(), e))?;
@@ -361,6 +366,11 @@ impl Workspace {
         if matches!(edit, Edit::Nothing) {
             return Ok(());
         }
+        let rules = match edit {
+            // Moving a record to the trash is never refused by a rule.
+            Edit::Deleted(_) => Vec::new(),
+            _ => self.active_rules(object)?,
+        };
         let mut docs = DocTables::open(tx)?;
         let mut loaded = self
             .take_doc(&docs, id.into())?
@@ -375,6 +385,20 @@ impl Workspace {
         };
         applied.map_err(|e| corrupt(id.into(), e))?;
         commit(&mut loaded.doc, message, (self.clock)());
+        if !rules.is_empty() {
+            // The record as it would be saved; refused, the document (holding the
+            // change) is dropped with the transaction.
+            let row = record::read_row(loaded.doc.document())
+                .ok_or(StoreError::MissingMeta("record fields in a record document"))?;
+            check_rules(
+                &rules,
+                &self.schema,
+                &obj,
+                &row.values,
+                &live_row_in(&derived),
+                self.rule_today(),
+            )?;
+        }
         let added = store::persist_doc(&mut docs, id.into(), &mut loaded)?;
         derived.index_changes(id.into(), &added)?;
         write_row_from_doc(&self.deriver(), &mut derived, &obj, id, Some(&old), &mut loaded)?;
@@ -546,6 +570,17 @@ pub(super) fn to_stored(obj: &ObjectDef, values: &[(FieldId, Value)]) -> Vec<(Fi
         .iter()
         .filter_map(|(f, v)| obj.field(*f).map(|def| (*f, field_type::to_stored(def, v))))
         .collect()
+}
+
+/// The live row of a related record, read inside the write transaction (rule lookups).
+pub(super) fn live_row_in<'a>(derived: &'a DerivedTables<'_>) -> impl Fn(ObjectId, RecordId) -> Option<Row> + 'a {
+    move |object, id| {
+        derived
+            .current_row(object, id)
+            .ok()
+            .flatten()
+            .filter(|row| row.deleted_at.is_none())
+    }
 }
 
 /// Derives the row from the document and writes the derived tables (and the records

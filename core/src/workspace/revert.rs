@@ -417,12 +417,25 @@ impl Workspace {
                 )
             })
             .collect();
-        let check = |derived: &DerivedTables<'_>, obj: &ObjectDef, id: RecordId, _: &Row| -> Result<()> {
+        let rules = self.active_rules(object)?;
+        let (schema, today) = (self.schema.clone(), self.rule_today());
+        let check = |derived: &DerivedTables<'_>, obj: &ObjectDef, id: RecordId, old: &Row| -> Result<()> {
             for (field, value) in &changes {
                 if let (Some(def), Some(v)) = (obj.field(*field), value) {
                     check_value(derived, obj, def, v)?;
                     check_unique(derived, obj, def, v, id, None)?;
                 }
+            }
+            if !rules.is_empty() {
+                let mut saved = old.values.clone();
+                for (field, value) in &stored {
+                    match value {
+                        Some(v) => saved.insert(*field, v.clone()),
+                        None => saved.remove(field),
+                    };
+                }
+                let related = super::records::live_row_in(derived);
+                super::rules::check_rules(&rules, &schema, obj, &saved, &related, today)?;
             }
             Ok(())
         };
