@@ -70,8 +70,8 @@ pub use rust_decimal::Decimal;
 pub use schema::{Aggregate, Computed, ConfigDoc, FieldDef, FieldKind, ObjectDef, Rollup, Schema, SelectOption};
 pub use value::{Money, Stored, Value, format_number};
 pub use workspace::{
-    ApplySummary, BulkReport, CellView, ChangeObserver, Changes, ComputedSpec, ConfigContent, ConflictValue,
-    ConflictView, CreateOptions, DerivedEntry, Device, FieldChange, FieldDiff, FieldSpec, HistoryEntry, ImportOptions,
-    ImportReport, ImportRow, MergedValueClash, RecordView, Resolution, RetypeReport, RevertReport, RowError, Rule,
-    RuleBreak, StuckChange, UniqueClash, WORKSPACE_FILE, Workspace,
+    ApplySummary, BulkReport, CellView, ChangeObserver, Changes, ComputedPreview, ComputedSpec, ConfigContent,
+    ConflictValue, ConflictView, CreateOptions, DerivedEntry, Device, FieldChange, FieldDiff, FieldSpec, HistoryEntry,
+    ImportOptions, ImportReport, ImportRow, MergedValueClash, RecordView, Resolution, RetypeReport, RevertReport,
+    RowError, Rule, RuleBreak, StuckChange, UniqueClash, WORKSPACE_FILE, Workspace,
 };

@@ -335,3 +335,113 @@ impl Workspace {
         Ok(true)
     }
 }
+
+/// What a computed definition yields on one record, before it is saved (editors show
+/// it as people type).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComputedPreview {
+    /// The record it was computed on (`None`: the object has no records).
+    pub record: Option<crate::RecordId>,
+    /// The result type.
+    pub kind: FieldKind,
+    /// The value as the field would show it (empty when it computes to nothing).
+    pub display: String,
+}
+
+/// Related rows read from a read transaction (previews).
+struct ReadRelated {
+    rows: redb::ReadOnlyTable<&'static [u8], &'static [u8]>,
+    index: redb::ReadOnlyTable<&'static [u8], ()>,
+}
+
+impl super::computed::Related for ReadRelated {
+    fn live_row(&self, object: ObjectId, record: crate::RecordId) -> Option<crate::Row> {
+        let bytes = self.rows.get(crate::store::row_key(object, record).as_slice()).ok()??;
+        crate::store::decode_row(bytes.value()).ok()
+    }
+
+    fn holding(&self, relation: FieldId, def: &FieldDef, record: crate::RecordId) -> Vec<crate::RecordId> {
+        let mut start = crate::store::index_key_prefix(relation);
+        start.extend_from_slice(&crate::encoding::filter_value(
+            def,
+            &crate::Value::Records(vec![record]),
+        ));
+        let Some(end) = crate::encoding::prefix_end(&start) else {
+            return Vec::new();
+        };
+        let Ok(range) = self.index.range(start.as_slice()..end.as_slice()) else {
+            return Vec::new();
+        };
+        range
+            .filter_map(|entry| {
+                let (key, _) = entry.ok()?;
+                let key = key.value();
+                crate::RecordId::from_slice(&key[key.len().checked_sub(16)?..])
+            })
+            .collect()
+    }
+}
+
+impl Workspace {
+    /// Compiles a computed definition for `object` and computes it on `record` (or the
+    /// object's first record) without saving anything. Errors are what saving would
+    /// say (a formula's with line and column).
+    pub fn preview_computed(
+        &self,
+        object: ObjectId,
+        spec: &ComputedSpec,
+        record: Option<crate::RecordId>,
+    ) -> Result<ComputedPreview> {
+        let obj = self.object_def(object)?.clone();
+        let resolved = resolve(&self.schema, &obj, "preview", spec)?;
+        let mut field = FieldDef::new("preview", "Preview", resolved.kind);
+        if let Some(code) = resolved.currency {
+            field.currency = code;
+        }
+        field.computed = Some(resolved.computed);
+        let mut schema = self.schema.clone();
+        if let Some(o) = schema.objects.iter_mut().find(|o| o.id == object) {
+            o.fields.push(field.clone());
+        }
+        let record = match record {
+            Some(r) => Some(r),
+            None => self
+                .query(&crate::Query {
+                    limit: 1,
+                    ..crate::Query::new(object)
+                })?
+                .ids
+                .first()
+                .copied(),
+        };
+        let Some(record) = record else {
+            return Ok(ComputedPreview {
+                record: None,
+                kind: field.kind,
+                display: String::new(),
+            });
+        };
+        let mut row = self.row(record)?;
+        let tx = self.store.read()?;
+        let related = ReadRelated {
+            rows: tx
+                .open_table(crate::store::tables::ROWS)
+                .map_err(crate::StoreError::from)?,
+            index: tx
+                .open_table(crate::store::tables::INDEX)
+                .map_err(crate::StoreError::from)?,
+        };
+        let deriver = super::derive::Deriver::new(&schema, (self.clock)());
+        deriver.compute(record, &mut row, &related);
+        let display = row
+            .get(field.id)
+            .and_then(|s| crate::field_type::read(&field, s))
+            .map(|v| crate::field_type::display(&field, &v))
+            .unwrap_or_default();
+        Ok(ComputedPreview {
+            record: Some(record),
+            kind: field.kind,
+            display,
+        })
+    }
+}

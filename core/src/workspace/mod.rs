@@ -58,7 +58,7 @@ use crate::store::{self, DocTables, FORMAT_VERSION, LoadedDoc, Store};
 use crate::time_fmt::now_ms;
 
 pub use changes::{ChangeObserver, Changes};
-pub use computed_fields::ComputedSpec;
+pub use computed_fields::{ComputedPreview, ComputedSpec};
 pub use config_content::ConfigContent;
 pub use conflicts::{ConflictValue, ConflictView, Resolution};
 pub use history::{FieldDiff, HistoryEntry};
