@@ -41,13 +41,16 @@ impl Workspace {
     }
 }
 
+/// Names a related record (of an object, if the relation has a target) by name or id.
+pub(crate) type ResolveRelated<'a> = dyn Fn(Option<ObjectId>, &str) -> std::result::Result<crate::RecordId, String> + 'a;
+
 /// Resolves a parsed filter against a schema; `resolve_record` names related records
 /// (by name or short id) in relation conditions.
 pub(crate) fn resolve_filter_in(
     schema: &crate::Schema,
     object: ObjectId,
     ast: &FilterAst,
-    resolve_record: &dyn Fn(Option<ObjectId>, &str) -> std::result::Result<crate::RecordId, String>,
+    resolve_record: &ResolveRelated<'_>,
 ) -> Result<Filter> {
     let recurse = |p: &FilterAst| resolve_filter_in(schema, object, p, resolve_record);
     Ok(match ast {
