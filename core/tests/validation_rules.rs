@@ -240,3 +240,16 @@ fn records_made_before_a_rule_that_break_it_are_listed() {
     assert_eq!(breaks[0].message, MESSAGE);
     assert_eq!(breaks[0].fields, vec!["stage".to_string(), "close_date".to_string()]);
 }
+
+#[test]
+fn a_comparison_with_an_empty_field_is_unknown_and_does_not_refuse() {
+    let mut ws = Workspace::in_memory(CreateOptions::new("ada")).unwrap();
+    let deals = ws.object_named("deals").unwrap().id;
+    ws.add_rule(deals, "amount < 1000000", "Amounts above a million need approval", &[])
+        .unwrap();
+    create(&mut ws, deals, &[("name", "No amount yet")]).unwrap();
+    create(&mut ws, deals, &[("name", "Small"), ("amount", "10 EUR")]).unwrap();
+    let err = create(&mut ws, deals, &[("name", "Huge"), ("amount", "2000000 EUR")]).unwrap_err();
+    assert!(matches!(err, Error::RuleBroken { .. }), "{err:?}");
+    assert!(ws.rule_breaks(None).unwrap().is_empty());
+}

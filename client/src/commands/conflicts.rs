@@ -2,7 +2,8 @@
 //! devices left with several values. Each value is numbered (1 is the one shown now) with
 //! its author and time; `kith resolve RECORD FIELD --pick N` keeps one of them. Then unique
 //! rules that a merge broke: records that devices saved offline with the same unique value
-//! (both kept; edit one to settle it).
+//! (both kept; edit one to settle it). Last, records that break a validation rule (edits
+//! merged from devices that were offline, each valid alone), with the rule's message.
 
 use std::io::Write;
 
@@ -33,6 +34,7 @@ pub fn run(args: ConflictsArgs, ctx: &Context) -> Result<(), CliError> {
     let clashes = ws.unique_clashes(object)?;
     let names = key_clashes(&ws, object);
     let merged = ws.merged_value_clashes(object)?;
+    let breaks = ws.rule_breaks(object)?;
     let mut out = ctx.out();
     if ctx.json {
         let items: Vec<JsonObject> = conflicts
@@ -41,11 +43,12 @@ pub fn run(args: ConflictsArgs, ctx: &Context) -> Result<(), CliError> {
             .chain(clashes.iter().map(|c| clash_json(&ws, c)))
             .chain(names.iter().map(|c| c.json()))
             .chain(merged.iter().map(merged_json))
+            .chain(breaks.iter().map(break_json))
             .collect();
         write_json(&mut out, &items)?;
         return Ok(());
     }
-    if conflicts.is_empty() && clashes.is_empty() && names.is_empty() && merged.is_empty() {
+    if conflicts.is_empty() && clashes.is_empty() && names.is_empty() && merged.is_empty() && breaks.is_empty() {
         writeln!(out, "no conflicts")?;
         return Ok(());
     }
@@ -139,7 +142,33 @@ pub fn run(args: ConflictsArgs, ctx: &Context) -> Result<(), CliError> {
             c.field_key, c.alias_key
         )?;
     }
+    let before = !(conflicts.is_empty() && clashes.is_empty() && names.is_empty() && merged.is_empty());
+    for (i, b) in breaks.iter().enumerate() {
+        if i > 0 || before {
+            writeln!(out)?;
+        }
+        let short = short_id(&ws, b.record);
+        writeln!(
+            out,
+            "{} {short} ({}) breaks a rule: {}",
+            b.object_key, b.record_name, b.message
+        )?;
+        let field = b.fields.first().map_or("FIELD", String::as_str);
+        writeln!(out, "  settle it: kith record update {short} {field}=...")?;
+    }
     Ok(())
+}
+
+/// `{kind: "rule", record, object, rule, message, fields}`.
+fn break_json(b: &kith_core::RuleBreak) -> JsonObject {
+    let mut j = JsonObject::default();
+    j.push("kind", "rule");
+    j.push("record", b.record.to_string());
+    j.push("object", b.object_key.clone());
+    j.push("rule", b.rule.to_string());
+    j.push("message", b.message.clone());
+    j.push("fields", b.fields.clone());
+    j
 }
 
 /// `{kind: "merged_field", record, object, field, value, alias, alias_value}`.

@@ -37,6 +37,7 @@ pub mod reindex;
 pub mod remote;
 pub mod resolve;
 pub mod revert;
+pub mod rule;
 pub mod schema;
 pub mod search;
 pub mod serve;
@@ -112,6 +113,8 @@ pub enum Command {
     Conflicts(conflicts::ConflictsArgs),
     /// Settle a conflicted field with one of its values or a new one
     Resolve(resolve::ResolveArgs),
+    /// Validation rules: conditions records must meet to be saved (add, list, edit, disable, remove)
+    Rule(rule::RuleArgs),
     /// List the configuration documents (views, automations, reports, dashboards)
     Config(config::ConfigArgs),
     /// Show or change workspace settings (number-format)
@@ -173,6 +176,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Trash(args) => trash::run(args, &ctx),
         Command::Conflicts(args) => conflicts::run(args, &ctx),
         Command::Resolve(args) => resolve::run(args, &ctx),
+        Command::Rule(args) => rule::run(args, &ctx),
         Command::Config(args) => config::run(args, &ctx),
         Command::Settings(args) => settings::run(args, &ctx),
         Command::Total(args) => total::run(args, &ctx),

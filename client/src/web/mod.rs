@@ -23,6 +23,7 @@ mod layout;
 mod objects;
 mod pages;
 mod record;
+mod rules;
 mod schema;
 mod security;
 mod undo;
@@ -110,6 +111,7 @@ fn app(state: Arc<AppState>) -> Router {
         .route("/schema/option", post(schema::change_option))
         .route("/schema/retype", get(schema::retype_preview))
         .route("/schema/computed/preview", get(schema::computed_preview))
+        .route("/schema/rule", post(rules::change_rule))
         .route("/sync", get(pages::sync))
         .route("/sync/remote", post(pages::set_remote))
         .route("/import", get(import::start))

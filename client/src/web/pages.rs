@@ -109,12 +109,25 @@ pub(crate) async fn trash(State(state): State<Arc<AppState>>, RawQuery(raw): Raw
 /// GET /conflicts
 pub(crate) async fn conflicts(State(state): State<Arc<AppState>>) -> Result<Response, WebError> {
     let token = state.session();
-    let (chrome, list) = state
+    let (chrome, list, breaks) = state
         .ws
-        .call(move |ws| -> Result<_, WebError> { Ok((Chrome::read(ws, &token), ws.conflicts(None)?)) })
+        .call(move |ws| -> Result<_, WebError> {
+            Ok((Chrome::read(ws, &token), ws.conflicts(None)?, ws.rule_breaks(None)?))
+        })
         .await??;
     let body = html! {
         h1 { "Conflicts" }
+        @if !breaks.is_empty() {
+            section.rule-breaks aria-label="Records that break a rule" {
+                h2 { "Records that break a validation rule" }
+                p.muted { "Edits merged from devices that were offline, each valid on its own. Edit the record to settle it." }
+                table.records { thead { tr { th { "Record" } th { "Rule" } th { "Fields" } } } tbody {
+                    @for b in &breaks {
+                        tr { td { a href={"/r/" (b.record)} { (b.record_name) } } td { (b.message) } td { (b.fields.join(", ")) } }
+                    }
+                } }
+            }
+        }
         @if list.is_empty() {
             p.empty { "No conflicts. When edits made on two devices at once leave a field with competing values, it is listed here to settle." }
         } @else {

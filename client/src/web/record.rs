@@ -196,12 +196,14 @@ fn render_record(d: &RecordData, error: Option<&FieldError>) -> Markup {
             } @else {
             section.fields aria-label="Fields" {
                 @for (f, cell) in &d.cells {
-                    @let err = error.filter(|(k, _, _)| *k == f.key);
+                    // An error names the edited field first, then any others it concerns.
+                    @let err = error.filter(|(k, _, _)| k.split(',').any(|k| k == f.key));
+                    @let given = error.filter(|(k, _, _)| k.split(',').next() == Some(f.key.as_str())).map(|(_, given, _)| given.as_str());
                     form.field-form method="post" action={"/r/" (id) "/edit"} data-field=(f.key) {
                         (d.chrome.token_field())
                         label for={"f-" (f.key)} { (f.label) @if f.required { " *" } }
                         div.field-input {
-                            (input(f, Some(cell), err.map(|(_, given, _)| given.as_str())))
+                            (input(f, Some(cell), given))
                             button.save type="submit" aria-label={"Save " (f.label)} { "Save" }
                         }
                         @if !cell.view.conflicts.is_empty() { p.field-conflict { "⚠ Competing values: see above." } }
@@ -331,6 +333,12 @@ pub(crate) async fn edit(
             if let Err(e) = ws.update_record(id, changes) {
                 let key = match &e {
                     kith_core::Error::Validation(v) => v.field.clone(),
+                    // The edited field keeps what was typed; the message also shows
+                    // beside every field the broken rule concerns.
+                    kith_core::Error::RuleBroken { fields, .. } => std::iter::once(first_key)
+                        .chain(fields.iter().cloned())
+                        .collect::<Vec<_>>()
+                        .join(","),
                     _ => first_key,
                 };
                 return Ok(Err((key, given, message(&e))));
@@ -351,6 +359,7 @@ pub(crate) async fn edit(
 fn message(e: &kith_core::Error) -> String {
     match e {
         kith_core::Error::Validation(v) => format!("{}: {}", v.value, v.reason),
+        kith_core::Error::RuleBroken { message, .. } => message.clone(),
         other => other.to_string(),
     }
 }

@@ -26,7 +26,7 @@ const HISTORY_SHOWN: usize = 30;
 /// GET /schema
 pub(crate) async fn show(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Result<Response, WebError> {
     let token = state.session();
-    let (chrome, schema, history, sources) = state
+    let (chrome, schema, history, sources, rules) = state
         .ws
         .call(move |ws| -> Result<_, WebError> {
             let mut history = ws.schema_history()?;
@@ -39,22 +39,29 @@ pub(crate) async fn show(State(state): State<Arc<AppState>>, RawQuery(raw): RawQ
                 .flat_map(|o| o.fields.iter().map(move |f| (o.id, f.id)))
                 .filter_map(|(o, f)| ws.computed_source(o, f).map(|s| (f, s)))
                 .collect();
-            Ok((Chrome::read(ws, &token), ws.schema().clone(), history, sources))
+            let rules = super::rules::shown_rules(ws)?;
+            Ok((Chrome::read(ws, &token), ws.schema().clone(), history, sources, rules))
         })
         .await??;
     let toast = Toast::from_query(&query_pairs(raw.as_deref()), "/schema");
-    let body = render(&chrome, &schema, &history, &sources);
+    let body = render(&chrome, &schema, &history, &sources, &rules);
     Ok(page(&chrome, "Schema", Active::Schema, toast.as_ref(), body).into_response())
 }
 
 /// Computed fields' definitions as people write them, by field.
 type Sources = std::collections::HashMap<kith_core::FieldId, String>;
 
-fn render(chrome: &Chrome, schema: &Schema, history: &[HistoryEntry], sources: &Sources) -> Markup {
+fn render(
+    chrome: &Chrome,
+    schema: &Schema,
+    history: &[HistoryEntry],
+    sources: &Sources,
+    rules: &[super::rules::ShownRule],
+) -> Markup {
     html! {
         h1 { "Schema" }
         p.muted { "Objects and their fields. Renaming, retyping and archiving keep every value; each change can be reverted." }
-        @for o in schema.active_objects() { (object_section(chrome, o, sources)) }
+        @for o in schema.active_objects() { (object_section(chrome, o, sources, rules)) }
         section.schema-history {
             h2 { "Schema history" }
             ol.timeline-list {
@@ -75,7 +82,7 @@ fn render(chrome: &Chrome, schema: &Schema, history: &[HistoryEntry], sources: &
     }
 }
 
-fn object_section(chrome: &Chrome, o: &ObjectDef, sources: &Sources) -> Markup {
+fn object_section(chrome: &Chrome, o: &ObjectDef, sources: &Sources, rules: &[super::rules::ShownRule]) -> Markup {
     let active: Vec<&FieldDef> = o.active_fields().collect();
     let archived: Vec<&FieldDef> = o.fields.iter().filter(|f| f.archived).collect();
     html! {
@@ -105,6 +112,7 @@ fn object_section(chrome: &Chrome, o: &ObjectDef, sources: &Sources) -> Markup {
                 }
             }
             (add_field_form(chrome, o.id))
+            (super::rules::rules_section(chrome, o, rules))
         }
     }
 }

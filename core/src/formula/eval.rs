@@ -1,9 +1,11 @@
 //! Evaluation of a checked expression against one record.
 //!
 //! Empty values: `+`/`-` of numbers and amounts count an empty side as zero; other
-//! arithmetic with an empty side is empty; text operations read empty as ""; conditions
-//! read empty as false; comparisons are never empty (empty equals only empty, and is
-//! neither less nor greater than anything).
+//! arithmetic with an empty side is empty; text operations read empty as "". `=` and
+//! `!=` are never empty (empty equals only empty); `<` `<=` `>` `>=` with an empty side
+//! are empty ("unknown"), and `and`, `or`, `not` keep unknown as SQL does: `false and
+//! unknown` is false, `true or unknown` is true, otherwise unknown. `if` takes its else
+//! branch when the condition is not true.
 
 use std::cmp::Ordering;
 
@@ -37,7 +39,7 @@ fn eval(expr: &Expr, env: &dyn FormulaEnv) -> Out {
         Expr::Bool(b) => Ok(Some(Value::Bool(*b))),
         Expr::Field(read) => Ok(normalize(read, env.value(read.id))),
         Expr::Lookup(relation, read) => Ok(normalize(read, env.lookup(*relation, read.id))),
-        Expr::Not(inner) => Ok(Some(Value::Bool(!truthy(&eval(inner, env)?)))),
+        Expr::Not(inner) => Ok(logical(&eval(inner, env)?).map(|b| Value::Bool(!b))),
         Expr::Neg(inner) => match eval(inner, env)? {
             None => Ok(None),
             Some(v) => negate(v).map(Some),
@@ -72,6 +74,28 @@ fn normalize(read: &FieldRead, value: Option<Value>) -> Option<Value> {
 
 fn truthy(v: &Option<Value>) -> bool {
     matches!(v, Some(Value::Bool(true)))
+}
+
+/// A condition's value: yes, no, or unknown (empty).
+fn logical(v: &Option<Value>) -> Option<bool> {
+    match v {
+        Some(Value::Bool(b)) => Some(*b),
+        _ => None,
+    }
+}
+
+/// `and` (`decisive` false) or `or` (`decisive` true) of values evaluated one by one: the
+/// decisive value wins at once; else unknown if any was unknown.
+fn connective(decisive: bool, operands: &mut dyn Iterator<Item = Result<Option<Value>, EvalError>>) -> Out {
+    let mut unknown = false;
+    for operand in operands {
+        match logical(&operand?) {
+            Some(b) if b == decisive => return Ok(Some(Value::Bool(decisive))),
+            Some(_) => {}
+            None => unknown = true,
+        }
+    }
+    Ok((!unknown).then_some(Value::Bool(!decisive)))
 }
 
 fn number(n: f64) -> Result<Value, EvalError> {
@@ -129,22 +153,16 @@ fn text_of(v: &Option<Value>) -> String {
 
 fn binary(op: BinOp, left: &Expr, right: &Expr, empty_is_zero: bool, env: &dyn FormulaEnv) -> Out {
     match op {
-        BinOp::And => {
-            return Ok(Some(Value::Bool(
-                truthy(&eval(left, env)?) && truthy(&eval(right, env)?),
-            )));
-        }
-        BinOp::Or => {
-            return Ok(Some(Value::Bool(
-                truthy(&eval(left, env)?) || truthy(&eval(right, env)?),
-            )));
+        BinOp::And | BinOp::Or => {
+            let decisive = op == BinOp::Or;
+            return connective(decisive, &mut [left, right].into_iter().map(|e| eval(e, env)));
         }
         _ => {}
     }
     let l = eval(left, env)?;
     let r = eval(right, env)?;
     if op.is_comparison() {
-        return compare_op(op, l, r).map(|b| Some(Value::Bool(b)));
+        return compare_op(op, l, r).map(|b| b.map(Value::Bool));
     }
     if op == BinOp::Concat {
         return Ok(Some(Value::Text(text_of(&l) + &text_of(&r))));
@@ -356,20 +374,20 @@ fn compare(l: &Value, r: &Value) -> Result<Ordering, EvalError> {
     Ok(ord)
 }
 
-fn compare_op(op: BinOp, l: Option<Value>, r: Option<Value>) -> Result<bool, EvalError> {
+fn compare_op(op: BinOp, l: Option<Value>, r: Option<Value>) -> Result<Option<bool>, EvalError> {
     let (l, r) = match (l, r) {
         (Some(l), Some(r)) => (l, r),
         (l, r) => {
             let both_empty = l.is_none() && r.is_none();
             return Ok(match op {
-                BinOp::Eq => both_empty,
-                BinOp::Ne => !both_empty,
-                _ => false,
+                BinOp::Eq => Some(both_empty),
+                BinOp::Ne => Some(!both_empty),
+                _ => None,
             });
         }
     };
     let ord = compare(&l, &r)?;
-    Ok(match op {
+    Ok(Some(match op {
         BinOp::Eq => ord == Ordering::Equal,
         BinOp::Ne => ord != Ordering::Equal,
         BinOp::Lt => ord == Ordering::Less,
@@ -377,7 +395,7 @@ fn compare_op(op: BinOp, l: Option<Value>, r: Option<Value>) -> Result<bool, Eva
         BinOp::Gt => ord == Ordering::Greater,
         BinOp::Ge => ord != Ordering::Less,
         _ => false,
-    })
+    }))
 }
 
 fn as_number(v: &Option<Value>) -> Option<f64> {
@@ -411,13 +429,7 @@ fn call(func: Func, args: &[Expr], env: &dyn FormulaEnv) -> Out {
             };
         }
         Func::And | Func::Or => {
-            let want = func == Func::Or;
-            for arg in args {
-                if truthy(&eval(arg, env)?) == want {
-                    return Ok(Some(Value::Bool(want)));
-                }
-            }
-            return Ok(Some(Value::Bool(!want)));
+            return connective(func == Func::Or, &mut args.iter().map(|e| eval(e, env)));
         }
         Func::Coalesce => {
             for arg in args {
@@ -440,7 +452,7 @@ fn call(func: Func, args: &[Expr], env: &dyn FormulaEnv) -> Out {
         _ => Unit::Days,
     };
     match func {
-        Func::Not => Ok(Some(Value::Bool(!truthy(&next())))),
+        Func::Not => Ok(logical(&next()).map(|b| Value::Bool(!b))),
         Func::Concat => {
             let mut out = String::new();
             for v in values.by_ref() {

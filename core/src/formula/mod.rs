@@ -195,8 +195,8 @@ impl Formula {
         eval::eval_top(&self.expr, env)
     }
 
-    /// Evaluates a boolean formula as a condition: whether it holds. An empty result
-    /// does not hold.
+    /// Evaluates a boolean formula as a condition: whether it holds. An empty (unknown)
+    /// result does not hold.
     pub fn holds(&self, env: &dyn FormulaEnv) -> Result<bool, EvalError> {
         Ok(matches!(self.eval(env)?, Some(Value::Bool(true))))
     }

@@ -42,7 +42,8 @@ impl Workspace {
 }
 
 /// Names a related record (of an object, if the relation has a target) by name or id.
-pub(crate) type ResolveRelated<'a> = dyn Fn(Option<ObjectId>, &str) -> std::result::Result<crate::RecordId, String> + 'a;
+pub(crate) type ResolveRelated<'a> =
+    dyn Fn(Option<ObjectId>, &str) -> std::result::Result<crate::RecordId, String> + 'a;
 
 /// Resolves a parsed filter against a schema; `resolve_record` names related records
 /// (by name or short id) in relation conditions.

@@ -114,9 +114,14 @@ impl FormulaEnv for RowEnv<'_> {
     }
 }
 
+/// Whether a record breaks a rule: its condition is *no*. Unknown (a comparison with an
+/// empty field: `amount < 1000000` with no amount) and error values do not break it.
+fn breaks(condition: &Formula, env: &dyn FormulaEnv) -> bool {
+    matches!(condition.eval(env), Ok(Some(Value::Bool(false))))
+}
+
 /// Checks `rules` against a record's values as they would be saved: the first rule that
-/// does not hold refuses the write. A rule whose condition cannot be computed for this
-/// record (an error value) does not refuse it.
+/// is *no* refuses the write.
 pub(super) fn check_rules(
     rules: &[ActiveRule],
     schema: &Schema,
@@ -136,7 +141,7 @@ pub(super) fn check_rules(
         today,
     };
     for active in rules {
-        if matches!(active.condition.eval(&env), Ok(Some(Value::Bool(false)) | None)) {
+        if breaks(&active.condition, &env) {
             return Err(Error::RuleBroken {
                 object: object.key.clone(),
                 fields: active
@@ -345,7 +350,7 @@ impl Workspace {
                     today,
                 };
                 for (i, active) in rules.iter().enumerate() {
-                    if matches!(active.condition.eval(&env), Ok(Some(Value::Bool(false)) | None)) {
+                    if breaks(&active.condition, &env) {
                         broken.push((id, i));
                     }
                 }
