@@ -11,7 +11,7 @@ use web_support::{TestServer, add, workspace};
 #[test]
 fn a_formula_field_added_in_the_editor_previews_then_shows_its_values_in_the_table() {
     let (_dir, mut ws) = workspace();
-    add(&mut ws, "deals", &[("name", "Renewal"), ("amount", "1200 EUR")]);
+    let deal = add(&mut ws, "deals", &[("name", "Renewal"), ("amount", "1200 EUR")]);
     let server = TestServer::start(ws);
     let mut b = Browser::launch("formula_editor", 1280, 900);
     b.goto(&server.url("/schema"));
@@ -37,4 +37,7 @@ fn a_formula_field_added_in_the_editor_previews_then_shows_its_values_in_the_tab
     }
     b.goto(&server.url("/o/deals"));
     b.wait_for_text("table.records", "120.00 EUR");
+    // On the record page it is shown, not offered for editing.
+    b.goto(&server.url(&format!("/r/{deal}")));
+    assert_eq!(b.text("output#f-commission"), "120.00 EUR");
 }
