@@ -68,11 +68,12 @@ pub use number_format::NumberFormat;
 pub use query::{Filter, FilterAst, Op, Page, Query, SearchHit, Sort, SortAst, parse_filter, parse_sort};
 pub use record::Row;
 pub use rust_decimal::Decimal;
-pub use schema::{ConfigDoc, FieldDef, FieldKind, ObjectDef, Schema, SelectOption};
+pub use schema::{Aggregate, Computed, ConfigDoc, FieldDef, FieldKind, ObjectDef, Rollup, Schema, SelectOption};
 pub use value::{Money, Stored, Value, format_number};
 pub use workspace::{
-    ApplySummary, BulkReport, CellView, ChangeObserver, Changes, ConfigChange, ConfigContent, ConfigDiff,
-    ConflictValue, ConflictView, CreateOptions, DerivedEntry, Device, FieldChange, FieldDiff, FieldSpec, HistoryEntry,
-    ImportChecks, ImportOptions, ImportReport, ImportRow, MergedValueClash, RecordView, Resolution, RetypeReport,
-    RevertReport, RowError, Rule, RuleBreak, StuckChange, UniqueClash, WORKSPACE_FILE, Workspace,
+    ApplySummary, BulkReport, CellView, ChangeObserver, Changes, ComputedPreview, ComputedSpec, ConfigChange,
+    ConfigContent, ConfigDiff, ConflictValue, ConflictView, CreateOptions, DerivedEntry, Device, FieldChange,
+    FieldDiff, FieldSpec, HistoryEntry, ImportChecks, ImportOptions, ImportReport, ImportRow, MergedValueClash,
+    RecordView, Resolution, RetypeReport, RevertReport, RowError, Rule, RuleBreak, StuckChange, UniqueClash,
+    WORKSPACE_FILE, Workspace,
 };

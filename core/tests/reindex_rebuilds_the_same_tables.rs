@@ -1,7 +1,7 @@
 //! `reindex` rebuilds rows and indexes from the documents alone; what it builds equals
 //! what every incremental write maintained.
 
-use kith_core::{CreateOptions, FieldKind, ImportOptions, ImportRow, Workspace};
+use kith_core::{ComputedSpec, CreateOptions, FieldKind, ImportOptions, ImportRow, Workspace};
 
 fn inputs(values: &[(&str, &str)]) -> Vec<(String, String)> {
     values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
@@ -26,6 +26,20 @@ fn a_reindex_after_many_kinds_of_writes_changes_no_derived_entry() {
         )
         .unwrap();
     let acme = ws.create_record(companies, acme).unwrap();
+    // Computed fields, maintained by every write below and rebuilt by the reindex: a
+    // rollup from each side of a relation, with a filter, and a lookup.
+    for (object, key, spec) in [
+        (companies, "people_count", ComputedSpec::Rollup("people count".into())),
+        (
+            companies,
+            "won_amount",
+            ComputedSpec::Rollup("deals.amount sum where stage = Won".into()),
+        ),
+        (deals, "sector", ComputedSpec::Lookup("company.industry".into())),
+        (deals, "contact_count", ComputedSpec::Rollup("contacts count".into())),
+    ] {
+        ws.add_computed_field(object, key, key, &spec).unwrap();
+    }
     let rows: Vec<ImportRow> = (0..50)
         .map(|i| ImportRow {
             id: None,
@@ -99,4 +113,12 @@ fn a_reindex_after_many_kinds_of_writes_changes_no_derived_entry() {
             .display,
         "39000.00 USD"
     );
+    let shown = |record, key: &str| {
+        let view = ws.record(record).unwrap();
+        view.cells.iter().find(|c| c.key == key).unwrap().display.clone()
+    };
+    assert_eq!(shown(acme, "people_count"), "49");
+    assert_eq!(shown(acme, "won_amount"), "39000.00 USD");
+    assert_eq!(shown(deal, "sector"), "Retail");
+    assert_eq!(shown(deal, "contact_count"), "2");
 }

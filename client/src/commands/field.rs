@@ -1,10 +1,10 @@
-//! `kith field list|add|rename|reorder|archive|restore|retype|set`: the fields of an
+//! `kith field list|add|edit|rename|reorder|archive|restore|retype|set`: the fields of an
 //! object. Positions are 1-based, counted among the fields `kith field list` shows.
 
 use std::io::Write;
 
 use clap::Subcommand;
-use kith_core::{FieldDef, FieldKind, FieldSpec, ObjectId, Workspace};
+use kith_core::{ComputedSpec, FieldDef, FieldKind, FieldSpec, ObjectId, Workspace};
 
 use crate::CliError;
 use crate::commands::Context;
@@ -35,9 +35,21 @@ pub enum FieldCommand {
         /// Key: lowercase letters, digits and _, starting with a letter
         key: String,
         /// text, long_text, number, currency, percent, date, datetime, boolean, select,
-        /// multi_select, email, phone, url, rating or relation
-        #[arg(long = "type", value_name = "TYPE")]
-        kind: FieldKind,
+        /// multi_select, email, phone, url, rating or relation (or give --formula,
+        /// --lookup or --rollup for a computed field)
+        #[arg(long = "type", value_name = "TYPE", required_unless_present_any = ["formula", "lookup", "rollup"], conflicts_with_all = ["formula", "lookup", "rollup"])]
+        kind: Option<FieldKind>,
+        /// A computed field: a formula over this record's fields, like "amount * probability / 100"
+        #[arg(long, value_name = "EXPR", conflicts_with_all = ["lookup", "rollup"])]
+        formula: Option<String>,
+        /// A computed field: a field of the related record, written relation.field, like company.industry
+        #[arg(long, value_name = "RELATION.FIELD", conflicts_with = "rollup")]
+        lookup: Option<String>,
+        /// A computed field aggregating related records: "<relation>.<field> sum|avg|min|max [where FILTER]"
+        /// or "<relation> count [where FILTER]"; <relation> is a relation field of this object or an
+        /// object pointing here (deals, or deals/company), like "deals.amount sum where stage != Lost"
+        #[arg(long, value_name = "SPEC")]
+        rollup: Option<String>,
         /// Label shown to people [default: from the key]
         #[arg(long)]
         label: Option<String>,
@@ -112,6 +124,22 @@ pub enum FieldCommand {
         #[arg(long)]
         target: Option<String>,
     },
+    /// Change what a computed field computes (its values are recomputed)
+    Edit {
+        /// The object (key, label or id)
+        object: String,
+        /// The field (key, label or id)
+        field: String,
+        /// The new formula
+        #[arg(long, value_name = "EXPR", required_unless_present_any = ["lookup", "rollup"], conflicts_with_all = ["lookup", "rollup"])]
+        formula: Option<String>,
+        /// The new lookup: relation.field
+        #[arg(long, value_name = "RELATION.FIELD", conflicts_with = "rollup")]
+        lookup: Option<String>,
+        /// The new rollup: "<relation>.<field> <aggregate> [where FILTER]"
+        #[arg(long, value_name = "SPEC")]
+        rollup: Option<String>,
+    },
     /// Make a field required or unique, or not
     Set {
         /// The object (key, label or id)
@@ -143,7 +171,7 @@ pub fn run(args: FieldArgs, ctx: &Context) -> Result<(), CliError> {
                         (i + 1).to_string(),
                         f.key.clone(),
                         f.label.clone(),
-                        f.kind.to_string(),
+                        type_name(f),
                         details(&ws, f),
                     ]);
                 }
@@ -154,6 +182,9 @@ pub fn run(args: FieldArgs, ctx: &Context) -> Result<(), CliError> {
             object,
             key,
             kind,
+            formula,
+            lookup,
+            rollup,
             label,
             required,
             unique,
@@ -165,6 +196,25 @@ pub fn run(args: FieldArgs, ctx: &Context) -> Result<(), CliError> {
         } => {
             let object = ws.object_named(&object)?.id;
             let label = label.unwrap_or_else(|| label_from_key(&key));
+            if let Some(spec) = computed_spec(formula, lookup, rollup) {
+                let id = ws.add_computed_field(object, &key, &label, &spec)?;
+                let obj = ws.object_named(&object.to_string())?;
+                let f = obj.field(id).cloned();
+                let shown = f.as_ref().map(type_name).unwrap_or_default();
+                let obj_key = obj.key.clone();
+                done(
+                    &mut out,
+                    ctx,
+                    &format!("added field {obj_key}.{key} ({label}, {shown})"),
+                    &id.to_string(),
+                )?;
+                return Ok(());
+            }
+            let Some(kind) = kind else {
+                return Err(CliError::InvalidArgument(
+                    "give --type, --formula, --lookup or --rollup".into(),
+                ));
+            };
             let mut spec = FieldSpec::new(&key, &label, kind);
             spec.required = required;
             spec.unique = unique;
@@ -304,6 +354,27 @@ pub fn run(args: FieldArgs, ctx: &Context) -> Result<(), CliError> {
                 }
             }
         }
+        FieldCommand::Edit {
+            object,
+            field,
+            formula,
+            lookup,
+            rollup,
+        } => {
+            let (o, f) = ids(&ws, &object, &field)?;
+            let Some(spec) = computed_spec(formula, lookup, rollup) else {
+                return Err(CliError::InvalidArgument("give --formula, --lookup or --rollup".into()));
+            };
+            ws.edit_computed_field(o, f.id, &spec)?;
+            let obj_key = ws.object_named(&o.to_string())?.key.clone();
+            let source = ws.computed_source(o, f.id).unwrap_or_default();
+            done(
+                &mut out,
+                ctx,
+                &format!("field {obj_key}.{} is now {source}", f.key),
+                &f.id.to_string(),
+            )?;
+        }
         FieldCommand::Set {
             object,
             field,
@@ -334,6 +405,23 @@ pub fn run(args: FieldArgs, ctx: &Context) -> Result<(), CliError> {
     Ok(())
 }
 
+/// The computed definition the flags give, if any.
+fn computed_spec(formula: Option<String>, lookup: Option<String>, rollup: Option<String>) -> Option<ComputedSpec> {
+    formula
+        .map(ComputedSpec::Formula)
+        .or(lookup.map(ComputedSpec::Lookup))
+        .or(rollup.map(ComputedSpec::Rollup))
+}
+
+/// A field's type as `field list` shows it: a computed field names its computation and
+/// result type (`rollup → currency`).
+pub(crate) fn type_name(f: &FieldDef) -> String {
+    match &f.computed {
+        Some(c) => format!("{} → {}", c.type_name(), f.kind),
+        None => f.kind.to_string(),
+    }
+}
+
 /// An object and one of its fields, by name.
 pub(crate) fn ids(ws: &Workspace, object: &str, field: &str) -> Result<(ObjectId, FieldDef), CliError> {
     let o = ws.object_named(object)?.id;
@@ -348,6 +436,17 @@ fn field_now(ws: &Workspace, object: ObjectId, field: kith_core::FieldId) -> Res
 /// A field's settings in a few words: flags, relation target, options.
 pub(crate) fn details(ws: &Workspace, f: &FieldDef) -> String {
     let mut parts: Vec<String> = Vec::new();
+    if f.computed.is_some() {
+        let object = ws
+            .schema()
+            .objects
+            .iter()
+            .find(|o| o.field(f.id).is_some())
+            .map(|o| o.id);
+        if let Some(source) = object.and_then(|o| ws.computed_source(o, f.id)) {
+            parts.push(format!("= {source}"));
+        }
+    }
     if f.required {
         parts.push("required".into());
     }

@@ -114,6 +114,7 @@ fn app(state: Arc<AppState>) -> Router {
         .route("/schema/field/change", post(schema::change_field))
         .route("/schema/option", post(schema::change_option))
         .route("/schema/retype", get(schema::retype_preview))
+        .route("/schema/computed/preview", get(schema::computed_preview))
         .route("/schema/rule", post(rules::change_rule))
         .route("/sync", get(pages::sync))
         .route("/sync/remote", post(pages::set_remote))

@@ -233,7 +233,7 @@ fn render_table(d: &TableData, view: &ViewState, path: &str, here: &str, saved: 
                                 tr data-record=(id) {
                                     td.select { input type="checkbox" name="ids" value=(id) aria-label={"Select " (name)}; }
                                     @for (i, (f, c)) in d.columns.iter().zip(cells).enumerate() {
-                                        td data-label=(f.label) data-field=(f.key) data-edit=(edit_text(c)) class=[numeric(f)] {
+                                        td data-label=(f.label) data-field=(f.key) data-edit=[f.computed.is_none().then(|| edit_text(c))] class=[numeric(f)] {
                                             @if i == 0 { a.name href={"/r/" (id)} { (if name.is_empty() { "(no name)" } else { name }) } }
                                             @else { (display(f, c)) }
                                         }
@@ -302,7 +302,8 @@ fn new_form(d: &TableData, path: &str) -> Markup {
     html! {
         form.record-form method="post" action={(path) "/new"} {
             (d.chrome.token_field())
-            @for f in d.object.active_fields() {
+            // Computed fields get their values once the record exists.
+            @for f in d.object.active_fields().filter(|f| f.computed.is_none()) {
                 div.field {
                     label for={"f-" (f.key)} { (f.label) @if f.required { " *" } }
                     (input(f, None, None))
@@ -316,6 +317,8 @@ fn new_form(d: &TableData, path: &str) -> Markup {
 /// The `(field key, text)` inputs of a record form, multi-values joined per field.
 pub(crate) fn record_inputs(obj: &ObjectDef, form: &FormPairs) -> Vec<(String, String)> {
     obj.active_fields()
+        // Computed fields are derived, never written (their form input is read-only).
+        .filter(|f| f.computed.is_none())
         .filter_map(|f| {
             let values = form.all(&f.key);
             if values.is_empty() && f.kind != FieldKind::MultiSelect {

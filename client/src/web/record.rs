@@ -202,9 +202,14 @@ fn render_record(d: &RecordData, error: Option<&FieldError>) -> Markup {
                     form.field-form method="post" action={"/r/" (id) "/edit"} data-field=(f.key) {
                         (d.chrome.token_field())
                         label for={"f-" (f.key)} { (f.label) @if f.required { " *" } }
-                        div.field-input {
-                            (input(f, Some(cell), given))
-                            button.save type="submit" aria-label={"Save " (f.label)} { "Save" }
+                        @if f.computed.is_some() {
+                            // Derived, never typed: shown, not editable.
+                            output.computed id={"f-" (f.key)} { (cell.view.display) }
+                        } @else {
+                            div.field-input {
+                                (input(f, Some(cell), given))
+                                button.save type="submit" aria-label={"Save " (f.label)} { "Save" }
+                            }
                         }
                         @if !cell.view.conflicts.is_empty() { p.field-conflict { "⚠ Competing values: see above." } }
                         @if let Some((_, _, message)) = err { p.field-error role="alert" { (message) } }

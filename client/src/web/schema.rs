@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use kith_core::{FieldDef, FieldKind, FieldSpec, HistoryEntry, ObjectDef, ObjectId, Schema, Workspace};
+use kith_core::{ComputedSpec, FieldDef, FieldKind, FieldSpec, HistoryEntry, ObjectDef, ObjectId, Schema, Workspace};
 use maud::{Markup, html};
 
 use super::fields::color_class;
@@ -26,26 +26,42 @@ const HISTORY_SHOWN: usize = 30;
 /// GET /schema
 pub(crate) async fn show(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Result<Response, WebError> {
     let token = state.session();
-    let (chrome, schema, history, rules) = state
+    let (chrome, schema, history, sources, rules) = state
         .ws
         .call(move |ws| -> Result<_, WebError> {
             let mut history = ws.schema_history()?;
             history.reverse();
             history.truncate(HISTORY_SHOWN);
+            let sources: Sources = ws
+                .schema()
+                .objects
+                .iter()
+                .flat_map(|o| o.fields.iter().map(move |f| (o.id, f.id)))
+                .filter_map(|(o, f)| ws.computed_source(o, f).map(|s| (f, s)))
+                .collect();
             let rules = super::rules::shown_rules(ws)?;
-            Ok((Chrome::read(ws, &token), ws.schema().clone(), history, rules))
+            Ok((Chrome::read(ws, &token), ws.schema().clone(), history, sources, rules))
         })
         .await??;
     let toast = Toast::from_query(&query_pairs(raw.as_deref()), "/schema");
-    let body = render(&chrome, &schema, &history, &rules);
+    let body = render(&chrome, &schema, &history, &sources, &rules);
     Ok(page(&chrome, "Schema", Active::Schema, toast.as_ref(), body).into_response())
 }
 
-fn render(chrome: &Chrome, schema: &Schema, history: &[HistoryEntry], rules: &[super::rules::ShownRule]) -> Markup {
+/// Computed fields' definitions as people write them, by field.
+type Sources = std::collections::HashMap<kith_core::FieldId, String>;
+
+fn render(
+    chrome: &Chrome,
+    schema: &Schema,
+    history: &[HistoryEntry],
+    sources: &Sources,
+    rules: &[super::rules::ShownRule],
+) -> Markup {
     html! {
         h1 { "Schema" }
         p.muted { "Objects and their fields. Renaming, retyping and archiving keep every value; each change can be reverted." }
-        @for o in schema.active_objects() { (object_section(chrome, o, rules)) }
+        @for o in schema.active_objects() { (object_section(chrome, o, sources, rules)) }
         section.schema-history {
             h2 { "Schema history" }
             ol.timeline-list {
@@ -66,7 +82,7 @@ fn render(chrome: &Chrome, schema: &Schema, history: &[HistoryEntry], rules: &[s
     }
 }
 
-fn object_section(chrome: &Chrome, o: &ObjectDef, rules: &[super::rules::ShownRule]) -> Markup {
+fn object_section(chrome: &Chrome, o: &ObjectDef, sources: &Sources, rules: &[super::rules::ShownRule]) -> Markup {
     let active: Vec<&FieldDef> = o.active_fields().collect();
     let archived: Vec<&FieldDef> = o.fields.iter().filter(|f| f.archived).collect();
     html! {
@@ -79,7 +95,7 @@ fn object_section(chrome: &Chrome, o: &ObjectDef, rules: &[super::rules::ShownRu
                         tr data-field=(f.key) {
                             td { (rename_form(chrome, o.id, f)) }
                             td { code { (f.key) } }
-                            td { (retype_form(o, f)) }
+                            td { @if f.computed.is_some() { (computed_cell(chrome, o.id, f, sources)) } @else { (retype_form(o, f)) } }
                             td { (options_cell(chrome, o.id, f)) }
                             td.actions {
                                 @if i > 0 { (field_action(chrome, o.id, f, "up", "↑", &format!("Move {} up", f.label))) }
@@ -177,12 +193,97 @@ fn add_field_form(chrome: &Chrome, object: ObjectId) -> Markup {
                 (chrome.token_field())
                 input type="hidden" name="object" value=(object);
                 label { "Label " input type="text" name="label" required; }
-                label { "Type " select name="kind" { @for k in FieldKind::ALL { option value=(k.as_str()) { (k.as_str()) } } } }
+                label { "Type " select name="kind" {
+                    @for k in FieldKind::ALL { option value=(k.as_str()) { (k.as_str()) } }
+                    @for k in COMPUTED_KINDS { option value=(k) { (k) } }
+                } }
                 label { "Options (select) " input type="text" name="options" placeholder="Hot; Warm; Cold"; }
+                (definition_input(object, ""))
                 button type="submit" { "Add field" }
             }
         }
     }
+}
+
+/// The computed field kinds the editor offers besides stored types.
+const COMPUTED_KINDS: [&str; 3] = ["formula", "lookup", "rollup"];
+
+/// The definition of a computed field (formula, `relation.field` lookup, rollup), with a
+/// live preview on the object's first record as people type (app.js fetches
+/// `/schema/computed/preview`).
+fn definition_input(object: ObjectId, value: &str) -> Markup {
+    html! {
+        label.definition { "Formula, lookup or rollup "
+            input type="text" name="definition" value=(value) size="40"
+                placeholder="amount * 2 · company.industry · deals.amount sum where stage != Lost"
+                data-computed-preview=(object);
+        }
+        output.computed-preview.muted aria-live="polite" {}
+    }
+}
+
+/// The spec a form's `kind` and `definition` give, if the kind is a computed one.
+fn computed_spec(kind: &str, definition: &str) -> Option<ComputedSpec> {
+    let definition = definition.trim().to_string();
+    match kind {
+        "formula" => Some(ComputedSpec::Formula(definition)),
+        "lookup" => Some(ComputedSpec::Lookup(definition)),
+        "rollup" => Some(ComputedSpec::Rollup(definition)),
+        _ => None,
+    }
+}
+
+/// GET /schema/computed/preview?object=&kind=&definition=&record=: what the definition
+/// yields on a record (the object's first by default), or the error with its position.
+pub(crate) async fn computed_preview(
+    State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
+    let pairs = query_pairs(raw.as_deref());
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let object: ObjectId = get("object")
+        .parse()
+        .map_err(|_| WebError::BadRequest("unknown object".into()))?;
+    let Some(spec) = computed_spec(&get("kind"), &get("definition")) else {
+        return Ok(axum::response::Html(String::new()).into_response());
+    };
+    let record = get("record").parse().ok();
+    let result = state
+        .ws
+        .call(move |ws| {
+            ws.preview_computed(object, &spec, record).map(|p| {
+                let shown = p.record.and_then(|id| ws.record(id).ok());
+                (p, shown)
+            })
+        })
+        .await?;
+    let body = match result {
+        Ok((p, record)) => html! {
+            span.preview-value {
+                @match &record {
+                    Some(r) => { "On " a href={"/r/" (r.id)} { (record_name(r)) } ": " }
+                    None => { "No record to try it on yet: " }
+                }
+                strong { @if p.display.is_empty() { "(empty)" } @else { (p.display) } }
+                " (" (p.kind) ")"
+            }
+        },
+        Err(e) => html! { span.preview-error.error { (e.to_string()) } },
+    };
+    Ok(axum::response::Html(body.into_string()).into_response())
+}
+
+fn record_name(r: &kith_core::RecordView) -> String {
+    r.cells
+        .iter()
+        .find(|c| c.kind == FieldKind::Text && !c.display.is_empty())
+        .map_or_else(|| r.id.to_string(), |c| c.display.clone())
 }
 
 /// The newest schema change, as an undo.
@@ -206,6 +307,22 @@ fn ids(form: &FormPairs) -> Result<(ObjectId, Option<kith_core::FieldId>), WebEr
 pub(crate) async fn add_field(State(state): State<Arc<AppState>>, form: FormPairs) -> Result<Redirect, WebError> {
     let (object, _) = ids(&form)?;
     let label = form.require("label")?.trim().to_string();
+    if let Some(spec) = computed_spec(form.require("kind")?, form.get("definition").unwrap_or_default()) {
+        let key = kith_core::schema::key_from_label(&label);
+        let shown = label_for(&label);
+        let undo = state
+            .ws
+            .call(move |ws| -> Result<Option<Undo>, WebError> {
+                ws.add_computed_field(object, &key, &shown, &spec)?;
+                Ok(last_schema_change(ws))
+            })
+            .await??;
+        return Ok(redirect_with(
+            "/schema",
+            &format!("Field “{label}” added"),
+            undo.as_ref(),
+        ));
+    }
     let kind: FieldKind = form
         .require("kind")?
         .parse()
@@ -241,6 +358,7 @@ pub(crate) async fn change_field(State(state): State<Arc<AppState>>, form: FormP
     let action = form.require("action")?.to_string();
     let label = form.get("label").map(str::to_string);
     let kind = form.get("kind").map(str::to_string);
+    let definition = form.get("definition").unwrap_or_default().to_string();
     let (message, undo) = state
         .ws
         .call(move |ws| -> Result<(String, Option<Undo>), WebError> {
@@ -292,6 +410,12 @@ pub(crate) async fn change_field(State(state): State<Arc<AppState>>, form: FormP
                         report.converted,
                         report.unconverted.len()
                     )
+                }
+                "compute" => {
+                    let spec = computed_spec(kind.as_deref().unwrap_or_default(), &definition)
+                        .ok_or_else(|| WebError::BadRequest("say formula, lookup or rollup".into()))?;
+                    ws.edit_computed_field(object, field, &spec)?;
+                    format!("“{}” now computes {}", def.label, definition.trim())
                 }
                 other => return Err(WebError::BadRequest(format!("unknown action '{other}'"))),
             };
@@ -414,4 +538,27 @@ pub(crate) async fn retype_preview(
         }
     };
     Ok(page(&chrome, "Change a field's type", Active::Schema, None, body).into_response())
+}
+
+fn label_for(label: &str) -> String {
+    label.trim().to_string()
+}
+
+/// A computed field's type cell: what it computes, editable, with a live preview.
+fn computed_cell(chrome: &Chrome, object: ObjectId, f: &FieldDef, sources: &Sources) -> Markup {
+    let Some(computed) = &f.computed else {
+        return html! {};
+    };
+    html! {
+        form.inline.computed method="post" action="/schema/field/change" {
+            (chrome.token_field())
+            input type="hidden" name="object" value=(object);
+            input type="hidden" name="field" value=(f.id);
+            input type="hidden" name="action" value="compute";
+            input type="hidden" name="kind" value=(computed.type_name());
+            span.muted { (computed.type_name()) " → " (f.kind) " " }
+            (definition_input(object, sources.get(&f.id).map_or("", String::as_str)))
+            button type="submit" { "Save" }
+        }
+    }
 }

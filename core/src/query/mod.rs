@@ -12,6 +12,7 @@ pub(crate) mod eval;
 mod exec;
 mod parse;
 mod resolve;
+pub(crate) use resolve::resolve_filter_in;
 mod search;
 
 use serde::Serialize;

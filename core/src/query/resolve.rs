@@ -4,7 +4,7 @@
 use super::parse::{FilterAst, SortAst, parse_filter, parse_sort};
 use super::{Filter, Op, Sort};
 use crate::ObjectId;
-use crate::error::{QueryError, Result};
+use crate::error::{QueryError, Result, SchemaError};
 use crate::field_type;
 use crate::value::Value;
 use crate::workspace::Workspace;
@@ -36,75 +36,87 @@ impl Workspace {
     }
 
     pub fn resolve_filter(&self, object: ObjectId, ast: &FilterAst) -> Result<Filter> {
-        Ok(match ast {
-            FilterAst::All(parts) => Filter::All(
-                parts
-                    .iter()
-                    .map(|p| self.resolve_filter(object, p))
-                    .collect::<Result<_>>()?,
-            ),
-            FilterAst::Any(parts) => Filter::Any(
-                parts
-                    .iter()
-                    .map(|p| self.resolve_filter(object, p))
-                    .collect::<Result<_>>()?,
-            ),
-            FilterAst::Not(inner) => Filter::Not(Box::new(self.resolve_filter(object, inner)?)),
-            FilterAst::Cond { field, op, values } => {
-                let obj = self.object_def(object)?;
-                let def = self.field_named(object, field)?;
-                let bad = |reason: String| QueryError::BadCondition {
-                    object: obj.key.clone(),
-                    field: def.key.clone(),
-                    reason,
-                };
-                let value = |text: &str| -> Result<Option<Value>> {
-                    let resolve = |name: &str| self.resolve_by_name(def.target, name);
-                    let format = &self.schema().number_format;
-                    Ok(field_type::parse_input_in(def, text, format, &resolve).map_err(|e| bad(e.0))?)
-                };
-                let first = values.first().map(String::as_str).unwrap_or_default();
-                let op = match op.as_str() {
-                    "=" => value(first)?.map_or(Op::IsEmpty, Op::Eq),
-                    "!=" => value(first)?.map_or(Op::IsNotEmpty, Op::Ne),
-                    "<" | "<=" | ">" | ">=" => {
-                        let Some(v) = value(first)? else {
-                            return Err(bad(format!("'{op}' needs a value")).into());
-                        };
-                        if def.is_list() {
-                            return Err(bad(format!("'{op}' does not apply to a list field")).into());
-                        }
-                        match op.as_str() {
-                            "<" => Op::Lt(v),
-                            "<=" => Op::Le(v),
-                            ">" => Op::Gt(v),
-                            _ => Op::Ge(v),
-                        }
-                    }
-                    "~" | "^=" if def.kind == crate::FieldKind::Relation => {
-                        return Err(bad(format!(
-                            "'{op}' does not apply to a relation; compare it with a record's name or id ({} = \"{first}\"), or filter the related object",
-                            def.key
-                        ))
-                        .into());
-                    }
-                    "~" => Op::Contains(first.to_string()),
-                    "^=" => Op::StartsWith(first.to_string()),
-                    "is empty" => Op::IsEmpty,
-                    "is not empty" => Op::IsNotEmpty,
-                    "in" => Op::AnyOf(
-                        values
-                            .iter()
-                            .map(|t| value(t))
-                            .collect::<Result<Vec<_>>>()?
-                            .into_iter()
-                            .flatten()
-                            .collect(),
-                    ),
-                    other => return Err(bad(format!("unknown operator '{other}'")).into()),
-                };
-                Filter::Cond { field: def.id, op }
-            }
-        })
+        let resolve = |target: Option<ObjectId>, name: &str| self.resolve_by_name(target, name);
+        resolve_filter_in(self.schema(), object, ast, &resolve)
     }
+}
+
+/// Names a related record (of an object, if the relation has a target) by name or id.
+pub(crate) type ResolveRelated<'a> =
+    dyn Fn(Option<ObjectId>, &str) -> std::result::Result<crate::RecordId, String> + 'a;
+
+/// Resolves a parsed filter against a schema; `resolve_record` names related records
+/// (by name or short id) in relation conditions.
+pub(crate) fn resolve_filter_in(
+    schema: &crate::Schema,
+    object: ObjectId,
+    ast: &FilterAst,
+    resolve_record: &ResolveRelated<'_>,
+) -> Result<Filter> {
+    let recurse = |p: &FilterAst| resolve_filter_in(schema, object, p, resolve_record);
+    Ok(match ast {
+        FilterAst::All(parts) => Filter::All(parts.iter().map(recurse).collect::<Result<_>>()?),
+        FilterAst::Any(parts) => Filter::Any(parts.iter().map(recurse).collect::<Result<_>>()?),
+        FilterAst::Not(inner) => Filter::Not(Box::new(recurse(inner)?)),
+        FilterAst::Cond { field, op, values } => {
+            let obj = schema
+                .object(object)
+                .ok_or_else(|| SchemaError::UnknownObject(object.to_string()))?;
+            let def = obj.find_field(field).ok_or_else(|| SchemaError::UnknownField {
+                object: obj.key.clone(),
+                field: field.to_string(),
+            })?;
+            let bad = |reason: String| QueryError::BadCondition {
+                object: obj.key.clone(),
+                field: def.key.clone(),
+                reason,
+            };
+            let value = |text: &str| -> Result<Option<Value>> {
+                let resolve = |name: &str| resolve_record(def.target, name);
+                let format = &schema.number_format;
+                Ok(field_type::parse_input_in(def, text, format, &resolve).map_err(|e| bad(e.0))?)
+            };
+            let first = values.first().map(String::as_str).unwrap_or_default();
+            let op = match op.as_str() {
+                "=" => value(first)?.map_or(Op::IsEmpty, Op::Eq),
+                "!=" => value(first)?.map_or(Op::IsNotEmpty, Op::Ne),
+                "<" | "<=" | ">" | ">=" => {
+                    let Some(v) = value(first)? else {
+                        return Err(bad(format!("'{op}' needs a value")).into());
+                    };
+                    if def.is_list() {
+                        return Err(bad(format!("'{op}' does not apply to a list field")).into());
+                    }
+                    match op.as_str() {
+                        "<" => Op::Lt(v),
+                        "<=" => Op::Le(v),
+                        ">" => Op::Gt(v),
+                        _ => Op::Ge(v),
+                    }
+                }
+                "~" | "^=" if def.kind == crate::FieldKind::Relation => {
+                    return Err(bad(format!(
+                        "'{op}' does not apply to a relation; compare it with a record's name or id ({} = \"{first}\"), or filter the related object",
+                        def.key
+                    ))
+                    .into());
+                }
+                "~" => Op::Contains(first.to_string()),
+                "^=" => Op::StartsWith(first.to_string()),
+                "is empty" => Op::IsEmpty,
+                "is not empty" => Op::IsNotEmpty,
+                "in" => Op::AnyOf(
+                    values
+                        .iter()
+                        .map(|t| value(t))
+                        .collect::<Result<Vec<_>>>()?
+                        .into_iter()
+                        .flatten()
+                        .collect(),
+                ),
+                other => return Err(bad(format!("unknown operator '{other}'")).into()),
+            };
+            Filter::Cond { field: def.id, op }
+        }
+    })
 }

@@ -5,7 +5,9 @@
 //!   config_docs: { "<doc id>": { kind, name, created_at } }, objects: { "<object id>": { key, label, order, archived,
 //!     fields: { "<field id>": { key, label, type, required, unique, order, archived,
 //!       options: { "<option id>": { label, color, order, archived } },
-//!       target?, many, currency, max_rating, previous_types: [type, ...] } } } } }
+//!       target?, many, currency, max_rating, previous_types: [type, ...],
+//!       // computed fields (type formula | lookup | rollup), all set when the field is made:
+//!       result_type?, formula?, relation?, source_field?, aggregate?, rollup_filter? } } } } }
 //! ```
 //!
 //! Everything is keyed by random ids, so two devices adding fields concurrently both
@@ -19,7 +21,7 @@
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, Automerge, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 
-use super::model::{ConfigDoc, FieldDef, FieldKind, ObjectDef, Schema, SelectOption};
+use super::model::{Aggregate, Computed, ConfigDoc, FieldDef, FieldKind, ObjectDef, Rollup, Schema, SelectOption};
 use crate::{DocKind, merged};
 
 /// The manifest of configuration documents: `{ "<doc id>": { kind, name, created_at } }`.
@@ -133,7 +135,14 @@ pub(crate) fn hydrate(doc: &Automerge) -> Schema {
 
 fn read_field(doc: &Automerge, id: &str, f: &[ObjId]) -> Option<FieldDef> {
     let id: FieldId = id.parse().ok()?;
-    let kind: FieldKind = get_str(doc, f, "type")?.parse().ok()?;
+    let type_name = get_str(doc, f, "type")?;
+    let computed = read_computed(doc, f, &type_name);
+    let kind: FieldKind = match &computed {
+        Some(_) => get_str(doc, f, "result_type")
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(FieldKind::Text),
+        None => type_name.parse().ok()?,
+    };
     let mut options = Vec::new();
     let options_node = merged::child_maps(doc, f, "options");
     for (oid, o) in entries(doc, &options_node) {
@@ -177,7 +186,68 @@ fn read_field(doc: &Automerge, id: &str, f: &[ObjId]) -> Option<FieldDef> {
         merged_into: None,
         clashing_key: None,
         merged_options: std::collections::BTreeMap::new(),
+        computed,
     })
+}
+
+/// The definition of a computed field (`type` formula, lookup or rollup). A computed
+/// type whose settings are missing or unreadable reads as a formula that yields nothing.
+fn read_computed(doc: &Automerge, f: &[ObjId], type_name: &str) -> Option<Computed> {
+    let field = |key: &str| get_str(doc, f, key).and_then(|s| s.parse::<FieldId>().ok());
+    match type_name {
+        "formula" => Some(Computed::Formula {
+            formula: get_str(doc, f, "formula").unwrap_or_default(),
+        }),
+        "lookup" => match (field("relation"), field("source_field")) {
+            (Some(relation), Some(target)) => Some(Computed::Lookup { relation, target }),
+            _ => Some(Computed::Formula { formula: String::new() }),
+        },
+        "rollup" => {
+            let aggregate = get_str(doc, f, "aggregate").and_then(|a| a.parse::<Aggregate>().ok());
+            match (field("relation"), aggregate) {
+                (Some(relation), Some(aggregate)) => Some(Computed::Rollup(Rollup {
+                    relation,
+                    aggregate,
+                    target: field("source_field"),
+                    filter: get_str(doc, f, "rollup_filter").filter(|s| !s.trim().is_empty()),
+                })),
+                _ => Some(Computed::Formula { formula: String::new() }),
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Writes a computed field's definition into its (new) field map.
+fn put_computed(doc: &mut AutoCommit, f: &ObjId, field: &FieldDef, computed: &Computed) -> AmResult<()> {
+    doc.put(f, "type", computed.type_name())?;
+    doc.put(f, "result_type", field.kind.as_str())?;
+    match computed {
+        Computed::Formula { formula } => doc.put(f, "formula", formula.as_str())?,
+        Computed::Lookup { relation, target } => {
+            doc.put(f, "relation", relation.to_string())?;
+            doc.put(f, "source_field", target.to_string())?;
+        }
+        Computed::Rollup(r) => {
+            doc.put(f, "relation", r.relation.to_string())?;
+            doc.put(f, "aggregate", r.aggregate.as_str())?;
+            if let Some(target) = r.target {
+                doc.put(f, "source_field", target.to_string())?;
+            }
+            doc.put(f, "rollup_filter", r.filter.as_deref().unwrap_or(""))?;
+        }
+    }
+    Ok(())
+}
+
+/// Replaces a computed field's definition (an edit: every property is a scalar of the
+/// field map, so concurrent edits of different properties merge).
+pub(crate) fn set_computed(doc: &mut AutoCommit, object: ObjectId, field: &FieldDef) -> AmResult<()> {
+    let Some(computed) = &field.computed else {
+        return Ok(());
+    };
+    let f = field_map(doc, object, field.id)?;
+    put_computed(doc, &f, field, computed)
 }
 
 /// Fields of one object that share a key, and options of one field that share a label,
@@ -199,7 +269,8 @@ fn settle_same_names(fields: &mut [FieldDef]) {
         };
         let (a, b) = (&fields[kept], &fields[i]);
         let key = b.key.clone();
-        if a.kind == b.kind && a.many == b.many && a.target == b.target {
+        if a.kind == b.kind && a.many == b.many && a.target == b.target && a.computed.is_none() && b.computed.is_none()
+        {
             let into = a.id;
             fields[i].merged_into = Some(into);
             fields[i].archived = true;
@@ -290,7 +361,10 @@ fn put_field_in(doc: &mut AutoCommit, fields: &ObjId, field: &FieldDef) -> AmRes
     let f = doc.put_object(fields, field.id.to_string(), ObjType::Map)?;
     doc.put(&f, "key", field.key.as_str())?;
     doc.put(&f, "label", field.label.as_str())?;
-    doc.put(&f, "type", field.kind.as_str())?;
+    match &field.computed {
+        Some(computed) => put_computed(doc, &f, field, computed)?,
+        None => doc.put(&f, "type", field.kind.as_str())?,
+    }
     doc.put(&f, "required", field.required)?;
     doc.put(&f, "unique", field.unique)?;
     doc.put(&f, "order", field.order)?;

@@ -5,7 +5,9 @@ pub(crate) mod doc;
 mod model;
 mod standard;
 
-pub use model::{ConfigDoc, FieldDef, FieldKind, ObjectDef, Schema, SelectOption, UnknownFieldKind};
+pub use model::{
+    Aggregate, Computed, ConfigDoc, FieldDef, FieldKind, ObjectDef, Rollup, Schema, SelectOption, UnknownFieldKind,
+};
 pub use standard::standard_objects;
 
 /// Whether `key` is a valid API name: `[a-z][a-z0-9_]*`, at most 64 characters.

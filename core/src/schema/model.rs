@@ -161,6 +161,91 @@ pub struct FieldDef {
     /// the later option's id → the earlier's (values holding either are that option).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub merged_options: std::collections::BTreeMap<OptionId, OptionId>,
+    /// A computed field (formula, lookup, rollup): its definition. Its values are derived
+    /// into `rows`, never written into record documents; `kind` is its result type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub computed: Option<Computed>,
+}
+
+/// How a computed field gets its value (see docs/logic.md, "Lookups and rollups").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "computed", rename_all = "snake_case")]
+pub enum Computed {
+    /// A formula in its stored form (fields by id: see `crate::formula`).
+    Formula { formula: String },
+    /// The value of `target` on the record `relation` (a relation field of this object)
+    /// points to (the first one of a many-relation).
+    Lookup { relation: FieldId, target: FieldId },
+    /// An aggregate over related records.
+    Rollup(Rollup),
+}
+
+impl Computed {
+    /// The name stored as the field's `type` (older versions do not know it and skip
+    /// the field).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Computed::Formula { .. } => "formula",
+            Computed::Lookup { .. } => "lookup",
+            Computed::Rollup(_) => "rollup",
+        }
+    }
+}
+
+/// An aggregate over the records related to a record, from either side: `relation` is a
+/// relation field of this object (the records it holds), or a relation field of another
+/// object pointing here (the records of that object that hold this one).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rollup {
+    pub relation: FieldId,
+    pub aggregate: Aggregate,
+    /// The field aggregated (on the related object); `None` for a count.
+    pub target: Option<FieldId>,
+    /// Only related records passing this filter (filter language, on the related object).
+    pub filter: Option<String>,
+}
+
+/// What a rollup computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Aggregate {
+    Count,
+    Sum,
+    Avg,
+    Min,
+    Max,
+}
+
+impl Aggregate {
+    pub const ALL: [Aggregate; 5] = [
+        Aggregate::Count,
+        Aggregate::Sum,
+        Aggregate::Avg,
+        Aggregate::Min,
+        Aggregate::Max,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Aggregate::Count => "count",
+            Aggregate::Sum => "sum",
+            Aggregate::Avg => "avg",
+            Aggregate::Min => "min",
+            Aggregate::Max => "max",
+        }
+    }
+}
+
+impl FromStr for Aggregate {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_lowercase();
+        let wanted = if wanted == "average" { "avg".to_string() } else { wanted };
+        Aggregate::ALL
+            .into_iter()
+            .find(|a| a.as_str() == wanted)
+            .ok_or_else(|| format!("unknown aggregate '{s}' (known: count, sum, avg, min, max)"))
+    }
 }
 
 impl FieldDef {
@@ -184,6 +269,7 @@ impl FieldDef {
             merged_into: None,
             clashing_key: None,
             merged_options: std::collections::BTreeMap::new(),
+            computed: None,
         }
     }
 

@@ -128,6 +128,8 @@ impl Workspace {
             let mut docs = DocTables::open(&tx)?;
             let mut derived = DerivedTables::open(&tx)?;
             let device = self.device.clone();
+            let deriver = self.deriver();
+            let mut settle: Vec<super::derive::Written> = Vec::new();
             let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
             let (send, receive) = mpsc::sync_channel::<Result<Vec<Built>, automerge::AutomergeError>>(workers * 2);
             let chunks: Vec<Vec<ValidRow>> = {
@@ -150,10 +152,10 @@ impl Workspace {
                 }
                 for queue in queues {
                     let send = send.clone();
-                    let (device, obj, message) = (&device, &obj, &message);
+                    let (device, obj, message, deriver) = (&device, &obj, &message, &deriver);
                     scope.spawn(move || {
                         for chunk in queue {
-                            let built = build_chunk(device, obj, message, now, chunk);
+                            let built = build_chunk(device, obj, deriver, message, now, chunk);
                             if send.send(built).is_err() {
                                 return; // the writer stopped on an error
                             }
@@ -170,6 +172,9 @@ impl Workspace {
                         docs.insert_new(b.id.into(), &b.bytes)?;
                         derived.index_changes(b.id.into(), std::slice::from_ref(&b.change))?;
                         store::write_new_row_without_keys(&mut derived, obj.id, b.id, &b.row)?;
+                        if deriver.has_computed() {
+                            settle.push((obj.id, b.id, None));
+                        }
                         index_keys.extend(b.index_keys);
                         text_keys.extend(b.text_keys);
                         report.created.push(b.id);
@@ -191,6 +196,8 @@ impl Workspace {
                 )?;
                 Ok(())
             })?;
+            // Lookups and rollups of the new records, and the records reading them.
+            super::derive::settle(&deriver, &mut derived, settle)?;
         }
         tx.commit().map_err(StoreError::from)?;
         self.committed(super::Changes {
@@ -341,6 +348,7 @@ const COMPRESS_FROM_BYTES: usize = 64 * 1024;
 fn build_chunk(
     device: &Device,
     obj: &ObjectDef,
+    deriver: &super::derive::Deriver<'_>,
     message: &str,
     now: i64,
     chunk: Vec<ValidRow>,
@@ -362,7 +370,7 @@ fn build_chunk(
                 hash: hash.unwrap_or(automerge::ChangeHash([0; 32])),
                 group: crate::history::group_of(message),
             };
-            let row = Row {
+            let mut row = Row {
                 object: obj.id,
                 created_at: now,
                 created_by: device.user.clone(),
@@ -371,6 +379,9 @@ fn build_chunk(
                 values: values.into_iter().collect(),
                 conflicts: Default::default(),
             };
+            // The row as the one derivation makes it (what `derive::row_of_doc` reads
+            // from the document is these values); related rows come in `settle`.
+            deriver.compute(id, &mut row, &super::derive::NoRelated);
             let (index, text) = store::derived_keys(obj, id, Some(&row));
             Ok(Built {
                 id,

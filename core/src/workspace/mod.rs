@@ -3,11 +3,15 @@
 //! and the indexes, so it either happens entirely or not at all.
 
 mod changes;
+mod computed;
+mod computed_fields;
 mod config_content;
 mod config_docs;
 mod config_history;
 mod conflicts;
+mod derive;
 mod erasure;
+mod formula_eval;
 mod history;
 mod import;
 mod records;
@@ -55,6 +59,7 @@ use crate::store::{self, DocTables, FORMAT_VERSION, LoadedDoc, Store};
 use crate::time_fmt::now_ms;
 
 pub use changes::{ChangeObserver, Changes};
+pub use computed_fields::{ComputedPreview, ComputedSpec};
 pub use config_content::ConfigContent;
 pub use config_history::{ConfigChange, ConfigDiff};
 pub use conflicts::{ConflictValue, ConflictView, Resolution};
@@ -291,6 +296,8 @@ impl Workspace {
             ws.heal_schema()?;
             ws.move_merged_values()?;
         }
+        // Formulas reading today() were computed on another day, perhaps.
+        ws.refresh_today_formulas()?;
         Ok(ws)
     }
 
@@ -356,6 +363,11 @@ impl Workspace {
     /// Sets the clock commits are stamped with (tests use a fake one to make time
     /// travel deterministic).
     #[doc(hidden)]
+    /// What derives rows from documents: the schema and today's date.
+    pub(crate) fn deriver(&self) -> derive::Deriver<'_> {
+        derive::Deriver::new(&self.schema, (self.clock)())
+    }
+
     pub fn set_clock(&mut self, clock: fn() -> i64) {
         self.clock = clock;
     }

@@ -190,7 +190,7 @@ impl Workspace {
             let mut docs = DocTables::open(tx)?;
             let added = store::persist_doc(&mut docs, id.into(), &mut l)?;
             derived.index_changes(id.into(), &added)?;
-            write_row_from_doc(&mut derived, &obj, id, None, &mut l)?;
+            write_row_from_doc(&self.deriver(), &mut derived, &obj, id, None, &mut l)?;
             loaded = Some(l);
             Ok(())
         })
@@ -222,7 +222,7 @@ impl Workspace {
                         check_unique(derived, obj, field, v, id, None)?;
                     }
                     None if field.required => return Err(required_missing(obj, field).into()),
-                    None => {}
+                    None => super::validate::check_writable(obj, field, None)?,
                 }
             }
             let stored: Vec<(FieldId, Option<Stored>)> = changes
@@ -401,7 +401,7 @@ impl Workspace {
         }
         let added = store::persist_doc(&mut docs, id.into(), &mut loaded)?;
         derived.index_changes(id.into(), &added)?;
-        write_row_from_doc(&mut derived, &obj, id, Some(&old), &mut loaded)?;
+        write_row_from_doc(&self.deriver(), &mut derived, &obj, id, Some(&old), &mut loaded)?;
         *taken = Some(loaded);
         Ok(())
     }
@@ -583,16 +583,17 @@ pub(super) fn live_row_in<'a>(derived: &'a DerivedTables<'_>) -> impl Fn(ObjectI
     }
 }
 
-/// Re-reads the row from the document and writes the derived tables.
+/// Derives the row from the document and writes the derived tables (and the records
+/// whose computed values read this one).
 fn write_row_from_doc(
+    deriver: &super::derive::Deriver<'_>,
     derived: &mut DerivedTables<'_>,
     obj: &ObjectDef,
     id: RecordId,
     old: Option<&Row>,
     loaded: &mut LoadedDoc,
 ) -> Result<()> {
-    let row =
-        record::read_row(loaded.doc.document()).ok_or(StoreError::MissingMeta("record fields in a record document"))?;
-    store::write_row(derived, obj, id, old, &row)?;
+    super::derive::write_record(deriver, derived, obj, id, old, loaded.doc.document())?
+        .ok_or(StoreError::MissingMeta("record fields in a record document"))?;
     Ok(())
 }

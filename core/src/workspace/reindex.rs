@@ -4,7 +4,6 @@ use redb::ReadableTable;
 
 use super::Workspace;
 use crate::error::{Result, StoreError};
-use crate::record;
 use crate::store::{self, DerivedTables, tables};
 use crate::{DocId, RecordId};
 
@@ -17,7 +16,9 @@ impl Workspace {
     pub fn reindex(&mut self) -> Result<usize> {
         let schema_doc = self.schema_doc_id;
         let schema = self.schema.clone();
+        let now = (self.clock)();
         self.write(|tx| {
+            let deriver = super::derive::Deriver::new(&schema, now);
             store::clear_derived(tx)?;
             let docs = tx.open_table(tables::DOCS).map_err(StoreError::from)?;
             let changes = tx.open_table(tables::DOC_CHANGES).map_err(StoreError::from)?;
@@ -39,13 +40,18 @@ impl Workspace {
                 if id == schema_doc {
                     continue;
                 }
-                let Some(row) = record::read_row(loaded.doc.document()) else {
+                let record = RecordId::from_bytes(*id.as_bytes());
+                // Lookups and rollups read other rows, written later: they are computed
+                // below, once every row is in.
+                let Some(row) = deriver.row_of_doc(loaded.doc.document(), record, &super::derive::NoRelated) else {
                     continue;
                 };
                 let object = &*super::remote::object_or_unknown(&schema, row.object);
-                store::write_row(&mut derived, object, RecordId::from_bytes(*id.as_bytes()), None, &row)?;
+                store::write_row(&mut derived, object, record, None, &row)?;
                 count += 1;
             }
+            let every_object = schema.objects.iter().map(|o| o.id).collect();
+            super::derive::recompute_objects(&deriver, &mut derived, &every_object)?;
             Ok(count)
         })
     }

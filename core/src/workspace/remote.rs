@@ -175,13 +175,23 @@ impl Workspace {
                     fresh.push((id, chunks[&id].clone()));
                 }
             }
-            let applied = super::remote_bulk::apply_fresh(&mut docs, &mut derived, &fresh, &self.schema)?;
+            let deriver = super::derive::Deriver::new(&self.schema, (self.clock)());
+            let mut applied = super::remote_bulk::apply_fresh(&mut docs, &mut derived, &fresh, &deriver)?;
             summary.documents += applied.documents;
             summary.unreadable += applied.unreadable;
             known.extend(applied.schema_docs);
+            let mut written = std::mem::take(&mut applied.written);
             if known.len() >= KNOWN_IN_BULK {
-                known = self.apply_known_in_bulk(&mut docs, &mut derived, &chunks, known, &mut summary)?;
+                known =
+                    self.apply_known_in_bulk(&mut docs, &mut derived, &chunks, known, &mut summary, &mut written)?;
             }
+            // Lookups and rollups of what the bulk paths wrote, and of the records that
+            // read them: after both (the known documents' old rows were read before).
+            super::derive::settle(
+                &super::derive::Deriver::new(&self.schema, (self.clock)()),
+                &mut derived,
+                written,
+            )?;
             for id in known {
                 let raw = &chunks[&id];
                 let is_schema = id == self.schema_doc_id && self.has_schema_doc();
@@ -231,17 +241,31 @@ impl Workspace {
                         derived.index_changes(id, &healed)?;
                     }
                 }
-                if let Some(row) = record::read_row(loaded.doc.document()) {
-                    let record_id = RecordId::from_bytes(*id.as_bytes());
+                let record_id = RecordId::from_bytes(*id.as_bytes());
+                let deriver = super::derive::Deriver::new(&self.schema, (self.clock)());
+                let row = deriver.row_of_doc(
+                    loaded.doc.document(),
+                    record_id,
+                    &super::derive::TablesRelated(&derived),
+                );
+                if let Some(row) = row {
                     let old = derived.current_row(row.object, record_id)?;
                     let object = &*object_or_unknown(&self.schema, row.object);
                     store::write_row(&mut derived, object, record_id, old.as_ref(), &row)?;
+                    super::derive::recompute_dependents(
+                        &deriver,
+                        &mut derived,
+                        object.id,
+                        record_id,
+                        old.as_ref(),
+                        Some(&row),
+                    )?;
                 }
                 done.push((id, loaded));
             }
             if let Some((id, loaded)) = &mut new_schema {
                 let after = schema_doc::hydrate(loaded.doc.document());
-                rebuild_changed_objects(&mut derived, &before, &after)?;
+                rebuild_changed_objects(&mut derived, &before, &after, (self.clock)())?;
                 if !self.has_schema_doc() {
                     store::set_meta(&tx, super::meta_keys::SCHEMA_DOC, id.as_bytes())?;
                 }
@@ -331,6 +355,7 @@ impl Workspace {
         chunks: &HashMap<DocId, Vec<&[u8]>>,
         known: Vec<DocId>,
         summary: &mut ApplySummary,
+        written: &mut Vec<super::derive::Written>,
     ) -> Result<Vec<DocId>> {
         let schema_id = self.has_schema_doc().then_some(self.schema_doc_id);
         let (mut serial, bulk): (Vec<DocId>, Vec<DocId>) = known.into_iter().partition(|id| Some(*id) == schema_id);
@@ -343,7 +368,9 @@ impl Workspace {
             })
             .collect();
         let read = self.store.read()?;
-        let applied = super::remote_known::apply_known(docs, derived, &read, &bulk, &self.schema)?;
+        let deriver = super::derive::Deriver::new(&self.schema, (self.clock)());
+        let mut applied = super::remote_known::apply_known(docs, derived, &read, &bulk, &deriver)?;
+        written.append(&mut applied.written);
         summary.documents += applied.documents;
         summary.unreadable += applied.unreadable;
         serial.extend(applied.serial);

@@ -6,9 +6,10 @@ use std::borrow::Cow;
 
 use automerge::{Automerge, ReadDoc};
 
+use super::derive::{Deriver, NoRelated, Written};
 use crate::error::{Result, StoreError};
-use crate::record::{self, Row};
-use crate::schema::{Schema, doc as schema_doc};
+use crate::record::Row;
+use crate::schema::doc as schema_doc;
 use crate::store::{self, DerivedTables, DocTables, NewChange};
 use crate::sync::chunk::catch_decoder_panic;
 use crate::{DocId, RecordId};
@@ -59,13 +60,15 @@ fn load(raw: &[&[u8]]) -> (Option<Automerge>, usize) {
 }
 
 /// Reads one new document; with `defer_search`, leaves its search keys for later.
-fn read_one<'a>(id: DocId, raw: &[&'a [u8]], schema: &Schema, defer_search: bool) -> Read<'a> {
+fn read_one<'a>(id: DocId, raw: &[&'a [u8]], deriver: &Deriver<'_>, defer_search: bool) -> Read<'a> {
+    let schema = deriver.schema;
     // A chunk that makes Automerge's decoder panic leaves nothing of the new document.
     let (doc, unreadable) = catch_decoder_panic(|| load(raw)).unwrap_or((None, raw.len()));
     let Some(doc) = doc else {
         return Read::Empty(unreadable);
     };
-    let row = record::read_row(&doc);
+    // Lookups and rollups are completed once the batch is written (`derive::settle`).
+    let row = deriver.row_of_doc(&doc, RecordId::from_bytes(*id.as_bytes()), &NoRelated);
     if row.is_none() && schema_doc::is_schema_doc(&doc) {
         return Read::Schema(id);
     }
@@ -116,10 +119,10 @@ struct ReadChunk<'a> {
     text: Vec<Vec<u8>>,
 }
 
-fn read_chunk<'a>(chunk: &[(DocId, Vec<&'a [u8]>)], schema: &Schema, defer_search: bool) -> ReadChunk<'a> {
+fn read_chunk<'a>(chunk: &[(DocId, Vec<&'a [u8]>)], deriver: &Deriver<'_>, defer_search: bool) -> ReadChunk<'a> {
     let mut reads: Vec<Read<'a>> = chunk
         .iter()
-        .map(|(id, raw)| read_one(*id, raw, schema, defer_search))
+        .map(|(id, raw)| read_one(*id, raw, deriver, defer_search))
         .collect();
     let mut index = Vec::new();
     let mut text = Vec::new();
@@ -141,6 +144,8 @@ struct Writer<'a, 'd, 't> {
     applied: Applied,
     /// Live records go to `search_backlog` instead of `text_index`.
     defer_search: bool,
+    /// Whether written records are listed for `derive::settle`.
+    has_computed: bool,
 }
 
 impl Writer<'_, '_, '_> {
@@ -176,6 +181,9 @@ impl Writer<'_, '_, '_> {
         if let Some(row) = &f.row {
             let record = RecordId::from_bytes(*f.id.as_bytes());
             store::write_new_row_without_keys(self.derived, row.object, record, row)?;
+            if self.has_computed {
+                self.applied.written.push((row.object, record, None));
+            }
             if self.defer_search && row.deleted_at.is_none() {
                 let key = store::row_key(row.object, record);
                 self.derived
@@ -195,7 +203,7 @@ pub(super) fn apply_fresh(
     docs: &mut DocTables<'_>,
     derived: &mut DerivedTables<'_>,
     fresh: &[(DocId, Vec<&[u8]>)],
-    schema: &Schema,
+    deriver: &Deriver<'_>,
 ) -> Result<Applied> {
     // Thousands of new records (a device joining, a large import elsewhere) are made
     // queryable first; their search keys, more than half of all keys, follow in
@@ -206,9 +214,10 @@ pub(super) fn apply_fresh(
         derived,
         applied: Applied::default(),
         defer_search: bulk,
+        has_computed: deriver.has_computed(),
     };
     if !bulk {
-        writer.write(read_chunk(fresh, schema, false))?;
+        writer.write(read_chunk(fresh, deriver, false))?;
         return Ok(writer.applied);
     }
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
@@ -219,7 +228,7 @@ pub(super) fn apply_fresh(
             let send = send.clone();
             scope.spawn(move || {
                 for chunk in part.chunks(CHUNK) {
-                    if send.send(read_chunk(chunk, schema, true)).is_err() {
+                    if send.send(read_chunk(chunk, deriver, true)).is_err() {
                         return; // the writer stopped on an error
                     }
                 }
@@ -241,4 +250,6 @@ pub(super) struct Applied {
     pub(super) unreadable: usize,
     /// Schema documents found among the new ones (not written).
     pub(super) schema_docs: Vec<DocId>,
+    /// Records to complete with `derive::settle` (only when there are computed fields).
+    pub(super) written: Vec<Written>,
 }

@@ -10,9 +10,10 @@
 
 use redb::{ReadOnlyTable, ReadTransaction};
 
+use super::derive::{Deriver, NoRelated, Written};
 use crate::error::{Result, StoreError};
-use crate::record::{self, Row};
-use crate::schema::{Schema, doc as schema_doc};
+use crate::record::Row;
+use crate::schema::doc as schema_doc;
 use crate::store::{self, DerivedTables, DocTables, KeyDiff, NewChange, tables};
 use crate::sync::chunk::catch_decoder_panic;
 use crate::{DocId, RecordId};
@@ -38,7 +39,8 @@ struct Merged<'a> {
     /// When the chunks fold into a new snapshot: the snapshot (existing chunks go).
     folded: Option<Vec<u8>>,
     changes: Vec<NewChange>,
-    row: Option<(Row, KeyDiff)>,
+    /// The new row, its key differences, and the row it replaces.
+    row: Option<(Row, KeyDiff, Option<Row>)>,
     unreadable: usize,
 }
 
@@ -60,7 +62,8 @@ impl ReadTables {
     }
 }
 
-fn read_known<'a>(id: DocId, raw: &[&'a [u8]], tables: &ReadTables, schema: &Schema) -> Result<Known<'a>> {
+fn read_known<'a>(id: DocId, raw: &[&'a [u8]], tables: &ReadTables, deriver: &Deriver<'_>) -> Result<Known<'a>> {
+    let schema = deriver.schema;
     let Some(mut loaded) = store::load_doc(&tables.docs, &tables.changes, id)? else {
         return Ok(Known::Serial(id));
     };
@@ -90,13 +93,14 @@ fn read_known<'a>(id: DocId, raw: &[&'a [u8]], tables: &ReadTables, schema: &Sch
     let waiting = !loaded.doc.get_missing_deps(&[]).is_empty();
     let total = loaded.chunks as usize + chunks.len();
     let folded = (total >= store::FOLD_AFTER_CHUNKS as usize && !waiting).then(|| loaded.doc.save());
-    let row = match record::read_row(loaded.doc.document()) {
+    let record = RecordId::from_bytes(*id.as_bytes());
+    // Lookups and rollups are completed once the batch is written (`derive::settle`).
+    let row = match deriver.row_of_doc(loaded.doc.document(), record, &NoRelated) {
         Some(row) => {
-            let record = RecordId::from_bytes(*id.as_bytes());
             let old = store::live_or_trashed_row(&tables.rows, &tables.trash, &store::row_key(row.object, record))?;
             let object = &*super::remote::object_or_unknown(schema, row.object);
             let diff = KeyDiff::of(object, record, old.as_ref(), Some(&row));
-            Some((row, diff))
+            Some((row, diff, old))
         }
         None => None,
     };
@@ -118,6 +122,8 @@ pub(super) struct Applied {
     pub(super) unreadable: usize,
     /// Documents left for the caller (schema documents, documents not in the store).
     pub(super) serial: Vec<DocId>,
+    /// Records to complete with `derive::settle` (only when there are computed fields).
+    pub(super) written: Vec<Written>,
 }
 
 /// Merges incoming chunks into documents the store has, on worker threads, and writes
@@ -128,8 +134,9 @@ pub(super) fn apply_known(
     derived: &mut DerivedTables<'_>,
     read: &ReadTransaction,
     known: &[(DocId, Vec<&[u8]>)],
-    schema: &Schema,
+    deriver: &Deriver<'_>,
 ) -> Result<Applied> {
+    let has_computed = deriver.has_computed();
     let mut applied = Applied::default();
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
     let (send, receive) = std::sync::mpsc::sync_channel::<Result<Vec<Known<'_>>>>(workers * 2);
@@ -148,7 +155,7 @@ pub(super) fn apply_known(
                 for chunk in part.chunks(CHUNK) {
                     let reads = chunk
                         .iter()
-                        .map(|(id, raw)| read_known(*id, raw, &tables, schema))
+                        .map(|(id, raw)| read_known(*id, raw, &tables, deriver))
                         .collect::<Result<Vec<_>>>();
                     let failed = reads.is_err();
                     if send.send(reads).is_err() || failed {
@@ -162,7 +169,7 @@ pub(super) fn apply_known(
             let mut diff = KeyDiff::default();
             for read in reads? {
                 match read {
-                    Known::Merged(m) => write_merged(docs, derived, *m, &mut diff, &mut applied)?,
+                    Known::Merged(m) => write_merged(docs, derived, *m, &mut diff, &mut applied, has_computed)?,
                     Known::Serial(id) => applied.serial.push(id),
                     Known::Unreadable(n) => applied.unreadable += n,
                 }
@@ -177,9 +184,10 @@ pub(super) fn apply_known(
 fn write_merged(
     docs: &mut DocTables<'_>,
     derived: &mut DerivedTables<'_>,
-    mut m: Merged<'_>,
+    m: Merged<'_>,
     diff: &mut KeyDiff,
     applied: &mut Applied,
+    has_computed: bool,
 ) -> Result<()> {
     let id = *m.id.as_bytes();
     match &m.folded {
@@ -196,9 +204,13 @@ fn write_merged(
         }
     }
     derived.index_changes(m.id, &m.changes)?;
-    if let Some((row, row_diff)) = &mut m.row {
-        store::write_row_without_keys(derived, row.object, RecordId::from_bytes(id), row)?;
-        diff.append(row_diff);
+    if let Some((row, row_diff, old)) = m.row {
+        let mut row_diff = row_diff;
+        store::write_row_without_keys(derived, row.object, RecordId::from_bytes(id), &row)?;
+        diff.append(&mut row_diff);
+        if has_computed {
+            applied.written.push((row.object, RecordId::from_bytes(id), old));
+        }
     }
     applied.documents += 1;
     applied.unreadable += m.unreadable;

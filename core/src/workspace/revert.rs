@@ -531,8 +531,15 @@ impl Workspace {
             commit(&mut loaded.doc, message, now);
             let added = store::persist_doc(&mut docs, id.into(), &mut loaded)?;
             derived.index_changes(id.into(), &added)?;
-            let row = record::read_row(loaded.doc.document()).ok_or(StoreError::MissingMeta("record fields"))?;
-            store::write_row(&mut derived, &obj, id, Some(&old), &row)?;
+            super::derive::write_record(
+                &self.deriver(),
+                &mut derived,
+                &obj,
+                id,
+                Some(&old),
+                loaded.doc.document(),
+            )?
+            .ok_or(StoreError::MissingMeta("record fields"))?;
             taken.push((id.into(), loaded));
             count += 1;
         }

@@ -92,6 +92,7 @@ pub(super) fn rebuild_changed_objects(
     derived: &mut DerivedTables<'_>,
     before: &crate::Schema,
     after: &crate::Schema,
+    now: i64,
 ) -> Result<()> {
     for object in &after.objects {
         match before.object(object.id) {
@@ -100,6 +101,10 @@ pub(super) fn rebuild_changed_objects(
             None => store::rebuild_object(derived, &super::remote::unknown_object(object.id), object)?,
         }
     }
+    // Computed fields added or edited (here or on another device): their objects' rows,
+    // and the rows reading those, are recomputed in batches.
+    let changed = super::derive::objects_with_changed_definitions(before, after);
+    super::derive::recompute_objects(&super::derive::Deriver::new(after, now), derived, &changed)?;
     Ok(())
 }
 
@@ -197,7 +202,7 @@ impl Workspace {
             let added = store::persist_doc(&mut docs, id, &mut loaded)?;
             let mut derived = DerivedTables::open(tx)?;
             derived.index_changes(id, &added)?;
-            rebuild_changed_objects(&mut derived, &self.schema, &after)?;
+            rebuild_changed_objects(&mut derived, &self.schema, &after, (self.clock)())?;
             Ok(after)
         })();
         match result {
@@ -530,6 +535,18 @@ impl Workspace {
         let def = self.field_def(object, field)?.clone();
         if let Some(t) = target {
             self.object_def(t)?;
+        }
+        if let Some(computed) = &def.computed {
+            let obj = self.object_def(object)?;
+            return Err(SchemaError::InvalidSetting {
+                object: obj.key.clone(),
+                field: def.key.clone(),
+                reason: format!(
+                    "is a {}: its type follows from what it computes (change that with `kith field edit`)",
+                    computed.type_name()
+                ),
+            }
+            .into());
         }
         let from = def.kind;
         let mut created = Vec::new();

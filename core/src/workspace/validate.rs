@@ -48,9 +48,32 @@ fn kind_accepts(kind: FieldKind, value: &Value) -> bool {
     )
 }
 
+/// Refuses a write to a computed field: its value is derived from others.
+pub(super) fn check_writable(object: &ObjectDef, field: &FieldDef, value: Option<&Value>) -> Result<()> {
+    match &field.computed {
+        Some(computed) => Err(ValidationError {
+            rule: "computed",
+            ..fail(
+                object,
+                field,
+                value,
+                "computed",
+                format!(
+                    "field '{}' is a {} and cannot be written; change what it is computed from",
+                    field.label,
+                    computed.type_name()
+                ),
+            )
+        }
+        .into()),
+        None => Ok(()),
+    }
+}
+
 /// Checks one value against its field's type, options and relation target.
 pub(super) fn check_value(t: &DerivedTables<'_>, object: &ObjectDef, field: &FieldDef, value: &Value) -> Result<()> {
     let fail = |reason: String| fail(object, field, Some(value), "type", reason);
+    check_writable(object, field, Some(value))?;
     if field.archived {
         return Err(ValidationError {
             rule: "archived",

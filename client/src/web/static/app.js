@@ -44,6 +44,23 @@
       td.addEventListener("keydown", (e) => { if (e.key === "Enter" && e.target === td) { e.preventDefault(); start(); } });
     });
 
+    // Computed field definitions: a live preview on a sample record as people type,
+    // with the error and its position when it does not compile.
+    document.querySelectorAll("input[data-computed-preview]").forEach((input) => {
+      const form = input.form;
+      const output = input.closest("label").nextElementSibling;
+      let timer = null;
+      const preview = async () => {
+        const kind = form.querySelector("[name=kind]")?.value || "";
+        const params = new URLSearchParams({ object: input.dataset.computedPreview, kind, definition: input.value });
+        const response = await fetch("/schema/computed/preview?" + params);
+        output.innerHTML = await response.text();
+      };
+      const later = () => { clearTimeout(timer); timer = setTimeout(preview, 200); };
+      input.addEventListener("input", later);
+      form.querySelector("select[name=kind]")?.addEventListener("change", later);
+    });
+
     // Selects that apply as soon as they change (the board's field, option colours).
     document.querySelectorAll("select[data-autosubmit]").forEach((select) => {
       select.addEventListener("change", () => select.form.requestSubmit());

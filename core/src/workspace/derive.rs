@@ -1,0 +1,321 @@
+//! The one place a record document becomes its row: its stored values read from the
+//! document, then its computed values (formulas, lookups, rollups) derived from them and
+//! from related rows. Every write path (local writes, revert, remote apply, bulk apply,
+//! known-document merge, reindex, import) goes through [`row_of_doc`]; the index and
+//! search keys of the row come from `store::derived_keys`.
+//!
+//! Computed values are never written into record documents: every replica derives them,
+//! so two devices converge by recomputing. When a record changes, the records whose
+//! lookups and rollups read it are recomputed ([`recompute_dependents`]); when a
+//! definition changes, its object's rows are recomputed in batches
+//! ([`recompute_objects`]).
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use automerge::Automerge;
+use redb::ReadableTable;
+
+use super::computed::{self, Related};
+use super::formula_eval::Formulas;
+use crate::error::StoreError;
+use crate::record::{self, Row};
+use crate::schema::{ObjectDef, Schema};
+use crate::store::{self, DerivedTables, KeyDiff, decode_row, index_key_prefix, row_key};
+use crate::value::Value;
+use crate::{ObjectId, RecordId};
+
+/// Rows recomputed per batch when a whole object is recomputed (bounded memory).
+const RECOMPUTE_BATCH: usize = 2_000;
+
+/// What derivation needs besides the document: the schema and today's date (for
+/// `today()` formulas; injected so every caller and test is deterministic).
+pub(crate) struct Deriver<'s> {
+    pub(crate) schema: &'s Schema,
+    pub(crate) today: i32,
+    /// Every formula field's formula, compiled once per derivation.
+    pub(crate) formulas: Formulas,
+    has_computed: bool,
+}
+
+impl<'s> Deriver<'s> {
+    pub(crate) fn new(schema: &'s Schema, now_ms: i64) -> Self {
+        Deriver {
+            schema,
+            today: crate::time_fmt::date_of(now_ms),
+            formulas: super::formula_eval::compile_all(schema),
+            has_computed: schema
+                .objects
+                .iter()
+                .any(|o| o.fields.iter().any(|f| f.computed.is_some())),
+        }
+    }
+
+    /// The row of a record document: stored values, then computed ones, reading related
+    /// rows through `related` (bulk paths pass [`NoRelated`] and recompute afterwards).
+    pub(crate) fn row_of_doc(&self, doc: &Automerge, record: RecordId, related: &dyn Related) -> Option<Row> {
+        let mut row = record::read_row(doc)?;
+        self.compute(record, &mut row, related);
+        Some(row)
+    }
+
+    /// Replaces the computed values of a row (stored values are left alone).
+    pub(crate) fn compute(&self, record: RecordId, row: &mut Row, related: &dyn Related) {
+        if let Some(object) = self.schema.object(row.object) {
+            computed::compute_row(self.schema, &self.formulas, object, record, row, related, self.today);
+        }
+    }
+
+    /// Whether any object has computed fields at all (most workspaces: none, and the
+    /// bulk paths then skip every extra step).
+    pub(crate) fn has_computed(&self) -> bool {
+        self.has_computed
+    }
+}
+
+/// Related rows are not available (parallel bulk derivation): lookups and rollups come
+/// out empty, and the caller recomputes them once the batch is written.
+pub(crate) struct NoRelated;
+
+impl Related for NoRelated {
+    fn live_row(&self, _: ObjectId, _: RecordId) -> Option<Row> {
+        None
+    }
+    fn holding(&self, _: crate::FieldId, _: &crate::schema::FieldDef, _: RecordId) -> Vec<RecordId> {
+        Vec::new()
+    }
+}
+
+/// Related rows read from the derived tables of the write transaction.
+pub(crate) struct TablesRelated<'a, 't>(pub(crate) &'a DerivedTables<'t>);
+
+impl Related for TablesRelated<'_, '_> {
+    fn live_row(&self, object: ObjectId, record: RecordId) -> Option<Row> {
+        let bytes = self.0.rows.get(row_key(object, record).as_slice()).ok()??;
+        decode_row(bytes.value()).ok()
+    }
+
+    fn holding(&self, relation: crate::FieldId, def: &crate::schema::FieldDef, record: RecordId) -> Vec<RecordId> {
+        let mut start = index_key_prefix(relation);
+        start.extend_from_slice(&crate::encoding::filter_value(def, &Value::Records(vec![record])));
+        let Some(end) = crate::encoding::prefix_end(&start) else {
+            return Vec::new();
+        };
+        let Ok(range) = self.0.index.range(start.as_slice()..end.as_slice()) else {
+            return Vec::new();
+        };
+        range
+            .filter_map(|entry| {
+                let (key, _) = entry.ok()?;
+                let key = key.value();
+                RecordId::from_slice(&key[key.len().checked_sub(16)?..])
+            })
+            .collect()
+    }
+}
+
+/// Derives a record's row from its document and writes it with its keys, then
+/// recomputes the records whose lookups and rollups read it. Returns the row.
+pub(crate) fn write_record(
+    d: &Deriver<'_>,
+    derived: &mut DerivedTables<'_>,
+    object: &ObjectDef,
+    record: RecordId,
+    old: Option<&Row>,
+    doc: &Automerge,
+) -> Result<Option<Row>, StoreError> {
+    let Some(row) = d.row_of_doc(doc, record, &TablesRelated(derived)) else {
+        return Ok(None);
+    };
+    store::write_row(derived, object, record, old, &row)?;
+    recompute_dependents(d, derived, object.id, record, old, Some(&row))?;
+    Ok(Some(row))
+}
+
+/// Recomputes, transitively, the records whose computed values read `record` (its old
+/// and new row: a relation it left must drop it too). Cycles are refused when fields are
+/// saved; a record is still visited at most a few times, so a cycle that arrived by
+/// merging two devices' schemas ends.
+pub(crate) fn recompute_dependents(
+    d: &Deriver<'_>,
+    derived: &mut DerivedTables<'_>,
+    object: ObjectId,
+    record: RecordId,
+    old: Option<&Row>,
+    new: Option<&Row>,
+) -> Result<(), StoreError> {
+    if !d.has_computed() {
+        return Ok(());
+    }
+    let mut visits: BTreeMap<(ObjectId, RecordId), u8> = BTreeMap::new();
+    let mut work: Vec<(ObjectId, RecordId, Option<Row>, Option<Row>)> =
+        vec![(object, record, old.cloned(), new.cloned())];
+    while let Some((object, record, old, new)) = work.pop() {
+        let dependents = computed::dependents(
+            d.schema,
+            &d.formulas,
+            object,
+            record,
+            old.as_ref(),
+            new.as_ref(),
+            &TablesRelated(derived),
+        );
+        for (dep_object, dep_record) in dependents {
+            let visited = visits.entry((dep_object, dep_record)).or_default();
+            if *visited >= 4 {
+                continue;
+            }
+            *visited += 1;
+            let Some(def) = d.schema.object(dep_object) else {
+                continue;
+            };
+            let Some(before) = TablesRelated(derived).live_row(dep_object, dep_record) else {
+                continue;
+            };
+            let mut after = before.clone();
+            d.compute(dep_record, &mut after, &TablesRelated(derived));
+            if after != before {
+                store::write_row(derived, def, dep_record, Some(&before), &after)?;
+                work.push((dep_object, dep_record, Some(before), Some(after)));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Recomputes every live row of `objects` and of the objects whose lookups and rollups
+/// read them, in batches (bounded memory): after a definition changed, and after bulk
+/// loads that derived rows without related ones. Passes repeat while values change (a
+/// lookup of a rollup of another object needs that rollup first), at most a few times.
+pub(crate) fn recompute_objects(
+    d: &Deriver<'_>,
+    derived: &mut DerivedTables<'_>,
+    objects: &BTreeSet<ObjectId>,
+) -> Result<(), StoreError> {
+    if !d.has_computed() || objects.is_empty() {
+        return Ok(());
+    }
+    let affected = computed::objects_reading(d.schema, &d.formulas, objects);
+    let max_passes = affected.len() + 1;
+    for _ in 0..max_passes {
+        let mut changed = false;
+        for object in &affected {
+            if let Some(def) = d.schema.object(*object) {
+                changed |= recompute_object(d, derived, def)?;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Recomputes one object's rows in batches; whether any changed.
+fn recompute_object(d: &Deriver<'_>, derived: &mut DerivedTables<'_>, object: &ObjectDef) -> Result<bool, StoreError> {
+    if !object.fields.iter().any(|f| f.computed.is_some()) {
+        return Ok(false);
+    }
+    let prefix = store::object_prefix(object.id);
+    let mut from = prefix.to_vec();
+    let mut changed = false;
+    loop {
+        let mut batch: Vec<(RecordId, Row)> = Vec::with_capacity(RECOMPUTE_BATCH);
+        for entry in derived.rows.range(from.as_slice()..)? {
+            let (key, value) = entry?;
+            if !key.value().starts_with(&prefix) || batch.len() == RECOMPUTE_BATCH {
+                break;
+            }
+            let record = RecordId::from_slice(&key.value()[16..]).ok_or(StoreError::MissingMeta("row key"))?;
+            batch.push((record, decode_row(value.value())?));
+        }
+        let Some((last, _)) = batch.last() else { break };
+        let full = batch.len() == RECOMPUTE_BATCH;
+        from = row_key(object.id, *last).to_vec();
+        from.push(0);
+        let mut diff = KeyDiff::default();
+        let mut writes = Vec::new();
+        for (record, before) in batch {
+            let mut after = before.clone();
+            d.compute(record, &mut after, &TablesRelated(derived));
+            if after != before {
+                diff.append(&mut KeyDiff::of(object, record, Some(&before), Some(&after)));
+                writes.push((record, after));
+            }
+        }
+        changed |= !writes.is_empty();
+        for (record, row) in &writes {
+            store::write_row_without_keys(derived, object.id, *record, row)?;
+        }
+        diff.apply(derived)?;
+        if !full {
+            break;
+        }
+    }
+    Ok(changed)
+}
+
+/// The objects whose computed definitions differ between two schemas (added, edited,
+/// or a field they read retyped): their rows are recomputed.
+pub(crate) fn objects_with_changed_definitions(before: &Schema, after: &Schema) -> BTreeSet<ObjectId> {
+    let signature = |o: &ObjectDef| -> Vec<String> {
+        o.fields
+            .iter()
+            .filter(|f| f.computed.is_some())
+            .map(|f| format!("{}:{}:{}:{:?}:{}", f.id, f.kind, f.archived, f.computed, f.currency))
+            .collect()
+    };
+    let mut out = BTreeSet::new();
+    for object in &after.objects {
+        let now = signature(object);
+        let then = before.object(object.id).map(signature).unwrap_or_default();
+        if now != then {
+            out.insert(object.id);
+        }
+    }
+    // A retyped or archived field read by a computed field changes what it computes.
+    let kinds = |s: &Schema| -> HashSet<(crate::FieldId, crate::FieldKind, bool)> {
+        s.objects
+            .iter()
+            .flat_map(|o| o.fields.iter().map(|f| (f.id, f.kind, f.archived)))
+            .collect()
+    };
+    let (k0, k1) = (kinds(before), kinds(after));
+    if k0 != k1 {
+        for object in &after.objects {
+            if object.fields.iter().any(|f| f.computed.is_some()) {
+                out.insert(object.id);
+            }
+        }
+    }
+    out
+}
+
+/// A record a bulk path wrote with its lookups and rollups left empty (related rows were
+/// not at hand): its object, id and the row it had before, if any.
+pub(crate) type Written = (ObjectId, RecordId, Option<Row>);
+
+/// Completes what bulk paths wrote: each record's computed values now that every row of
+/// the batch is in, then the records that read it. Called once the batch is written
+/// (`written` is empty when the workspace has no computed field).
+pub(crate) fn settle(
+    d: &Deriver<'_>,
+    derived: &mut DerivedTables<'_>,
+    written: Vec<Written>,
+) -> Result<(), StoreError> {
+    if written.is_empty() || !d.has_computed() {
+        return Ok(());
+    }
+    for (object, record, old) in written {
+        let Some(def) = d.schema.object(object) else { continue };
+        let Some(before) = derived.current_row(object, record)? else {
+            continue;
+        };
+        let mut after = before.clone();
+        d.compute(record, &mut after, &TablesRelated(derived));
+        if after != before {
+            store::write_row(derived, def, record, Some(&before), &after)?;
+        }
+        recompute_dependents(d, derived, object, record, old.as_ref().or(Some(&before)), Some(&after))?;
+    }
+    Ok(())
+}
