@@ -38,6 +38,7 @@
 
 #![warn(clippy::unwrap_used)]
 
+pub mod automation;
 mod doc_kind;
 mod encoding;
 mod error;
@@ -69,8 +70,8 @@ pub use rust_decimal::Decimal;
 pub use schema::{ConfigDoc, FieldDef, FieldKind, ObjectDef, Schema, SelectOption};
 pub use value::{Money, Stored, Value, format_number};
 pub use workspace::{
-    ApplySummary, BulkReport, CellView, ChangeObserver, Changes, ConfigContent, ConflictValue, ConflictView,
-    CreateOptions, DerivedEntry, Device, FieldChange, FieldDiff, FieldSpec, HistoryEntry, ImportOptions, ImportReport,
-    ImportRow, MergedValueClash, RecordView, Resolution, RetypeReport, RevertReport, RowError, StuckChange,
-    UniqueClash, WORKSPACE_FILE, Workspace,
+    ApplySummary, Automation, AutomationRun, BulkReport, CellView, ChangeObserver, Changes, ConfigContent,
+    ConflictValue, ConflictView, CreateOptions, DerivedEntry, Device, DryRun, FieldChange, FieldDiff, FieldSpec,
+    HistoryEntry, ImportOptions, ImportReport, ImportRow, MergedValueClash, RecordView, Resolution, RetypeReport,
+    RevertReport, RowError, RunStatus, StuckChange, UniqueClash, WORKSPACE_FILE, Workspace,
 };

@@ -14,7 +14,7 @@ use crate::error::StoreError;
 
 pub(crate) use docs::{DocTables, FOLD_AFTER_CHUNKS, LoadedDoc, load_doc, persist_doc, persist_remote};
 pub(crate) use rows::{
-    DerivedTables, KeyDiff, NewChange, clear_derived, decode_row, derived_keys, index_key_prefix, index_keys,
+    DerivedTables, KeyDiff, NewChange, RunMark, clear_derived, decode_row, derived_keys, index_key_prefix, index_keys,
     insert_sorted, live_or_trashed_row, object_prefix, rebuild_object, row_key, text_keys, write_new_row_without_keys,
     write_row, write_row_without_keys,
 };

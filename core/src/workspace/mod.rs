@@ -2,6 +2,8 @@
 //! is one redb write transaction that covers the document change, the outbox, the rows
 //! and the indexes, so it either happens entirely or not at all.
 
+mod automation_runs;
+mod automations;
 mod changes;
 mod config_content;
 mod config_docs;
@@ -52,6 +54,9 @@ use crate::schema::{Schema, doc as schema_doc, standard_objects};
 use crate::store::{self, DocTables, FORMAT_VERSION, LoadedDoc, Store};
 use crate::time_fmt::now_ms;
 
+pub(crate) use automation_runs::note_run_change;
+pub use automation_runs::{AutomationRun, RunStatus};
+pub use automations::{Automation, DryRun};
 pub use changes::{ChangeObserver, Changes};
 pub use config_content::ConfigContent;
 pub use conflicts::{ConflictValue, ConflictView, Resolution};
@@ -122,6 +127,8 @@ pub struct Workspace {
     change_listener: Option<Box<dyn Fn() + Send>>,
     /// Told what changed after every commit, local or applied from the relay.
     change_observers: Vec<ChangeObserver>,
+    /// The enabled automations, resolved; dropped when configuration or schema changes.
+    automation_cache: std::sync::Mutex<Option<std::sync::Arc<Vec<automations::Active>>>>,
 }
 
 pub(super) mod meta_keys {
@@ -169,6 +176,7 @@ impl Workspace {
             clock: now_ms,
             change_listener: None,
             change_observers: Vec::new(),
+            automation_cache: std::sync::Mutex::default(),
         })
     }
 
@@ -227,6 +235,7 @@ impl Workspace {
             clock: now_ms,
             change_listener: None,
             change_observers: Vec::new(),
+            automation_cache: std::sync::Mutex::default(),
         })
     }
 
@@ -273,6 +282,7 @@ impl Workspace {
             clock: now_ms,
             change_listener: None,
             change_observers: Vec::new(),
+            automation_cache: std::sync::Mutex::default(),
         };
         ws.load_schema()?;
         if format < FORMAT_VERSION {
@@ -339,6 +349,13 @@ impl Workspace {
 
     /// Tells the listener (local writes only) and the observers that a write committed.
     fn committed(&self, changes: Changes) {
+        // Only record changes leave the automations as they were.
+        let records_only = (!changes.records.is_empty() || !changes.objects.is_empty())
+            && changes.config.is_empty()
+            && !changes.schema;
+        if !records_only && let Ok(mut cache) = self.automation_cache.lock() {
+            *cache = None;
+        }
         if changes.local
             && let Some(listener) = &self.change_listener
         {
