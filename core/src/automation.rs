@@ -55,6 +55,14 @@ pub enum Trigger {
     },
     /// A record starts matching a filter (was created matching it, or an edit made it match).
     Matches { filter: String },
+    /// A date field reaches a point: `offset_days` after it (`-3`: three days before).
+    /// Checked by `kith automation tick`, `kith serve` and `kith sync --watch` every minute;
+    /// runs once per record and date, for dates reached after the automation was made.
+    Date {
+        field: String,
+        #[serde(default)]
+        offset_days: i32,
+    },
     /// Only when someone presses its button on the record page (or `kith automation run`).
     Manual,
 }
@@ -109,6 +117,11 @@ impl Trigger {
                 s
             }
             Trigger::Matches { filter } => format!("starts matching {filter}"),
+            Trigger::Date { field, offset_days } => match offset_days {
+                0 => format!("{field} is reached"),
+                d if *d < 0 => format!("{} days before {field}", -d),
+                d => format!("{d} days after {field}"),
+            },
             Trigger::Manual => "manual".to_string(),
         }
     }
@@ -133,6 +146,30 @@ impl Action {
             Action::Unlink { field, record } => format!("remove '{record}' from {field}"),
         }
     }
+}
+
+/// A v7-shaped id (time `ms`, then a hash of `parts`) that every device derives alike:
+/// date-triggered runs and the records they create get these, so two devices running the
+/// same run make the same documents. (FNV-1a; ids, not secrets.)
+pub(crate) fn derived_id(ms: i64, parts: &[&[u8]]) -> [u8; 16] {
+    let fnv = |seed: u64| {
+        let mut h = seed;
+        for part in parts {
+            for b in part.iter().chain(&[0xFF]) {
+                h ^= u64::from(*b);
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        h
+    };
+    let (a, b) = (fnv(0xcbf2_9ce4_8422_2325), fnv(0x6c62_272e_07bb_0142));
+    let mut id = [0u8; 16];
+    id[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
+    id[6..11].copy_from_slice(&a.to_be_bytes()[..5]);
+    id[11..].copy_from_slice(&b.to_be_bytes()[..5]);
+    id[6] = 0x70 | (id[6] & 0x0F);
+    id[8] = 0x80 | (id[8] & 0x3F);
+    id
 }
 
 /// A field's value as shown, "" when empty (what `from` / `to` compare with).

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use redb::{ReadableTable, WriteTransaction};
 
+use super::automation_config::bad;
 use super::automation_runs::{AutomationRun, RunStatus, write_entry};
 use super::records::FieldChange;
 use super::records::validate_new;
@@ -27,32 +28,18 @@ use crate::store::{DerivedTables, LoadedDoc, tables};
 use crate::value::Value;
 use crate::{DocId, DocKind, Filter, GroupId, ObjectId, RecordId, field_type, time_fmt};
 
-const DEFINITION: &str = "definition";
-const ENABLED: &str = "enabled";
-
-/// An automation document as listed and edited.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Automation {
-    pub id: DocId,
-    pub name: String,
-    pub enabled: bool,
-    /// `None` when the stored definition cannot be read (`problem` says why).
-    pub definition: Option<AutomationDef>,
-    pub problem: Option<String>,
-}
-
 /// An enabled automation, resolved against the current schema, ready to be matched.
 #[derive(Debug)]
 pub(super) struct Active {
-    id: DocId,
-    name: String,
-    object: ObjectId,
-    def: AutomationDef,
-    condition: Option<Filter>,
-    trigger_filter: Option<Filter>,
-    changed_field: Option<crate::FieldId>,
+    pub(super) id: DocId,
+    pub(super) name: String,
+    pub(super) object: ObjectId,
+    pub(super) def: AutomationDef,
+    pub(super) condition: Option<Filter>,
+    pub(super) trigger_filter: Option<Filter>,
+    pub(super) trigger_field: Option<crate::FieldId>,
     /// Why it cannot run (a field or filter that no longer resolves).
-    problem: Option<String>,
+    pub(super) problem: Option<String>,
 }
 
 /// What a dry run found.
@@ -92,175 +79,18 @@ enum Write {
 }
 
 /// The runs of one transaction.
-struct Scope {
-    group: GroupId,
-    runs: Vec<AutomationRun>,
+pub(super) struct Scope {
+    pub(super) group: GroupId,
+    pub(super) runs: Vec<AutomationRun>,
     /// Documents written (and cached before the commit: dropped from the cache if it fails).
-    touched: Vec<DocId>,
-    records: Vec<RecordId>,
+    pub(super) touched: Vec<DocId>,
+    pub(super) records: Vec<RecordId>,
+    /// Date-triggered runs: the time (ms) every device stamps on what they create, whose
+    /// ids and first changes are derived from the run, so two devices make the same.
+    pub(super) fixed: Option<i64>,
 }
 
 impl Workspace {
-    // ----- definitions -----
-
-    /// Checks a definition against the schema: objects, fields and filters must resolve.
-    pub fn check_automation(&self, def: &AutomationDef) -> std::result::Result<(), String> {
-        let obj = self.object_named(&def.object).map_err(|e| e.to_string())?;
-        let active = self.resolve(DocId::from_bytes([0; 16]), "", def.clone());
-        if let Some(problem) = active.problem {
-            return Err(problem);
-        }
-        for action in &def.actions {
-            let fields: Vec<(&ObjectDef, &String)> = match action {
-                Action::Set(m) => m.keys().map(|k| (obj, k)).collect(),
-                Action::CreateRecord { object, values } => {
-                    let target = self.object_named(object).map_err(|e| e.to_string())?;
-                    values.keys().map(|k| (target, k)).collect()
-                }
-                Action::CreateTask { .. } => {
-                    self.object_named("tasks").map_err(|e| e.to_string())?;
-                    Vec::new()
-                }
-                Action::Link { field, .. } | Action::Unlink { field, .. } => {
-                    let def = obj
-                        .find_field(field)
-                        .ok_or_else(|| format!("{} has no field '{field}'", obj.key))?;
-                    if def.kind != FieldKind::Relation {
-                        return Err(format!("{}.{} is not a relation", obj.key, def.key));
-                    }
-                    Vec::new()
-                }
-            };
-            for (o, key) in fields {
-                if o.find_field(key).is_none() {
-                    return Err(format!("{} has no field '{key}'", o.key));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Creates an automation document (enabled), after checking its definition.
-    pub fn create_automation(&mut self, name: &str, def: &AutomationDef) -> Result<DocId> {
-        self.check_automation(def).map_err(|reason| bad(name, reason))?;
-        if self.automation_named(name).is_ok() {
-            return Err(bad(name, "another automation has this name".into()));
-        }
-        let json = def.to_json();
-        self.create_config_doc_with(
-            DocKind::Automation,
-            name,
-            &[(DEFINITION, json.as_str()), (ENABLED, "true")],
-        )
-    }
-
-    /// The automations (archived ones left out), oldest first.
-    pub fn automations(&self) -> Result<Vec<Automation>> {
-        Ok(self
-            .config_contents(&DocKind::Automation)?
-            .into_iter()
-            .filter(|c| !c.archived)
-            .map(|c| {
-                let parsed = c
-                    .content
-                    .get(DEFINITION)
-                    .map_or_else(|| Err("no definition".to_string()), |d| AutomationDef::from_json(d));
-                Automation {
-                    id: c.id,
-                    name: c.name,
-                    enabled: c.content.get(ENABLED).is_none_or(|e| e == "true"),
-                    problem: parsed.as_ref().err().cloned(),
-                    definition: parsed.ok(),
-                }
-            })
-            .collect())
-    }
-
-    /// An automation by name (case-insensitive) or document id.
-    pub fn automation_named(&self, name: &str) -> Result<Automation> {
-        let name = name.trim();
-        self.automations()?
-            .into_iter()
-            .find(|a| a.name.eq_ignore_ascii_case(name) || a.id.to_string() == name)
-            .ok_or_else(|| Error::AutomationNotFound(name.to_string()))
-    }
-
-    /// Renames an automation and/or replaces its definition (checked first).
-    pub fn update_automation(&mut self, id: DocId, name: Option<&str>, def: Option<&AutomationDef>) -> Result<()> {
-        let json = match def {
-            Some(def) => {
-                self.check_automation(def)
-                    .map_err(|reason| bad(name.unwrap_or("automation"), reason))?;
-                Some(def.to_json())
-            }
-            None => None,
-        };
-        let content: Vec<(&str, Option<&str>)> = json.iter().map(|j| (DEFINITION, Some(j.as_str()))).collect();
-        self.update_config_doc(id, name, &content).map(|_| ())
-    }
-
-    /// Turns an automation on or off (a synced setting of its document).
-    pub fn set_automation_enabled(&mut self, id: DocId, enabled: bool) -> Result<()> {
-        let value = if enabled { "true" } else { "false" };
-        self.update_config_doc(id, None, &[(ENABLED, Some(value))]).map(|_| ())
-    }
-
-    /// Removes an automation (archives its document: it can be reverted).
-    pub fn remove_automation(&mut self, id: DocId) -> Result<()> {
-        self.archive_config_doc(id, true).map(|_| ())
-    }
-
-    fn resolve(&self, id: DocId, name: &str, def: AutomationDef) -> Active {
-        let mut problem = None;
-        let object = match self.schema.find_object(&def.object) {
-            Some(o) => o.id,
-            None => {
-                problem = Some(format!("no object '{}'", def.object));
-                ObjectId::from_bytes([0; 16])
-            }
-        };
-        let mut filter = |text: &str| match self.parse_filter(object, text) {
-            Ok(f) => Some(f),
-            Err(e) => {
-                problem.get_or_insert(format!("filter '{text}': {e}"));
-                None
-            }
-        };
-        let condition = def
-            .condition
-            .as_deref()
-            .filter(|c| !c.trim().is_empty())
-            .and_then(&mut filter);
-        let trigger_filter = match &def.trigger {
-            Trigger::Matches { filter: f } => filter(f),
-            _ => None,
-        };
-        let changed_field = match &def.trigger {
-            Trigger::Changed { field, .. } => {
-                let found = self
-                    .schema
-                    .object(object)
-                    .and_then(|o| o.find_field(field))
-                    .map(|f| f.id);
-                if found.is_none() {
-                    problem.get_or_insert(format!("{} has no field '{field}'", def.object));
-                }
-                found
-            }
-            _ => None,
-        };
-        Active {
-            id,
-            name: name.to_string(),
-            object,
-            def,
-            condition,
-            trigger_filter,
-            changed_field,
-            problem,
-        }
-    }
-
     /// The enabled automations, resolved; cached until a configuration document or the
     /// schema changes (locally or by sync).
     pub(super) fn active_automations(&self) -> Result<Arc<Vec<Active>>> {
@@ -298,7 +128,7 @@ impl Workspace {
             a.object == object
                 && match (&a.def.trigger, changed) {
                     (Trigger::Created, None) | (Trigger::Matches { .. }, _) => true,
-                    (Trigger::Changed { .. }, Some(fields)) => a.changed_field.is_some_and(|f| fields.contains(&f)),
+                    (Trigger::Changed { .. }, Some(fields)) => a.trigger_field.is_some_and(|f| fields.contains(&f)),
                     _ => false,
                 }
         });
@@ -330,6 +160,7 @@ impl Workspace {
             runs: Vec::new(),
             touched: taken.iter().map(|(id, _)| *id).collect(),
             records,
+            fixed: None,
         };
         for (id, loaded) in taken {
             self.cache_doc(id, loaded);
@@ -365,6 +196,7 @@ impl Workspace {
             runs: Vec::new(),
             touched: Vec::new(),
             records: Vec::new(),
+            fixed: None,
         };
         let event = RecordEvent {
             record,
@@ -431,18 +263,20 @@ impl Workspace {
                 changes: Vec::new(),
             });
         }
-        Ok(match self.plan(&active, record, &row) {
-            Ok(planned) => DryRun {
-                status: RunStatus::Ok,
-                message: String::new(),
-                changes: planned.into_iter().map(|(_, d)| d).collect(),
+        Ok(
+            match self.plan(&active, record, &row, time_fmt::date_of((self.clock)())) {
+                Ok(planned) => DryRun {
+                    status: RunStatus::Ok,
+                    message: String::new(),
+                    changes: planned.into_iter().map(|(_, d)| d).collect(),
+                },
+                Err(message) => DryRun {
+                    status: RunStatus::Error,
+                    message,
+                    changes: Vec::new(),
+                },
             },
-            Err(message) => DryRun {
-                status: RunStatus::Error,
-                message,
-                changes: Vec::new(),
-            },
-        })
+        )
     }
 
     /// Runs the automations `events` trigger, and those their writes trigger, breadth-first.
@@ -477,7 +311,13 @@ impl Workspace {
         Ok(())
     }
 
-    fn new_entry(&self, scope: &Scope, automation: &Active, event: &RecordEvent, trigger: &str) -> AutomationRun {
+    pub(super) fn new_entry(
+        &self,
+        scope: &Scope,
+        automation: &Active,
+        event: &RecordEvent,
+        trigger: &str,
+    ) -> AutomationRun {
         AutomationRun {
             run: GroupId::new(),
             group: Some(scope.group),
@@ -496,7 +336,7 @@ impl Workspace {
 
     /// One run: condition, plan, checks, writes. A run that cannot apply is logged as an
     /// error and writes nothing; the person's change stands.
-    fn run_one(
+    pub(super) fn run_one(
         &mut self,
         tx: &WriteTransaction,
         scope: &mut Scope,
@@ -517,7 +357,8 @@ impl Workspace {
             entry.message = "the record does not pass its condition".into();
             return Ok(Vec::new());
         }
-        let planned = match self.plan(automation, event.record, &event.after) {
+        let today = time_fmt::date_of(scope.fixed.unwrap_or_else(|| (self.clock)()));
+        let planned = match self.plan(automation, event.record, &event.after, today) {
             Ok(p) => p,
             Err(message) => {
                 entry.status = RunStatus::Error;
@@ -532,7 +373,7 @@ impl Workspace {
         }
         let message = format!("automation:{}:{}:{}", scope.group, entry.run, automation.id);
         let mut events = Vec::new();
-        for (write, describe) in planned {
+        for (n, (write, describe)) in planned.into_iter().enumerate() {
             let (doc, mut loaded, before, record, object) = match write {
                 Write::Update { record, changes } => {
                     let before = current_row(tx, record)?;
@@ -550,9 +391,15 @@ impl Workspace {
                     (DocId::from(record), loaded, before, record, object)
                 }
                 Write::Create { object, values } => {
-                    let id = RecordId::new();
+                    let id = match scope.fixed {
+                        Some(time) => RecordId::from_bytes(crate::automation::derived_id(
+                            time,
+                            &[entry.run.as_bytes(), &(n as u64).to_be_bytes()],
+                        )),
+                        None => RecordId::new(),
+                    };
                     let obj = self.object_def(object)?.clone();
-                    let loaded = self.create_in(tx, &obj, id, values, &message)?;
+                    let loaded = self.create_in_as(tx, &obj, id, values, &message, scope.fixed)?;
                     (DocId::from(id), loaded, None, id, object)
                 }
             };
@@ -563,7 +410,8 @@ impl Workspace {
             scope.records.push(record);
             entry.docs.push(doc);
             entry.changes.push(describe);
-            if before.as_ref().is_none_or(|b| b.values != after.values) {
+            // A date-triggered run's writes trigger nothing: two devices may both make them.
+            if scope.fixed.is_none() && before.as_ref().is_none_or(|b| b.values != after.values) {
                 events.push(RecordEvent {
                     record,
                     object,
@@ -583,9 +431,9 @@ impl Workspace {
         automation: &Active,
         record: RecordId,
         row: &Row,
+        today: i32,
     ) -> std::result::Result<Vec<(Write, String)>, String> {
         let obj = self.object_def(row.object).map_err(|e| e.to_string())?;
-        let today = time_fmt::date_of((self.clock)());
         let fill = |text: &str| expand(text, obj, record, row, today);
         let parse = |object: ObjectId, values: &std::collections::BTreeMap<String, String>| {
             let inputs: Vec<(String, String)> = values.iter().map(|(k, v)| (k.clone(), fill(v))).collect();
@@ -745,7 +593,7 @@ fn triggered(automation: &Active, obj: &ObjectDef, event: &RecordEvent) -> bool 
                     .as_ref()
                     .is_some_and(|b| b.deleted_at.is_none() && matches(obj, b, filter))
         }
-        Trigger::Manual => false,
+        Trigger::Manual | Trigger::Date { .. } => false,
     }
 }
 
@@ -763,17 +611,10 @@ fn current_row(tx: &WriteTransaction, record: RecordId) -> Result<Option<Row>> {
     Ok(derived.current_row(object, record)?)
 }
 
-fn write_runs(tx: &WriteTransaction, runs: &[AutomationRun]) -> Result<()> {
+pub(super) fn write_runs(tx: &WriteTransaction, runs: &[AutomationRun]) -> Result<()> {
     let mut table = tx.open_table(tables::AUTOMATION_RUNS).map_err(StoreError::from)?;
     for run in runs {
         write_entry(&mut table, run)?;
     }
     Ok(())
-}
-
-fn bad(name: &str, reason: String) -> Error {
-    Error::BadAutomation {
-        name: name.to_string(),
-        reason,
-    }
 }

@@ -2,6 +2,8 @@
 //! is one redb write transaction that covers the document change, the outbox, the rows
 //! and the indexes, so it either happens entirely or not at all.
 
+mod automation_config;
+mod automation_dates;
 mod automation_runs;
 mod automations;
 mod changes;
@@ -54,9 +56,10 @@ use crate::schema::{Schema, doc as schema_doc, standard_objects};
 use crate::store::{self, DocTables, FORMAT_VERSION, LoadedDoc, Store};
 use crate::time_fmt::now_ms;
 
+pub use automation_config::Automation;
 pub(crate) use automation_runs::note_run_change;
 pub use automation_runs::{AutomationRun, RunStatus};
-pub use automations::{Automation, DryRun};
+pub use automations::DryRun;
 pub use changes::{ChangeObserver, Changes};
 pub use config_content::ConfigContent;
 pub use conflicts::{ConflictValue, ConflictView, Resolution};

@@ -204,6 +204,21 @@ impl Workspace {
         values: Vec<FieldChange>,
         message: &str,
     ) -> Result<LoadedDoc> {
+        self.create_in_as(tx, obj, id, values, message, None)
+    }
+
+    /// [`Self::create_in`]; with `fixed` (a time), the first change is the one every
+    /// device makes alike: an actor derived from the record id, that time, and
+    /// `automation` as its creator (date-triggered automations).
+    pub(super) fn create_in_as(
+        &self,
+        tx: &WriteTransaction,
+        obj: &ObjectDef,
+        id: RecordId,
+        values: Vec<FieldChange>,
+        message: &str,
+        fixed: Option<i64>,
+    ) -> Result<LoadedDoc> {
         let values: Vec<(FieldId, Value)> = values
             .into_iter()
             .filter_map(|(f, v)| normalize(v).map(|v| (f, v)))
@@ -212,9 +227,17 @@ impl Workspace {
         validate_new(&derived, obj, id, &values, None)?;
         let stored = to_stored(obj, &values);
         let mut doc = new_doc(&self.device);
-        let now = (self.clock)();
-        record::init(&mut doc, id, obj.id, now, &self.device.user, &stored).map_err(|e| corrupt(id.into(), e))?;
+        let (now, by) = match fixed {
+            Some(time) => {
+                doc.set_actor(automerge::ActorId::from(id.as_bytes().as_slice()));
+                (time, "automation")
+            }
+            None => ((self.clock)(), self.device.user.as_str()),
+        };
+        record::init(&mut doc, id, obj.id, now, by, &stored).map_err(|e| corrupt(id.into(), e))?;
         commit(&mut doc, message, now);
+        // Later edits are this device's own.
+        doc.set_actor(self.device.actor.clone());
         let mut l = LoadedDoc::new(doc);
         let mut docs = DocTables::open(tx)?;
         let added = store::persist_doc(&mut docs, id.into(), &mut l)?;
