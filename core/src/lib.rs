@@ -43,6 +43,7 @@ mod doc_kind;
 mod encoding;
 mod error;
 pub mod field_type;
+pub mod formula;
 mod history;
 mod ids;
 mod merged;
