@@ -345,3 +345,31 @@ fn imports_and_bulk_edits_do_not_run_automations() {
     add(&mut ws, "people", &[("name", "Typed")]);
     assert_eq!(tasks(&ws).len(), 1);
 }
+
+#[test]
+fn action_values_and_conditions_may_be_formulas_over_the_triggering_record() {
+    let mut ws = workspace();
+    automation(
+        &mut ws,
+        "Double",
+        AutomationDef {
+            object: "deals".into(),
+            trigger: Trigger::Changed {
+                field: "amount".into(),
+                from: None,
+                to: None,
+            },
+            condition: Some("= amount > 100 and name != \"skip\"".into()),
+            actions: vec![Action::Set(pairs(&[("probability", "= amount / 100")]))],
+        },
+    );
+    let deal = add(&mut ws, "deals", &[("name", "D"), ("amount", "10")]);
+    set(&mut ws, deal, &[("amount", "50")]);
+    assert_eq!(value(&ws, deal, "probability"), "");
+    set(&mut ws, deal, &[("amount", "2000")]);
+    let runs = ws.automation_runs(None, 10).unwrap();
+    assert_eq!(value(&ws, deal, "probability"), "20", "{runs:#?}");
+    let mut bad = won_deal_rule();
+    bad.actions = vec![Action::Set(pairs(&[("probability", "= amount +")]))];
+    assert!(ws.create_automation("Broken", &bad).is_err());
+}

@@ -2,6 +2,7 @@
 //! holds `definition` (the JSON of [`AutomationDef`]) and `enabled` (`true`/`false`).
 
 use super::Workspace;
+use super::automation_formulas::formula_source;
 use super::automations::Active;
 use crate::automation::{Action, AutomationDef, Trigger};
 use crate::error::{Error, Result};
@@ -55,6 +56,13 @@ impl Workspace {
                 if o.find_field(key).is_none() {
                     return Err(format!("{} has no field '{key}'", o.key));
                 }
+            }
+            let values = match action {
+                Action::Set(m) | Action::CreateRecord { values: m, .. } => m.values().collect(),
+                _ => Vec::new(),
+            };
+            for source in values.into_iter().filter_map(|v| formula_source(v)) {
+                crate::formula::compile(source, obj, &self.schema).map_err(|e| format!("formula '{source}': {e}"))?;
             }
         }
         Ok(())
@@ -139,6 +147,19 @@ impl Workspace {
                 ObjectId::from_bytes([0; 16])
             }
         };
+        let condition = match (
+            def.condition.as_deref().filter(|c| !c.trim().is_empty()),
+            self.schema.object(object),
+        ) {
+            (Some(text), Some(obj)) => match self.compile_condition(obj, text) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    problem.get_or_insert(e);
+                    None
+                }
+            },
+            _ => None,
+        };
         let mut filter = |text: &str| match self.parse_filter(object, text) {
             Ok(f) => Some(f),
             Err(e) => {
@@ -146,11 +167,6 @@ impl Workspace {
                 None
             }
         };
-        let condition = def
-            .condition
-            .as_deref()
-            .filter(|c| !c.trim().is_empty())
-            .and_then(&mut filter);
         let trigger_filter = match &def.trigger {
             Trigger::Matches { filter: f } => filter(f),
             _ => None,

@@ -35,7 +35,7 @@ pub(super) struct Active {
     pub(super) name: String,
     pub(super) object: ObjectId,
     pub(super) def: AutomationDef,
-    pub(super) condition: Option<Filter>,
+    pub(super) condition: Option<super::automation_formulas::Condition>,
     pub(super) trigger_filter: Option<Filter>,
     pub(super) trigger_field: Option<crate::FieldId>,
     /// Why it cannot run (a field or filter that no longer resolves).
@@ -255,7 +255,7 @@ impl Workspace {
             return Err(bad(&active.name, "it is for records of another object".into()));
         }
         if let Some(condition) = &active.condition
-            && !matches(obj, &row, condition)
+            && !self.passes(condition, obj, &row, time_fmt::date_of((self.clock)()))
         {
             return Ok(DryRun {
                 status: RunStatus::Skipped,
@@ -350,14 +350,14 @@ impl Workspace {
             return Ok(Vec::new());
         }
         let obj = self.object_def(event.object)?.clone();
+        let today = time_fmt::date_of(scope.fixed.unwrap_or_else(|| (self.clock)()));
         if let Some(condition) = &automation.condition
-            && !matches(&obj, &event.after, condition)
+            && !self.passes(condition, &obj, &event.after, today)
         {
             entry.status = RunStatus::Skipped;
             entry.message = "the record does not pass its condition".into();
             return Ok(Vec::new());
         }
-        let today = time_fmt::date_of(scope.fixed.unwrap_or_else(|| (self.clock)()));
         let planned = match self.plan(automation, event.record, &event.after, today) {
             Ok(p) => p,
             Err(message) => {
@@ -435,9 +435,25 @@ impl Workspace {
     ) -> std::result::Result<Vec<(Write, String)>, String> {
         let obj = self.object_def(row.object).map_err(|e| e.to_string())?;
         let fill = |text: &str| expand(text, obj, record, row, today);
+        // Inputs are parsed as typed; `= expression` is a formula over the triggering record.
         let parse = |object: ObjectId, values: &std::collections::BTreeMap<String, String>| {
-            let inputs: Vec<(String, String)> = values.iter().map(|(k, v)| (k.clone(), fill(v))).collect();
-            self.parse_values(object, &inputs).map_err(|e| e.to_string())
+            let mut out = Vec::new();
+            for (key, text) in values {
+                match super::automation_formulas::formula_source(text) {
+                    Some(source) => {
+                        let target = self.object_def(object).map_err(|e| e.to_string())?;
+                        let field = target
+                            .find_field(key)
+                            .ok_or_else(|| format!("{} has no field '{key}'", target.key))?;
+                        out.push((field.id, self.formula_value(source, obj, row, today, field)?));
+                    }
+                    None => out.extend(
+                        self.parse_values(object, &[(key.clone(), fill(text))])
+                            .map_err(|e| e.to_string())?,
+                    ),
+                }
+            }
+            Ok::<_, String>(out)
         };
         let name = self.record_label(record);
         let mut out = Vec::new();

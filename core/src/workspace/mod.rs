@@ -4,6 +4,7 @@
 
 mod automation_config;
 mod automation_dates;
+mod automation_formulas;
 mod automation_runs;
 mod automations;
 mod changes;
