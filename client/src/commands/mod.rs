@@ -21,6 +21,7 @@
 //! Errors are [`CliError`]; the binary prints them as `error: <one sentence>` and exits
 //! with status 1. Never `unwrap` anything that came from a user, a file or the network.
 
+pub mod automation;
 pub mod config;
 pub mod conflicts;
 pub mod demo;
@@ -114,6 +115,8 @@ pub enum Command {
     Resolve(resolve::ResolveArgs),
     /// List the configuration documents (views, automations, reports, dashboards)
     Config(config::ConfigArgs),
+    /// Automations: triggers, conditions, actions; the run log, dry runs, manual runs, revert
+    Automation(automation::AutomationArgs),
     /// Show or change workspace settings (number-format)
     Settings(settings::SettingsArgs),
     /// Sum a currency field, per currency
@@ -174,6 +177,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Conflicts(args) => conflicts::run(args, &ctx),
         Command::Resolve(args) => resolve::run(args, &ctx),
         Command::Config(args) => config::run(args, &ctx),
+        Command::Automation(args) => automation::run(args, &ctx),
         Command::Settings(args) => settings::run(args, &ctx),
         Command::Total(args) => total::run(args, &ctx),
         Command::Serve(args) => serve::run(args, &ctx),
