@@ -69,6 +69,7 @@ pub struct DefinitionFlags {
 pub enum AutomationCommand {
     /// Add an automation (enabled)
     Add {
+        /// The automation's name
         name: String,
         #[command(flatten)]
         definition: DefinitionFlags,
@@ -76,42 +77,64 @@ pub enum AutomationCommand {
     /// List automations: name, object, trigger, enabled
     List,
     /// Show an automation's definition (JSON)
-    Show { name: String },
+    Show {
+        /// The automation's name
+        name: String,
+    },
     /// Rename an automation, or replace its definition (--from FILE or flags)
     Edit {
+        /// The automation's name
         name: String,
+        /// Its new name
         #[arg(long)]
         rename: Option<String>,
         #[command(flatten)]
         definition: DefinitionFlags,
     },
     /// Turn an automation on
-    Enable { name: String },
+    Enable {
+        /// The automation's name
+        name: String,
+    },
     /// Turn an automation off
-    Disable { name: String },
+    Disable {
+        /// The automation's name
+        name: String,
+    },
     /// Remove an automation (its document is archived: `kith revert` brings it back)
-    Remove { name: String },
+    Remove {
+        /// The automation's name
+        name: String,
+    },
     /// The run log, newest first (of one automation when named)
     Runs {
+        /// Only this automation's runs
         name: Option<String>,
+        /// How many runs to show
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
     /// Take back what one run changed (the edit that triggered it stays)
     Revert {
+        /// The run's id (or a prefix of it), from `kith automation runs`
         run: String,
+        /// Revert even if a later change touched what it changed
         #[arg(long)]
         force: bool,
     },
     /// Dry run: what an automation would change on a record, writing nothing
     Test {
+        /// The automation's name
         name: String,
+        /// The record (id or short id)
         #[arg(long)]
         record: String,
     },
     /// Run an automation on a record now (the record page's button)
     Run {
+        /// The automation's name
         name: String,
+        /// The record (id or short id)
         #[arg(long)]
         record: String,
     },
