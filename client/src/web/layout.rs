@@ -84,6 +84,7 @@ pub(crate) enum Active {
     Import,
     Sync,
     Search,
+    Automations,
 }
 
 /// A whole page: the shell around `body`.
@@ -150,6 +151,7 @@ fn sidebar(chrome: &Chrome, active: Active) -> Markup {
                     } }
                     li { a href="/schema" aria-current=[current(Active::Schema)] { "Schema" } }
                     li { a href="/import" aria-current=[current(Active::Import)] { "Import" } }
+                    li { a href="/automations" aria-current=[current(Active::Automations)] { "Automations" } }
                     li { a href="/sync" aria-current=[current(Active::Sync)] { "Sync" } }
                 }
             }

@@ -11,6 +11,7 @@
 
 mod api;
 mod assets;
+mod automations;
 mod connector;
 mod error;
 mod events;
@@ -115,6 +116,13 @@ fn app(state: Arc<AppState>) -> Router {
         .route("/import/preview", post(import::preview))
         .route("/import/run", post(import::run))
         .route("/views", post(views::create))
+        .route("/automations", get(automations::list).post(automations::create))
+        .route("/automations/runs", get(automations::runs))
+        .route("/automations/runs/{run}/revert", post(automations::revert_run))
+        .route("/automations/{id}", get(automations::show).post(automations::update))
+        .route("/automations/{id}/toggle", post(automations::toggle))
+        .route("/automations/{id}/delete", post(automations::delete))
+        .route("/r/{record}/automation/{id}", post(automations::run_on_record))
         .route("/views/{id}/delete", post(views::delete))
         .route("/events", get(events::stream))
         .nest("/api", api::routes())
