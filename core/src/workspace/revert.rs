@@ -169,7 +169,7 @@ impl Workspace {
             let targets: Vec<ChangeHash> = doc
                 .get_changes(&[])
                 .iter()
-                .filter(|c| c.message().is_some_and(|m| is_target(m)))
+                .filter(|c| c.message().is_some_and(is_target))
                 .map(|c| c.hash())
                 .collect();
             if doc_id == self.schema_doc_id {
