@@ -94,7 +94,9 @@ impl Store {
     fn with_missing_tables(db: Database) -> Result<Self, StoreError> {
         // The newest tables: a file that has them has all the others.
         let read = db.begin_read()?;
-        let missing = !has_table(&read, tables::STUCK)? || !has_table(&read, tables::SHORT_IDS)?;
+        let missing = !has_table(&read, tables::STUCK)?
+            || !has_table(&read, tables::SHORT_IDS)?
+            || !has_table(&read, tables::AUTOMATION_RUNS)?;
         drop(read);
         if missing {
             Self::with_tables(db)
@@ -126,6 +128,7 @@ impl Store {
             tx.open_table(CHANGES)?;
             tx.open_table(GROUPS)?;
             tx.open_table(CONFLICTS)?;
+            tx.open_table(AUTOMATION_RUNS)?;
         }
         tx.commit()?;
         Ok(Self { db })

@@ -155,6 +155,14 @@ impl Workspace {
     /// One run of the log, by its id or a prefix of it.
     pub fn automation_run(&self, id: &str) -> Result<AutomationRun> {
         let wanted = id.trim().to_ascii_lowercase();
+        if let Ok(run) = wanted.parse::<GroupId>() {
+            let tx = self.store.read()?;
+            let table = tx.open_table(tables::AUTOMATION_RUNS).map_err(StoreError::from)?;
+            let found = table.get(*run.as_bytes()).map_err(StoreError::from)?;
+            if found.is_none() {
+                return Err(Error::RunNotFound(id.to_string()));
+            }
+        }
         let found: Vec<AutomationRun> = self
             .automation_runs(None, usize::MAX)?
             .into_iter()
