@@ -254,6 +254,12 @@ pub enum Error {
     InvalidRule(String),
     #[error("no change starts with '{0}'")]
     ChangeNotFound(String),
+    #[error("no automation run {0} in the run log (`kith automation runs` lists them)")]
+    RunNotFound(String),
+    #[error("no automation named '{0}' (`kith automation list` shows them)")]
+    AutomationNotFound(String),
+    #[error("automation '{name}': {reason}")]
+    BadAutomation { name: String, reason: String },
     #[error("'{0}' matches more than one change; give more characters")]
     AmbiguousChange(String),
     #[error(

@@ -38,6 +38,7 @@
 
 #![warn(clippy::unwrap_used)]
 
+pub mod automation;
 mod doc_kind;
 mod encoding;
 mod error;
@@ -71,9 +72,9 @@ pub use rust_decimal::Decimal;
 pub use schema::{Aggregate, Computed, ConfigDoc, FieldDef, FieldKind, ObjectDef, Rollup, Schema, SelectOption};
 pub use value::{Money, Stored, Value, format_number};
 pub use workspace::{
-    ApplySummary, BulkReport, CellView, ChangeObserver, Changes, ComputedPreview, ComputedSpec, ConfigChange,
-    ConfigContent, ConfigDiff, ConflictValue, ConflictView, CreateOptions, DerivedEntry, Device, FieldChange,
-    FieldDiff, FieldSpec, HistoryEntry, ImportChecks, ImportOptions, ImportReport, ImportRow, MergedValueClash,
-    RecordView, Resolution, RetypeReport, RevertReport, RowError, Rule, RuleBreak, StuckChange, UniqueClash,
-    WORKSPACE_FILE, Workspace,
+    ApplySummary, Automation, AutomationRun, BulkReport, CellView, ChangeObserver, Changes, ComputedPreview,
+    ComputedSpec, ConfigChange, ConfigContent, ConfigDiff, ConflictValue, ConflictView, CreateOptions, DerivedEntry,
+    Device, DryRun, FieldChange, FieldDiff, FieldSpec, HistoryEntry, ImportChecks, ImportOptions, ImportReport,
+    ImportRow, MergedValueClash, RecordView, Resolution, RetypeReport, RevertReport, RowError, Rule, RuleBreak,
+    RunStatus, StuckChange, UniqueClash, WORKSPACE_FILE, Workspace,
 };

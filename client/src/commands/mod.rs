@@ -26,6 +26,7 @@
 //! Errors are [`CliError`]; the binary prints them as `error: <one sentence>` and exits
 //! with status 1. Never `unwrap` anything that came from a user, a file or the network.
 
+pub mod automation;
 pub mod config;
 pub mod conflicts;
 mod context;
@@ -127,6 +128,8 @@ pub enum Command {
     Rule(rule::RuleArgs),
     /// List the configuration documents (views, automations, reports, dashboards)
     Config(config::ConfigArgs),
+    /// Automations: triggers, conditions, actions; the run log, dry runs, manual runs, revert
+    Automation(automation::AutomationArgs),
     /// Show or change workspace settings (number-format)
     Settings(settings::SettingsArgs),
     /// Sum a currency field, per currency
@@ -176,6 +179,7 @@ pub(crate) fn dispatch(command: Command, ctx: Context) -> Result<(), CliError> {
         Command::Resolve(args) => resolve::run(args, &ctx),
         Command::Rule(args) => rule::run(args, &ctx),
         Command::Config(args) => config::run(args, &ctx),
+        Command::Automation(args) => automation::run(args, &ctx),
         Command::Settings(args) => settings::run(args, &ctx),
         Command::Total(args) => total::run(args, &ctx),
         Command::Report(args) => report::run(args, &ctx),

@@ -158,7 +158,11 @@ enum Wake {
     Ping,
     Poll,
     IndexSearch,
+    Automations,
 }
+
+/// How often a watching sync runs the date-triggered automations that are due.
+const AUTOMATION_TICK: Duration = Duration::from_secs(60);
 
 /// Records whose words one step of search indexing adds (~0.1 s), between messages.
 pub const SEARCH_INDEX_STEP: usize = 5_000;
@@ -246,6 +250,8 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut poll = tokio::time::interval_at(Instant::now() + OUTBOX_POLL, OUTBOX_POLL);
         poll.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut automations = tokio::time::interval(AUTOMATION_TICK);
+        automations.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
             if self.mode == Mode::Once && self.finished()? {
                 return Ok(());
@@ -260,6 +266,7 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
                 _ = poll.tick(), if watching => Wake::Poll,
                 () = self.local_writes.notified(), if watching => Wake::Poll,
                 () = std::future::ready(()), if index_search => Wake::IndexSearch,
+                _ = automations.tick(), if watching => Wake::Automations,
             };
             let actions = match wake {
                 Wake::Frame(frame) => self.frame(frame)?,
@@ -275,6 +282,14 @@ impl<'r, W: WorkspaceAccess, F: FnMut(&SyncEvent)> Driver<'r, W, F> {
                     self.search_backlog = remaining > 0;
                     (self.on_event)(&SyncEvent::SearchIndexed { remaining });
                     Vec::new()
+                }
+                Wake::Automations => {
+                    // A failed run is in the run log; a failed tick is tried again next time.
+                    let ran = self
+                        .ws
+                        .with(|w| w.automation_tick(kith_core::time_fmt::now_ms()))
+                        .is_ok_and(|runs| !runs.is_empty());
+                    if ran { self.poll_outbox()? } else { Vec::new() }
                 }
             };
             self.perform(actions).await?;

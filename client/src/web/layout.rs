@@ -85,6 +85,7 @@ pub(crate) enum Active {
     Sync,
     Search,
     Reports,
+    Automations,
 }
 
 /// A whole page: the shell around `body`.
@@ -152,6 +153,7 @@ fn sidebar(chrome: &Chrome, active: Active) -> Markup {
                     li { a href="/schema" aria-current=[current(Active::Schema)] { "Schema" } }
                     li { a href="/import" aria-current=[current(Active::Import)] { "Import" } }
                     li { a href="/reports" aria-current=[current(Active::Reports)] { "Reports" } }
+                    li { a href="/automations" aria-current=[current(Active::Automations)] { "Automations" } }
                     li { a href="/sync" aria-current=[current(Active::Sync)] { "Sync" } }
                 }
             }

@@ -11,6 +11,7 @@
 
 mod api;
 mod assets;
+mod automations;
 mod connector;
 mod dashboards;
 mod error;
@@ -124,6 +125,13 @@ fn app(state: Arc<AppState>) -> Router {
         .route("/import/{id}", get(import::status))
         .route("/import/{id}/progress", get(import::progress))
         .route("/views", post(views::create))
+        .route("/automations", get(automations::list).post(automations::create))
+        .route("/automations/runs", get(automations::runs))
+        .route("/automations/runs/{run}/revert", post(automations::revert_run))
+        .route("/automations/{id}", get(automations::show).post(automations::update))
+        .route("/automations/{id}/toggle", post(automations::toggle))
+        .route("/automations/{id}/delete", post(automations::delete))
+        .route("/r/{record}/automation/{id}", post(automations::run_on_record))
         .route("/views/{id}/delete", post(views::delete))
         .route("/reports", get(reports::list).post(reports::save))
         .route("/reports/{id}", get(reports::show))
@@ -158,6 +166,7 @@ pub async fn serve(
     events::listen(&mut ws, changes.clone());
     let shared = Arc::new(Mutex::new(ws));
     let (handle, thread) = WorkspaceHandle::spawn(Arc::clone(&shared));
+    let ticker_handle = handle.clone();
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let sync = Arc::new(Mutex::new(layout::SyncStatus::default()));
     let relay_set = Arc::new(tokio::sync::Notify::new());
@@ -187,8 +196,9 @@ pub async fn serve(
         let _ = stop.send(true);
     };
     let server = async { axum::serve(listener, router).with_graceful_shutdown(shutdown).await };
-    let connector = connector::run(Arc::clone(&shared), Arc::clone(&sync), relay_set, stopping);
-    let (served, ()) = tokio::join!(server, connector);
+    let connector = connector::run(Arc::clone(&shared), Arc::clone(&sync), relay_set, stopping.clone());
+    let ticker = automation_ticker(ticker_handle, stopping);
+    let (served, (), ()) = tokio::join!(server, connector, ticker);
     served?;
     #[cfg(unix)]
     if let Some(socket) = socket {
@@ -203,4 +213,22 @@ pub async fn serve(
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     ws.clear_change_observers();
     Ok(ws)
+}
+
+/// Runs the date-triggered automations that are due every minute until the server stops.
+async fn automation_ticker(ws: WorkspaceHandle, mut stopping: tokio::sync::watch::Receiver<bool>) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {
+                // A failed run is in the run log; a failed tick is tried again next minute.
+                let _ = ws.call(|w| w.automation_tick(kith_core::time_fmt::now_ms()).map(|_| ())).await;
+            }
+            changed = stopping.changed() => if changed.is_err() { return },
+        }
+        if *stopping.borrow() {
+            return;
+        }
+    }
 }

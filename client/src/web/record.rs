@@ -43,6 +43,8 @@ struct RecordData {
     history: Vec<HistoryEntry>,
     /// "As of" a moment: the record as it was then (read-only), and the moment.
     as_of: Option<(RecordView, String)>,
+    /// Manual automations of its object: a button each.
+    automations: Vec<(kith_core::DocId, String)>,
 }
 
 fn read_record(ws: &Workspace, token: &Session, id: RecordId, at: Option<String>) -> Result<RecordData, WebError> {
@@ -101,6 +103,7 @@ fn read_record(ws: &Workspace, token: &Session, id: RecordId, at: Option<String>
         chrome: Chrome::read(ws, token),
         name: ws.record_name(id),
         conflicts: ws.record_conflicts(id)?,
+        automations: super::automations::manual_for(ws, &object.key),
         object,
         view,
         cells,
@@ -218,6 +221,7 @@ fn render_record(d: &RecordData, error: Option<&FieldError>) -> Markup {
             }
             }
             aside.side {
+                (super::automations::record_buttons(&d.chrome, id, &d.automations))
                 @for r in &d.related {
                     section.related {
                         h2 { (r.title) }

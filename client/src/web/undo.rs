@@ -67,10 +67,17 @@ impl Undo {
     }
 }
 
-/// The newest change of a record: what "undo" reverts after a single edit.
+/// The newest change of a record: what "undo" reverts after a single edit. An edit that
+/// triggered automations is undone with everything they did (its change group).
 pub(crate) fn last_change(ws: &Workspace, record: RecordId) -> Option<Undo> {
     let history = ws.record_history(record).ok()?;
-    history.last().map(|e| Undo::Change(e.change.clone()))
+    let last = history.last()?;
+    let mut parts = last.message.split(':');
+    let group = match (parts.next(), parts.next()) {
+        (Some("edit" | "automation"), Some(g)) => g.parse().ok(),
+        _ => None,
+    };
+    Some(group.map_or_else(|| Undo::Change(last.change.clone()), Undo::Group))
 }
 
 /// The message and undo spec a page shows after an action.

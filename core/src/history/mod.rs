@@ -1,6 +1,8 @@
 //! History: what each change of a document did, and the commit messages that say what
 //! made it: `edit`, `import:<group>`, `bulk:<group>`, `revert:<group>:<target>`,
-//! `resolve`, `restore:<time>`, `schema`, `automation:<group>:<rule>`.
+//! `resolve`, `restore:<time>`, `schema`, `automation:<group>:<run>:<automation>` (one
+//! automation run's writes; `<automation>` is its document id), and `edit:<group>` (an
+//! edit that triggered automations: it shares their group, so one revert takes both back).
 
 pub(crate) mod replay;
 mod schema_diff;
@@ -16,9 +18,19 @@ pub(crate) use schema_diff::{SchemaProp, flatten};
 pub(crate) fn group_of(message: &str) -> Option<GroupId> {
     let mut parts = message.split(':');
     match parts.next()? {
-        "import" | "bulk" | "revert" | "restore" | "automation" => parts.next()?.parse().ok(),
+        "import" | "bulk" | "revert" | "restore" | "automation" | "edit" => parts.next()?.parse().ok(),
         _ => None,
     }
+}
+
+/// The run and the automation an `automation:<group>:<run>:<automation>` message names.
+pub(crate) fn automation_run_of(message: &str) -> Option<(GroupId, crate::DocId)> {
+    let mut parts = message.split(':');
+    if parts.next()? != "automation" {
+        return None;
+    }
+    let _group = parts.next()?;
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
 }
 
 /// What made a change, from its commit message.
@@ -117,6 +129,12 @@ mod tests {
         assert_eq!(group_of(&format!("import:{g}")), Some(g));
         assert_eq!(group_of(&format!("revert:{g}:abc")), Some(g));
         assert_eq!(group_of("edit"), None);
+        assert_eq!(group_of(&format!("edit:{g}")), Some(g));
+        let (run, automation) = (GroupId::new(), crate::DocId::new());
+        let message = format!("automation:{g}:{run}:{automation}");
+        assert_eq!(group_of(&message), Some(g));
+        assert_eq!(automation_run_of(&message), Some((run, automation)));
+        assert_eq!(automation_run_of(&format!("import:{g}")), None);
         assert_eq!(group_of("import:nonsense"), None);
     }
 

@@ -14,7 +14,7 @@ use crate::error::StoreError;
 
 pub(crate) use docs::{DocTables, FOLD_AFTER_CHUNKS, LoadedDoc, load_doc, persist_doc, persist_remote};
 pub(crate) use rows::{
-    DerivedTables, KeyDiff, NewChange, clear_derived, decode_row, derived_keys, index_key_prefix, index_keys,
+    DerivedTables, KeyDiff, NewChange, RunMark, clear_derived, decode_row, derived_keys, index_key_prefix, index_keys,
     insert_sorted, live_or_trashed_row, object_prefix, rebuild_object, row_key, text_keys, write_new_row_without_keys,
     write_row, write_row_without_keys,
 };
@@ -104,7 +104,9 @@ impl Store {
     fn with_missing_tables(db: Database) -> Result<Self, StoreError> {
         // The newest tables: a file that has them has all the others.
         let read = db.begin_read()?;
-        let missing = !has_table(&read, tables::STUCK)? || !has_table(&read, tables::SHORT_IDS)?;
+        let missing = !has_table(&read, tables::STUCK)?
+            || !has_table(&read, tables::SHORT_IDS)?
+            || !has_table(&read, tables::AUTOMATION_RUNS)?;
         drop(read);
         if missing {
             Self::with_tables(db)
@@ -136,6 +138,7 @@ impl Store {
             tx.open_table(CHANGES)?;
             tx.open_table(GROUPS)?;
             tx.open_table(CONFLICTS)?;
+            tx.open_table(AUTOMATION_RUNS)?;
         }
         tx.commit()?;
         Ok(Self { db })

@@ -23,13 +23,34 @@ use crate::{ObjectId, RecordId};
 pub(crate) struct NewChange {
     pub(crate) hash: automerge::ChangeHash,
     pub(crate) group: Option<crate::GroupId>,
+    /// The automation run that made it, if one did (for the run log).
+    pub(crate) run: Option<RunMark>,
+}
+
+/// An automation run as a change's commit message and metadata tell it.
+#[derive(Debug, Clone)]
+pub(crate) struct RunMark {
+    pub(crate) run: crate::GroupId,
+    pub(crate) automation: crate::DocId,
+    pub(crate) time: i64,
+    /// The device's actor id (hex).
+    pub(crate) actor: String,
 }
 
 impl NewChange {
     pub(crate) fn of(change: &automerge::ChangeMetadata<'_>) -> Self {
+        let message = change.message.as_deref();
         NewChange {
             hash: change.hash,
-            group: change.message.as_deref().and_then(crate::history::group_of),
+            group: message.and_then(crate::history::group_of),
+            run: message
+                .and_then(crate::history::automation_run_of)
+                .map(|(run, automation)| RunMark {
+                    run,
+                    automation,
+                    time: change.timestamp,
+                    actor: change.actor.to_hex_string(),
+                }),
         }
     }
 }
@@ -76,6 +97,7 @@ pub(crate) struct DerivedTables<'t> {
     pub(crate) changes: Table<'t, [u8; 32], [u8; 16]>,
     pub(crate) groups: Table<'t, &'static [u8], ()>,
     pub(crate) conflicts: Table<'t, &'static [u8], ()>,
+    pub(crate) automation_runs: Table<'t, [u8; 16], &'static [u8]>,
 }
 
 impl<'t> DerivedTables<'t> {
@@ -91,6 +113,7 @@ impl<'t> DerivedTables<'t> {
             changes: tx.open_table(CHANGES)?,
             groups: tx.open_table(GROUPS)?,
             conflicts: tx.open_table(CONFLICTS)?,
+            automation_runs: tx.open_table(super::tables::AUTOMATION_RUNS)?,
         })
     }
 
@@ -104,6 +127,9 @@ impl<'t> DerivedTables<'t> {
                 key[..16].copy_from_slice(group.as_bytes());
                 key[16..].copy_from_slice(doc.as_bytes());
                 self.groups.insert(key.as_slice(), ())?;
+            }
+            if let Some(mark) = &change.run {
+                crate::workspace::note_run_change(&mut self.automation_runs, mark, doc)?;
             }
         }
         Ok(())

@@ -74,3 +74,10 @@ pub(crate) const PENDING_PURGES: TableDefinition<[u8; 16], ()> = TableDefinition
 /// relay refused to store (over its chunk limit). Moved out of `outbox` so it does not
 /// hold up other changes; moved back when the relay announces a limit it fits.
 pub(crate) const STUCK: TableDefinition<u64, &[u8]> = TableDefinition::new("stuck");
+
+/// run id (a v7 uuid, so in time order) → JSON `AutomationRun`: the automation run log.
+/// Runs made here are written with everything known (trigger, status, changes made);
+/// runs whose changes arrive by sync are added from their commit messages
+/// (`automation:<group>:<run>:<automation>`) with the documents they touched. Not cleared
+/// by `kith reindex` (runs that changed nothing are only here).
+pub(crate) const AUTOMATION_RUNS: TableDefinition<[u8; 16], &[u8]> = TableDefinition::new("automation_runs");

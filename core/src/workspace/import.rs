@@ -369,6 +369,7 @@ fn build_chunk(
             let change = NewChange {
                 hash: hash.unwrap_or(automerge::ChangeHash([0; 32])),
                 group: crate::history::group_of(message),
+                run: None,
             };
             let mut row = Row {
                 object: obj.id,

@@ -2,6 +2,11 @@
 //! is one redb write transaction that covers the document change, the outbox, the rows
 //! and the indexes, so it either happens entirely or not at all.
 
+mod automation_config;
+mod automation_dates;
+mod automation_formulas;
+mod automation_runs;
+mod automations;
 mod changes;
 mod computed;
 mod computed_fields;
@@ -58,6 +63,10 @@ use crate::schema::{Schema, doc as schema_doc, standard_objects};
 use crate::store::{self, DocTables, FORMAT_VERSION, LoadedDoc, Store};
 use crate::time_fmt::now_ms;
 
+pub use automation_config::Automation;
+pub(crate) use automation_runs::note_run_change;
+pub use automation_runs::{AutomationRun, RunStatus};
+pub use automations::DryRun;
 pub use changes::{ChangeObserver, Changes};
 pub use computed_fields::{ComputedPreview, ComputedSpec};
 pub use config_content::ConfigContent;
@@ -131,6 +140,8 @@ pub struct Workspace {
     change_listener: Option<Box<dyn Fn() + Send>>,
     /// Told what changed after every commit, local or applied from the relay.
     change_observers: Vec<ChangeObserver>,
+    /// The enabled automations, resolved; dropped when configuration or schema changes.
+    automation_cache: std::sync::Mutex<Option<std::sync::Arc<Vec<automations::Active>>>>,
 }
 
 pub(super) mod meta_keys {
@@ -178,6 +189,7 @@ impl Workspace {
             clock: now_ms,
             change_listener: None,
             change_observers: Vec::new(),
+            automation_cache: std::sync::Mutex::default(),
         })
     }
 
@@ -236,6 +248,7 @@ impl Workspace {
             clock: now_ms,
             change_listener: None,
             change_observers: Vec::new(),
+            automation_cache: std::sync::Mutex::default(),
         })
     }
 
@@ -282,6 +295,7 @@ impl Workspace {
             clock: now_ms,
             change_listener: None,
             change_observers: Vec::new(),
+            automation_cache: std::sync::Mutex::default(),
         };
         ws.load_schema()?;
         if format < FORMAT_VERSION {
@@ -350,6 +364,13 @@ impl Workspace {
 
     /// Tells the listener (local writes only) and the observers that a write committed.
     fn committed(&self, changes: Changes) {
+        // Only record changes leave the automations as they were.
+        let records_only = (!changes.records.is_empty() || !changes.objects.is_empty())
+            && changes.config.is_empty()
+            && !changes.schema;
+        if !records_only && let Ok(mut cache) = self.automation_cache.lock() {
+            *cache = None;
+        }
         if changes.local
             && let Some(listener) = &self.change_listener
         {

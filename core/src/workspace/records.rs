@@ -156,7 +156,8 @@ impl Workspace {
         self.create_record_with(object, values, "edit")
     }
 
-    /// Creates a record whose change carries `message` (`import:<group>`, ...).
+    /// Creates a record whose change carries `message` (`import:<group>`, ...). A plain
+    /// edit runs the automations it triggers in the same transaction.
     pub fn create_record_with(
         &mut self,
         object: ObjectId,
@@ -165,40 +166,95 @@ impl Workspace {
     ) -> Result<RecordId> {
         let obj = self.object_def(object)?.clone();
         let id = RecordId::new();
+        let normalized: Vec<(FieldId, Value)> = values
+            .iter()
+            .filter_map(|(f, v)| normalize(v.clone()).map(|v| (*f, v)))
+            .collect();
+        let sizes: Vec<(FieldId, usize)> = to_stored(&obj, &normalized)
+            .iter()
+            .map(|(f, v)| (*f, stored_len(v)))
+            .collect();
+        let group = self.automation_group(message, object, None)?;
+        let message = group.map_or_else(|| message.to_string(), |g| format!("edit:{g}"));
+        self.write_with_automations(group, vec![id], |ws, tx| {
+            let mut loaded = ws.create_in(tx, &obj, id, values, &message)?;
+            let events = match group {
+                Some(_) => vec![super::automations::RecordEvent {
+                    record: id,
+                    object,
+                    before: None,
+                    after: record::read_row(loaded.doc.document())
+                        .ok_or(StoreError::MissingMeta("record fields in a record document"))?,
+                    depth: 0,
+                    by: None,
+                }],
+                None => Vec::new(),
+            };
+            Ok((vec![(id.into(), loaded)], events))
+        })
+        .map_err(|e| name_oversized_field(e, id, &obj, &sizes))?;
+        Ok(id)
+    }
+
+    /// Writes a new record (checked first) inside `tx`: its document, rows and indexes.
+    pub(super) fn create_in(
+        &self,
+        tx: &WriteTransaction,
+        obj: &ObjectDef,
+        id: RecordId,
+        values: Vec<FieldChange>,
+        message: &str,
+    ) -> Result<LoadedDoc> {
+        self.create_in_as(tx, obj, id, values, message, None)
+    }
+
+    /// [`Self::create_in`]; with `fixed` (a time), the first change is the one every
+    /// device makes alike: an actor derived from the record id, that time, and
+    /// `automation` as its creator (date-triggered automations).
+    pub(super) fn create_in_as(
+        &self,
+        tx: &WriteTransaction,
+        obj: &ObjectDef,
+        id: RecordId,
+        values: Vec<FieldChange>,
+        message: &str,
+        fixed: Option<i64>,
+    ) -> Result<LoadedDoc> {
         let values: Vec<(FieldId, Value)> = values
             .into_iter()
             .filter_map(|(f, v)| normalize(v).map(|v| (f, v)))
             .collect();
-        let mut loaded = None;
-        let sizes: Vec<(FieldId, usize)> = to_stored(&obj, &values)
-            .iter()
-            .map(|(f, v)| (*f, stored_len(v)))
-            .collect();
-        let rules = self.active_rules(object)?;
-        let today = self.rule_today();
-        self.write_telling(super::Changes::local_records(vec![id]), |tx| {
-            let mut derived = DerivedTables::open(tx)?;
-            validate_new(&derived, &obj, id, &values, None)?;
-            let stored = to_stored(&obj, &values);
-            let saved = stored.iter().cloned().collect();
-            check_rules(&rules, &self.schema, &obj, &saved, &live_row_in(&derived), today)?;
-            let mut doc = new_doc(&self.device);
-            let now = (self.clock)();
-            record::init(&mut doc, id, object, now, &self.device.user, &stored).map_err(|e| corrupt(id.into(), e))?;
-            commit(&mut doc, message, now);
-            let mut l = LoadedDoc::new(doc);
-            let mut docs = DocTables::open(tx)?;
-            let added = store::persist_doc(&mut docs, id.into(), &mut l)?;
-            derived.index_changes(id.into(), &added)?;
-            write_row_from_doc(&self.deriver(), &mut derived, &obj, id, None, &mut l)?;
-            loaded = Some(l);
-            Ok(())
-        })
-        .map_err(|e| name_oversized_field(e, id, &obj, &sizes))?;
-        if let Some(l) = loaded {
-            self.cache_doc(id.into(), l);
-        }
-        Ok(id)
+        let mut derived = DerivedTables::open(tx)?;
+        validate_new(&derived, obj, id, &values, None)?;
+        let stored = to_stored(obj, &values);
+        let rules = self.active_rules(obj.id)?;
+        let saved = stored.iter().cloned().collect();
+        check_rules(
+            &rules,
+            &self.schema,
+            obj,
+            &saved,
+            &live_row_in(&derived),
+            self.rule_today(),
+        )?;
+        let mut doc = new_doc(&self.device);
+        let (now, by) = match fixed {
+            Some(time) => {
+                doc.set_actor(automerge::ActorId::from(id.as_bytes().as_slice()));
+                (time, "automation")
+            }
+            None => ((self.clock)(), self.device.user.as_str()),
+        };
+        record::init(&mut doc, id, obj.id, now, by, &stored).map_err(|e| corrupt(id.into(), e))?;
+        commit(&mut doc, message, now);
+        // Later edits are this device's own.
+        doc.set_actor(self.device.actor.clone());
+        let mut l = LoadedDoc::new(doc);
+        let mut docs = DocTables::open(tx)?;
+        let added = store::persist_doc(&mut docs, id.into(), &mut l)?;
+        derived.index_changes(id.into(), &added)?;
+        write_row_from_doc(&self.deriver(), &mut derived, obj, id, None, &mut l)?;
+        Ok(l)
     }
 
     /// Sets or clears some fields of a record.
@@ -213,30 +269,7 @@ impl Workspace {
             .iter()
             .map(|(f, v)| (*f, v.as_ref().map_or(0, |v| format!("{v:?}").len())))
             .collect();
-        let result = self.edit_record(id, message, false, |_, derived, obj, _| {
-            for (field_id, value) in &changes {
-                let field = obj.field(*field_id).ok_or_else(|| unknown_field(obj, *field_id))?;
-                match value {
-                    Some(v) => {
-                        check_value(derived, obj, field, v)?;
-                        check_unique(derived, obj, field, v, id, None)?;
-                    }
-                    None if field.required => return Err(required_missing(obj, field).into()),
-                    None => super::validate::check_writable(obj, field, None)?,
-                }
-            }
-            let stored: Vec<(FieldId, Option<Stored>)> = changes
-                .iter()
-                .map(|(f, v)| {
-                    (
-                        *f,
-                        v.as_ref()
-                            .and_then(|v| obj.field(*f).map(|def| field_type::to_stored(def, v))),
-                    )
-                })
-                .collect();
-            Ok(Edit::Values(stored))
-        });
+        let result = self.edit_record_triggering(id, message, &changes);
         match result {
             Err(e) => {
                 let object = self.row(id).ok().and_then(|r| self.schema.object(r.object).cloned());
@@ -247,6 +280,53 @@ impl Workspace {
             }
             ok => ok,
         }
+    }
+
+    /// [`Self::edit_record`] for a change of values, running the automations a plain edit
+    /// triggers in the same transaction and change group.
+    fn edit_record_triggering(&mut self, id: RecordId, message: &str, changes: &[FieldChange]) -> Result<()> {
+        let group = match self.row(id) {
+            Ok(row) if message == "edit" => {
+                let fields: Vec<FieldId> = changes.iter().map(|(f, _)| *f).collect();
+                self.automation_group(message, row.object, Some(&fields))?
+            }
+            _ => None,
+        };
+        let Some(group) = group else {
+            return self.edit_record(id, message, false, |_, derived, obj, _| {
+                values_edit(derived, obj, id, changes)
+            });
+        };
+        let message = format!("edit:{group}");
+        self.write_with_automations(Some(group), vec![id], |ws, tx| {
+            let mut before = None;
+            let mut taken = None;
+            ws.edit_in(
+                tx,
+                id,
+                &message,
+                false,
+                |_, derived, obj, old| {
+                    before = Some(old.clone());
+                    values_edit(derived, obj, id, changes)
+                },
+                &mut taken,
+            )?;
+            let (Some(mut loaded), Some(before)) = (taken, before) else {
+                return Ok((Vec::new(), Vec::new()));
+            };
+            let after = record::read_row(loaded.doc.document())
+                .ok_or(StoreError::MissingMeta("record fields in a record document"))?;
+            let event = super::automations::RecordEvent {
+                record: id,
+                object: before.object,
+                before: Some(before),
+                after,
+                depth: 0,
+                by: None,
+            };
+            Ok((vec![(id.into(), loaded)], vec![event]))
+        })
     }
 
     /// Moves a record to the trash (sets `deleted_at`); it leaves lists and search.
@@ -341,7 +421,7 @@ impl Workspace {
         }
     }
 
-    fn edit_in(
+    pub(super) fn edit_in(
         &mut self,
         tx: &WriteTransaction,
         id: RecordId,
@@ -499,7 +579,7 @@ impl Workspace {
 }
 
 /// What an edit does to a record document.
-enum Edit {
+pub(super) enum Edit {
     Values(Vec<(FieldId, Option<Stored>)>),
     /// Out of the trash, with these values changed.
     Restored(Vec<(FieldId, Option<Stored>)>),
@@ -542,6 +622,38 @@ fn unknown_field(obj: &ObjectDef, field: FieldId) -> Error {
         field: field.to_string(),
     }
     .into()
+}
+
+/// The edit that sets `changes` on record `id`, after checking them: types, unique values,
+/// required fields.
+pub(super) fn values_edit(
+    derived: &DerivedTables<'_>,
+    obj: &ObjectDef,
+    id: RecordId,
+    changes: &[FieldChange],
+) -> Result<Edit> {
+    for (field_id, value) in changes {
+        let field = obj.field(*field_id).ok_or_else(|| unknown_field(obj, *field_id))?;
+        match value {
+            Some(v) => {
+                check_value(derived, obj, field, v)?;
+                check_unique(derived, obj, field, v, id, None)?;
+            }
+            None if field.required => return Err(required_missing(obj, field).into()),
+            None => super::validate::check_writable(obj, field, None)?,
+        }
+    }
+    let stored: Vec<(FieldId, Option<Stored>)> = changes
+        .iter()
+        .map(|(f, v)| {
+            (
+                *f,
+                v.as_ref()
+                    .and_then(|v| obj.field(*f).map(|def| field_type::to_stored(def, v))),
+            )
+        })
+        .collect();
+    Ok(Edit::Values(stored))
 }
 
 /// Checks a new record's values: types, required fields, unique values.

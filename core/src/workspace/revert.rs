@@ -138,8 +138,25 @@ impl Workspace {
         if docs.is_empty() {
             return Err(Error::GroupNotFound(group.to_string()));
         }
+        self.revert_where(
+            docs,
+            &group.to_string(),
+            &|message: &str| crate::history::group_of(message) == Some(group),
+            force,
+        )
+    }
+
+    /// Reverts the changes of `docs` whose commit message `is_target` accepts, as one new
+    /// change group (`revert:<new group>:<label>`): see [`Self::revert_group`].
+    pub(crate) fn revert_where(
+        &mut self,
+        docs: Vec<DocId>,
+        label: &str,
+        is_target: &dyn Fn(&str) -> bool,
+        force: bool,
+    ) -> Result<RevertReport> {
         let revert_group = GroupId::new();
-        let message = format!("revert:{revert_group}:{group}");
+        let message = format!("revert:{revert_group}:{label}");
         let mut plans = Vec::with_capacity(docs.len());
         let mut schema_plan = None;
         // Configuration documents (a view's edit and its undo) are reverted after the
@@ -152,7 +169,7 @@ impl Workspace {
             let targets: Vec<ChangeHash> = doc
                 .get_changes(&[])
                 .iter()
-                .filter(|c| c.message().and_then(crate::history::group_of) == Some(group))
+                .filter(|c| c.message().is_some_and(is_target))
                 .map(|c| c.hash())
                 .collect();
             if doc_id == self.schema_doc_id {

@@ -1,0 +1,104 @@
+//! The cost automations add to a record write, on a workspace of generated people.
+//!
+//! `cargo bench -p kith-core --bench automations [-- --records N]`
+//!
+//! Prints one line per measurement; `docs/performance.md` records the numbers.
+
+use std::time::{Duration, Instant};
+
+use kith_core::automation::{Action, AutomationDef, Trigger};
+use kith_core::{CreateOptions, ImportOptions, ImportRow, Workspace};
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn person(ws: &Workspace, i: usize) -> Vec<kith_core::FieldChange> {
+    let people = ws.object_named("people").expect("people").id;
+    let inputs: Vec<(String, String)> = vec![
+        ("name".into(), format!("Person {i} Example")),
+        ("email".into(), format!("person{i}@example.com")),
+        ("city".into(), ["Oslo", "Lyon", "Porto"][i % 3].into()),
+    ];
+    ws.parse_values(people, &inputs).expect("values")
+}
+
+/// Median time of `n` record creations.
+fn creates(ws: &mut Workspace, from: usize, n: usize) -> Duration {
+    let people = ws.object_named("people").expect("people").id;
+    let samples = (from..from + n)
+        .map(|i| {
+            let values = person(ws, i);
+            let start = Instant::now();
+            ws.create_record(people, values).expect("create");
+            start.elapsed()
+        })
+        .collect();
+    median(samples)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let records: usize = args
+        .iter()
+        .position(|a| a == "--records")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(100_000);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut ws = Workspace::create(dir.path(), CreateOptions::new("bench")).expect("workspace");
+    let people = ws.object_named("people").expect("people").id;
+    let rows: Vec<ImportRow> = (0..records)
+        .map(|i| ImportRow {
+            id: None,
+            values: person(&ws, i),
+        })
+        .collect();
+    let started = Instant::now();
+    ws.import_records(people, rows, &ImportOptions::default(), &mut |_| {})
+        .expect("import");
+    println!("imported {records} people in {:.1} s", started.elapsed().as_secs_f64());
+
+    let n = 301;
+    let plain = creates(&mut ws, records, n);
+    println!("create a person, no automations (median of {n}): {}", ms(plain));
+
+    ws.create_automation(
+        "Tag new people",
+        &AutomationDef {
+            object: "people".into(),
+            trigger: Trigger::Created,
+            condition: Some("city = Oslo or city = Lyon or city = Porto".into()),
+            actions: vec![Action::Set(
+                [("job_title".to_string(), "New contact".to_string())].into(),
+            )],
+        },
+    )
+    .expect("automation");
+    ws.create_automation(
+        "Welcome task",
+        &AutomationDef {
+            object: "people".into(),
+            trigger: Trigger::Created,
+            condition: None,
+            actions: vec![Action::CreateTask {
+                title: "Welcome {name}".into(),
+                due_in_days: Some(3),
+            }],
+        },
+    )
+    .expect("automation");
+    let with = creates(&mut ws, records + n, n);
+    println!(
+        "create a person that triggers two automations (median of {n}): {}",
+        ms(with)
+    );
+    println!("automations add: {} (target <= 5 ms)", ms(with.saturating_sub(plain)));
+    let runs = ws.automation_runs(None, usize::MAX).expect("runs").len();
+    assert_eq!(runs, 2 * n, "every create ran both");
+}
