@@ -126,6 +126,9 @@ pub struct Workspace {
     change_listener: Option<Box<dyn Fn() + Send>>,
     /// Told what changed after every commit, local or applied from the relay.
     change_observers: Vec<ChangeObserver>,
+    /// Each object's enabled rules, compiled: read once, not on every write. Emptied
+    /// after any commit that may have changed a rule or the schema.
+    rules_cache: rules::RulesCache,
 }
 
 pub(super) mod meta_keys {
@@ -173,6 +176,7 @@ impl Workspace {
             clock: now_ms,
             change_listener: None,
             change_observers: Vec::new(),
+            rules_cache: rules::RulesCache::default(),
         })
     }
 
@@ -231,6 +235,7 @@ impl Workspace {
             clock: now_ms,
             change_listener: None,
             change_observers: Vec::new(),
+            rules_cache: rules::RulesCache::default(),
         })
     }
 
@@ -277,6 +282,7 @@ impl Workspace {
             clock: now_ms,
             change_listener: None,
             change_observers: Vec::new(),
+            rules_cache: rules::RulesCache::default(),
         };
         ws.load_schema()?;
         if format < FORMAT_VERSION {
@@ -343,6 +349,9 @@ impl Workspace {
 
     /// Tells the listener (local writes only) and the observers that a write committed.
     fn committed(&self, changes: Changes) {
+        if changes.may_change_rules() {
+            self.rules_cache.clear();
+        }
         if changes.local
             && let Some(listener) = &self.change_listener
         {
@@ -396,6 +405,7 @@ impl Workspace {
         prepare_for_local_edits(&mut loaded.doc, &self.device);
         self.schema = schema_doc::hydrate(loaded.doc.document());
         self.schema_doc = Some(loaded);
+        self.rules_cache.clear();
         Ok(())
     }
 
