@@ -253,10 +253,21 @@ fn import_strict<R: Read>(
 ) -> Result<CsvImportReport, CsvError> {
     let group = GroupId::new();
     let mut copy = BufWriter::new(tempfile::tempfile().map_err(CsvError::Spool)?);
-    let checked = import_pass(ws, Tee { input, copy: &mut copy }, options, group, progress, pause)?;
-    if checked.skipped > 0 {
-        return Ok(CsvImportReport { imported: 0, ..checked });
-    }
+    let checked = match import_pass(ws, Tee { input, copy: &mut copy }, options, group, progress, pause) {
+        Ok(checked) if checked.skipped == 0 => checked,
+        refused => {
+            // Refused: take back the fields, options and records the check made for its
+            // rows (all in the import's group), so a refused import changes nothing.
+            take_back(ws, group)?;
+            return refused.map(|checked| CsvImportReport {
+                imported: 0,
+                added_options: 0,
+                created_records: 0,
+                new_fields: Vec::new(),
+                ..checked
+            });
+        }
+    };
     let mut copy = copy.into_inner().map_err(|e| CsvError::Spool(e.into_error()))?;
     copy.seek(SeekFrom::Start(0)).map_err(CsvError::Spool)?;
     // What the first pass created (fields, options, records) now exists: map to it.
@@ -277,6 +288,14 @@ fn import_strict<R: Read>(
         errors: written.errors,
         ..checked
     })
+}
+
+/// Reverts what a strict import's first pass created in `group`, if anything.
+fn take_back(ws: &mut Workspace, group: GroupId) -> Result<(), CsvError> {
+    match ws.revert_group(group, false) {
+        Ok(_) | Err(kith_core::Error::GroupNotFound(_)) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Copies what is read from `input` into `copy`.

@@ -71,3 +71,46 @@ fn reverting_the_import_removes_the_added_options_and_created_records() {
     // Schema reverts archive what they added (values could still point at it).
     assert!(err.contains("not an option") || err.contains("is archived"), "{err}");
 }
+
+/// The visible schema of every object: fields and options that are not archived.
+fn visible_schema(ws: &Workspace) -> Vec<(String, String, Vec<String>)> {
+    let mut out = Vec::new();
+    for object in &ws.schema().objects {
+        for field in object.fields.iter().filter(|f| !f.archived) {
+            let options = field
+                .options
+                .iter()
+                .filter(|o| !o.archived)
+                .map(|o| o.label.clone())
+                .collect();
+            out.push((object.key.clone(), field.key.clone(), options));
+        }
+    }
+    out
+}
+
+#[test]
+fn a_refused_strict_import_takes_back_the_fields_options_and_records_it_created() {
+    let mut ws = Workspace::in_memory(CreateOptions::new("t")).expect("workspace");
+    let people = ws.object_named("people").expect("people").id;
+    // The last row breaks a rule: found only once the options and records exist.
+    ws.add_rule(people, "name != \"Bad\"", "No one is called Bad", &[])
+        .expect("rule");
+    let before = (visible_schema(&ws), count(&ws, "people"), count(&ws, "companies"));
+    let file = "name,lead_source,company,budget\n\
+                Ada,Conference,Analytical Engines,100\n\
+                Grace,Website,Navy,200\n\
+                Bad,Podcast,Navy,300\n";
+    let options = CsvImportOptions {
+        strict: true,
+        create_fields: true,
+        ..options(true, true)
+    };
+    let report = import_csv(&mut ws, file.as_bytes(), &options, &mut |_, _| {}).expect("import");
+    assert_eq!(report.imported, 0, "{report:?}");
+    assert_eq!(report.skipped, 1, "{:?}", report.errors);
+    assert_eq!(
+        (visible_schema(&ws), count(&ws, "people"), count(&ws, "companies")),
+        before
+    );
+}

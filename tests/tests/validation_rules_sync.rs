@@ -99,3 +99,35 @@ fn a_record_that_breaks_a_rule_after_a_merge_of_offline_edits_is_listed_everywhe
     h.run_until_quiescent();
     assert!(h.ws(a).rule_breaks(None).unwrap().is_empty());
 }
+
+#[test]
+fn a_rule_edited_on_another_device_is_enforced_at_once_after_sync() {
+    let (mut h, a, b, deals) = two_devices();
+    let rule = h.ws(a).add_rule(deals, WON_NEEDS_DATE, MESSAGE, &[]).unwrap();
+    h.local_change(a);
+    h.run_until_quiescent();
+    // B checks the rule once (its compiled rules are now kept between writes).
+    create(h.ws(b), &[("name", "Checked"), ("stage", "Lead")]).unwrap();
+    assert!(create(h.ws(b), &[("name", "Refused"), ("stage", "Won")]).is_err());
+
+    const LOST_NEEDS_DATE: &str = "stage != \"Lost\" or not is_empty(close_date)";
+    h.ws(a)
+        .edit_rule(rule, Some(LOST_NEEDS_DATE), Some("Lost needs a date"), None)
+        .unwrap();
+    h.local_change(a);
+    h.run_until_quiescent();
+
+    // B enforces the edited rule, not the one it compiled before.
+    create(h.ws(b), &[("name", "Won now"), ("stage", "Won")]).unwrap();
+    let err = create(h.ws(b), &[("name", "Lost"), ("stage", "Lost")]).unwrap_err();
+    assert!(
+        matches!(&err, Error::RuleBroken { message, .. } if message == "Lost needs a date"),
+        "{err:?}"
+    );
+
+    // Removed on A: B stops enforcing it at once.
+    h.ws(a).remove_rule(rule).unwrap();
+    h.local_change(a);
+    h.run_until_quiescent();
+    create(h.ws(b), &[("name", "Lost again"), ("stage", "Lost")]).unwrap();
+}

@@ -29,6 +29,13 @@ impl Changes {
         }
     }
 
+    /// Whether this commit may have changed a validation rule (a configuration document),
+    /// the schema its conditions are read against, or something unlisted: only commits
+    /// known to touch nothing but records leave compiled rules as they are.
+    pub(crate) fn may_change_rules(&self) -> bool {
+        self.schema || !self.config.is_empty() || (self.records.is_empty() && self.objects.is_empty())
+    }
+
     /// A local change nothing more is known about.
     pub fn local() -> Self {
         Changes {

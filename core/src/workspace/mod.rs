@@ -142,6 +142,9 @@ pub struct Workspace {
     change_observers: Vec<ChangeObserver>,
     /// The enabled automations, resolved; dropped when configuration or schema changes.
     automation_cache: std::sync::Mutex<Option<std::sync::Arc<Vec<automations::Active>>>>,
+    /// Each object's enabled rules, compiled: read once, not on every write. Emptied
+    /// after any commit that may have changed a rule or the schema.
+    rules_cache: rules::RulesCache,
 }
 
 pub(super) mod meta_keys {
@@ -190,6 +193,7 @@ impl Workspace {
             change_listener: None,
             change_observers: Vec::new(),
             automation_cache: std::sync::Mutex::default(),
+            rules_cache: rules::RulesCache::default(),
         })
     }
 
@@ -249,6 +253,7 @@ impl Workspace {
             change_listener: None,
             change_observers: Vec::new(),
             automation_cache: std::sync::Mutex::default(),
+            rules_cache: rules::RulesCache::default(),
         })
     }
 
@@ -296,6 +301,7 @@ impl Workspace {
             change_listener: None,
             change_observers: Vec::new(),
             automation_cache: std::sync::Mutex::default(),
+            rules_cache: rules::RulesCache::default(),
         };
         ws.load_schema()?;
         if format < FORMAT_VERSION {
@@ -371,6 +377,9 @@ impl Workspace {
         if !records_only && let Ok(mut cache) = self.automation_cache.lock() {
             *cache = None;
         }
+        if changes.may_change_rules() {
+            self.rules_cache.clear();
+        }
         if changes.local
             && let Some(listener) = &self.change_listener
         {
@@ -381,14 +390,14 @@ impl Workspace {
         }
     }
 
-    /// Sets the clock commits are stamped with (tests use a fake one to make time
-    /// travel deterministic).
-    #[doc(hidden)]
     /// What derives rows from documents: the schema and today's date.
     pub(crate) fn deriver(&self) -> derive::Deriver<'_> {
         derive::Deriver::new(&self.schema, (self.clock)())
     }
 
+    /// Sets the clock commits are stamped with (tests use a fake one to make time
+    /// travel deterministic).
+    #[doc(hidden)]
     pub fn set_clock(&mut self, clock: fn() -> i64) {
         self.clock = clock;
     }
@@ -429,6 +438,7 @@ impl Workspace {
         prepare_for_local_edits(&mut loaded.doc, &self.device);
         self.schema = schema_doc::hydrate(loaded.doc.document());
         self.schema_doc = Some(loaded);
+        self.rules_cache.clear();
         Ok(())
     }
 

@@ -9,7 +9,8 @@
 //! arrive by sync are never refused: one that breaks a rule after a merge is listed by
 //! [`Workspace::rule_breaks`], computed from `rows`.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
@@ -56,9 +57,30 @@ pub struct RuleBreak {
 }
 
 /// A rule ready to check: the rule and its compiled condition.
+#[derive(Clone)]
 pub(super) struct ActiveRule {
     rule: Rule,
     condition: Formula,
+}
+
+/// Each object's active rules, compiled, so a write does not read every rule document
+/// again. Filled on first use per object; emptied after any commit that may have changed
+/// a rule or the schema (local, reverted or synced: see `Changes::may_change_rules`).
+#[derive(Default)]
+pub(super) struct RulesCache(RefCell<HashMap<ObjectId, Vec<ActiveRule>>>);
+
+impl RulesCache {
+    pub(super) fn clear(&self) {
+        self.0.borrow_mut().clear();
+    }
+
+    fn get(&self, object: ObjectId) -> Option<Vec<ActiveRule>> {
+        self.0.borrow().get(&object).cloned()
+    }
+
+    fn put(&self, object: ObjectId, rules: Vec<ActiveRule>) {
+        self.0.borrow_mut().insert(object, rules);
+    }
 }
 
 impl Rule {
@@ -296,11 +318,21 @@ impl Workspace {
         self.archive_config_doc(id, true)
     }
 
-    /// The enabled rules of `object` whose conditions fit the current schema.
+    /// The enabled rules of `object` whose conditions fit the current schema (from the
+    /// cache, read and compiled on first use).
     pub(super) fn active_rules(&self, object: ObjectId) -> Result<Vec<ActiveRule>> {
         if !self.config_docs().iter().any(|c| c.kind == DocKind::Rule) {
             return Ok(Vec::new());
         }
+        if let Some(rules) = self.rules_cache.get(object) {
+            return Ok(rules);
+        }
+        let rules = self.read_active_rules(object)?;
+        self.rules_cache.put(object, rules.clone());
+        Ok(rules)
+    }
+
+    fn read_active_rules(&self, object: ObjectId) -> Result<Vec<ActiveRule>> {
         let Some(obj) = self.schema.object(object) else {
             return Ok(Vec::new());
         };
