@@ -139,6 +139,21 @@ impl Printed {
     }
 }
 
+/// When the record was created, to the millisecond (`history --json`'s `time_ms`): the
+/// tour's commands run within one second, so a time `kith history` shows (whole seconds)
+/// could fall after the tour's delete and name the record as it was in the trash.
+fn created_to_the_millisecond(dir: &Path, record: &str) -> String {
+    let words: Vec<String> = ["kith", "history", record, "--json"].map(String::from).to_vec();
+    let entries: serde_json::Value = serde_json::from_str(&run(dir, &words)).expect("history JSON");
+    let ms = entries
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["created"] == true))
+        .and_then(|e| e["time_ms"].as_i64())
+        .expect("a creation with its time");
+    let seconds = kith_core::time_fmt::format_datetime(ms);
+    format!("{}.{:03}Z", seconds.trim_end_matches('Z'), ms.rem_euclid(1000))
+}
+
 /// Commands the tour cannot run on one device, and why.
 fn needs_another_device(words: &[String]) -> bool {
     // A conflict is made by two devices editing one field offline (tests: undo_conflicts.rs).
@@ -164,6 +179,9 @@ fn the_readme_tour_runs_as_printed() {
             words.iter_mut().for_each(|w| printed.substitute(w));
             let out = run(tmp.path(), &words);
             printed.read(&words, &out);
+            if words[1] == "history" && words.len() > 2 {
+                printed.created = Some(created_to_the_millisecond(tmp.path(), &words[2]));
+            }
             ran += 1;
         }
     }

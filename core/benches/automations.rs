@@ -1,4 +1,5 @@
-//! The cost automations add to a record write, on a workspace of generated people.
+//! The cost automations and a rollup add to a record write, on a workspace of generated
+//! people spread over 100 companies (1,000 each at 100,000 people).
 //!
 //! `cargo bench -p kith-core --bench automations [-- --records N]`
 //!
@@ -7,7 +8,9 @@
 use std::time::{Duration, Instant};
 
 use kith_core::automation::{Action, AutomationDef, Trigger};
-use kith_core::{CreateOptions, ImportOptions, ImportRow, Workspace};
+use kith_core::{ComputedSpec, CreateOptions, ImportOptions, ImportRow, Workspace};
+
+const COMPANIES: usize = 100;
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
@@ -24,6 +27,7 @@ fn person(ws: &Workspace, i: usize) -> Vec<kith_core::FieldChange> {
         ("name".into(), format!("Person {i} Example")),
         ("email".into(), format!("person{i}@example.com")),
         ("city".into(), ["Oslo", "Lyon", "Porto"][i % 3].into()),
+        ("company".into(), format!("Company {}", i % COMPANIES)),
     ];
     ws.parse_values(people, &inputs).expect("values")
 }
@@ -53,6 +57,13 @@ fn main() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let mut ws = Workspace::create(dir.path(), CreateOptions::new("bench")).expect("workspace");
     let people = ws.object_named("people").expect("people").id;
+    let companies = ws.object_named("companies").expect("companies").id;
+    for c in 0..COMPANIES {
+        let values = ws
+            .parse_values(companies, &[("name".into(), format!("Company {c}"))])
+            .expect("company");
+        ws.create_record(companies, values).expect("company");
+    }
     let rows: Vec<ImportRow> = (0..records)
         .map(|i| ImportRow {
             id: None,
@@ -66,7 +77,16 @@ fn main() {
 
     let n = 301;
     let plain = creates(&mut ws, records, n);
-    println!("create a person, no automations (median of {n}): {}", ms(plain));
+    println!("create a person, no automations, no rollup (median of {n}): {}", ms(plain));
+
+    // Every create now also updates its company's count of people.
+    ws.add_computed_field(
+        companies,
+        "people_count",
+        "People",
+        &ComputedSpec::Rollup("people/company count".into()),
+    )
+    .expect("rollup");
 
     ws.create_automation(
         "Tag new people",
@@ -95,10 +115,25 @@ fn main() {
     .expect("automation");
     let with = creates(&mut ws, records + n, n);
     println!(
-        "create a person that triggers two automations (median of {n}): {}",
+        "create a person that triggers two automations and updates a rollup (median of {n}): {}",
         ms(with)
     );
-    println!("automations add: {} (target <= 5 ms)", ms(with.saturating_sub(plain)));
+    println!(
+        "automations and the rollup add: {} (target <= 5 ms)",
+        ms(with.saturating_sub(plain))
+    );
     let runs = ws.automation_runs(None, usize::MAX).expect("runs").len();
     assert_eq!(runs, 2 * n, "every create ran both");
+    let first = ws.records_named(companies, "Company 0", 1).expect("company")[0];
+    let field = ws
+        .object_named("companies")
+        .expect("companies")
+        .fields
+        .iter()
+        .find(|f| f.key == "people_count")
+        .expect("rollup field")
+        .id;
+    let counted = ws.row(first).expect("row").get(field).map(|v| v.raw_text());
+    let expected = (records + 2 * n).div_ceil(COMPANIES);
+    assert_eq!(counted, Some(expected.to_string()), "the rollup counts every person");
 }
