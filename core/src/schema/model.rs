@@ -204,6 +204,9 @@ impl FieldDef {
             .iter()
             .find(|o| o.label.eq_ignore_ascii_case(name))
             .or_else(|| {
+                if name.is_ascii() && self.options.iter().all(|o| o.label.is_ascii()) {
+                    return None; // folding changes nothing the first comparison missed
+                }
                 let folded = crate::text::fold(name);
                 self.options.iter().find(|o| {
                     if o.label.is_ascii() {
