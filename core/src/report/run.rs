@@ -203,12 +203,21 @@ impl Measuring<'_> {
                 *max = max.max(*x);
             }
             (Acc::Money(per), Some(Value::Currency(m))) => {
-                let a = per.entry(m.code.clone()).or_insert(MoneyAcc {
-                    n: 0,
-                    sum: Decimal::ZERO,
-                    min: m.amount,
-                    max: m.amount,
-                });
+                // Looked up by `&str` first: a new code is cloned once per group, not per row.
+                if !per.contains_key(m.code.as_str()) {
+                    per.insert(
+                        m.code.clone(),
+                        MoneyAcc {
+                            n: 0,
+                            sum: Decimal::ZERO,
+                            min: m.amount,
+                            max: m.amount,
+                        },
+                    );
+                }
+                let Some(a) = per.get_mut(m.code.as_str()) else {
+                    return Ok(());
+                };
                 a.n += 1;
                 a.sum = a.sum.checked_add(m.amount).ok_or_else(|| ReportError::TooLarge {
                     measure: self.label.clone(),
@@ -310,10 +319,7 @@ impl Grouping<'_> {
         let Some(value) = fast_key_value(self.def, stored).or_else(|| field_type::read(self.def, stored)) else {
             return vec![GroupKey::Other(stored.raw_text())];
         };
-        let option = |id: OptionId| {
-            let place = self.def.options.iter().position(|o| o.id == id).unwrap_or(usize::MAX);
-            GroupKey::Option(place, id)
-        };
+        let option = |id: OptionId| self.option_key(id);
         let keys: Vec<GroupKey> = match value {
             Value::Option(id) => vec![option(id)],
             Value::Options(ids) => ids.into_iter().map(option).collect(),
@@ -338,6 +344,24 @@ impl Grouping<'_> {
             keys.push(GroupKey::Empty);
         }
         keys
+    }
+
+    /// The row's one group when reading it needs no allocation (a select option or a date
+    /// stored the way this version stores them, or no value); `None`: use [`Self::keys`].
+    fn single_key(&self, row: &Row) -> Option<GroupKey> {
+        let Some(stored) = row.get(self.def.id).filter(|s| !s.is_empty()) else {
+            return Some(GroupKey::Empty);
+        };
+        match fast_key_value(self.def, stored)? {
+            Value::Option(id) => Some(self.option_key(id)),
+            Value::Date(d) => Some(GroupKey::Date(self.bucket.start(d))),
+            _ => None,
+        }
+    }
+
+    fn option_key(&self, id: OptionId) -> GroupKey {
+        let place = self.def.options.iter().position(|o| o.id == id).unwrap_or(usize::MAX);
+        GroupKey::Option(place, id)
     }
 
     fn label(&self, key: &GroupKey) -> String {
@@ -414,12 +438,24 @@ pub(crate) fn run_report(ws: &Workspace, report: &ReportDef) -> Result<ReportRes
     let mut names = HashMap::new();
     let mut records = 0u64;
     let mut failed: Option<ReportError> = None;
-    ws.for_each_match(object.id, filter.as_ref(), |_, row| {
+    // Only the grouped and measured fields are decoded from each row.
+    let mut read: Vec<crate::FieldId> = groupings
+        .iter()
+        .map(|g| g.def.id)
+        .chain(measures.iter().filter_map(|m| m.def.map(|d| d.id)))
+        .collect();
+    read.sort();
+    read.dedup();
+    // Buffers reused from row to row.
+    let mut values: Vec<Option<Value>> = Vec::with_capacity(measures.len());
+    let mut key: Vec<GroupKey> = Vec::with_capacity(groupings.len());
+    ws.for_each_match_reading(object.id, filter.as_ref(), Some(&read), |_, row| {
         if failed.is_some() {
             return;
         }
         records += 1;
-        let values: Vec<Option<Value>> = measures.iter().map(|m| m.read(row)).collect();
+        values.clear();
+        values.extend(measures.iter().map(|m| m.read(row)));
         let mut add = |accs: &mut Vec<Acc>| {
             for ((m, acc), value) in measures.iter().zip(accs.iter_mut()).zip(&values) {
                 if let Err(e) = m.add(acc, value.as_ref()) {
@@ -428,14 +464,21 @@ pub(crate) fn run_report(ws: &Workspace, report: &ReportDef) -> Result<ReportRes
             }
         };
         add(&mut totals);
+        // The usual case: one group per group-by; the key is built in the reused buffer and
+        // only copied for a new group.
+        key.clear();
+        key.extend(groupings.iter().map_while(|g| g.single_key(row)));
+        if key.len() == groupings.len() {
+            match groups.get_mut(key.as_slice()) {
+                Some(accs) => add(accs),
+                None => add(groups.entry(key.clone()).or_insert_with(empty)),
+            }
+            return;
+        }
         let per_group: Vec<Vec<GroupKey>> = groupings.iter().map(|g| g.keys(ws, &mut names, row)).collect();
         if per_group.iter().all(|keys| keys.len() == 1) {
-            // The usual case: one group per row; look it up without building a new key.
             let keys: Vec<GroupKey> = per_group.into_iter().flatten().collect();
-            match groups.get_mut(keys.as_slice()) {
-                Some(accs) => add(accs),
-                None => add(groups.entry(keys).or_insert_with(empty)),
-            }
+            add(groups.entry(keys).or_insert_with(empty));
         } else {
             for keys in combinations(&per_group) {
                 add(groups.entry(keys).or_insert_with(empty));

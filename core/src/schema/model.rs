@@ -280,14 +280,28 @@ impl FieldDef {
     }
 
     /// The option named `name` (label, case-insensitive) or with that id.
+    ///
+    /// Every read of a stored select value (an option id) comes here, so the folded
+    /// comparison allocates only for labels it can change: an ASCII label folds to its
+    /// lowercase, which the first comparison already covered for an ASCII name.
     pub fn option_named(&self, name: &str) -> Option<&SelectOption> {
         let name = name.trim();
         self.options
             .iter()
             .find(|o| o.label.eq_ignore_ascii_case(name))
             .or_else(|| {
+                if name.is_ascii() && self.options.iter().all(|o| o.label.is_ascii()) {
+                    return None; // folding changes nothing the first comparison missed
+                }
                 let folded = crate::text::fold(name);
-                self.options.iter().find(|o| crate::text::fold(&o.label) == folded)
+                self.options.iter().find(|o| {
+                    if o.label.is_ascii() {
+                        // fold(label) is its ASCII lowercase.
+                        !name.is_ascii() && o.label.eq_ignore_ascii_case(&folded)
+                    } else {
+                        crate::text::fold(&o.label) == folded
+                    }
+                })
             })
             .or_else(|| {
                 let id: OptionId = name.parse().ok()?;
@@ -393,5 +407,43 @@ impl Schema {
 
     pub fn active_objects(&self) -> impl Iterator<Item = &ObjectDef> {
         self.objects.iter().filter(|o| !o.archived)
+    }
+}
+
+#[cfg(test)]
+mod option_named_tests {
+    use super::*;
+
+    fn select(labels: &[&str]) -> FieldDef {
+        let mut f = FieldDef::new("f", "F", FieldKind::Select);
+        f.options = labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| SelectOption {
+                id: OptionId::new(),
+                label: (*l).to_string(),
+                color: String::new(),
+                order: i as i64,
+                archived: false,
+            })
+            .collect();
+        f
+    }
+
+    fn named<'f>(f: &'f FieldDef, name: &str) -> Option<&'f str> {
+        f.option_named(name).map(|o| o.label.as_str())
+    }
+
+    #[test]
+    fn an_option_is_found_by_label_in_any_case_or_accent_and_by_id() {
+        let f = select(&["Won", "Café", "cafe au lait", "Zoë"]);
+        assert_eq!(named(&f, " won "), Some("Won"));
+        assert_eq!(named(&f, "CAFE"), Some("Café"));
+        assert_eq!(named(&f, "CAFÉ AU LAIT"), Some("cafe au lait"));
+        assert_eq!(named(&f, "Zoe\u{0308}"), Some("Zoë"));
+        assert_eq!(named(&f, "zoe"), Some("Zoë"));
+        let id = f.options[1].id.to_string();
+        assert_eq!(named(&f, &id), Some("Café"));
+        assert_eq!(named(&f, "Lost"), None);
     }
 }

@@ -3,6 +3,7 @@
 //! be rebuilt by `Workspace::reindex`.
 
 mod docs;
+mod partial_row;
 mod rows;
 pub(crate) mod tables;
 
@@ -13,6 +14,7 @@ use redb::{Database, ReadTransaction, ReadableDatabase, WriteTransaction};
 use crate::error::StoreError;
 
 pub(crate) use docs::{DocTables, FOLD_AFTER_CHUNKS, LoadedDoc, load_doc, persist_doc, persist_remote};
+pub(crate) use partial_row::decode_row_fields;
 pub(crate) use rows::{
     DerivedTables, KeyDiff, NewChange, RunMark, clear_derived, decode_row, derived_keys, index_key_prefix, index_keys,
     insert_sorted, live_or_trashed_row, object_prefix, rebuild_object, row_key, text_keys, write_new_row_without_keys,
