@@ -193,3 +193,144 @@ fn an_import_reports_the_same_from_the_cli_and_the_api() {
     assert_eq!(by_api["imported"], 1, "{by_api}");
     assert_eq!(keys(&by_cli), keys(&by_api));
 }
+
+#[test]
+fn a_bulk_edit_answers_the_same_from_the_cli_the_api_and_the_table_page() {
+    let (_dir, mut ws) = workspace();
+    let path = ws.path().expect("on disk").to_path_buf();
+    let a = add(&mut ws, "people", &[("name", "A"), ("city", "Oslo")]);
+    let b = add(&mut ws, "people", &[("name", "B"), ("city", "Oslo")]);
+    add(&mut ws, "people", &[("name", "C"), ("city", "Lima")]);
+    let server = TestServer::start(ws);
+    let city_count = |city: &str| {
+        api_get(
+            &server,
+            &format!("/api/objects/people/records?filter=city%20%3D%20{city}"),
+        )["count"]
+            .clone()
+    };
+
+    let by_cli = cli(
+        &path,
+        &[
+            "record",
+            "update",
+            "--object",
+            "people",
+            "--filter",
+            "city = Oslo",
+            "--set",
+            "city=Rome",
+            "--yes",
+        ],
+    );
+    assert_eq!(keys(&by_cli), ["group", "records"]);
+    assert_eq!(by_cli["records"], 2);
+    let by_api = api_send(
+        &server,
+        "POST",
+        "/api/objects/people/bulk",
+        r#"{"set": {"city": "Paris"}, "filters": ["city = Rome"]}"#,
+    );
+    assert_eq!(keys(&by_api), keys(&by_cli));
+    assert_eq!(by_api["records"], 2);
+    assert_eq!(city_count("Paris"), 2);
+
+    // A selection: only the records named, one group that one revert takes back.
+    let by_api = api_send(
+        &server,
+        "POST",
+        "/api/objects/people/bulk",
+        &format!(r#"{{"set": {{"city": "Bern"}}, "ids": ["{a}"]}}"#),
+    );
+    assert_eq!(by_api["records"], 1);
+    assert_eq!(city_count("Bern"), 1);
+    let group = by_api["group"].as_str().expect("a group");
+    api_send(&server, "POST", "/api/revert", &format!(r#"{{"group": "{group}"}}"#));
+    assert_eq!(city_count("Paris"), 2);
+
+    // Nothing matching: the same answer either way, and nothing written.
+    let none_by_cli = cli(
+        &path,
+        &[
+            "record",
+            "update",
+            "--object",
+            "people",
+            "--filter",
+            "city = Nowhere",
+            "--set",
+            "city=X",
+            "--yes",
+        ],
+    );
+    let none_by_api = api_send(
+        &server,
+        "POST",
+        "/api/objects/people/bulk",
+        r#"{"set": {"city": "X"}, "filters": ["city = Nowhere"]}"#,
+    );
+    assert_eq!(none_by_cli, none_by_api);
+    assert_eq!(none_by_api["group"], Value::Null);
+
+    // The table page's bulk edit is the same operation: a unique value for two records
+    // is refused by the same check, with the same sentence, and nothing changes.
+    let refused = server.request(
+        "POST",
+        "/api/objects/people/bulk",
+        &[("Content-Type", "application/json"), ("x-kith-token", &server.token)],
+        &format!(r#"{{"set": {{"email": "same@example.com"}}, "ids": ["{a}", "{b}"]}}"#),
+    );
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    let (a_s, b_s) = (a.to_string(), b.to_string());
+    let page = server.post_form(
+        "/o/people/bulk",
+        &[
+            ("ids", &a_s),
+            ("ids", &b_s),
+            ("field", "email"),
+            ("value", "same@example.com"),
+            ("scope", "selected"),
+            ("back", "/o/people"),
+        ],
+    );
+    assert_eq!(page.status, 400, "{}", page.body);
+    let sentence: Value = serde_json::from_str(&refused.body).expect("JSON");
+    let sentence = sentence["error"].as_str().expect("an error");
+    assert!(page.body.contains(sentence), "{sentence} / {}", page.body);
+    assert_eq!(city_count("Paris"), 2);
+}
+
+#[test]
+fn an_update_that_changes_nothing_writes_nothing_on_the_api_and_the_record_page() {
+    let (_dir, mut ws) = workspace();
+    let ann = add(&mut ws, "people", &[("name", "Ann"), ("city", "Oslo")]);
+    let server = TestServer::start(ws);
+    let history = |server: &TestServer| {
+        api_get(server, &format!("/api/records/{ann}/history"))
+            .as_array()
+            .map(Vec::len)
+    };
+    let before = history(&server);
+
+    let by_api = api_send(
+        &server,
+        "PATCH",
+        &format!("/api/records/{ann}"),
+        r#"{"values": {"city": "Oslo", "name": "Ann"}, "skip_unchanged": true}"#,
+    );
+    assert_eq!(by_api["message"], "nothing changed");
+    assert_eq!(by_api["undo"], Value::Null);
+    let page = server.post_form(&format!("/r/{ann}/edit"), &[("city", "Oslo")]);
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert!(page.location().contains("Nothing"), "{}", page.location());
+    assert_eq!(history(&server), before, "no change was written");
+
+    // A changed value through the page answers with the undo the API gives.
+    let page = server.post_form(&format!("/r/{ann}/edit"), &[("city", "Rome")]);
+    let undo = web_support::undo_spec(page.location());
+    let newest = api_get(&server, &format!("/api/records/{ann}/history"));
+    let newest = newest.as_array().and_then(|h| h.last()).expect("a change");
+    let short = newest["change"].as_str().expect("a hash");
+    assert!(undo.starts_with(&format!("change:{short}")), "{undo} / {short}");
+}

@@ -5,7 +5,7 @@
 //! documented in docs/api.md, which `--json` prints and `/api` answers: the shapes are
 //! made here once.
 //!
-//! * [`records`]: list, get, add, update, delete, restore.
+//! * [`records`]: list, get, add, update, delete, restore; [`bulk`]: bulk edit.
 //! * [`import`]: a CSV file as records (one change group).
 //! * [`config`]: the configuration documents (views, automations, reports, dashboards).
 //! * [`conflicts`]: every kind, as `kith conflicts` lists them.
@@ -16,6 +16,7 @@
 //! Operations take the workspace (`&Workspace` to read, `&mut` to write) and never touch
 //! stdout, files or the network.
 
+pub(crate) mod bulk;
 pub(crate) mod config;
 pub(crate) mod conflicts;
 pub(crate) mod history;

@@ -21,6 +21,7 @@ use kith_core::time_fmt::format_datetime;
 
 use crate::CliError;
 use crate::app::Changed;
+use crate::app::bulk::{self, BulkRequest};
 use crate::app::records::{
     self, AddRequest, GetRequest, ListRequest, RecordDetail, RecordRequest, RestoreRequest, UpdateRequest,
     combined_filter,
@@ -203,7 +204,14 @@ pub fn run(args: RecordArgs, ctx: &Context) -> Result<(), CliError> {
                 ));
             }
             let values = assignments(&values)?;
-            let updated = records::update(&mut ws, &UpdateRequest { id, values })?;
+            let updated = records::update(
+                &mut ws,
+                &UpdateRequest {
+                    id,
+                    values,
+                    skip_unchanged: false,
+                },
+            )?;
             changed(&mut out, ctx, &updated)?;
         }
         RecordCommand::Delete { id } => {
@@ -261,7 +269,8 @@ fn bulk_update(ws: &mut Workspace, args: UpdateArgs, ctx: &Context, out: &mut dy
     let object_name = args.object.unwrap_or_default();
     let obj = ws.object_named(&object_name)?.clone();
     let filter = combined_filter(ws, obj.id, &args.filters)?;
-    let changes = ws.parse_values(obj.id, &assignments(&args.set)?)?;
+    // Parsed here too so a bad value is refused before asking to confirm.
+    ws.parse_values(obj.id, &assignments(&args.set)?)?;
     let matching = ws.count(obj.id, filter.as_ref())?;
     if matching == 0 {
         if ctx.json {
@@ -293,20 +302,22 @@ fn bulk_update(ws: &mut Workspace, args: UpdateArgs, ctx: &Context, out: &mut dy
             return Err(CliError::InvalidArgument("cancelled; nothing was changed".into()));
         }
     }
-    let report = ws.bulk_update(obj.id, filter.as_ref(), changes)?;
+    let request = BulkRequest {
+        object: object_name,
+        filters: args.filters,
+        ids: Vec::new(),
+        set: assignments(&args.set)?,
+    };
+    let report = bulk::bulk_update(ws, &request)?;
     if ctx.json {
-        let mut j = JsonObject::default();
-        j.push("records", report.records);
-        j.push("group", report.group.to_string());
-        write_json(out, &j)?;
+        write_json(out, &report)?;
     } else {
+        let group = report.group.unwrap_or_default();
         writeln!(
             out,
-            "updated {} {} records as change group {} (`kith revert --group {}` takes it back)",
+            "updated {} {} records as change group {group} (`kith revert --group {group}` takes it back)",
             thousands(report.records),
             obj.key,
-            report.group,
-            report.group
         )?;
     }
     Ok(())

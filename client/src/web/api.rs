@@ -14,6 +14,7 @@ use serde_json::{Value as Json_, json};
 
 use super::form::query_pairs;
 use super::{AppState, WebError};
+use crate::app::bulk::{BulkRequest, bulk_update};
 use crate::app::config;
 use crate::app::conflicts::{self, ConflictsRequest};
 use crate::app::records::{self, AddRequest, GetRequest, ListRequest, RecordRequest, RestoreRequest, UpdateRequest};
@@ -33,6 +34,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/schema/history", get(schema_history))
         .route("/objects/{object}/records", get(list).post(add))
         .route("/objects/{object}/import", post(import_csv))
+        .route("/objects/{object}/bulk", post(bulk_edit))
         .route("/records/{record}", get(record).patch(update))
         .route("/records/{record}/delete", post(delete))
         .route("/records/{record}/restore", post(restore))
@@ -158,6 +160,41 @@ async fn add(State(state): State<Arc<AppState>>, Path(object): Path<String>, Jso
     call(&state, move |ws| records::add(ws, &request)).await
 }
 
+/// POST /api/objects/{object}/bulk with `{"set": {field: text}}` and either `"ids":
+/// [...]` (a selection) or `"filters": [...]` (every match; none: every record)
+/// (`kith record update --object`; the table page's bulk edit).
+async fn bulk_edit(
+    State(state): State<Arc<AppState>>,
+    Path(object): Path<String>,
+    Json(body): Json<Json_>,
+) -> ApiResult {
+    let strings = |name: &str| -> Result<Vec<String>, ApiError> {
+        match body.get(name) {
+            None | Some(Json_::Null) => Ok(Vec::new()),
+            Some(Json_::Array(items)) => items
+                .iter()
+                .map(|v| v.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| WebError::BadRequest(format!("\"{name}\" must be a list of texts")).into()),
+            Some(_) => Err(WebError::BadRequest(format!("\"{name}\" must be a list of texts")).into()),
+        }
+    };
+    let set = body
+        .get("set")
+        .and_then(|v| v.as_object())
+        .ok_or_else(|| WebError::BadRequest("expected {\"set\": {field: text}}".into()))?
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+        .collect();
+    let request = BulkRequest {
+        object,
+        filters: strings("filters")?,
+        ids: strings("ids")?,
+        set,
+    };
+    call(&state, move |ws| bulk_update(ws, &request)).await
+}
+
 /// POST /api/objects/{object}/import with the CSV file as the body (`kith import`); the
 /// options are query parameters named as the command's flags: `map=column=field`
 /// (repeatable), `strict`, `ignore_unknown`, `decimal_comma`, `add_options`,
@@ -215,11 +252,13 @@ async fn record(State(state): State<Arc<AppState>>, Path(id): Path<String>, RawQ
     call(&state, move |ws| records::get(ws, &GetRequest { id, at })).await
 }
 
-/// PATCH /api/records/{id} with `{"values": {...}}` (`kith record update`).
+/// PATCH /api/records/{id} with `{"values": {...}}` and optional `"skip_unchanged":
+/// true` (`kith record update`; the record page's form skips unchanged fields).
 async fn update(State(state): State<Arc<AppState>>, Path(id): Path<String>, Json(body): Json<Json_>) -> ApiResult {
     let request = UpdateRequest {
         id,
         values: values(&body)?,
+        skip_unchanged: body.get("skip_unchanged").and_then(Json_::as_bool).unwrap_or(false),
     };
     call(&state, move |ws| records::update(ws, &request)).await
 }

@@ -20,6 +20,7 @@ use super::layout::{Active, Chrome, Session, page};
 use super::objects::record_inputs;
 use super::undo::{Toast, Undo, last_change, redirect_with};
 use super::{AppState, WebError};
+use crate::app::{AppError, records};
 
 /// Related records shown per relation.
 const RELATED_LIMIT: usize = 10;
@@ -308,42 +309,28 @@ pub(crate) async fn edit(
     let outcome = state
         .ws
         .call(move |ws| -> Result<Result<Option<Undo>, FieldError>, WebError> {
-            let view = ws.record(id)?;
+            let object = ws.row(id)?.object;
             let obj = ws
                 .schema()
-                .object(view.object)
+                .object(object)
                 .cloned()
                 .ok_or_else(|| WebError::NotFound("object".into()))?;
             let inputs = record_inputs(&obj, &form);
-            let mut changes = Vec::new();
-            for (key, text) in &inputs {
-                match ws.parse_values(obj.id, &[(key.clone(), text.clone())]) {
-                    Ok(parsed) => changes.extend(parsed),
-                    Err(e) => return Ok(Err((key.clone(), text.clone(), message(&e)))),
-                }
-            }
-            changes.retain(|(field, value)| {
-                view.cells.iter().find(|c| c.field == *field).map(|c| &c.value) != Some(value)
-            });
-            if changes.is_empty() {
+            if inputs.is_empty() {
                 return Ok(Ok(None));
             }
-            let first_key = inputs.first().map(|(k, _)| k.clone()).unwrap_or_default();
-            let given = inputs.first().map(|(_, v)| v.clone()).unwrap_or_default();
-            if let Err(e) = ws.update_record(id, changes) {
-                let key = match &e {
-                    kith_core::Error::Validation(v) => v.field.clone(),
-                    // The edited field keeps what was typed; the message also shows
-                    // beside every field the broken rule concerns.
-                    kith_core::Error::RuleBroken { fields, .. } => std::iter::once(first_key)
-                        .chain(fields.iter().cloned())
-                        .collect::<Vec<_>>()
-                        .join(","),
-                    _ => first_key,
-                };
-                return Ok(Err((key, given, message(&e))));
+            // The same operation as `PATCH /api/records/{id}` and `kith record update`:
+            // its validation, message and undo are written once, in `app::records`.
+            let request = records::UpdateRequest {
+                id: id.to_string(),
+                values: inputs.clone(),
+                skip_unchanged: true,
+            };
+            match records::update(ws, &request) {
+                Ok(changed) => Ok(Ok(changed.undo.as_deref().and_then(Undo::decode))),
+                Err(AppError::Kith(e)) => Ok(Err(field_error(&inputs, &e))),
+                Err(e) => Err(e.into()),
             }
-            Ok(Ok(last_change(ws, id)))
         })
         .await??;
     match outcome {
@@ -353,6 +340,29 @@ pub(crate) async fn edit(
         }
         Err(field_error) => render(&state, id, None, Some(field_error), None).await,
     }
+}
+
+/// Where a refused edit's message goes: beside the field it names (a type or validation
+/// error), or beside the edited field and every field a broken rule concerns; the
+/// field keeps what was typed.
+fn field_error(inputs: &[(String, String)], e: &kith_core::Error) -> FieldError {
+    let first_key = inputs.first().map(|(k, _)| k.clone()).unwrap_or_default();
+    let key = match e {
+        kith_core::Error::Validation(v) if inputs.iter().any(|(k, _)| *k == v.field) => v.field.clone(),
+        kith_core::Error::RuleBroken { fields, .. } => std::iter::once(first_key.clone())
+            .chain(fields.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(","),
+        _ => first_key,
+    };
+    let named = key.split(',').next().unwrap_or_default();
+    let given = inputs
+        .iter()
+        .find(|(k, _)| k == named)
+        .or(inputs.first())
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    (key, given, message(e))
 }
 
 /// A core error as one sentence for people.
@@ -367,30 +377,35 @@ fn message(e: &kith_core::Error) -> String {
 /// POST /r/{record}/delete
 pub(crate) async fn delete(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Redirect, WebError> {
     let id = parse_id(&id)?;
-    let object = state
+    let (object, undo) = state
         .ws
-        .call(move |ws| -> Result<String, WebError> {
+        .call(move |ws| -> Result<(String, Option<Undo>), WebError> {
             let key = ws.record(id)?.object_key;
-            ws.delete_record(id)?;
-            Ok(key)
+            let changed = records::delete(ws, &records::RecordRequest { id: id.to_string() })?;
+            Ok((key, changed.undo.as_deref().and_then(Undo::decode)))
         })
         .await??;
     Ok(redirect_with(
         &format!("/o/{object}"),
         "Record moved to the trash",
-        Some(&Undo::Restore(id)),
+        undo.as_ref(),
     ))
 }
 
 /// POST /r/{record}/restore
 pub(crate) async fn restore(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Redirect, WebError> {
     let id = parse_id(&id)?;
-    state.ws.call(move |ws| ws.restore_record(id)).await??;
-    Ok(redirect_with(
-        &format!("/r/{id}"),
-        "Record restored",
-        Some(&Undo::Delete(id)),
-    ))
+    let undo = state
+        .ws
+        .call(move |ws| -> Result<Option<Undo>, WebError> {
+            let request = records::RestoreRequest {
+                id: id.to_string(),
+                set: Vec::new(),
+            };
+            Ok(records::restore(ws, &request)?.undo.as_deref().and_then(Undo::decode))
+        })
+        .await??;
+    Ok(redirect_with(&format!("/r/{id}"), "Record restored", undo.as_ref()))
 }
 
 /// POST /r/{record}/resolve: `field` and either `pick` (1-based) or `value`.
