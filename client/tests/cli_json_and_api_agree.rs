@@ -334,3 +334,110 @@ fn an_update_that_changes_nothing_writes_nothing_on_the_api_and_the_record_page(
     let short = newest["change"].as_str().expect("a hash");
     assert!(undo.starts_with(&format!("change:{short}")), "{undo} / {short}");
 }
+
+/// Moves every pending change from `from` to `to`, as a relay's log entries would.
+fn send(from: &mut kith_core::Workspace, to: &mut kith_core::Workspace, seq: &mut u64) {
+    let chunks = from.outbox(10_000).expect("the outbox");
+    let entries: Vec<kith_core::sync::protocol::Entry> = chunks
+        .iter()
+        .map(|c| {
+            *seq += 1;
+            kith_core::sync::protocol::Entry {
+                seq: *seq,
+                doc: c.doc,
+                data: c.data.clone(),
+            }
+        })
+        .collect();
+    to.apply_remote(&[], &entries, *seq).expect("apply");
+    let ids: Vec<u64> = chunks.iter().map(|c| c.id).collect();
+    from.acknowledge(&ids, *seq).expect("acknowledge");
+}
+
+#[test]
+fn a_conflict_is_resolved_the_same_from_the_cli_the_api_and_the_record_page() {
+    let (dir, mut ana) = workspace();
+    let path = ana.path().expect("on disk").to_path_buf();
+    let mut bo = kith_core::Workspace::create_replica(&dir.path().join("bo"), "bo").expect("a replica");
+    let id = add(
+        &mut ana,
+        "people",
+        &[("name", "Ada"), ("city", "London"), ("phone", "+44 20 7946 0001")],
+    );
+    let mut seq = 0;
+    send(&mut ana, &mut bo, &mut seq);
+    bo.ensure_member().expect("member");
+    send(&mut bo, &mut ana, &mut seq);
+    let set = |ws: &mut kith_core::Workspace, values: &[(&str, &str)]| {
+        let people = ws.object_named("people").expect("people").id;
+        let inputs: Vec<(String, String)> = values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let changes = ws.parse_values(people, &inputs).expect("values");
+        ws.update_record(id, changes).expect("update");
+    };
+    set(
+        &mut ana,
+        &[("city", "Paris"), ("name", "Ada L"), ("phone", "+44 20 7946 0002")],
+    );
+    set(
+        &mut bo,
+        &[("city", "Rome"), ("name", "Ada B"), ("phone", "+44 20 7946 0003")],
+    );
+    send(&mut ana, &mut bo, &mut seq);
+    send(&mut bo, &mut ana, &mut seq);
+    assert_eq!(
+        ana.record_conflicts(id).expect("conflicts").len(),
+        3,
+        "three conflicts were made"
+    );
+    let server = TestServer::start(ana);
+    let id = id.to_string();
+
+    let by_cli = cli(&path, &["resolve", &id, "city", "--pick", "1"]);
+    assert_eq!(keys(&by_cli), ["field", "id", "undo", "value"]);
+    let by_api = api_send(
+        &server,
+        "POST",
+        &format!("/api/records/{id}/resolve"),
+        r#"{"field": "name", "value": "Ada Lovelace"}"#,
+    );
+    assert_eq!(keys(&by_api), keys(&by_cli));
+    assert_eq!(by_api["value"], "Ada Lovelace");
+    assert!(
+        by_api["undo"].as_str().is_some_and(|u| u.starts_with("change:")),
+        "{by_api}"
+    );
+
+    // A field without a conflict is refused by the same check, page and API alike.
+    let again = server.request(
+        "POST",
+        &format!("/api/records/{id}/resolve"),
+        &[("Content-Type", "application/json"), ("x-kith-token", &server.token)],
+        r#"{"field": "city", "pick": 1}"#,
+    );
+    assert_eq!(again.status, 400, "{}", again.body);
+    assert!(again.body.contains("no conflict"), "{}", again.body);
+
+    // The page's banner resolves the last one and offers the same undo.
+    let schema = api_get(&server, "/api/schema");
+    let phone = schema["objects"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|o| o["fields"].as_array().into_iter().flatten())
+        .find(|f| f["key"] == "phone")
+        .and_then(|f| f["id"].as_str())
+        .expect("the phone field's id")
+        .to_string();
+    let page = server.post_form(
+        &format!("/r/{id}/resolve"),
+        &[("field", &phone), ("value", "+44 20 7946 0004")],
+    );
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert!(web_support::undo_spec(page.location()).starts_with("change:"));
+    let record = api_get(&server, &format!("/api/records/{id}"));
+    assert_eq!(record["conflicts"], serde_json::json!({}), "{record}");
+    assert!(
+        record["fields"]["phone"].as_str().is_some_and(|p| p.ends_with("0004")),
+        "{record}"
+    );
+}

@@ -8,7 +8,7 @@
 //! * [`records`]: list, get, add, update, delete, restore; [`bulk`]: bulk edit.
 //! * [`import`]: a CSV file as records (one change group).
 //! * [`config`]: the configuration documents (views, automations, reports, dashboards).
-//! * [`conflicts`]: every kind, as `kith conflicts` lists them.
+//! * [`conflicts`]: every kind, as `kith conflicts` lists them; [`resolve`]: settle one.
 //! * [`trash`]: the trash listed (restore is in `records`).
 //! * [`schema`] (the whole schema, now or then, and its history), [`search`], [`history`],
 //!   [`revert`].
@@ -22,6 +22,7 @@ pub(crate) mod conflicts;
 pub(crate) mod history;
 pub(crate) mod import;
 pub(crate) mod records;
+pub(crate) mod resolve;
 pub(crate) mod revert;
 pub(crate) mod schema;
 pub(crate) mod search;

@@ -18,6 +18,7 @@ use crate::app::bulk::{BulkRequest, bulk_update};
 use crate::app::config;
 use crate::app::conflicts::{self, ConflictsRequest};
 use crate::app::records::{self, AddRequest, GetRequest, ListRequest, RecordRequest, RestoreRequest, UpdateRequest};
+use crate::app::resolve::{ResolveRequest, resolve};
 use crate::app::revert::{RevertRequest, revert};
 use crate::app::schema::{self, SchemaRequest};
 use crate::app::search::{DEFAULT_LIMIT, SearchRequest, search};
@@ -38,6 +39,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/records/{record}", get(record).patch(update))
         .route("/records/{record}/delete", post(delete))
         .route("/records/{record}/restore", post(restore))
+        .route("/records/{record}/resolve", post(resolve_conflict))
         .route("/records/{record}/history", get(record_history))
         .route("/search", get(search_records))
         .route("/trash", get(trash_list))
@@ -261,6 +263,33 @@ async fn update(State(state): State<Arc<AppState>>, Path(id): Path<String>, Json
         skip_unchanged: body.get("skip_unchanged").and_then(Json_::as_bool).unwrap_or(false),
     };
     call(&state, move |ws| records::update(ws, &request)).await
+}
+
+/// POST /api/records/{id}/resolve with `{"field": key, "pick": n}` or `{"field": key,
+/// "value": text}` (`kith resolve`).
+async fn resolve_conflict(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    Json(body): Json<Json_>,
+) -> ApiResult {
+    let field = body
+        .get("field")
+        .and_then(Json_::as_str)
+        .ok_or_else(|| {
+            WebError::BadRequest("expected {\"field\": key, \"pick\": n} or {\"field\": key, \"value\": text}".into())
+        })?
+        .to_string();
+    let pick = match body.get("pick") {
+        None | Some(Json_::Null) => None,
+        Some(n) => Some(
+            n.as_u64()
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or_else(|| WebError::BadRequest("\"pick\" must be a number from 1".into()))?,
+        ),
+    };
+    let value = body.get("value").and_then(Json_::as_str).map(str::to_string);
+    let request = ResolveRequest { id, field, pick, value };
+    call(&state, move |ws| resolve(ws, &request)).await
 }
 
 /// POST /api/records/{id}/delete (`kith record delete`).

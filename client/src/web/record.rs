@@ -9,8 +9,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use kith_core::{
-    ConflictView, FieldDef, FieldKind, Filter, HistoryEntry, ObjectDef, Op, Query, RecordId, RecordView, Resolution,
-    Workspace,
+    ConflictView, FieldDef, FieldKind, Filter, HistoryEntry, ObjectDef, Op, Query, RecordId, RecordView, Workspace,
 };
 use maud::{Markup, html};
 
@@ -18,8 +17,9 @@ use super::fields::{Cell, input};
 use super::form::{FormPairs, query_pairs};
 use super::layout::{Active, Chrome, Session, page};
 use super::objects::record_inputs;
-use super::undo::{Toast, Undo, last_change, redirect_with};
+use super::undo::{Toast, Undo, redirect_with};
 use super::{AppState, WebError};
+use crate::app::resolve::{self as app_resolve, ResolveRequest};
 use crate::app::{AppError, records};
 
 /// Related records shown per relation.
@@ -415,20 +415,39 @@ pub(crate) async fn resolve(
     form: FormPairs,
 ) -> Result<Redirect, WebError> {
     let id = parse_id(&id)?;
-    let field = form
+    let field: kith_core::FieldId = form
         .require("field")?
         .parse()
         .map_err(|_| WebError::BadRequest("unknown field".into()))?;
-    let resolution = match (form.get("pick"), form.get("value")) {
-        (Some(n), _) => Resolution::Pick(n.parse().map_err(|_| WebError::BadRequest(format!("bad pick '{n}'")))?),
-        (None, Some(v)) => Resolution::Value(v.to_string()),
-        _ => return Err(WebError::BadRequest("pick a value or type one".into())),
+    let pick = match form.get("pick") {
+        Some(n) => Some(n.parse().map_err(|_| WebError::BadRequest(format!("bad pick '{n}'")))?),
+        None => None,
     };
+    let value = form.get("value").filter(|_| pick.is_none()).map(str::to_string);
+    if pick.is_none() && value.is_none() {
+        return Err(WebError::BadRequest("pick a value or type one".into()));
+    }
     let undo = state
         .ws
         .call(move |ws| -> Result<Option<Undo>, WebError> {
-            ws.resolve_conflict(id, field, resolution)?;
-            Ok(last_change(ws, id))
+            // The same operation as `POST /api/records/{id}/resolve` and `kith resolve`.
+            let object = ws.row(id)?.object;
+            let key = ws
+                .schema()
+                .object(object)
+                .and_then(|o| o.field(field))
+                .map(|f| f.key.clone())
+                .ok_or_else(|| WebError::BadRequest("unknown field".into()))?;
+            let request = ResolveRequest {
+                id: id.to_string(),
+                field: key,
+                pick,
+                value,
+            };
+            Ok(app_resolve::resolve(ws, &request)?
+                .undo
+                .as_deref()
+                .and_then(Undo::decode))
         })
         .await??;
     Ok(redirect_with(&format!("/r/{id}"), "Conflict settled", undo.as_ref()))

@@ -93,12 +93,6 @@ impl Undo {
     }
 }
 
-/// The newest change of a record: what "undo" reverts after a single edit.
-pub(crate) fn last_change(ws: &Workspace, record: RecordId) -> Option<Undo> {
-    let history = ws.record_history(record).ok()?;
-    history.last().map(|e| Undo::Change(e.change.clone()))
-}
-
 /// The message and undo spec a page shows after an action.
 #[derive(Debug, Clone)]
 pub(crate) struct Toast {
