@@ -441,3 +441,41 @@ fn a_conflict_is_resolved_the_same_from_the_cli_the_api_and_the_record_page() {
         "{record}"
     );
 }
+
+#[test]
+fn restoring_a_record_to_a_moment_answers_the_same_from_the_cli_and_the_api() {
+    let (_dir, mut ws) = workspace();
+    let path = ws.path().expect("on disk").to_path_buf();
+    let ann = add(&mut ws, "people", &[("name", "Ann"), ("city", "Oslo")]).to_string();
+    let server = TestServer::start(ws);
+    api_send(
+        &server,
+        "PATCH",
+        &format!("/api/records/{ann}"),
+        r#"{"values": {"city": "Rome"}}"#,
+    );
+    let history = api_get(&server, &format!("/api/records/{ann}/history"));
+    let created = &history.as_array().expect("changes")[0];
+    let ms = created["time_ms"].as_i64().expect("time_ms");
+
+    let by_api = api_send(
+        &server,
+        "POST",
+        &format!("/api/records/{ann}/restore-at"),
+        &format!(r#"{{"at": {ms}}}"#),
+    );
+    assert_eq!(by_api["changed"], true, "{by_api}");
+    assert!(by_api["group"].is_string(), "{by_api}");
+    assert_eq!(
+        api_get(&server, &format!("/api/records/{ann}"))["fields"]["city"],
+        "Oslo"
+    );
+
+    // Already as it was: nothing written, the same shape from the CLI.
+    let time = created["time"].as_str().expect("time");
+    let by_cli = cli(&path, &["record", "restore", &ann, "--at", time]);
+    assert_eq!(keys(&by_cli), ["at", "changed", "group", "id"]);
+    assert_eq!(keys(&by_cli), keys(&by_api));
+    assert_eq!(by_cli["changed"], false, "{by_cli}");
+    assert_eq!(by_cli["group"], Value::Null);
+}

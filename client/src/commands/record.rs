@@ -26,6 +26,7 @@ use crate::app::records::{
     self, AddRequest, GetRequest, ListRequest, RecordDetail, RecordRequest, RestoreRequest, UpdateRequest,
     combined_filter,
 };
+use crate::app::revert::{RestoreAtRequest, restore_at};
 use crate::commands::Context;
 use crate::commands::history::parse_at;
 use crate::commands::support::{assignments, record_id, short_id};
@@ -222,28 +223,21 @@ pub fn run(args: RecordArgs, ctx: &Context) -> Result<(), CliError> {
         RecordCommand::Restore { id, at: Some(at), .. } => {
             let id = record_id(&ws, &id)?;
             let time = parse_at(&at)?;
-            let report = ws.restore_record_at(id, time)?;
+            let request = RestoreAtRequest {
+                id: id.to_string(),
+                at: time,
+            };
+            let restored = restore_at(&mut ws, &request)?;
             if ctx.json {
-                let mut j = JsonObject::default();
-                j.push("id", id.to_string());
-                j.push("at", format_datetime(time));
-                j.push("changed", report.records > 0);
-                j.push("group", (report.records > 0).then(|| report.group.to_string()));
-                write_json(&mut out, &j)?;
-            } else if report.records == 0 {
+                write_json(&mut out, &restored)?;
+            } else if let Some(group) = &restored.group {
                 writeln!(
                     out,
-                    "{id} is already as it was at {}; nothing changed",
-                    format_datetime(time)
+                    "restored {id} to how it was at {} (group {group}; `kith revert --group {group}` takes it back)",
+                    restored.at
                 )?;
             } else {
-                writeln!(
-                    out,
-                    "restored {id} to how it was at {} (group {}; `kith revert --group {}` takes it back)",
-                    format_datetime(time),
-                    report.group,
-                    report.group
-                )?;
+                writeln!(out, "{id} is already as it was at {}; nothing changed", restored.at)?;
             }
         }
         RecordCommand::List(list) => list_records(&ws, list, ctx, &mut out)?,

@@ -19,7 +19,7 @@ use crate::app::config;
 use crate::app::conflicts::{self, ConflictsRequest};
 use crate::app::records::{self, AddRequest, GetRequest, ListRequest, RecordRequest, RestoreRequest, UpdateRequest};
 use crate::app::resolve::{ResolveRequest, resolve};
-use crate::app::revert::{RevertRequest, revert};
+use crate::app::revert::{RestoreAtRequest, RevertRequest, restore_at, revert};
 use crate::app::schema::{self, SchemaRequest};
 use crate::app::search::{DEFAULT_LIMIT, SearchRequest, search};
 use crate::app::trash::{self, TrashRequest};
@@ -40,6 +40,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/records/{record}/delete", post(delete))
         .route("/records/{record}/restore", post(restore))
         .route("/records/{record}/resolve", post(resolve_conflict))
+        .route("/records/{record}/restore-at", post(restore_record_at))
         .route("/records/{record}/history", get(record_history))
         .route("/search", get(search_records))
         .route("/trash", get(trash_list))
@@ -290,6 +291,19 @@ async fn resolve_conflict(
     let value = body.get("value").and_then(Json_::as_str).map(str::to_string);
     let request = ResolveRequest { id, field, pick, value };
     call(&state, move |ws| resolve(ws, &request)).await
+}
+
+/// POST /api/records/{id}/restore-at with `{"at": ms}` (`kith record restore --at`).
+async fn restore_record_at(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    Json(body): Json<Json_>,
+) -> ApiResult {
+    let at = body
+        .get("at")
+        .and_then(Json_::as_i64)
+        .ok_or_else(|| WebError::BadRequest("expected {\"at\": milliseconds since 1970}".into()))?;
+    call(&state, move |ws| restore_at(ws, &RestoreAtRequest { id, at })).await
 }
 
 /// POST /api/records/{id}/delete (`kith record delete`).

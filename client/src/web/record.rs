@@ -20,6 +20,7 @@ use super::objects::record_inputs;
 use super::undo::{Toast, Undo, redirect_with};
 use super::{AppState, WebError};
 use crate::app::resolve::{self as app_resolve, ResolveRequest};
+use crate::app::revert::{self as app_revert, RestoreAtRequest};
 use crate::app::{AppError, records};
 
 /// Related records shown per relation.
@@ -464,10 +465,20 @@ pub(crate) async fn restore_at(
     let at = form.require("at")?.to_string();
     let ms = kith_core::time_fmt::parse_datetime(&at)
         .ok_or_else(|| WebError::BadRequest(format!("'{at}' is not a date and time")))?;
-    let report = state.ws.call(move |ws| ws.restore_record_at(id, ms)).await??;
+    // The same operation as `POST /api/records/{id}/restore-at` and `kith record restore
+    // --at`.
+    let request = RestoreAtRequest {
+        id: id.to_string(),
+        at: ms,
+    };
+    let restored = state.ws.call(move |ws| app_revert::restore_at(ws, &request)).await??;
+    let undo = restored
+        .group
+        .as_deref()
+        .and_then(|g| Undo::decode(&format!("group:{g}")));
     Ok(redirect_with(
         &format!("/r/{id}"),
         &format!("Restored to {at}"),
-        Some(&Undo::Group(report.group)),
+        undo.as_ref(),
     ))
 }
