@@ -479,3 +479,90 @@ fn restoring_a_record_to_a_moment_answers_the_same_from_the_cli_and_the_api() {
     assert_eq!(by_cli["changed"], false, "{by_cli}");
     assert_eq!(by_cli["group"], Value::Null);
 }
+
+#[test]
+fn fields_are_added_renamed_archived_and_restored_the_same_from_the_cli_the_api_and_the_schema_editor() {
+    let (_dir, ws) = workspace();
+    let path = ws.path().expect("on disk").to_path_buf();
+    let server = TestServer::start(ws);
+    let field_of = |server: &TestServer, key: &str| -> Value {
+        let schema = api_get(server, "/api/schema");
+        schema["objects"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|o| o["key"] == "people")
+            .flat_map(|o| o["fields"].as_array().cloned().unwrap_or_default())
+            .find(|f| f["key"] == key)
+            .unwrap_or(Value::Null)
+    };
+
+    let by_cli = cli(&path, &["field", "add", "people", "shoe_size", "--type", "number"]);
+    assert_eq!(keys(&by_cli), ["id", "message", "undo"]);
+    let by_api = api_send(
+        &server,
+        "POST",
+        "/api/objects/people/fields",
+        r#"{"label": "Hat size", "kind": "number"}"#,
+    );
+    assert_eq!(keys(&by_api), keys(&by_cli));
+    assert_eq!(by_api["message"], "Field “Hat size” added as people.hat_size (number)");
+    assert_eq!(field_of(&server, "hat_size")["kind"], "number");
+
+    let by_cli = cli(&path, &["field", "rename", "people", "shoe_size", "--label", "Shoe"]);
+    let by_api = api_send(
+        &server,
+        "POST",
+        "/api/objects/people/fields/hat_size/rename",
+        r#"{"label": "Hat"}"#,
+    );
+    assert_eq!(keys(&by_api), keys(&by_cli));
+    assert_eq!(field_of(&server, "hat_size")["label"], "Hat");
+
+    let by_cli = cli(&path, &["field", "archive", "people", "shoe_size"]);
+    let by_api = api_send(&server, "POST", "/api/objects/people/fields/hat_size/archive", "");
+    assert_eq!(keys(&by_api), keys(&by_cli));
+    assert_eq!(field_of(&server, "hat_size")["archived"], true);
+    // The archive's undo reverts exactly it.
+    let change = by_api["undo"]
+        .as_str()
+        .and_then(|u| u.strip_prefix("change:"))
+        .expect("a change");
+    api_send(&server, "POST", "/api/revert", &format!(r#"{{"change": "{change}"}}"#));
+    assert_eq!(field_of(&server, "hat_size")["archived"], false);
+    let by_api = api_send(&server, "POST", "/api/objects/people/fields/shoe_size/restore", "");
+    assert_eq!(by_api["message"], "Field “Shoe” restored");
+
+    // The schema editor's form is the same operation, with the same sentence.
+    let people = api_get(&server, "/api/schema")["objects"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|o| o["key"] == "people")
+        .and_then(|o| o["id"].as_str())
+        .expect("people's id")
+        .to_string();
+    let page = server.post_form(
+        "/schema/field",
+        &[("object", &people), ("label", "Glove size"), ("kind", "number")],
+    );
+    assert_eq!(page.status, 303, "{}", page.body);
+    let query = page.location().split_once('?').expect("a toast").1;
+    let done = form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "done")
+        .map(|(_, v)| v.into_owned());
+    assert_eq!(
+        done.as_deref(),
+        Some("Field “Glove size” added as people.glove_size (number)")
+    );
+    assert!(web_support::undo_spec(page.location()).starts_with("change:"));
+
+    // A refused add (a key that exists) says the same on the API as on the command line.
+    let refused = server.request(
+        "POST",
+        "/api/objects/people/fields",
+        &[("Content-Type", "application/json"), ("x-kith-token", &server.token)],
+        r#"{"key": "glove_size", "kind": "text"}"#,
+    );
+    assert_eq!(refused.status, 422, "{}", refused.body);
+}

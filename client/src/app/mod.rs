@@ -7,6 +7,7 @@
 //!
 //! * [`records`]: list, get, add, update, delete, restore; [`bulk`]: bulk edit.
 //! * [`import`]: a CSV file as records (one change group).
+//! * [`fields`]: schema edits of fields (add, rename, archive, restore).
 //! * [`config`]: the configuration documents (views, automations, reports, dashboards).
 //! * [`conflicts`]: every kind, as `kith conflicts` lists them; [`resolve`]: settle one.
 //! * [`trash`]: the trash listed (restore is in `records`).
@@ -19,6 +20,7 @@
 pub(crate) mod bulk;
 pub(crate) mod config;
 pub(crate) mod conflicts;
+pub(crate) mod fields;
 pub(crate) mod history;
 pub(crate) mod import;
 pub(crate) mod records;

@@ -20,7 +20,6 @@ use kith_core::Workspace;
 use kith_core::time_fmt::format_datetime;
 
 use crate::CliError;
-use crate::app::Changed;
 use crate::app::bulk::{self, BulkRequest};
 use crate::app::records::{
     self, AddRequest, GetRequest, ListRequest, RecordDetail, RecordRequest, RestoreRequest, UpdateRequest,
@@ -29,7 +28,7 @@ use crate::app::records::{
 use crate::app::revert::{RestoreAtRequest, restore_at};
 use crate::commands::Context;
 use crate::commands::history::parse_at;
-use crate::commands::support::{assignments, record_id, short_id};
+use crate::commands::support::{assignments, changed, record_id, short_id};
 use crate::output::{JsonObject, Table, thousands, write_json};
 
 /// Add, show, update, delete and list records.
@@ -98,16 +97,6 @@ pub(crate) fn restore_from_trash(
     };
     let restored = records::restore(ws, &request)?;
     changed(out, ctx, &restored)
-}
-
-/// Reports a change: its sentence, or with `--json` the whole [`Changed`].
-fn changed(out: &mut dyn Write, ctx: &Context, changed: &Changed) -> Result<(), CliError> {
-    if ctx.json {
-        write_json(out, changed)?;
-    } else {
-        writeln!(out, "{}", changed.message)?;
-    }
-    Ok(())
 }
 
 /// `kith record update`: one record, or many as one change group.

@@ -17,6 +17,7 @@ use super::{AppState, WebError};
 use crate::app::bulk::{BulkRequest, bulk_update};
 use crate::app::config;
 use crate::app::conflicts::{self, ConflictsRequest};
+use crate::app::fields;
 use crate::app::records::{self, AddRequest, GetRequest, ListRequest, RecordRequest, RestoreRequest, UpdateRequest};
 use crate::app::resolve::{ResolveRequest, resolve};
 use crate::app::revert::{RestoreAtRequest, RevertRequest, restore_at, revert};
@@ -36,6 +37,10 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/objects/{object}/records", get(list).post(add))
         .route("/objects/{object}/import", post(import_csv))
         .route("/objects/{object}/bulk", post(bulk_edit))
+        .route("/objects/{object}/fields", post(add_field))
+        .route("/objects/{object}/fields/{field}/rename", post(rename_field))
+        .route("/objects/{object}/fields/{field}/archive", post(archive_field))
+        .route("/objects/{object}/fields/{field}/restore", post(restore_field))
         .route("/records/{record}", get(record).patch(update))
         .route("/records/{record}/delete", post(delete))
         .route("/records/{record}/restore", post(restore))
@@ -161,6 +166,55 @@ async fn add(State(state): State<Arc<AppState>>, Path(object): Path<String>, Jso
         values: values(&body)?,
     };
     call(&state, move |ws| records::add(ws, &request)).await
+}
+
+/// POST /api/objects/{object}/fields with `{"key"?, "label"?, "kind", "required"?,
+/// "unique"?, "options"?: [...], "target"?, "many"?, "currency"?, "max_rating"?}`
+/// (`kith field add`; the schema editor's "Add field").
+async fn add_field(
+    State(state): State<Arc<AppState>>,
+    Path(object): Path<String>,
+    Json(mut body): Json<Json_>,
+) -> ApiResult {
+    if let Some(fields) = body.as_object_mut() {
+        fields.insert("object".into(), Json_::String(object));
+    }
+    let request: fields::AddFieldRequest = serde_json::from_value(body)
+        .map_err(|e| WebError::BadRequest(format!("a field needs at least a kind and a key or label: {e}")))?;
+    call(&state, move |ws| fields::add(ws, &request)).await
+}
+
+/// POST /api/objects/{object}/fields/{field}/rename with `{"label"?, "key"?}` (`kith
+/// field rename`).
+async fn rename_field(
+    State(state): State<Arc<AppState>>,
+    Path((object, field)): Path<(String, String)>,
+    Json(body): Json<Json_>,
+) -> ApiResult {
+    let text = |name: &str| body.get(name).and_then(Json_::as_str).map(str::to_string);
+    let request = fields::RenameFieldRequest {
+        object,
+        field,
+        label: text("label"),
+        key: text("key"),
+    };
+    call(&state, move |ws| fields::rename(ws, &request)).await
+}
+
+/// POST /api/objects/{object}/fields/{field}/archive (`kith field archive`).
+async fn archive_field(State(state): State<Arc<AppState>>, Path((object, field)): Path<(String, String)>) -> ApiResult {
+    call(&state, move |ws| {
+        fields::set_archived(ws, &fields::FieldRequest { object, field }, true)
+    })
+    .await
+}
+
+/// POST /api/objects/{object}/fields/{field}/restore (`kith field restore`).
+async fn restore_field(State(state): State<Arc<AppState>>, Path((object, field)): Path<(String, String)>) -> ApiResult {
+    call(&state, move |ws| {
+        fields::set_archived(ws, &fields::FieldRequest { object, field }, false)
+    })
+    .await
 }
 
 /// POST /api/objects/{object}/bulk with `{"set": {field: text}}` and either `"ids":
