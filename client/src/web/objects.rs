@@ -333,9 +333,9 @@ pub(crate) async fn create(
     Path(key): Path<String>,
     form: FormPairs,
 ) -> Result<Redirect, WebError> {
-    let id = state
+    let (id, undo) = state
         .ws
-        .call(move |ws| -> Result<RecordId, WebError> {
+        .call(move |ws| -> Result<(String, Option<Undo>), WebError> {
             let obj = ws
                 .object_named(&key)
                 .map_err(|_| WebError::NotFound(format!("object '{key}'")))?
@@ -344,15 +344,16 @@ pub(crate) async fn create(
                 .into_iter()
                 .filter(|(_, v)| !v.trim().is_empty() && v != "false")
                 .collect();
-            let values = ws.parse_values(obj.id, &inputs)?;
-            Ok(ws.create_record(obj.id, values)?)
+            // The same operation as `POST /api/objects/{object}/records` and `kith record add`.
+            let request = crate::app::records::AddRequest {
+                object: obj.key,
+                values: inputs,
+            };
+            let added = crate::app::records::add(ws, &request)?;
+            Ok((added.id, added.undo.as_deref().and_then(Undo::decode)))
         })
         .await??;
-    Ok(redirect_with(
-        &format!("/r/{id}"),
-        "Record created",
-        Some(&Undo::Delete(id)),
-    ))
+    Ok(redirect_with(&format!("/r/{id}"), "Record created", undo.as_ref()))
 }
 
 /// POST /o/{object}/bulk: sets one field on the selected records (or on every record
