@@ -193,3 +193,376 @@ fn an_import_reports_the_same_from_the_cli_and_the_api() {
     assert_eq!(by_api["imported"], 1, "{by_api}");
     assert_eq!(keys(&by_cli), keys(&by_api));
 }
+
+#[test]
+fn a_bulk_edit_answers_the_same_from_the_cli_the_api_and_the_table_page() {
+    let (_dir, mut ws) = workspace();
+    let path = ws.path().expect("on disk").to_path_buf();
+    let a = add(&mut ws, "people", &[("name", "A"), ("city", "Oslo")]);
+    let b = add(&mut ws, "people", &[("name", "B"), ("city", "Oslo")]);
+    add(&mut ws, "people", &[("name", "C"), ("city", "Lima")]);
+    let server = TestServer::start(ws);
+    let city_count = |city: &str| {
+        api_get(
+            &server,
+            &format!("/api/objects/people/records?filter=city%20%3D%20{city}"),
+        )["count"]
+            .clone()
+    };
+
+    let by_cli = cli(
+        &path,
+        &[
+            "record",
+            "update",
+            "--object",
+            "people",
+            "--filter",
+            "city = Oslo",
+            "--set",
+            "city=Rome",
+            "--yes",
+        ],
+    );
+    assert_eq!(keys(&by_cli), ["group", "records"]);
+    assert_eq!(by_cli["records"], 2);
+    let by_api = api_send(
+        &server,
+        "POST",
+        "/api/objects/people/bulk",
+        r#"{"set": {"city": "Paris"}, "filters": ["city = Rome"]}"#,
+    );
+    assert_eq!(keys(&by_api), keys(&by_cli));
+    assert_eq!(by_api["records"], 2);
+    assert_eq!(city_count("Paris"), 2);
+
+    // A selection: only the records named, one group that one revert takes back.
+    let by_api = api_send(
+        &server,
+        "POST",
+        "/api/objects/people/bulk",
+        &format!(r#"{{"set": {{"city": "Bern"}}, "ids": ["{a}"]}}"#),
+    );
+    assert_eq!(by_api["records"], 1);
+    assert_eq!(city_count("Bern"), 1);
+    let group = by_api["group"].as_str().expect("a group");
+    api_send(&server, "POST", "/api/revert", &format!(r#"{{"group": "{group}"}}"#));
+    assert_eq!(city_count("Paris"), 2);
+
+    // Nothing matching: the same answer either way, and nothing written.
+    let none_by_cli = cli(
+        &path,
+        &[
+            "record",
+            "update",
+            "--object",
+            "people",
+            "--filter",
+            "city = Nowhere",
+            "--set",
+            "city=X",
+            "--yes",
+        ],
+    );
+    let none_by_api = api_send(
+        &server,
+        "POST",
+        "/api/objects/people/bulk",
+        r#"{"set": {"city": "X"}, "filters": ["city = Nowhere"]}"#,
+    );
+    assert_eq!(none_by_cli, none_by_api);
+    assert_eq!(none_by_api["group"], Value::Null);
+
+    // The table page's bulk edit is the same operation: a unique value for two records
+    // is refused by the same check, with the same sentence, and nothing changes.
+    let refused = server.request(
+        "POST",
+        "/api/objects/people/bulk",
+        &[("Content-Type", "application/json"), ("x-kith-token", &server.token)],
+        &format!(r#"{{"set": {{"email": "same@example.com"}}, "ids": ["{a}", "{b}"]}}"#),
+    );
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    let (a_s, b_s) = (a.to_string(), b.to_string());
+    let page = server.post_form(
+        "/o/people/bulk",
+        &[
+            ("ids", &a_s),
+            ("ids", &b_s),
+            ("field", "email"),
+            ("value", "same@example.com"),
+            ("scope", "selected"),
+            ("back", "/o/people"),
+        ],
+    );
+    assert_eq!(page.status, 400, "{}", page.body);
+    let sentence: Value = serde_json::from_str(&refused.body).expect("JSON");
+    let sentence = sentence["error"].as_str().expect("an error");
+    assert!(page.body.contains(sentence), "{sentence} / {}", page.body);
+    assert_eq!(city_count("Paris"), 2);
+}
+
+#[test]
+fn an_update_that_changes_nothing_writes_nothing_on_the_api_and_the_record_page() {
+    let (_dir, mut ws) = workspace();
+    let ann = add(&mut ws, "people", &[("name", "Ann"), ("city", "Oslo")]);
+    let server = TestServer::start(ws);
+    let history = |server: &TestServer| {
+        api_get(server, &format!("/api/records/{ann}/history"))
+            .as_array()
+            .map(Vec::len)
+    };
+    let before = history(&server);
+
+    let by_api = api_send(
+        &server,
+        "PATCH",
+        &format!("/api/records/{ann}"),
+        r#"{"values": {"city": "Oslo", "name": "Ann"}, "skip_unchanged": true}"#,
+    );
+    assert_eq!(by_api["message"], "nothing changed");
+    assert_eq!(by_api["undo"], Value::Null);
+    let page = server.post_form(&format!("/r/{ann}/edit"), &[("city", "Oslo")]);
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert!(page.location().contains("Nothing"), "{}", page.location());
+    assert_eq!(history(&server), before, "no change was written");
+
+    // A changed value through the page answers with the undo the API gives.
+    let page = server.post_form(&format!("/r/{ann}/edit"), &[("city", "Rome")]);
+    let undo = web_support::undo_spec(page.location());
+    let newest = api_get(&server, &format!("/api/records/{ann}/history"));
+    let newest = newest.as_array().and_then(|h| h.last()).expect("a change");
+    let short = newest["change"].as_str().expect("a hash");
+    assert!(undo.starts_with(&format!("change:{short}")), "{undo} / {short}");
+}
+
+/// Moves every pending change from `from` to `to`, as a relay's log entries would.
+fn send(from: &mut kith_core::Workspace, to: &mut kith_core::Workspace, seq: &mut u64) {
+    let chunks = from.outbox(10_000).expect("the outbox");
+    let entries: Vec<kith_core::sync::protocol::Entry> = chunks
+        .iter()
+        .map(|c| {
+            *seq += 1;
+            kith_core::sync::protocol::Entry {
+                seq: *seq,
+                doc: c.doc,
+                data: c.data.clone(),
+            }
+        })
+        .collect();
+    to.apply_remote(&[], &entries, *seq).expect("apply");
+    let ids: Vec<u64> = chunks.iter().map(|c| c.id).collect();
+    from.acknowledge(&ids, *seq).expect("acknowledge");
+}
+
+#[test]
+fn a_conflict_is_resolved_the_same_from_the_cli_the_api_and_the_record_page() {
+    let (dir, mut ana) = workspace();
+    let path = ana.path().expect("on disk").to_path_buf();
+    let mut bo = kith_core::Workspace::create_replica(&dir.path().join("bo"), "bo").expect("a replica");
+    let id = add(
+        &mut ana,
+        "people",
+        &[("name", "Ada"), ("city", "London"), ("phone", "+44 20 7946 0001")],
+    );
+    let mut seq = 0;
+    send(&mut ana, &mut bo, &mut seq);
+    bo.ensure_member().expect("member");
+    send(&mut bo, &mut ana, &mut seq);
+    let set = |ws: &mut kith_core::Workspace, values: &[(&str, &str)]| {
+        let people = ws.object_named("people").expect("people").id;
+        let inputs: Vec<(String, String)> = values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let changes = ws.parse_values(people, &inputs).expect("values");
+        ws.update_record(id, changes).expect("update");
+    };
+    set(
+        &mut ana,
+        &[("city", "Paris"), ("name", "Ada L"), ("phone", "+44 20 7946 0002")],
+    );
+    set(
+        &mut bo,
+        &[("city", "Rome"), ("name", "Ada B"), ("phone", "+44 20 7946 0003")],
+    );
+    send(&mut ana, &mut bo, &mut seq);
+    send(&mut bo, &mut ana, &mut seq);
+    assert_eq!(
+        ana.record_conflicts(id).expect("conflicts").len(),
+        3,
+        "three conflicts were made"
+    );
+    let server = TestServer::start(ana);
+    let id = id.to_string();
+
+    let by_cli = cli(&path, &["resolve", &id, "city", "--pick", "1"]);
+    assert_eq!(keys(&by_cli), ["field", "id", "undo", "value"]);
+    let by_api = api_send(
+        &server,
+        "POST",
+        &format!("/api/records/{id}/resolve"),
+        r#"{"field": "name", "value": "Ada Lovelace"}"#,
+    );
+    assert_eq!(keys(&by_api), keys(&by_cli));
+    assert_eq!(by_api["value"], "Ada Lovelace");
+    assert!(
+        by_api["undo"].as_str().is_some_and(|u| u.starts_with("change:")),
+        "{by_api}"
+    );
+
+    // A field without a conflict is refused by the same check, page and API alike.
+    let again = server.request(
+        "POST",
+        &format!("/api/records/{id}/resolve"),
+        &[("Content-Type", "application/json"), ("x-kith-token", &server.token)],
+        r#"{"field": "city", "pick": 1}"#,
+    );
+    assert_eq!(again.status, 400, "{}", again.body);
+    assert!(again.body.contains("no conflict"), "{}", again.body);
+
+    // The page's banner resolves the last one and offers the same undo.
+    let schema = api_get(&server, "/api/schema");
+    let phone = schema["objects"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|o| o["fields"].as_array().into_iter().flatten())
+        .find(|f| f["key"] == "phone")
+        .and_then(|f| f["id"].as_str())
+        .expect("the phone field's id")
+        .to_string();
+    let page = server.post_form(
+        &format!("/r/{id}/resolve"),
+        &[("field", &phone), ("value", "+44 20 7946 0004")],
+    );
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert!(web_support::undo_spec(page.location()).starts_with("change:"));
+    let record = api_get(&server, &format!("/api/records/{id}"));
+    assert_eq!(record["conflicts"], serde_json::json!({}), "{record}");
+    assert!(
+        record["fields"]["phone"].as_str().is_some_and(|p| p.ends_with("0004")),
+        "{record}"
+    );
+}
+
+#[test]
+fn restoring_a_record_to_a_moment_answers_the_same_from_the_cli_and_the_api() {
+    let (_dir, mut ws) = workspace();
+    let path = ws.path().expect("on disk").to_path_buf();
+    let ann = add(&mut ws, "people", &[("name", "Ann"), ("city", "Oslo")]).to_string();
+    let server = TestServer::start(ws);
+    api_send(
+        &server,
+        "PATCH",
+        &format!("/api/records/{ann}"),
+        r#"{"values": {"city": "Rome"}}"#,
+    );
+    let history = api_get(&server, &format!("/api/records/{ann}/history"));
+    let created = &history.as_array().expect("changes")[0];
+    let ms = created["time_ms"].as_i64().expect("time_ms");
+
+    let by_api = api_send(
+        &server,
+        "POST",
+        &format!("/api/records/{ann}/restore-at"),
+        &format!(r#"{{"at": {ms}}}"#),
+    );
+    assert_eq!(by_api["changed"], true, "{by_api}");
+    assert!(by_api["group"].is_string(), "{by_api}");
+    assert_eq!(
+        api_get(&server, &format!("/api/records/{ann}"))["fields"]["city"],
+        "Oslo"
+    );
+
+    // Already as it was: nothing written, the same shape from the CLI.
+    let time = created["time"].as_str().expect("time");
+    let by_cli = cli(&path, &["record", "restore", &ann, "--at", time]);
+    assert_eq!(keys(&by_cli), ["at", "changed", "group", "id"]);
+    assert_eq!(keys(&by_cli), keys(&by_api));
+    assert_eq!(by_cli["changed"], false, "{by_cli}");
+    assert_eq!(by_cli["group"], Value::Null);
+}
+
+#[test]
+fn fields_are_added_renamed_archived_and_restored_the_same_from_the_cli_the_api_and_the_schema_editor() {
+    let (_dir, ws) = workspace();
+    let path = ws.path().expect("on disk").to_path_buf();
+    let server = TestServer::start(ws);
+    let field_of = |server: &TestServer, key: &str| -> Value {
+        let schema = api_get(server, "/api/schema");
+        schema["objects"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|o| o["key"] == "people")
+            .flat_map(|o| o["fields"].as_array().cloned().unwrap_or_default())
+            .find(|f| f["key"] == key)
+            .unwrap_or(Value::Null)
+    };
+
+    let by_cli = cli(&path, &["field", "add", "people", "shoe_size", "--type", "number"]);
+    assert_eq!(keys(&by_cli), ["id", "message", "undo"]);
+    let by_api = api_send(
+        &server,
+        "POST",
+        "/api/objects/people/fields",
+        r#"{"label": "Hat size", "kind": "number"}"#,
+    );
+    assert_eq!(keys(&by_api), keys(&by_cli));
+    assert_eq!(by_api["message"], "Field “Hat size” added as people.hat_size (number)");
+    assert_eq!(field_of(&server, "hat_size")["kind"], "number");
+
+    let by_cli = cli(&path, &["field", "rename", "people", "shoe_size", "--label", "Shoe"]);
+    let by_api = api_send(
+        &server,
+        "POST",
+        "/api/objects/people/fields/hat_size/rename",
+        r#"{"label": "Hat"}"#,
+    );
+    assert_eq!(keys(&by_api), keys(&by_cli));
+    assert_eq!(field_of(&server, "hat_size")["label"], "Hat");
+
+    let by_cli = cli(&path, &["field", "archive", "people", "shoe_size"]);
+    let by_api = api_send(&server, "POST", "/api/objects/people/fields/hat_size/archive", "");
+    assert_eq!(keys(&by_api), keys(&by_cli));
+    assert_eq!(field_of(&server, "hat_size")["archived"], true);
+    // The archive's undo reverts exactly it.
+    let change = by_api["undo"]
+        .as_str()
+        .and_then(|u| u.strip_prefix("change:"))
+        .expect("a change");
+    api_send(&server, "POST", "/api/revert", &format!(r#"{{"change": "{change}"}}"#));
+    assert_eq!(field_of(&server, "hat_size")["archived"], false);
+    let by_api = api_send(&server, "POST", "/api/objects/people/fields/shoe_size/restore", "");
+    assert_eq!(by_api["message"], "Field “Shoe” restored");
+
+    // The schema editor's form is the same operation, with the same sentence.
+    let people = api_get(&server, "/api/schema")["objects"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|o| o["key"] == "people")
+        .and_then(|o| o["id"].as_str())
+        .expect("people's id")
+        .to_string();
+    let page = server.post_form(
+        "/schema/field",
+        &[("object", &people), ("label", "Glove size"), ("kind", "number")],
+    );
+    assert_eq!(page.status, 303, "{}", page.body);
+    let query = page.location().split_once('?').expect("a toast").1;
+    let done = form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "done")
+        .map(|(_, v)| v.into_owned());
+    assert_eq!(
+        done.as_deref(),
+        Some("Field “Glove size” added as people.glove_size (number)")
+    );
+    assert!(web_support::undo_spec(page.location()).starts_with("change:"));
+
+    // A refused add (a key that exists) says the same on the API as on the command line.
+    let refused = server.request(
+        "POST",
+        "/api/objects/people/fields",
+        &[("Content-Type", "application/json"), ("x-kith-token", &server.token)],
+        r#"{"key": "glove_size", "kind": "text"}"#,
+    );
+    assert_eq!(refused.status, 422, "{}", refused.body);
+}

@@ -77,7 +77,10 @@ fn main() {
 
     let n = 301;
     let plain = creates(&mut ws, records, n);
-    println!("create a person, no automations, no rollup (median of {n}): {}", ms(plain));
+    println!(
+        "create a person, no automations, no rollup (median of {n}): {}",
+        ms(plain)
+    );
 
     // Every create now also updates its company's count of people.
     ws.add_computed_field(

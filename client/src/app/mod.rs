@@ -5,10 +5,11 @@
 //! documented in docs/api.md, which `--json` prints and `/api` answers: the shapes are
 //! made here once.
 //!
-//! * [`records`]: list, get, add, update, delete, restore.
+//! * [`records`]: list, get, add, update, delete, restore; [`bulk`]: bulk edit.
 //! * [`import`]: a CSV file as records (one change group).
+//! * [`fields`]: schema edits of fields (add, rename, archive, restore).
 //! * [`config`]: the configuration documents (views, automations, reports, dashboards).
-//! * [`conflicts`]: every kind, as `kith conflicts` lists them.
+//! * [`conflicts`]: every kind, as `kith conflicts` lists them; [`resolve`]: settle one.
 //! * [`trash`]: the trash listed (restore is in `records`).
 //! * [`schema`] (the whole schema, now or then, and its history), [`search`], [`history`],
 //!   [`revert`].
@@ -16,11 +17,14 @@
 //! Operations take the workspace (`&Workspace` to read, `&mut` to write) and never touch
 //! stdout, files or the network.
 
+pub(crate) mod bulk;
 pub(crate) mod config;
 pub(crate) mod conflicts;
+pub(crate) mod fields;
 pub(crate) mod history;
 pub(crate) mod import;
 pub(crate) mod records;
+pub(crate) mod resolve;
 pub(crate) mod revert;
 pub(crate) mod schema;
 pub(crate) mod search;

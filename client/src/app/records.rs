@@ -217,10 +217,14 @@ pub(crate) fn add(ws: &mut Workspace, req: &AddRequest) -> Result<Changed, AppEr
 }
 
 /// New values for some fields of a record (an empty text clears the field).
+/// `skip_unchanged` drops the values equal to the record's current ones first (a form
+/// that posts every field); when none is left nothing is written and `undo` is `null`.
 #[derive(Debug, Deserialize)]
 pub(crate) struct UpdateRequest {
     pub(crate) id: String,
     pub(crate) values: Vec<(String, String)>,
+    #[serde(default)]
+    pub(crate) skip_unchanged: bool,
 }
 
 pub(crate) fn update(ws: &mut Workspace, req: &UpdateRequest) -> Result<Changed, AppError> {
@@ -231,7 +235,19 @@ pub(crate) fn update(ws: &mut Workspace, req: &UpdateRequest) -> Result<Changed,
     }
     let id = ws.find_record_id(req.id.trim())?;
     let object = ws.row(id)?.object;
-    let changes = ws.parse_values(object, &req.values)?;
+    let mut changes = ws.parse_values(object, &req.values)?;
+    if req.skip_unchanged {
+        let current = ws.record(id)?;
+        changes
+            .retain(|(field, value)| current.cells.iter().find(|c| c.field == *field).map(|c| &c.value) != Some(value));
+        if changes.is_empty() {
+            return Ok(Changed {
+                id: id.to_string(),
+                message: "nothing changed".into(),
+                undo: None,
+            });
+        }
+    }
     ws.update_record(id, changes)?;
     Ok(Changed {
         id: id.to_string(),
@@ -240,10 +256,18 @@ pub(crate) fn update(ws: &mut Workspace, req: &UpdateRequest) -> Result<Changed,
     })
 }
 
-/// The newest change of a record, as an undo: what reverts a single edit.
+/// The newest change of a record, as an undo: what reverts a single edit. An edit that
+/// triggered automations is undone with everything they did (its change group).
 fn last_change(ws: &Workspace, id: RecordId) -> Option<String> {
     let history = ws.record_history(id).ok()?;
-    history.last().map(|e| format!("change:{}", e.change))
+    let last = history.last()?;
+    let mut parts = last.message.split(':');
+    match (parts.next(), parts.next()) {
+        (Some("edit" | "automation"), Some(group)) if group.parse::<kith_core::GroupId>().is_ok() => {
+            Some(format!("group:{group}"))
+        }
+        _ => Some(format!("change:{}", last.change)),
+    }
 }
 
 /// A record named by id or short id.

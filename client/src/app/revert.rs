@@ -1,4 +1,5 @@
-//! Taking back a change or a change group: `kith revert`, `POST /api/revert`, Undo.
+//! Taking back a change or a change group: `kith revert`, `POST /api/revert`, Undo; and
+//! a record restored to a moment (`kith record restore --at`, the record page's "as of").
 
 use kith_core::Workspace;
 use serde::{Deserialize, Serialize};
@@ -46,5 +47,34 @@ pub(crate) fn revert(ws: &mut Workspace, req: &RevertRequest) -> Result<Reverted
         group: report.group.to_string(),
         records: report.records,
         schema: report.schema,
+    })
+}
+
+/// A record (id or short id) and a moment (ms since 1970).
+#[derive(Debug, Deserialize)]
+pub(crate) struct RestoreAtRequest {
+    pub(crate) id: String,
+    pub(crate) at: i64,
+}
+
+/// `{"id", "at", "changed", "group"}`: whether anything differed, and the change group
+/// that wrote the record back (`null` when nothing changed; revert it to undo).
+#[derive(Debug, Serialize)]
+pub(crate) struct RestoredAt {
+    pub(crate) id: String,
+    pub(crate) at: String,
+    pub(crate) changed: bool,
+    pub(crate) group: Option<String>,
+}
+
+pub(crate) fn restore_at(ws: &mut Workspace, req: &RestoreAtRequest) -> Result<RestoredAt, AppError> {
+    let id = ws.find_record_id(req.id.trim())?;
+    let report = ws.restore_record_at(id, req.at)?;
+    let changed = report.records > 0;
+    Ok(RestoredAt {
+        id: id.to_string(),
+        at: kith_core::time_fmt::format_datetime(req.at),
+        changed,
+        group: changed.then(|| report.group.to_string()),
     })
 }

@@ -4,11 +4,12 @@
 use std::io::Write;
 
 use clap::Subcommand;
-use kith_core::{ComputedSpec, FieldDef, FieldKind, FieldSpec, ObjectId, Workspace};
+use kith_core::{ComputedSpec, FieldDef, FieldKind, ObjectId, Workspace};
 
 use crate::CliError;
+use crate::app::fields::{self, AddFieldRequest, FieldRequest, RenameFieldRequest};
 use crate::commands::Context;
-use crate::commands::support::{done, label_from_key, parse_bool, position, short_id};
+use crate::commands::support::{changed, done, label_from_key, parse_bool, position, short_id};
 use crate::output::{JsonObject, Table, thousands, write_json};
 
 /// List, add, rename, reorder, archive, restore and retype fields.
@@ -194,9 +195,9 @@ pub fn run(args: FieldArgs, ctx: &Context) -> Result<(), CliError> {
             currency,
             max_rating,
         } => {
-            let object = ws.object_named(&object)?.id;
-            let label = label.unwrap_or_else(|| label_from_key(&key));
             if let Some(spec) = computed_spec(formula, lookup, rollup) {
+                let object = ws.object_named(&object)?.id;
+                let label = label.unwrap_or_else(|| label_from_key(&key));
                 let id = ws.add_computed_field(object, &key, &label, &spec)?;
                 let obj = ws.object_named(&object.to_string())?;
                 let f = obj.field(id).cloned();
@@ -215,29 +216,23 @@ pub fn run(args: FieldArgs, ctx: &Context) -> Result<(), CliError> {
                     "give --type, --formula, --lookup or --rollup".into(),
                 ));
             };
-            let mut spec = FieldSpec::new(&key, &label, kind);
-            spec.required = required;
-            spec.unique = unique;
-            spec.options = options
-                .map(|o| {
-                    o.split(',')
-                        .map(|s| s.trim().to_string())
-                        .filter(|s| !s.is_empty())
-                        .collect()
-                })
-                .unwrap_or_default();
-            spec.target = target.map(|t| ws.object_named(&t).map(|o| o.id)).transpose()?;
-            spec.many = many;
-            spec.currency = currency;
-            spec.max_rating = max_rating;
-            let id = ws.add_field(object, spec)?;
-            let obj_key = &ws.object_named(&object.to_string())?.key;
-            done(
-                &mut out,
-                ctx,
-                &format!("added field {obj_key}.{key} ({label}, {kind})"),
-                &id.to_string(),
-            )?;
+            let request = AddFieldRequest {
+                object,
+                key: Some(key),
+                label,
+                kind,
+                required,
+                unique,
+                options: options
+                    .map(|o| o.split(',').map(str::to_string).collect())
+                    .unwrap_or_default(),
+                target,
+                many,
+                currency,
+                max_rating,
+            };
+            let added = fields::add(&mut ws, &request)?;
+            changed(&mut out, ctx, &added)?;
         }
         FieldCommand::Rename {
             object,
@@ -245,18 +240,16 @@ pub fn run(args: FieldArgs, ctx: &Context) -> Result<(), CliError> {
             label,
             key,
         } => {
-            if label.is_none() && key.is_none() {
-                return Err(CliError::InvalidArgument("give --label, --key or both".into()));
-            }
-            let (o, f) = ids(&ws, &object, &field)?;
-            ws.rename_field(o, f.id, label.as_deref(), key.as_deref())?;
-            let now = field_now(&ws, o, f.id)?;
-            done(
-                &mut out,
-                ctx,
-                &format!("field is now {} ({})", now.key, now.label),
-                &f.id.to_string(),
+            let renamed = fields::rename(
+                &mut ws,
+                &RenameFieldRequest {
+                    object,
+                    field,
+                    label,
+                    key,
+                },
             )?;
+            changed(&mut out, ctx, &renamed)?;
         }
         FieldCommand::Reorder {
             object,
@@ -285,22 +278,12 @@ pub fn run(args: FieldArgs, ctx: &Context) -> Result<(), CliError> {
             )?;
         }
         FieldCommand::Archive { object, field } => {
-            let (o, f) = ids(&ws, &object, &field)?;
-            ws.set_field_archived(o, f.id, true)?;
-            done(
-                &mut out,
-                ctx,
-                &format!(
-                    "archived field {} (its values are kept; `field restore` brings it back)",
-                    f.key
-                ),
-                &f.id.to_string(),
-            )?;
+            let archived = fields::set_archived(&mut ws, &FieldRequest { object, field }, true)?;
+            changed(&mut out, ctx, &archived)?;
         }
         FieldCommand::Restore { object, field } => {
-            let (o, f) = ids(&ws, &object, &field)?;
-            ws.set_field_archived(o, f.id, false)?;
-            done(&mut out, ctx, &format!("restored field {}", f.key), &f.id.to_string())?;
+            let restored = fields::set_archived(&mut ws, &FieldRequest { object, field }, false)?;
+            changed(&mut out, ctx, &restored)?;
         }
         FieldCommand::Retype {
             object,

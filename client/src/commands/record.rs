@@ -20,14 +20,15 @@ use kith_core::Workspace;
 use kith_core::time_fmt::format_datetime;
 
 use crate::CliError;
-use crate::app::Changed;
+use crate::app::bulk::{self, BulkRequest};
 use crate::app::records::{
     self, AddRequest, GetRequest, ListRequest, RecordDetail, RecordRequest, RestoreRequest, UpdateRequest,
     combined_filter,
 };
+use crate::app::revert::{RestoreAtRequest, restore_at};
 use crate::commands::Context;
 use crate::commands::history::parse_at;
-use crate::commands::support::{assignments, record_id, short_id};
+use crate::commands::support::{assignments, changed, record_id, short_id};
 use crate::output::{JsonObject, Table, thousands, write_json};
 
 /// Add, show, update, delete and list records.
@@ -96,16 +97,6 @@ pub(crate) fn restore_from_trash(
     };
     let restored = records::restore(ws, &request)?;
     changed(out, ctx, &restored)
-}
-
-/// Reports a change: its sentence, or with `--json` the whole [`Changed`].
-fn changed(out: &mut dyn Write, ctx: &Context, changed: &Changed) -> Result<(), CliError> {
-    if ctx.json {
-        write_json(out, changed)?;
-    } else {
-        writeln!(out, "{}", changed.message)?;
-    }
-    Ok(())
 }
 
 /// `kith record update`: one record, or many as one change group.
@@ -203,7 +194,14 @@ pub fn run(args: RecordArgs, ctx: &Context) -> Result<(), CliError> {
                 ));
             }
             let values = assignments(&values)?;
-            let updated = records::update(&mut ws, &UpdateRequest { id, values })?;
+            let updated = records::update(
+                &mut ws,
+                &UpdateRequest {
+                    id,
+                    values,
+                    skip_unchanged: false,
+                },
+            )?;
             changed(&mut out, ctx, &updated)?;
         }
         RecordCommand::Delete { id } => {
@@ -214,28 +212,21 @@ pub fn run(args: RecordArgs, ctx: &Context) -> Result<(), CliError> {
         RecordCommand::Restore { id, at: Some(at), .. } => {
             let id = record_id(&ws, &id)?;
             let time = parse_at(&at)?;
-            let report = ws.restore_record_at(id, time)?;
+            let request = RestoreAtRequest {
+                id: id.to_string(),
+                at: time,
+            };
+            let restored = restore_at(&mut ws, &request)?;
             if ctx.json {
-                let mut j = JsonObject::default();
-                j.push("id", id.to_string());
-                j.push("at", format_datetime(time));
-                j.push("changed", report.records > 0);
-                j.push("group", (report.records > 0).then(|| report.group.to_string()));
-                write_json(&mut out, &j)?;
-            } else if report.records == 0 {
+                write_json(&mut out, &restored)?;
+            } else if let Some(group) = &restored.group {
                 writeln!(
                     out,
-                    "{id} is already as it was at {}; nothing changed",
-                    format_datetime(time)
+                    "restored {id} to how it was at {} (group {group}; `kith revert --group {group}` takes it back)",
+                    restored.at
                 )?;
             } else {
-                writeln!(
-                    out,
-                    "restored {id} to how it was at {} (group {}; `kith revert --group {}` takes it back)",
-                    format_datetime(time),
-                    report.group,
-                    report.group
-                )?;
+                writeln!(out, "{id} is already as it was at {}; nothing changed", restored.at)?;
             }
         }
         RecordCommand::List(list) => list_records(&ws, list, ctx, &mut out)?,
@@ -261,7 +252,8 @@ fn bulk_update(ws: &mut Workspace, args: UpdateArgs, ctx: &Context, out: &mut dy
     let object_name = args.object.unwrap_or_default();
     let obj = ws.object_named(&object_name)?.clone();
     let filter = combined_filter(ws, obj.id, &args.filters)?;
-    let changes = ws.parse_values(obj.id, &assignments(&args.set)?)?;
+    // Parsed here too so a bad value is refused before asking to confirm.
+    ws.parse_values(obj.id, &assignments(&args.set)?)?;
     let matching = ws.count(obj.id, filter.as_ref())?;
     if matching == 0 {
         if ctx.json {
@@ -293,20 +285,22 @@ fn bulk_update(ws: &mut Workspace, args: UpdateArgs, ctx: &Context, out: &mut dy
             return Err(CliError::InvalidArgument("cancelled; nothing was changed".into()));
         }
     }
-    let report = ws.bulk_update(obj.id, filter.as_ref(), changes)?;
+    let request = BulkRequest {
+        object: object_name,
+        filters: args.filters,
+        ids: Vec::new(),
+        set: assignments(&args.set)?,
+    };
+    let report = bulk::bulk_update(ws, &request)?;
     if ctx.json {
-        let mut j = JsonObject::default();
-        j.push("records", report.records);
-        j.push("group", report.group.to_string());
-        write_json(out, &j)?;
+        write_json(out, &report)?;
     } else {
+        let group = report.group.unwrap_or_default();
         writeln!(
             out,
-            "updated {} {} records as change group {} (`kith revert --group {}` takes it back)",
+            "updated {} {} records as change group {group} (`kith revert --group {group}` takes it back)",
             thousands(report.records),
             obj.key,
-            report.group,
-            report.group
         )?;
     }
     Ok(())

@@ -4,12 +4,10 @@
 
 use std::io::Write;
 
-use kith_core::Resolution;
-
 use crate::CliError;
+use crate::app::resolve::{ResolveRequest, resolve};
 use crate::commands::Context;
-use crate::commands::support::record_id;
-use crate::output::{JsonObject, write_json};
+use crate::output::write_json;
 
 /// Settle a conflicted field.
 #[derive(clap::Args)]
@@ -29,47 +27,26 @@ pub struct ResolveArgs {
 
 pub fn run(args: ResolveArgs, ctx: &Context) -> Result<(), CliError> {
     let mut ws = ctx.open()?;
-    let id = record_id(&ws, &args.record)?;
-    let object = ws.row(id)?.object;
-    let field = ws.field_named(object, &args.field)?.clone();
-    let resolution = match (args.pick, args.value) {
-        (Some(n), None) => Resolution::Pick(n),
-        (None, Some(text)) => Resolution::Value(text),
-        _ => {
-            return Err(CliError::InvalidArgument(
-                "give either --pick N (a value `kith conflicts` lists) or --value TEXT".into(),
-            ));
-        }
+    let request = ResolveRequest {
+        id: args.record,
+        field: args.field,
+        pick: args.pick,
+        value: args.value,
     };
-    if !ws.record_conflicts(id)?.iter().any(|c| c.field == field.id) {
-        return Err(CliError::InvalidArgument(format!(
-            "{} of record {id} has no conflict to resolve (`kith conflicts` lists the conflicts)",
-            field.label
-        )));
-    }
-    ws.resolve_conflict(id, field.id, resolution)?;
-    let now = ws
-        .record(id)?
-        .cells
-        .into_iter()
-        .find(|c| c.field == field.id)
-        .map(|c| c.display)
-        .unwrap_or_default();
+    let resolved = resolve(&mut ws, &request)?;
     let mut out = ctx.out();
     if ctx.json {
-        let mut j = JsonObject::default();
-        j.push("id", id.to_string());
-        j.push("field", field.key.clone());
-        j.push("value", now);
-        write_json(&mut out, &j)?;
+        write_json(&mut out, &resolved)?;
     } else {
-        let shown = if now.is_empty() { "(empty)".to_string() } else { now };
+        let shown = if resolved.value.is_empty() {
+            "(empty)"
+        } else {
+            resolved.value.as_str()
+        };
         writeln!(
             out,
             "resolved {} of {} ({}): {shown}",
-            field.label,
-            id,
-            ws.record_name(id)
+            resolved.label, resolved.id, resolved.name
         )?;
     }
     Ok(())

@@ -37,15 +37,7 @@ pub(crate) fn position(given: usize) -> Result<usize, CliError> {
         .ok_or_else(|| CliError::InvalidArgument("positions start at 1".into()))
 }
 
-/// `job_title` → `Job title`: a label for a key given without one.
-pub(crate) fn label_from_key(key: &str) -> String {
-    let spaced = key.replace('_', " ");
-    let mut chars = spaced.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
-}
+pub(crate) use crate::app::fields::label_from_key;
 
 /// `true`/`false` (and yes/no) for flags that take a value.
 pub(crate) fn parse_bool(text: &str) -> Result<bool, String> {
@@ -57,6 +49,17 @@ pub(crate) fn parse_bool(text: &str) -> Result<bool, String> {
 }
 
 /// Reports a change: a sentence, or `{"id": .., "message": ..}` with `--json`.
+/// Reports a change: its sentence, or with `--json` the whole [`crate::app::Changed`]
+/// (what `/api` answers).
+pub(crate) fn changed(out: &mut dyn Write, ctx: &Context, changed: &crate::app::Changed) -> Result<(), CliError> {
+    if ctx.json {
+        write_json(out, changed)?;
+    } else {
+        writeln!(out, "{}", changed.message)?;
+    }
+    Ok(())
+}
+
 pub(crate) fn done(out: &mut dyn Write, ctx: &Context, message: &str, id: &str) -> Result<(), CliError> {
     if ctx.json {
         let mut j = JsonObject::default();

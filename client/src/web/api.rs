@@ -14,10 +14,13 @@ use serde_json::{Value as Json_, json};
 
 use super::form::query_pairs;
 use super::{AppState, WebError};
+use crate::app::bulk::{BulkRequest, bulk_update};
 use crate::app::config;
 use crate::app::conflicts::{self, ConflictsRequest};
+use crate::app::fields;
 use crate::app::records::{self, AddRequest, GetRequest, ListRequest, RecordRequest, RestoreRequest, UpdateRequest};
-use crate::app::revert::{RevertRequest, revert};
+use crate::app::resolve::{ResolveRequest, resolve};
+use crate::app::revert::{RestoreAtRequest, RevertRequest, restore_at, revert};
 use crate::app::schema::{self, SchemaRequest};
 use crate::app::search::{DEFAULT_LIMIT, SearchRequest, search};
 use crate::app::trash::{self, TrashRequest};
@@ -33,9 +36,16 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/schema/history", get(schema_history))
         .route("/objects/{object}/records", get(list).post(add))
         .route("/objects/{object}/import", post(import_csv))
+        .route("/objects/{object}/bulk", post(bulk_edit))
+        .route("/objects/{object}/fields", post(add_field))
+        .route("/objects/{object}/fields/{field}/rename", post(rename_field))
+        .route("/objects/{object}/fields/{field}/archive", post(archive_field))
+        .route("/objects/{object}/fields/{field}/restore", post(restore_field))
         .route("/records/{record}", get(record).patch(update))
         .route("/records/{record}/delete", post(delete))
         .route("/records/{record}/restore", post(restore))
+        .route("/records/{record}/resolve", post(resolve_conflict))
+        .route("/records/{record}/restore-at", post(restore_record_at))
         .route("/records/{record}/history", get(record_history))
         .route("/search", get(search_records))
         .route("/trash", get(trash_list))
@@ -158,6 +168,90 @@ async fn add(State(state): State<Arc<AppState>>, Path(object): Path<String>, Jso
     call(&state, move |ws| records::add(ws, &request)).await
 }
 
+/// POST /api/objects/{object}/fields with `{"key"?, "label"?, "kind", "required"?,
+/// "unique"?, "options"?: [...], "target"?, "many"?, "currency"?, "max_rating"?}`
+/// (`kith field add`; the schema editor's "Add field").
+async fn add_field(
+    State(state): State<Arc<AppState>>,
+    Path(object): Path<String>,
+    Json(mut body): Json<Json_>,
+) -> ApiResult {
+    if let Some(fields) = body.as_object_mut() {
+        fields.insert("object".into(), Json_::String(object));
+    }
+    let request: fields::AddFieldRequest = serde_json::from_value(body)
+        .map_err(|e| WebError::BadRequest(format!("a field needs at least a kind and a key or label: {e}")))?;
+    call(&state, move |ws| fields::add(ws, &request)).await
+}
+
+/// POST /api/objects/{object}/fields/{field}/rename with `{"label"?, "key"?}` (`kith
+/// field rename`).
+async fn rename_field(
+    State(state): State<Arc<AppState>>,
+    Path((object, field)): Path<(String, String)>,
+    Json(body): Json<Json_>,
+) -> ApiResult {
+    let text = |name: &str| body.get(name).and_then(Json_::as_str).map(str::to_string);
+    let request = fields::RenameFieldRequest {
+        object,
+        field,
+        label: text("label"),
+        key: text("key"),
+    };
+    call(&state, move |ws| fields::rename(ws, &request)).await
+}
+
+/// POST /api/objects/{object}/fields/{field}/archive (`kith field archive`).
+async fn archive_field(State(state): State<Arc<AppState>>, Path((object, field)): Path<(String, String)>) -> ApiResult {
+    call(&state, move |ws| {
+        fields::set_archived(ws, &fields::FieldRequest { object, field }, true)
+    })
+    .await
+}
+
+/// POST /api/objects/{object}/fields/{field}/restore (`kith field restore`).
+async fn restore_field(State(state): State<Arc<AppState>>, Path((object, field)): Path<(String, String)>) -> ApiResult {
+    call(&state, move |ws| {
+        fields::set_archived(ws, &fields::FieldRequest { object, field }, false)
+    })
+    .await
+}
+
+/// POST /api/objects/{object}/bulk with `{"set": {field: text}}` and either `"ids":
+/// [...]` (a selection) or `"filters": [...]` (every match; none: every record)
+/// (`kith record update --object`; the table page's bulk edit).
+async fn bulk_edit(
+    State(state): State<Arc<AppState>>,
+    Path(object): Path<String>,
+    Json(body): Json<Json_>,
+) -> ApiResult {
+    let strings = |name: &str| -> Result<Vec<String>, ApiError> {
+        match body.get(name) {
+            None | Some(Json_::Null) => Ok(Vec::new()),
+            Some(Json_::Array(items)) => items
+                .iter()
+                .map(|v| v.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| WebError::BadRequest(format!("\"{name}\" must be a list of texts")).into()),
+            Some(_) => Err(WebError::BadRequest(format!("\"{name}\" must be a list of texts")).into()),
+        }
+    };
+    let set = body
+        .get("set")
+        .and_then(|v| v.as_object())
+        .ok_or_else(|| WebError::BadRequest("expected {\"set\": {field: text}}".into()))?
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+        .collect();
+    let request = BulkRequest {
+        object,
+        filters: strings("filters")?,
+        ids: strings("ids")?,
+        set,
+    };
+    call(&state, move |ws| bulk_update(ws, &request)).await
+}
+
 /// POST /api/objects/{object}/import with the CSV file as the body (`kith import`); the
 /// options are query parameters named as the command's flags: `map=column=field`
 /// (repeatable), `strict`, `ignore_unknown`, `decimal_comma`, `add_options`,
@@ -215,13 +309,55 @@ async fn record(State(state): State<Arc<AppState>>, Path(id): Path<String>, RawQ
     call(&state, move |ws| records::get(ws, &GetRequest { id, at })).await
 }
 
-/// PATCH /api/records/{id} with `{"values": {...}}` (`kith record update`).
+/// PATCH /api/records/{id} with `{"values": {...}}` and optional `"skip_unchanged":
+/// true` (`kith record update`; the record page's form skips unchanged fields).
 async fn update(State(state): State<Arc<AppState>>, Path(id): Path<String>, Json(body): Json<Json_>) -> ApiResult {
     let request = UpdateRequest {
         id,
         values: values(&body)?,
+        skip_unchanged: body.get("skip_unchanged").and_then(Json_::as_bool).unwrap_or(false),
     };
     call(&state, move |ws| records::update(ws, &request)).await
+}
+
+/// POST /api/records/{id}/resolve with `{"field": key, "pick": n}` or `{"field": key,
+/// "value": text}` (`kith resolve`).
+async fn resolve_conflict(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    Json(body): Json<Json_>,
+) -> ApiResult {
+    let field = body
+        .get("field")
+        .and_then(Json_::as_str)
+        .ok_or_else(|| {
+            WebError::BadRequest("expected {\"field\": key, \"pick\": n} or {\"field\": key, \"value\": text}".into())
+        })?
+        .to_string();
+    let pick = match body.get("pick") {
+        None | Some(Json_::Null) => None,
+        Some(n) => Some(
+            n.as_u64()
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or_else(|| WebError::BadRequest("\"pick\" must be a number from 1".into()))?,
+        ),
+    };
+    let value = body.get("value").and_then(Json_::as_str).map(str::to_string);
+    let request = ResolveRequest { id, field, pick, value };
+    call(&state, move |ws| resolve(ws, &request)).await
+}
+
+/// POST /api/records/{id}/restore-at with `{"at": ms}` (`kith record restore --at`).
+async fn restore_record_at(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    Json(body): Json<Json_>,
+) -> ApiResult {
+    let at = body
+        .get("at")
+        .and_then(Json_::as_i64)
+        .ok_or_else(|| WebError::BadRequest("expected {\"at\": milliseconds since 1970}".into()))?;
+    call(&state, move |ws| restore_at(ws, &RestoreAtRequest { id, at })).await
 }
 
 /// POST /api/records/{id}/delete (`kith record delete`).

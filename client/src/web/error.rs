@@ -15,6 +15,19 @@ pub(crate) enum WebError {
     BadRequest(String),
     #[error("the workspace thread has stopped")]
     WorkspaceGone,
+    /// An application-layer operation refused (`crate::app`): the pages and `/api` call
+    /// the same operations and show the same sentence.
+    #[error(transparent)]
+    App(crate::app::AppError),
+}
+
+impl From<crate::app::AppError> for WebError {
+    fn from(e: crate::app::AppError) -> Self {
+        match e {
+            crate::app::AppError::Kith(core) => WebError::Core(*core),
+            other => WebError::App(other),
+        }
+    }
 }
 
 impl WebError {
@@ -27,6 +40,8 @@ impl WebError {
             WebError::Core(E::RecordNotFound(_) | E::ChangeNotFound(_) | E::GroupNotFound(_)) => StatusCode::NOT_FOUND,
             WebError::Core(E::Store(_)) => StatusCode::INTERNAL_SERVER_ERROR,
             WebError::Core(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            WebError::App(crate::app::AppError::Invalid(_)) => StatusCode::BAD_REQUEST,
+            WebError::App(_) => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 }

@@ -14,7 +14,7 @@ use super::fields::{color_class, money};
 use super::form::{FormPairs, query_pairs, to_query};
 use super::layout::{Active, Chrome, Session, page, view_menu};
 use super::record::parse_id;
-use super::undo::{Toast, last_change, redirect_with, safe_back};
+use super::undo::{Toast, Undo, redirect_with, safe_back};
 use super::views::SavedView;
 use super::{AppState, WebError};
 
@@ -264,10 +264,15 @@ pub(crate) async fn move_card(
     let (name, undo) = state
         .ws
         .call(move |ws| -> Result<_, WebError> {
-            let object = ws.record(id)?.object;
-            let changes = ws.parse_values(object, &[(field, option)])?;
-            ws.update_record(id, changes)?;
-            Ok((ws.record_name(id), last_change(ws, id)))
+            // A card move is a record update: the same operation as `PATCH
+            // /api/records/{id}` and `kith record update`.
+            let request = crate::app::records::UpdateRequest {
+                id: id.to_string(),
+                values: vec![(field, option)],
+                skip_unchanged: true,
+            };
+            let changed = crate::app::records::update(ws, &request)?;
+            Ok((ws.record_name(id), changed.undo.as_deref().and_then(Undo::decode)))
         })
         .await??;
     Ok(redirect_with(&back, &format!("{name} moved to {label}"), undo.as_ref()))

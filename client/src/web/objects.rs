@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
-use kith_core::{FieldDef, FieldKind, GroupId, ObjectDef, Query, RecordId, Workspace};
+use kith_core::{FieldDef, FieldKind, ObjectDef, Query, RecordId, Workspace};
 use maud::{Markup, html};
 
 use super::fields::{Cell, display, edit_text, form_value, input};
@@ -17,6 +17,7 @@ use super::layout::{Active, Chrome, Session, page, view_menu};
 use super::undo::{Toast, Undo, redirect_with};
 use super::views::SavedView;
 use super::{AppState, WebError};
+use crate::app::bulk::{BulkRequest, bulk_update};
 
 /// Records per page.
 const PAGE_SIZE: usize = 50;
@@ -335,9 +336,9 @@ pub(crate) async fn create(
     Path(key): Path<String>,
     form: FormPairs,
 ) -> Result<Redirect, WebError> {
-    let id = state
+    let (id, undo) = state
         .ws
-        .call(move |ws| -> Result<RecordId, WebError> {
+        .call(move |ws| -> Result<(String, Option<Undo>), WebError> {
             let obj = ws
                 .object_named(&key)
                 .map_err(|_| WebError::NotFound(format!("object '{key}'")))?
@@ -346,15 +347,16 @@ pub(crate) async fn create(
                 .into_iter()
                 .filter(|(_, v)| !v.trim().is_empty() && v != "false")
                 .collect();
-            let values = ws.parse_values(obj.id, &inputs)?;
-            Ok(ws.create_record(obj.id, values)?)
+            // The same operation as `POST /api/objects/{object}/records` and `kith record add`.
+            let request = crate::app::records::AddRequest {
+                object: obj.key,
+                values: inputs,
+            };
+            let added = crate::app::records::add(ws, &request)?;
+            Ok((added.id, added.undo.as_deref().and_then(Undo::decode)))
         })
         .await??;
-    Ok(redirect_with(
-        &format!("/r/{id}"),
-        "Record created",
-        Some(&Undo::Delete(id)),
-    ))
+    Ok(redirect_with(&format!("/r/{id}"), "Record created", undo.as_ref()))
 }
 
 /// POST /o/{object}/bulk: sets one field on the selected records (or on every record
@@ -365,40 +367,32 @@ pub(crate) async fn bulk_edit(
     form: FormPairs,
 ) -> Result<Redirect, WebError> {
     let back = super::undo::safe_back(form.get("back"));
-    let (n, group) = state
-        .ws
-        .call(move |ws| -> Result<(usize, GroupId), WebError> {
-            let obj = ws
-                .object_named(&key)
-                .map_err(|_| WebError::NotFound(format!("object '{key}'")))?
-                .clone();
-            let field = form.require("field")?.to_string();
-            let changes = ws.parse_values(obj.id, &[(field, form.get("value").unwrap_or_default().to_string())])?;
-            if form.get("scope") == Some("all") {
-                let filter = match form.get("filter").filter(|f| !f.trim().is_empty()) {
-                    Some(text) => Some(ws.parse_filter(obj.id, text)?),
-                    None => None,
-                };
-                let report = ws.bulk_update(obj.id, filter.as_ref(), changes)?;
-                return Ok((report.records, report.group));
-            }
-            let ids: Vec<RecordId> = form.all("ids").iter().filter_map(|s| s.parse().ok()).collect();
-            if ids.is_empty() {
-                return Err(WebError::BadRequest("select some records first".into()));
-            }
-            check_selection(ws, &obj, &ids, &changes)?;
-            // One change group: every record's commit carries `bulk:<group>`.
-            let group = GroupId::new();
-            for id in &ids {
-                ws.update_record_with(*id, changes.clone(), &format!("bulk:{group}"))?;
-            }
-            Ok((ids.len(), group))
-        })
-        .await??;
+    let request = BulkRequest {
+        object: key,
+        filters: match form.get("scope") {
+            Some("all") => form.get("filter").map(str::to_string).into_iter().collect(),
+            _ => Vec::new(),
+        },
+        ids: match form.get("scope") {
+            Some("all") => Vec::new(),
+            _ => form.all("ids").iter().map(|s| s.to_string()).collect(),
+        },
+        set: vec![(
+            form.require("field")?.to_string(),
+            form.get("value").unwrap_or_default().to_string(),
+        )],
+    };
+    if form.get("scope") != Some("all") && request.ids.is_empty() {
+        return Err(WebError::BadRequest("select some records first".into()));
+    }
+    // The same operation as `POST /api/objects/{object}/bulk` and `kith record update
+    // --object`.
+    let done = state.ws.call(move |ws| bulk_update(ws, &request)).await??;
+    let undo = done.group.as_deref().and_then(|g| Undo::decode(&format!("group:{g}")));
     Ok(redirect_with(
         &back,
-        &format!("{n} records changed"),
-        Some(&Undo::Group(group)),
+        &format!("{} records changed", done.records),
+        undo.as_ref(),
     ))
 }
 
@@ -440,44 +434,6 @@ fn export_view(ws: &Workspace, key: &str, view: &ViewState, out: &mut Vec<u8>) -
     writer
         .flush()
         .map_err(|e| WebError::BadRequest(format!("cannot write the CSV: {e}")))?;
-    Ok(())
-}
-
-/// Refuses, before anything is written, a bulk edit some selected record would refuse:
-/// a record that is gone, in the trash or of another object, one unique value for
-/// several records, or no value for a required field. (Each record is then its own
-/// transaction in one change group; these checks keep a refusal from leaving half.)
-fn check_selection(
-    ws: &Workspace,
-    obj: &ObjectDef,
-    ids: &[RecordId],
-    changes: &[kith_core::FieldChange],
-) -> Result<(), WebError> {
-    for id in ids {
-        let row = ws.row(*id)?;
-        if row.object != obj.id {
-            return Err(WebError::BadRequest(format!("record {id} is not one of {}", obj.label)));
-        }
-        if row.deleted_at.is_some() {
-            return Err(kith_core::Error::RecordDeleted(id.to_string()).into());
-        }
-    }
-    for (field, value) in changes {
-        let Some(def) = obj.field(*field) else { continue };
-        if def.unique && value.is_some() && ids.len() > 1 {
-            return Err(WebError::BadRequest(format!(
-                "{} is unique: {} records cannot share one value",
-                def.label,
-                ids.len()
-            )));
-        }
-        if def.required && value.is_none() {
-            return Err(WebError::BadRequest(format!(
-                "{} is required: it cannot be emptied",
-                def.label
-            )));
-        }
-    }
     Ok(())
 }
 

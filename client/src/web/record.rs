@@ -9,8 +9,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use kith_core::{
-    ConflictView, FieldDef, FieldKind, Filter, HistoryEntry, ObjectDef, Op, Query, RecordId, RecordView, Resolution,
-    Workspace,
+    ConflictView, FieldDef, FieldKind, Filter, HistoryEntry, ObjectDef, Op, Query, RecordId, RecordView, Workspace,
 };
 use maud::{Markup, html};
 
@@ -18,8 +17,11 @@ use super::fields::{Cell, input};
 use super::form::{FormPairs, query_pairs};
 use super::layout::{Active, Chrome, Session, page};
 use super::objects::record_inputs;
-use super::undo::{Toast, Undo, last_change, redirect_with};
+use super::undo::{Toast, Undo, redirect_with};
 use super::{AppState, WebError};
+use crate::app::resolve::{self as app_resolve, ResolveRequest};
+use crate::app::revert::{self as app_revert, RestoreAtRequest};
+use crate::app::{AppError, records};
 
 /// Related records shown per relation.
 const RELATED_LIMIT: usize = 10;
@@ -317,42 +319,28 @@ pub(crate) async fn edit(
     let outcome = state
         .ws
         .call(move |ws| -> Result<Result<Option<Undo>, FieldError>, WebError> {
-            let view = ws.record(id)?;
+            let object = ws.row(id)?.object;
             let obj = ws
                 .schema()
-                .object(view.object)
+                .object(object)
                 .cloned()
                 .ok_or_else(|| WebError::NotFound("object".into()))?;
             let inputs = record_inputs(&obj, &form);
-            let mut changes = Vec::new();
-            for (key, text) in &inputs {
-                match ws.parse_values(obj.id, &[(key.clone(), text.clone())]) {
-                    Ok(parsed) => changes.extend(parsed),
-                    Err(e) => return Ok(Err((key.clone(), text.clone(), message(&e)))),
-                }
-            }
-            changes.retain(|(field, value)| {
-                view.cells.iter().find(|c| c.field == *field).map(|c| &c.value) != Some(value)
-            });
-            if changes.is_empty() {
+            if inputs.is_empty() {
                 return Ok(Ok(None));
             }
-            let first_key = inputs.first().map(|(k, _)| k.clone()).unwrap_or_default();
-            let given = inputs.first().map(|(_, v)| v.clone()).unwrap_or_default();
-            if let Err(e) = ws.update_record(id, changes) {
-                let key = match &e {
-                    kith_core::Error::Validation(v) => v.field.clone(),
-                    // The edited field keeps what was typed; the message also shows
-                    // beside every field the broken rule concerns.
-                    kith_core::Error::RuleBroken { fields, .. } => std::iter::once(first_key)
-                        .chain(fields.iter().cloned())
-                        .collect::<Vec<_>>()
-                        .join(","),
-                    _ => first_key,
-                };
-                return Ok(Err((key, given, message(&e))));
+            // The same operation as `PATCH /api/records/{id}` and `kith record update`:
+            // its validation, message and undo are written once, in `app::records`.
+            let request = records::UpdateRequest {
+                id: id.to_string(),
+                values: inputs.clone(),
+                skip_unchanged: true,
+            };
+            match records::update(ws, &request) {
+                Ok(changed) => Ok(Ok(changed.undo.as_deref().and_then(Undo::decode))),
+                Err(AppError::Kith(e)) => Ok(Err(field_error(&inputs, &e))),
+                Err(e) => Err(e.into()),
             }
-            Ok(Ok(last_change(ws, id)))
         })
         .await??;
     match outcome {
@@ -362,6 +350,29 @@ pub(crate) async fn edit(
         }
         Err(field_error) => render(&state, id, None, Some(field_error), None).await,
     }
+}
+
+/// Where a refused edit's message goes: beside the field it names (a type or validation
+/// error), or beside the edited field and every field a broken rule concerns; the
+/// field keeps what was typed.
+fn field_error(inputs: &[(String, String)], e: &kith_core::Error) -> FieldError {
+    let first_key = inputs.first().map(|(k, _)| k.clone()).unwrap_or_default();
+    let key = match e {
+        kith_core::Error::Validation(v) if inputs.iter().any(|(k, _)| *k == v.field) => v.field.clone(),
+        kith_core::Error::RuleBroken { fields, .. } => std::iter::once(first_key.clone())
+            .chain(fields.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(","),
+        _ => first_key,
+    };
+    let named = key.split(',').next().unwrap_or_default();
+    let given = inputs
+        .iter()
+        .find(|(k, _)| k == named)
+        .or(inputs.first())
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    (key, given, message(e))
 }
 
 /// A core error as one sentence for people.
@@ -376,30 +387,35 @@ fn message(e: &kith_core::Error) -> String {
 /// POST /r/{record}/delete
 pub(crate) async fn delete(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Redirect, WebError> {
     let id = parse_id(&id)?;
-    let object = state
+    let (object, undo) = state
         .ws
-        .call(move |ws| -> Result<String, WebError> {
+        .call(move |ws| -> Result<(String, Option<Undo>), WebError> {
             let key = ws.record(id)?.object_key;
-            ws.delete_record(id)?;
-            Ok(key)
+            let changed = records::delete(ws, &records::RecordRequest { id: id.to_string() })?;
+            Ok((key, changed.undo.as_deref().and_then(Undo::decode)))
         })
         .await??;
     Ok(redirect_with(
         &format!("/o/{object}"),
         "Record moved to the trash",
-        Some(&Undo::Restore(id)),
+        undo.as_ref(),
     ))
 }
 
 /// POST /r/{record}/restore
 pub(crate) async fn restore(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Redirect, WebError> {
     let id = parse_id(&id)?;
-    state.ws.call(move |ws| ws.restore_record(id)).await??;
-    Ok(redirect_with(
-        &format!("/r/{id}"),
-        "Record restored",
-        Some(&Undo::Delete(id)),
-    ))
+    let undo = state
+        .ws
+        .call(move |ws| -> Result<Option<Undo>, WebError> {
+            let request = records::RestoreRequest {
+                id: id.to_string(),
+                set: Vec::new(),
+            };
+            Ok(records::restore(ws, &request)?.undo.as_deref().and_then(Undo::decode))
+        })
+        .await??;
+    Ok(redirect_with(&format!("/r/{id}"), "Record restored", undo.as_ref()))
 }
 
 /// POST /r/{record}/resolve: `field` and either `pick` (1-based) or `value`.
@@ -409,20 +425,39 @@ pub(crate) async fn resolve(
     form: FormPairs,
 ) -> Result<Redirect, WebError> {
     let id = parse_id(&id)?;
-    let field = form
+    let field: kith_core::FieldId = form
         .require("field")?
         .parse()
         .map_err(|_| WebError::BadRequest("unknown field".into()))?;
-    let resolution = match (form.get("pick"), form.get("value")) {
-        (Some(n), _) => Resolution::Pick(n.parse().map_err(|_| WebError::BadRequest(format!("bad pick '{n}'")))?),
-        (None, Some(v)) => Resolution::Value(v.to_string()),
-        _ => return Err(WebError::BadRequest("pick a value or type one".into())),
+    let pick = match form.get("pick") {
+        Some(n) => Some(n.parse().map_err(|_| WebError::BadRequest(format!("bad pick '{n}'")))?),
+        None => None,
     };
+    let value = form.get("value").filter(|_| pick.is_none()).map(str::to_string);
+    if pick.is_none() && value.is_none() {
+        return Err(WebError::BadRequest("pick a value or type one".into()));
+    }
     let undo = state
         .ws
         .call(move |ws| -> Result<Option<Undo>, WebError> {
-            ws.resolve_conflict(id, field, resolution)?;
-            Ok(last_change(ws, id))
+            // The same operation as `POST /api/records/{id}/resolve` and `kith resolve`.
+            let object = ws.row(id)?.object;
+            let key = ws
+                .schema()
+                .object(object)
+                .and_then(|o| o.field(field))
+                .map(|f| f.key.clone())
+                .ok_or_else(|| WebError::BadRequest("unknown field".into()))?;
+            let request = ResolveRequest {
+                id: id.to_string(),
+                field: key,
+                pick,
+                value,
+            };
+            Ok(app_resolve::resolve(ws, &request)?
+                .undo
+                .as_deref()
+                .and_then(Undo::decode))
         })
         .await??;
     Ok(redirect_with(&format!("/r/{id}"), "Conflict settled", undo.as_ref()))
@@ -439,10 +474,20 @@ pub(crate) async fn restore_at(
     let at = form.require("at")?.to_string();
     let ms = kith_core::time_fmt::parse_datetime(&at)
         .ok_or_else(|| WebError::BadRequest(format!("'{at}' is not a date and time")))?;
-    let report = state.ws.call(move |ws| ws.restore_record_at(id, ms)).await??;
+    // The same operation as `POST /api/records/{id}/restore-at` and `kith record restore
+    // --at`.
+    let request = RestoreAtRequest {
+        id: id.to_string(),
+        at: ms,
+    };
+    let restored = state.ws.call(move |ws| app_revert::restore_at(ws, &request)).await??;
+    let undo = restored
+        .group
+        .as_deref()
+        .and_then(|g| Undo::decode(&format!("group:{g}")));
     Ok(redirect_with(
         &format!("/r/{id}"),
         &format!("Restored to {at}"),
-        Some(&Undo::Group(report.group)),
+        undo.as_ref(),
     ))
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use kith_core::{ComputedSpec, FieldDef, FieldKind, FieldSpec, HistoryEntry, ObjectDef, ObjectId, Schema, Workspace};
+use kith_core::{ComputedSpec, FieldDef, FieldKind, HistoryEntry, ObjectDef, ObjectId, Schema, Workspace};
 use maud::{Markup, html};
 
 use super::fields::color_class;
@@ -15,6 +15,7 @@ use super::form::{FormPairs, query_pairs};
 use super::layout::{Active, Chrome, page};
 use super::undo::{Toast, Undo, redirect_with};
 use super::{AppState, WebError};
+use crate::app::fields::{self, AddFieldRequest, FieldRequest, RenameFieldRequest};
 
 /// The palette option colours come from (the stylesheet has a pill for each).
 const COLORS: [&str; 10] = [
@@ -327,27 +328,28 @@ pub(crate) async fn add_field(State(state): State<Arc<AppState>>, form: FormPair
         .require("kind")?
         .parse()
         .map_err(|_| WebError::BadRequest("unknown field type".into()))?;
-    let mut spec = FieldSpec::new(&kith_core::schema::key_from_label(&label), &label, kind);
-    spec.options = form
-        .get("options")
-        .unwrap_or_default()
-        .split(';')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
-    let undo = state
-        .ws
-        .call(move |ws| -> Result<Option<Undo>, WebError> {
-            ws.add_field(object, spec)?;
-            Ok(last_schema_change(ws))
-        })
-        .await??;
-    Ok(redirect_with(
-        "/schema",
-        &format!("Field “{label}” added"),
-        undo.as_ref(),
-    ))
+    // The same operation as `POST /api/objects/{object}/fields` and `kith field add`.
+    let request = AddFieldRequest {
+        object: object.to_string(),
+        key: None,
+        label: Some(label),
+        kind,
+        required: false,
+        unique: false,
+        options: form
+            .get("options")
+            .unwrap_or_default()
+            .split(';')
+            .map(str::to_string)
+            .collect(),
+        target: None,
+        many: false,
+        currency: None,
+        max_rating: None,
+    };
+    let added = state.ws.call(move |ws| fields::add(ws, &request)).await??;
+    let undo = added.undo.as_deref().and_then(Undo::decode);
+    Ok(redirect_with("/schema", &added.message, undo.as_ref()))
 }
 
 /// POST /schema/field/change: `object`, `field`, `action` = rename (with `label`), up,
@@ -375,10 +377,18 @@ pub(crate) async fn change_field(State(state): State<Arc<AppState>>, form: FormP
                 .ok_or_else(|| WebError::NotFound("field".into()))?;
             let position = obj.active_fields().position(|f| f.id == field).unwrap_or(0);
             let message = match action.as_str() {
+                // Rename, archive and restore are the operations of `kith field` and
+                // `/api/objects/{object}/fields/{field}…`.
                 "rename" => {
                     let label = label.ok_or_else(|| WebError::BadRequest("a label is needed".into()))?;
-                    ws.rename_field(object, field, Some(&label), None)?;
-                    format!("“{}” renamed to “{}”", def.label, label.trim())
+                    let request = RenameFieldRequest {
+                        object: object.to_string(),
+                        field: field.to_string(),
+                        label: Some(label),
+                        key: None,
+                    };
+                    let renamed = fields::rename(ws, &request)?;
+                    return Ok((renamed.message, renamed.undo.as_deref().and_then(Undo::decode)));
                 }
                 "up" => {
                     ws.reorder_field(object, field, position.saturating_sub(1))?;
@@ -388,13 +398,13 @@ pub(crate) async fn change_field(State(state): State<Arc<AppState>>, form: FormP
                     ws.reorder_field(object, field, position + 1)?;
                     format!("“{}” moved down", def.label)
                 }
-                "archive" => {
-                    ws.set_field_archived(object, field, true)?;
-                    format!("“{}” archived (values kept)", def.label)
-                }
-                "restore" => {
-                    ws.set_field_archived(object, field, false)?;
-                    format!("“{}” restored", def.label)
+                "archive" | "restore" => {
+                    let request = FieldRequest {
+                        object: object.to_string(),
+                        field: field.to_string(),
+                    };
+                    let done = fields::set_archived(ws, &request, action == "archive")?;
+                    return Ok((done.message, done.undo.as_deref().and_then(Undo::decode)));
                 }
                 "retype" => {
                     let kind: FieldKind = kind

@@ -13,6 +13,9 @@ use maud::{Markup, html};
 use super::form::{FormPairs, to_query};
 use super::layout::Chrome;
 use super::{AppState, WebError};
+use crate::app::AppError;
+use crate::app::records::{self, RecordRequest, RestoreRequest};
+use crate::app::revert::{RevertRequest, revert as app_revert};
 
 /// How to take one action back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,34 +53,44 @@ impl Undo {
         }
     }
 
-    /// Carries the undo out; returns how to undo the undo (redo), when there is one.
-    fn apply(&self, ws: &mut Workspace) -> Result<Option<Undo>, kith_core::Error> {
-        Ok(match self {
-            Undo::Change(hash) => Some(Undo::Group(ws.revert_change(hash, false)?.group)),
-            Undo::Group(g) => Some(Undo::Group(ws.revert_group(*g, false)?.group)),
-            Undo::Restore(r) => {
-                ws.restore_record(*r)?;
-                Some(Undo::Delete(*r))
+    /// Carries the undo out through the same operations as `/api/revert`,
+    /// `/api/records/{id}/restore` and `/delete` (`crate::app`); returns how to undo the
+    /// undo (redo), when there is one.
+    fn apply(&self, ws: &mut Workspace) -> Result<Option<Undo>, AppError> {
+        let revert = |ws: &mut Workspace, request: RevertRequest| -> Result<Option<Undo>, AppError> {
+            let done = app_revert(ws, &request)?;
+            Ok(Undo::decode(&format!("group:{}", done.group)))
+        };
+        let redo = match self {
+            Undo::Change(hash) => {
+                return revert(
+                    ws,
+                    RevertRequest {
+                        change: Some(hash.clone()),
+                        ..RevertRequest::default()
+                    },
+                );
             }
-            Undo::Delete(r) => {
-                ws.delete_record(*r)?;
-                Some(Undo::Restore(*r))
+            Undo::Group(g) => {
+                return revert(
+                    ws,
+                    RevertRequest {
+                        group: Some(g.to_string()),
+                        ..RevertRequest::default()
+                    },
+                );
             }
-        })
+            Undo::Restore(r) => records::restore(
+                ws,
+                &RestoreRequest {
+                    id: r.to_string(),
+                    set: Vec::new(),
+                },
+            )?,
+            Undo::Delete(r) => records::delete(ws, &RecordRequest { id: r.to_string() })?,
+        };
+        Ok(redo.undo.as_deref().and_then(Undo::decode))
     }
-}
-
-/// The newest change of a record: what "undo" reverts after a single edit. An edit that
-/// triggered automations is undone with everything they did (its change group).
-pub(crate) fn last_change(ws: &Workspace, record: RecordId) -> Option<Undo> {
-    let history = ws.record_history(record).ok()?;
-    let last = history.last()?;
-    let mut parts = last.message.split(':');
-    let group = match (parts.next(), parts.next()) {
-        (Some("edit" | "automation"), Some(g)) => g.parse().ok(),
-        _ => None,
-    };
-    Some(group.map_or_else(|| Undo::Change(last.change.clone()), Undo::Group))
 }
 
 /// The message and undo spec a page shows after an action.
