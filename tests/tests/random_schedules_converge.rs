@@ -247,3 +247,25 @@ proptest! {
         run(s);
     }
 }
+
+/// A schedule the property test once found: two devices add the same field while one is
+/// offline, around restarts of both devices and the relay.
+#[test]
+fn the_same_field_added_offline_around_restarts_converges() {
+    run((
+        16501394116864452029,
+        3,
+        vec![
+            Op::RestartRelay,
+            Op::Create { peer: 1, name: 0 },
+            Op::RestartPeer { peer: 1 },
+            Op::Run { steps: 4 },
+            Op::AddField { peer: 0, n: 0 },
+            Op::RestartPeer { peer: 0 },
+            Op::Run { steps: 7 },
+            Op::Offline { peer: 0 },
+            Op::AddField { peer: 1, n: 0 },
+            Op::Run { steps: 3 },
+        ],
+    ));
+}

@@ -90,8 +90,8 @@ const MAX_DEFLATE_RATIO: u64 = 1032;
 impl<'t> DocTables<'t> {
     pub(crate) fn open(tx: &'t redb::WriteTransaction) -> Result<Self, StoreError> {
         let outbox = tx.open_table(OUTBOX)?;
-        let next_outbox = outbox.last()?.map_or(0, |(k, _)| k.value() + 1);
         let meta = tx.open_table(META)?;
+        let next_outbox = super::next_outbox_id(&outbox, &meta)?;
         let read_only = meta
             .get(super::SYNC_ROLE)?
             .is_some_and(|v| v.value() == crate::sync::protocol::Role::Viewer.as_str().as_bytes());

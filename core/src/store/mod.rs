@@ -9,7 +9,7 @@ pub(crate) mod tables;
 
 use std::path::Path;
 
-use redb::{Database, ReadTransaction, ReadableDatabase, WriteTransaction};
+use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
 
 use crate::error::StoreError;
 
@@ -153,6 +153,38 @@ impl Store {
     pub(crate) fn write(&self) -> Result<WriteTransaction, StoreError> {
         Ok(self.db.begin_write()?)
     }
+}
+
+/// Outbox ids are never handed out twice: an acknowledgement of an old id (a duplicated
+/// or late ack) must never remove a newer change that happens to get the same id once
+/// the outbox emptied. Ids below this floor were used; it rises when ids leave the outbox.
+pub(crate) const OUTBOX_FLOOR: &str = "outbox_floor";
+
+fn decode_u64(bytes: Option<&[u8]>) -> u64 {
+    bytes
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map_or(0, u64::from_le_bytes)
+}
+
+/// The next outbox id: after the last queued one and at or above the floor.
+pub(crate) fn next_outbox_id(
+    outbox: &impl ReadableTable<u64, &'static [u8]>,
+    meta: &impl ReadableTable<&'static str, &'static [u8]>,
+) -> Result<u64, StoreError> {
+    let after_last = outbox.last()?.map_or(0, |(k, _)| k.value() + 1);
+    let floor = decode_u64(meta.get(OUTBOX_FLOOR)?.as_ref().map(|v| v.value()));
+    Ok(after_last.max(floor))
+}
+
+/// Records that outbox ids up to `highest` were used (called when entries leave it).
+pub(crate) fn raise_outbox_floor(tx: &WriteTransaction, highest: u64) -> Result<(), StoreError> {
+    let mut meta = tx.open_table(tables::META)?;
+    let floor = decode_u64(meta.get(OUTBOX_FLOOR)?.as_ref().map(|v| v.value()));
+    let raised = floor.max(highest.saturating_add(1));
+    if raised != floor {
+        meta.insert(OUTBOX_FLOOR, raised.to_le_bytes().as_slice())?;
+    }
+    Ok(())
 }
 
 /// Reads a metadata value.

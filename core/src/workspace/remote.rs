@@ -90,6 +90,9 @@ impl Workspace {
                 outbox.remove(*id).map_err(StoreError::from)?;
             }
             drop(outbox);
+            if let Some(highest) = ids.iter().max() {
+                store::raise_outbox_floor(tx, *highest)?;
+            }
             store::set_meta(tx, SYNC_CURSOR, &current.max(cursor).to_le_bytes())?;
             Ok(())
         })

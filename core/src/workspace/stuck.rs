@@ -7,7 +7,7 @@ use redb::{ReadableTable, ReadableTableMetadata};
 
 use super::Workspace;
 use crate::error::{Result, StoreError};
-use crate::store::tables;
+use crate::store::{self, tables};
 use crate::{DocId, RecordId};
 
 /// A local change the relay refused.
@@ -71,6 +71,10 @@ impl Workspace {
                 stuck.insert(next, value.as_slice()).map_err(StoreError::from)?;
                 next += 1;
             }
+            drop((outbox, stuck));
+            if let Some(highest) = refused.iter().map(|(id, _)| *id).max() {
+                store::raise_outbox_floor(tx, highest)?;
+            }
             Ok(())
         })
     }
@@ -107,10 +111,9 @@ impl Workspace {
         self.write(|tx| {
             let mut stuck = tx.open_table(tables::STUCK).map_err(StoreError::from)?;
             let mut outbox = tx.open_table(tables::OUTBOX).map_err(StoreError::from)?;
-            let mut next = outbox
-                .last()
-                .map_err(StoreError::from)?
-                .map_or(0, |(k, _)| k.value() + 1);
+            let meta = tx.open_table(tables::META).map_err(StoreError::from)?;
+            let mut next = store::next_outbox_id(&outbox, &meta)?;
+            drop(meta);
             let mut fitting = Vec::new();
             for entry in stuck.iter().map_err(StoreError::from)? {
                 let (key, value) = entry.map_err(StoreError::from)?;

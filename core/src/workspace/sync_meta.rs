@@ -113,10 +113,9 @@ fn requeue_everything(tx: &redb::WriteTransaction) -> Result<u64> {
     let docs = tx.open_table(tables::DOCS).map_err(StoreError::from)?;
     let changes = tx.open_table(tables::DOC_CHANGES).map_err(StoreError::from)?;
     let mut outbox = tx.open_table(tables::OUTBOX).map_err(StoreError::from)?;
-    let mut next = outbox
-        .last()
-        .map_err(StoreError::from)?
-        .map_or(0, |(k, _)| k.value() + 1);
+    let meta = tx.open_table(tables::META).map_err(StoreError::from)?;
+    let mut next = store::next_outbox_id(&outbox, &meta)?;
+    drop(meta);
     let start = next;
     let mut push = |doc: &[u8; 16], chunk: &[u8]| -> Result<()> {
         let mut entry = Vec::with_capacity(16 + chunk.len());
