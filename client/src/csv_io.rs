@@ -25,7 +25,8 @@
 //!   records must exist before the import: import companies before the people that
 //!   point at them.
 //!
-//! **Export** is in `csv_export.rs` (re-exported here).
+//! **Export** is in `csv_export.rs` (re-exported here); the batching of rows and the
+//! report of bad rows are in `csv_io/rows.rs`.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -46,6 +47,9 @@ use crate::CsvError;
 use crate::csv_infer::{NewField, SAMPLE_ROWS, infer};
 use crate::csv_missing::{Created, Need, ToCreate};
 use crate::csv_plan::{Join, Target, full_plan, unknown_columns};
+
+mod rows;
+use rows::{BatchContext, Pending, RowErrors, parse_row};
 
 /// How to import a CSV file.
 #[derive(Debug, Clone, Default)]
@@ -618,177 +622,3 @@ pub const BATCH_ROWS: usize = 5_000;
 
 /// Bad rows kept for the report; past these only the count grows.
 pub const KEPT_ERRORS: usize = 1_000;
-
-/// The bad rows of an import: the first [`KEPT_ERRORS`] and how many in all.
-#[derive(Default)]
-struct RowErrors {
-    kept: Vec<CsvRowError>,
-    total: usize,
-}
-
-impl RowErrors {
-    fn push(&mut self, error: CsvRowError) {
-        self.total += 1;
-        if self.kept.len() < KEPT_ERRORS {
-            self.kept.push(error);
-        }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.total == 0
-    }
-}
-
-/// What writing a batch needs to say which column a broken rule is about.
-struct BatchContext<'a> {
-    object: &'a ObjectDef,
-    targets: &'a [Target<'a>],
-    headers: &'a [String],
-    id_column: Option<usize>,
-    import: ImportOptions,
-}
-
-/// Converted rows waiting to be written, with (data row, line) of each.
-#[derive(Default)]
-struct Pending {
-    rows: Vec<ImportRow>,
-    positions: Vec<(usize, u64)>,
-    written: usize,
-    /// Good rows a preview has counted and let go.
-    previewed: usize,
-    /// Rows a strict import's first pass found good.
-    checked: usize,
-}
-
-impl Pending {
-    fn push(&mut self, row: ImportRow, number: usize, line: u64) {
-        self.rows.push(row);
-        self.positions.push((number, line));
-    }
-
-    /// Checks the waiting rows against the workspace and the rows checked before,
-    /// writing nothing, and lets them go.
-    fn check(
-        &mut self,
-        ws: &mut Workspace,
-        ctx: &BatchContext<'_>,
-        checks: &mut ImportChecks,
-        errors: &mut RowErrors,
-    ) -> Result<(), CsvError> {
-        if self.rows.is_empty() {
-            return Ok(());
-        }
-        let rows = std::mem::take(&mut self.rows);
-        let positions = std::mem::take(&mut self.positions);
-        let count = rows.len();
-        let bad = ws.check_import_rows(ctx.object.id, rows, checks)?;
-        self.checked += count - bad.len();
-        report_rows(ctx, &positions, &bad, errors);
-        Ok(())
-    }
-
-    /// Validates and writes the waiting rows; returns how many records all batches
-    /// have created so far.
-    fn write(
-        &mut self,
-        ws: &mut Workspace,
-        ctx: &BatchContext<'_>,
-        errors: &mut RowErrors,
-        progress: &mut dyn FnMut(usize, usize),
-    ) -> Result<usize, CsvError> {
-        if self.rows.is_empty() {
-            return Ok(self.written);
-        }
-        let rows = std::mem::take(&mut self.rows);
-        let positions = std::mem::take(&mut self.positions);
-        let base = self.written;
-        let total = base + rows.len();
-        let report = ws.import_records(ctx.object.id, rows, &ctx.import, &mut |done| {
-            progress(base + done, total)
-        })?;
-        report_rows(ctx, &positions, &report.errors, errors);
-        self.written += report.created.len();
-        Ok(self.written)
-    }
-}
-
-/// The rows of a batch the workspace refused, as row reports (row, line, column, why).
-fn report_rows(ctx: &BatchContext<'_>, positions: &[(usize, u64)], refused: &[RowError], errors: &mut RowErrors) {
-    for e in refused {
-        let Some(&(row, line)) = positions.get(e.index) else {
-            continue;
-        };
-        let (field, reason) = rule_reason(&e.error);
-        let column = field.and_then(|key| {
-            let index = if key == "id" && !ctx.object.fields.iter().any(|f| f.key == "id") {
-                ctx.id_column
-            } else {
-                ctx.targets
-                    .iter()
-                    .position(|t| matches!(t, Target::Field(def) if def.key == key))
-            };
-            index.and_then(|i| ctx.headers.get(i).cloned())
-        });
-        errors.push(CsvRowError {
-            row,
-            line,
-            column,
-            reason,
-        });
-    }
-}
-
-/// Converts one data row; on failure, the column index and why.
-fn parse_row(
-    ws: &Workspace,
-    object: ObjectId,
-    targets: &[Target<'_>],
-    joins: &[Join<'_>],
-    record: &csv::ByteRecord,
-    number_format: &NumberFormat,
-) -> Result<ImportRow, (usize, String)> {
-    let mut row = ImportRow {
-        id: None,
-        values: Vec::with_capacity(targets.len()),
-    };
-    for (i, (target, bytes)) in targets.iter().zip(record.iter()).enumerate() {
-        if matches!(target, Target::Skip | Target::Joined) {
-            continue;
-        }
-        let text = std::str::from_utf8(bytes).map_err(|_| (i, "the cell is not valid UTF-8 text".to_string()))?;
-        if text.trim().is_empty() {
-            continue;
-        }
-        match target {
-            Target::Skip | Target::Joined => {}
-            Target::Id => row.id = Some(text.parse::<RecordId>().map_err(|e| (i, e.to_string()))?),
-            Target::Field(def) => {
-                let resolve = |name: &str| resolve_name(ws, object, def, name);
-                let value = field_type::parse_input_in(def, text, number_format, &resolve).map_err(|e| (i, e.0))?;
-                if value.is_some() {
-                    row.values.push((def.id, value));
-                }
-            }
-        }
-    }
-    for join in joins {
-        let mut parts = Vec::with_capacity(join.columns.len());
-        for &c in &join.columns {
-            let bytes = record.get(c).unwrap_or_default();
-            let text = std::str::from_utf8(bytes).map_err(|_| (c, "the cell is not valid UTF-8 text".to_string()))?;
-            if !text.trim().is_empty() {
-                parts.push(text.trim());
-            }
-        }
-        if parts.is_empty() {
-            continue;
-        }
-        let resolve = |name: &str| resolve_name(ws, object, join.field, name);
-        let value = field_type::parse_input_in(join.field, &parts.join(" "), number_format, &resolve)
-            .map_err(|e| (join.columns[0], e.0))?;
-        if value.is_some() {
-            row.values.push((join.field.id, value));
-        }
-    }
-    Ok(row)
-}
