@@ -41,7 +41,7 @@ fn an_automation_made_in_the_editor_runs_on_an_edit_and_its_run_is_reverted_from
 
     b.goto(&server.url("/automations/runs"));
     assert!(b.text("table.runs").contains("Invoice Big"), "{}", b.text("main"));
-    b.screenshot(&docs_screenshot("automation_runs"));
+    b.screenshot(&docs_screenshot("automation_runs.png"));
     b.and_wait("document.querySelector('table.runs form button').click()");
     b.wait_for_text(".toast", "Run reverted");
     b.goto(&server.url(&format!("/r/{deal}")));
@@ -66,7 +66,7 @@ fn a_manual_automation_runs_from_its_button_on_the_record_page() {
          f.task.value = 'Call {name}'; f.requestSubmit();",
     );
     b.wait_for_text(".toast", "Automation added");
-    b.screenshot(&docs_screenshot("automation_editor"));
+    b.screenshot(&docs_screenshot("automation_editor.png"));
     b.goto(&server.url(&format!("/r/{ann}")));
     b.and_wait("document.querySelector('section.automations button').click()");
     b.wait_for_text(".toast", "Ran: create task 'Call Ann Lee'");
