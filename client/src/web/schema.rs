@@ -60,6 +60,7 @@ fn render(
         h1 { "Schema" }
         p.muted { "Objects and their fields. Renaming, retyping and archiving keep every value; each change can be reverted." }
         @for o in schema.active_objects() { (object_section(chrome, o, sources, rules)) }
+        (objects_footer(chrome, schema))
         section.schema-history {
             h2 { "Schema history" }
             ol.timeline-list {
@@ -86,6 +87,7 @@ fn object_section(chrome: &Chrome, o: &ObjectDef, sources: &Sources, rules: &[su
     html! {
         section.schema-object id={"object-" (o.key)} {
             h2 { a href={"/o/" (o.key)} { (o.label) } " " code.muted { (o.key) } }
+            (object_actions(chrome, o))
             table.records.schema-fields {
                 thead { tr { th { "Field" } th { "Key" } th { "Type" } th { "Options" } th { "" } } }
                 tbody {
@@ -98,6 +100,8 @@ fn object_section(chrome: &Chrome, o: &ObjectDef, sources: &Sources, rules: &[su
                             td.actions {
                                 @if i > 0 { (field_action(chrome, o.id, f, "up", "↑", &format!("Move {} up", f.label))) }
                                 @if i + 1 < active.len() { (field_action(chrome, o.id, f, "down", "↓", &format!("Move {} down", f.label))) }
+                                (setting_toggle(chrome, o.id, f, "required", f.required))
+                                (setting_toggle(chrome, o.id, f, "unique", f.unique))
                                 (field_action(chrome, o.id, f, "archive", "Archive", &format!("Archive {}", f.label)))
                             }
                         }
@@ -123,6 +127,74 @@ fn field_action(chrome: &Chrome, object: ObjectId, f: &FieldDef, action: &str, t
             input type="hidden" name="field" value=(f.id);
             input type="hidden" name="action" value=(action);
             button.small.secondary type="submit" aria-label=(label) { (text) }
+        }
+    }
+}
+
+/// A button that turns a field's rule (`required`, `unique`) on or off.
+fn setting_toggle(chrome: &Chrome, object: ObjectId, f: &FieldDef, setting: &str, on: bool) -> Markup {
+    let label = format!("{} {setting}", f.label);
+    html! {
+        form.inline method="post" action="/schema/field/change" {
+            (chrome.token_field())
+            input type="hidden" name="object" value=(object);
+            input type="hidden" name="field" value=(f.id);
+            input type="hidden" name="action" value=(setting);
+            input type="hidden" name="value" value=(!on);
+            button.small.secondary.toggle type="submit" aria-pressed=(on) aria-label=(label) {
+                @if on { "✓ " } (setting)
+            }
+        }
+    }
+}
+
+/// An object's label (renamed on Enter) and its Archive button.
+fn object_actions(chrome: &Chrome, o: &ObjectDef) -> Markup {
+    html! {
+        div.object-actions {
+            form.inline method="post" action="/schema/object/change" {
+                (chrome.token_field())
+                input type="hidden" name="object" value=(o.id);
+                input type="hidden" name="action" value="rename";
+                input type="text" name="label" value=(o.label) aria-label={"Label of the object " (o.label)} required;
+            }
+            " "
+            form.inline method="post" action="/schema/object/change" {
+                (chrome.token_field())
+                input type="hidden" name="object" value=(o.id);
+                input type="hidden" name="action" value="archive";
+                button.small.secondary type="submit" aria-label={"Archive the object " (o.label)} { "Archive object" }
+            }
+        }
+    }
+}
+
+/// Archived objects with a Restore each, and the form that adds an object.
+fn objects_footer(chrome: &Chrome, schema: &Schema) -> Markup {
+    let archived: Vec<&ObjectDef> = schema.objects.iter().filter(|o| o.archived).collect();
+    html! {
+        @if !archived.is_empty() {
+            p.muted { "Archived objects (records kept): "
+                @for o in &archived {
+                    span.chip { (o.label) " "
+                        form.inline method="post" action="/schema/object/change" {
+                            (chrome.token_field())
+                            input type="hidden" name="object" value=(o.id);
+                            input type="hidden" name="action" value="restore";
+                            button.small.secondary type="submit" aria-label={"Restore the object " (o.label)} { "Restore" }
+                        }
+                    } " "
+                }
+            }
+        }
+        details.add-object {
+            summary { "+ Add an object" }
+            form method="post" action="/schema/object" {
+                (chrome.token_field())
+                label { "Label " input type="text" name="label" required placeholder="Projects"; }
+                button type="submit" { "Add object" }
+                p.muted { "It starts with a name field, which its records are shown and found by." }
+            }
         }
     }
 }
@@ -164,12 +236,24 @@ fn options_cell(chrome: &Chrome, object: ObjectId, f: &FieldDef) -> Markup {
                 (chrome.token_field())
                 input type="hidden" name="object" value=(object);
                 input type="hidden" name="field" value=(f.id);
-                input type="hidden" name="option" value=(opt.label);
+                input type="hidden" name="option" value=(opt.id);
                 span class=(color_class(&opt.color)) { (opt.label) }
                 select name="color" aria-label={"Colour of " (opt.label)} data-autosubmit {
                     @for c in COLORS { option value=(c) selected[c == opt.color] { (c) } }
                 }
                 noscript { button.small type="submit" { "Set" } }
+            }
+            (option_menu(chrome, object, f, opt))
+        }
+        @for opt in f.options.iter().filter(|o| o.archived) {
+            form.inline.option method="post" action="/schema/option" {
+                (chrome.token_field())
+                input type="hidden" name="object" value=(object);
+                input type="hidden" name="field" value=(f.id);
+                input type="hidden" name="option" value=(opt.id);
+                input type="hidden" name="action" value="restore";
+                span.muted { s { (opt.label) } }
+                button.small.secondary type="submit" aria-label={"Restore option " (opt.label)} { "Restore" }
             }
         }
         form.inline method="post" action="/schema/option" {
@@ -179,6 +263,38 @@ fn options_cell(chrome: &Chrome, object: ObjectId, f: &FieldDef) -> Markup {
             input type="text" name="add" placeholder="New option" aria-label={"New option of " (f.label)} size="10";
             button.small.secondary type="submit" { "Add" }
         }
+        }
+    }
+}
+
+/// An option's other changes, folded away: rename, move up or down, archive.
+fn option_menu(chrome: &Chrome, object: ObjectId, f: &FieldDef, opt: &kith_core::SelectOption) -> Markup {
+    let hidden = html! {
+        (chrome.token_field())
+        input type="hidden" name="object" value=(object);
+        input type="hidden" name="field" value=(f.id);
+        input type="hidden" name="option" value=(opt.id);
+    };
+    let button = |action: &str, text: &str, label: String| {
+        html! {
+            form.inline method="post" action="/schema/option" {
+                (hidden)
+                input type="hidden" name="action" value=(action);
+                button.small.secondary type="submit" aria-label=(label) { (text) }
+            }
+        }
+    };
+    html! {
+        details.option-menu {
+            summary aria-label={"More for option " (opt.label)} { "…" }
+            form.inline method="post" action="/schema/option" {
+                (hidden)
+                input type="hidden" name="action" value="rename";
+                input type="text" name="label" value=(opt.label) aria-label={"Label of option " (opt.label)} size="10" required;
+            }
+            (button("up", "↑", format!("Move option {} up", opt.label)))
+            (button("down", "↓", format!("Move option {} down", opt.label)))
+            (button("archive", "Archive", format!("Archive option {}", opt.label)))
         }
     }
 }
