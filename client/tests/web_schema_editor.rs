@@ -121,7 +121,10 @@ fn objects_are_added_renamed_archived_and_restored_in_the_schema_editor() {
         "/schema/object/change",
         &[("object", "office_visits"), ("action", "rename"), ("label", "Visits")],
     );
-    assert_eq!(toast(renamed.location()), "Object “Office visits” is now office_visits (“Visits”)");
+    assert_eq!(
+        toast(renamed.location()),
+        "Object “Office visits” is now office_visits (“Visits”)"
+    );
     let archived = server.post_form(
         "/schema/object/change",
         &[("object", "office_visits"), ("action", "archive")],
@@ -158,7 +161,11 @@ fn moving_a_field_up_in_the_schema_editor_passes_over_archived_fields() {
         &[("object", &o), ("field", &f), ("action", "up")],
     );
     assert_eq!(moved.status, 303, "{}", moved.body);
-    assert!(toast(moved.location()).ends_with("moved to position 1"), "{}", moved.location());
+    assert!(
+        toast(moved.location()).ends_with("moved to position 1"),
+        "{}",
+        moved.location()
+    );
     let ws = server.stop();
     let order: Vec<String> = ws
         .object_named("people")
@@ -176,17 +183,30 @@ fn required_and_unique_are_set_in_the_schema_editor_and_refused_while_records_br
     let server = TestServer::start(ws);
     let refused = server.post_form(
         "/schema/field/change",
-        &[("object", "people"), ("field", "city"), ("action", "required"), ("value", "true")],
+        &[
+            ("object", "people"),
+            ("field", "city"),
+            ("action", "required"),
+            ("value", "true"),
+        ],
     );
     assert_eq!(refused.status, 422, "{}", refused.body);
     assert!(refused.body.contains("no value"), "{}", refused.body);
     let set = server.post_form(
         "/schema/field/change",
-        &[("object", "people"), ("field", "city"), ("action", "unique"), ("value", "true")],
+        &[
+            ("object", "people"),
+            ("field", "city"),
+            ("action", "unique"),
+            ("value", "true"),
+        ],
     );
     assert_eq!(toast(set.location()), "Field “City”: required no, unique yes");
     let page = server.get("/schema").body;
-    assert!(page.contains("aria-pressed=\"true\" aria-label=\"City unique\""), "{page}");
+    assert!(
+        page.contains("aria-pressed=\"true\" aria-label=\"City unique\""),
+        "{page}"
+    );
     let ws = server.stop();
     let people = ws.object_named("people").expect("people").id;
     let city = ws.field_named(people, "city").expect("city");

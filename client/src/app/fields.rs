@@ -116,7 +116,10 @@ pub(crate) fn add(ws: &mut Workspace, req: &AddFieldRequest) -> Result<Changed, 
             ));
         }
         let id = ws.add_computed_field(object.id, &key, &label, &req.computed.spec()?)?;
-        let shown = ws.field_named(object.id, &id.to_string()).map(type_name).unwrap_or_default();
+        let shown = ws
+            .field_named(object.id, &id.to_string())
+            .map(type_name)
+            .unwrap_or_default();
         return Ok(Changed {
             id: id.to_string(),
             message: format!("Field “{label}” added as {}.{key} ({shown})", object.key),
@@ -246,7 +249,9 @@ pub(crate) struct FieldSettingsRequest {
 /// changes: the answer then has no undo (`kith schema history` lists both).
 pub(crate) fn set(ws: &mut Workspace, req: &FieldSettingsRequest) -> Result<Changed, AppError> {
     if req.required.is_none() && req.unique.is_none() {
-        return Err(AppError::Invalid("give required, unique, or both (true or false)".into()));
+        return Err(AppError::Invalid(
+            "give required, unique, or both (true or false)".into(),
+        ));
     }
     let (object, field) = named(ws, &req.object, &req.field)?;
     let mark = SchemaMark::now(ws);

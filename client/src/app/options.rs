@@ -69,15 +69,22 @@ pub(crate) struct OptionRequest {
 }
 
 /// The option's id, label and the field's label; a clear error when there is none.
-fn option_named(ws: &Workspace, req: &OptionRequest) -> Result<(kith_core::ObjectId, kith_core::FieldDef, SelectOption), AppError> {
+fn option_named(
+    ws: &Workspace,
+    req: &OptionRequest,
+) -> Result<(kith_core::ObjectId, kith_core::FieldDef, SelectOption), AppError> {
     let (object, field) = named(ws, &req.object, &req.field)?;
-    let option = field.option_named(&req.option).cloned().ok_or_else(|| {
-        kith_core::SchemaError::UnknownOption {
-            object: ws.object_named(&object.to_string()).map(|o| o.key.clone()).unwrap_or_default(),
+    let option = field
+        .option_named(&req.option)
+        .cloned()
+        .ok_or_else(|| kith_core::SchemaError::UnknownOption {
+            object: ws
+                .object_named(&object.to_string())
+                .map(|o| o.key.clone())
+                .unwrap_or_default(),
             field: field.key.clone(),
             option: req.option.clone(),
-        }
-    })?;
+        })?;
     Ok((object, field, option))
 }
 

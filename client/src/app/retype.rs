@@ -115,9 +115,9 @@ fn answer(
             "Retyping “{label}” to {kind}: {converted} value(s) would convert; {n} would not and would be kept as they are"
         ),
         (false, 0) => format!("Field “{label}” is now {kind}: {converted} value(s) convert"),
-        (false, n) => format!(
-            "Field “{label}” is now {kind}: {converted} value(s) convert; {n} do not and are kept as they were"
-        ),
+        (false, n) => {
+            format!("Field “{label}” is now {kind}: {converted} value(s) convert; {n} do not and are kept as they were")
+        }
     };
     Retyped {
         id: def.id.to_string(),

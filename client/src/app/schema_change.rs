@@ -73,7 +73,11 @@ impl Placement {
                 .ok_or_else(|| AppError::Invalid("positions start at 1".into()))?,
             (None, Some(Step::Up)) => current.saturating_sub(1),
             (None, Some(Step::Down)) => current + 1,
-            _ => return Err(AppError::Invalid("give a position or a step (up or down), not both".into())),
+            _ => {
+                return Err(AppError::Invalid(
+                    "give a position or a step (up or down), not both".into(),
+                ));
+            }
         };
         let others: Vec<bool> = items.iter().filter(|(moved, _)| !moved).map(|(_, a)| *a).collect();
         let active_others = others.iter().filter(|a| !**a).count();

@@ -209,7 +209,11 @@ pub fn run(args: FieldArgs, ctx: &Context) -> Result<(), CliError> {
                 key: Some(key),
                 label,
                 kind,
-                computed: Definition { formula, lookup, rollup },
+                computed: Definition {
+                    formula,
+                    lookup,
+                    rollup,
+                },
                 required,
                 unique,
                 options: options
@@ -248,7 +252,9 @@ pub fn run(args: FieldArgs, ctx: &Context) -> Result<(), CliError> {
                 to: Placement::to(position),
             },
         )?,
-        FieldCommand::Archive { object, field } => fields::set_archived(&mut ws, &FieldRequest { object, field }, true)?,
+        FieldCommand::Archive { object, field } => {
+            fields::set_archived(&mut ws, &FieldRequest { object, field }, true)?
+        }
         FieldCommand::Restore { object, field } => {
             fields::set_archived(&mut ws, &FieldRequest { object, field }, false)?
         }
@@ -280,7 +286,11 @@ pub fn run(args: FieldArgs, ctx: &Context) -> Result<(), CliError> {
             &EditComputedRequest {
                 object,
                 field,
-                definition: Definition { formula, lookup, rollup },
+                definition: Definition {
+                    formula,
+                    lookup,
+                    rollup,
+                },
             },
         )?,
         FieldCommand::Set {
@@ -330,7 +340,10 @@ fn write_retyped(out: &mut dyn Write, ctx: &Context, ws: &Workspace, done: &Rety
         }
     }
     if done.dry_run {
-        writeln!(out, "Nothing was changed (a dry run); run it again without --dry-run to retype.")?;
+        writeln!(
+            out,
+            "Nothing was changed (a dry run); run it again without --dry-run to retype."
+        )?;
     }
     Ok(())
 }

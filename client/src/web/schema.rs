@@ -94,14 +94,15 @@ fn object_section(chrome: &Chrome, o: &ObjectDef, sources: &Sources, rules: &[su
                     @for (i, f) in active.iter().enumerate() {
                         tr data-field=(f.key) {
                             td { (rename_form(chrome, o.id, f)) }
-                            td { code { (f.key) } }
+                            td { code { (f.key) } div.toggles {
+                                (setting_toggle(chrome, o.id, f, "required", f.required))
+                                (setting_toggle(chrome, o.id, f, "unique", f.unique))
+                            } }
                             td { @if f.computed.is_some() { (computed_cell(chrome, o.id, f, sources)) } @else { (retype_form(o, f)) } }
                             td { (options_cell(chrome, o.id, f)) }
                             td.actions {
                                 @if i > 0 { (field_action(chrome, o.id, f, "up", "↑", &format!("Move {} up", f.label))) }
                                 @if i + 1 < active.len() { (field_action(chrome, o.id, f, "down", "↓", &format!("Move {} down", f.label))) }
-                                (setting_toggle(chrome, o.id, f, "required", f.required))
-                                (setting_toggle(chrome, o.id, f, "unique", f.unique))
                                 (field_action(chrome, o.id, f, "archive", "Archive", &format!("Archive {}", f.label)))
                             }
                         }
@@ -232,6 +233,7 @@ fn options_cell(chrome: &Chrome, object: ObjectId, f: &FieldDef) -> Markup {
     html! {
         div.options {
         @for opt in f.options.iter().filter(|o| !o.archived) {
+            span.option-item {
             form.inline.option method="post" action="/schema/option" {
                 (chrome.token_field())
                 input type="hidden" name="object" value=(object);
@@ -244,6 +246,7 @@ fn options_cell(chrome: &Chrome, object: ObjectId, f: &FieldDef) -> Markup {
                 noscript { button.small type="submit" { "Set" } }
             }
             (option_menu(chrome, object, f, opt))
+            }
         }
         @for opt in f.options.iter().filter(|o| o.archived) {
             form.inline.option method="post" action="/schema/option" {

@@ -28,7 +28,10 @@ async fn answer(
 
 /// A form value, trimmed, when given and not empty.
 fn given(form: &FormPairs, name: &str) -> Option<String> {
-    form.get(name).map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
+    form.get(name)
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
 }
 
 /// `up` or `down` as a step.
@@ -133,7 +136,10 @@ pub(crate) async fn change_field(State(state): State<Arc<AppState>>, form: FormP
         }
         "archive" | "restore" => {
             let request = fields::FieldRequest { object, field };
-            answer(&state, move |ws| fields::set_archived(ws, &request, action == "archive")).await
+            answer(&state, move |ws| {
+                fields::set_archived(ws, &request, action == "archive")
+            })
+            .await
         }
         "retype" => {
             let request = retype::RetypeRequest {
@@ -157,11 +163,9 @@ pub(crate) async fn change_field(State(state): State<Arc<AppState>>, form: FormP
             .await
         }
         "compute" => {
-            let definition = fields::Definition::of_kind(
-                form.require("kind")?,
-                form.get("definition").unwrap_or_default(),
-            )
-            .ok_or_else(|| WebError::BadRequest("say formula, lookup or rollup".into()))?;
+            let definition =
+                fields::Definition::of_kind(form.require("kind")?, form.get("definition").unwrap_or_default())
+                    .ok_or_else(|| WebError::BadRequest("say formula, lookup or rollup".into()))?;
             let request = fields::EditComputedRequest {
                 object,
                 field,
@@ -229,7 +233,10 @@ pub(crate) async fn change_option(State(state): State<Arc<AppState>>, form: Form
             answer(&state, move |ws| options::reorder(ws, &request)).await
         }
         "archive" | "restore" => {
-            answer(&state, move |ws| options::set_archived(ws, &option, action == "archive")).await
+            answer(&state, move |ws| {
+                options::set_archived(ws, &option, action == "archive")
+            })
+            .await
         }
         other => Err(WebError::BadRequest(format!("unknown action '{other}'"))),
     }

@@ -107,7 +107,10 @@ pub(super) async fn list_fields(
     axum::extract::RawQuery(raw): axum::extract::RawQuery,
 ) -> ApiResult {
     let all = super::param(raw.as_deref(), "all").is_some_and(|v| v == "true");
-    call(&state, move |ws| fields::list(ws, &fields::ListFieldsRequest { object, all })).await
+    call(&state, move |ws| {
+        fields::list(ws, &fields::ListFieldsRequest { object, all })
+    })
+    .await
 }
 
 /// POST /api/objects/{object}/fields/{field}/reorder with `{"position": n}` (1 is
