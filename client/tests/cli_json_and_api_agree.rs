@@ -746,6 +746,15 @@ fn fields_are_reordered_set_redefined_and_retyped_the_same_from_the_cli_and_the_
     );
     assert_eq!(keys(&by_api), keys(&by_cli));
     assert_eq!(by_api["message"], "Field “Where” now computes name");
+    // Its type follows from what it computes: not even a dry run retypes it.
+    let refused = server.request(
+        "POST",
+        "/api/objects/people/fields/who/retype",
+        &[("Content-Type", "application/json"), ("x-kith-token", &server.token)],
+        r#"{"kind": "number", "dry_run": true}"#,
+    );
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("kith field edit"), "{}", refused.body);
 }
 
 #[test]
@@ -782,6 +791,20 @@ fn options_and_pipeline_stages_change_the_same_from_the_cli_and_the_api() {
     );
     assert_eq!(keys(&by_api), keys(&by_cli));
     assert_eq!(by_api["message"], "Added to “Stage”: “Parked”");
+    let refused = server.request(
+        "POST",
+        "/api/objects/deals/fields/name/options",
+        &[("Content-Type", "application/json"), ("x-kith-token", &server.token)],
+        r#"{"labels": ["X"]}"#,
+    );
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains("only select and multi_select fields have options"),
+        "{}",
+        refused.body
+    );
 
     let by_cli = cli(&path, &["option", "rename", "deals", "stage", "on hold", "Paused"]);
     let by_api = api_send(

@@ -59,9 +59,17 @@ pub(crate) fn retype(ws: &mut Workspace, req: &RetypeRequest) -> Result<Retyped,
         .as_deref()
         .map(|t| ws.object_named(t).map(|o| o.id))
         .transpose()?;
-    if def.computed.is_some() {
-        // The same refusal the workspace gives, before a dry run reports anything.
-        ws.retype_field(object, def.id, def.kind, None)?;
+    if let Some(computed) = &def.computed {
+        // The workspace refuses it too; a dry run must not report on it either.
+        return Err(kith_core::SchemaError::InvalidSetting {
+            object: ws.object_named(&object.to_string())?.key.clone(),
+            field: def.key.clone(),
+            reason: format!(
+                "is a {}: its type follows from what it computes (change that with `kith field edit`)",
+                computed.type_name()
+            ),
+        }
+        .into());
     }
     let (converted, unconverted) = if req.dry_run {
         dry_run(ws, object, &def, req.kind)?
