@@ -247,3 +247,29 @@ fn pipeline_stages_are_renamed_moved_archived_and_restored_in_the_schema_editor(
     assert!(lost < won, "Lost moved up past Closed won: {labels:?}");
     assert!(!stage.option_named("Lost").expect("lost").archived);
 }
+
+#[test]
+fn a_field_retyped_to_a_relation_in_the_schema_editor_points_at_the_object_chosen() {
+    let (_dir, ws) = workspace();
+    let companies = ws.object_named("companies").expect("companies").id;
+    let server = TestServer::start(ws);
+    let preview = server.get("/schema/retype?object=people&field=city&kind=relation");
+    assert_eq!(preview.status, 200, "{}", preview.body);
+    assert!(preview.body.contains("name=\"target\""), "{}", preview.body);
+    let c = companies.to_string();
+    let done = server.post_form(
+        "/schema/field/change",
+        &[
+            ("object", "people"),
+            ("field", "city"),
+            ("action", "retype"),
+            ("kind", "relation"),
+            ("target", &c),
+        ],
+    );
+    assert_eq!(done.status, 303, "{}", done.body);
+    let ws = server.stop();
+    let people = ws.object_named("people").expect("people").id;
+    let city = ws.field_named(people, "city").expect("city");
+    assert_eq!((city.kind, city.target), (FieldKind::Relation, Some(companies)));
+}

@@ -109,7 +109,7 @@ pub(crate) async fn add_field(State(state): State<Arc<AppState>>, form: FormPair
 }
 
 /// POST /schema/field/change: `object`, `field`, `action` = rename (with `label`), up,
-/// down, archive, restore, retype (with `kind`), compute (with `kind` and
+/// down, archive, restore, retype (with `kind`, and `target` for a relation), compute (with `kind` and
 /// `definition`), required or unique (with `value` = true or false).
 pub(crate) async fn change_field(State(state): State<Arc<AppState>>, form: FormPairs) -> Result<Redirect, WebError> {
     let object = form.require("object")?.to_string();
@@ -149,7 +149,7 @@ pub(crate) async fn change_field(State(state): State<Arc<AppState>>, form: FormP
                     .require("kind")?
                     .parse()
                     .map_err(|_| WebError::BadRequest("unknown field type".into()))?,
-                target: None,
+                target: given(&form, "target"),
                 dry_run: false,
             };
             answer(&state, move |ws| {
@@ -266,12 +266,18 @@ pub(crate) async fn retype_preview(
         dry_run: true,
     };
     let token = state.session();
-    let (chrome, label, report) = state
+    let (chrome, label, report, targets) = state
         .ws
         .call(move |ws| -> Result<_, WebError> {
             let (_, def) = fields::named(ws, &request.object, &request.field)?;
             let report = retype::retype(ws, &request)?;
-            Ok((Chrome::read(ws, &token), def.label, report))
+            // A relation can point at one object; the choice goes with the confirmation.
+            let targets: Vec<(String, String)> = ws
+                .schema()
+                .active_objects()
+                .map(|o| (o.id.to_string(), o.label.clone()))
+                .collect();
+            Ok((Chrome::read(ws, &token), def.label, report, targets))
         })
         .await??;
     let (object, field) = (get("object"), get("field"));
@@ -292,6 +298,12 @@ pub(crate) async fn retype_preview(
             input type="hidden" name="field" value=(field);
             input type="hidden" name="action" value="retype";
             input type="hidden" name="kind" value=(report.kind.as_str());
+            @if report.kind == kith_core::FieldKind::Relation {
+                label { "Pointing at " select name="target" {
+                    option value="" { "any object" }
+                    @for (id, name) in &targets { option value=(id) { (name) } }
+                } } " "
+            }
             button type="submit" { "Change the type" } " "
             a href="/schema" { "Cancel" }
         }
