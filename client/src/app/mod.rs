@@ -7,7 +7,10 @@
 //!
 //! * [`records`]: list, get, add, update, delete, restore; [`bulk`]: bulk edit.
 //! * [`import`]: a CSV file as records (one change group).
-//! * [`fields`]: schema edits of fields (add, rename, archive, restore).
+//! * Schema edits: [`objects`] (list, add, rename, archive, restore); [`fields`] (list,
+//!   add, rename, reorder, settings, computed definitions, archive, restore); [`retype`]
+//!   (with the report of values that do not convert, also as a dry run); [`options`] of
+//!   select fields and pipeline stages (add, rename, recolour, reorder, archive, restore).
 //! * [`config`]: the configuration documents (views, automations, reports, dashboards).
 //! * [`conflicts`]: every kind, as `kith conflicts` lists them; [`resolve`]: settle one.
 //! * [`trash`]: the trash listed (restore is in `records`).
@@ -23,10 +26,14 @@ pub(crate) mod conflicts;
 pub(crate) mod fields;
 pub(crate) mod history;
 pub(crate) mod import;
+pub(crate) mod objects;
+pub(crate) mod options;
 pub(crate) mod records;
 pub(crate) mod resolve;
+pub(crate) mod retype;
 pub(crate) mod revert;
 pub(crate) mod schema;
+pub(crate) mod schema_change;
 pub(crate) mod search;
 pub(crate) mod trash;
 

@@ -4,6 +4,8 @@
 //! Every route parses its request, calls the operation in `crate::app` on the workspace
 //! thread and answers with the operation's response: the same JSON `--json` prints.
 
+mod schema_routes;
+
 use std::sync::Arc;
 
 use axum::extract::{Path, RawQuery, State};
@@ -37,7 +39,10 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/objects/{object}/records", get(list).post(add))
         .route("/objects/{object}/import", post(import_csv))
         .route("/objects/{object}/bulk", post(bulk_edit))
-        .route("/objects/{object}/fields", post(add_field))
+        .route(
+            "/objects/{object}/fields",
+            get(schema_routes::list_fields).post(add_field),
+        )
         .route("/objects/{object}/fields/{field}/rename", post(rename_field))
         .route("/objects/{object}/fields/{field}/archive", post(archive_field))
         .route("/objects/{object}/fields/{field}/restore", post(restore_field))
@@ -52,6 +57,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/conflicts", get(conflicts_list))
         .route("/config", get(config_list))
         .route("/revert", post(revert_change))
+        .merge(schema_routes::routes())
 }
 
 impl axum::response::IntoResponse for ApiError {
