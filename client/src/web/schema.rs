@@ -66,7 +66,7 @@ fn render(
             ol.timeline-list {
                 @for e in history {
                     li {
-                        span.muted { (e.author) " · " (kith_core::time_fmt::format_datetime(e.time)) } " "
+                        span.muted { (e.author) " · " (super::layout::moment(e.time)) } " "
                         @for f in &e.fields { span { (f.label) @if let Some(n) = &f.new { ": " (n) } } " " }
                         form.inline method="post" action="/revert" {
                             (chrome.token_field())
