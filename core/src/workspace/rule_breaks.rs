@@ -26,7 +26,7 @@ use super::rules::{ActiveRule, RowEnv, RuleBreak, breaks};
 use crate::error::{Result, StoreError};
 use crate::record::Row;
 use crate::schema::Schema;
-use crate::store::{DerivedTables, KeysWritten, decode_row, object_prefix, row_key, tables};
+use crate::store::{self, DerivedTables, KeysWritten, decode_row, object_prefix, row_key, tables};
 use crate::{DocId, FieldId, ObjectId, RecordId};
 
 /// Rows read per batch when an object's breaks are recomputed (bounded memory).
@@ -456,15 +456,17 @@ impl Workspace {
                 found.len() < limit
             })?;
         }
+        let names = self.names_of(&found)?;
         Ok(found
             .into_iter()
-            .filter_map(|(object, record, rule)| {
+            .zip(names)
+            .filter_map(|((object, record, rule), record_name)| {
                 let rules = checks.objects.get(&object)?;
                 let obj = self.schema.object(object)?;
                 let rule = &rules.rules.iter().find(|a| a.rule.id == rule)?.rule;
                 Some(RuleBreak {
                     record,
-                    record_name: self.record_name(record),
+                    record_name,
                     object,
                     object_key: obj.key.clone(),
                     rule: rule.id,
@@ -477,6 +479,36 @@ impl Workspace {
                 })
             })
             .collect())
+    }
+
+    /// The names of the records of `found`, read in one transaction decoding only each
+    /// row's display field (what `record_name` shows).
+    fn names_of(&self, found: &[(ObjectId, RecordId, DocId)]) -> Result<Vec<String>> {
+        let tx = self.store.read()?;
+        let rows = tx.open_table(tables::ROWS).map_err(StoreError::from)?;
+        found
+            .iter()
+            .map(|(object, record, _)| {
+                let field = self.schema.object(*object).and_then(|o| o.display_field());
+                let name = match (
+                    field,
+                    rows.get(row_key(*object, *record).as_slice())
+                        .map_err(StoreError::from)?,
+                ) {
+                    (Some(field), Some(bytes)) => {
+                        let row = store::decode_row_fields(bytes.value(), &[field.id])?;
+                        row.get(field.id).map(|stored| {
+                            crate::field_type::read(field, stored)
+                                .map_or_else(|| stored.raw_text(), |v| crate::field_type::display(field, &v))
+                        })
+                    }
+                    _ => None,
+                };
+                Ok(name
+                    .filter(|t| !t.trim().is_empty())
+                    .unwrap_or_else(|| record.to_string()))
+            })
+            .collect()
     }
 
     /// The breaks of one object found by evaluating its rows (its entries are stale).
