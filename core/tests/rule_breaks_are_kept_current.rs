@@ -249,3 +249,22 @@ fn a_file_without_the_table_gets_it_filled_when_opened() {
     assert_eq!(listed(&ws), vec![(old, rule)]);
     assert_eq!(ws.dump_derived().unwrap(), before);
 }
+
+#[test]
+fn a_retyped_field_that_a_rule_can_no_longer_read_takes_its_breaks_off_and_back() {
+    let mut ws = Workspace::in_memory(CreateOptions::new("ada")).unwrap();
+    let deals = ws.object_named("deals").unwrap().id;
+    let big = create(&mut ws, deals, &[("name", "Big"), ("amount", "5000 EUR")]).unwrap();
+    let rule = ws.add_rule(deals, "amount < 1000", "Small deals only", &[]).unwrap();
+    assert_eq!(listed(&ws), vec![(big, rule)]);
+    let amount = ws.field_named(deals, "amount").unwrap().id;
+    // Text cannot be compared with a number: the rule is not enforced, nothing breaks it.
+    ws.retype_field(deals, amount, kith_core::FieldKind::Text, None)
+        .unwrap();
+    assert!(ws.rule_condition(&ws.rule(rule).unwrap()).is_err());
+    assert!(listed(&ws).is_empty());
+    assert!(ws.rule_break_entries().unwrap().is_empty());
+    ws.retype_field(deals, amount, kith_core::FieldKind::Currency, None)
+        .unwrap();
+    assert_eq!(listed(&ws), vec![(big, rule)]);
+}

@@ -167,3 +167,33 @@ fn a_rule_edited_on_another_device_is_enforced_at_once_after_sync() {
     h.run_until_quiescent();
     create(h.ws(b), &[("name", "Lost again"), ("stage", "Lost")]).unwrap();
 }
+
+#[test]
+fn a_device_that_joins_later_lists_the_same_breaks_from_its_own_table() {
+    let (mut h, a, _b, deals) = two_devices();
+    let mut old = Vec::new();
+    for i in 0..30 {
+        let stage = if i % 3 == 0 { "Won" } else { "Lead" };
+        old.push((
+            i,
+            create(h.ws(a), &[("name", &format!("Deal {i}")), ("stage", stage)]).unwrap(),
+        ));
+    }
+    let rule = h.ws(a).add_rule(deals, WON_NEEDS_DATE, MESSAGE, &[]).unwrap();
+    h.local_change(a);
+    h.run_until_quiescent();
+    let c = h.add_joiner("cy", Role::Member);
+    h.run_until_quiescent();
+    let mut expected: Vec<(RecordId, kith_core::DocId)> = old
+        .iter()
+        .filter(|(i, _)| i % 3 == 0)
+        .map(|(_, id)| (*id, rule))
+        .collect();
+    expected.sort();
+    for peer in [a, c] {
+        assert_breaks_table_current(h.ws(peer));
+        let mut entries = h.ws(peer).rule_break_entries().unwrap();
+        entries.sort();
+        assert_eq!(entries, expected);
+    }
+}
