@@ -23,7 +23,7 @@ fn ms(d: Duration) -> String {
 /// import flags them.
 fn person(ws: &Workspace, i: usize, imported: bool) -> Vec<kith_core::FieldChange> {
     let people = ws.object_named("people").expect("people").id;
-    let city = if imported && i % 100 == 0 {
+    let city = if imported && i.is_multiple_of(100) {
         "Nowhere"
     } else {
         ["Oslo", "Lyon", "Porto"][i % 3]
