@@ -63,10 +63,14 @@ fn breaks_appear_and_disappear_with_local_writes_revert_trash_and_restore() {
     assert!(listed(&ws).is_empty());
     let rule = ws.add_rule(deals, WON_NEEDS_DATE, MESSAGE, &[]).unwrap();
     assert_eq!(listed(&ws), vec![(old, rule)]);
+    assert_eq!(ws.rule_breaks_of(old).unwrap(), vec![rule]);
+    let first = ws.rule_breaks_first(None, 1).unwrap();
+    assert_eq!((first.len(), first[0].record_name.as_str()), (1, "Old win"));
 
     // Fixing the record takes it off; reverting the fix brings it back.
     set(&mut ws, old, &[("close_date", "2026-05-01")]).unwrap();
     assert!(listed(&ws).is_empty());
+    assert!(ws.rule_breaks_of(old).unwrap().is_empty());
     let fix = ws.record_history(old).unwrap().last().unwrap().change.clone();
     ws.revert_change(&fix, false).unwrap();
     assert_eq!(listed(&ws), vec![(old, rule)]);
