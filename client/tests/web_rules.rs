@@ -114,3 +114,19 @@ fn rules_are_edited_disabled_and_removed_with_undo_and_breaks_are_on_the_conflic
     let ws = server.stop();
     assert!(ws.rules(None).expect("rules")[0].archived);
 }
+
+#[test]
+fn the_conflicts_page_lists_the_first_two_hundred_rule_breaks_and_points_to_the_cli() {
+    let (_dir, mut ws) = workspace();
+    let deals = ws.object_named("deals").expect("deals").id.to_string();
+    for i in 0..201 {
+        add(&mut ws, "deals", &[("name", &format!("Old win {i}")), ("stage", "Won")]);
+    }
+    let server = TestServer::start(ws);
+    add_rule(&server, &deals);
+    let conflicts = server.get("/conflicts").body;
+    assert_eq!(conflicts.matches(">Old win ").count(), 200, "{conflicts}");
+    assert!(conflicts.contains("The first 200 are shown"), "{conflicts}");
+    let ws = server.stop();
+    assert_eq!(ws.rule_breaks(None).expect("breaks").len(), 201);
+}

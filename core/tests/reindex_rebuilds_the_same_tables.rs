@@ -40,6 +40,17 @@ fn a_reindex_after_many_kinds_of_writes_changes_no_derived_entry() {
     ] {
         ws.add_computed_field(object, key, key, &spec).unwrap();
     }
+    // Validation rules, their breaks kept in `rule_breaks`: one reading a rollup (Acme
+    // breaks it once the people below are imported), one looking through a relation.
+    ws.add_rule(companies, "people_count < 10", "Too many people", &[])
+        .unwrap();
+    ws.add_rule(
+        deals,
+        "company.name != \"Acme\" or stage = \"Won\"",
+        "Acme deals are won",
+        &[],
+    )
+    .unwrap();
     let rows: Vec<ImportRow> = (0..50)
         .map(|i| ImportRow {
             id: None,
@@ -90,6 +101,8 @@ fn a_reindex_after_many_kinds_of_writes_changes_no_derived_entry() {
     let _ = amount;
 
     let incremental = ws.dump_derived().unwrap();
+    assert!(incremental.iter().any(|(table, _, _)| *table == "rule_breaks"));
+    assert_eq!(ws.rule_breaks(None).unwrap().len(), 1);
     let count = ws.reindex().unwrap();
     assert_eq!(count, 52);
     let rebuilt = ws.dump_derived().unwrap();

@@ -25,6 +25,17 @@ fn set(ws: &mut Workspace, id: RecordId, values: &[(&str, &str)]) -> Result<(), 
     ws.update_record(id, values)
 }
 
+/// The `rule_breaks` table is current (no object left stale) and agrees with evaluating
+/// every rule against every row.
+fn assert_breaks_table_current(ws: &Workspace) {
+    assert!(ws.stale_rule_break_objects().unwrap().is_empty());
+    let mut table = ws.rule_break_entries().unwrap();
+    let mut evaluated = ws.rule_breaks_by_evaluation().unwrap();
+    table.sort();
+    evaluated.sort();
+    assert_eq!(table, evaluated);
+}
+
 fn two_devices() -> (Harness, PeerId, PeerId, ObjectId) {
     let mut h = Harness::new(31);
     let a = h.add_founder("ana");
@@ -87,6 +98,8 @@ fn a_record_that_breaks_a_rule_after_a_merge_of_offline_edits_is_listed_everywhe
         let view = ws.record(id).unwrap();
         let cell = |key: &str| view.cells.iter().find(|c| c.key == key).unwrap().display.clone();
         assert_eq!((cell("stage"), cell("close_date")), ("Won".to_string(), String::new()));
+        assert_breaks_table_current(ws);
+        assert_eq!(ws.rule_break_entries().unwrap().len(), 1);
         let breaks = ws.rule_breaks(None).unwrap();
         assert_eq!(breaks.len(), 1, "{breaks:?}");
         assert_eq!((breaks[0].record, breaks[0].message.as_str()), (id, MESSAGE));
@@ -98,6 +111,29 @@ fn a_record_that_breaks_a_rule_after_a_merge_of_offline_edits_is_listed_everywhe
     h.local_change(b);
     h.run_until_quiescent();
     assert!(h.ws(a).rule_breaks(None).unwrap().is_empty());
+    assert_breaks_table_current(h.ws(a));
+}
+
+#[test]
+fn a_rule_that_arrives_by_sync_lists_the_records_that_break_it_and_its_removal_clears_them() {
+    let (mut h, a, b, deals) = two_devices();
+    let old = create(h.ws(b), &[("name", "Old win"), ("stage", "Won")]).unwrap();
+    h.local_change(b);
+    h.run_until_quiescent();
+    let rule = h.ws(a).add_rule(deals, WON_NEEDS_DATE, MESSAGE, &[]).unwrap();
+    h.local_change(a);
+    h.run_until_quiescent();
+    for peer in [a, b] {
+        assert_breaks_table_current(h.ws(peer));
+        assert_eq!(h.ws(peer).rule_break_entries().unwrap(), vec![(old, rule)]);
+    }
+    h.ws(b).remove_rule(rule).unwrap();
+    h.local_change(b);
+    h.run_until_quiescent();
+    for peer in [a, b] {
+        assert_breaks_table_current(h.ws(peer));
+        assert!(h.ws(peer).rule_break_entries().unwrap().is_empty());
+    }
 }
 
 #[test]
@@ -130,4 +166,34 @@ fn a_rule_edited_on_another_device_is_enforced_at_once_after_sync() {
     h.local_change(a);
     h.run_until_quiescent();
     create(h.ws(b), &[("name", "Lost again"), ("stage", "Lost")]).unwrap();
+}
+
+#[test]
+fn a_device_that_joins_later_lists_the_same_breaks_from_its_own_table() {
+    let (mut h, a, _b, deals) = two_devices();
+    let mut old = Vec::new();
+    for i in 0..30 {
+        let stage = if i % 3 == 0 { "Won" } else { "Lead" };
+        old.push((
+            i,
+            create(h.ws(a), &[("name", &format!("Deal {i}")), ("stage", stage)]).unwrap(),
+        ));
+    }
+    let rule = h.ws(a).add_rule(deals, WON_NEEDS_DATE, MESSAGE, &[]).unwrap();
+    h.local_change(a);
+    h.run_until_quiescent();
+    let c = h.add_joiner("cy", Role::Member);
+    h.run_until_quiescent();
+    let mut expected: Vec<(RecordId, kith_core::DocId)> = old
+        .iter()
+        .filter(|(i, _)| i % 3 == 0)
+        .map(|(_, id)| (*id, rule))
+        .collect();
+    expected.sort();
+    for peer in [a, c] {
+        assert_breaks_table_current(h.ws(peer));
+        let mut entries = h.ws(peer).rule_break_entries().unwrap();
+        entries.sort();
+        assert_eq!(entries, expected);
+    }
 }

@@ -106,13 +106,21 @@ pub(crate) async fn trash(State(state): State<Arc<AppState>>, RawQuery(raw): Raw
     Ok(page(&chrome, "Trash", Active::Trash, toast.as_ref(), body).into_response())
 }
 
+/// Rule breaks the Conflicts page lists (read from the `rule_breaks` table, in record
+/// id order); the CLI lists every one.
+const RULE_BREAKS_SHOWN: usize = 200;
+
 /// GET /conflicts
 pub(crate) async fn conflicts(State(state): State<Arc<AppState>>) -> Result<Response, WebError> {
     let token = state.session();
     let (chrome, list, breaks) = state
         .ws
         .call(move |ws| -> Result<_, WebError> {
-            Ok((Chrome::read(ws, &token), ws.conflicts(None)?, ws.rule_breaks(None)?))
+            Ok((
+                Chrome::read(ws, &token),
+                ws.conflicts(None)?,
+                ws.rule_breaks_first(None, RULE_BREAKS_SHOWN + 1)?,
+            ))
         })
         .await??;
     let body = html! {
@@ -121,8 +129,11 @@ pub(crate) async fn conflicts(State(state): State<Arc<AppState>>) -> Result<Resp
             section.rule-breaks aria-label="Records that break a rule" {
                 h2 { "Records that break a validation rule" }
                 p.muted { "Edits merged from devices that were offline, each valid on its own. Edit the record to settle it." }
+                @if breaks.len() > RULE_BREAKS_SHOWN {
+                    p.muted { "The first " (RULE_BREAKS_SHOWN) " are shown; " code { "kith conflicts" } " lists them all." }
+                }
                 table.records { thead { tr { th { "Record" } th { "Rule" } th { "Fields" } } } tbody {
-                    @for b in &breaks {
+                    @for b in breaks.iter().take(RULE_BREAKS_SHOWN) {
                         tr { td { a href={"/r/" (b.record)} { (b.record_name) } } td { (b.message) } td { (b.fields.join(", ")) } }
                     }
                 } }

@@ -16,9 +16,9 @@ use crate::error::StoreError;
 pub(crate) use docs::{DocTables, FOLD_AFTER_CHUNKS, LoadedDoc, load_doc, persist_doc, persist_remote};
 pub(crate) use partial_row::decode_row_fields;
 pub(crate) use rows::{
-    DerivedTables, KeyDiff, NewChange, RunMark, clear_derived, decode_row, derived_keys, index_key_prefix, index_keys,
-    insert_sorted, live_or_trashed_row, object_prefix, rebuild_object, row_key, text_keys, write_new_row_without_keys,
-    write_row, write_row_without_keys,
+    DerivedTables, KeyDiff, KeysWritten, NewChange, RunMark, clear_derived, decode_row, derived_keys, index_key_prefix,
+    index_keys, insert_sorted, live_or_trashed_row, object_prefix, rebuild_object, row_key, text_keys,
+    write_new_row_without_keys, write_row, write_row_without_keys,
 };
 
 /// The on-disk format this build reads and writes (`meta.format`). Older files are
@@ -108,7 +108,8 @@ impl Store {
         let read = db.begin_read()?;
         let missing = !has_table(&read, tables::STUCK)?
             || !has_table(&read, tables::SHORT_IDS)?
-            || !has_table(&read, tables::AUTOMATION_RUNS)?;
+            || !has_table(&read, tables::AUTOMATION_RUNS)?
+            || !has_table(&read, tables::RULE_BREAK_SOURCES)?;
         drop(read);
         if missing {
             Self::with_tables(db)
@@ -137,6 +138,8 @@ impl Store {
             tx.open_table(INDEX)?;
             tx.open_table(TEXT_INDEX)?;
             tx.open_table(SEARCH_BACKLOG)?;
+            tx.open_table(RULE_BREAKS)?;
+            tx.open_table(RULE_BREAK_SOURCES)?;
             tx.open_table(CHANGES)?;
             tx.open_table(GROUPS)?;
             tx.open_table(CONFLICTS)?;

@@ -8,7 +8,8 @@ use std::collections::BTreeSet;
 use redb::{ReadableTable, Table, WriteTransaction};
 
 use super::tables::{
-    CHANGES, CONFLICTS, GROUPS, INDEX, RECORD_OBJECTS, ROWS, SEARCH_BACKLOG, SHORT_IDS, TEXT_INDEX, TRASH,
+    CHANGES, CONFLICTS, GROUPS, INDEX, RECORD_OBJECTS, ROWS, RULE_BREAK_SOURCES, RULE_BREAKS, SEARCH_BACKLOG,
+    SHORT_IDS, TEXT_INDEX, TRASH,
 };
 use crate::encoding::index_values;
 use crate::error::StoreError;
@@ -98,6 +99,11 @@ pub(crate) struct DerivedTables<'t> {
     pub(crate) groups: Table<'t, &'static [u8], ()>,
     pub(crate) conflicts: Table<'t, &'static [u8], ()>,
     pub(crate) automation_runs: Table<'t, [u8; 16], &'static [u8]>,
+    pub(crate) rule_breaks: Table<'t, &'static [u8], &'static [u8]>,
+    pub(crate) rule_sources: Table<'t, [u8; 16], u64>,
+    /// The validation rules row writes keep `rule_breaks` current with. `None` (tables
+    /// opened without them): a row write marks every object's breaks stale instead.
+    pub(crate) rules: Option<crate::workspace::TxRules>,
 }
 
 impl<'t> DerivedTables<'t> {
@@ -114,6 +120,9 @@ impl<'t> DerivedTables<'t> {
             groups: tx.open_table(GROUPS)?,
             conflicts: tx.open_table(CONFLICTS)?,
             automation_runs: tx.open_table(super::tables::AUTOMATION_RUNS)?,
+            rule_breaks: tx.open_table(RULE_BREAKS)?,
+            rule_sources: tx.open_table(RULE_BREAK_SOURCES)?,
+            rules: None,
         })
     }
 
@@ -215,8 +224,17 @@ pub(crate) fn write_row(
     old: Option<&Row>,
     new: &Row,
 ) -> Result<(), StoreError> {
-    write_row_without_keys(t, object.id, record, new)?;
-    KeyDiff::of(object, record, old, Some(new)).apply(t)
+    put_row(t, object.id, record, new)?;
+    KeyDiff::of(object, record, old, Some(new)).apply(t)?;
+    crate::workspace::row_written(t, object.id, record, Some(new), KeysWritten::Yes)
+}
+
+/// Whether a record's index keys are in `index` when its row is written: bulk paths
+/// insert them later, so rules that look through relations cannot be followed yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeysWritten {
+    Yes,
+    Later,
 }
 
 /// What a record's index and search entries lose and gain when its row changes.
@@ -275,14 +293,19 @@ impl KeyDiff {
     }
 }
 
-/// Writes a record's row (live or trash), object and conflict mark; the caller takes
-/// care of its index and search entries.
+/// Writes a record's row (live or trash), object, conflict mark and rule breaks; the
+/// caller takes care of its index and search entries.
 pub(crate) fn write_row_without_keys(
     t: &mut DerivedTables<'_>,
     object: ObjectId,
     record: RecordId,
     new: &Row,
 ) -> Result<(), StoreError> {
+    put_row(t, object, record, new)?;
+    crate::workspace::row_written(t, object, record, Some(new), KeysWritten::Later)
+}
+
+fn put_row(t: &mut DerivedTables<'_>, object: ObjectId, record: RecordId, new: &Row) -> Result<(), StoreError> {
     let key = row_key(object, record);
     let encoded = encode_row(new)?;
     if new.deleted_at.is_none() {
@@ -323,7 +346,7 @@ pub(crate) fn write_new_row_without_keys(
     if !row.conflicts.is_empty() {
         t.conflicts.insert(key.as_slice(), ())?;
     }
-    Ok(())
+    crate::workspace::row_written(t, object, record, Some(row), KeysWritten::Later)
 }
 
 /// Inserts many new index and search keys, in key order.
@@ -381,5 +404,7 @@ pub(crate) fn clear_derived(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.delete_table(CHANGES)?;
     tx.delete_table(GROUPS)?;
     tx.delete_table(CONFLICTS)?;
+    tx.delete_table(RULE_BREAKS)?;
+    tx.delete_table(RULE_BREAK_SOURCES)?;
     Ok(())
 }

@@ -81,3 +81,15 @@ pub(crate) const STUCK: TableDefinition<u64, &[u8]> = TableDefinition::new("stuc
 /// (`automation:<group>:<run>:<automation>`) with the documents they touched. Not cleared
 /// by `kith reindex` (runs that changed nothing are only here).
 pub(crate) const AUTOMATION_RUNS: TableDefinition<[u8; 16], &[u8]> = TableDefinition::new("automation_runs");
+
+/// (object id ‖ record id) → the ids (16 bytes each, in rule order) of the enabled rules
+/// the live record breaks. Records that break none have no entry. Kept current by every
+/// row write (see `workspace/rule_breaks.rs`), so listing breaks is one range scan.
+pub(crate) const RULE_BREAKS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("rule_breaks");
+
+/// object id → fingerprint of what its `rule_breaks` entries were computed with (its
+/// enabled rules, the field definitions they read, today's date if a rule reads it).
+/// An object with rules and no entry here, or another fingerprint, has stale breaks:
+/// they are read by evaluating rows until they are recomputed (after the commit that
+/// changed a rule or the schema, and when the workspace is opened).
+pub(crate) const RULE_BREAK_SOURCES: TableDefinition<[u8; 16], u64> = TableDefinition::new("rule_break_sources");

@@ -299,6 +299,8 @@ impl Workspace {
     /// were computed (called when a workspace opens; long-running processes call it
     /// from time to time). Returns whether anything was recomputed.
     pub fn refresh_today_formulas(&mut self) -> Result<bool> {
+        // Rules reading today() too: their breaks are recomputed on a new day.
+        self.refresh_rule_breaks()?;
         let deriver = self.deriver();
         let objects: std::collections::BTreeSet<ObjectId> = self
             .schema
@@ -327,7 +329,7 @@ impl Workspace {
             ..super::Changes::local()
         };
         self.write_telling(changes, |tx| {
-            let mut derived = crate::store::DerivedTables::open(tx)?;
+            let mut derived = self.derived_tables(tx)?;
             super::derive::recompute_objects(&deriver, &mut derived, &objects)?;
             crate::store::set_meta(tx, COMPUTED_DAY, &deriver.today.to_le_bytes())?;
             Ok(())

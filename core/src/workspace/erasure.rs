@@ -10,7 +10,7 @@ use redb::{ReadableTable, ReadableTableMetadata, WriteTransaction};
 use super::Workspace;
 use super::remote::object_or_unknown;
 use crate::error::{Error, Result, StoreError};
-use crate::store::{DerivedTables, DocTables, KeyDiff, row_key, tables};
+use crate::store::{DocTables, KeyDiff, row_key, tables};
 use crate::sync::protocol::Role;
 use crate::{DocId, ObjectId, RecordId};
 
@@ -122,7 +122,7 @@ impl Workspace {
             .map_err(StoreError::from)?;
         drop(docs);
         let record = RecordId::from_bytes(*doc.as_bytes());
-        let mut derived = DerivedTables::open(tx)?;
+        let mut derived = self.derived_tables(tx)?;
         derived
             .short_ids
             .remove(crate::short_id::random_key(record.as_bytes()))
@@ -145,6 +145,7 @@ impl Workspace {
             derived.rows.remove(key.as_slice()).map_err(StoreError::from)?;
             derived.trash.remove(key.as_slice()).map_err(StoreError::from)?;
             derived.conflicts.remove(key.as_slice()).map_err(StoreError::from)?;
+            super::row_written(&mut derived, object, record, None, crate::store::KeysWritten::Yes)?;
             derived
                 .search_backlog
                 .remove(key.as_slice())

@@ -126,7 +126,7 @@ impl Workspace {
         let now = (self.clock)();
         {
             let mut docs = DocTables::open(&tx)?;
-            let mut derived = DerivedTables::open(&tx)?;
+            let mut derived = self.derived_tables(&tx)?;
             let device = self.device.clone();
             let deriver = self.deriver();
             let mut settle: Vec<super::derive::Written> = Vec::new();

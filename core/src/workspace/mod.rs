@@ -25,6 +25,7 @@ mod remote;
 mod remote_bulk;
 mod remote_known;
 mod revert;
+mod rule_breaks;
 mod rules;
 mod same_names;
 mod schema_ops;
@@ -78,6 +79,7 @@ pub use records::{FieldChange, RecordView};
 pub use reindex::DerivedEntry;
 pub use remote::ApplySummary;
 pub use revert::{BulkReport, RevertReport};
+pub(crate) use rule_breaks::{TxRules, row_written};
 pub use rules::{Rule, RuleBreak};
 pub use same_names::MergedValueClash;
 pub use schema_ops::{FieldSpec, RetypeReport};
@@ -379,6 +381,12 @@ impl Workspace {
         }
         if changes.may_change_rules() {
             self.rules_cache.clear();
+        }
+        // A rule or the schema changed, or a bulk write could not follow relations: the
+        // objects concerned get their breaks recomputed. Should this fail, they stay
+        // stale and `rule_breaks` evaluates their rows instead (never a wrong answer).
+        if changes.may_change_rules() || self.rule_checks().is_ok_and(|c| c.has_rules()) {
+            let _ = self.refresh_rule_breaks();
         }
         if changes.local
             && let Some(listener) = &self.change_listener

@@ -224,7 +224,7 @@ impl Workspace {
             .into_iter()
             .filter_map(|(f, v)| normalize(v).map(|v| (f, v)))
             .collect();
-        let mut derived = DerivedTables::open(tx)?;
+        let mut derived = self.derived_tables(tx)?;
         validate_new(&derived, obj, id, &values, None)?;
         let stored = to_stored(obj, &values);
         let rules = self.active_rules(obj.id)?;
@@ -430,7 +430,7 @@ impl Workspace {
         decide: impl FnOnce(&Self, &DerivedTables<'_>, &ObjectDef, &Row) -> Result<Edit>,
         taken: &mut Option<LoadedDoc>,
     ) -> Result<()> {
-        let mut derived = DerivedTables::open(tx)?;
+        let mut derived = self.derived_tables(tx)?;
         let object = match derived.record_objects.get(id.as_bytes()).map_err(StoreError::from)? {
             Some(g) => ObjectId::from_bytes(g.value()),
             None => return Err(Error::RecordNotFound(id.to_string())),

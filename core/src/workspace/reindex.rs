@@ -4,7 +4,7 @@ use redb::ReadableTable;
 
 use super::Workspace;
 use crate::error::{Result, StoreError};
-use crate::store::{self, DerivedTables, tables};
+use crate::store::{self, tables};
 use crate::{DocId, RecordId};
 
 /// One entry of a derived table: (table, key, value).
@@ -22,7 +22,7 @@ impl Workspace {
             store::clear_derived(tx)?;
             let docs = tx.open_table(tables::DOCS).map_err(StoreError::from)?;
             let changes = tx.open_table(tables::DOC_CHANGES).map_err(StoreError::from)?;
-            let mut derived = DerivedTables::open(tx)?;
+            let mut derived = self.derived_tables(tx)?;
             let mut count = 0;
             for entry in docs.iter().map_err(StoreError::from)? {
                 let (key, _) = entry.map_err(StoreError::from)?;
@@ -116,6 +116,28 @@ impl Workspace {
                 let (k, _) = entry.map_err(StoreError::from)?;
                 out.push((name, k.value().to_vec(), Vec::new()));
             }
+        }
+        for entry in tx
+            .open_table(tables::RULE_BREAKS)
+            .map_err(StoreError::from)?
+            .iter()
+            .map_err(StoreError::from)?
+        {
+            let (k, v) = entry.map_err(StoreError::from)?;
+            out.push(("rule_breaks", k.value().to_vec(), v.value().to_vec()));
+        }
+        for entry in tx
+            .open_table(tables::RULE_BREAK_SOURCES)
+            .map_err(StoreError::from)?
+            .iter()
+            .map_err(StoreError::from)?
+        {
+            let (k, v) = entry.map_err(StoreError::from)?;
+            out.push((
+                "rule_break_sources",
+                k.value().to_vec(),
+                v.value().to_le_bytes().to_vec(),
+            ));
         }
         Ok(out)
     }

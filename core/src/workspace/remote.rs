@@ -164,7 +164,7 @@ impl Workspace {
         let mut reload_schema = false;
         {
             let mut docs = DocTables::open(&tx)?;
-            let mut derived = DerivedTables::open(&tx)?;
+            let mut derived = self.derived_tables(&tx)?;
             // Documents this replica has never seen are read in bulk, on every core.
             let mut fresh: Vec<(DocId, Vec<&[u8]>)> = Vec::new();
             let mut known: Vec<DocId> = Vec::new();

@@ -504,7 +504,7 @@ impl Workspace {
         taken: &mut Vec<(DocId, LoadedDoc)>,
     ) -> Result<usize> {
         let mut docs = DocTables::open(tx)?;
-        let mut derived = DerivedTables::open(tx)?;
+        let mut derived = self.derived_tables(tx)?;
         let now = (self.clock)();
         let mut count = 0;
         for (id, plan) in plans {

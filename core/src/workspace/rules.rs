@@ -59,19 +59,24 @@ pub struct RuleBreak {
 /// A rule ready to check: the rule and its compiled condition.
 #[derive(Clone)]
 pub(super) struct ActiveRule {
-    rule: Rule,
-    condition: Formula,
+    pub(super) rule: Rule,
+    pub(super) condition: Formula,
 }
 
 /// Each object's active rules, compiled, so a write does not read every rule document
 /// again. Filled on first use per object; emptied after any commit that may have changed
 /// a rule or the schema (local, reverted or synced: see `Changes::may_change_rules`).
 #[derive(Default)]
-pub(super) struct RulesCache(RefCell<HashMap<ObjectId, Vec<ActiveRule>>>);
+pub(super) struct RulesCache(
+    RefCell<HashMap<ObjectId, Vec<ActiveRule>>>,
+    /// Every object's rules, ready for row writes to keep `rule_breaks` current.
+    pub(super) RefCell<Option<std::sync::Arc<super::rule_breaks::RuleChecks>>>,
+);
 
 impl RulesCache {
     pub(super) fn clear(&self) {
         self.0.borrow_mut().clear();
+        self.1.borrow_mut().take();
     }
 
     fn get(&self, object: ObjectId) -> Option<Vec<ActiveRule>> {
@@ -138,7 +143,7 @@ impl FormulaEnv for RowEnv<'_> {
 
 /// Whether a record breaks a rule: its condition is *no*. Unknown (a comparison with an
 /// empty field: `amount < 1000000` with no amount) and error values do not break it.
-fn breaks(condition: &Formula, env: &dyn FormulaEnv) -> bool {
+pub(super) fn breaks(condition: &Formula, env: &dyn FormulaEnv) -> bool {
     matches!(condition.eval(env), Ok(Some(Value::Bool(false))))
 }
 
@@ -353,57 +358,9 @@ impl Workspace {
     }
 
     /// Live records that break an enabled rule (of `object`, or of every object with
-    /// rules): after a merge of offline edits, or made before the rule. Read from `rows`.
+    /// rules): after a merge of offline edits, or made before the rule. Read from the
+    /// `rule_breaks` table (see `rule_breaks.rs`); [`Self::rule_breaks_first`] bounds it.
     pub fn rule_breaks(&self, object: Option<ObjectId>) -> Result<Vec<RuleBreak>> {
-        let mut objects: Vec<ObjectId> = self
-            .rules(object)?
-            .iter()
-            .filter(|r| r.enabled && !r.archived)
-            .map(|r| r.object)
-            .collect();
-        objects.dedup();
-        objects.sort();
-        objects.dedup();
-        let today = self.rule_today();
-        let related = |_: ObjectId, id: RecordId| self.row(id).ok().filter(|r| r.deleted_at.is_none());
-        let mut out = Vec::new();
-        for object in objects {
-            let rules = self.active_rules(object)?;
-            let Some(obj) = self.schema.object(object) else {
-                continue;
-            };
-            let mut broken: Vec<(RecordId, usize)> = Vec::new();
-            self.for_each_row(object, |id, row| {
-                let env = RowEnv {
-                    schema: &self.schema,
-                    object: obj,
-                    values: &row.values,
-                    related: &related,
-                    today,
-                };
-                for (i, active) in rules.iter().enumerate() {
-                    if breaks(&active.condition, &env) {
-                        broken.push((id, i));
-                    }
-                }
-            })?;
-            for (id, i) in broken {
-                let rule = &rules[i].rule;
-                out.push(RuleBreak {
-                    record: id,
-                    record_name: self.record_name(id),
-                    object,
-                    object_key: obj.key.clone(),
-                    rule: rule.id,
-                    message: rule.message.clone(),
-                    fields: rule
-                        .fields
-                        .iter()
-                        .filter_map(|f| obj.field(*f).map(|d| d.key.clone()))
-                        .collect(),
-                });
-            }
-        }
-        Ok(out)
+        self.rule_breaks_first(object, usize::MAX)
     }
 }

@@ -200,7 +200,7 @@ impl Workspace {
             let after = sdoc::hydrate(loaded.doc.document());
             let mut docs = DocTables::open(tx)?;
             let added = store::persist_doc(&mut docs, id, &mut loaded)?;
-            let mut derived = DerivedTables::open(tx)?;
+            let mut derived = self.derived_tables(tx)?;
             derived.index_changes(id, &added)?;
             rebuild_changed_objects(&mut derived, &self.schema, &after, (self.clock)())?;
             Ok(after)
