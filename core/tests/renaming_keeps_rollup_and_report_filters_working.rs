@@ -2,8 +2,8 @@
 //! field key, an object key or an option keeps what they select, and they are shown with
 //! the new names. A filter on a field that was archived fails with a clear sentence.
 
-use kith_core::report::ReportSpec;
 use kith_core::ComputedSpec;
+use kith_core::report::ReportSpec;
 use kith_core::{CreateOptions, RecordId, Workspace};
 
 fn workspace() -> Workspace {
@@ -40,7 +40,8 @@ fn rename_deals_stage_and_won(ws: &mut Workspace) {
     let stage = ws.field_named(deals, "stage").unwrap().id;
     ws.rename_field(deals, stage, Some("Phase"), Some("phase")).unwrap();
     ws.rename_option(deals, stage, "Won", "Closed won").unwrap();
-    ws.rename_object(deals, Some("Opportunities"), Some("opportunities")).unwrap();
+    ws.rename_object(deals, Some("Opportunities"), Some("opportunities"))
+        .unwrap();
 }
 
 #[test]
@@ -56,9 +57,21 @@ fn a_rollup_with_a_filter_computes_the_same_after_its_fields_object_and_option_a
     .unwrap();
     let acme = add(&mut ws, "companies", &[("name", "Acme")]);
     let a = acme.to_string();
-    add(&mut ws, "deals", &[("name", "A"), ("amount", "500"), ("stage", "Won"), ("company", &a)]);
-    let b = add(&mut ws, "deals", &[("name", "B"), ("amount", "300"), ("stage", "Lead"), ("company", &a)]);
-    add(&mut ws, "deals", &[("name", "C"), ("amount", "50"), ("stage", "Won"), ("company", &a)]);
+    add(
+        &mut ws,
+        "deals",
+        &[("name", "A"), ("amount", "500"), ("stage", "Won"), ("company", &a)],
+    );
+    let b = add(
+        &mut ws,
+        "deals",
+        &[("name", "B"), ("amount", "300"), ("stage", "Lead"), ("company", &a)],
+    );
+    add(
+        &mut ws,
+        "deals",
+        &[("name", "C"), ("amount", "50"), ("stage", "Won"), ("company", &a)],
+    );
     assert_eq!(shown(&ws, acme, "won_amount"), "500.00 USD");
 
     rename_deals_stage_and_won(&mut ws);
@@ -69,7 +82,10 @@ fn a_rollup_with_a_filter_computes_the_same_after_its_fields_object_and_option_a
 
     let field = ws.field_named(companies, "won_amount").unwrap().id;
     let source = ws.computed_source(companies, field).unwrap();
-    assert!(source.ends_with("where phase = \"Closed won\" and amount > 100"), "{source}");
+    assert!(
+        source.ends_with("where phase = \"Closed won\" and amount > 100"),
+        "{source}"
+    );
 }
 
 fn won_report(filter: &str) -> ReportSpec {
@@ -86,8 +102,16 @@ fn won_report(filter: &str) -> ReportSpec {
 fn a_report_with_a_filter_gives_the_same_numbers_and_shows_the_new_names_after_renames() {
     let mut ws = workspace();
     let acme = add(&mut ws, "companies", &[("name", "Acme")]).to_string();
-    add(&mut ws, "deals", &[("name", "A"), ("amount", "500"), ("stage", "Won"), ("company", &acme)]);
-    add(&mut ws, "deals", &[("name", "B"), ("amount", "300"), ("stage", "Lead"), ("company", &acme)]);
+    add(
+        &mut ws,
+        "deals",
+        &[("name", "A"), ("amount", "500"), ("stage", "Won"), ("company", &acme)],
+    );
+    add(
+        &mut ws,
+        "deals",
+        &[("name", "B"), ("amount", "300"), ("stage", "Lead"), ("company", &acme)],
+    );
     add(&mut ws, "deals", &[("name", "C"), ("amount", "70"), ("stage", "Won")]);
     let def = ws.report_from_spec(&won_report("Stage = won")).unwrap();
     let id = ws.create_report("Won by company", &def).unwrap();
@@ -96,7 +120,10 @@ fn a_report_with_a_filter_gives_the_same_numbers_and_shows_the_new_names_after_r
     rename_deals_stage_and_won(&mut ws);
     let report = ws.report("Won by company").unwrap();
     let after = ws.run_report(&report.def).unwrap();
-    assert_eq!((after.rows, after.totals, after.object), (before.rows, before.totals, "opportunities".into()));
+    assert_eq!(
+        (after.rows, after.totals, after.object),
+        (before.rows, before.totals, "opportunities".into())
+    );
     let spec = ws.report_spec(&report.def);
     assert_eq!(spec.object, "opportunities");
     assert_eq!(spec.filter, "phase = \"Closed won\"");
@@ -107,7 +134,15 @@ fn a_report_with_a_filter_gives_the_same_numbers_and_shows_the_new_names_after_r
     let def = ws.report_from_spec(&edited).unwrap();
     ws.update_report(id, None, &def).unwrap();
     let history = ws.report_history(id).unwrap();
-    assert_eq!(history[0].diffs.iter().find(|d| d.what == "filter").and_then(|d| d.new.clone()).as_deref(), Some("phase = \"Closed won\""));
+    assert_eq!(
+        history[0]
+            .diffs
+            .iter()
+            .find(|d| d.what == "filter")
+            .and_then(|d| d.new.clone())
+            .as_deref(),
+        Some("phase = \"Closed won\"")
+    );
 }
 
 #[test]

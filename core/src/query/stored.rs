@@ -147,7 +147,9 @@ pub(crate) fn filter_to_shown(schema: &Schema, object: ObjectId, text: &str) -> 
 
 /// A sort list (`-amount, name`) with fields by id; names that do not resolve stay.
 pub(crate) fn sort_to_stored(schema: &Schema, object: ObjectId, text: &str) -> String {
-    sort_rewrite(schema, object, text, &|obj, name| field_ref(obj, name).map(|f| stored_field(f.id)))
+    sort_rewrite(schema, object, text, &|obj, name| {
+        field_ref(obj, name).map(|f| stored_field(f.id))
+    })
 }
 
 /// A stored sort list with today's field keys.

@@ -346,7 +346,10 @@ impl ObjectDef {
             .find(by_name)
             .or_else(|| self.fields.iter().find(by_name))
             .or_else(|| {
-                let id = name.strip_prefix("{f:").and_then(|n| n.strip_suffix('}')).unwrap_or(name);
+                let id = name
+                    .strip_prefix("{f:")
+                    .and_then(|n| n.strip_suffix('}'))
+                    .unwrap_or(name);
                 let id: FieldId = id.trim().parse().ok()?;
                 self.field(id)
             })
