@@ -193,3 +193,30 @@ fn an_automation_is_shown_with_the_new_names_and_saved_back_by_id() {
     set(&mut ws, deal, &[("phase", "Closed won")]);
     assert_eq!(shown(&ws, deal, "likelihood"), "50");
 }
+
+#[test]
+fn an_automation_whose_field_was_archived_fails_with_a_clear_sentence_and_shows_its_key() {
+    let mut ws = workspace();
+    ws.create_automation("Won deals", &won_deal_rule()).unwrap();
+    let deals = ws.object_named("deals").unwrap().id;
+    let probability = ws.field_named(deals, "probability").unwrap().id;
+    ws.set_field_archived(deals, probability, true).unwrap();
+    let deal = add(
+        &mut ws,
+        "deals",
+        &[("name", "Big"), ("amount", "5000"), ("stage", "Lead")],
+    );
+    set(&mut ws, deal, &[("stage", "Won")]);
+    let runs = ws.automation_runs(None, 10).unwrap();
+    assert_eq!(runs[0].status, kith_core::RunStatus::Error);
+    assert!(
+        runs[0].message.contains("deals.probability") && runs[0].message.contains("is archived"),
+        "{}",
+        runs[0].message
+    );
+    let shown = ws.automation_named("Won deals").unwrap().definition.unwrap();
+    assert_eq!(
+        shown.actions[0],
+        Action::Set(pairs(&[("probability", "= amount / 100"), ("owner", "{name} team")]))
+    );
+}
