@@ -110,3 +110,17 @@ fn a_view_whose_names_do_not_resolve_is_kept_as_written() {
     assert_eq!(odd["filter"], "nope = 1 and (");
     assert_eq!(odd["sort"], "nope");
 }
+
+#[test]
+fn a_views_history_shows_its_filter_with_todays_names() {
+    let mut ws = workspace();
+    let id = ws
+        .create_config_doc_with(DocKind::View, "Won", &[("object", "deals"), ("filter", "stage = Won")])
+        .unwrap();
+    let deals = ws.object_named("deals").unwrap().id;
+    let stage = ws.field_named(deals, "stage").unwrap().id;
+    ws.rename_field(deals, stage, None, Some("phase")).unwrap();
+    let history = ws.config_history(id).unwrap();
+    let filter = history[0].diffs.iter().find(|d| d.what == "filter").unwrap();
+    assert_eq!(filter.new.as_deref(), Some("phase = Won"));
+}
