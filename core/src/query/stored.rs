@@ -1,6 +1,8 @@
-//! The stored form of filter and sort text: fields named by id (`{f:<field id>}`, as
-//! formulas store them) and select options by their option id, so renaming a field key,
-//! a label or an option never changes what a saved filter selects.
+//! The stored form of filter and sort text: fields named by their id and select options
+//! by their option id, so renaming a field key, a label or an option never changes what a
+//! saved filter selects. Bare ids (not the formulas' `{f:<id>}`): the filter language has
+//! always resolved a field or an option named by id, so versions before this one read the
+//! stored form too.
 //!
 //! Definitions are converted when they are saved ([`filter_to_stored`]: names that
 //! resolve become ids; anything else stays as written) and when they are shown
@@ -12,9 +14,9 @@ use super::parse::{FilterAst, parse_filter, parse_sort};
 use crate::schema::{FieldDef, FieldKind, ObjectDef, Schema};
 use crate::{FieldId, ObjectId, OptionId};
 
-/// The field a filter, sort or template names: `{f:<field id>}` (the stored form; a field
-/// merged into another is that other one), else a key, label or bare id as
-/// [`ObjectDef::find_field`] reads them.
+/// The field a filter, sort or template names: a field id (the stored form; a field merged
+/// into another is that other one), else a key or label as [`ObjectDef::find_field`]
+/// reads them.
 pub(crate) fn field_ref<'a>(object: &'a ObjectDef, name: &str) -> Option<&'a FieldDef> {
     match stored_field_id(name) {
         Some(id) => {
@@ -28,14 +30,19 @@ pub(crate) fn field_ref<'a>(object: &'a ObjectDef, name: &str) -> Option<&'a Fie
     }
 }
 
-/// The id in `{f:<field id>}`.
+/// The field id a stored form names (also accepted as the formulas write it, `{f:<id>}`).
 pub(crate) fn stored_field_id(name: &str) -> Option<FieldId> {
-    name.trim().strip_prefix("{f:")?.strip_suffix('}')?.trim().parse().ok()
+    let name = name.trim();
+    let id = name
+        .strip_prefix("{f:")
+        .and_then(|n| n.strip_suffix('}'))
+        .unwrap_or(name);
+    id.trim().parse().ok()
 }
 
 /// How a stored form names a field.
 pub(crate) fn stored_field(id: FieldId) -> String {
-    format!("{{f:{id}}}")
+    id.to_string()
 }
 
 /// Select values: the option's id for a label that names one (each part of a
@@ -131,18 +138,22 @@ pub(crate) fn filter_to_stored(schema: &Schema, object: ObjectId, text: &str) ->
 /// A stored filter with today's field keys and option labels. One without stored
 /// references (saved by an older version) is answered as written.
 pub(crate) fn filter_to_shown(schema: &Schema, object: ObjectId, text: &str) -> String {
-    if !text.contains("{f:") {
-        return text.to_string();
-    }
     let (Some(obj), Ok(ast)) = (schema.object(object), parse_filter(text)) else {
         return text.to_string();
     };
+    let by_id = std::cell::Cell::new(false);
     let map = |name: &str| -> Option<(String, &FieldDef)> {
         let id = stored_field_id(name)?;
         let field = field_ref(obj, &stored_field(id))?;
+        by_id.set(true);
         Some((field.key.clone(), field))
     };
-    print_filter(&rewrite(&ast, &map, &option_to_shown))
+    let shown = rewrite(&ast, &map, &option_to_shown);
+    if by_id.get() {
+        print_filter(&shown)
+    } else {
+        text.to_string()
+    }
 }
 
 /// A sort list (`-amount, name`) with fields by id; names that do not resolve stay.
@@ -154,9 +165,6 @@ pub(crate) fn sort_to_stored(schema: &Schema, object: ObjectId, text: &str) -> S
 
 /// A stored sort list with today's field keys.
 pub(crate) fn sort_to_shown(schema: &Schema, object: ObjectId, text: &str) -> String {
-    if !text.contains("{f:") {
-        return text.to_string();
-    }
     sort_rewrite(schema, object, text, &|obj, name| {
         stored_field_id(name)?;
         field_ref(obj, name).map(|f| f.key.clone())
@@ -172,13 +180,18 @@ fn sort_rewrite(
     let (Some(obj), Ok(keys)) = (schema.object(object), parse_sort(text)) else {
         return text.to_string();
     };
-    keys.iter()
+    let mut renamed = false;
+    let out = keys
+        .iter()
         .map(|k| {
-            let field = name(obj, &k.field).unwrap_or_else(|| k.field.clone());
+            let field = name(obj, &k.field).inspect(|_| renamed = true);
+            let field = field.unwrap_or_else(|| k.field.clone());
             if k.descending { format!("-{field}") } else { field }
         })
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    // Text that names nothing by id (or nothing that resolves) is kept as written.
+    if renamed { out } else { text.to_string() }
 }
 
 impl crate::Workspace {
@@ -313,7 +326,7 @@ mod tests {
         assert_eq!(
             stored,
             format!(
-                "{{f:{}}} = {won} and {{f:{}}} > 10 and nope = 1",
+                "{} = {won} and {} > 10 and nope = 1",
                 stage.id,
                 obj.find_field("amount").unwrap().id
             )
@@ -330,12 +343,32 @@ mod tests {
     }
 
     #[test]
+    fn the_stored_form_resolves_the_way_earlier_versions_read_names() {
+        let schema = schema();
+        let obj = deals(&schema);
+        let stored = filter_to_stored(&schema, obj.id, "stage in Won, Lost and amount > 10");
+        let FilterAst::All(parts) = parse_filter(&stored).unwrap() else {
+            panic!("{stored}")
+        };
+        for part in parts {
+            let FilterAst::Cond { field, values, .. } = part else {
+                panic!("{stored}")
+            };
+            // `find_field` and `option_named` have always taken ids.
+            let def = obj.find_field(&field).unwrap();
+            if def.key == "stage" {
+                assert!(values.iter().all(|v| def.option_named(v).is_some()), "{values:?}");
+            }
+        }
+    }
+
+    #[test]
     fn a_sort_is_stored_by_ids_and_shown_with_current_names() {
         let schema = schema();
         let obj = deals(&schema);
         let stored = sort_to_stored(&schema, obj.id, "-amount, name desc, nope");
         let id = |k: &str| obj.find_field(k).unwrap().id;
-        assert_eq!(stored, format!("-{{f:{}}}, -{{f:{}}}, nope", id("amount"), id("name")));
+        assert_eq!(stored, format!("-{}, -{}, nope", id("amount"), id("name")));
         assert_eq!(sort_to_shown(&schema, obj.id, &stored), "-amount, -name, nope");
     }
 }

@@ -337,8 +337,8 @@ impl ObjectDef {
         self.fields.iter().filter(|f| !f.archived)
     }
 
-    /// Finds a field by key, label (case-insensitive) or id (bare, or `{f:<id>}` as
-    /// stored definitions name it). Active fields win over archived ones with the same name.
+    /// Finds a field by key, label (case-insensitive) or id. Active fields win over
+    /// archived ones with the same name.
     pub fn find_field(&self, name: &str) -> Option<&FieldDef> {
         let name = name.trim();
         let by_name = |f: &&FieldDef| f.key.eq_ignore_ascii_case(name) || f.label.eq_ignore_ascii_case(name);
@@ -346,11 +346,7 @@ impl ObjectDef {
             .find(by_name)
             .or_else(|| self.fields.iter().find(by_name))
             .or_else(|| {
-                let id = name
-                    .strip_prefix("{f:")
-                    .and_then(|n| n.strip_suffix('}'))
-                    .unwrap_or(name);
-                let id: FieldId = id.trim().parse().ok()?;
+                let id: FieldId = name.parse().ok()?;
                 self.field(id)
             })
     }

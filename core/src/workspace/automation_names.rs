@@ -71,7 +71,8 @@ impl<'a> Names<'a> {
         })
     }
 
-    /// `{field}` templates (fields of the triggering record) by id or by key.
+    /// `{field}` templates (fields of the triggering record): `{<field id>}` stored, `{key}`
+    /// shown. (Bare ids: older versions replace those too.)
     fn templates(&self, object: Option<&ObjectDef>, text: &str) -> String {
         let Some(object) = object else {
             return text.to_string();
@@ -88,10 +89,10 @@ impl<'a> Names<'a> {
             let whole = &rest[start..start + end + 2];
             let converted = match self.way {
                 Way::ToStored if inner.trim() != "record" && !inner.trim().starts_with("today") => {
-                    object.find_field(inner).map(|f| stored_field(f.id))
+                    object.find_field(inner).map(|f| format!("{{{}}}", stored_field(f.id)))
                 }
-                Way::ToShown => stored_field_id(whole)
-                    .and_then(|_| field_ref(object, whole))
+                Way::ToShown => stored_field_id(inner)
+                    .and_then(|_| field_ref(object, inner))
                     .map(|f| format!("{{{}}}", f.key)),
                 Way::ToStored => None,
             };
