@@ -137,7 +137,7 @@ fn offline_edits_of_one_view_on_two_devices_both_survive() {
     for peer in [a, b] {
         let view = h.ws(peer).config_doc(id).unwrap();
         assert_eq!(view.name, "Deals by size");
-        assert_eq!(view.content["filter"], "stage = won");
+        assert_eq!(view.content["filter"], "stage = Won", "the option shown by its label");
         assert_eq!(view.content["sort"], "-amount");
         assert_eq!(view.content["object"], "deals");
     }

@@ -14,6 +14,11 @@ mod parse;
 mod resolve;
 pub(crate) use resolve::resolve_filter_in;
 mod search;
+mod stored;
+pub(crate) use stored::{
+    field_ref, filter_to_shown, filter_to_stored, sort_to_shown, sort_to_stored, stored_field, stored_field_id,
+    value_to_shown, value_to_stored,
+};
 
 use serde::Serialize;
 

@@ -62,10 +62,18 @@ pub(crate) fn resolve_filter_in(
             let obj = schema
                 .object(object)
                 .ok_or_else(|| SchemaError::UnknownObject(object.to_string()))?;
-            let def = obj.find_field(field).ok_or_else(|| SchemaError::UnknownField {
+            let def = super::stored::field_ref(obj, field).ok_or_else(|| SchemaError::UnknownField {
                 object: obj.key.clone(),
                 field: field.to_string(),
             })?;
+            if def.archived && super::stored::stored_field_id(field).is_some() {
+                return Err(QueryError::BadCondition {
+                    object: obj.key.clone(),
+                    field: def.key.clone(),
+                    reason: "the field is archived; restore it or change the filter".into(),
+                }
+                .into());
+            }
             let bad = |reason: String| QueryError::BadCondition {
                 object: obj.key.clone(),
                 field: def.key.clone(),

@@ -54,9 +54,11 @@ impl Workspace {
     pub fn report_from_spec(&self, spec: &ReportSpec) -> Result<ReportDef> {
         let object = self.object_named(&spec.object)?;
         let mut def = ReportDef::new(object.id);
-        def.filter = spec.filter.trim().to_string();
-        if !def.filter.is_empty() {
-            self.parse_filter(object.id, &def.filter)?;
+        let filter = spec.filter.trim();
+        if !filter.is_empty() {
+            self.parse_filter(object.id, filter)?;
+            // Stored with fields and options by id: renaming them keeps the report's numbers.
+            def.filter = self.stored_filter(object.id, filter);
         }
         def.group_by = spec
             .group_by
@@ -103,7 +105,7 @@ impl Workspace {
         };
         ReportSpec {
             object: object.key.clone(),
-            filter: def.filter.clone(),
+            filter: self.shown_filter(object.id, &def.filter),
             group_by: def.group_by_spec(object),
             measures: def.measures.iter().map(|m| m.spec(object)).collect(),
             chart: def.chart.as_str().to_string(),
@@ -294,10 +296,14 @@ impl Workspace {
                 .collect::<Vec<_>>()
                 .join(" ")
         };
+        let shown = |what: &str, text: &str| match &object {
+            Some(o) if what == definition::FILTER => self.shown_filter(o.id, text),
+            _ => readable(text),
+        };
         for change in &mut changes {
             for d in &mut change.diffs {
-                d.old = d.old.as_deref().map(readable);
-                d.new = d.new.as_deref().map(readable);
+                d.old = d.old.as_deref().map(|t| shown(&d.what, t));
+                d.new = d.new.as_deref().map(|t| shown(&d.what, t));
             }
         }
         Ok(changes)

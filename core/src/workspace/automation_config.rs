@@ -74,7 +74,7 @@ impl Workspace {
         if self.automation_named(name).is_ok() {
             return Err(bad(name, "another automation has this name".into()));
         }
-        let json = def.to_json();
+        let json = self.automation_to_stored(def).to_json();
         self.create_config_doc_with(
             DocKind::Automation,
             name,
@@ -98,7 +98,8 @@ impl Workspace {
                     name: c.name,
                     enabled: c.content.get(ENABLED).is_none_or(|e| e == "true"),
                     problem: parsed.as_ref().err().cloned(),
-                    definition: parsed.ok(),
+                    // Shown (and run) with today's names; the document holds ids.
+                    definition: parsed.ok().map(|d| self.automation_to_shown(&d)),
                 }
             })
             .collect())
@@ -119,7 +120,7 @@ impl Workspace {
             Some(def) => {
                 self.check_automation(def)
                     .map_err(|reason| bad(name.unwrap_or("automation"), reason))?;
-                Some(def.to_json())
+                Some(self.automation_to_stored(def).to_json())
             }
             None => None,
         };

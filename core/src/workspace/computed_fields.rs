@@ -156,6 +156,8 @@ fn resolve_rollup(schema: &Schema, object: &ObjectDef, key: &str, text: &str) ->
         let by_id = |_: Option<ObjectId>, name: &str| name.parse::<crate::RecordId>().map_err(|e| e.to_string());
         crate::query::resolve_filter_in(schema, related.id, &ast, &by_id).map_err(|e| bad(format!("filter: {e}")))?;
     }
+    // Stored with fields and options by id: renaming them keeps the rollup's records.
+    let filter = filter.map(|f| crate::query::filter_to_stored(schema, related.id, &f));
     Ok(Resolved {
         computed: Computed::Rollup(Rollup {
             relation: relation.id,
@@ -246,8 +248,16 @@ impl Workspace {
                 };
                 let mut out = format!("{path} {}", r.aggregate.as_str());
                 if let Some(f) = &r.filter {
+                    let related = match owner_of(&self.schema, r.relation) {
+                        Some((o, f)) if o.id == object => f.target,
+                        Some((o, _)) => Some(o.id),
+                        None => None,
+                    };
                     out.push_str(" where ");
-                    out.push_str(f);
+                    match related {
+                        Some(related) => out.push_str(&crate::query::filter_to_shown(&self.schema, related, f)),
+                        None => out.push_str(f),
+                    }
                 }
                 out
             }

@@ -153,7 +153,18 @@ fn apply(doc: &mut AutoCommit, edit: &ConfigEdit, now: i64) -> Result<(), autome
 impl Workspace {
     /// A configuration document's content, from the workspace's document cache when it is
     /// there (written or received lately), else read from the store.
+    ///
+    /// A view's content is answered with today's names (its document stores ids).
     pub fn config_doc(&self, id: DocId) -> Result<ConfigContent> {
+        let mut doc = self.config_doc_as_stored(id)?;
+        if doc.kind == DocKind::View {
+            self.view_content_to_shown(&mut doc.content);
+        }
+        Ok(doc)
+    }
+
+    /// A configuration document's content as its document holds it.
+    fn config_doc_as_stored(&self, id: DocId) -> Result<ConfigContent> {
         if let Some(loaded) = self.cache.peek(&id) {
             return read_at(&loaded.doc, id, None).ok_or_else(|| Error::ConfigDocNotFound(id.to_string()));
         }
@@ -188,13 +199,20 @@ impl Workspace {
         name: Option<&str>,
         content: &[(&str, Option<&str>)],
     ) -> Result<Option<String>> {
+        let stored = self.config_doc_as_stored(id)?;
+        let content = if stored.kind == DocKind::View {
+            // A view names its object and fields by id (callers give today's names).
+            self.view_content_to_stored(self.stored_view_object(&stored.content), content)
+        } else {
+            content
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.map(str::to_string)))
+                .collect()
+        };
         let edit = ConfigEdit {
             name: name.map(str::to_string),
             archived: None,
-            content: content
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.map(str::to_string)))
-                .collect(),
+            content,
         };
         self.edit_config(id, CONFIG, &edit)
     }

@@ -26,6 +26,18 @@ impl Workspace {
         if !kind.is_config() {
             return Err(SchemaError::NotConfigKind(kind.to_string()).into());
         }
+        // A view names its object and fields by id (callers give today's names).
+        let converted: Vec<(String, String)> = if kind == DocKind::View {
+            let edit: Vec<(&str, Option<&str>)> = content.iter().map(|(k, v)| (*k, Some(*v))).collect();
+            self.view_content_to_stored(None, &edit)
+                .into_iter()
+                .filter_map(|(k, v)| Some((k, v?)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let pairs: Vec<(&str, &str)> = converted.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let content = if kind == DocKind::View { &pairs[..] } else { content };
         let id = DocId::new();
         let now = (self.clock)();
         let mut doc = new_doc(&self.device);

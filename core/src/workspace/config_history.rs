@@ -6,9 +6,9 @@ use serde::Serialize;
 
 use super::Workspace;
 use super::config_content::read_at;
-use crate::DocId;
 use crate::error::{Error, Result};
 use crate::history::hex;
+use crate::{DocId, DocKind};
 
 /// One property a configuration change set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -33,6 +33,21 @@ pub struct ConfigChange {
 }
 
 impl Workspace {
+    /// Views and automations store ids: their history shows today's names.
+    fn shown_content(&self, doc: &mut super::ConfigContent) {
+        match doc.kind {
+            DocKind::View => self.view_content_to_shown(&mut doc.content),
+            DocKind::Automation => {
+                if let Some(json) = doc.content.get_mut("definition")
+                    && let Ok(def) = crate::automation::AutomationDef::from_json(json)
+                {
+                    *json = self.automation_to_shown(&def).to_json();
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// Every change of configuration document `id`, oldest first.
     pub fn config_history(&self, id: DocId) -> Result<Vec<ConfigChange>> {
         let mut doc = self
@@ -43,10 +58,13 @@ impl Workspace {
         let automerge = doc.document();
         for change in &changes {
             let deps = change.deps();
-            let before = (!deps.is_empty()).then(|| read_at(automerge, id, Some(deps))).flatten();
-            let Some(after) = read_at(automerge, id, Some(&[change.hash()])) else {
+            let mut before = (!deps.is_empty()).then(|| read_at(automerge, id, Some(deps))).flatten();
+            let Some(mut after) = read_at(automerge, id, Some(&[change.hash()])) else {
                 continue;
             };
+            for content in before.iter_mut().chain([&mut after]) {
+                self.shown_content(content);
+            }
             let mut diffs = Vec::new();
             let mut diff = |what: &str, old: Option<String>, new: Option<String>| {
                 if old != new {

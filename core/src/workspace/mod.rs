@@ -5,6 +5,7 @@
 mod automation_config;
 mod automation_dates;
 mod automation_formulas;
+mod automation_names;
 mod automation_runs;
 mod automations;
 mod changes;
@@ -38,6 +39,7 @@ mod uniqueness;
 mod unreadable;
 mod validate;
 mod view;
+mod view_content;
 
 #[cfg(test)]
 mod abandoned_writes;
