@@ -130,3 +130,22 @@ fn the_conflicts_page_lists_the_first_two_hundred_rule_breaks_and_points_to_the_
     let ws = server.stop();
     assert_eq!(ws.rule_breaks(None).expect("breaks").len(), 201);
 }
+
+#[test]
+fn a_record_that_breaks_a_rule_says_so_on_its_page_until_it_is_fixed() {
+    let (_dir, mut ws) = workspace();
+    let deals = ws.object_named("deals").expect("deals").id.to_string();
+    let old = add(&mut ws, "deals", &[("name", "Old win"), ("stage", "Won")]);
+    let fine = add(&mut ws, "deals", &[("name", "Open deal"), ("stage", "Lead")]);
+    let server = TestServer::start(ws);
+    add_rule(&server, &deals);
+
+    let page = server.get(&format!("/r/{old}")).body;
+    assert!(page.contains("rule-break") && page.contains(MESSAGE), "{page}");
+    assert!(page.contains("Edit Close date so that it holds."), "{page}");
+    assert!(!server.get(&format!("/r/{fine}")).body.contains("rule-break"));
+
+    let saved = server.post_form(&format!("/r/{old}/edit"), &[("close_date", "2026-11-30")]);
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert!(!server.get(&format!("/r/{old}")).body.contains("rule-break"));
+}

@@ -41,6 +41,9 @@ struct RecordData {
     name: String,
     cells: Vec<(FieldDef, Cell)>,
     conflicts: Vec<ConflictView>,
+    /// Validation rules the record breaks (it arrived by sync, or predates the rule):
+    /// each rule's message and the labels of the fields it concerns.
+    rule_breaks: Vec<(String, Vec<String>)>,
     related: Vec<Related>,
     history: Vec<HistoryEntry>,
     /// "As of" a moment: the record as it was then (read-only), and the moment.
@@ -105,6 +108,7 @@ fn read_record(ws: &Workspace, token: &Session, id: RecordId, at: Option<String>
         chrome: Chrome::read(ws, token),
         name: ws.record_name(id),
         conflicts: ws.record_conflicts(id)?,
+        rule_breaks: rule_breaks(ws, &object, id)?,
         automations: super::automations::manual_for(ws, &object.key),
         object,
         view,
@@ -187,6 +191,7 @@ fn render_record(d: &RecordData, error: Option<&FieldError>) -> Markup {
             }
         }
         @for c in &d.conflicts { (conflict_banner(d, c)) }
+        @for (message, fields) in &d.rule_breaks { (rule_break_banner(message, fields)) }
         div.record-layout {
             @if let Some((then, at)) = &d.as_of {
                 section.fields.as-of-view aria-label={"Fields as of " (at)} {
@@ -272,6 +277,35 @@ fn timeline_entry(d: &RecordData, e: &HistoryEntry) -> Markup {
                     input type="hidden" name="back" value={"/r/" (d.view.id)};
                     button.link type="submit" { "Revert this change" }
                 }
+            }
+        }
+    }
+}
+
+/// The rules a record breaks, with their messages and the labels of their fields.
+fn rule_breaks(ws: &Workspace, object: &ObjectDef, id: RecordId) -> Result<Vec<(String, Vec<String>)>, WebError> {
+    let mut breaks = Vec::new();
+    for rule in ws.rule_breaks_of(id)? {
+        let rule = ws.rule(rule)?;
+        let fields = rule
+            .fields
+            .iter()
+            .filter_map(|f| object.field(*f).map(|f| f.label.clone()))
+            .collect();
+        breaks.push((rule.message, fields));
+    }
+    Ok(breaks)
+}
+
+/// A rule the record breaks: saving it here would be refused, but it arrived by sync
+/// (or was saved before the rule), and records from other devices are never refused.
+fn rule_break_banner(message: &str, fields: &[String]) -> Markup {
+    html! {
+        section.conflict.rule-break role="status" {
+            h2 { "⚠ " (message) }
+            p {
+                "This record breaks a validation rule: it was saved on another device or before the rule existed. "
+                @if !fields.is_empty() { "Edit " (fields.join(", ")) " so that it holds." }
             }
         }
     }
