@@ -2,19 +2,26 @@
 //! whole change group, bulk edits as one group, rolling a record back to a time, the
 //! trash, and time travel. The clock is faked so times are exact.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::cell::Cell;
 
 use kith_core::{ChangeKind, CreateOptions, Error, FieldKind, ImportOptions, ImportRow, Query, RecordId, Workspace};
 
-static NOW: AtomicI64 = AtomicI64::new(1_700_000_000_000);
+thread_local! {
+    /// Each test's own clock (tests run in parallel, each on its own thread): a shared
+    /// one moved on by other tests between a write and the test reading the time.
+    static NOW: Cell<i64> = const { Cell::new(1_700_000_000_000) };
+}
 
 /// Every commit is one second after the previous one.
 fn tick() -> i64 {
-    NOW.fetch_add(1000, Ordering::SeqCst) + 1000
+    NOW.with(|now| {
+        now.set(now.get() + 1000);
+        now.get()
+    })
 }
 
 fn now() -> i64 {
-    NOW.load(Ordering::SeqCst)
+    NOW.with(Cell::get)
 }
 
 fn workspace() -> Workspace {
