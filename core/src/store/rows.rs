@@ -98,6 +98,7 @@ pub(crate) struct DerivedTables<'t> {
     pub(crate) groups: Table<'t, &'static [u8], ()>,
     pub(crate) conflicts: Table<'t, &'static [u8], ()>,
     pub(crate) automation_runs: Table<'t, [u8; 16], &'static [u8]>,
+    pub(crate) rollup_states: Table<'t, &'static [u8], &'static [u8]>,
 }
 
 impl<'t> DerivedTables<'t> {
@@ -114,6 +115,7 @@ impl<'t> DerivedTables<'t> {
             groups: tx.open_table(GROUPS)?,
             conflicts: tx.open_table(CONFLICTS)?,
             automation_runs: tx.open_table(super::tables::AUTOMATION_RUNS)?,
+            rollup_states: tx.open_table(super::tables::ROLLUP_STATES)?,
         })
     }
 
@@ -291,6 +293,7 @@ pub(crate) fn write_row_without_keys(
     } else {
         t.trash.insert(key.as_slice(), encoded.as_slice())?;
         t.rows.remove(key.as_slice())?;
+        remove_rollup_states(t, record)?;
     }
     t.record_objects.insert(record.as_bytes(), object.as_bytes())?;
     t.short_ids.insert(crate::short_id::random_key(record.as_bytes()), ())?;
@@ -381,5 +384,23 @@ pub(crate) fn clear_derived(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.delete_table(CHANGES)?;
     tx.delete_table(GROUPS)?;
     tx.delete_table(CONFLICTS)?;
+    tx.delete_table(super::tables::ROLLUP_STATES)?;
+    Ok(())
+}
+
+/// Forgets the rollup states of a record that left the live rows (a trashed record's
+/// rollups are computed again when it is restored).
+fn remove_rollup_states(t: &mut DerivedTables<'_>, record: RecordId) -> Result<(), StoreError> {
+    let start = record.as_bytes().to_vec();
+    let end = crate::encoding::prefix_end(&start);
+    let keys: Vec<Vec<u8>> = match &end {
+        Some(end) => t.rollup_states.range(start.as_slice()..end.as_slice())?,
+        None => t.rollup_states.range(start.as_slice()..)?,
+    }
+    .map(|entry| entry.map(|(k, _)| k.value().to_vec()))
+    .collect::<Result<_, _>>()?;
+    for key in keys {
+        t.rollup_states.remove(key.as_slice())?;
+    }
     Ok(())
 }

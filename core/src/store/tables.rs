@@ -81,3 +81,9 @@ pub(crate) const STUCK: TableDefinition<u64, &[u8]> = TableDefinition::new("stuc
 /// (`automation:<group>:<run>:<automation>`) with the documents they touched. Not cleared
 /// by `kith reindex` (runs that changed nothing are only here).
 pub(crate) const AUTOMATION_RUNS: TableDefinition<[u8; 16], &[u8]> = TableDefinition::new("automation_runs");
+
+/// (record id ‖ field id) → the state a sum or average rollup of a live record keeps so
+/// that one related record's change updates it exactly (`rollup_acc::SumState`: number of
+/// values ‖ currency ‖ exact sum per scale). Derived: written with the row, removed when
+/// the record is trashed, rebuilt by `kith reindex`.
+pub(crate) const ROLLUP_STATES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("rollup_states");

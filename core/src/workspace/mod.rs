@@ -25,6 +25,8 @@ mod remote;
 mod remote_bulk;
 mod remote_known;
 mod revert;
+mod rollup_acc;
+mod rollup_delta;
 mod rules;
 mod same_names;
 mod schema_ops;

@@ -62,7 +62,11 @@ impl Workspace {
     pub fn dump_derived(&self) -> Result<Vec<DerivedEntry>> {
         let tx = self.store.read()?;
         let mut out = Vec::new();
-        for (name, def) in [("rows", tables::ROWS), ("trash", tables::TRASH)] {
+        for (name, def) in [
+            ("rows", tables::ROWS),
+            ("trash", tables::TRASH),
+            ("rollup_states", tables::ROLLUP_STATES),
+        ] {
             for entry in tx
                 .open_table(def)
                 .map_err(StoreError::from)?
