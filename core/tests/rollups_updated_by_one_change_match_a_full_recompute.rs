@@ -306,3 +306,48 @@ fn describe(crm: &Crm, (table, key, value): &(&'static str, Vec<u8>, Vec<u8>)) -
         .unwrap_or_default();
     format!("{name}: {}", String::from_utf8_lossy(value))
 }
+
+fn shown(ws: &Workspace, record: RecordId, key: &str) -> String {
+    let view = ws.record(record).unwrap();
+    view.cells.iter().find(|c| c.key == key).unwrap().display.clone()
+}
+
+#[test]
+fn sums_are_exact_decimals_shown_by_their_value_after_every_update() {
+    let mut crm = Crm::new();
+    let (deals, people) = (crm.deal_object, crm.person_object);
+    let (ann, bob) = (crm.people[0], crm.people[1]);
+    crm.update(people, ann, "score", "0.1".into());
+    crm.update(people, bob, "score", "0.2".into());
+    let acme = crm.companies[0].to_string();
+    crm.run(&Step::CreateDeal {
+        company: Some(0),
+        amount: 3, // 0.125 USD
+        probability: 6,
+        stage: 0,
+        contacts: vec![0, 1],
+    });
+    let deal = crm.deals[0];
+    assert_eq!(shown(&crm.ws, deal, "score_sum"), "0.3");
+    crm.update(people, bob, "score", "0.7".into());
+    assert_eq!(shown(&crm.ws, deal, "score_sum"), "0.8");
+    assert_eq!(shown(&crm.ws, deal, "score_avg"), "0.4");
+
+    let other = crm.create(
+        deals,
+        &[
+            ("name", "Other".into()),
+            ("company", acme),
+            ("amount", "0.125 USD".into()),
+        ],
+    );
+    // 0.125 + 0.125 is 0.25 (not 0.250): the sum prints by its value.
+    assert_eq!(shown(&crm.ws, crm.companies[0], "amount_sum"), "0.25 USD");
+    crm.update(deals, other, "amount", "2.50 USD".into());
+    assert_eq!(shown(&crm.ws, crm.companies[0], "amount_sum"), "2.625 USD");
+    crm.update(deals, deal, "amount", "1.5 USD".into());
+    assert_eq!(shown(&crm.ws, crm.companies[0], "amount_sum"), "4.00 USD");
+    assert_eq!(shown(&crm.ws, crm.companies[0], "amount_avg"), "2.00 USD");
+    crm.ws.reindex().unwrap();
+    assert_eq!(shown(&crm.ws, crm.companies[0], "amount_sum"), "4.00 USD");
+}
