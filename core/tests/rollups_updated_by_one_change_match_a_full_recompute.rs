@@ -263,7 +263,7 @@ impl Crm {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
     #[test]
     fn every_rollup_updated_by_a_change_equals_a_full_recompute(steps in proptest::collection::vec(step(), 1..30)) {
