@@ -8,7 +8,15 @@ use kith_core::{ComputedSpec, CreateOptions, FieldKind, FieldSpec, ObjectId, Rec
 use proptest::prelude::*;
 
 const AMOUNTS: [&str; 9] = [
-    "1.5 USD", "2.50 USD", "3 USD", "0.125 USD", "100 USD", "-4.20 USD", "7 EUR", "0.10 USD", "",
+    "1.5 USD",
+    "2.50 USD",
+    "3 USD",
+    "0.125 USD",
+    "100 USD",
+    "-4.20 USD",
+    "7 EUR",
+    "0.10 USD",
+    "",
 ];
 const PROBABILITIES: [&str; 7] = ["10", "20.5", "0.1", "0.2", "33.333", "-5", ""];
 const SCORES: [&str; 7] = ["1", "2.5", "0.1", "0.2", "1000000000000000000000", "-3", ""];
@@ -116,7 +124,11 @@ impl Crm {
             (company_object, "amount_min", "deals.amount min"),
             (company_object, "open_max", "deals.amount max where stage != Lost"),
             (company_object, "probability_sum", "deals.probability sum"),
-            (company_object, "probability_avg", "deals.probability avg where stage != Won"),
+            (
+                company_object,
+                "probability_avg",
+                "deals.probability avg where stage != Won",
+            ),
             (company_object, "probability_max", "deals.probability max"),
             (company_object, "last_close", "deals.close_date max"),
             (deal_object, "contact_count", "contacts count"),
@@ -165,7 +177,8 @@ impl Crm {
 
     fn run(&mut self, step: &Step) {
         let (deals, people) = (self.deal_object, self.person_object);
-        let company = |c: &Option<usize>, companies: &[RecordId]| c.map(|c| companies[c].to_string()).unwrap_or_default();
+        let company =
+            |c: &Option<usize>, companies: &[RecordId]| c.map(|c| companies[c].to_string()).unwrap_or_default();
         match step {
             Step::CreateDeal {
                 company: c,
@@ -189,7 +202,11 @@ impl Crm {
                 values.retain(|(_, v)| !v.is_empty());
                 // Refused when it names a trashed record: nothing changes then.
                 let inputs: Vec<(String, String)> = values.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
-                if let Ok(id) = self.ws.parse_values(deals, &inputs).and_then(|v| self.ws.create_record(deals, v)) {
+                if let Ok(id) = self
+                    .ws
+                    .parse_values(deals, &inputs)
+                    .and_then(|v| self.ws.create_record(deals, v))
+                {
                     self.deals.push(id);
                 }
             }

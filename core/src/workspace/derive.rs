@@ -10,16 +10,16 @@
 //! definition changes, its object's rows are recomputed in batches
 //! ([`recompute_objects`]).
 
-use std::sync::Mutex;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Mutex;
 
 use automerge::Automerge;
 use redb::ReadableTable;
 
 use super::computed::{self, Related, Rollups};
+use super::formula_eval::Formulas;
 use super::rollup_acc::SumState;
 use super::rollup_delta::{Change, update_rollups};
-use super::formula_eval::Formulas;
 use crate::error::StoreError;
 use crate::record::{self, Row};
 use crate::schema::{ObjectDef, Schema};
@@ -107,7 +107,9 @@ impl<'s> Deriver<'s> {
             let key = state_key(record, field);
             match state {
                 Some(state) => {
-                    derived.rollup_states.insert(key.as_slice(), state.encode().as_slice())?;
+                    derived
+                        .rollup_states
+                        .insert(key.as_slice(), state.encode().as_slice())?;
                 }
                 None => {
                     derived.rollup_states.remove(key.as_slice())?;

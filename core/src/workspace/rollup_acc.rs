@@ -64,7 +64,9 @@ impl ExactSum {
             total /= 10;
             scale -= 1;
         }
-        Decimal::try_from_i128_with_scale(total, scale).ok().map(|d| d.normalize())
+        Decimal::try_from_i128_with_scale(total, scale)
+            .ok()
+            .map(|d| d.normalize())
     }
 
     /// The sum as a float, when it is beyond the decimal range (still a function of the

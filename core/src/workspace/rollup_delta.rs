@@ -50,7 +50,9 @@ pub(crate) fn update_rollups(
             }
             Some(Side::Reverse { relation, source }) if source.id == change.object => {
                 let holds = |row: Option<&Row>| match row.and_then(|r| r.get(relation.id)) {
-                    Some(s) => matches!(field_type::read(relation, s), Some(Value::Records(ids)) if ids.contains(&dependent)),
+                    Some(s) => {
+                        matches!(field_type::read(relation, s), Some(Value::Records(ids)) if ids.contains(&dependent))
+                    }
                     None => false,
                 };
                 (u64::from(holds(change.old)), u64::from(holds(change.new)))
@@ -75,7 +77,9 @@ pub(crate) fn update_rollups(
         let new = if is > 0 { part(change.new) } else { None };
         let current = row.get(field.id).and_then(|s| field_type::read(field, s));
         let state = match r.aggregate {
-            Aggregate::Sum | Aggregate::Avg => kept(field.id).filter(|s| gives(field, r.aggregate, s, row.get(field.id))),
+            Aggregate::Sum | Aggregate::Avg => {
+                kept(field.id).filter(|s| gives(field, r.aggregate, s, row.get(field.id)))
+            }
             _ => None,
         };
         let delta = rollup_acc::update(r.aggregate, current.as_ref(), state, &old, &new, was.max(is));
