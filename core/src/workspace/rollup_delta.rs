@@ -124,3 +124,135 @@ fn contribution(
     }
     Some(target.and_then(|t| row.get(t.id).and_then(|s| field_type::read(t, s))))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::schema::{FieldKind, Rollup};
+    use crate::{FieldId, Money};
+
+    /// Related rows that count every read (and have none).
+    #[derive(Default)]
+    struct Counting(Cell<usize>);
+
+    impl Related for Counting {
+        fn live_row(&self, _: ObjectId, _: RecordId) -> Option<Row> {
+            self.0.set(self.0.get() + 1);
+            None
+        }
+        fn holding(&self, _: FieldId, _: &FieldDef, _: RecordId) -> Vec<RecordId> {
+            self.0.set(self.0.get() + 1);
+            Vec::new()
+        }
+    }
+
+    fn row(object: ObjectId, values: Vec<(FieldId, Stored)>) -> Row {
+        Row {
+            object,
+            created_at: 0,
+            created_by: "ada".into(),
+            updated_at: 0,
+            deleted_at: None,
+            values: values.into_iter().collect(),
+            conflicts: BTreeMap::new(),
+        }
+    }
+
+    fn rollup_field(key: &str, kind: FieldKind, rollup: Rollup) -> FieldDef {
+        let mut field = FieldDef::new(key, key, kind);
+        field.currency = "USD".into();
+        field.computed = Some(Computed::Rollup(rollup));
+        field
+    }
+
+    #[test]
+    fn a_deal_change_updates_its_companys_sum_and_reads_no_other_row() {
+        let mut schema = Schema {
+            objects: crate::schema::standard_objects(),
+            ..Schema::default()
+        };
+        let field = |object: &str, key: &str| {
+            let o = schema.objects.iter().find(|o| o.key == object).unwrap();
+            (o.id, o.find_field(key).unwrap().clone())
+        };
+        let (deals, amount) = field("deals", "amount");
+        let (_, deal_company) = field("deals", "company");
+        let (_, person_company) = field("people", "company");
+        let total = rollup_field(
+            "deal_total",
+            FieldKind::Currency,
+            Rollup {
+                relation: deal_company.id,
+                aggregate: Aggregate::Sum,
+                target: Some(amount.id),
+                filter: None,
+            },
+        );
+        let people = rollup_field(
+            "people_count",
+            FieldKind::Number,
+            Rollup {
+                relation: person_company.id,
+                aggregate: Aggregate::Count,
+                target: None,
+                filter: None,
+            },
+        );
+        let companies = schema.objects.iter_mut().find(|o| o.key == "companies").unwrap();
+        companies.fields.extend([total.clone(), people.clone()]);
+        let companies = companies.clone();
+
+        let acme = RecordId::new();
+        let deal = RecordId::new();
+        let usd = |text: &str| {
+            Value::Currency(Money {
+                amount: text.parse().unwrap(),
+                code: "USD".into(),
+            })
+        };
+        // The company's sum counts 1,000 deals of 10 USD (its kept state says so).
+        let mut acc = rollup_acc::Accumulator::new(Aggregate::Sum);
+        for _ in 0..1_000 {
+            acc.add(usd("10"));
+        }
+        let state = acc.state();
+        let mut company = row(
+            companies.id,
+            vec![
+                (total.id, Stored::Str("10000 USD".into())),
+                (people.id, Stored::F64(1_000.0)),
+            ],
+        );
+        let deal_row = |value: &str| {
+            row(
+                deals,
+                vec![
+                    (deal_company.id, Stored::Str(acme.to_string())),
+                    (amount.id, Stored::Str(format!("{value} USD"))),
+                ],
+            )
+        };
+        let (old, new) = (deal_row("10"), deal_row("12.5"));
+        let change = Change {
+            object: deals,
+            record: deal,
+            old: Some(&old),
+            new: Some(&new),
+        };
+        let related = Counting::default();
+        let kept = |f: FieldId| if f == total.id { state.clone() } else { None };
+        let states = update_rollups(&schema, &companies, acme, &mut company, &change, &related, &kept);
+
+        assert_eq!(company.get(total.id), Some(&Stored::Str("10002.5 USD".into())));
+        assert_eq!(
+            company.get(people.id),
+            Some(&Stored::F64(1_000.0)),
+            "the people count is kept"
+        );
+        assert_eq!(related.0.get(), 0, "no related row was read");
+        assert_eq!(states.len(), 1);
+    }
+}
