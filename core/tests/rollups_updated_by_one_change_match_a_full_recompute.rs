@@ -368,3 +368,27 @@ fn sums_are_exact_decimals_shown_by_their_value_after_every_update() {
     crm.ws.reindex().unwrap();
     assert_eq!(shown(&crm.ws, crm.companies[0], "amount_sum"), "4.00 USD");
 }
+
+#[test]
+fn a_live_record_purged_by_another_device_leaves_the_rollups_that_counted_it() {
+    let mut crm = Crm::new();
+    let acme = crm.companies[0];
+    crm.run(&Step::CreateDeal {
+        company: Some(0),
+        amount: 4, // 100 USD
+        probability: 0,
+        stage: 0,
+        contacts: vec![],
+    });
+    let deal = crm.deals[0];
+    assert_eq!(shown(&crm.ws, acme, "deal_count"), "1");
+    assert_eq!(shown(&crm.ws, acme, "amount_sum"), "100.00 USD");
+
+    let erased = crm.ws.erase_purged(&[(deal.into(), 1_700_000_000_000)]).unwrap();
+    assert_eq!(erased, vec![deal]);
+    assert_eq!(shown(&crm.ws, acme, "deal_count"), "0");
+    assert_eq!(shown(&crm.ws, acme, "amount_sum"), "0.00 USD");
+    let incremental = crm.derived();
+    crm.ws.reindex().unwrap();
+    assert_eq!(incremental, crm.derived());
+}

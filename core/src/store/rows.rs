@@ -390,7 +390,7 @@ pub(crate) fn clear_derived(tx: &WriteTransaction) -> Result<(), StoreError> {
 
 /// Forgets the rollup states of a record that left the live rows (a trashed record's
 /// rollups are computed again when it is restored).
-fn remove_rollup_states(t: &mut DerivedTables<'_>, record: RecordId) -> Result<(), StoreError> {
+pub(crate) fn remove_rollup_states(t: &mut DerivedTables<'_>, record: RecordId) -> Result<(), StoreError> {
     let start = record.as_bytes().to_vec();
     let end = crate::encoding::prefix_end(&start);
     let keys: Vec<Vec<u8>> = match &end {

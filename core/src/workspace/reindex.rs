@@ -67,12 +67,12 @@ impl Workspace {
             ("trash", tables::TRASH),
             ("rollup_states", tables::ROLLUP_STATES),
         ] {
-            for entry in tx
-                .open_table(def)
-                .map_err(StoreError::from)?
-                .iter()
-                .map_err(StoreError::from)?
-            {
+            let table = match tx.open_table(def) {
+                // A file no write has touched since `rollup_states` was added.
+                Err(redb::TableError::TableDoesNotExist(_)) => continue,
+                other => other.map_err(StoreError::from)?,
+            };
+            for entry in table.iter().map_err(StoreError::from)? {
                 let (k, v) = entry.map_err(StoreError::from)?;
                 out.push((name, k.value().to_vec(), v.value().to_vec()));
             }
