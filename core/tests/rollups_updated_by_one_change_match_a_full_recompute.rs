@@ -136,6 +136,9 @@ impl Crm {
             (deal_object, "score_avg", "contacts.score avg"),
             (deal_object, "score_min", "contacts.score min where score > 0"),
             (deal_object, "score_max", "contacts.score max"),
+            // A chain: a person's deals, and a company's sum of that over its people.
+            (person_object, "deal_total", "deals/contacts.amount sum"),
+            (company_object, "people_deal_total", "people.deal_total sum"),
         ];
         for (object, key, spec) in specs {
             crm.ws
@@ -388,6 +391,37 @@ fn a_live_record_purged_by_another_device_leaves_the_rollups_that_counted_it() {
     assert_eq!(erased, vec![deal]);
     assert_eq!(shown(&crm.ws, acme, "deal_count"), "0");
     assert_eq!(shown(&crm.ws, acme, "amount_sum"), "0.00 USD");
+    let incremental = crm.derived();
+    crm.ws.reindex().unwrap();
+    assert_eq!(incremental, crm.derived());
+}
+
+#[test]
+fn a_change_reaching_a_record_through_many_records_updates_it_once_per_record() {
+    let mut crm = Crm::new();
+    let (companies, people) = (crm.ws.object_named("companies").unwrap().id, crm.person_object);
+    let acme = crm.create(companies, &[("name", "Acme".into())]);
+    let contacts: Vec<String> = (0..6)
+        .map(|i| {
+            crm.create(
+                people,
+                &[("name", format!("Contact {i}")), ("company", acme.to_string())],
+            )
+            .to_string()
+        })
+        .collect();
+    let deal = crm.create(
+        crm.deal_object,
+        &[
+            ("name", "Big".into()),
+            ("amount", "10 USD".into()),
+            ("contacts", contacts.join("; ")),
+        ],
+    );
+    assert_eq!(shown(&crm.ws, acme, "people_deal_total"), "60.00 USD");
+    // Six people's totals change, and the company takes each of the six changes.
+    crm.update(crm.deal_object, deal, "amount", "20 USD".into());
+    assert_eq!(shown(&crm.ws, acme, "people_deal_total"), "120.00 USD");
     let incremental = crm.derived();
     crm.ws.reindex().unwrap();
     assert_eq!(incremental, crm.derived());

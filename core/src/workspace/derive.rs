@@ -205,8 +205,8 @@ pub(crate) fn write_record(
 /// and new row: a relation it left must drop it too). Their rollups that read it through
 /// its relations are updated by its part before and after (`rollup_delta.rs`), the others
 /// kept; their lookups and formulas are recomputed. Cycles are refused when fields are
-/// saved; a record is still visited at most a few times, so a cycle that arrived by
-/// merging two devices' schemas ends.
+/// saved; a record is still visited at most a few times for each record that changed,
+/// so a cycle that arrived by merging two devices' schemas ends.
 pub(crate) fn recompute_dependents(
     d: &Deriver<'_>,
     derived: &mut DerivedTables<'_>,
@@ -233,7 +233,9 @@ fn update_dependents(
         return Ok(());
     }
     d.keep_states(derived)?;
-    let mut visits: BTreeMap<(ObjectId, RecordId), u8> = BTreeMap::new();
+    // Visits of a record per record that changed: a record reading several records that
+    // change (a company's count of people whose own rollups changed) takes each change.
+    let mut visits: BTreeMap<(RecordId, RecordId), u8> = BTreeMap::new();
     let mut work: Vec<(ObjectId, RecordId, Option<Row>, Option<Row>)> =
         vec![(object, record, old.cloned(), new.cloned())];
     while let Some((object, record, old, new)) = work.pop() {
@@ -247,7 +249,7 @@ fn update_dependents(
             &TablesRelated(derived),
         );
         for (dep_object, dep_record) in dependents {
-            let visited = visits.entry((dep_object, dep_record)).or_default();
+            let visited = visits.entry((dep_record, record)).or_default();
             if *visited >= 4 {
                 continue;
             }
