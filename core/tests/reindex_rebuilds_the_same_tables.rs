@@ -35,6 +35,11 @@ fn a_reindex_after_many_kinds_of_writes_changes_no_derived_entry() {
             "won_amount",
             ComputedSpec::Rollup("deals.amount sum where stage = Won".into()),
         ),
+        (
+            companies,
+            "average_amount",
+            ComputedSpec::Rollup("deals.amount avg".into()),
+        ),
         (deals, "sector", ComputedSpec::Lookup("company.industry".into())),
         (deals, "contact_count", ComputedSpec::Rollup("contacts count".into())),
     ] {
@@ -103,6 +108,9 @@ fn a_reindex_after_many_kinds_of_writes_changes_no_derived_entry() {
     let incremental = ws.dump_derived().unwrap();
     assert!(incremental.iter().any(|(table, _, _)| *table == "rule_breaks"));
     assert_eq!(ws.rule_breaks(None).unwrap().len(), 1);
+    // The states sums and averages keep are derived too (two rollups of one company).
+    let states = incremental.iter().filter(|(t, _, _)| *t == "rollup_states").count();
+    assert_eq!(states, 2);
     let count = ws.reindex().unwrap();
     assert_eq!(count, 52);
     let rebuilt = ws.dump_derived().unwrap();

@@ -17,8 +17,8 @@ pub(crate) use docs::{DocTables, FOLD_AFTER_CHUNKS, LoadedDoc, load_doc, persist
 pub(crate) use partial_row::decode_row_fields;
 pub(crate) use rows::{
     DerivedTables, KeyDiff, KeysWritten, NewChange, RunMark, clear_derived, decode_row, derived_keys, index_key_prefix,
-    index_keys, insert_sorted, live_or_trashed_row, object_prefix, rebuild_object, row_key, text_keys,
-    write_new_row_without_keys, write_row, write_row_without_keys,
+    index_keys, insert_sorted, live_or_trashed_row, object_prefix, rebuild_object, remove_rollup_states, row_key,
+    text_keys, write_new_row_without_keys, write_row, write_row_without_keys,
 };
 
 /// The on-disk format this build reads and writes (`meta.format`). Older files are

@@ -104,6 +104,7 @@ pub(crate) struct DerivedTables<'t> {
     /// The validation rules row writes keep `rule_breaks` current with. `None` (tables
     /// opened without them): a row write marks every object's breaks stale instead.
     pub(crate) rules: Option<crate::workspace::TxRules>,
+    pub(crate) rollup_states: Table<'t, &'static [u8], &'static [u8]>,
 }
 
 impl<'t> DerivedTables<'t> {
@@ -123,6 +124,7 @@ impl<'t> DerivedTables<'t> {
             rule_breaks: tx.open_table(RULE_BREAKS)?,
             rule_sources: tx.open_table(RULE_BREAK_SOURCES)?,
             rules: None,
+            rollup_states: tx.open_table(super::tables::ROLLUP_STATES)?,
         })
     }
 
@@ -314,6 +316,7 @@ fn put_row(t: &mut DerivedTables<'_>, object: ObjectId, record: RecordId, new: &
     } else {
         t.trash.insert(key.as_slice(), encoded.as_slice())?;
         t.rows.remove(key.as_slice())?;
+        remove_rollup_states(t, record)?;
     }
     t.record_objects.insert(record.as_bytes(), object.as_bytes())?;
     t.short_ids.insert(crate::short_id::random_key(record.as_bytes()), ())?;
@@ -406,5 +409,23 @@ pub(crate) fn clear_derived(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.delete_table(CONFLICTS)?;
     tx.delete_table(RULE_BREAKS)?;
     tx.delete_table(RULE_BREAK_SOURCES)?;
+    tx.delete_table(super::tables::ROLLUP_STATES)?;
+    Ok(())
+}
+
+/// Forgets the rollup states of a record that left the live rows (a trashed record's
+/// rollups are computed again when it is restored).
+pub(crate) fn remove_rollup_states(t: &mut DerivedTables<'_>, record: RecordId) -> Result<(), StoreError> {
+    let start = record.as_bytes().to_vec();
+    let end = crate::encoding::prefix_end(&start);
+    let keys: Vec<Vec<u8>> = match &end {
+        Some(end) => t.rollup_states.range(start.as_slice()..end.as_slice())?,
+        None => t.rollup_states.range(start.as_slice()..)?,
+    }
+    .map(|entry| entry.map(|(k, _)| k.value().to_vec()))
+    .collect::<Result<_, _>>()?;
+    for key in keys {
+        t.rollup_states.remove(key.as_slice())?;
+    }
     Ok(())
 }

@@ -93,3 +93,8 @@ pub(crate) const RULE_BREAKS: TableDefinition<&[u8], &[u8]> = TableDefinition::n
 /// they are read by evaluating rows until they are recomputed (after the commit that
 /// changed a rule or the schema, and when the workspace is opened).
 pub(crate) const RULE_BREAK_SOURCES: TableDefinition<[u8; 16], u64> = TableDefinition::new("rule_break_sources");
+/// (record id ‖ field id) → the state a sum or average rollup of a live record keeps so
+/// that one related record's change updates it exactly (`rollup_acc::SumState`: number of
+/// values ‖ currency ‖ exact sum per scale). Derived: written with the row, removed when
+/// the record is trashed, rebuilt by `kith reindex`.
+pub(crate) const ROLLUP_STATES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("rollup_states");

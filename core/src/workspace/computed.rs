@@ -5,9 +5,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rust_decimal::Decimal;
-
 use super::formula_eval::{self, Formulas};
+use super::rollup_acc::{Accumulator, SumState};
 use crate::field_type;
 use crate::money::Money;
 use crate::query::{Filter, eval};
@@ -23,6 +22,11 @@ pub(crate) trait Related {
     /// The live records whose relation field `relation` (defined by `def`) holds `record`
     /// (answered by the index).
     fn holding(&self, relation: FieldId, def: &FieldDef, record: RecordId) -> Vec<RecordId>;
+    /// Whether these are every related row (not so while a bulk path derives rows
+    /// before the batch is written: its rollups are computed again afterwards).
+    fn complete(&self) -> bool {
+        true
+    }
 }
 
 /// The object a field belongs to (field ids are unique across objects).
@@ -33,7 +37,7 @@ pub(crate) fn owner_of(schema: &Schema, field: FieldId) -> Option<(&ObjectDef, &
 /// The records a rollup aggregates over, and their object, seen from `object`: the
 /// records its relation field holds, or the records of another object whose relation
 /// field holds this one.
-enum Side<'s> {
+pub(crate) enum Side<'s> {
     /// A relation field of this object, to `target`.
     Forward {
         relation: &'s FieldDef,
@@ -46,7 +50,7 @@ enum Side<'s> {
     },
 }
 
-fn side<'s>(schema: &'s Schema, object: &ObjectDef, relation: FieldId) -> Option<Side<'s>> {
+pub(crate) fn side<'s>(schema: &'s Schema, object: &ObjectDef, relation: FieldId) -> Option<Side<'s>> {
     let (owner, def) = owner_of(schema, relation)?;
     if def.kind != FieldKind::Relation {
         return None;
@@ -62,9 +66,22 @@ fn side<'s>(schema: &'s Schema, object: &ObjectDef, relation: FieldId) -> Option
     }
 }
 
+/// Whether [`compute_row`] computes the rollups too, or keeps the ones the row has (they
+/// were just updated by one related record's change: see `rollup_delta.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rollups {
+    Compute,
+    Keep,
+}
+
+/// The states rollups keep (sums and averages), by field: `None` removes a kept one.
+pub(crate) type RollupStates = Vec<(FieldId, Option<SumState>)>;
+
 /// Replaces a row's computed values: each computed field of its object, in dependency
 /// order (a formula may read a lookup of the same record). Values that do not compute
-/// (runtime errors, missing related records) are left empty.
+/// (runtime errors, missing related records) are left empty. Returns the states of the
+/// rollups it computed.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn compute_row(
     schema: &Schema,
     formulas: &Formulas,
@@ -73,10 +90,17 @@ pub(crate) fn compute_row(
     row: &mut Row,
     related: &dyn Related,
     today: i32,
-) {
-    let fields: Vec<&FieldDef> = object.fields.iter().filter(|f| f.computed.is_some()).collect();
+    rollups: Rollups,
+) -> RollupStates {
+    let mut states = Vec::new();
+    let is_kept = |f: &FieldDef| rollups == Rollups::Keep && matches!(f.computed, Some(Computed::Rollup(_)));
+    let fields: Vec<&FieldDef> = object
+        .fields
+        .iter()
+        .filter(|f| f.computed.is_some() && !is_kept(f))
+        .collect();
     if fields.is_empty() {
-        return;
+        return states;
     }
     for field in &fields {
         row.values.remove(&field.id);
@@ -84,11 +108,18 @@ pub(crate) fn compute_row(
     }
     for field in in_dependency_order(formulas, &fields) {
         if field.archived {
+            if matches!(field.computed, Some(Computed::Rollup(_))) {
+                states.push((field.id, None));
+            }
             continue;
         }
         let value = match &field.computed {
             Some(Computed::Lookup { relation, target }) => lookup(schema, object, row, *relation, *target, related),
-            Some(Computed::Rollup(r)) => rollup(schema, object, record, row, r, related),
+            Some(Computed::Rollup(r)) => {
+                let (value, state) = rollup(schema, object, record, row, r, related);
+                states.push((field.id, state));
+                value
+            }
             Some(Computed::Formula { .. }) => formulas
                 .get(&field.id)
                 .and_then(|f| formula_eval::evaluate(f, schema, object, row, related, today)),
@@ -98,6 +129,7 @@ pub(crate) fn compute_row(
             row.values.insert(field.id, field_type::to_stored(field, &value));
         }
     }
+    states
 }
 
 /// Fields ordered so that each comes after the computed fields of its record it reads.
@@ -139,7 +171,7 @@ fn same_record_reads(formulas: &Formulas, field: &FieldDef) -> Vec<FieldId> {
 }
 
 /// A computed value in the form its field (of its result type) stores.
-fn fit(field: &FieldDef, value: Value) -> Option<Value> {
+pub(crate) fn fit(field: &FieldDef, value: Value) -> Option<Value> {
     use FieldKind as K;
     Some(match (field.kind, value) {
         (K::Currency, Value::Currency(m)) => Value::Currency(m),
@@ -240,7 +272,7 @@ fn rollup_records(
 
 /// The filter of a rollup, resolved on the related object (`None`: no filter; a filter
 /// that no longer resolves, say a field was archived, selects nothing).
-fn rollup_filter(schema: &Schema, related: ObjectId, filter: &Option<String>) -> Option<Option<Filter>> {
+pub(crate) fn rollup_filter(schema: &Schema, related: ObjectId, filter: &Option<String>) -> Option<Option<Filter>> {
     let Some(text) = filter else { return Some(None) };
     let ast = crate::query::parse_filter(text).ok()?;
     let by_id = |_: Option<ObjectId>, name: &str| name.parse::<RecordId>().map_err(|e| e.to_string());
@@ -249,19 +281,30 @@ fn rollup_filter(schema: &Schema, related: ObjectId, filter: &Option<String>) ->
         .map(Some)
 }
 
-fn rollup(
+/// A rollup computed from every related record: its value and, for sums and averages
+/// that can be updated exactly, the state kept for that.
+pub(crate) fn rollup(
     schema: &Schema,
     object: &ObjectDef,
     record: RecordId,
     row: &Row,
     r: &Rollup,
     related: &dyn Related,
-) -> Option<Value> {
-    let (other, ids) = rollup_records(schema, object, record, row, r.relation, related)?;
-    let other_def = schema.object(other)?;
-    let filter = rollup_filter(schema, other, &r.filter)?;
+) -> (Option<Value>, Option<SumState>) {
+    let Some((other, ids)) = rollup_records(schema, object, record, row, r.relation, related) else {
+        return (None, None);
+    };
+    let Some(other_def) = schema.object(other) else {
+        return (None, None);
+    };
+    let Some(filter) = rollup_filter(schema, other, &r.filter) else {
+        return (None, None);
+    };
     let target = match r.target {
-        Some(t) => Some(other_def.field(t)?),
+        Some(t) => match other_def.field(t) {
+            Some(def) => Some(def),
+            None => return (None, None),
+        },
         None => None,
     };
     let mut acc = Accumulator::new(r.aggregate);
@@ -275,106 +318,13 @@ fn rollup(
         {
             continue;
         }
-        match target {
-            None => acc.count += 1,
-            Some(t) => {
-                acc.count += 1;
-                if let Some(v) = other_row.get(t.id).and_then(|s| field_type::read(t, s)) {
-                    acc.add(v);
-                }
-            }
+        acc.count += 1;
+        if let Some(v) = target.and_then(|t| other_row.get(t.id).and_then(|s| field_type::read(t, s))) {
+            acc.add(v);
         }
     }
-    acc.result()
-}
-
-/// Folds related values into an aggregate. Money sums are exact decimals; amounts in
-/// different currencies do not add up (the result is empty).
-struct Accumulator {
-    aggregate: Aggregate,
-    count: u64,
-    values: u64,
-    number: f64,
-    money: Option<Money>,
-    mixed: bool,
-    extreme: Option<Value>,
-}
-
-impl Accumulator {
-    fn new(aggregate: Aggregate) -> Self {
-        Accumulator {
-            aggregate,
-            count: 0,
-            values: 0,
-            number: 0.0,
-            money: None,
-            mixed: false,
-            extreme: None,
-        }
-    }
-
-    fn add(&mut self, value: Value) {
-        self.values += 1;
-        match self.aggregate {
-            Aggregate::Count => {}
-            Aggregate::Sum | Aggregate::Avg => match value {
-                Value::Number(n) => self.number += n,
-                Value::Currency(m) => match &mut self.money {
-                    Some(total) if total.code == m.code => total.amount += m.amount,
-                    Some(_) => self.mixed = true,
-                    None => self.money = Some(m),
-                },
-                _ => {}
-            },
-            Aggregate::Min | Aggregate::Max => {
-                let better = match (&self.extreme, &value) {
-                    (None, _) => true,
-                    (Some(cur), new) => match compare(cur, new) {
-                        Some(o) => (self.aggregate == Aggregate::Min) == o.is_gt() && o.is_ne(),
-                        None => {
-                            self.mixed = true;
-                            false
-                        }
-                    },
-                };
-                if better {
-                    self.extreme = Some(value);
-                }
-            }
-        }
-    }
-
-    fn result(self) -> Option<Value> {
-        if self.mixed {
-            return None;
-        }
-        match self.aggregate {
-            Aggregate::Count => Some(Value::Number(self.count as f64)),
-            Aggregate::Sum => match self.money {
-                Some(m) => Some(Value::Currency(m)),
-                None => Some(Value::Number(self.number)),
-            },
-            Aggregate::Avg if self.values == 0 => None,
-            Aggregate::Avg => match self.money {
-                Some(m) => Some(Value::Currency(Money {
-                    amount: (m.amount / Decimal::from(self.values)).normalize(),
-                    code: m.code,
-                })),
-                None => Some(Value::Number(self.number / self.values as f64)),
-            },
-            Aggregate::Min | Aggregate::Max => self.extreme,
-        }
-    }
-}
-
-fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.partial_cmp(y),
-        (Value::Currency(x), Value::Currency(y)) if x.code == y.code => Some(x.amount.cmp(&y.amount)),
-        (Value::Date(x), Value::Date(y)) => Some(x.cmp(y)),
-        (Value::DateTime(x), Value::DateTime(y)) => Some(x.cmp(y)),
-        _ => None,
-    }
+    let state = acc.state();
+    (acc.result(), state)
 }
 
 /// Relation fields through which computed values of `object`'s records read other

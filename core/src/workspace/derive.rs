@@ -11,12 +11,15 @@
 //! ([`recompute_objects`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Mutex;
 
 use automerge::Automerge;
 use redb::ReadableTable;
 
-use super::computed::{self, Related};
+use super::computed::{self, Related, Rollups};
 use super::formula_eval::Formulas;
+use super::rollup_acc::SumState;
+use super::rollup_delta::{Change, update_rollups};
 use crate::error::StoreError;
 use crate::record::{self, Row};
 use crate::schema::{ObjectDef, Schema};
@@ -35,6 +38,9 @@ pub(crate) struct Deriver<'s> {
     /// Every formula field's formula, compiled once per derivation.
     pub(crate) formulas: Formulas,
     has_computed: bool,
+    /// Rollup states computed with rows, written with them ([`Deriver::keep_states`]);
+    /// a mutex because bulk paths share the deriver between threads (they never add here).
+    states: Mutex<Vec<(RecordId, crate::FieldId, Option<SumState>)>>,
 }
 
 impl<'s> Deriver<'s> {
@@ -47,6 +53,7 @@ impl<'s> Deriver<'s> {
                 .objects
                 .iter()
                 .any(|o| o.fields.iter().any(|f| f.computed.is_some())),
+            states: Mutex::new(Vec::new()),
         }
     }
 
@@ -58,11 +65,58 @@ impl<'s> Deriver<'s> {
         Some(row)
     }
 
-    /// Replaces the computed values of a row (stored values are left alone).
+    /// Replaces the computed values of a row (stored values are left alone). The states
+    /// of its rollups are kept for [`Deriver::keep_states`] (when related rows were at
+    /// hand and the record is live).
     pub(crate) fn compute(&self, record: RecordId, row: &mut Row, related: &dyn Related) {
-        if let Some(object) = self.schema.object(row.object) {
-            computed::compute_row(self.schema, &self.formulas, object, record, row, related, self.today);
+        self.compute_with(record, row, related, Rollups::Compute);
+    }
+
+    fn compute_with(&self, record: RecordId, row: &mut Row, related: &dyn Related, rollups: Rollups) {
+        let Some(object) = self.schema.object(row.object) else {
+            return;
+        };
+        let states = computed::compute_row(
+            self.schema,
+            &self.formulas,
+            object,
+            record,
+            row,
+            related,
+            self.today,
+            rollups,
+        );
+        if related.complete() && row.deleted_at.is_none() {
+            self.note_states(record, states);
         }
+    }
+
+    fn note_states(&self, record: RecordId, states: computed::RollupStates) {
+        if !states.is_empty() {
+            let mut pending = self.states.lock().unwrap_or_else(|e| e.into_inner());
+            pending.extend(states.into_iter().map(|(field, state)| (record, field, state)));
+        }
+    }
+
+    /// Writes the rollup states computed since the last call (every path that computes
+    /// rows with related rows at hand ends in a call: `recompute_dependents`,
+    /// `recompute_objects`).
+    pub(crate) fn keep_states(&self, derived: &mut DerivedTables<'_>) -> Result<(), StoreError> {
+        let pending = std::mem::take(&mut *self.states.lock().unwrap_or_else(|e| e.into_inner()));
+        for (record, field, state) in pending {
+            let key = state_key(record, field);
+            match state {
+                Some(state) => {
+                    derived
+                        .rollup_states
+                        .insert(key.as_slice(), state.encode().as_slice())?;
+                }
+                None => {
+                    derived.rollup_states.remove(key.as_slice())?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Whether any object has computed fields at all (most workspaces: none, and the
@@ -70,6 +124,19 @@ impl<'s> Deriver<'s> {
     pub(crate) fn has_computed(&self) -> bool {
         self.has_computed
     }
+}
+
+fn state_key(record: RecordId, field: crate::FieldId) -> [u8; 32] {
+    let mut key = [0u8; 32];
+    key[..16].copy_from_slice(record.as_bytes());
+    key[16..].copy_from_slice(field.as_bytes());
+    key
+}
+
+/// The rollup state kept for a record's field, if any.
+fn kept_state(derived: &DerivedTables<'_>, record: RecordId, field: crate::FieldId) -> Option<SumState> {
+    let bytes = derived.rollup_states.get(state_key(record, field).as_slice()).ok()??;
+    SumState::decode(bytes.value())
 }
 
 /// Related rows are not available (parallel bulk derivation): lookups and rollups come
@@ -82,6 +149,9 @@ impl Related for NoRelated {
     }
     fn holding(&self, _: crate::FieldId, _: &crate::schema::FieldDef, _: RecordId) -> Vec<RecordId> {
         Vec::new()
+    }
+    fn complete(&self) -> bool {
+        false
     }
 }
 
@@ -131,10 +201,12 @@ pub(crate) fn write_record(
     Ok(Some(row))
 }
 
-/// Recomputes, transitively, the records whose computed values read `record` (its old
-/// and new row: a relation it left must drop it too). Cycles are refused when fields are
-/// saved; a record is still visited at most a few times, so a cycle that arrived by
-/// merging two devices' schemas ends.
+/// Updates, transitively, the records whose computed values read `record` (its old
+/// and new row: a relation it left must drop it too). Their rollups that read it through
+/// its relations are updated by its part before and after (`rollup_delta.rs`), the others
+/// kept; their lookups and formulas are recomputed. Cycles are refused when fields are
+/// saved; a record is still visited at most a few times for each record that changed,
+/// so a cycle that arrived by merging two devices' schemas ends.
 pub(crate) fn recompute_dependents(
     d: &Deriver<'_>,
     derived: &mut DerivedTables<'_>,
@@ -143,10 +215,27 @@ pub(crate) fn recompute_dependents(
     old: Option<&Row>,
     new: Option<&Row>,
 ) -> Result<(), StoreError> {
+    update_dependents(d, derived, object, record, old, new, Rollups::Keep)
+}
+
+/// `Rollups::Keep`: rollups updated by the change; `Rollups::Compute`: dependents
+/// recomputed whole (bulk paths, whose dependents may already count the change).
+fn update_dependents(
+    d: &Deriver<'_>,
+    derived: &mut DerivedTables<'_>,
+    object: ObjectId,
+    record: RecordId,
+    old: Option<&Row>,
+    new: Option<&Row>,
+    mode: Rollups,
+) -> Result<(), StoreError> {
     if !d.has_computed() {
         return Ok(());
     }
-    let mut visits: BTreeMap<(ObjectId, RecordId), u8> = BTreeMap::new();
+    d.keep_states(derived)?;
+    // Visits of a record per record that changed: a record reading several records that
+    // change (a company's count of people whose own rollups changed) takes each change.
+    let mut visits: BTreeMap<(RecordId, RecordId), u8> = BTreeMap::new();
     let mut work: Vec<(ObjectId, RecordId, Option<Row>, Option<Row>)> =
         vec![(object, record, old.cloned(), new.cloned())];
     while let Some((object, record, old, new)) = work.pop() {
@@ -160,7 +249,7 @@ pub(crate) fn recompute_dependents(
             &TablesRelated(derived),
         );
         for (dep_object, dep_record) in dependents {
-            let visited = visits.entry((dep_object, dep_record)).or_default();
+            let visited = visits.entry((dep_record, record)).or_default();
             if *visited >= 4 {
                 continue;
             }
@@ -172,7 +261,23 @@ pub(crate) fn recompute_dependents(
                 continue;
             };
             let mut after = before.clone();
-            d.compute(dep_record, &mut after, &TablesRelated(derived));
+            if mode == Rollups::Compute || (dep_object, dep_record) == (object, record) {
+                // A record reading itself was computed whole with its own new row.
+                d.compute(dep_record, &mut after, &TablesRelated(derived));
+            } else {
+                let change = Change {
+                    object,
+                    record,
+                    old: old.as_ref(),
+                    new: new.as_ref(),
+                };
+                let related = TablesRelated(derived);
+                let kept = |field| kept_state(derived, dep_record, field);
+                let states = update_rollups(d.schema, def, dep_record, &mut after, &change, &related, &kept);
+                d.note_states(dep_record, states);
+                d.compute_with(dep_record, &mut after, &related, Rollups::Keep);
+            }
+            d.keep_states(derived)?;
             if after != before {
                 store::write_row(derived, def, dep_record, Some(&before), &after)?;
                 work.push((dep_object, dep_record, Some(before), Some(after)));
@@ -243,6 +348,7 @@ fn recompute_object(d: &Deriver<'_>, derived: &mut DerivedTables<'_>, object: &O
             }
         }
         changed |= !writes.is_empty();
+        d.keep_states(derived)?;
         for (record, row) in &writes {
             store::write_row_without_keys(derived, object.id, *record, row)?;
         }
@@ -315,7 +421,15 @@ pub(crate) fn settle(
         if after != before {
             store::write_row(derived, def, record, Some(&before), &after)?;
         }
-        recompute_dependents(d, derived, object, record, old.as_ref().or(Some(&before)), Some(&after))?;
+        update_dependents(
+            d,
+            derived,
+            object,
+            record,
+            old.as_ref().or(Some(&before)),
+            Some(&after),
+            Rollups::Compute,
+        )?;
     }
     Ok(())
 }

@@ -136,11 +136,12 @@ impl Workspace {
             let key = row_key(object, record);
             // A live record (restored or edited here meanwhile): its index and search
             // entries go too.
-            if let Some(row) = derived.current_row(object, record)?
-                && row.deleted_at.is_none()
-            {
+            let live = derived
+                .current_row(object, record)?
+                .filter(|row| row.deleted_at.is_none());
+            if let Some(row) = &live {
                 let def = object_or_unknown(&self.schema, object);
-                KeyDiff::of(&def, record, Some(&row), None).apply(&mut derived)?;
+                KeyDiff::of(&def, record, Some(row), None).apply(&mut derived)?;
             }
             derived.rows.remove(key.as_slice()).map_err(StoreError::from)?;
             derived.trash.remove(key.as_slice()).map_err(StoreError::from)?;
@@ -150,6 +151,11 @@ impl Workspace {
                 .search_backlog
                 .remove(key.as_slice())
                 .map_err(StoreError::from)?;
+            crate::store::remove_rollup_states(&mut derived, record)?;
+            // The rollups and lookups that counted it no longer do.
+            if let Some(row) = &live {
+                super::derive::recompute_dependents(&self.deriver(), &mut derived, object, record, Some(row), None)?;
+            }
         }
         for hash in hashes {
             derived.changes.remove(hash).map_err(StoreError::from)?;

@@ -26,6 +26,8 @@ mod remote;
 mod remote_bulk;
 mod remote_known;
 mod revert;
+mod rollup_acc;
+mod rollup_delta;
 mod rule_breaks;
 mod rules;
 mod same_names;

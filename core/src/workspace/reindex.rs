@@ -62,13 +62,17 @@ impl Workspace {
     pub fn dump_derived(&self) -> Result<Vec<DerivedEntry>> {
         let tx = self.store.read()?;
         let mut out = Vec::new();
-        for (name, def) in [("rows", tables::ROWS), ("trash", tables::TRASH)] {
-            for entry in tx
-                .open_table(def)
-                .map_err(StoreError::from)?
-                .iter()
-                .map_err(StoreError::from)?
-            {
+        for (name, def) in [
+            ("rows", tables::ROWS),
+            ("trash", tables::TRASH),
+            ("rollup_states", tables::ROLLUP_STATES),
+        ] {
+            let table = match tx.open_table(def) {
+                // A file no write has touched since `rollup_states` was added.
+                Err(redb::TableError::TableDoesNotExist(_)) => continue,
+                other => other.map_err(StoreError::from)?,
+            };
+            for entry in table.iter().map_err(StoreError::from)? {
                 let (k, v) = entry.map_err(StoreError::from)?;
                 out.push((name, k.value().to_vec(), v.value().to_vec()));
             }
