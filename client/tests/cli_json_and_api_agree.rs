@@ -566,3 +566,162 @@ fn fields_are_added_renamed_archived_and_restored_the_same_from_the_cli_the_api_
     );
     assert_eq!(refused.status, 422, "{}", refused.body);
 }
+
+/// `kith --workspace WS ARGS` (no `--json`): what it printed.
+fn cli_text(ws: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_kith"))
+        .arg("--workspace")
+        .arg(ws)
+        .args(args)
+        .env_remove("KITH_WORKSPACE")
+        .output()
+        .expect("kith runs");
+    assert!(
+        out.status.success(),
+        "kith {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
+#[test]
+fn an_export_writes_the_same_file_from_the_cli_the_api_and_the_table_page() {
+    let (_dir, mut ws) = workspace();
+    let path = ws.path().expect("on disk").to_path_buf();
+    add(&mut ws, "people", &[("name", "Ada Lovelace"), ("city", "London")]);
+    add(&mut ws, "people", &[("name", "Alan Turing"), ("city", "London")]);
+    add(&mut ws, "people", &[("name", "Bo"), ("city", "Oslo")]);
+    let server = TestServer::start(ws);
+
+    let by_cli = cli_text(
+        &path,
+        &[
+            "export",
+            "--object",
+            "people",
+            "--filter",
+            "city = London",
+            "--sort",
+            "-name",
+            "--columns",
+            "name,city",
+        ],
+    );
+    let by_api = server.get("/api/objects/people/export?filter=city%20%3D%20London&sort=-name&columns=name,city");
+    assert_eq!(by_api.status, 200, "{}", by_api.body);
+    assert_eq!(by_api.body, by_cli);
+    let rows: Vec<Vec<&str>> = by_cli.lines().map(|l| l.split(',').skip(1).collect()).collect();
+    assert_eq!(
+        rows,
+        [
+            vec!["name", "city"],
+            vec!["Alan Turing", "London"],
+            vec!["Ada Lovelace", "London"]
+        ]
+    );
+
+    // The table page's "Export CSV" of that view: every active field.
+    let page = server.get("/o/people/export.csv?filter=city+%3D+London&sort=-name");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(
+        page.body,
+        cli_text(
+            &path,
+            &[
+                "export",
+                "--object",
+                "people",
+                "--filter",
+                "city = London",
+                "--sort",
+                "-name"
+            ]
+        )
+    );
+
+    // JSON: the records themselves, in the shape of every record.
+    assert_eq!(
+        cli(&path, &["export", "--object", "people", "--sort", "name"]),
+        api_get(&server, "/api/objects/people/export?format=json&sort=name")
+    );
+    // A bad filter is refused before anything is sent.
+    let refused = server.get("/api/objects/people/export?filter=shoe_size%20%3D%201");
+    assert_eq!(refused.status, 422, "{}", refused.body);
+}
+
+#[test]
+fn rules_are_added_edited_toggled_listed_and_removed_the_same_from_the_cli_the_api_and_the_schema_editor() {
+    let (_dir, ws) = workspace();
+    let path = ws.path().expect("on disk").to_path_buf();
+    let server = TestServer::start(ws);
+
+    let by_cli = cli(
+        &path,
+        &[
+            "rule",
+            "add",
+            "people",
+            "--when",
+            "not is_empty(email)",
+            "--message",
+            "Email needed",
+        ],
+    );
+    let by_api = api_send(
+        &server,
+        "POST",
+        "/api/objects/people/rules",
+        r#"{"when": "not is_empty(city)", "message": "City needed", "fields": ["city"]}"#,
+    );
+    assert_eq!(keys(&by_cli), keys(&by_api));
+    assert_eq!(by_api["fields"], serde_json::json!(["city"]));
+    let (first, second) = (
+        by_cli["id"].as_str().expect("an id").to_string(),
+        by_api["id"].as_str().expect("an id").to_string(),
+    );
+
+    let by_cli = cli(&path, &["rule", "edit", &first, "--message", "Give an email"]);
+    let by_api = api_send(
+        &server,
+        "PATCH",
+        &format!("/api/rules/{second}"),
+        r#"{"message": "Give a city"}"#,
+    );
+    assert_eq!(keys(&by_cli), keys(&by_api));
+    assert!(by_api["change"].is_string(), "{by_api}");
+    assert_eq!(by_api["message"], "Give a city");
+
+    let by_cli = cli(&path, &["rule", "disable", &first]);
+    let by_api = api_send(&server, "POST", &format!("/api/rules/{second}/disable"), "");
+    assert_eq!(keys(&by_cli), keys(&by_api));
+    assert_eq!(by_api["enabled"], false);
+    let by_api = api_send(&server, "POST", &format!("/api/rules/{second}/enable"), "");
+    assert_eq!(by_api["enabled"], true);
+
+    assert_eq!(cli(&path, &["rule", "list"]), api_get(&server, "/api/rules"));
+    assert_eq!(
+        cli(&path, &["rule", "list", "people", "--all"]),
+        api_get(&server, "/api/rules?object=people&all=true")
+    );
+
+    let by_cli = cli(&path, &["rule", "remove", &first]);
+    let by_api = api_send(&server, "POST", &format!("/api/rules/{second}/remove"), "");
+    assert_eq!(keys(&by_cli), keys(&by_api));
+    assert_eq!(by_api["removed"], true);
+    assert_eq!(api_get(&server, "/api/rules")["rules"], serde_json::json!([]));
+
+    // The schema editor's form is the same operation: its toast undoes the change.
+    let page = server.post_form("/schema/rule", &[("action", "remove"), ("rule", "nope")]);
+    assert_eq!(page.status, 400, "{}", page.body);
+    let page = server.post_form("/schema/rule", &[("action", "enable"), ("rule", &first)]);
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert!(web_support::undo_spec(page.location()).starts_with("change:"));
+    let listed = api_get(&server, "/api/rules?all=true");
+    let first_now = listed["rules"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["id"] == first.as_str())
+        .expect("the first rule");
+    assert_eq!(first_now["enabled"], true);
+}

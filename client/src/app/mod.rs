@@ -6,9 +6,11 @@
 //! made here once.
 //!
 //! * [`records`]: list, get, add, update, delete, restore; [`bulk`]: bulk edit.
-//! * [`import`]: a CSV file as records (one change group).
+//! * [`import`]: a CSV file as records (one change group); [`export`]: records as CSV
+//!   or JSON, a page at a time.
 //! * [`fields`]: schema edits of fields (add, rename, archive, restore).
 //! * [`config`]: the configuration documents (views, automations, reports, dashboards).
+//! * [`rules`]: validation rules (add, edit, enable, disable, remove, list).
 //! * [`conflicts`]: every kind, as `kith conflicts` lists them; [`resolve`]: settle one.
 //! * [`trash`]: the trash listed (restore is in `records`).
 //! * [`schema`] (the whole schema, now or then, and its history), [`search`], [`history`],
@@ -20,12 +22,14 @@
 pub(crate) mod bulk;
 pub(crate) mod config;
 pub(crate) mod conflicts;
+pub(crate) mod export;
 pub(crate) mod fields;
 pub(crate) mod history;
 pub(crate) mod import;
 pub(crate) mod records;
 pub(crate) mod resolve;
 pub(crate) mod revert;
+pub(crate) mod rules;
 pub(crate) mod schema;
 pub(crate) mod search;
 pub(crate) mod trash;

@@ -21,6 +21,7 @@ use crate::app::fields;
 use crate::app::records::{self, AddRequest, GetRequest, ListRequest, RecordRequest, RestoreRequest, UpdateRequest};
 use crate::app::resolve::{ResolveRequest, resolve};
 use crate::app::revert::{RestoreAtRequest, RevertRequest, restore_at, revert};
+use crate::app::rules;
 use crate::app::schema::{self, SchemaRequest};
 use crate::app::search::{DEFAULT_LIMIT, SearchRequest, search};
 use crate::app::trash::{self, TrashRequest};
@@ -36,7 +37,14 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/schema/history", get(schema_history))
         .route("/objects/{object}/records", get(list).post(add))
         .route("/objects/{object}/import", post(import_csv))
+        .route("/objects/{object}/export", get(export))
         .route("/objects/{object}/bulk", post(bulk_edit))
+        .route("/objects/{object}/rules", post(add_rule))
+        .route("/rules", get(rule_list))
+        .route("/rules/{rule}", axum::routing::patch(edit_rule))
+        .route("/rules/{rule}/enable", post(enable_rule))
+        .route("/rules/{rule}/disable", post(disable_rule))
+        .route("/rules/{rule}/remove", post(remove_rule))
         .route("/objects/{object}/fields", post(add_field))
         .route("/objects/{object}/fields/{field}/rename", post(rename_field))
         .route("/objects/{object}/fields/{field}/archive", post(archive_field))
@@ -157,6 +165,35 @@ async fn list(State(state): State<Arc<AppState>>, Path(object): Path<String>, Ra
         limit: Some(limit),
     };
     call(&state, move |ws| records::list(ws, &request)).await
+}
+
+/// GET /api/objects/{object}/export?format=csv|json&filter=&sort=&columns=a,b (`kith
+/// export`): the records themselves, streamed; `filter` may repeat (ANDed).
+async fn export(
+    State(state): State<Arc<AppState>>,
+    Path(object): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<axum::response::Response, ApiError> {
+    let pairs = query_pairs(raw.as_deref());
+    let format = match param(raw.as_deref(), "format").as_deref() {
+        None | Some("csv") => crate::ExportFormat::Csv,
+        Some("json") => crate::ExportFormat::Json,
+        Some(other) => return Err(WebError::BadRequest(format!("format={other}: csv or json")).into()),
+    };
+    let request = crate::app::export::ExportRequest {
+        object,
+        filters: pairs
+            .iter()
+            .filter(|(k, _)| k == "filter")
+            .map(|(_, v)| v.clone())
+            .collect(),
+        sort: param(raw.as_deref(), "sort"),
+        columns: param(raw.as_deref(), "columns")
+            .map(|c| c.split(',').map(str::to_string).collect())
+            .unwrap_or_default(),
+        format,
+    };
+    Ok(super::export::stream_export(&state, request, None).await?)
 }
 
 /// POST /api/objects/{object}/records with `{"values": {...}}` (`kith record add`).
@@ -418,6 +455,69 @@ async fn conflicts_list(State(state): State<Arc<AppState>>, RawQuery(raw): RawQu
         object: param(raw.as_deref(), "object"),
     };
     call(&state, move |ws| conflicts::list(ws, &request)).await
+}
+
+/// GET /api/rules?object=&all=true (`kith rule list`).
+async fn rule_list(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> ApiResult {
+    let request = rules::RulesRequest {
+        object: param(raw.as_deref(), "object"),
+        all: matches!(
+            param(raw.as_deref(), "all").as_deref(),
+            Some("true" | "1" | "on" | "yes")
+        ),
+    };
+    call(&state, move |ws| rules::list(ws, &request)).await
+}
+
+/// POST /api/objects/{object}/rules with `{"when", "message", "fields"?: [key…]}` (`kith
+/// rule add`).
+async fn add_rule(
+    State(state): State<Arc<AppState>>,
+    Path(object): Path<String>,
+    Json(mut body): Json<Json_>,
+) -> ApiResult {
+    if let Some(fields) = body.as_object_mut() {
+        fields.insert("object".into(), Json_::String(object));
+    }
+    let request: rules::AddRuleRequest = serde_json::from_value(body)
+        .map_err(|e| WebError::BadRequest(format!("expected {{\"when\", \"message\", \"fields\"?}}: {e}")))?;
+    call(&state, move |ws| rules::add(ws, &request)).await
+}
+
+/// PATCH /api/rules/{rule} with `{"when"?, "message"?, "fields"?: [key…]}` (`kith rule
+/// edit`).
+async fn edit_rule(
+    State(state): State<Arc<AppState>>,
+    Path(rule): Path<String>,
+    Json(mut body): Json<Json_>,
+) -> ApiResult {
+    if let Some(fields) = body.as_object_mut() {
+        fields.insert("rule".into(), Json_::String(rule));
+    }
+    let request: rules::EditRuleRequest = serde_json::from_value(body)
+        .map_err(|e| WebError::BadRequest(format!("expected {{\"when\"?, \"message\"?, \"fields\"?}}: {e}")))?;
+    call(&state, move |ws| rules::edit(ws, &request)).await
+}
+
+/// POST /api/rules/{rule}/enable (`kith rule enable`).
+async fn enable_rule(State(state): State<Arc<AppState>>, Path(rule): Path<String>) -> ApiResult {
+    call(&state, move |ws| {
+        rules::set_enabled(ws, &rules::RuleRequest { rule }, true)
+    })
+    .await
+}
+
+/// POST /api/rules/{rule}/disable (`kith rule disable`).
+async fn disable_rule(State(state): State<Arc<AppState>>, Path(rule): Path<String>) -> ApiResult {
+    call(&state, move |ws| {
+        rules::set_enabled(ws, &rules::RuleRequest { rule }, false)
+    })
+    .await
+}
+
+/// POST /api/rules/{rule}/remove (`kith rule remove`).
+async fn remove_rule(State(state): State<Arc<AppState>>, Path(rule): Path<String>) -> ApiResult {
+    call(&state, move |ws| rules::remove(ws, &rules::RuleRequest { rule })).await
 }
 
 /// GET /api/config (`kith config list`).
