@@ -725,3 +725,90 @@ fn rules_are_added_edited_toggled_listed_and_removed_the_same_from_the_cli_the_a
         .expect("the first rule");
     assert_eq!(first_now["enabled"], true);
 }
+
+#[test]
+fn automations_are_managed_tested_run_and_reverted_the_same_from_the_cli_and_the_api() {
+    let (_dir, mut ws) = workspace();
+    let path = ws.path().expect("on disk").to_path_buf();
+    let ann = add(&mut ws, "people", &[("name", "Ann Lee")]).to_string();
+    let server = TestServer::start(ws);
+
+    let by_cli = cli(
+        &path,
+        &[
+            "automation",
+            "add",
+            "greet",
+            "--object",
+            "people",
+            "--on",
+            "manual",
+            "--create-task",
+            "Greet {name}",
+        ],
+    );
+    let by_api = api_send(
+        &server,
+        "POST",
+        "/api/automations",
+        r#"{"name": "callback", "definition": {"object": "people", "trigger": "manual",
+            "actions": [{"create_task": {"title": "Call {name}"}}]}}"#,
+    );
+    assert_eq!(keys(&by_cli), ["id", "message", "undo"]);
+    assert_eq!(keys(&by_cli), keys(&by_api));
+    assert_eq!(by_api["message"], "Automation added: “callback” (manual)");
+
+    assert_eq!(
+        cli(&path, &["automation", "list"]),
+        api_get(&server, "/api/automations")
+    );
+    assert_eq!(
+        cli(&path, &["automation", "show", "callback"]),
+        api_get(&server, "/api/automations/callback")
+    );
+
+    let by_cli = cli(&path, &["automation", "edit", "greet", "--rename", "hello"]);
+    let by_api = api_send(&server, "PATCH", "/api/automations/callback", r#"{"name": "ring"}"#);
+    assert_eq!(keys(&by_cli), keys(&by_api));
+    assert_eq!(by_api["message"], "Automation saved: “ring”");
+
+    let by_cli = cli(&path, &["automation", "disable", "hello"]);
+    let by_api = api_send(&server, "POST", "/api/automations/ring/disable", "");
+    assert_eq!(keys(&by_cli), keys(&by_api));
+    assert_eq!(api_get(&server, "/api/automations/ring")["enabled"], false);
+    let by_cli = cli(&path, &["automation", "enable", "hello"]);
+    let by_api = api_send(&server, "POST", "/api/automations/ring/enable", "");
+    assert_eq!(by_cli["message"], "Automation enabled: “hello”");
+    assert_eq!(by_api["message"], "Automation enabled: “ring”");
+
+    assert_eq!(
+        cli(&path, &["automation", "test", "ring", "--record", &ann]),
+        api_get(&server, &format!("/api/records/{ann}/automations/ring/test"))
+    );
+
+    let by_cli = cli(&path, &["automation", "run", "hello", "--record", &ann]);
+    let by_api = api_send(&server, "POST", &format!("/api/records/{ann}/automations/ring/run"), "");
+    assert_eq!(keys(&by_cli[0]), keys(&by_api[0]));
+    assert_eq!(by_api[0]["status"], "ok");
+    assert_eq!(
+        cli(&path, &["automation", "runs"]),
+        api_get(&server, "/api/automations/runs")
+    );
+
+    let (cli_run, api_run) = (
+        by_cli[0]["run"].as_str().expect("a run").to_string(),
+        by_api[0]["run"].as_str().expect("a run").to_string(),
+    );
+    let by_cli = cli(&path, &["automation", "revert", &cli_run]);
+    let by_api = api_send(&server, "POST", &format!("/api/automations/runs/{api_run}/revert"), "");
+    assert_eq!(keys(&by_cli), keys(&by_api));
+    assert!(by_api["undo"].as_str().is_some_and(|u| u.starts_with("group:")));
+    let tasks = api_get(&server, "/api/objects/tasks/records");
+    assert_eq!(tasks["count"], 0, "both runs' tasks are taken back: {tasks}");
+
+    let by_cli = cli(&path, &["automation", "remove", "hello"]);
+    let by_api = api_send(&server, "POST", "/api/automations/ring/remove", "");
+    assert_eq!(keys(&by_cli), keys(&by_api));
+    assert!(by_api["undo"].as_str().is_some_and(|u| u.starts_with("change:")));
+    assert_eq!(api_get(&server, "/api/automations"), serde_json::json!([]));
+}

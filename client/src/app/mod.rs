@@ -11,6 +11,8 @@
 //! * [`fields`]: schema edits of fields (add, rename, archive, restore).
 //! * [`config`]: the configuration documents (views, automations, reports, dashboards).
 //! * [`rules`]: validation rules (add, edit, enable, disable, remove, list).
+//! * [`automations`]: add, edit, enable, disable, remove, list, show; the run log, a dry
+//!   run, a manual run, reverting a run.
 //! * [`conflicts`]: every kind, as `kith conflicts` lists them; [`resolve`]: settle one.
 //! * [`trash`]: the trash listed (restore is in `records`).
 //! * [`schema`] (the whole schema, now or then, and its history), [`search`], [`history`],
@@ -19,6 +21,7 @@
 //! Operations take the workspace (`&Workspace` to read, `&mut` to write) and never touch
 //! stdout, files or the network.
 
+pub(crate) mod automations;
 pub(crate) mod bulk;
 pub(crate) mod config;
 pub(crate) mod conflicts;

@@ -14,6 +14,7 @@ use serde_json::{Value as Json_, json};
 
 use super::form::query_pairs;
 use super::{AppState, WebError};
+use crate::app::automations;
 use crate::app::bulk::{BulkRequest, bulk_update};
 use crate::app::config;
 use crate::app::conflicts::{self, ConflictsRequest};
@@ -41,6 +42,15 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/objects/{object}/bulk", post(bulk_edit))
         .route("/objects/{object}/rules", post(add_rule))
         .route("/rules", get(rule_list))
+        .route("/automations", get(automation_list).post(add_automation))
+        .route("/automations/runs", get(automation_runs))
+        .route("/automations/runs/{run}/revert", post(revert_automation_run))
+        .route("/automations/{automation}", get(automation_show).patch(edit_automation))
+        .route("/automations/{automation}/enable", post(enable_automation))
+        .route("/automations/{automation}/disable", post(disable_automation))
+        .route("/automations/{automation}/remove", post(remove_automation))
+        .route("/records/{record}/automations/{automation}/test", get(test_automation))
+        .route("/records/{record}/automations/{automation}/run", post(run_automation))
         .route("/rules/{rule}", axum::routing::patch(edit_rule))
         .route("/rules/{rule}/enable", post(enable_rule))
         .route("/rules/{rule}/disable", post(disable_rule))
@@ -518,6 +528,125 @@ async fn disable_rule(State(state): State<Arc<AppState>>, Path(rule): Path<Strin
 /// POST /api/rules/{rule}/remove (`kith rule remove`).
 async fn remove_rule(State(state): State<Arc<AppState>>, Path(rule): Path<String>) -> ApiResult {
     call(&state, move |ws| rules::remove(ws, &rules::RuleRequest { rule })).await
+}
+
+/// GET /api/automations (`kith automation list`).
+async fn automation_list(State(state): State<Arc<AppState>>) -> ApiResult {
+    call(&state, |ws| automations::list(ws)).await
+}
+
+/// GET /api/automations/{automation} (`kith automation show`): by name or id.
+async fn automation_show(State(state): State<Arc<AppState>>, Path(automation): Path<String>) -> ApiResult {
+    call(&state, move |ws| {
+        automations::show(ws, &automations::AutomationRequest { automation })
+    })
+    .await
+}
+
+/// POST /api/automations with `{"name", "definition": {…}}` (`kith automation add`).
+async fn add_automation(State(state): State<Arc<AppState>>, Json(body): Json<Json_>) -> ApiResult {
+    let request: automations::AddAutomationRequest = serde_json::from_value(body).map_err(|e| {
+        WebError::BadRequest(format!(
+            "expected {{\"name\", \"definition\": {{…}}}} (docs/logic.md): {e}"
+        ))
+    })?;
+    call(&state, move |ws| automations::add(ws, &request)).await
+}
+
+/// PATCH /api/automations/{automation} with `{"name"?, "definition"?}` (`kith automation
+/// edit`).
+async fn edit_automation(
+    State(state): State<Arc<AppState>>,
+    Path(automation): Path<String>,
+    Json(mut body): Json<Json_>,
+) -> ApiResult {
+    if let Some(fields) = body.as_object_mut() {
+        fields.insert("automation".into(), Json_::String(automation));
+    }
+    let request: automations::EditAutomationRequest = serde_json::from_value(body)
+        .map_err(|e| WebError::BadRequest(format!("expected {{\"name\"?, \"definition\"?}}: {e}")))?;
+    call(&state, move |ws| automations::edit(ws, &request)).await
+}
+
+/// POST /api/automations/{automation}/enable (`kith automation enable`).
+async fn enable_automation(State(state): State<Arc<AppState>>, Path(automation): Path<String>) -> ApiResult {
+    call(&state, move |ws| {
+        automations::set_enabled(ws, &automations::AutomationRequest { automation }, true)
+    })
+    .await
+}
+
+/// POST /api/automations/{automation}/disable (`kith automation disable`).
+async fn disable_automation(State(state): State<Arc<AppState>>, Path(automation): Path<String>) -> ApiResult {
+    call(&state, move |ws| {
+        automations::set_enabled(ws, &automations::AutomationRequest { automation }, false)
+    })
+    .await
+}
+
+/// POST /api/automations/{automation}/remove (`kith automation remove`).
+async fn remove_automation(State(state): State<Arc<AppState>>, Path(automation): Path<String>) -> ApiResult {
+    call(&state, move |ws| {
+        automations::remove(ws, &automations::AutomationRequest { automation })
+    })
+    .await
+}
+
+/// GET /api/automations/runs?automation=&limit= (`kith automation runs`).
+async fn automation_runs(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> ApiResult {
+    let raw = raw.as_deref();
+    let request = automations::RunsRequest {
+        automation: param(raw, "automation"),
+        limit: param(raw, "limit")
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(automations::DEFAULT_RUNS)
+            .clamp(1, MAX_PAGE),
+    };
+    call(&state, move |ws| automations::runs(ws, &request)).await
+}
+
+/// POST /api/automations/runs/{run}/revert, optional body `{"force": true}` (`kith
+/// automation revert`).
+async fn revert_automation_run(
+    State(state): State<Arc<AppState>>,
+    Path(run): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult {
+    let force = if body.iter().all(u8::is_ascii_whitespace) {
+        false
+    } else {
+        let body: Json_ =
+            serde_json::from_slice(&body).map_err(|e| WebError::BadRequest(format!("the body is not JSON: {e}")))?;
+        body.get("force").and_then(Json_::as_bool).unwrap_or(false)
+    };
+    call(&state, move |ws| {
+        automations::revert_run(ws, &automations::RevertRunRequest { run, force })
+    })
+    .await
+}
+
+/// GET /api/records/{record}/automations/{automation}/test (`kith automation test`): a
+/// dry run, nothing written.
+async fn test_automation(
+    State(state): State<Arc<AppState>>,
+    Path((record, automation)): Path<(String, String)>,
+) -> ApiResult {
+    call(&state, move |ws| {
+        automations::test(ws, &automations::OnRecordRequest { automation, record })
+    })
+    .await
+}
+
+/// POST /api/records/{record}/automations/{automation}/run (`kith automation run`; the
+/// record page's button).
+async fn run_automation(
+    State(state): State<Arc<AppState>>,
+    Path((record, automation)): Path<(String, String)>,
+) -> ApiResult {
+    call(&state, move |ws| {
+        automations::run(ws, &automations::OnRecordRequest { automation, record })
+    })
+    .await
 }
 
 /// GET /api/config (`kith config list`).
