@@ -812,3 +812,117 @@ fn automations_are_managed_tested_run_and_reverted_the_same_from_the_cli_and_the
     assert!(by_api["undo"].as_str().is_some_and(|u| u.starts_with("change:")));
     assert_eq!(api_get(&server, "/api/automations"), serde_json::json!([]));
 }
+
+#[test]
+fn reports_and_dashboards_are_managed_and_run_the_same_from_the_cli_and_the_api() {
+    let (_dir, mut ws) = workspace();
+    let path = ws.path().expect("on disk").to_path_buf();
+    add(
+        &mut ws,
+        "deals",
+        &[("name", "A"), ("stage", "Won"), ("amount", "100 EUR")],
+    );
+    add(
+        &mut ws,
+        "deals",
+        &[("name", "B"), ("stage", "Lead"), ("amount", "7 EUR")],
+    );
+    let server = TestServer::start(ws);
+
+    let by_cli = cli(
+        &path,
+        &[
+            "report",
+            "add",
+            "stages",
+            "--object",
+            "deals",
+            "--group-by",
+            "stage",
+            "--measure",
+            "sum:amount",
+        ],
+    );
+    let by_api = api_send(
+        &server,
+        "POST",
+        "/api/reports",
+        r#"{"name": "counts", "object": "deals", "group_by": ["stage"]}"#,
+    );
+    assert_eq!(keys(&by_cli), ["id", "message", "undo"]);
+    assert_eq!(keys(&by_cli), keys(&by_api));
+    assert_eq!(by_api["message"], "Report saved: “counts”");
+
+    assert_eq!(cli(&path, &["report", "list"]), api_get(&server, "/api/reports"));
+    let by_cli = cli(&path, &["report", "edit", "stages", "--chart", "pie"]);
+    let by_api = api_send(
+        &server,
+        "PATCH",
+        "/api/reports/counts",
+        r#"{"measures": ["count", "avg:amount"]}"#,
+    );
+    assert_eq!(keys(&by_cli), keys(&by_api));
+    assert!(by_api["undo"].as_str().is_some_and(|u| u.starts_with("change:")));
+    assert_eq!(
+        cli(&path, &["report", "show", "counts"]),
+        api_get(&server, "/api/reports/counts")
+    );
+    assert_eq!(
+        api_get(&server, "/api/reports/counts")["measures"],
+        serde_json::json!(["count", "avg:amount"])
+    );
+
+    let run = cli(&path, &["report", "run", "stages"]);
+    assert_eq!(run, api_get(&server, "/api/reports/stages/run"));
+    assert_eq!(run["totals"], serde_json::json!([{"EUR": "107.00"}]));
+    let csv = server.get("/api/reports/stages/run?format=csv");
+    assert_eq!(csv.body, cli_text(&path, &["report", "run", "stages", "--csv"]));
+    let svg = server.get("/api/reports/stages/run?format=svg");
+    assert_eq!(
+        svg.body,
+        cli_text(&path, &["report", "run", "stages", "--svg"]).trim_end()
+    );
+    assert!(svg.body.starts_with("<svg"), "{}", svg.body);
+    // The report page's CSV download is the same run.
+    assert_eq!(
+        server
+            .get(&format!("/reports/{}/report.csv", run["id"].as_str().expect("an id")))
+            .body,
+        csv.body
+    );
+
+    let by_cli = cli(&path, &["dashboard", "add", "sales", "--report", "stages"]);
+    let by_api = api_send(
+        &server,
+        "POST",
+        "/api/dashboards",
+        r#"{"name": "pipeline", "reports": ["counts"]}"#,
+    );
+    assert_eq!(keys(&by_cli), keys(&by_api));
+    let by_cli = cli(
+        &path,
+        &["dashboard", "edit", "sales", "--report", "counts", "--report", "stages"],
+    );
+    let by_api = api_send(&server, "PATCH", "/api/dashboards/pipeline", r#"{"name": "funnel"}"#);
+    assert_eq!(keys(&by_cli), keys(&by_api));
+    assert_eq!(cli(&path, &["dashboard", "list"]), api_get(&server, "/api/dashboards"));
+    let shown = api_get(&server, "/api/dashboards/sales");
+    assert_eq!(cli(&path, &["dashboard", "show", "sales"]), shown);
+    let names: Vec<&str> = shown["reports"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["report"].as_str())
+        .collect();
+    assert_eq!(names, ["counts", "stages"]);
+
+    let by_cli = cli(&path, &["dashboard", "remove", "sales"]);
+    let by_api = api_send(&server, "POST", "/api/dashboards/funnel/remove", "");
+    assert_eq!(keys(&by_cli), keys(&by_api));
+    assert_eq!(api_get(&server, "/api/dashboards")["dashboards"], serde_json::json!([]));
+    let by_cli = cli(&path, &["report", "remove", "stages"]);
+    let by_api = api_send(&server, "POST", "/api/reports/counts/remove", "");
+    assert_eq!(keys(&by_cli), keys(&by_api));
+    assert_eq!(by_api["message"], "Report deleted: “counts”");
+    assert_eq!(api_get(&server, "/api/reports")["reports"], serde_json::json!([]));
+}

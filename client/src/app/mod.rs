@@ -13,6 +13,8 @@
 //! * [`rules`]: validation rules (add, edit, enable, disable, remove, list).
 //! * [`automations`]: add, edit, enable, disable, remove, list, show; the run log, a dry
 //!   run, a manual run, reverting a run.
+//! * [`reports`]: add, edit, remove, list, show, run (JSON, CSV, SVG); [`dashboards`]:
+//!   add, edit, remove, list, show (every report run).
 //! * [`conflicts`]: every kind, as `kith conflicts` lists them; [`resolve`]: settle one.
 //! * [`trash`]: the trash listed (restore is in `records`).
 //! * [`schema`] (the whole schema, now or then, and its history), [`search`], [`history`],
@@ -25,11 +27,13 @@ pub(crate) mod automations;
 pub(crate) mod bulk;
 pub(crate) mod config;
 pub(crate) mod conflicts;
+pub(crate) mod dashboards;
 pub(crate) mod export;
 pub(crate) mod fields;
 pub(crate) mod history;
 pub(crate) mod import;
 pub(crate) mod records;
+pub(crate) mod reports;
 pub(crate) mod resolve;
 pub(crate) mod revert;
 pub(crate) mod rules;

@@ -18,8 +18,10 @@ use crate::app::automations;
 use crate::app::bulk::{BulkRequest, bulk_update};
 use crate::app::config;
 use crate::app::conflicts::{self, ConflictsRequest};
+use crate::app::dashboards;
 use crate::app::fields;
 use crate::app::records::{self, AddRequest, GetRequest, ListRequest, RecordRequest, RestoreRequest, UpdateRequest};
+use crate::app::reports;
 use crate::app::resolve::{ResolveRequest, resolve};
 use crate::app::revert::{RestoreAtRequest, RevertRequest, restore_at, revert};
 use crate::app::rules;
@@ -49,6 +51,13 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/automations/{automation}/enable", post(enable_automation))
         .route("/automations/{automation}/disable", post(disable_automation))
         .route("/automations/{automation}/remove", post(remove_automation))
+        .route("/reports", get(report_list).post(add_report))
+        .route("/reports/{report}", get(report_show).patch(edit_report))
+        .route("/reports/{report}/remove", post(remove_report))
+        .route("/reports/{report}/run", get(run_report))
+        .route("/dashboards", get(dashboard_list).post(add_dashboard))
+        .route("/dashboards/{dashboard}", get(dashboard_show).patch(edit_dashboard))
+        .route("/dashboards/{dashboard}/remove", post(remove_dashboard))
         .route("/records/{record}/automations/{automation}/test", get(test_automation))
         .route("/records/{record}/automations/{automation}/run", post(run_automation))
         .route("/rules/{rule}", axum::routing::patch(edit_rule))
@@ -645,6 +654,128 @@ async fn run_automation(
 ) -> ApiResult {
     call(&state, move |ws| {
         automations::run(ws, &automations::OnRecordRequest { automation, record })
+    })
+    .await
+}
+
+/// A JSON body with `name` (from the path) added under `key`, read as a `T`.
+fn body_with<T: serde::de::DeserializeOwned>(
+    mut body: Json_,
+    key: &str,
+    name: String,
+    expected: &str,
+) -> Result<T, ApiError> {
+    if let Some(fields) = body.as_object_mut() {
+        fields.insert(key.into(), Json_::String(name));
+    }
+    serde_json::from_value(body).map_err(|e| WebError::BadRequest(format!("expected {expected}: {e}")).into())
+}
+
+/// GET /api/reports (`kith report list`).
+async fn report_list(State(state): State<Arc<AppState>>) -> ApiResult {
+    call(&state, |ws| reports::list(ws)).await
+}
+
+/// GET /api/reports/{report} (`kith report show`): the definition and its changes.
+async fn report_show(State(state): State<Arc<AppState>>, Path(report): Path<String>) -> ApiResult {
+    call(&state, move |ws| reports::show(ws, &reports::ReportRequest { report })).await
+}
+
+/// POST /api/reports with `{"name", "object", "filter"?, "group_by"?: [...],
+/// "measures"?: [...], "chart"?}` (`kith report add`).
+async fn add_report(State(state): State<Arc<AppState>>, Json(body): Json<Json_>) -> ApiResult {
+    let request: reports::AddReportRequest = serde_json::from_value(body).map_err(|e| {
+        WebError::BadRequest(format!(
+            "expected {{\"name\", \"object\", \"filter\"?, \"group_by\"?, \"measures\"?, \"chart\"?}}: {e}"
+        ))
+    })?;
+    call(&state, move |ws| reports::add(ws, &request)).await
+}
+
+/// PATCH /api/reports/{report} with any of `{"name", "object", "filter", "group_by",
+/// "measures", "chart"}` (`kith report edit`).
+async fn edit_report(
+    State(state): State<Arc<AppState>>,
+    Path(report): Path<String>,
+    Json(body): Json<Json_>,
+) -> ApiResult {
+    let request: reports::EditReportRequest = body_with(
+        body,
+        "report",
+        report,
+        "{\"name\"?, \"object\"?, \"filter\"?, \"group_by\"?, \"measures\"?, \"chart\"?}",
+    )?;
+    call(&state, move |ws| reports::edit(ws, &request)).await
+}
+
+/// POST /api/reports/{report}/remove (`kith report remove`).
+async fn remove_report(State(state): State<Arc<AppState>>, Path(report): Path<String>) -> ApiResult {
+    call(&state, move |ws| {
+        reports::remove(ws, &reports::ReportRequest { report })
+    })
+    .await
+}
+
+/// GET /api/reports/{report}/run?format=json|csv|svg (`kith report run`, `--csv`,
+/// `--svg`).
+async fn run_report(
+    State(state): State<Arc<AppState>>,
+    Path(report): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::http::header::CONTENT_TYPE;
+    use axum::response::IntoResponse;
+    let format = param(raw.as_deref(), "format").unwrap_or_else(|| "json".into());
+    if !matches!(format.as_str(), "json" | "csv" | "svg") {
+        return Err(WebError::BadRequest(format!("format={format}: json, csv or svg")).into());
+    }
+    let run = state
+        .ws
+        .call(move |ws| reports::run(ws, &reports::ReportRequest { report }))
+        .await??;
+    Ok(match format.as_str() {
+        "csv" => ([(CONTENT_TYPE, "text/csv; charset=utf-8")], run.csv()).into_response(),
+        "svg" => ([(CONTENT_TYPE, "image/svg+xml")], run.svg()).into_response(),
+        _ => Json(serde_json::to_value(&run).map_err(|e| WebError::BadRequest(e.to_string()))?).into_response(),
+    })
+}
+
+/// GET /api/dashboards (`kith dashboard list`).
+async fn dashboard_list(State(state): State<Arc<AppState>>) -> ApiResult {
+    call(&state, |ws| dashboards::list(ws)).await
+}
+
+/// GET /api/dashboards/{dashboard} (`kith dashboard show`): every report run.
+async fn dashboard_show(State(state): State<Arc<AppState>>, Path(dashboard): Path<String>) -> ApiResult {
+    call(&state, move |ws| {
+        dashboards::show(ws, &dashboards::DashboardRequest { dashboard })
+    })
+    .await
+}
+
+/// POST /api/dashboards with `{"name", "reports": [report…]}` (`kith dashboard add`).
+async fn add_dashboard(State(state): State<Arc<AppState>>, Json(body): Json<Json_>) -> ApiResult {
+    let request: dashboards::AddDashboardRequest = serde_json::from_value(body)
+        .map_err(|e| WebError::BadRequest(format!("expected {{\"name\", \"reports\": [...]}}: {e}")))?;
+    call(&state, move |ws| dashboards::add(ws, &request)).await
+}
+
+/// PATCH /api/dashboards/{dashboard} with `{"name"?, "reports"?: [report…]}` (`kith
+/// dashboard edit`).
+async fn edit_dashboard(
+    State(state): State<Arc<AppState>>,
+    Path(dashboard): Path<String>,
+    Json(body): Json<Json_>,
+) -> ApiResult {
+    let request: dashboards::EditDashboardRequest =
+        body_with(body, "dashboard", dashboard, "{\"name\"?, \"reports\"?: [...]}")?;
+    call(&state, move |ws| dashboards::edit(ws, &request)).await
+}
+
+/// POST /api/dashboards/{dashboard}/remove (`kith dashboard remove`).
+async fn remove_dashboard(State(state): State<Arc<AppState>>, Path(dashboard): Path<String>) -> ApiResult {
+    call(&state, move |ws| {
+        dashboards::remove(ws, &dashboards::DashboardRequest { dashboard })
     })
     .await
 }
