@@ -3,6 +3,8 @@
 //!
 //! Every route parses its request, calls the operation in `crate::app` on the workspace
 //! thread and answers with the operation's response: the same JSON `--json` prints.
+//! Records, fields, schema, history and conflicts are here; export, rules, automations,
+//! reports and dashboards in `api_logic`.
 
 use std::sync::Arc;
 
@@ -14,17 +16,13 @@ use serde_json::{Value as Json_, json};
 
 use super::form::query_pairs;
 use super::{AppState, WebError};
-use crate::app::automations;
 use crate::app::bulk::{BulkRequest, bulk_update};
 use crate::app::config;
 use crate::app::conflicts::{self, ConflictsRequest};
-use crate::app::dashboards;
 use crate::app::fields;
 use crate::app::records::{self, AddRequest, GetRequest, ListRequest, RecordRequest, RestoreRequest, UpdateRequest};
-use crate::app::reports;
 use crate::app::resolve::{ResolveRequest, resolve};
 use crate::app::revert::{RestoreAtRequest, RevertRequest, restore_at, revert};
-use crate::app::rules;
 use crate::app::schema::{self, SchemaRequest};
 use crate::app::search::{DEFAULT_LIMIT, SearchRequest, search};
 use crate::app::trash::{self, TrashRequest};
@@ -32,7 +30,7 @@ use crate::app::{AppError, history, import};
 use crate::csv_io::CsvImportOptions;
 
 /// Most records one page of `GET /api/objects/{object}/records` holds.
-const MAX_PAGE: usize = 500;
+pub(super) const MAX_PAGE: usize = 500;
 
 pub(crate) fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -40,30 +38,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/schema/history", get(schema_history))
         .route("/objects/{object}/records", get(list).post(add))
         .route("/objects/{object}/import", post(import_csv))
-        .route("/objects/{object}/export", get(export))
         .route("/objects/{object}/bulk", post(bulk_edit))
-        .route("/objects/{object}/rules", post(add_rule))
-        .route("/rules", get(rule_list))
-        .route("/automations", get(automation_list).post(add_automation))
-        .route("/automations/runs", get(automation_runs))
-        .route("/automations/runs/{run}/revert", post(revert_automation_run))
-        .route("/automations/{automation}", get(automation_show).patch(edit_automation))
-        .route("/automations/{automation}/enable", post(enable_automation))
-        .route("/automations/{automation}/disable", post(disable_automation))
-        .route("/automations/{automation}/remove", post(remove_automation))
-        .route("/reports", get(report_list).post(add_report))
-        .route("/reports/{report}", get(report_show).patch(edit_report))
-        .route("/reports/{report}/remove", post(remove_report))
-        .route("/reports/{report}/run", get(run_report))
-        .route("/dashboards", get(dashboard_list).post(add_dashboard))
-        .route("/dashboards/{dashboard}", get(dashboard_show).patch(edit_dashboard))
-        .route("/dashboards/{dashboard}/remove", post(remove_dashboard))
-        .route("/records/{record}/automations/{automation}/test", get(test_automation))
-        .route("/records/{record}/automations/{automation}/run", post(run_automation))
-        .route("/rules/{rule}", axum::routing::patch(edit_rule))
-        .route("/rules/{rule}/enable", post(enable_rule))
-        .route("/rules/{rule}/disable", post(disable_rule))
-        .route("/rules/{rule}/remove", post(remove_rule))
         .route("/objects/{object}/fields", post(add_field))
         .route("/objects/{object}/fields/{field}/rename", post(rename_field))
         .route("/objects/{object}/fields/{field}/archive", post(archive_field))
@@ -79,6 +54,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/conflicts", get(conflicts_list))
         .route("/config", get(config_list))
         .route("/revert", post(revert_change))
+        .merge(super::api_logic::routes())
 }
 
 impl axum::response::IntoResponse for ApiError {
@@ -116,10 +92,10 @@ impl From<AppError> for ApiError {
     }
 }
 
-type ApiResult = Result<Json<Json_>, ApiError>;
+pub(super) type ApiResult = Result<Json<Json_>, ApiError>;
 
 /// Runs an operation on the workspace thread and answers with its response.
-async fn call<T: Serialize + Send + 'static>(
+pub(super) async fn call<T: Serialize + Send + 'static>(
     state: &AppState,
     op: impl FnOnce(&mut kith_core::Workspace) -> Result<T, AppError> + Send + 'static,
 ) -> ApiResult {
@@ -129,7 +105,7 @@ async fn call<T: Serialize + Send + 'static>(
 }
 
 /// A query parameter, when given and not empty.
-fn param(raw: Option<&str>, name: &str) -> Option<String> {
+pub(super) fn param(raw: Option<&str>, name: &str) -> Option<String> {
     query_pairs(raw)
         .into_iter()
         .find(|(n, _)| n == name)
@@ -184,35 +160,6 @@ async fn list(State(state): State<Arc<AppState>>, Path(object): Path<String>, Ra
         limit: Some(limit),
     };
     call(&state, move |ws| records::list(ws, &request)).await
-}
-
-/// GET /api/objects/{object}/export?format=csv|json&filter=&sort=&columns=a,b (`kith
-/// export`): the records themselves, streamed; `filter` may repeat (ANDed).
-async fn export(
-    State(state): State<Arc<AppState>>,
-    Path(object): Path<String>,
-    RawQuery(raw): RawQuery,
-) -> Result<axum::response::Response, ApiError> {
-    let pairs = query_pairs(raw.as_deref());
-    let format = match param(raw.as_deref(), "format").as_deref() {
-        None | Some("csv") => crate::ExportFormat::Csv,
-        Some("json") => crate::ExportFormat::Json,
-        Some(other) => return Err(WebError::BadRequest(format!("format={other}: csv or json")).into()),
-    };
-    let request = crate::app::export::ExportRequest {
-        object,
-        filters: pairs
-            .iter()
-            .filter(|(k, _)| k == "filter")
-            .map(|(_, v)| v.clone())
-            .collect(),
-        sort: param(raw.as_deref(), "sort"),
-        columns: param(raw.as_deref(), "columns")
-            .map(|c| c.split(',').map(str::to_string).collect())
-            .unwrap_or_default(),
-        format,
-    };
-    Ok(super::export::stream_export(&state, request, None).await?)
 }
 
 /// POST /api/objects/{object}/records with `{"values": {...}}` (`kith record add`).
@@ -474,310 +421,6 @@ async fn conflicts_list(State(state): State<Arc<AppState>>, RawQuery(raw): RawQu
         object: param(raw.as_deref(), "object"),
     };
     call(&state, move |ws| conflicts::list(ws, &request)).await
-}
-
-/// GET /api/rules?object=&all=true (`kith rule list`).
-async fn rule_list(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> ApiResult {
-    let request = rules::RulesRequest {
-        object: param(raw.as_deref(), "object"),
-        all: matches!(
-            param(raw.as_deref(), "all").as_deref(),
-            Some("true" | "1" | "on" | "yes")
-        ),
-    };
-    call(&state, move |ws| rules::list(ws, &request)).await
-}
-
-/// POST /api/objects/{object}/rules with `{"when", "message", "fields"?: [key…]}` (`kith
-/// rule add`).
-async fn add_rule(
-    State(state): State<Arc<AppState>>,
-    Path(object): Path<String>,
-    Json(mut body): Json<Json_>,
-) -> ApiResult {
-    if let Some(fields) = body.as_object_mut() {
-        fields.insert("object".into(), Json_::String(object));
-    }
-    let request: rules::AddRuleRequest = serde_json::from_value(body)
-        .map_err(|e| WebError::BadRequest(format!("expected {{\"when\", \"message\", \"fields\"?}}: {e}")))?;
-    call(&state, move |ws| rules::add(ws, &request)).await
-}
-
-/// PATCH /api/rules/{rule} with `{"when"?, "message"?, "fields"?: [key…]}` (`kith rule
-/// edit`).
-async fn edit_rule(
-    State(state): State<Arc<AppState>>,
-    Path(rule): Path<String>,
-    Json(mut body): Json<Json_>,
-) -> ApiResult {
-    if let Some(fields) = body.as_object_mut() {
-        fields.insert("rule".into(), Json_::String(rule));
-    }
-    let request: rules::EditRuleRequest = serde_json::from_value(body)
-        .map_err(|e| WebError::BadRequest(format!("expected {{\"when\"?, \"message\"?, \"fields\"?}}: {e}")))?;
-    call(&state, move |ws| rules::edit(ws, &request)).await
-}
-
-/// POST /api/rules/{rule}/enable (`kith rule enable`).
-async fn enable_rule(State(state): State<Arc<AppState>>, Path(rule): Path<String>) -> ApiResult {
-    call(&state, move |ws| {
-        rules::set_enabled(ws, &rules::RuleRequest { rule }, true)
-    })
-    .await
-}
-
-/// POST /api/rules/{rule}/disable (`kith rule disable`).
-async fn disable_rule(State(state): State<Arc<AppState>>, Path(rule): Path<String>) -> ApiResult {
-    call(&state, move |ws| {
-        rules::set_enabled(ws, &rules::RuleRequest { rule }, false)
-    })
-    .await
-}
-
-/// POST /api/rules/{rule}/remove (`kith rule remove`).
-async fn remove_rule(State(state): State<Arc<AppState>>, Path(rule): Path<String>) -> ApiResult {
-    call(&state, move |ws| rules::remove(ws, &rules::RuleRequest { rule })).await
-}
-
-/// GET /api/automations (`kith automation list`).
-async fn automation_list(State(state): State<Arc<AppState>>) -> ApiResult {
-    call(&state, |ws| automations::list(ws)).await
-}
-
-/// GET /api/automations/{automation} (`kith automation show`): by name or id.
-async fn automation_show(State(state): State<Arc<AppState>>, Path(automation): Path<String>) -> ApiResult {
-    call(&state, move |ws| {
-        automations::show(ws, &automations::AutomationRequest { automation })
-    })
-    .await
-}
-
-/// POST /api/automations with `{"name", "definition": {…}}` (`kith automation add`).
-async fn add_automation(State(state): State<Arc<AppState>>, Json(body): Json<Json_>) -> ApiResult {
-    let request: automations::AddAutomationRequest = serde_json::from_value(body).map_err(|e| {
-        WebError::BadRequest(format!(
-            "expected {{\"name\", \"definition\": {{…}}}} (docs/logic.md): {e}"
-        ))
-    })?;
-    call(&state, move |ws| automations::add(ws, &request)).await
-}
-
-/// PATCH /api/automations/{automation} with `{"name"?, "definition"?}` (`kith automation
-/// edit`).
-async fn edit_automation(
-    State(state): State<Arc<AppState>>,
-    Path(automation): Path<String>,
-    Json(mut body): Json<Json_>,
-) -> ApiResult {
-    if let Some(fields) = body.as_object_mut() {
-        fields.insert("automation".into(), Json_::String(automation));
-    }
-    let request: automations::EditAutomationRequest = serde_json::from_value(body)
-        .map_err(|e| WebError::BadRequest(format!("expected {{\"name\"?, \"definition\"?}}: {e}")))?;
-    call(&state, move |ws| automations::edit(ws, &request)).await
-}
-
-/// POST /api/automations/{automation}/enable (`kith automation enable`).
-async fn enable_automation(State(state): State<Arc<AppState>>, Path(automation): Path<String>) -> ApiResult {
-    call(&state, move |ws| {
-        automations::set_enabled(ws, &automations::AutomationRequest { automation }, true)
-    })
-    .await
-}
-
-/// POST /api/automations/{automation}/disable (`kith automation disable`).
-async fn disable_automation(State(state): State<Arc<AppState>>, Path(automation): Path<String>) -> ApiResult {
-    call(&state, move |ws| {
-        automations::set_enabled(ws, &automations::AutomationRequest { automation }, false)
-    })
-    .await
-}
-
-/// POST /api/automations/{automation}/remove (`kith automation remove`).
-async fn remove_automation(State(state): State<Arc<AppState>>, Path(automation): Path<String>) -> ApiResult {
-    call(&state, move |ws| {
-        automations::remove(ws, &automations::AutomationRequest { automation })
-    })
-    .await
-}
-
-/// GET /api/automations/runs?automation=&limit= (`kith automation runs`).
-async fn automation_runs(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> ApiResult {
-    let raw = raw.as_deref();
-    let request = automations::RunsRequest {
-        automation: param(raw, "automation"),
-        limit: param(raw, "limit")
-            .and_then(|l| l.parse().ok())
-            .unwrap_or(automations::DEFAULT_RUNS)
-            .clamp(1, MAX_PAGE),
-    };
-    call(&state, move |ws| automations::runs(ws, &request)).await
-}
-
-/// POST /api/automations/runs/{run}/revert, optional body `{"force": true}` (`kith
-/// automation revert`).
-async fn revert_automation_run(
-    State(state): State<Arc<AppState>>,
-    Path(run): Path<String>,
-    body: axum::body::Bytes,
-) -> ApiResult {
-    let force = if body.iter().all(u8::is_ascii_whitespace) {
-        false
-    } else {
-        let body: Json_ =
-            serde_json::from_slice(&body).map_err(|e| WebError::BadRequest(format!("the body is not JSON: {e}")))?;
-        body.get("force").and_then(Json_::as_bool).unwrap_or(false)
-    };
-    call(&state, move |ws| {
-        automations::revert_run(ws, &automations::RevertRunRequest { run, force })
-    })
-    .await
-}
-
-/// GET /api/records/{record}/automations/{automation}/test (`kith automation test`): a
-/// dry run, nothing written.
-async fn test_automation(
-    State(state): State<Arc<AppState>>,
-    Path((record, automation)): Path<(String, String)>,
-) -> ApiResult {
-    call(&state, move |ws| {
-        automations::test(ws, &automations::OnRecordRequest { automation, record })
-    })
-    .await
-}
-
-/// POST /api/records/{record}/automations/{automation}/run (`kith automation run`; the
-/// record page's button).
-async fn run_automation(
-    State(state): State<Arc<AppState>>,
-    Path((record, automation)): Path<(String, String)>,
-) -> ApiResult {
-    call(&state, move |ws| {
-        automations::run(ws, &automations::OnRecordRequest { automation, record })
-    })
-    .await
-}
-
-/// A JSON body with `name` (from the path) added under `key`, read as a `T`.
-fn body_with<T: serde::de::DeserializeOwned>(
-    mut body: Json_,
-    key: &str,
-    name: String,
-    expected: &str,
-) -> Result<T, ApiError> {
-    if let Some(fields) = body.as_object_mut() {
-        fields.insert(key.into(), Json_::String(name));
-    }
-    serde_json::from_value(body).map_err(|e| WebError::BadRequest(format!("expected {expected}: {e}")).into())
-}
-
-/// GET /api/reports (`kith report list`).
-async fn report_list(State(state): State<Arc<AppState>>) -> ApiResult {
-    call(&state, |ws| reports::list(ws)).await
-}
-
-/// GET /api/reports/{report} (`kith report show`): the definition and its changes.
-async fn report_show(State(state): State<Arc<AppState>>, Path(report): Path<String>) -> ApiResult {
-    call(&state, move |ws| reports::show(ws, &reports::ReportRequest { report })).await
-}
-
-/// POST /api/reports with `{"name", "object", "filter"?, "group_by"?: [...],
-/// "measures"?: [...], "chart"?}` (`kith report add`).
-async fn add_report(State(state): State<Arc<AppState>>, Json(body): Json<Json_>) -> ApiResult {
-    let request: reports::AddReportRequest = serde_json::from_value(body).map_err(|e| {
-        WebError::BadRequest(format!(
-            "expected {{\"name\", \"object\", \"filter\"?, \"group_by\"?, \"measures\"?, \"chart\"?}}: {e}"
-        ))
-    })?;
-    call(&state, move |ws| reports::add(ws, &request)).await
-}
-
-/// PATCH /api/reports/{report} with any of `{"name", "object", "filter", "group_by",
-/// "measures", "chart"}` (`kith report edit`).
-async fn edit_report(
-    State(state): State<Arc<AppState>>,
-    Path(report): Path<String>,
-    Json(body): Json<Json_>,
-) -> ApiResult {
-    let request: reports::EditReportRequest = body_with(
-        body,
-        "report",
-        report,
-        "{\"name\"?, \"object\"?, \"filter\"?, \"group_by\"?, \"measures\"?, \"chart\"?}",
-    )?;
-    call(&state, move |ws| reports::edit(ws, &request)).await
-}
-
-/// POST /api/reports/{report}/remove (`kith report remove`).
-async fn remove_report(State(state): State<Arc<AppState>>, Path(report): Path<String>) -> ApiResult {
-    call(&state, move |ws| {
-        reports::remove(ws, &reports::ReportRequest { report })
-    })
-    .await
-}
-
-/// GET /api/reports/{report}/run?format=json|csv|svg (`kith report run`, `--csv`,
-/// `--svg`).
-async fn run_report(
-    State(state): State<Arc<AppState>>,
-    Path(report): Path<String>,
-    RawQuery(raw): RawQuery,
-) -> Result<axum::response::Response, ApiError> {
-    use axum::http::header::CONTENT_TYPE;
-    use axum::response::IntoResponse;
-    let format = param(raw.as_deref(), "format").unwrap_or_else(|| "json".into());
-    if !matches!(format.as_str(), "json" | "csv" | "svg") {
-        return Err(WebError::BadRequest(format!("format={format}: json, csv or svg")).into());
-    }
-    let run = state
-        .ws
-        .call(move |ws| reports::run(ws, &reports::ReportRequest { report }))
-        .await??;
-    Ok(match format.as_str() {
-        "csv" => ([(CONTENT_TYPE, "text/csv; charset=utf-8")], run.csv()).into_response(),
-        "svg" => ([(CONTENT_TYPE, "image/svg+xml")], run.svg()).into_response(),
-        _ => Json(serde_json::to_value(&run).map_err(|e| WebError::BadRequest(e.to_string()))?).into_response(),
-    })
-}
-
-/// GET /api/dashboards (`kith dashboard list`).
-async fn dashboard_list(State(state): State<Arc<AppState>>) -> ApiResult {
-    call(&state, |ws| dashboards::list(ws)).await
-}
-
-/// GET /api/dashboards/{dashboard} (`kith dashboard show`): every report run.
-async fn dashboard_show(State(state): State<Arc<AppState>>, Path(dashboard): Path<String>) -> ApiResult {
-    call(&state, move |ws| {
-        dashboards::show(ws, &dashboards::DashboardRequest { dashboard })
-    })
-    .await
-}
-
-/// POST /api/dashboards with `{"name", "reports": [report…]}` (`kith dashboard add`).
-async fn add_dashboard(State(state): State<Arc<AppState>>, Json(body): Json<Json_>) -> ApiResult {
-    let request: dashboards::AddDashboardRequest = serde_json::from_value(body)
-        .map_err(|e| WebError::BadRequest(format!("expected {{\"name\", \"reports\": [...]}}: {e}")))?;
-    call(&state, move |ws| dashboards::add(ws, &request)).await
-}
-
-/// PATCH /api/dashboards/{dashboard} with `{"name"?, "reports"?: [report…]}` (`kith
-/// dashboard edit`).
-async fn edit_dashboard(
-    State(state): State<Arc<AppState>>,
-    Path(dashboard): Path<String>,
-    Json(body): Json<Json_>,
-) -> ApiResult {
-    let request: dashboards::EditDashboardRequest =
-        body_with(body, "dashboard", dashboard, "{\"name\"?, \"reports\"?: [...]}")?;
-    call(&state, move |ws| dashboards::edit(ws, &request)).await
-}
-
-/// POST /api/dashboards/{dashboard}/remove (`kith dashboard remove`).
-async fn remove_dashboard(State(state): State<Arc<AppState>>, Path(dashboard): Path<String>) -> ApiResult {
-    call(&state, move |ws| {
-        dashboards::remove(ws, &dashboards::DashboardRequest { dashboard })
-    })
-    .await
 }
 
 /// GET /api/config (`kith config list`).

@@ -10,6 +10,7 @@
 //! Servers take a bound listener and a shutdown future, so tests bind `127.0.0.1:0`.
 
 mod api;
+mod api_logic;
 mod assets;
 mod automations;
 mod connector;
