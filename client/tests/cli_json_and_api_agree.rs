@@ -567,6 +567,16 @@ fn fields_are_added_renamed_archived_and_restored_the_same_from_the_cli_the_api_
     assert_eq!(refused.status, 422, "{}", refused.body);
 }
 
+/// The toast a page's redirect after an action carries (its `done` parameter).
+fn toast(page: &web_support::Response) -> String {
+    assert_eq!(page.status, 303, "{}", page.body);
+    let query = page.location().split_once('?').expect("a toast").1;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "done")
+        .map(|(_, v)| v.into_owned())
+        .expect("a done message")
+}
+
 /// `kith --workspace WS ARGS` (no `--json`): what it printed.
 fn cli_text(ws: &Path, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_kith"))
@@ -757,6 +767,18 @@ fn automations_are_managed_tested_run_and_reverted_the_same_from_the_cli_and_the
     assert_eq!(keys(&by_cli), ["id", "message", "undo"]);
     assert_eq!(keys(&by_cli), keys(&by_api));
     assert_eq!(by_api["message"], "Automation added: “callback” (manual)");
+    // The Automations page's editor is the same operation, with the same sentence.
+    let page = server.post_form(
+        "/automations",
+        &[
+            ("name", "buzz"),
+            ("object", "people"),
+            ("trigger", "manual"),
+            ("task", "Buzz {name}"),
+        ],
+    );
+    assert_eq!(toast(&page), "Automation added: “buzz” (manual)");
+    api_send(&server, "POST", "/api/automations/buzz/remove", "");
 
     assert_eq!(
         cli(&path, &["automation", "list"]),
@@ -852,6 +874,20 @@ fn reports_and_dashboards_are_managed_and_run_the_same_from_the_cli_and_the_api(
     assert_eq!(keys(&by_cli), ["id", "message", "undo"]);
     assert_eq!(keys(&by_cli), keys(&by_api));
     assert_eq!(by_api["message"], "Report saved: “counts”");
+    // The Reports page's save form is the same operation, with the same sentence.
+    let page = server.post_form(
+        "/reports",
+        &[
+            ("object", "deals"),
+            ("g1", "stage"),
+            ("mk", "count"),
+            ("mf", ""),
+            ("name", "form"),
+        ],
+    );
+    assert_eq!(toast(&page), "Report saved: “form”");
+    assert!(web_support::undo_spec(page.location()).starts_with("change:"));
+    api_send(&server, "POST", "/api/reports/form/remove", "");
 
     assert_eq!(cli(&path, &["report", "list"]), api_get(&server, "/api/reports"));
     let by_cli = cli(&path, &["report", "edit", "stages", "--chart", "pie"]);
@@ -899,6 +935,7 @@ fn reports_and_dashboards_are_managed_and_run_the_same_from_the_cli_and_the_api(
         r#"{"name": "pipeline", "reports": ["counts"]}"#,
     );
     assert_eq!(keys(&by_cli), keys(&by_api));
+    assert_eq!(by_api["message"], "Dashboard saved: “pipeline”, 1 report");
     let by_cli = cli(
         &path,
         &["dashboard", "edit", "sales", "--report", "counts", "--report", "stages"],

@@ -29,7 +29,10 @@ pub(crate) fn add(ws: &mut Workspace, req: &AddDashboardRequest) -> Result<Chang
     let id = ws.create_dashboard(name, &ids)?;
     Ok(Changed {
         id: id.to_string(),
-        message: format!("Dashboard saved: “{name}”, {} reports", ids.len()),
+        message: match ids.len() {
+            1 => format!("Dashboard saved: “{name}”, 1 report"),
+            n => format!("Dashboard saved: “{name}”, {n} reports"),
+        },
         undo: last_change(ws, id),
     })
 }
