@@ -37,7 +37,7 @@ pub(crate) async fn list(State(state): State<Arc<AppState>>, RawQuery(raw): RawQ
         .ws
         .call(move |ws| {
             let objects: Vec<String> = ws.schema().active_objects().map(|o| o.key.clone()).collect();
-            (Chrome::read(ws, &token), ws.automations(), objects)
+            (Chrome::read(ws, &token), automations::list(ws), objects)
         })
         .await?;
     let all = all?;
@@ -364,7 +364,12 @@ pub(crate) async fn show(
             let objects: Vec<String> = ws.schema().active_objects().map(|o| o.key.clone()).collect();
             (
                 Chrome::read(ws, &token),
-                ws.automation_named(&doc.to_string()),
+                automations::show(
+                    ws,
+                    &AutomationRequest {
+                        automation: doc.to_string(),
+                    },
+                ),
                 objects,
                 run_rows(ws, Some(doc), 20),
             )

@@ -6,34 +6,34 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::response::Redirect;
-use kith_core::{ObjectDef, Rule, Workspace};
+use kith_core::{ObjectDef, Workspace};
 use maud::{Markup, html};
 
 use super::form::FormPairs;
 use super::layout::Chrome;
 use super::undo::{Undo, redirect_with};
 use super::{AppState, WebError};
-use crate::app::rules::{self, AddRuleRequest, EditRuleRequest, RuleChanged, RuleRequest};
+use crate::app::rules::{self, AddRuleRequest, EditRuleRequest, RuleChanged, RuleJson, RuleRequest, RulesRequest};
 
-/// A rule as the editor shows it: the rule and its condition as people write it (or why
-/// it no longer fits the schema).
-pub(crate) type ShownRule = (Rule, Result<String, String>);
+/// A rule as the editor shows it: as `kith rule list` and `/api/rules` give it (its
+/// condition with today's field names, or why it no longer fits the schema).
+pub(crate) type ShownRule = RuleJson;
 
-/// The rules of every object, removed ones left out.
+/// The rules of every object, removed ones left out (the list operation of `kith rule
+/// list`).
 pub(crate) fn shown_rules(ws: &Workspace) -> Result<Vec<ShownRule>, WebError> {
-    Ok(ws
-        .rules(None)?
-        .into_iter()
-        .filter(|r| !r.archived)
-        .map(|r| {
-            let shown = ws.rule_condition(&r);
-            (r, shown)
-        })
-        .collect())
+    Ok(rules::list(
+        ws,
+        &RulesRequest {
+            object: None,
+            all: false,
+        },
+    )?
+    .rules)
 }
 
 pub(crate) fn rules_section(chrome: &Chrome, o: &ObjectDef, rules: &[ShownRule]) -> Markup {
-    let mine: Vec<&ShownRule> = rules.iter().filter(|(r, _)| r.object == o.id).collect();
+    let mine: Vec<&ShownRule> = rules.iter().filter(|r| r.object == o.key).collect();
     html! {
         section.rules aria-label={"Validation rules of " (o.label)} {
             h3 { "Validation rules" }
@@ -41,21 +41,21 @@ pub(crate) fn rules_section(chrome: &Chrome, o: &ObjectDef, rules: &[ShownRule])
                 p.muted { "None. A rule is a condition records must meet to be saved, such as "
                     code { "stage != \"Won\" or not is_empty([Close date])" } "." }
             }
-            @for (rule, shown) in &mine {
+            @for rule in &mine {
                 div.rule data-rule=(rule.id) {
                     form.inline method="post" action="/schema/rule" {
                         (chrome.token_field())
                         input type="hidden" name="rule" value=(rule.id);
                         input type="hidden" name="action" value="edit";
                         label { "When " input type="text" name="when" size="40" required
-                            value=(shown.as_ref().map_or_else(|_| rule.condition.clone(), Clone::clone))
+                            value=(rule.condition)
                             aria-label={"Condition of rule " (rule.message)}; }
                         label { "else say " input type="text" name="message" size="30" required value=(rule.message)
                             aria-label={"Message of rule " (rule.message)}; }
                         button.small type="submit" { "Save" }
                     }
                     @if !rule.enabled { span.chip { "off" } }
-                    @if let Err(why) = shown { p.field-error { "Not enforced: " (why) } }
+                    @if let Some(why) = &rule.broken { p.field-error { "Not enforced: " (why) } }
                     (rule_action(chrome, rule, if rule.enabled { "disable" } else { "enable" },
                         if rule.enabled { "Disable" } else { "Enable" }))
                     (rule_action(chrome, rule, "remove", "Remove"))
@@ -79,7 +79,7 @@ pub(crate) fn rules_section(chrome: &Chrome, o: &ObjectDef, rules: &[ShownRule])
     }
 }
 
-fn rule_action(chrome: &Chrome, rule: &Rule, action: &str, text: &str) -> Markup {
+fn rule_action(chrome: &Chrome, rule: &RuleJson, action: &str, text: &str) -> Markup {
     html! {
         form.inline method="post" action="/schema/rule" {
             (chrome.token_field())
