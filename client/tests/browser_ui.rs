@@ -158,6 +158,15 @@ fn an_edit_is_undone_from_the_toast_and_another_from_the_history() {
     );
     b.and_wait("document.querySelector('.timeline .change form button').click()");
     assert_eq!(b.eval("document.getElementById('f-city').value"), "Oslo");
+    // Each change's moment is shown in the reader's locale, the exact instant kept.
+    assert_eq!(
+        b.eval(
+            "const t = document.querySelector('.timeline .change time'); \
+             t.textContent === new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }) \
+             .format(new Date(t.getAttribute('datetime'))) && !t.textContent.includes('UTC')"
+        ),
+        true
+    );
     b.screenshot(&docs_screenshot("record.png"));
 }
 

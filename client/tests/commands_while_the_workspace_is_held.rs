@@ -4,6 +4,8 @@
 //! live events; the relay it syncs with).
 #![cfg(unix)]
 
+#[path = "support/relay.rs"]
+mod relay;
 mod support;
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -14,7 +16,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use kith_relay::{Config, Relay, Role};
+use relay::TestRelay;
 use support::{Kith, assert_one_line_error, path_str};
 
 /// Every bounded wait in these tests (a safety net, not a speed target).
@@ -293,50 +295,10 @@ fn a_stale_socket_is_ignored_by_commands_and_replaced_by_the_next_server() {
     assert_eq!(server.api("/api/objects/people/records")["count"], 2);
 }
 
-/// A relay on a background runtime until dropped.
-struct TestRelay {
-    relay: Relay,
-    url: String,
-    _stop: tokio::sync::oneshot::Sender<()>,
-    _runtime: tokio::runtime::Runtime,
-}
-
-impl TestRelay {
-    fn start() -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let relay = Relay::in_memory(Config::default()).expect("relay");
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        runtime.spawn(kith_relay::serve(listener, relay.clone(), async move {
-            let _ = stopped.await;
-        }));
-        TestRelay {
-            relay,
-            url,
-            _stop: stop,
-            _runtime: runtime,
-        }
-    }
-
-    /// An owner token and a member token of a new relay workspace.
-    fn tokens(&self) -> (String, String) {
-        let (workspace, owner) = self.relay.create_workspace("test").expect("workspace");
-        let member = self.relay.create_token(workspace.id, Role::Member).expect("token");
-        (owner.secret, member.secret)
-    }
-}
-
 #[test]
 fn commands_run_inside_kith_sync_watch_which_pushes_their_writes_to_the_relay() {
     let relay = TestRelay::start();
-    let (owner, member) = relay.tokens();
+    let (_, owner, member) = relay.workspace();
     let a = Kith::init();
     a.ok(&["remote", "set", &relay.url, "--token", &owner]);
     a.ok(&["sync"]);
@@ -402,7 +364,7 @@ fn commands_run_inside_kith_sync_watch_which_pushes_their_writes_to_the_relay() 
 #[test]
 fn a_relay_set_from_another_command_starts_kith_serves_sync_connector() {
     let relay = TestRelay::start();
-    let (owner, _) = relay.tokens();
+    let (_, owner, _) = relay.workspace();
     let kith = Kith::init();
     let server = Serving::start(&kith);
     assert!(server.get("/sync").contains("no relay set"));

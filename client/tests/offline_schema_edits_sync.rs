@@ -4,43 +4,12 @@
 //! both sync, both devices show both fields and both options. And a unique rule that two
 //! devices' offline records break: both records kept, the clash listed.
 
+#[path = "support/relay.rs"]
+mod relay;
 mod support;
 
-use kith_relay::{Config, Relay, Role};
+use relay::TestRelay;
 use support::Kith;
-
-/// A relay serving on a background runtime until dropped.
-struct TestRelay {
-    url: String,
-    relay: Relay,
-    _stop: tokio::sync::oneshot::Sender<()>,
-    _runtime: tokio::runtime::Runtime,
-}
-
-impl TestRelay {
-    fn start() -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let relay = Relay::in_memory(Config::default()).expect("relay");
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        runtime.spawn(kith_relay::serve(listener, relay.clone(), async move {
-            let _ = stopped.await;
-        }));
-        TestRelay {
-            url,
-            relay,
-            _stop: stop,
-            _runtime: runtime,
-        }
-    }
-}
 
 fn field_keys(kith: &Kith, object: &str) -> Vec<String> {
     let fields = kith.json(&["field", "list", object]);
@@ -74,16 +43,15 @@ fn option_labels(kith: &Kith, object: &str, field: &str) -> Vec<String> {
 
 /// Two devices on one relay workspace; `setup` runs on the first before the second joins.
 fn two_devices(relay: &TestRelay, setup: &[&[&str]]) -> (Kith, Kith) {
-    let (workspace, owner) = relay.relay.create_workspace("test").expect("workspace");
-    let member = relay.relay.create_token(workspace.id, Role::Member).expect("token");
+    let (_, owner, member) = relay.workspace();
     let a = Kith::init();
-    a.ok(&["remote", "set", &relay.url, "--token", &owner.secret]);
+    a.ok(&["remote", "set", &relay.url, "--token", &owner]);
     for args in setup {
         a.ok(args);
     }
     a.ok(&["sync"]);
     let b = Kith::empty();
-    b.ok(&["join", &relay.url, "--token", &member.secret, "--user", "bob"]);
+    b.ok(&["join", &relay.url, "--token", &member, "--user", "bob"]);
     (a, b)
 }
 

@@ -2,6 +2,8 @@
 //! binary against a real relay (kith-relay's library, in memory, on 127.0.0.1:0 in a
 //! background runtime).
 
+#[path = "support/relay.rs"]
+mod relay;
 mod support;
 
 use std::io::{BufRead, BufReader};
@@ -9,51 +11,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use kith_relay::{Config, Relay, Role};
+use relay::TestRelay;
 use support::{Kith, path_str};
 
 /// Every bounded wait in these tests.
 const PATIENCE: Duration = Duration::from_secs(20);
-
-/// A relay serving on a background runtime until dropped.
-struct TestRelay {
-    relay: Relay,
-    url: String,
-    _stop: tokio::sync::oneshot::Sender<()>,
-    _runtime: tokio::runtime::Runtime,
-}
-
-impl TestRelay {
-    fn start() -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let relay = Relay::in_memory(Config::default()).expect("relay");
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        runtime.spawn(kith_relay::serve(listener, relay.clone(), async move {
-            let _ = stopped.await;
-        }));
-        TestRelay {
-            relay,
-            url,
-            _stop: stop,
-            _runtime: runtime,
-        }
-    }
-
-    /// A new relay workspace: its id, an owner token and a member token.
-    fn workspace(&self) -> (String, String, String) {
-        let (workspace, owner) = self.relay.create_workspace("test").expect("workspace");
-        let member = self.relay.create_token(workspace.id, Role::Member).expect("token");
-        (workspace.id.to_string(), owner.secret, member.secret)
-    }
-}
 
 #[test]
 fn remote_join_sync_and_status_move_records_between_two_workspaces() {

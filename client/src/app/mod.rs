@@ -8,7 +8,10 @@
 //! * [`records`]: list, get, add, update, delete, restore; [`bulk`]: bulk edit.
 //! * [`import`]: a CSV file as records (one change group); [`export`]: records as CSV
 //!   or JSON, a page at a time.
-//! * [`fields`]: schema edits of fields (add, rename, archive, restore).
+//! * Schema edits: [`objects`] (list, add, rename, archive, restore); [`fields`] (list,
+//!   add, rename, reorder, settings, computed definitions, archive, restore); [`retype`]
+//!   (with the report of values that do not convert, also as a dry run); [`options`] of
+//!   select fields and pipeline stages (add, rename, recolour, reorder, archive, restore).
 //! * [`config`]: the configuration documents (views, automations, reports, dashboards).
 //! * [`rules`]: validation rules (add, edit, enable, disable, remove, list).
 //! * [`automations`]: add, edit, enable, disable, remove, list, show; the run log, a dry
@@ -32,12 +35,16 @@ pub(crate) mod export;
 pub(crate) mod fields;
 pub(crate) mod history;
 pub(crate) mod import;
+pub(crate) mod objects;
+pub(crate) mod options;
 pub(crate) mod records;
 pub(crate) mod reports;
 pub(crate) mod resolve;
+pub(crate) mod retype;
 pub(crate) mod revert;
 pub(crate) mod rules;
 pub(crate) mod schema;
+pub(crate) mod schema_change;
 pub(crate) mod search;
 pub(crate) mod trash;
 

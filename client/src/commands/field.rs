@@ -4,13 +4,19 @@
 use std::io::Write;
 
 use clap::Subcommand;
-use kith_core::{ComputedSpec, FieldDef, FieldKind, ObjectId, Workspace};
+use kith_core::{FieldDef, FieldKind, Workspace};
 
 use crate::CliError;
-use crate::app::fields::{self, AddFieldRequest, FieldRequest, RenameFieldRequest};
+pub(crate) use crate::app::fields::type_name;
+use crate::app::fields::{
+    self, AddFieldRequest, Definition, EditComputedRequest, FieldRequest, FieldSettingsRequest, ListFieldsRequest,
+    RenameFieldRequest, ReorderFieldRequest,
+};
+use crate::app::retype::{self, RetypeRequest, Retyped};
+use crate::app::schema_change::Placement;
 use crate::commands::Context;
-use crate::commands::support::{changed, done, label_from_key, parse_bool, position, short_id};
-use crate::output::{JsonObject, Table, thousands, write_json};
+use crate::commands::support::{changed, parse_bool, short_id};
+use crate::output::{Table, thousands, write_json};
 
 /// List, add, rename, reorder, archive, restore and retype fields.
 #[derive(clap::Args)]
@@ -124,6 +130,9 @@ pub enum FieldCommand {
         /// The object a relation points to
         #[arg(long)]
         target: Option<String>,
+        /// Only report what would convert and what would not; change nothing
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Change what a computed field computes (its values are recomputed)
     Edit {
@@ -159,10 +168,9 @@ pub enum FieldCommand {
 pub fn run(args: FieldArgs, ctx: &Context) -> Result<(), CliError> {
     let mut ws = ctx.open()?;
     let mut out = ctx.out();
-    match args.command {
+    let answer = match args.command {
         FieldCommand::List { object, all } => {
-            let obj = ws.object_named(&object)?;
-            let fields: Vec<&FieldDef> = obj.fields.iter().filter(|f| all || !f.archived).collect();
+            let fields = fields::list(&ws, &ListFieldsRequest { object, all })?;
             if ctx.json {
                 write_json(&mut out, &fields)?;
             } else {
@@ -178,6 +186,7 @@ pub fn run(args: FieldArgs, ctx: &Context) -> Result<(), CliError> {
                 }
                 table.write(&mut out)?;
             }
+            return Ok(());
         }
         FieldCommand::Add {
             object,
@@ -195,32 +204,16 @@ pub fn run(args: FieldArgs, ctx: &Context) -> Result<(), CliError> {
             currency,
             max_rating,
         } => {
-            if let Some(spec) = computed_spec(formula, lookup, rollup) {
-                let object = ws.object_named(&object)?.id;
-                let label = label.unwrap_or_else(|| label_from_key(&key));
-                let id = ws.add_computed_field(object, &key, &label, &spec)?;
-                let obj = ws.object_named(&object.to_string())?;
-                let f = obj.field(id).cloned();
-                let shown = f.as_ref().map(type_name).unwrap_or_default();
-                let obj_key = obj.key.clone();
-                done(
-                    &mut out,
-                    ctx,
-                    &format!("added field {obj_key}.{key} ({label}, {shown})"),
-                    &id.to_string(),
-                )?;
-                return Ok(());
-            }
-            let Some(kind) = kind else {
-                return Err(CliError::InvalidArgument(
-                    "give --type, --formula, --lookup or --rollup".into(),
-                ));
-            };
             let request = AddFieldRequest {
                 object,
                 key: Some(key),
                 label,
                 kind,
+                computed: Definition {
+                    formula,
+                    lookup,
+                    rollup,
+                },
                 required,
                 unique,
                 options: options
@@ -231,111 +224,56 @@ pub fn run(args: FieldArgs, ctx: &Context) -> Result<(), CliError> {
                 currency,
                 max_rating,
             };
-            let added = fields::add(&mut ws, &request)?;
-            changed(&mut out, ctx, &added)?;
+            fields::add(&mut ws, &request)?
         }
         FieldCommand::Rename {
             object,
             field,
             label,
             key,
-        } => {
-            let renamed = fields::rename(
-                &mut ws,
-                &RenameFieldRequest {
-                    object,
-                    field,
-                    label,
-                    key,
-                },
-            )?;
-            changed(&mut out, ctx, &renamed)?;
-        }
+        } => fields::rename(
+            &mut ws,
+            &RenameFieldRequest {
+                object,
+                field,
+                label,
+                key,
+            },
+        )?,
         FieldCommand::Reorder {
             object,
             field,
-            position: given,
-        } => {
-            let wanted = position(given)?;
-            let (o, f) = ids(&ws, &object, &field)?;
-            // `given` counts active fields; the workspace counts all fields.
-            let (index, last) = {
-                let obj = ws.object_named(&o.to_string())?;
-                let others: Vec<&FieldDef> = obj.fields.iter().filter(|x| x.id != f.id).collect();
-                let active_others: Vec<&FieldDef> = others.iter().copied().filter(|x| !x.archived).collect();
-                let index = match active_others.get(wanted) {
-                    Some(before) => others.iter().position(|x| x.id == before.id).unwrap_or(others.len()),
-                    None => others.len(),
-                };
-                (index, active_others.len())
-            };
-            ws.reorder_field(o, f.id, index)?;
-            done(
-                &mut out,
-                ctx,
-                &format!("moved field {} to position {}", f.key, wanted.min(last) + 1),
-                &f.id.to_string(),
-            )?;
-        }
+            position,
+        } => fields::reorder(
+            &mut ws,
+            &ReorderFieldRequest {
+                object,
+                field,
+                to: Placement::to(position),
+            },
+        )?,
         FieldCommand::Archive { object, field } => {
-            let archived = fields::set_archived(&mut ws, &FieldRequest { object, field }, true)?;
-            changed(&mut out, ctx, &archived)?;
+            fields::set_archived(&mut ws, &FieldRequest { object, field }, true)?
         }
         FieldCommand::Restore { object, field } => {
-            let restored = fields::set_archived(&mut ws, &FieldRequest { object, field }, false)?;
-            changed(&mut out, ctx, &restored)?;
+            fields::set_archived(&mut ws, &FieldRequest { object, field }, false)?
         }
         FieldCommand::Retype {
             object,
             field,
             kind,
             target,
+            dry_run,
         } => {
-            let (o, f) = ids(&ws, &object, &field)?;
-            let target = target.map(|t| ws.object_named(&t).map(|o| o.id)).transpose()?;
-            let report = ws.retype_field(o, f.id, kind, target)?;
-            let unconverted: Vec<(String, String, String)> = report
-                .unconverted
-                .iter()
-                .map(|(id, raw)| (short_id(&ws, *id), ws.record_name(*id), raw.clone()))
-                .collect();
-            if ctx.json {
-                let mut j = JsonObject::default();
-                j.push("field", f.key.clone());
-                j.push("type", kind.to_string());
-                j.push("converted", report.converted);
-                let list: Vec<JsonObject> = report
-                    .unconverted
-                    .iter()
-                    .map(|(id, raw)| {
-                        let mut u = JsonObject::default();
-                        u.push("id", id.to_string());
-                        u.push("value", raw.clone());
-                        u
-                    })
-                    .collect();
-                j.push_objects("unconverted", list);
-                write_json(&mut out, &j)?;
-            } else {
-                writeln!(
-                    out,
-                    "{} is now {kind}: {} value(s) convert",
-                    f.key,
-                    thousands(report.converted)
-                )?;
-                if !unconverted.is_empty() {
-                    writeln!(
-                        out,
-                        "{} value(s) do not convert to {kind} and are kept as they were:",
-                        thousands(unconverted.len())
-                    )?;
-                    let mut table = Table::new(["ID", "RECORD", "VALUE"]);
-                    for (id, name, raw) in unconverted {
-                        table.push(vec![id, name, format!("'{raw}'")]);
-                    }
-                    table.write(&mut out)?;
-                }
-            }
+            let request = RetypeRequest {
+                object,
+                field,
+                kind,
+                target,
+                dry_run,
+            };
+            let done = retype::retype(&mut ws, &request)?;
+            return write_retyped(&mut out, ctx, &ws, &done);
         }
         FieldCommand::Edit {
             object,
@@ -343,77 +281,71 @@ pub fn run(args: FieldArgs, ctx: &Context) -> Result<(), CliError> {
             formula,
             lookup,
             rollup,
-        } => {
-            let (o, f) = ids(&ws, &object, &field)?;
-            let Some(spec) = computed_spec(formula, lookup, rollup) else {
-                return Err(CliError::InvalidArgument("give --formula, --lookup or --rollup".into()));
-            };
-            ws.edit_computed_field(o, f.id, &spec)?;
-            let obj_key = ws.object_named(&o.to_string())?.key.clone();
-            let source = ws.computed_source(o, f.id).unwrap_or_default();
-            done(
-                &mut out,
-                ctx,
-                &format!("field {obj_key}.{} is now {source}", f.key),
-                &f.id.to_string(),
-            )?;
-        }
+        } => fields::edit_computed(
+            &mut ws,
+            &EditComputedRequest {
+                object,
+                field,
+                definition: Definition {
+                    formula,
+                    lookup,
+                    rollup,
+                },
+            },
+        )?,
         FieldCommand::Set {
             object,
             field,
             required,
             unique,
-        } => {
-            if required.is_none() && unique.is_none() {
-                return Err(CliError::InvalidArgument(
-                    "give --required true|false, --unique true|false, or both".into(),
-                ));
-            }
-            let (o, f) = ids(&ws, &object, &field)?;
-            if let Some(r) = required {
-                ws.set_field_required(o, f.id, r)?;
-            }
-            if let Some(u) = unique {
-                ws.set_field_unique(o, f.id, u)?;
-            }
-            let now = field_now(&ws, o, f.id)?;
-            done(
-                &mut out,
-                ctx,
-                &format!("field {}: required {}, unique {}", now.key, now.required, now.unique),
-                &f.id.to_string(),
+        } => fields::set(
+            &mut ws,
+            &FieldSettingsRequest {
+                object,
+                field,
+                required,
+                unique,
+            },
+        )?,
+    };
+    changed(&mut out, ctx, &answer)
+}
+
+/// A retype's report: what converts, and a table of the values that do not.
+fn write_retyped(out: &mut dyn Write, ctx: &Context, ws: &Workspace, done: &Retyped) -> Result<(), CliError> {
+    if ctx.json {
+        write_json(out, done)?;
+        return Ok(());
+    }
+    writeln!(out, "{}", done.message)?;
+    if !done.unconverted.is_empty() {
+        let verb = if done.dry_run { "would be" } else { "are" };
+        writeln!(
+            out,
+            "{} value(s) do not convert to {} and {verb} kept as they were:",
+            thousands(done.unconverted_count),
+            done.kind
+        )?;
+        let mut table = Table::new(["ID", "RECORD", "VALUE"]);
+        for u in &done.unconverted {
+            table.push(vec![short_id(ws, u.id), u.record.clone(), format!("'{}'", u.value)]);
+        }
+        table.write(out)?;
+        if done.unconverted_count > done.unconverted.len() {
+            writeln!(
+                out,
+                "… and {} more",
+                thousands(done.unconverted_count - done.unconverted.len())
             )?;
         }
     }
-    Ok(())
-}
-
-/// The computed definition the flags give, if any.
-fn computed_spec(formula: Option<String>, lookup: Option<String>, rollup: Option<String>) -> Option<ComputedSpec> {
-    formula
-        .map(ComputedSpec::Formula)
-        .or(lookup.map(ComputedSpec::Lookup))
-        .or(rollup.map(ComputedSpec::Rollup))
-}
-
-/// A field's type as `field list` shows it: a computed field names its computation and
-/// result type (`rollup → currency`).
-pub(crate) fn type_name(f: &FieldDef) -> String {
-    match &f.computed {
-        Some(c) => format!("{} → {}", c.type_name(), f.kind),
-        None => f.kind.to_string(),
+    if done.dry_run {
+        writeln!(
+            out,
+            "Nothing was changed (a dry run); run it again without --dry-run to retype."
+        )?;
     }
-}
-
-/// An object and one of its fields, by name.
-pub(crate) fn ids(ws: &Workspace, object: &str, field: &str) -> Result<(ObjectId, FieldDef), CliError> {
-    let o = ws.object_named(object)?.id;
-    let f = ws.field_named(o, field)?.clone();
-    Ok((o, f))
-}
-
-fn field_now(ws: &Workspace, object: ObjectId, field: kith_core::FieldId) -> Result<FieldDef, CliError> {
-    Ok(ws.field_named(object, &field.to_string())?.clone())
+    Ok(())
 }
 
 /// A field's settings in a few words: flags, relation target, options.

@@ -5,13 +5,14 @@
 use clap::Subcommand;
 
 use crate::CliError;
+use crate::app::options::{
+    self, AddOptionsRequest, FieldOptionsRequest, OptionRequest, RecolorOptionRequest, RenameOptionRequest,
+    ReorderOptionRequest,
+};
+use crate::app::schema_change::Placement;
 use crate::commands::Context;
-use crate::commands::field::ids;
-use crate::commands::support::{done, position};
+use crate::commands::support::changed;
 use crate::output::{Table, write_json};
-
-/// The colours the UI draws options in.
-const COLORS: [&str; 8] = ["gray", "blue", "green", "yellow", "orange", "red", "purple", "pink"];
 
 /// Add, rename, reorder, recolor, archive and restore the options of a select field.
 #[derive(clap::Args)]
@@ -61,7 +62,7 @@ pub enum OptionCommand {
         /// The new position, counting from 1
         position: usize,
     },
-    /// Set an option's colour: gray, blue, green, yellow, orange, red, purple or pink
+    /// Set an option's colour: gray, red, orange, yellow, green, teal, blue, purple, pink or brown
     Color {
         /// The object (key, label or id)
         object: String,
@@ -69,7 +70,7 @@ pub enum OptionCommand {
         field: String,
         /// The option (its label or id)
         option: String,
-        /// gray, blue, green, yellow, orange, red, purple or pink
+        /// gray, red, orange, yellow, green, teal, blue, purple, pink or brown
         color: String,
     },
     /// Stop offering an option; records that have it keep it
@@ -95,14 +96,15 @@ pub enum OptionCommand {
 pub fn run(args: OptionArgs, ctx: &Context) -> Result<(), CliError> {
     let mut ws = ctx.open()?;
     let mut out = ctx.out();
-    match args.command {
+    let one = |object: String, field: String, option: String| OptionRequest { object, field, option };
+    let answer = match args.command {
         OptionCommand::List { object, field } => {
-            let (_, f) = ids(&ws, &object, &field)?;
+            let list = options::list(&ws, &FieldOptionsRequest { object, field })?;
             if ctx.json {
-                write_json(&mut out, &f.options)?;
+                write_json(&mut out, &list)?;
             } else {
                 let mut table = Table::new(["#", "LABEL", "COLOR", ""]);
-                for (i, o) in f.options.iter().enumerate() {
+                for (i, o) in list.iter().enumerate() {
                     table.push(vec![
                         (i + 1).to_string(),
                         o.label.clone(),
@@ -112,102 +114,53 @@ pub fn run(args: OptionArgs, ctx: &Context) -> Result<(), CliError> {
                 }
                 table.write(&mut out)?;
             }
+            return Ok(());
         }
         OptionCommand::Add { object, field, labels } => {
-            let (o, f) = ids(&ws, &object, &field)?;
-            let added = ws.add_options(o, f.id, &labels)?;
-            let list: Vec<String> = added.iter().map(ToString::to_string).collect();
-            done(
-                &mut out,
-                ctx,
-                &format!("added {} option(s) to {}: {}", added.len(), f.key, labels.join(", ")),
-                &list.join(","),
-            )?;
+            options::add(&mut ws, &AddOptionsRequest { object, field, labels })?
         }
         OptionCommand::Rename {
             object,
             field,
             option,
             label,
-        } => {
-            let (o, f) = ids(&ws, &object, &field)?;
-            ws.rename_option(o, f.id, &option, &label)?;
-            done(
-                &mut out,
-                ctx,
-                &format!("renamed option '{option}' of {} to '{}'", f.key, label.trim()),
-                &f.id.to_string(),
-            )?;
-        }
+        } => options::rename(
+            &mut ws,
+            &RenameOptionRequest {
+                option: one(object, field, option),
+                label,
+            },
+        )?,
         OptionCommand::Reorder {
             object,
             field,
             option,
-            position: given,
-        } => {
-            let wanted = position(given)?;
-            let (o, f) = ids(&ws, &object, &field)?;
-            let moved = f.option_named(&option).map(|x| x.id);
-            let others: Vec<_> = f.options.iter().filter(|x| Some(x.id) != moved).collect();
-            let active_others: Vec<_> = others.iter().copied().filter(|x| !x.archived).collect();
-            let index = match active_others.get(wanted) {
-                Some(before) => others.iter().position(|x| x.id == before.id).unwrap_or(others.len()),
-                None => others.len(),
-            };
-            ws.reorder_option(o, f.id, &option, index)?;
-            done(
-                &mut out,
-                ctx,
-                &format!(
-                    "moved option '{option}' of {} to position {}",
-                    f.key,
-                    wanted.min(active_others.len()) + 1
-                ),
-                &f.id.to_string(),
-            )?;
-        }
+            position,
+        } => options::reorder(
+            &mut ws,
+            &ReorderOptionRequest {
+                option: one(object, field, option),
+                to: Placement::to(position),
+            },
+        )?,
         OptionCommand::Color {
             object,
             field,
             option,
             color,
-        } => {
-            let color = color.trim().to_ascii_lowercase();
-            if !COLORS.contains(&color.as_str()) {
-                return Err(CliError::InvalidArgument(format!(
-                    "'{color}' is not a colour Kith draws (use one of {})",
-                    COLORS.join(", ")
-                )));
-            }
-            let (o, f) = ids(&ws, &object, &field)?;
-            ws.recolor_option(o, f.id, &option, &color)?;
-            done(
-                &mut out,
-                ctx,
-                &format!("option '{option}' of {} is now {color}", f.key),
-                &f.id.to_string(),
-            )?;
-        }
+        } => options::recolor(
+            &mut ws,
+            &RecolorOptionRequest {
+                option: one(object, field, option),
+                color,
+            },
+        )?,
         OptionCommand::Archive { object, field, option } => {
-            let (o, f) = ids(&ws, &object, &field)?;
-            ws.set_option_archived(o, f.id, &option, true)?;
-            done(
-                &mut out,
-                ctx,
-                &format!("archived option '{option}' of {} (records that have it keep it)", f.key),
-                &f.id.to_string(),
-            )?;
+            options::set_archived(&mut ws, &one(object, field, option), true)?
         }
         OptionCommand::Restore { object, field, option } => {
-            let (o, f) = ids(&ws, &object, &field)?;
-            ws.set_option_archived(o, f.id, &option, false)?;
-            done(
-                &mut out,
-                ctx,
-                &format!("restored option '{option}' of {}", f.key),
-                &f.id.to_string(),
-            )?;
+            options::set_archived(&mut ws, &one(object, field, option), false)?
         }
-    }
-    Ok(())
+    };
+    changed(&mut out, ctx, &answer)
 }

@@ -30,15 +30,6 @@ pub(crate) fn short_id(ws: &Workspace, id: RecordId) -> String {
     ws.short_record_id(id).unwrap_or_else(|_| id.to_string())
 }
 
-/// A 1-based position from the command line, 0-based.
-pub(crate) fn position(given: usize) -> Result<usize, CliError> {
-    given
-        .checked_sub(1)
-        .ok_or_else(|| CliError::InvalidArgument("positions start at 1".into()))
-}
-
-pub(crate) use crate::app::fields::label_from_key;
-
 /// `true`/`false` (and yes/no) for flags that take a value.
 pub(crate) fn parse_bool(text: &str) -> Result<bool, String> {
     match text.trim().to_ascii_lowercase().as_str() {

@@ -3,8 +3,11 @@
 //!
 //! Every route parses its request, calls the operation in `crate::app` on the workspace
 //! thread and answers with the operation's response: the same JSON `--json` prints.
-//! Records, fields, schema, history and conflicts are here; export, rules, automations,
-//! reports and dashboards in `api_logic`.
+//! Records, history and conflicts are here; schema edits in `schema_routes`; export,
+//! rules, automations, reports and dashboards in `logic_routes`.
+
+mod logic_routes;
+mod schema_routes;
 
 use std::sync::Arc;
 
@@ -39,7 +42,10 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/objects/{object}/records", get(list).post(add))
         .route("/objects/{object}/import", post(import_csv))
         .route("/objects/{object}/bulk", post(bulk_edit))
-        .route("/objects/{object}/fields", post(add_field))
+        .route(
+            "/objects/{object}/fields",
+            get(schema_routes::list_fields).post(add_field),
+        )
         .route("/objects/{object}/fields/{field}/rename", post(rename_field))
         .route("/objects/{object}/fields/{field}/archive", post(archive_field))
         .route("/objects/{object}/fields/{field}/restore", post(restore_field))
@@ -54,7 +60,8 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/conflicts", get(conflicts_list))
         .route("/config", get(config_list))
         .route("/revert", post(revert_change))
-        .merge(super::api_logic::routes())
+        .merge(schema_routes::routes())
+        .merge(logic_routes::routes())
 }
 
 impl axum::response::IntoResponse for ApiError {

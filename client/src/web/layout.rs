@@ -161,6 +161,18 @@ fn sidebar(chrome: &Chrome, active: Active) -> Markup {
     }
 }
 
+/// A moment in time, as a `<time>` element: readable UTC for plain HTML (`2026-12-01
+/// 13:14 UTC`), the exact instant in `datetime` and the tooltip; the page script shows it
+/// in the reader's own time zone and locale.
+pub(crate) fn moment(ms: i64) -> Markup {
+    let exact = kith_core::time_fmt::format_datetime(ms);
+    let readable = match (exact.get(..10), exact.get(11..16)) {
+        (Some(day), Some(time)) => format!("{day} {time} UTC"),
+        _ => exact.clone(),
+    };
+    html! { time datetime=(exact) title=(exact) { (readable) } }
+}
+
 /// An inline SVG-free star string for ratings.
 pub(crate) fn stars(n: u32, max: u32) -> Markup {
     let filled = "★".repeat(n.min(max) as usize);
@@ -199,5 +211,20 @@ pub(crate) fn view_menu(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::moment;
+
+    #[test]
+    fn a_moment_reads_as_utc_to_the_minute_and_keeps_the_exact_instant() {
+        // 2026-12-01T13:14:38Z
+        let html = moment(1_796_130_878_000).into_string();
+        assert_eq!(
+            html,
+            r#"<time datetime="2026-12-01T13:14:38Z" title="2026-12-01T13:14:38Z">2026-12-01 13:14 UTC</time>"#
+        );
     }
 }

@@ -10,7 +10,6 @@
 //! Servers take a bound listener and a shutdown future, so tests bind `127.0.0.1:0`.
 
 mod api;
-mod api_logic;
 mod assets;
 mod automations;
 mod connector;
@@ -30,6 +29,7 @@ mod record;
 mod reports;
 mod rules;
 mod schema;
+mod schema_edit;
 mod security;
 mod undo;
 mod views;
@@ -113,10 +113,12 @@ fn app(state: Arc<AppState>) -> Router {
         .route("/trash", get(pages::trash))
         .route("/conflicts", get(pages::conflicts))
         .route("/schema", get(schema::show))
-        .route("/schema/field", post(schema::add_field))
-        .route("/schema/field/change", post(schema::change_field))
-        .route("/schema/option", post(schema::change_option))
-        .route("/schema/retype", get(schema::retype_preview))
+        .route("/schema/object", post(schema_edit::add_object))
+        .route("/schema/object/change", post(schema_edit::change_object))
+        .route("/schema/field", post(schema_edit::add_field))
+        .route("/schema/field/change", post(schema_edit::change_field))
+        .route("/schema/option", post(schema_edit::change_option))
+        .route("/schema/retype", get(schema_edit::retype_preview))
         .route("/schema/computed/preview", get(schema::computed_preview))
         .route("/schema/rule", post(rules::change_rule))
         .route("/sync", get(pages::sync))

@@ -163,7 +163,7 @@ pub(crate) async fn sync(State(state): State<Arc<AppState>>, RawQuery(raw): RawQ
                     @else { (connector.last) }
                 }
                 dt { "Changes waiting to be sent" } dd { (l.pending) }
-                dt { "Last sync" } dd { (l.last_sync_ms.map_or("never".to_string(), kith_core::time_fmt::format_datetime)) }
+                dt { "Last sync" } dd { @match l.last_sync_ms { Some(ms) => (super::layout::moment(ms)), None => "never" } }
                 dt { "Records not yet in the search index" } dd { (l.search_backlog) }
             },
         }

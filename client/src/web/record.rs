@@ -255,7 +255,7 @@ fn timeline_entry(d: &RecordData, e: &HistoryEntry) -> Markup {
         li.change {
             div.meta {
                 strong { (e.author) } " " (what) " · "
-                time datetime=(kith_core::time_fmt::format_datetime(e.time)) { (kith_core::time_fmt::format_datetime(e.time)) }
+                (super::layout::moment(e.time))
                 " · " span.device title=(e.device) { "device " (e.device.chars().take(8).collect::<String>()) }
             }
             @if !e.fields.is_empty() {
@@ -289,7 +289,7 @@ fn conflict_banner(d: &RecordData, c: &ConflictView) -> Markup {
                             (d.chrome.token_field())
                             input type="hidden" name="field" value=(c.field);
                             input type="hidden" name="pick" value=(i + 1);
-                            strong.value { (v.display) } " by " (v.author) " at " (kith_core::time_fmt::format_datetime(v.time)) " "
+                            strong.value { (v.display) } " by " (v.author) " at " (super::layout::moment(v.time)) " "
                             button type="submit" { "Keep this one" }
                         }
                     }

@@ -33,7 +33,17 @@
   });
 
   // What the main area's controls do; bound again after a live refresh replaces it.
+  // Moments are rendered in UTC; show them in the reader's own time zone and locale.
+  const localTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+  function localizeTimes() {
+    document.querySelectorAll("time[datetime]").forEach((t) => {
+      const when = new Date(t.getAttribute("datetime"));
+      if (!isNaN(when)) t.textContent = localTime.format(when);
+    });
+  }
+
   function bindMain() {
+    localizeTimes();
     // Table: double-click a cell (or press Enter on it) to edit it in place; Enter saves
     // through the JSON API, Esc cancels, and a toast offers Undo.
     document.querySelectorAll("table.records td[data-edit]").forEach((td) => {

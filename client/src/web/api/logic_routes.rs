@@ -1,5 +1,5 @@
 //! The JSON API's routes for export, validation rules, automations, reports and
-//! dashboards (the rest is in `api`, whose helpers these use): each parses its request,
+//! dashboards (the others are in `api` and `schema_routes`; these use `api`'s helpers): each parses its request,
 //! calls the operation in `crate::app` and answers with its response, the same JSON the
 //! `kith` command named beside it prints with `--json`.
 
@@ -10,9 +10,7 @@ use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use serde_json::Value as Json_;
 
-use super::api::{ApiError, ApiResult, MAX_PAGE, call, param};
-use super::form::query_pairs;
-use super::{AppState, WebError};
+use super::{ApiError, ApiResult, AppState, MAX_PAGE, WebError, call, param, query_pairs};
 use crate::app::{automations, dashboards, reports, rules};
 
 pub(super) fn routes() -> Router<Arc<AppState>> {
@@ -68,7 +66,7 @@ async fn export(
             .unwrap_or_default(),
         format,
     };
-    Ok(super::export::stream_export(&state, request, None).await?)
+    Ok(crate::web::export::stream_export(&state, request, None).await?)
 }
 
 /// GET /api/rules?object=&all=true (`kith rule list`).
