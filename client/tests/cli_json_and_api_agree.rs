@@ -869,3 +869,400 @@ fn options_and_pipeline_stages_change_the_same_from_the_cli_and_the_api() {
         api_get(&server, "/api/objects/deals/fields/stage/options")
     );
 }
+
+/// The toast a page's redirect after an action carries (its `done` parameter).
+fn toast(page: &web_support::Response) -> String {
+    assert_eq!(page.status, 303, "{}", page.body);
+    let query = page.location().split_once('?').expect("a toast").1;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "done")
+        .map(|(_, v)| v.into_owned())
+        .expect("a done message")
+}
+
+/// `kith --workspace WS ARGS` (no `--json`): what it printed.
+fn cli_text(ws: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_kith"))
+        .arg("--workspace")
+        .arg(ws)
+        .args(args)
+        .env_remove("KITH_WORKSPACE")
+        .output()
+        .expect("kith runs");
+    assert!(
+        out.status.success(),
+        "kith {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
+#[test]
+fn an_export_writes_the_same_file_from_the_cli_the_api_and_the_table_page() {
+    let (_dir, mut ws) = workspace();
+    let path = ws.path().expect("on disk").to_path_buf();
+    add(&mut ws, "people", &[("name", "Ada Lovelace"), ("city", "London")]);
+    add(&mut ws, "people", &[("name", "Alan Turing"), ("city", "London")]);
+    add(&mut ws, "people", &[("name", "Bo"), ("city", "Oslo")]);
+    let server = TestServer::start(ws);
+
+    let by_cli = cli_text(
+        &path,
+        &[
+            "export",
+            "--object",
+            "people",
+            "--filter",
+            "city = London",
+            "--sort",
+            "-name",
+            "--columns",
+            "name,city",
+        ],
+    );
+    let by_api = server.get("/api/objects/people/export?filter=city%20%3D%20London&sort=-name&columns=name,city");
+    assert_eq!(by_api.status, 200, "{}", by_api.body);
+    assert_eq!(by_api.body, by_cli);
+    let rows: Vec<Vec<&str>> = by_cli.lines().map(|l| l.split(',').skip(1).collect()).collect();
+    assert_eq!(
+        rows,
+        [
+            vec!["name", "city"],
+            vec!["Alan Turing", "London"],
+            vec!["Ada Lovelace", "London"]
+        ]
+    );
+
+    // The table page's "Export CSV" of that view: every active field.
+    let page = server.get("/o/people/export.csv?filter=city+%3D+London&sort=-name");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(
+        page.body,
+        cli_text(
+            &path,
+            &[
+                "export",
+                "--object",
+                "people",
+                "--filter",
+                "city = London",
+                "--sort",
+                "-name"
+            ]
+        )
+    );
+
+    // JSON: the records themselves, in the shape of every record.
+    assert_eq!(
+        cli(&path, &["export", "--object", "people", "--sort", "name"]),
+        api_get(&server, "/api/objects/people/export?format=json&sort=name")
+    );
+    // A bad filter is refused before anything is sent.
+    let refused = server.get("/api/objects/people/export?filter=shoe_size%20%3D%201");
+    assert_eq!(refused.status, 422, "{}", refused.body);
+}
+
+#[test]
+fn rules_are_added_edited_toggled_listed_and_removed_the_same_from_the_cli_the_api_and_the_schema_editor() {
+    let (_dir, ws) = workspace();
+    let path = ws.path().expect("on disk").to_path_buf();
+    let server = TestServer::start(ws);
+
+    let by_cli = cli(
+        &path,
+        &[
+            "rule",
+            "add",
+            "people",
+            "--when",
+            "not is_empty(email)",
+            "--message",
+            "Email needed",
+        ],
+    );
+    let by_api = api_send(
+        &server,
+        "POST",
+        "/api/objects/people/rules",
+        r#"{"when": "not is_empty(city)", "message": "City needed", "fields": ["city"]}"#,
+    );
+    assert_eq!(keys(&by_cli), keys(&by_api));
+    assert_eq!(by_api["fields"], serde_json::json!(["city"]));
+    let (first, second) = (
+        by_cli["id"].as_str().expect("an id").to_string(),
+        by_api["id"].as_str().expect("an id").to_string(),
+    );
+
+    let by_cli = cli(&path, &["rule", "edit", &first, "--message", "Give an email"]);
+    let by_api = api_send(
+        &server,
+        "PATCH",
+        &format!("/api/rules/{second}"),
+        r#"{"message": "Give a city"}"#,
+    );
+    assert_eq!(keys(&by_cli), keys(&by_api));
+    assert!(by_api["change"].is_string(), "{by_api}");
+    assert_eq!(by_api["message"], "Give a city");
+
+    let by_cli = cli(&path, &["rule", "disable", &first]);
+    let by_api = api_send(&server, "POST", &format!("/api/rules/{second}/disable"), "");
+    assert_eq!(keys(&by_cli), keys(&by_api));
+    assert_eq!(by_api["enabled"], false);
+    let by_api = api_send(&server, "POST", &format!("/api/rules/{second}/enable"), "");
+    assert_eq!(by_api["enabled"], true);
+
+    assert_eq!(cli(&path, &["rule", "list"]), api_get(&server, "/api/rules"));
+    assert_eq!(
+        cli(&path, &["rule", "list", "people", "--all"]),
+        api_get(&server, "/api/rules?object=people&all=true")
+    );
+
+    let by_cli = cli(&path, &["rule", "remove", &first]);
+    let by_api = api_send(&server, "POST", &format!("/api/rules/{second}/remove"), "");
+    assert_eq!(keys(&by_cli), keys(&by_api));
+    assert_eq!(by_api["removed"], true);
+    assert_eq!(api_get(&server, "/api/rules")["rules"], serde_json::json!([]));
+
+    // The schema editor's form is the same operation: its toast undoes the change.
+    let page = server.post_form("/schema/rule", &[("action", "remove"), ("rule", "nope")]);
+    assert_eq!(page.status, 400, "{}", page.body);
+    let page = server.post_form("/schema/rule", &[("action", "enable"), ("rule", &first)]);
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert!(web_support::undo_spec(page.location()).starts_with("change:"));
+    let listed = api_get(&server, "/api/rules?all=true");
+    let first_now = listed["rules"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["id"] == first.as_str())
+        .expect("the first rule");
+    assert_eq!(first_now["enabled"], true);
+}
+
+#[test]
+fn automations_are_managed_tested_run_and_reverted_the_same_from_the_cli_and_the_api() {
+    let (_dir, mut ws) = workspace();
+    let path = ws.path().expect("on disk").to_path_buf();
+    let ann = add(&mut ws, "people", &[("name", "Ann Lee")]).to_string();
+    let server = TestServer::start(ws);
+
+    let by_cli = cli(
+        &path,
+        &[
+            "automation",
+            "add",
+            "greet",
+            "--object",
+            "people",
+            "--on",
+            "manual",
+            "--create-task",
+            "Greet {name}",
+        ],
+    );
+    let by_api = api_send(
+        &server,
+        "POST",
+        "/api/automations",
+        r#"{"name": "callback", "definition": {"object": "people", "trigger": "manual",
+            "actions": [{"create_task": {"title": "Call {name}"}}]}}"#,
+    );
+    assert_eq!(keys(&by_cli), ["id", "message", "undo"]);
+    assert_eq!(keys(&by_cli), keys(&by_api));
+    assert_eq!(by_api["message"], "Automation added: “callback” (manual)");
+    // The Automations page's editor is the same operation, with the same sentence.
+    let page = server.post_form(
+        "/automations",
+        &[
+            ("name", "buzz"),
+            ("object", "people"),
+            ("trigger", "manual"),
+            ("task", "Buzz {name}"),
+        ],
+    );
+    assert_eq!(toast(&page), "Automation added: “buzz” (manual)");
+    api_send(&server, "POST", "/api/automations/buzz/remove", "");
+
+    assert_eq!(
+        cli(&path, &["automation", "list"]),
+        api_get(&server, "/api/automations")
+    );
+    assert_eq!(
+        cli(&path, &["automation", "show", "callback"]),
+        api_get(&server, "/api/automations/callback")
+    );
+
+    let by_cli = cli(&path, &["automation", "edit", "greet", "--rename", "hello"]);
+    let by_api = api_send(&server, "PATCH", "/api/automations/callback", r#"{"name": "ring"}"#);
+    assert_eq!(keys(&by_cli), keys(&by_api));
+    assert_eq!(by_api["message"], "Automation saved: “ring”");
+
+    let by_cli = cli(&path, &["automation", "disable", "hello"]);
+    let by_api = api_send(&server, "POST", "/api/automations/ring/disable", "");
+    assert_eq!(keys(&by_cli), keys(&by_api));
+    assert_eq!(api_get(&server, "/api/automations/ring")["enabled"], false);
+    let by_cli = cli(&path, &["automation", "enable", "hello"]);
+    let by_api = api_send(&server, "POST", "/api/automations/ring/enable", "");
+    assert_eq!(by_cli["message"], "Automation enabled: “hello”");
+    assert_eq!(by_api["message"], "Automation enabled: “ring”");
+
+    assert_eq!(
+        cli(&path, &["automation", "test", "ring", "--record", &ann]),
+        api_get(&server, &format!("/api/records/{ann}/automations/ring/test"))
+    );
+
+    let by_cli = cli(&path, &["automation", "run", "hello", "--record", &ann]);
+    let by_api = api_send(&server, "POST", &format!("/api/records/{ann}/automations/ring/run"), "");
+    assert_eq!(keys(&by_cli[0]), keys(&by_api[0]));
+    assert_eq!(by_api[0]["status"], "ok");
+    assert_eq!(
+        cli(&path, &["automation", "runs"]),
+        api_get(&server, "/api/automations/runs")
+    );
+
+    let (cli_run, api_run) = (
+        by_cli[0]["run"].as_str().expect("a run").to_string(),
+        by_api[0]["run"].as_str().expect("a run").to_string(),
+    );
+    let by_cli = cli(&path, &["automation", "revert", &cli_run]);
+    let by_api = api_send(&server, "POST", &format!("/api/automations/runs/{api_run}/revert"), "");
+    assert_eq!(keys(&by_cli), keys(&by_api));
+    assert!(by_api["undo"].as_str().is_some_and(|u| u.starts_with("group:")));
+    let tasks = api_get(&server, "/api/objects/tasks/records");
+    assert_eq!(tasks["count"], 0, "both runs' tasks are taken back: {tasks}");
+
+    let by_cli = cli(&path, &["automation", "remove", "hello"]);
+    let by_api = api_send(&server, "POST", "/api/automations/ring/remove", "");
+    assert_eq!(keys(&by_cli), keys(&by_api));
+    assert!(by_api["undo"].as_str().is_some_and(|u| u.starts_with("change:")));
+    assert_eq!(api_get(&server, "/api/automations"), serde_json::json!([]));
+}
+
+#[test]
+fn reports_and_dashboards_are_managed_and_run_the_same_from_the_cli_and_the_api() {
+    let (_dir, mut ws) = workspace();
+    let path = ws.path().expect("on disk").to_path_buf();
+    add(
+        &mut ws,
+        "deals",
+        &[("name", "A"), ("stage", "Won"), ("amount", "100 EUR")],
+    );
+    add(
+        &mut ws,
+        "deals",
+        &[("name", "B"), ("stage", "Lead"), ("amount", "7 EUR")],
+    );
+    let server = TestServer::start(ws);
+
+    let by_cli = cli(
+        &path,
+        &[
+            "report",
+            "add",
+            "stages",
+            "--object",
+            "deals",
+            "--group-by",
+            "stage",
+            "--measure",
+            "sum:amount",
+        ],
+    );
+    let by_api = api_send(
+        &server,
+        "POST",
+        "/api/reports",
+        r#"{"name": "counts", "object": "deals", "group_by": ["stage"]}"#,
+    );
+    assert_eq!(keys(&by_cli), ["id", "message", "undo"]);
+    assert_eq!(keys(&by_cli), keys(&by_api));
+    assert_eq!(by_api["message"], "Report saved: “counts”");
+    // The Reports page's save form is the same operation, with the same sentence.
+    let page = server.post_form(
+        "/reports",
+        &[
+            ("object", "deals"),
+            ("g1", "stage"),
+            ("mk", "count"),
+            ("mf", ""),
+            ("name", "form"),
+        ],
+    );
+    assert_eq!(toast(&page), "Report saved: “form”");
+    assert!(web_support::undo_spec(page.location()).starts_with("change:"));
+    api_send(&server, "POST", "/api/reports/form/remove", "");
+
+    assert_eq!(cli(&path, &["report", "list"]), api_get(&server, "/api/reports"));
+    let by_cli = cli(&path, &["report", "edit", "stages", "--chart", "pie"]);
+    let by_api = api_send(
+        &server,
+        "PATCH",
+        "/api/reports/counts",
+        r#"{"measures": ["count", "avg:amount"]}"#,
+    );
+    assert_eq!(keys(&by_cli), keys(&by_api));
+    assert!(by_api["undo"].as_str().is_some_and(|u| u.starts_with("change:")));
+    assert_eq!(
+        cli(&path, &["report", "show", "counts"]),
+        api_get(&server, "/api/reports/counts")
+    );
+    assert_eq!(
+        api_get(&server, "/api/reports/counts")["measures"],
+        serde_json::json!(["count", "avg:amount"])
+    );
+
+    let run = cli(&path, &["report", "run", "stages"]);
+    assert_eq!(run, api_get(&server, "/api/reports/stages/run"));
+    assert_eq!(run["totals"], serde_json::json!([{"EUR": "107.00"}]));
+    let csv = server.get("/api/reports/stages/run?format=csv");
+    assert_eq!(csv.body, cli_text(&path, &["report", "run", "stages", "--csv"]));
+    let svg = server.get("/api/reports/stages/run?format=svg");
+    assert_eq!(
+        svg.body,
+        cli_text(&path, &["report", "run", "stages", "--svg"]).trim_end()
+    );
+    assert!(svg.body.starts_with("<svg"), "{}", svg.body);
+    // The report page's CSV download is the same run.
+    assert_eq!(
+        server
+            .get(&format!("/reports/{}/report.csv", run["id"].as_str().expect("an id")))
+            .body,
+        csv.body
+    );
+
+    let by_cli = cli(&path, &["dashboard", "add", "sales", "--report", "stages"]);
+    let by_api = api_send(
+        &server,
+        "POST",
+        "/api/dashboards",
+        r#"{"name": "pipeline", "reports": ["counts"]}"#,
+    );
+    assert_eq!(keys(&by_cli), keys(&by_api));
+    assert_eq!(by_api["message"], "Dashboard saved: “pipeline”, 1 report");
+    let by_cli = cli(
+        &path,
+        &["dashboard", "edit", "sales", "--report", "counts", "--report", "stages"],
+    );
+    let by_api = api_send(&server, "PATCH", "/api/dashboards/pipeline", r#"{"name": "funnel"}"#);
+    assert_eq!(keys(&by_cli), keys(&by_api));
+    assert_eq!(cli(&path, &["dashboard", "list"]), api_get(&server, "/api/dashboards"));
+    let shown = api_get(&server, "/api/dashboards/sales");
+    assert_eq!(cli(&path, &["dashboard", "show", "sales"]), shown);
+    let names: Vec<&str> = shown["reports"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["report"].as_str())
+        .collect();
+    assert_eq!(names, ["counts", "stages"]);
+
+    let by_cli = cli(&path, &["dashboard", "remove", "sales"]);
+    let by_api = api_send(&server, "POST", "/api/dashboards/funnel/remove", "");
+    assert_eq!(keys(&by_cli), keys(&by_api));
+    assert_eq!(api_get(&server, "/api/dashboards")["dashboards"], serde_json::json!([]));
+    let by_cli = cli(&path, &["report", "remove", "stages"]);
+    let by_api = api_send(&server, "POST", "/api/reports/counts/remove", "");
+    assert_eq!(keys(&by_cli), keys(&by_api));
+    assert_eq!(by_api["message"], "Report deleted: “counts”");
+    assert_eq!(api_get(&server, "/api/reports")["reports"], serde_json::json!([]));
+}

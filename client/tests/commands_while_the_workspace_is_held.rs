@@ -205,6 +205,35 @@ fn record_add_import_and_list_run_inside_kith_serve_and_open_pages_see_the_write
 }
 
 #[test]
+fn a_long_export_forwarded_to_kith_serve_arrives_whole_as_it_is_written() {
+    let kith = Kith::init();
+    let mut csv = String::from("name,city\n");
+    for i in 0..3000 {
+        csv.push_str(&format!("Person {i:04},City {}\n", i % 7));
+    }
+    kith.write("people.csv", csv.as_bytes());
+    let imported = kith_in(
+        &kith.file(""),
+        &kith.workspace(),
+        &["import", "people.csv", "--object", "people"],
+        b"",
+    );
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    let here = kith.ok(&["export", "--object", "people"]);
+
+    let _server = Serving::start(&kith);
+    assert!(socket(&kith).exists());
+    // Several chunks of output (the holder passes on 64 KiB at a time), in order.
+    let forwarded = kith.ok(&["export", "--object", "people"]);
+    assert!(forwarded.len() > 2 * 64 * 1024, "{} bytes", forwarded.len());
+    assert_eq!(forwarded, here);
+}
+
+#[test]
 fn a_forwarded_command_fails_as_it_would_here_with_one_error_line_and_status_1() {
     let kith = Kith::init();
     let _server = Serving::start(&kith);

@@ -93,7 +93,12 @@ fn an_edit_shows_in_the_report_history_and_reverts() {
     let kith = with_deals();
     kith.ok(&["report", "add", "Stages", "--object", "deals", "--group-by", "stage"]);
     let edited = kith.json(&["report", "edit", "Stages", "--measure", "avg:amount", "--chart", "pie"]);
-    let change = edited["id"].as_str().unwrap().to_string();
+    let change = edited["undo"]
+        .as_str()
+        .unwrap()
+        .strip_prefix("change:")
+        .unwrap()
+        .to_string();
     let shown = kith.ok(&["report", "show", "Stages"]);
     assert!(shown.contains("measures: avg:amount"), "{shown}");
     assert!(shown.contains("measures: count → avg:amount"), "{shown}");
@@ -105,7 +110,10 @@ fn an_edit_shows_in_the_report_history_and_reverts() {
 
     let removed = kith.json(&["report", "remove", "Stages"]);
     assert!(kith.ok(&["report", "list"]).starts_with("no reports yet"));
-    kith.ok(&["revert", removed["id"].as_str().unwrap()]);
+    kith.ok(&[
+        "revert",
+        removed["undo"].as_str().unwrap().strip_prefix("change:").unwrap(),
+    ]);
     assert!(kith.ok(&["report", "list"]).contains("Stages"));
 }
 

@@ -6,12 +6,18 @@
 //! made here once.
 //!
 //! * [`records`]: list, get, add, update, delete, restore; [`bulk`]: bulk edit.
-//! * [`import`]: a CSV file as records (one change group).
+//! * [`import`]: a CSV file as records (one change group); [`export`]: records as CSV
+//!   or JSON, a page at a time.
 //! * Schema edits: [`objects`] (list, add, rename, archive, restore); [`fields`] (list,
 //!   add, rename, reorder, settings, computed definitions, archive, restore); [`retype`]
 //!   (with the report of values that do not convert, also as a dry run); [`options`] of
 //!   select fields and pipeline stages (add, rename, recolour, reorder, archive, restore).
 //! * [`config`]: the configuration documents (views, automations, reports, dashboards).
+//! * [`rules`]: validation rules (add, edit, enable, disable, remove, list).
+//! * [`automations`]: add, edit, enable, disable, remove, list, show; the run log, a dry
+//!   run, a manual run, reverting a run.
+//! * [`reports`]: add, edit, remove, list, show, run (JSON, CSV, SVG); [`dashboards`]:
+//!   add, edit, remove, list, show (every report run).
 //! * [`conflicts`]: every kind, as `kith conflicts` lists them; [`resolve`]: settle one.
 //! * [`trash`]: the trash listed (restore is in `records`).
 //! * [`schema`] (the whole schema, now or then, and its history), [`search`], [`history`],
@@ -20,18 +26,23 @@
 //! Operations take the workspace (`&Workspace` to read, `&mut` to write) and never touch
 //! stdout, files or the network.
 
+pub(crate) mod automations;
 pub(crate) mod bulk;
 pub(crate) mod config;
 pub(crate) mod conflicts;
+pub(crate) mod dashboards;
+pub(crate) mod export;
 pub(crate) mod fields;
 pub(crate) mod history;
 pub(crate) mod import;
 pub(crate) mod objects;
 pub(crate) mod options;
 pub(crate) mod records;
+pub(crate) mod reports;
 pub(crate) mod resolve;
 pub(crate) mod retype;
 pub(crate) mod revert;
+pub(crate) mod rules;
 pub(crate) mod schema;
 pub(crate) mod schema_change;
 pub(crate) mod search;

@@ -2,7 +2,8 @@
 //! documents; their run log; dry runs, manual runs, reverting a run, and the date tick.
 //!
 //! A definition is given by flags (`--on`, `--if`, `--set`, `--create-task`, ...) or as a
-//! JSON file (`--from rule.json`, the format of `kith_core::automation`).
+//! JSON file (`--from rule.json`, the format of `kith_core::automation`). Each subcommand
+//! but `tick` is one operation of [`crate::app::automations`].
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -10,12 +11,16 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use kith_core::automation::{Action, AutomationDef, Trigger};
 use kith_core::time_fmt::{format_datetime, now_ms, parse_datetime};
-use kith_core::{AutomationRun, Workspace};
+use kith_core::{Automation, AutomationRun, Workspace};
 
 use crate::CliError;
+use crate::app::automations::{
+    self, AddAutomationRequest, AutomationRequest, EditAutomationRequest, OnRecordRequest, RevertRunRequest,
+    RunsRequest,
+};
 use crate::commands::Context;
-use crate::commands::support::{assignments, record_id, short_id};
-use crate::output::Table;
+use crate::commands::support::{assignments, changed, short_id};
+use crate::output::{Table, write_json};
 
 /// Automations: add, list, show, edit, enable, disable, remove; runs, revert, test, run, tick.
 #[derive(clap::Args)]
@@ -111,7 +116,7 @@ pub enum AutomationCommand {
         /// Only this automation's runs
         name: Option<String>,
         /// How many runs to show
-        #[arg(long, default_value_t = 50)]
+        #[arg(long, default_value_t = automations::DEFAULT_RUNS)]
         limit: usize,
     },
     /// Take back what one run changed (the edit that triggered it stays)
@@ -150,22 +155,16 @@ pub enum AutomationCommand {
 pub fn run(args: AutomationArgs, ctx: &Context) -> Result<(), CliError> {
     let mut ws = ctx.open()?;
     let mut out = ctx.out();
-    match args.command {
+    let done = match args.command {
         AutomationCommand::Add { name, definition } => {
-            let def = definition.build(None)?;
-            let id = ws.create_automation(&name, &def)?;
-            say(
-                &mut out,
-                ctx,
-                &format!("added automation '{name}' ({})", def.trigger.describe()),
-                &id.to_string(),
-            )
+            let definition = definition.build(None)?;
+            automations::add(&mut ws, &AddAutomationRequest { name, definition })?
         }
-        AutomationCommand::List => list(&ws, &mut out, ctx),
+        AutomationCommand::List => return list(&automations::list(&ws)?, &mut out, ctx),
         AutomationCommand::Show { name } => {
-            let a = ws.automation_named(&name)?;
+            let a = automations::show(&ws, &AutomationRequest { automation: name })?;
             if ctx.json {
-                writeln!(out, "{}", serde_json::to_string_pretty(&a).unwrap_or_default())?;
+                write_json(&mut out, &a)?;
             } else {
                 writeln!(out, "{} ({})", a.name, if a.enabled { "enabled" } else { "disabled" })?;
                 match (&a.definition, &a.problem) {
@@ -177,65 +176,64 @@ pub fn run(args: AutomationArgs, ctx: &Context) -> Result<(), CliError> {
                     (None, None) => {}
                 }
             }
-            Ok(())
+            return Ok(());
         }
         AutomationCommand::Edit {
             name,
             rename,
             definition,
         } => {
-            let a = ws.automation_named(&name)?;
-            let def = if definition.is_empty() {
+            // Flags not given keep the current definition's parts.
+            let definition = if definition.is_empty() {
                 None
             } else {
-                Some(definition.build(a.definition.as_ref())?)
+                let current = ws.automation_named(&name)?.definition;
+                Some(definition.build(current.as_ref())?)
             };
-            ws.update_automation(a.id, rename.as_deref(), def.as_ref())?;
-            say(
-                &mut out,
-                ctx,
-                &format!("updated automation '{}'", rename.unwrap_or(a.name)),
-                &a.id.to_string(),
-            )
+            automations::edit(
+                &mut ws,
+                &EditAutomationRequest {
+                    automation: name,
+                    name: rename,
+                    definition,
+                },
+            )?
         }
-        AutomationCommand::Enable { name } => toggle(&mut ws, &mut out, ctx, &name, true),
-        AutomationCommand::Disable { name } => toggle(&mut ws, &mut out, ctx, &name, false),
-        AutomationCommand::Remove { name } => {
-            let a = ws.automation_named(&name)?;
-            ws.remove_automation(a.id)?;
-            say(
-                &mut out,
-                ctx,
-                &format!("removed automation '{}'", a.name),
-                &a.id.to_string(),
-            )
+        AutomationCommand::Enable { name } => {
+            automations::set_enabled(&mut ws, &AutomationRequest { automation: name }, true)?
         }
+        AutomationCommand::Disable { name } => {
+            automations::set_enabled(&mut ws, &AutomationRequest { automation: name }, false)?
+        }
+        AutomationCommand::Remove { name } => automations::remove(&mut ws, &AutomationRequest { automation: name })?,
         AutomationCommand::Runs { name, limit } => {
-            let automation = match name {
-                Some(n) => Some(ws.automation_named(&n)?.id),
-                None => None,
-            };
-            let runs = ws.automation_runs(automation, limit)?;
-            write_runs(&ws, &mut out, ctx, &runs)
+            let runs = automations::runs(
+                &ws,
+                &RunsRequest {
+                    automation: name,
+                    limit,
+                },
+            )?;
+            return write_runs(&ws, &mut out, ctx, &runs);
         }
         AutomationCommand::Revert { run, force } => {
-            let report = ws.revert_automation_run(&run, force)?;
-            say(
-                &mut out,
-                ctx,
-                &format!(
-                    "reverted run {run}: {} record(s) changed back (revert it with `kith revert --group {}`)",
-                    report.records, report.group
-                ),
-                &report.group.to_string(),
-            )
+            let done = automations::revert_run(&mut ws, &RevertRunRequest { run, force })?;
+            changed(&mut out, ctx, &done)?;
+            if !ctx.json {
+                writeln!(out, "revert it with `kith revert --group {}`", done.id)?;
+            }
+            return Ok(());
         }
         AutomationCommand::Test { name, record } => {
-            let a = ws.automation_named(&name)?;
-            let id = record_id(&ws, &record)?;
-            let dry = ws.test_automation(a.id, id)?;
+            let dry = automations::test(
+                &ws,
+                &OnRecordRequest {
+                    automation: name,
+                    record,
+                },
+            )?;
             if ctx.json {
-                writeln!(out, "{}", serde_json::to_string_pretty(&dry).unwrap_or_default())?;
+                write_json(&mut out, &dry)?;
                 return Ok(());
             }
             match dry.status {
@@ -248,13 +246,17 @@ pub fn run(args: AutomationArgs, ctx: &Context) -> Result<(), CliError> {
                 }
                 other => writeln!(out, "{}: {}", other.as_str(), dry.message)?,
             }
-            Ok(())
+            return Ok(());
         }
         AutomationCommand::Run { name, record } => {
-            let a = ws.automation_named(&name)?;
-            let id = record_id(&ws, &record)?;
-            let run = ws.run_automation(a.id, id)?;
-            write_runs(&ws, &mut out, ctx, &[run])
+            let runs = automations::run(
+                &mut ws,
+                &OnRecordRequest {
+                    automation: name,
+                    record,
+                },
+            )?;
+            return write_runs(&ws, &mut out, ctx, &runs);
         }
         AutomationCommand::Tick { now } => {
             let now = match now {
@@ -268,26 +270,15 @@ pub fn run(args: AutomationArgs, ctx: &Context) -> Result<(), CliError> {
                 writeln!(out, "no date-triggered automation is due")?;
                 return Ok(());
             }
-            write_runs(&ws, &mut out, ctx, &runs)
+            return write_runs(&ws, &mut out, ctx, &runs);
         }
-    }
+    };
+    changed(&mut out, ctx, &done)
 }
 
-fn toggle(ws: &mut Workspace, out: &mut dyn Write, ctx: &Context, name: &str, enable: bool) -> Result<(), CliError> {
-    let a = ws.automation_named(name)?;
-    ws.set_automation_enabled(a.id, enable)?;
-    let word = if enable { "enabled" } else { "disabled" };
-    say(out, ctx, &format!("{word} automation '{}'", a.name), &a.id.to_string())
-}
-
-fn say(out: &mut dyn Write, ctx: &Context, message: &str, id: &str) -> Result<(), CliError> {
-    crate::commands::support::done(out, ctx, message, id)
-}
-
-fn list(ws: &Workspace, out: &mut dyn Write, ctx: &Context) -> Result<(), CliError> {
-    let all = ws.automations()?;
+fn list(all: &[Automation], out: &mut dyn Write, ctx: &Context) -> Result<(), CliError> {
     if ctx.json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&all).unwrap_or_default())?;
+        write_json(out, all)?;
         return Ok(());
     }
     if all.is_empty() {
@@ -305,7 +296,7 @@ fn list(ws: &Workspace, out: &mut dyn Write, ctx: &Context) -> Result<(), CliErr
             None => (String::new(), a.problem.clone().unwrap_or_default(), String::new()),
         };
         table.push(vec![
-            a.name,
+            a.name.clone(),
             object,
             trigger,
             actions,
@@ -318,7 +309,7 @@ fn list(ws: &Workspace, out: &mut dyn Write, ctx: &Context) -> Result<(), CliErr
 
 fn write_runs(ws: &Workspace, out: &mut dyn Write, ctx: &Context, runs: &[AutomationRun]) -> Result<(), CliError> {
     if ctx.json {
-        writeln!(out, "{}", serde_json::to_string_pretty(runs).unwrap_or_default())?;
+        write_json(out, runs)?;
         return Ok(());
     }
     if runs.is_empty() {

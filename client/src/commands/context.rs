@@ -43,8 +43,36 @@ pub(crate) struct Forwarded {
     pub(crate) cwd: PathBuf,
     /// The caller's standard input, when the command reads it.
     pub(crate) stdin: Vec<u8>,
-    pub(crate) stdout: Arc<Mutex<Vec<u8>>>,
-    pub(crate) stderr: Arc<Mutex<Vec<u8>>>,
+    pub(crate) stdout: Arc<Mutex<Captured>>,
+    pub(crate) stderr: Arc<Mutex<Captured>>,
+}
+
+/// Hands a full chunk of a forwarded command's output to the caller.
+pub(crate) type Spill = Box<dyn FnMut(&[u8]) -> io::Result<()> + Send>;
+
+/// What a forwarded command printed and not yet passed on. With a `spill`, every
+/// [`Captured::CHUNK`] bytes go to the caller as they are printed, so a long output (an
+/// export of every record) is never held whole in the holder's memory.
+#[derive(Default)]
+pub struct Captured {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) spill: Option<Spill>,
+}
+
+impl Captured {
+    /// Output passed on in chunks of this size.
+    pub(crate) const CHUNK: usize = 64 * 1024;
+
+    fn write(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.bytes.extend_from_slice(buf);
+        if self.bytes.len() >= Self::CHUNK
+            && let Some(spill) = &mut self.spill
+        {
+            spill(&self.bytes)?;
+            self.bytes.clear();
+        }
+        Ok(())
+    }
 }
 
 impl Context {
@@ -200,7 +228,7 @@ impl DerefMut for OpenWorkspace<'_> {
 pub enum Output {
     Stdout(io::StdoutLock<'static>),
     Stderr(io::Stderr),
-    Buffer(Arc<Mutex<Vec<u8>>>),
+    Buffer(Arc<Mutex<Captured>>),
 }
 
 impl Write for Output {
@@ -209,7 +237,7 @@ impl Write for Output {
             Output::Stdout(out) => out.write(buf),
             Output::Stderr(err) => err.write(buf),
             Output::Buffer(b) => {
-                b.lock().unwrap_or_else(PoisonError::into_inner).extend_from_slice(buf);
+                b.lock().unwrap_or_else(PoisonError::into_inner).write(buf)?;
                 Ok(buf.len())
             }
         }
@@ -228,9 +256,9 @@ impl Write for Output {
 mod tests {
     use super::*;
 
-    fn forwarded(dir: &Path) -> (Context, Arc<Mutex<Vec<u8>>>) {
+    fn forwarded(dir: &Path) -> (Context, Arc<Mutex<Captured>>) {
         let ws = Workspace::create(&dir.join("ws"), kith_core::CreateOptions::new("t")).expect("a workspace");
-        let stdout = Arc::new(Mutex::new(Vec::new()));
+        let stdout = Arc::new(Mutex::new(Captured::default()));
         let ctx = Context::forwarded(
             "ws".into(),
             false,
@@ -240,7 +268,7 @@ mod tests {
                 cwd: dir.to_path_buf(),
                 stdin: b"piped".to_vec(),
                 stdout: Arc::clone(&stdout),
-                stderr: Arc::new(Mutex::new(Vec::new())),
+                stderr: Arc::new(Mutex::new(Captured::default())),
             },
         );
         (ctx, stdout)
@@ -256,9 +284,34 @@ mod tests {
         ctx.stdin().read_to_string(&mut input).expect("read");
         assert_eq!(input, "piped");
         writeln!(ctx.out(), "hello").expect("write");
-        assert_eq!(stdout.lock().expect("lock").as_slice(), b"hello\n");
+        assert_eq!(stdout.lock().expect("lock").bytes.as_slice(), b"hello\n");
         assert!(!ctx.shows_progress());
         assert!(ctx.cannot_ask().is_some_and(|why| why.contains("kith serve (pid 1)")));
+    }
+
+    #[test]
+    fn a_long_output_is_passed_on_in_chunks_as_it_is_printed() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let (ctx, stdout) = forwarded(dir.path());
+        let passed = Arc::new(Mutex::new(Vec::<usize>::new()));
+        let seen = Arc::clone(&passed);
+        stdout.lock().expect("lock").spill = Some(Box::new(move |chunk| {
+            seen.lock().expect("lock").push(chunk.len());
+            Ok(())
+        }));
+        let line = [b'x'; 1000];
+        for _ in 0..200 {
+            ctx.out().write_all(&line).expect("write");
+        }
+        let chunks = passed.lock().expect("lock").clone();
+        assert_eq!(chunks.len(), 200_000 / Captured::CHUNK);
+        assert!(
+            chunks
+                .iter()
+                .all(|&n| n >= Captured::CHUNK && n < Captured::CHUNK + line.len())
+        );
+        let left = stdout.lock().expect("lock").bytes.len();
+        assert_eq!(chunks.iter().sum::<usize>() + left, 200_000);
     }
 
     #[test]

@@ -1,18 +1,19 @@
 //! `kith dashboard add/list/show/edit/remove`: a dashboard is a name and an ordered list
 //! of saved reports; `show` runs each of them. Dashboards are synced configuration
-//! documents, like reports.
+//! documents, like reports. Each subcommand is one operation of
+//! [`crate::app::dashboards`].
 
 use std::io::Write;
 
 use clap::Subcommand;
-use kith_core::{DocId, Workspace};
 
 use crate::CliError;
+use crate::app::dashboards::{
+    self, AddDashboardRequest, Card, DashboardList, DashboardRequest, DashboardShown, EditDashboardRequest,
+};
 use crate::commands::Context;
-use crate::commands::history::short_change;
-use crate::commands::report::write_table;
-use crate::commands::support::done;
-use crate::output::{JsonObject, Table, write_json};
+use crate::commands::report::{say_with_revert, write_table};
+use crate::output::{Table, write_json};
 
 /// Dashboards: several saved reports on one page.
 #[derive(clap::Args)]
@@ -57,87 +58,33 @@ pub enum DashboardCommand {
 }
 
 pub fn run(args: DashboardArgs, ctx: &Context) -> Result<(), CliError> {
-    match args.command {
-        DashboardCommand::Add { name, reports } => {
-            let mut ws = ctx.open()?;
-            let ids = report_ids(&ws, &reports)?;
-            let id = ws.create_dashboard(&name, &ids)?;
-            done(
-                &mut ctx.out(),
-                ctx,
-                &format!("Dashboard “{}” saved with {} reports", name.trim(), ids.len()),
-                &id.to_string(),
-            )
+    let mut ws = ctx.open()?;
+    let done = match args.command {
+        DashboardCommand::Add { name, reports } => dashboards::add(&mut ws, &AddDashboardRequest { name, reports })?,
+        DashboardCommand::List => return list(ctx, &dashboards::list(&ws)?),
+        DashboardCommand::Show { name } => {
+            return show(ctx, &dashboards::show(&ws, &DashboardRequest { dashboard: name })?);
         }
-        DashboardCommand::List => list(ctx),
-        DashboardCommand::Show { name } => show(ctx, &name),
-        DashboardCommand::Edit { name, rename, reports } => {
-            let mut ws = ctx.open()?;
-            let dashboard = ws.dashboard(&name)?;
-            let ids = (!reports.is_empty()).then(|| report_ids(&ws, &reports)).transpose()?;
-            let change = ws.update_dashboard(dashboard.id, rename.as_deref(), ids.as_deref())?;
-            let message = match &change {
-                Some(c) => format!("Dashboard changed (change {})", short_change(c)),
-                None => "Nothing changed".to_string(),
-            };
-            done(&mut ctx.out(), ctx, &message, change.as_deref().unwrap_or(""))
-        }
-        DashboardCommand::Remove { name } => {
-            let mut ws = ctx.open()?;
-            let dashboard = ws.dashboard(&name)?;
-            let change = ws.remove_dashboard(dashboard.id)?.unwrap_or_default();
-            done(
-                &mut ctx.out(),
-                ctx,
-                &format!(
-                    "Dashboard “{}” removed; `kith revert {}` brings it back",
-                    dashboard.name,
-                    short_change(&change)
-                ),
-                &change,
-            )
-        }
-    }
+        DashboardCommand::Edit { name, rename, reports } => dashboards::edit(
+            &mut ws,
+            &EditDashboardRequest {
+                dashboard: name,
+                name: rename,
+                reports: (!reports.is_empty()).then_some(reports),
+            },
+        )?,
+        DashboardCommand::Remove { name } => dashboards::remove(&mut ws, &DashboardRequest { dashboard: name })?,
+    };
+    say_with_revert(ctx, &done)
 }
 
-fn report_ids(ws: &Workspace, names: &[String]) -> Result<Vec<DocId>, CliError> {
-    names.iter().map(|n| Ok(ws.report(n)?.id)).collect()
-}
-
-/// The names of a dashboard's reports that still exist, with their ids.
-fn live_reports(ws: &Workspace, ids: &[DocId]) -> Result<Vec<kith_core::report::Report>, CliError> {
-    let all = ws.reports()?;
-    Ok(ids
-        .iter()
-        .filter_map(|id| all.iter().find(|r| r.id == *id).cloned())
-        .collect())
-}
-
-fn list(ctx: &Context) -> Result<(), CliError> {
-    let ws = ctx.open()?;
-    let dashboards = ws.dashboards()?;
+fn list(ctx: &Context, list: &DashboardList) -> Result<(), CliError> {
     let mut out = ctx.out();
     if ctx.json {
-        let mut items = Vec::new();
-        for d in &dashboards {
-            let mut j = JsonObject::default();
-            j.push("id", d.id.to_string());
-            j.push("name", d.name.clone());
-            j.push(
-                "reports",
-                live_reports(&ws, &d.reports)?
-                    .into_iter()
-                    .map(|r| r.name)
-                    .collect::<Vec<_>>(),
-            );
-            items.push(j);
-        }
-        let mut j = JsonObject::default();
-        j.push_objects("dashboards", items);
-        write_json(&mut out, &j)?;
+        write_json(&mut out, list)?;
         return Ok(());
     }
-    if dashboards.is_empty() {
+    if list.dashboards.is_empty() {
         writeln!(
             out,
             "no dashboards yet; `kith dashboard add NAME --report REPORT` makes one"
@@ -145,38 +92,29 @@ fn list(ctx: &Context) -> Result<(), CliError> {
         return Ok(());
     }
     let mut table = Table::new(["name", "reports"]);
-    for d in &dashboards {
-        let names: Vec<String> = live_reports(&ws, &d.reports)?.into_iter().map(|r| r.name).collect();
-        table.push(vec![d.name.clone(), names.join(", ")]);
+    for d in &list.dashboards {
+        table.push(vec![d.name.clone(), d.reports.join(", ")]);
     }
     table.write(&mut out)?;
     Ok(())
 }
 
-fn show(ctx: &Context, name: &str) -> Result<(), CliError> {
-    let ws = ctx.open()?;
-    let dashboard = ws.dashboard(name)?;
-    let reports = live_reports(&ws, &dashboard.reports)?;
+fn show(ctx: &Context, shown: &DashboardShown) -> Result<(), CliError> {
     let mut out = ctx.out();
     if ctx.json {
-        let mut results = Vec::new();
-        for r in &reports {
-            let mut j = serde_json::json!({ "report": r.name, "id": r.id.to_string() });
-            if let (Some(obj), serde_json::Value::Object(body)) = (j.as_object_mut(), ws.run_report(&r.def)?.to_json())
-            {
-                obj.extend(body);
-            }
-            results.push(j);
-        }
-        let j = serde_json::json!({ "dashboard": dashboard.name, "id": dashboard.id.to_string(), "reports": results });
-        write_json(&mut out, &j)?;
+        write_json(&mut out, shown)?;
         return Ok(());
     }
-    writeln!(out, "{}", dashboard.name)?;
-    for r in &reports {
+    writeln!(out, "{}", shown.dashboard)?;
+    for card in &shown.reports {
         writeln!(out)?;
-        writeln!(out, "{}", r.name)?;
-        write_table(&mut out, &ws.run_report(&r.def)?)?;
+        match card {
+            Card::Ran(run) => {
+                writeln!(out, "{}", run.name)?;
+                write_table(&mut out, &run.result)?;
+            }
+            Card::Failed { report, error } => writeln!(out, "{}\n  cannot run: {error}", report.name)?,
+        }
     }
     Ok(())
 }

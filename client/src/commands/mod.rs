@@ -64,7 +64,7 @@ use clap::{Parser, Subcommand};
 use crate::{CliError, location};
 
 #[cfg(unix)]
-pub(crate) use context::Forwarded;
+pub(crate) use context::{Captured, Forwarded, Spill};
 pub use context::{Context, Lent, OpenWorkspace, Output};
 
 /// Kith, a local-first CRM.

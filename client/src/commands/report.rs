@@ -1,20 +1,22 @@
 //! `kith report add/list/show/edit/remove/run`: saved reports (records of one object,
 //! filtered, grouped by one or two fields, with counts, sums, averages, minimums and
 //! maximums per group). Each report is a synced configuration document: `show` lists its
-//! changes, and `kith revert CHANGE` takes one back.
+//! changes, and `kith revert CHANGE` takes one back. Each subcommand is one operation of
+//! [`crate::app::reports`].
 
 use std::io::Write;
 
 use clap::Subcommand;
-use kith_core::Workspace;
-use kith_core::report::{ReportDef, ReportResult, ReportSpec, render_svg};
+use kith_core::report::ReportResult;
 use kith_core::time_fmt::format_datetime;
 
 use crate::CliError;
+use crate::app::Changed;
+use crate::app::reports::{self, AddReportRequest, EditReportRequest, ReportRequest};
 use crate::commands::Context;
 use crate::commands::history::short_change;
-use crate::commands::support::done;
-use crate::output::{JsonObject, Table, write_json};
+use crate::commands::support::changed;
+use crate::output::{Table, write_json};
 
 /// Saved reports: define, list, show, edit, remove and run them.
 #[derive(clap::Args)]
@@ -115,42 +117,32 @@ pub fn run(args: ReportArgs, ctx: &Context) -> Result<(), CliError> {
 
 fn add(ctx: &Context, name: &str, object: String, def: DefinitionArgs) -> Result<(), CliError> {
     let mut ws = ctx.open()?;
-    let spec = ReportSpec {
+    let request = AddReportRequest {
+        name: name.to_string(),
         object,
         filter: def.filter.unwrap_or_default(),
         group_by: def.group_by,
         measures: def.measures,
         chart: def.chart.unwrap_or_default(),
     };
-    let report = ws.report_from_spec(&spec)?;
-    let id = ws.create_report(name, &report)?;
-    done(
-        &mut ctx.out(),
-        ctx,
-        &format!(
-            "Report “{}” saved; `kith report run \"{}\"` runs it",
-            name.trim(),
-            name.trim()
-        ),
-        &id.to_string(),
-    )
+    let done = reports::add(&mut ws, &request)?;
+    let mut out = ctx.out();
+    changed(&mut out, ctx, &done)?;
+    if !ctx.json {
+        writeln!(out, "`kith report run \"{}\"` runs it", name.trim())?;
+    }
+    Ok(())
 }
 
 fn list(ctx: &Context) -> Result<(), CliError> {
     let ws = ctx.open()?;
-    let reports = ws.reports()?;
+    let list = reports::list(&ws)?;
     let mut out = ctx.out();
     if ctx.json {
-        let items = reports
-            .iter()
-            .map(|r| definition_json(&ws, &r.name, r.id, &r.def))
-            .collect();
-        let mut j = JsonObject::default();
-        j.push_objects("reports", items);
-        write_json(&mut out, &j)?;
+        write_json(&mut out, &list)?;
         return Ok(());
     }
-    if reports.is_empty() {
+    if list.reports.is_empty() {
         writeln!(
             out,
             "no reports yet; `kith report add NAME --object deals --group-by stage --measure sum:amount` makes one"
@@ -158,55 +150,49 @@ fn list(ctx: &Context) -> Result<(), CliError> {
         return Ok(());
     }
     let mut table = Table::new(["name", "object", "group by", "measures", "filter", "chart"]);
-    for r in &reports {
-        let spec = ws.report_spec(&r.def);
+    for r in &list.reports {
         table.push(vec![
             r.name.clone(),
-            spec.object,
-            spec.group_by.join(", "),
-            spec.measures.join(", "),
-            spec.filter,
-            spec.chart,
+            r.object.clone(),
+            r.group_by.join(", "),
+            r.measures.join(", "),
+            r.filter.clone(),
+            r.chart.clone(),
         ]);
     }
     table.write(&mut out)?;
     Ok(())
 }
 
-fn definition_json(ws: &Workspace, name: &str, id: kith_core::DocId, def: &ReportDef) -> JsonObject {
-    let spec = ws.report_spec(def);
-    let mut j = JsonObject::default();
-    j.push("id", id.to_string());
-    j.push("name", name.to_string());
-    j.push("object", spec.object);
-    j.push("filter", spec.filter);
-    j.push("group_by", spec.group_by);
-    j.push("measures", spec.measures);
-    j.push("chart", spec.chart);
-    j
-}
-
 fn show(ctx: &Context, name: &str) -> Result<(), CliError> {
     let ws = ctx.open()?;
-    let report = ws.report(name)?;
-    let history = ws.report_history(report.id)?;
+    let shown = reports::show(
+        &ws,
+        &ReportRequest {
+            report: name.to_string(),
+        },
+    )?;
     let mut out = ctx.out();
     if ctx.json {
-        let mut j = definition_json(&ws, &report.name, report.id, &report.def);
-        j.push("history", serde_json::to_value(&history).unwrap_or_default());
-        write_json(&mut out, &j)?;
+        write_json(&mut out, &shown)?;
         return Ok(());
     }
-    let spec = ws.report_spec(&report.def);
-    writeln!(out, "{}", report.name)?;
-    writeln!(out, "  object:   {}", spec.object)?;
-    let or_none = |s: String| if s.is_empty() { "(none)".to_string() } else { s };
-    writeln!(out, "  filter:   {}", or_none(spec.filter))?;
-    writeln!(out, "  group by: {}", or_none(spec.group_by.join(", ")))?;
-    writeln!(out, "  measures: {}", spec.measures.join(", "))?;
-    writeln!(out, "  chart:    {}", spec.chart)?;
+    let r = &shown.report;
+    writeln!(out, "{}", r.name)?;
+    writeln!(out, "  object:   {}", r.object)?;
+    let or_none = |s: &str| {
+        if s.is_empty() {
+            "(none)".to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    writeln!(out, "  filter:   {}", or_none(&r.filter))?;
+    writeln!(out, "  group by: {}", or_none(&r.group_by.join(", ")))?;
+    writeln!(out, "  measures: {}", r.measures.join(", "))?;
+    writeln!(out, "  chart:    {}", r.chart)?;
     writeln!(out, "changes (oldest first; `kith revert ID` takes one back):")?;
-    for change in &history {
+    for change in &shown.history {
         let what: Vec<String> = if change.created {
             vec!["created".to_string()]
         } else {
@@ -244,80 +230,63 @@ fn edit(
     def: DefinitionArgs,
 ) -> Result<(), CliError> {
     let mut ws = ctx.open()?;
-    let report = ws.report(name)?;
-    let mut spec = ws.report_spec(&report.def);
-    if let Some(object) = object {
-        if object != spec.object && def.group_by.is_empty() && !no_group_by {
-            spec.group_by.clear();
-        }
-        if object != spec.object && def.measures.is_empty() {
-            spec.measures = vec!["count".into()];
-        }
-        spec.object = object;
-    }
-    if !def.group_by.is_empty() {
-        spec.group_by = def.group_by;
-    }
-    if no_group_by {
-        spec.group_by.clear();
-    }
-    if !def.measures.is_empty() {
-        spec.measures = def.measures;
-    }
-    if let Some(filter) = def.filter {
-        spec.filter = filter;
-    }
-    if let Some(chart) = def.chart {
-        spec.chart = chart;
-    }
-    let new_def = ws.report_from_spec(&spec)?;
-    let change = ws.update_report(report.id, rename.as_deref(), &new_def)?;
-    let shown = rename.as_deref().unwrap_or(&report.name).trim().to_string();
-    let message = match &change {
-        Some(c) => format!("Report “{shown}” changed (change {})", short_change(c)),
-        None => format!("Report “{shown}” already reads that way; nothing changed"),
+    let request = EditReportRequest {
+        report: name.to_string(),
+        name: rename,
+        object,
+        filter: def.filter,
+        group_by: if no_group_by {
+            Some(Vec::new())
+        } else {
+            (!def.group_by.is_empty()).then_some(def.group_by)
+        },
+        measures: (!def.measures.is_empty()).then_some(def.measures),
+        chart: def.chart,
     };
-    done(&mut ctx.out(), ctx, &message, change.as_deref().unwrap_or(""))
+    let done = reports::edit(&mut ws, &request)?;
+    say_with_revert(ctx, &done)
 }
 
 fn remove(ctx: &Context, name: &str) -> Result<(), CliError> {
     let mut ws = ctx.open()?;
-    let report = ws.report(name)?;
-    let change = ws.remove_report(report.id)?.unwrap_or_default();
-    done(
-        &mut ctx.out(),
-        ctx,
-        &format!(
-            "Report “{}” removed; `kith revert {}` brings it back",
-            report.name,
-            short_change(&change)
-        ),
-        &change,
-    )
+    let done = reports::remove(
+        &mut ws,
+        &ReportRequest {
+            report: name.to_string(),
+        },
+    )?;
+    say_with_revert(ctx, &done)
+}
+
+/// A change, and (as text) the `kith revert` that takes it back.
+pub(crate) fn say_with_revert(ctx: &Context, done: &Changed) -> Result<(), CliError> {
+    let mut out = ctx.out();
+    changed(&mut out, ctx, done)?;
+    if let Some(change) = done.undo.as_deref().and_then(|u| u.strip_prefix("change:"))
+        && !ctx.json
+    {
+        writeln!(out, "`kith revert {}` takes it back", short_change(change))?;
+    }
+    Ok(())
 }
 
 fn run_one(ctx: &Context, name: &str, csv: bool, svg: bool) -> Result<(), CliError> {
     let ws = ctx.open()?;
-    let report = ws.report(name)?;
-    let result = ws.run_report(&report.def)?;
+    let run = reports::run(
+        &ws,
+        &ReportRequest {
+            report: name.to_string(),
+        },
+    )?;
     let mut out = ctx.out();
     if csv {
-        out.write_all(result.to_csv().as_bytes())?;
+        out.write_all(run.csv().as_bytes())?;
     } else if svg {
-        let chart = if report.def.chart == kith_core::report::ChartKind::Table {
-            kith_core::report::ChartKind::Bar
-        } else {
-            report.def.chart
-        };
-        writeln!(out, "{}", render_svg(&result, chart, &report.name).unwrap_or_default())?;
+        writeln!(out, "{}", run.svg())?;
     } else if ctx.json {
-        let mut j = serde_json::json!({ "report": report.name, "id": report.id.to_string() });
-        if let (Some(obj), serde_json::Value::Object(body)) = (j.as_object_mut(), result.to_json()) {
-            obj.extend(body);
-        }
-        write_json(&mut out, &j)?;
+        write_json(&mut out, &run)?;
     } else {
-        write_table(&mut out, &result)?;
+        write_table(&mut out, &run.result)?;
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 use std::io::{BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
 
-use super::protocol::{Request, Response, read_bytes, read_header, write_header};
+use super::protocol::{Chunk, Request, Response, read_bytes, read_header, write_header};
 use super::{Forwarding, forwarding, reads_stdin, socket_path};
 use crate::CliError;
 use crate::commands::{Command, Context};
@@ -70,20 +70,41 @@ fn run(mut stream: UnixStream, command: &Command, ctx: &Context) -> Result<(), C
         cwd,
         workspace: ctx.workspace.clone(),
         stdin: stdin.len() as u64,
+        stream: true,
     };
     write_header(&mut stream, &request).map_err(lost)?;
     stream.write_all(&stdin).map_err(lost)?;
     let mut answer = BufReader::new(stream);
     let response: Response = read_header(&mut answer).map_err(lost)?;
-    let out = read_bytes(&mut answer, response.stdout).map_err(lost)?;
-    let err = read_bytes(&mut answer, response.stderr).map_err(lost)?;
-    std::io::stdout().lock().write_all(&out)?;
+    let (code, err) = if response.streamed {
+        read_chunks(&mut answer)?
+    } else {
+        // A holder of an older version answers at once.
+        let out = read_bytes(&mut answer, response.stdout).map_err(lost)?;
+        std::io::stdout().lock().write_all(&out)?;
+        (response.code, read_bytes(&mut answer, response.stderr).map_err(lost)?)
+    };
     std::io::stdout().lock().flush()?;
     // Errors are already worded by the holder, `error: ` and all.
     let _ = std::io::stderr().lock().write_all(&err);
-    match response.code {
+    match code {
         0 => Ok(()),
         code => Err(CliError::Exited(code)),
+    }
+}
+
+/// Prints standard output as its chunks arrive; returns the exit status and standard
+/// error.
+fn read_chunks(answer: &mut impl std::io::BufRead) -> Result<(u8, Vec<u8>), CliError> {
+    let mut stdout = std::io::stdout().lock();
+    loop {
+        match read_header(answer).map_err(lost)? {
+            Chunk::Stdout { len } => {
+                let bytes = read_bytes(answer, len).map_err(lost)?;
+                stdout.write_all(&bytes)?;
+            }
+            Chunk::End { code, stderr } => return Ok((code, read_bytes(answer, stderr).map_err(lost)?)),
+        }
     }
 }
 

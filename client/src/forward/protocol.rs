@@ -2,6 +2,13 @@
 //! bytes the header announces: the caller's standard input with a request, the command's
 //! standard output and standard error with a response. Raw bytes, not JSON strings, so a
 //! CSV piped into `kith import -` arrives as it was, whatever its encoding.
+//!
+//! A caller that says `"stream": true` gets its answer in chunks instead: a [`Response`]
+//! with `"streamed": true` (and no bytes), then [`Chunk`] lines, each followed by its
+//! bytes: standard output as it is printed, then the end (exit status and standard
+//! error). So a long output (`kith export` of every record) is never held whole by
+//! the holder. Callers and holders of older versions, which know neither field, keep
+//! the single answer.
 
 use std::io::{self, BufRead, Read, Write};
 use std::path::PathBuf;
@@ -27,6 +34,9 @@ pub(crate) enum Request {
         workspace: PathBuf,
         /// How many bytes of standard input follow.
         stdin: u64,
+        /// The caller reads the answer in chunks.
+        #[serde(default)]
+        stream: bool,
     },
 }
 
@@ -38,6 +48,19 @@ pub(crate) struct Response {
     pub(crate) code: u8,
     pub(crate) stdout: u64,
     pub(crate) stderr: u64,
+    /// The answer follows in [`Chunk`]s (`code`, `stdout` and `stderr` are then 0).
+    #[serde(default)]
+    pub(crate) streamed: bool,
+}
+
+/// One part of a streamed answer; its bytes follow the line.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "chunk", rename_all = "snake_case")]
+pub(crate) enum Chunk {
+    /// `len` bytes of standard output.
+    Stdout { len: u64 },
+    /// The command ended with `code`; `stderr` bytes of standard error follow.
+    End { code: u8, stderr: u64 },
 }
 
 /// Writes a header line.
@@ -82,6 +105,7 @@ mod tests {
             cwd: "/home/ada".into(),
             workspace: "ws".into(),
             stdin: 4,
+            stream: true,
         };
         write_header(&mut wire, &request).expect("write");
         wire.extend_from_slice(b"a\nb\xff");
@@ -91,6 +115,14 @@ mod tests {
         };
         assert_eq!(argv, ["import", "-"]);
         assert_eq!(read_bytes(&mut input, stdin).expect("bytes"), b"a\nb\xff");
+    }
+
+    #[test]
+    fn a_request_of_an_older_caller_reads_as_one_that_wants_a_single_answer() {
+        let line = br#"{"op":"run","argv":["status"],"cwd":"/","workspace":"ws","stdin":0}
+"#;
+        let request: Request = read_header(&mut io::BufReader::new(&line[..])).expect("read");
+        assert!(matches!(request, Request::Run { stream: false, .. }));
     }
 
     #[test]

@@ -14,10 +14,10 @@ use std::thread::{self, JoinHandle};
 use clap::Parser;
 use kith_core::Workspace;
 
-use super::protocol::{Request, Response, read_bytes, read_header, write_header};
+use super::protocol::{Chunk, Request, Response, read_bytes, read_header, write_header};
 use super::{Forwarding, forwarding, owner_name, socket_path};
 use crate::commands::remote::{RemoteArgs, RemoteCommand};
-use crate::commands::{Cli, Command, Context, Forwarded, dispatch};
+use crate::commands::{Captured, Cli, Command, Context, Forwarded, Spill, dispatch};
 use crate::error_line;
 
 /// Stack of a thread running a forwarded command: as much as a main thread gets, since
@@ -159,9 +159,13 @@ fn answer(stream: UnixStream, holder: &Holder) -> io::Result<()> {
             cwd,
             workspace,
             stdin,
+            stream,
         } => {
             let stdin = read_bytes(&mut input, stdin)?;
-            run(argv, cwd, workspace, stdin, holder)
+            if stream {
+                return answer_in_chunks(output, argv, cwd, workspace, stdin, holder);
+            }
+            run(argv, cwd, workspace, stdin, holder, None)
         }
     };
     let response = Response {
@@ -169,6 +173,7 @@ fn answer(stream: UnixStream, holder: &Holder) -> io::Result<()> {
         code,
         stdout: out.len() as u64,
         stderr: err.len() as u64,
+        streamed: false,
     };
     write_header(&mut output, &response)?;
     output.write_all(&out)?;
@@ -176,8 +181,62 @@ fn answer(stream: UnixStream, holder: &Holder) -> io::Result<()> {
     output.flush()
 }
 
-/// Runs a forwarded command line; returns its exit status, stdout and stderr.
-fn run(argv: Vec<String>, cwd: PathBuf, workspace: PathBuf, stdin: Vec<u8>, holder: &Holder) -> (u8, Vec<u8>, Vec<u8>) {
+/// Runs a command whose caller reads its answer in chunks: standard output goes to the
+/// caller as it is printed, then the end.
+fn answer_in_chunks(
+    mut output: UnixStream,
+    argv: Vec<String>,
+    cwd: PathBuf,
+    workspace: PathBuf,
+    stdin: Vec<u8>,
+    holder: &Holder,
+) -> io::Result<()> {
+    let response = Response {
+        owner: holder.owner.clone(),
+        code: 0,
+        stdout: 0,
+        stderr: 0,
+        streamed: true,
+    };
+    write_header(&mut output, &response)?;
+    let mut sink = output.try_clone()?;
+    let spill: Spill = Box::new(move |bytes: &[u8]| write_stdout(&mut sink, bytes));
+    let (code, rest, err) = run(argv, cwd, workspace, stdin, holder, Some(spill));
+    if !rest.is_empty() {
+        write_stdout(&mut output, &rest)?;
+    }
+    write_header(
+        &mut output,
+        &Chunk::End {
+            code,
+            stderr: err.len() as u64,
+        },
+    )?;
+    output.write_all(&err)?;
+    output.flush()
+}
+
+/// One chunk of standard output, to the caller.
+fn write_stdout(out: &mut UnixStream, bytes: &[u8]) -> io::Result<()> {
+    write_header(
+        out,
+        &Chunk::Stdout {
+            len: bytes.len() as u64,
+        },
+    )?;
+    out.write_all(bytes)
+}
+
+/// Runs a forwarded command line; returns its exit status, stdout (what `spill` was not
+/// given) and stderr.
+fn run(
+    argv: Vec<String>,
+    cwd: PathBuf,
+    workspace: PathBuf,
+    stdin: Vec<u8>,
+    holder: &Holder,
+    spill: Option<Spill>,
+) -> (u8, Vec<u8>, Vec<u8>) {
     let owner = &holder.owner;
     let cli = match Cli::try_parse_from(std::iter::once("kith".to_string()).chain(argv)) {
         Ok(cli) => cli,
@@ -202,8 +261,11 @@ fn run(argv: Vec<String>, cwd: PathBuf, workspace: PathBuf, stdin: Vec<u8>, hold
             command: RemoteCommand::Set { .. }
         })
     );
-    let stdout = Arc::new(Mutex::new(Vec::new()));
-    let stderr = Arc::new(Mutex::new(Vec::new()));
+    let stdout = Arc::new(Mutex::new(Captured {
+        bytes: Vec::new(),
+        spill,
+    }));
+    let stderr = Arc::new(Mutex::new(Captured::default()));
     let ctx = Context::forwarded(
         workspace,
         cli.json,
@@ -217,7 +279,7 @@ fn run(argv: Vec<String>, cwd: PathBuf, workspace: PathBuf, stdin: Vec<u8>, hold
         },
     );
     let result = dispatch(cli.command, ctx);
-    let take = |b: &Mutex<Vec<u8>>| std::mem::take(&mut *b.lock().unwrap_or_else(PoisonError::into_inner));
+    let take = |b: &Mutex<Captured>| std::mem::take(&mut b.lock().unwrap_or_else(PoisonError::into_inner).bytes);
     let (out, mut err) = (take(&stdout), take(&stderr));
     let code = match result {
         Ok(()) => {

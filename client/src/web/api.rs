@@ -3,7 +3,10 @@
 //!
 //! Every route parses its request, calls the operation in `crate::app` on the workspace
 //! thread and answers with the operation's response: the same JSON `--json` prints.
+//! Records, history and conflicts are here; schema edits in `schema_routes`; export,
+//! rules, automations, reports and dashboards in `logic_routes`.
 
+mod logic_routes;
 mod schema_routes;
 
 use std::sync::Arc;
@@ -30,7 +33,7 @@ use crate::app::{AppError, history, import};
 use crate::csv_io::CsvImportOptions;
 
 /// Most records one page of `GET /api/objects/{object}/records` holds.
-const MAX_PAGE: usize = 500;
+pub(super) const MAX_PAGE: usize = 500;
 
 pub(crate) fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -58,6 +61,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/config", get(config_list))
         .route("/revert", post(revert_change))
         .merge(schema_routes::routes())
+        .merge(logic_routes::routes())
 }
 
 impl axum::response::IntoResponse for ApiError {
@@ -95,10 +99,10 @@ impl From<AppError> for ApiError {
     }
 }
 
-type ApiResult = Result<Json<Json_>, ApiError>;
+pub(super) type ApiResult = Result<Json<Json_>, ApiError>;
 
 /// Runs an operation on the workspace thread and answers with its response.
-async fn call<T: Serialize + Send + 'static>(
+pub(super) async fn call<T: Serialize + Send + 'static>(
     state: &AppState,
     op: impl FnOnce(&mut kith_core::Workspace) -> Result<T, AppError> + Send + 'static,
 ) -> ApiResult {
@@ -108,7 +112,7 @@ async fn call<T: Serialize + Send + 'static>(
 }
 
 /// A query parameter, when given and not empty.
-fn param(raw: Option<&str>, name: &str) -> Option<String> {
+pub(super) fn param(raw: Option<&str>, name: &str) -> Option<String> {
     query_pairs(raw)
         .into_iter()
         .find(|(n, _)| n == name)

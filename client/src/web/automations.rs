@@ -17,6 +17,11 @@ use super::form::{FormPairs, query_pairs};
 use super::layout::{Active, Chrome, page};
 use super::undo::{Toast, Undo, redirect_with};
 use super::{AppState, WebError};
+use crate::app::Changed;
+use crate::app::automations::{
+    self, AddAutomationRequest, AutomationRequest, EditAutomationRequest, OnRecordRequest, RevertRunRequest,
+    RunsRequest,
+};
 
 /// Runs shown on the run log page.
 const RUNS_SHOWN: usize = 200;
@@ -32,7 +37,7 @@ pub(crate) async fn list(State(state): State<Arc<AppState>>, RawQuery(raw): RawQ
         .ws
         .call(move |ws| {
             let objects: Vec<String> = ws.schema().active_objects().map(|o| o.key.clone()).collect();
-            (Chrome::read(ws, &token), ws.automations(), objects)
+            (Chrome::read(ws, &token), automations::list(ws), objects)
         })
         .await?;
     let all = all?;
@@ -339,9 +344,10 @@ impl EditorForm {
 /// POST /automations: a new automation from the editor.
 pub(crate) async fn create(State(state): State<Arc<AppState>>, form: FormPairs) -> Result<Redirect, WebError> {
     let name = form.require("name")?.trim().to_string();
-    let def = EditorForm::read(&form).to_def().map_err(WebError::BadRequest)?;
-    let id = state.ws.call(move |ws| ws.create_automation(&name, &def)).await??;
-    Ok(redirect_with(&format!("/automations/{id}"), "Automation added", None))
+    let definition = EditorForm::read(&form).to_def().map_err(WebError::BadRequest)?;
+    let request = AddAutomationRequest { name, definition };
+    let done = state.ws.call(move |ws| automations::add(ws, &request)).await??;
+    Ok(redirect_with(&format!("/automations/{}", done.id), &done.message, None))
 }
 
 /// GET /automations/{id}: the editor for one automation, and its latest runs.
@@ -358,7 +364,12 @@ pub(crate) async fn show(
             let objects: Vec<String> = ws.schema().active_objects().map(|o| o.key.clone()).collect();
             (
                 Chrome::read(ws, &token),
-                ws.automation_named(&doc.to_string()),
+                automations::show(
+                    ws,
+                    &AutomationRequest {
+                        automation: doc.to_string(),
+                    },
+                ),
                 objects,
                 run_rows(ws, Some(doc), 20),
             )
@@ -386,42 +397,41 @@ pub(crate) async fn update(
 ) -> Result<Redirect, WebError> {
     let doc = parse_doc(&id)?;
     let name = form.require("name")?.trim().to_string();
-    let def = EditorForm::read(&form).to_def().map_err(WebError::BadRequest)?;
-    state
-        .ws
-        .call(move |ws| ws.update_automation(doc, Some(&name), Some(&def)))
-        .await??;
-    Ok(redirect_with(&format!("/automations/{doc}"), "Automation saved", None))
+    let definition = EditorForm::read(&form).to_def().map_err(WebError::BadRequest)?;
+    let request = EditAutomationRequest {
+        automation: doc.to_string(),
+        name: Some(name),
+        definition: Some(definition),
+    };
+    let done = state.ws.call(move |ws| automations::edit(ws, &request)).await??;
+    Ok(redirect_with(&format!("/automations/{doc}"), &done.message, None))
 }
 
 /// POST /automations/{id}/toggle: turns it on or off.
 pub(crate) async fn toggle(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Redirect, WebError> {
     let doc = parse_doc(&id)?;
-    let on = state
+    let done = state
         .ws
-        .call(move |ws| -> Result<bool, kith_core::Error> {
-            let a = ws.automation_named(&doc.to_string())?;
-            ws.set_automation_enabled(doc, !a.enabled)?;
-            Ok(!a.enabled)
+        .call(move |ws| -> Result<Changed, crate::app::AppError> {
+            let request = AutomationRequest {
+                automation: doc.to_string(),
+            };
+            let on = automations::show(ws, &request)?.enabled;
+            automations::set_enabled(ws, &request, !on)
         })
         .await??;
-    let message = if on {
-        "Automation enabled"
-    } else {
-        "Automation disabled"
-    };
-    Ok(redirect_with("/automations", message, None))
+    Ok(redirect_with("/automations", &done.message, None))
 }
 
 /// POST /automations/{id}/delete: archives it (Undo brings it back).
 pub(crate) async fn delete(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Redirect, WebError> {
     let doc = parse_doc(&id)?;
-    let hash = state.ws.call(move |ws| ws.archive_config_doc(doc, true)).await??;
-    Ok(redirect_with(
-        "/automations",
-        "Automation removed",
-        hash.map(Undo::Change).as_ref(),
-    ))
+    let request = AutomationRequest {
+        automation: doc.to_string(),
+    };
+    let done = state.ws.call(move |ws| automations::remove(ws, &request)).await??;
+    let undo = done.undo.as_deref().and_then(Undo::decode);
+    Ok(redirect_with("/automations", &done.message, undo.as_ref()))
 }
 
 /// A run as the log shows it: the run, its automation's name, the record's name.
@@ -431,10 +441,14 @@ struct RunRow {
     record: Option<(RecordId, String)>,
 }
 
-fn run_rows(ws: &Workspace, automation: Option<DocId>, limit: usize) -> Result<Vec<RunRow>, kith_core::Error> {
+/// The run log (`kith automation runs`, `GET /api/automations/runs`), with names.
+fn run_rows(ws: &Workspace, automation: Option<DocId>, limit: usize) -> Result<Vec<RunRow>, crate::app::AppError> {
     let names: BTreeMap<DocId, String> = ws.config_docs().iter().map(|d| (d.id, d.name.clone())).collect();
-    Ok(ws
-        .automation_runs(automation, limit)?
+    let request = RunsRequest {
+        automation: automation.map(|a| a.to_string()),
+        limit,
+    };
+    Ok(automations::runs(ws, &request)?
         .into_iter()
         .map(|run| RunRow {
             automation: names.get(&run.automation).cloned().unwrap_or_default(),
@@ -509,8 +523,10 @@ pub(crate) async fn revert_run(
     form: FormPairs,
 ) -> Result<Redirect, WebError> {
     let back = super::undo::safe_back(form.get("back"));
-    let report = state.ws.call(move |ws| ws.revert_automation_run(&run, false)).await??;
-    Ok(redirect_with(&back, "Run reverted", Some(&Undo::Group(report.group))))
+    let request = RevertRunRequest { run, force: false };
+    let done = state.ws.call(move |ws| automations::revert_run(ws, &request)).await??;
+    let undo = done.undo.as_deref().and_then(Undo::decode);
+    Ok(redirect_with(&back, &done.message, undo.as_ref()))
 }
 
 /// The manual automations of an object, for its record pages' buttons.
@@ -554,7 +570,15 @@ pub(crate) async fn run_on_record(
         .parse()
         .map_err(|_| WebError::NotFound(format!("record {record}")))?;
     let doc = parse_doc(&id)?;
-    let run = state.ws.call(move |ws| ws.run_automation(doc, record)).await??;
+    let request = OnRecordRequest {
+        automation: doc.to_string(),
+        record: record.to_string(),
+    };
+    let runs = state.ws.call(move |ws| automations::run(ws, &request)).await??;
+    let run = runs
+        .into_iter()
+        .next()
+        .ok_or_else(|| WebError::BadRequest("the automation did not run".into()))?;
     let message = match run.status {
         kith_core::RunStatus::Ok => format!("Ran: {}", run.changes.join("; ")),
         other => format!("Not run ({}): {}", other.as_str(), run.message),

@@ -15,6 +15,7 @@ use super::layout::{Active, Chrome, page};
 use super::reports::result_view;
 use super::undo::{Toast, Undo, redirect_with};
 use super::{AppState, WebError};
+use crate::app::dashboards::{self, AddDashboardRequest, Card, DashboardRequest, EditDashboardRequest};
 
 /// The form that makes (or, with `id`, changes) a dashboard. `reports`: every saved
 /// report (id, name, object label); `chosen`: the dashboard's reports in order.
@@ -77,17 +78,11 @@ pub(crate) async fn show(
     let view = state
         .ws
         .call(move |ws| -> Result<_, WebError> {
-            let Ok(dashboard) = ws.dashboard(&id) else {
+            // The same operation as `kith dashboard show` and `GET /api/dashboards/{id}`.
+            let Ok(dashboard) = dashboards::show(ws, &DashboardRequest { dashboard: id }) else {
                 return Ok(None);
             };
             let all = ws.reports()?;
-            let mut shown = Vec::new();
-            for rid in &dashboard.reports {
-                if let Some(r) = all.iter().find(|r| r.id == *rid) {
-                    let result = ws.run_report(&r.def).map_err(|e| e.to_string());
-                    shown.push((r.id, r.name.clone(), r.def.chart, result));
-                }
-            }
             let choices: Vec<(DocId, String, String)> = all
                 .iter()
                 .map(|r| {
@@ -99,56 +94,57 @@ pub(crate) async fn show(
                     (r.id, r.name.clone(), object)
                 })
                 .collect();
-            Ok(Some((Chrome::read(ws, &token), dashboard, shown, choices)))
+            Ok(Some((Chrome::read(ws, &token), dashboard, choices)))
         })
         .await??;
-    let Some((chrome, dashboard, shown, choices)) = view else {
+    let Some((chrome, dashboard, choices)) = view else {
         let query = raw.map(|q| format!("?{q}")).unwrap_or_default();
         return Ok(Redirect::to(&format!("/reports{query}")).into_response());
     };
     let path = format!("/dashboards/{}", dashboard.id);
+    let dashboard_id: Option<DocId> = dashboard.id.parse().ok();
     let body = html! {
         p.crumbs { a href="/reports" { "Reports" } }
-        h1 { (dashboard.name) }
-        @if shown.is_empty() { p.empty { "This dashboard has no reports yet: give some a position below." } }
+        h1 { (dashboard.dashboard) }
+        @if dashboard.reports.is_empty() { p.empty { "This dashboard has no reports yet: give some a position below." } }
         div.dashboard {
-            @for (rid, name, chart, result) in &shown {
-                section.dashboard-card aria-label=(name) {
-                    h2 { a href={"/reports/" (rid)} { (name) } }
-                    @match result {
-                        Ok(result) => (result_view(name, *chart, result)),
-                        Err(message) => p.error { (message) },
-                    }
+            @for card in &dashboard.reports {
+                @match card {
+                    Card::Ran(run) => section.dashboard-card aria-label=(run.name) {
+                        h2 { a href={"/reports/" (run.id)} { (run.name) } }
+                        (result_view(&run.name, run.chart, &run.result))
+                    },
+                    Card::Failed { report, error } => section.dashboard-card aria-label=(report.name) {
+                        h2 { a href={"/reports/" (report.id)} { (report.name) } }
+                        p.error { (error) }
+                    },
                 }
             }
         }
         details.dashboard-edit {
             summary { "Change dashboard" }
-            (dashboard_form(&chrome, Some(dashboard.id), &dashboard.name, &dashboard.reports, &choices))
+            (dashboard_form(&chrome, dashboard_id, &dashboard.dashboard, &dashboard.report_ids, &choices))
             form method="post" action={(path) "/delete"} {
                 (chrome.token_field())
                 button.danger type="submit" { "Delete dashboard" }
             }
         }
     };
-    Ok(page(&chrome, &dashboard.name, Active::Reports, toast.as_ref(), body).into_response())
+    Ok(page(&chrome, &dashboard.dashboard, Active::Reports, toast.as_ref(), body).into_response())
 }
 
 /// POST /dashboards: a new dashboard.
 pub(crate) async fn create(State(state): State<Arc<AppState>>, form: FormPairs) -> Result<Redirect, WebError> {
     let name = form.get("name").unwrap_or_default().trim().to_string();
-    let reports = chosen(&form);
-    let (id, undo) = state
-        .ws
-        .call(move |ws| -> Result<_, WebError> {
-            let id = ws.create_dashboard(&name, &reports)?;
-            let created = ws.config_history(id)?.last().map(|c| Undo::Change(c.change.clone()));
-            Ok((id, created))
-        })
-        .await??;
+    let request = AddDashboardRequest {
+        name,
+        reports: chosen(&form).iter().map(DocId::to_string).collect(),
+    };
+    let done = state.ws.call(move |ws| dashboards::add(ws, &request)).await??;
+    let undo = done.undo.as_deref().and_then(Undo::decode);
     Ok(redirect_with(
-        &format!("/dashboards/{id}"),
-        "Dashboard saved",
+        &format!("/dashboards/{}", done.id),
+        &done.message,
         undo.as_ref(),
     ))
 }
@@ -160,38 +156,26 @@ pub(crate) async fn update(
     form: FormPairs,
 ) -> Result<Redirect, WebError> {
     let name = form.get("name").unwrap_or_default().trim().to_string();
-    let reports = chosen(&form);
-    let (id, undo) = state
-        .ws
-        .call(move |ws| -> Result<_, WebError> {
-            let d = ws
-                .dashboard(&id)
-                .map_err(|_| WebError::NotFound(format!("dashboard {id}")))?;
-            let change = ws.update_dashboard(d.id, Some(&name), Some(&reports))?;
-            Ok((d.id, change.map(Undo::Change)))
-        })
-        .await??;
+    let request = EditDashboardRequest {
+        dashboard: id,
+        name: Some(name),
+        reports: Some(chosen(&form).iter().map(DocId::to_string).collect()),
+    };
+    let done = state.ws.call(move |ws| dashboards::edit(ws, &request)).await??;
+    let undo = done.undo.as_deref().and_then(Undo::decode);
     Ok(redirect_with(
-        &format!("/dashboards/{id}"),
-        "Dashboard saved",
+        &format!("/dashboards/{}", done.id),
+        &done.message,
         undo.as_ref(),
     ))
 }
 
 /// POST /dashboards/{id}/delete
 pub(crate) async fn delete(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Redirect, WebError> {
-    let (name, undo) = state
+    let done = state
         .ws
-        .call(move |ws| -> Result<_, WebError> {
-            let d = ws
-                .dashboard(&id)
-                .map_err(|_| WebError::NotFound(format!("dashboard {id}")))?;
-            Ok((d.name, ws.remove_dashboard(d.id)?.map(Undo::Change)))
-        })
+        .call(move |ws| dashboards::remove(ws, &DashboardRequest { dashboard: id }))
         .await??;
-    Ok(redirect_with(
-        "/reports",
-        &format!("Dashboard “{name}” deleted"),
-        undo.as_ref(),
-    ))
+    let undo = done.undo.as_deref().and_then(Undo::decode);
+    Ok(redirect_with("/reports", &done.message, undo.as_ref()))
 }

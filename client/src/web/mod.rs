@@ -16,6 +16,7 @@ mod connector;
 mod dashboards;
 mod error;
 mod events;
+mod export;
 mod fields;
 mod filters;
 mod form;

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use kith_core::{FieldDef, FieldKind, ObjectDef, Query, RecordId, Workspace};
 use maud::{Markup, html};
@@ -17,7 +16,9 @@ use super::layout::{Active, Chrome, Session, page, view_menu};
 use super::undo::{Toast, Undo, redirect_with};
 use super::views::SavedView;
 use super::{AppState, WebError};
+use crate::ExportFormat;
 use crate::app::bulk::{BulkRequest, bulk_update};
+use crate::app::export::ExportRequest;
 
 /// Records per page.
 const PAGE_SIZE: usize = 50;
@@ -396,80 +397,21 @@ pub(crate) async fn bulk_edit(
     ))
 }
 
-/// A filtered or sorted view as CSV: the id, then every active field as shown.
-fn export_view(ws: &Workspace, key: &str, view: &ViewState, out: &mut Vec<u8>) -> Result<(), WebError> {
-    let object = ws.object_named(key).map_err(kith_core::Error::from)?.clone();
-    let fields: Vec<&FieldDef> = object.active_fields().collect();
-    let mut query = Query::new(object.id);
-    query.filter = Some(view.filter.trim())
-        .filter(|f| !f.is_empty())
-        .map(|f| ws.parse_filter(object.id, f))
-        .transpose()?;
-    query.sort = Some(view.sort.trim())
-        .filter(|s| !s.is_empty())
-        .map(|s| ws.parse_sort(object.id, s))
-        .transpose()?
-        .unwrap_or_default();
-    query.limit = 1_000;
-    let csv_error = |e: csv::Error| WebError::BadRequest(format!("cannot write the CSV: {e}"));
-    let mut writer = csv::Writer::from_writer(out);
-    writer
-        .write_record(std::iter::once("id").chain(fields.iter().map(|f| f.key.as_str())))
-        .map_err(csv_error)?;
-    loop {
-        let page = ws.query(&query)?;
-        for id in &page.ids {
-            let row = ws.row(*id)?;
-            let id_text = id.to_string();
-            let cells: Vec<String> = fields.iter().map(|f| ws.cell(f, &row).display).collect();
-            writer
-                .write_record(std::iter::once(id_text.as_str()).chain(cells.iter().map(String::as_str)))
-                .map_err(csv_error)?;
-        }
-        match page.next {
-            Some(next) => query.after = Some(next),
-            None => break,
-        }
-    }
-    writer
-        .flush()
-        .map_err(|e| WebError::BadRequest(format!("cannot write the CSV: {e}")))?;
-    Ok(())
-}
-
-/// GET /o/{object}/export.csv?filter=&sort=: the object's records as CSV; with a filter
-/// or a sort, the records of that view in its order.
+/// GET /o/{object}/export.csv?filter=&sort=: the records of the table as shown (every
+/// record without a filter), in its order, as `kith export` writes them; streamed.
 pub(crate) async fn export_csv(
     State(state): State<Arc<AppState>>,
     Path(key): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
-    let name = key.clone();
     let view = ViewState::from_pairs(&query_pairs(raw.as_deref()));
-    let bytes = state
-        .ws
-        .call(move |ws| -> Result<Vec<u8>, WebError> {
-            let mut out = Vec::new();
-            if view.filter.trim().is_empty() && view.sort.trim().is_empty() {
-                // The whole object, as `kith export` writes it (imports back as it is).
-                crate::csv_io::export(ws, &key, crate::ExportFormat::Csv, &mut out)
-                    .map_err(|e| WebError::BadRequest(e.to_string()))?;
-            } else {
-                export_view(ws, &key, &view, &mut out)?;
-            }
-            Ok(out)
-        })
-        .await??;
-    let disposition = format!(
-        "attachment; filename=\"{}.csv\"",
-        name.replace(['"', '\\', '\r', '\n'], "")
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        bytes,
-    )
-        .into_response())
+    // The same operation as `kith export --filter --sort` and `GET /api/…/export`.
+    let request = ExportRequest {
+        object: key.clone(),
+        filters: vec![view.filter],
+        sort: Some(view.sort),
+        columns: Vec::new(),
+        format: ExportFormat::Csv,
+    };
+    super::export::stream_export(&state, request, Some(key)).await
 }

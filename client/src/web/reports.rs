@@ -18,6 +18,7 @@ use super::form::{FormPairs, query_pairs};
 use super::layout::{Active, Chrome, page};
 use super::undo::{Toast, Undo, redirect_with, safe_back};
 use super::{AppState, WebError};
+use crate::app::reports::{self, AddReportRequest, EditReportRequest, ReportRequest};
 
 /// Measures the builder offers at once.
 const MEASURE_SLOTS: usize = 3;
@@ -465,14 +466,14 @@ pub(crate) async fn show(
 
 /// GET /reports/{id}/report.csv
 pub(crate) async fn csv(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Response, WebError> {
-    let (name, text) = state
+    // The same operation as `kith report run --csv` and `GET /api/reports/{id}/run?format=csv`.
+    let run = state
         .ws
-        .call(move |ws| -> Result<_, WebError> {
-            let report = ws.report(&id).map_err(|_| WebError::NotFound(format!("report {id}")))?;
-            Ok((report.name.clone(), ws.run_report(&report.def)?.to_csv()))
-        })
+        .call(move |ws| reports::run(ws, &ReportRequest { report: id }))
         .await??;
-    let file: String = name
+    let text = run.csv();
+    let file: String = run
+        .name
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect();
@@ -495,25 +496,42 @@ pub(crate) async fn save(State(state): State<Arc<AppState>>, form: FormPairs) ->
     let draft = Draft::from_pairs(&form.0).ok_or_else(|| WebError::BadRequest("choose an object".into()))?;
     let name = form.get("name").unwrap_or_default().trim().to_string();
     let id = form.get("id").map(str::to_string);
-    let (id, undo) = state
+    let spec = draft.spec();
+    // The operations of `kith report add` / `edit` and `POST /api/reports` / `PATCH`.
+    let done = state
         .ws
-        .call(move |ws| -> Result<(DocId, Option<Undo>), WebError> {
-            let def = ws.report_from_spec(&draft.spec())?;
-            match id {
-                Some(id) => {
-                    let report = ws.report(&id).map_err(|_| WebError::NotFound(format!("report {id}")))?;
-                    let change = ws.update_report(report.id, Some(&name), &def)?;
-                    Ok((report.id, change.map(Undo::Change)))
-                }
-                None => {
-                    let id = ws.create_report(&name, &def)?;
-                    let created = ws.config_history(id)?.last().map(|c| Undo::Change(c.change.clone()));
-                    Ok((id, created))
-                }
-            }
+        .call(move |ws| match id {
+            Some(report) => reports::edit(
+                ws,
+                &EditReportRequest {
+                    report,
+                    name: Some(name),
+                    object: Some(spec.object),
+                    filter: Some(spec.filter),
+                    group_by: Some(spec.group_by),
+                    measures: Some(spec.measures),
+                    chart: Some(spec.chart),
+                },
+            ),
+            None => reports::add(
+                ws,
+                &AddReportRequest {
+                    name,
+                    object: spec.object,
+                    filter: spec.filter,
+                    group_by: spec.group_by,
+                    measures: spec.measures,
+                    chart: spec.chart,
+                },
+            ),
         })
         .await??;
-    Ok(redirect_with(&format!("/reports/{id}"), "Report saved", undo.as_ref()))
+    let undo = done.undo.as_deref().and_then(Undo::decode);
+    Ok(redirect_with(
+        &format!("/reports/{}", done.id),
+        &done.message,
+        undo.as_ref(),
+    ))
 }
 
 /// POST /reports/{id}/delete: archives the report; the toast's Undo brings it back.
@@ -523,12 +541,10 @@ pub(crate) async fn delete(
     form: FormPairs,
 ) -> Result<Redirect, WebError> {
     let back = safe_back(form.get("back").or(Some("/reports")));
-    let (name, undo) = state
+    let done = state
         .ws
-        .call(move |ws| -> Result<_, WebError> {
-            let report = ws.report(&id).map_err(|_| WebError::NotFound(format!("report {id}")))?;
-            Ok((report.name, ws.remove_report(report.id)?.map(Undo::Change)))
-        })
+        .call(move |ws| reports::remove(ws, &ReportRequest { report: id }))
         .await??;
-    Ok(redirect_with(&back, &format!("Report “{name}” deleted"), undo.as_ref()))
+    let undo = done.undo.as_deref().and_then(Undo::decode);
+    Ok(redirect_with(&back, &done.message, undo.as_ref()))
 }

@@ -6,33 +6,34 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::response::Redirect;
-use kith_core::{DocId, FieldId, ObjectDef, ObjectId, Rule, Workspace};
+use kith_core::{ObjectDef, Workspace};
 use maud::{Markup, html};
 
 use super::form::FormPairs;
 use super::layout::Chrome;
 use super::undo::{Undo, redirect_with};
 use super::{AppState, WebError};
+use crate::app::rules::{self, AddRuleRequest, EditRuleRequest, RuleChanged, RuleJson, RuleRequest, RulesRequest};
 
-/// A rule as the editor shows it: the rule and its condition as people write it (or why
-/// it no longer fits the schema).
-pub(crate) type ShownRule = (Rule, Result<String, String>);
+/// A rule as the editor shows it: as `kith rule list` and `/api/rules` give it (its
+/// condition with today's field names, or why it no longer fits the schema).
+pub(crate) type ShownRule = RuleJson;
 
-/// The rules of every object, removed ones left out.
+/// The rules of every object, removed ones left out (the list operation of `kith rule
+/// list`).
 pub(crate) fn shown_rules(ws: &Workspace) -> Result<Vec<ShownRule>, WebError> {
-    Ok(ws
-        .rules(None)?
-        .into_iter()
-        .filter(|r| !r.archived)
-        .map(|r| {
-            let shown = ws.rule_condition(&r);
-            (r, shown)
-        })
-        .collect())
+    Ok(rules::list(
+        ws,
+        &RulesRequest {
+            object: None,
+            all: false,
+        },
+    )?
+    .rules)
 }
 
 pub(crate) fn rules_section(chrome: &Chrome, o: &ObjectDef, rules: &[ShownRule]) -> Markup {
-    let mine: Vec<&ShownRule> = rules.iter().filter(|(r, _)| r.object == o.id).collect();
+    let mine: Vec<&ShownRule> = rules.iter().filter(|r| r.object == o.key).collect();
     html! {
         section.rules aria-label={"Validation rules of " (o.label)} {
             h3 { "Validation rules" }
@@ -40,21 +41,21 @@ pub(crate) fn rules_section(chrome: &Chrome, o: &ObjectDef, rules: &[ShownRule])
                 p.muted { "None. A rule is a condition records must meet to be saved, such as "
                     code { "stage != \"Won\" or not is_empty([Close date])" } "." }
             }
-            @for (rule, shown) in &mine {
+            @for rule in &mine {
                 div.rule data-rule=(rule.id) {
                     form.inline method="post" action="/schema/rule" {
                         (chrome.token_field())
                         input type="hidden" name="rule" value=(rule.id);
                         input type="hidden" name="action" value="edit";
                         label { "When " input type="text" name="when" size="40" required
-                            value=(shown.as_ref().map_or_else(|_| rule.condition.clone(), Clone::clone))
+                            value=(rule.condition)
                             aria-label={"Condition of rule " (rule.message)}; }
                         label { "else say " input type="text" name="message" size="30" required value=(rule.message)
                             aria-label={"Message of rule " (rule.message)}; }
                         button.small type="submit" { "Save" }
                     }
                     @if !rule.enabled { span.chip { "off" } }
-                    @if let Err(why) = shown { p.field-error { "Not enforced: " (why) } }
+                    @if let Some(why) = &rule.broken { p.field-error { "Not enforced: " (why) } }
                     (rule_action(chrome, rule, if rule.enabled { "disable" } else { "enable" },
                         if rule.enabled { "Disable" } else { "Enable" }))
                     (rule_action(chrome, rule, "remove", "Remove"))
@@ -78,7 +79,7 @@ pub(crate) fn rules_section(chrome: &Chrome, o: &ObjectDef, rules: &[ShownRule])
     }
 }
 
-fn rule_action(chrome: &Chrome, rule: &Rule, action: &str, text: &str) -> Markup {
+fn rule_action(chrome: &Chrome, rule: &RuleJson, action: &str, text: &str) -> Markup {
     html! {
         form.inline method="post" action="/schema/rule" {
             (chrome.token_field())
@@ -89,55 +90,60 @@ fn rule_action(chrome: &Chrome, rule: &Rule, action: &str, text: &str) -> Markup
     }
 }
 
-fn fields_named(ws: &Workspace, object: ObjectId, text: &str) -> Result<Vec<FieldId>, WebError> {
-    text.split([',', ' '])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|name| Ok(ws.field_named(object, name).map_err(kith_core::Error::from)?.id))
-        .collect()
-}
-
 /// POST /schema/rule: `action` = add (with `object`, `when`, `message`, `fields`), edit
-/// (with `rule`, `when`, `message`), disable, enable or remove (with `rule`).
+/// (with `rule`, `when`, `message`), disable, enable or remove (with `rule`): the
+/// operations of `kith rule` and `/api/rules`.
 pub(crate) async fn change_rule(State(state): State<Arc<AppState>>, form: FormPairs) -> Result<Redirect, WebError> {
     let action = form.require("action")?.to_string();
     let when = form.get("when").map(str::to_string);
     let message = form.get("message").map(str::to_string);
-    let fields = form.get("fields").unwrap_or_default().to_string();
+    let fields: Vec<String> = form
+        .get("fields")
+        .unwrap_or_default()
+        .split([',', ' '])
+        .map(str::to_string)
+        .collect();
     let object = form.get("object").map(str::to_string);
     let rule = form.get("rule").map(str::to_string);
-    let (done, undo) = state
+    let done = state
         .ws
-        .call(move |ws| -> Result<(String, Option<Undo>), WebError> {
-            let rule_id = || -> Result<DocId, WebError> {
-                rule.as_deref()
-                    .and_then(|r| r.parse().ok())
-                    .ok_or_else(|| WebError::BadRequest("say which rule".into()))
+        .call(move |ws| -> Result<RuleChanged, WebError> {
+            let rule = || -> Result<RuleRequest, WebError> {
+                Ok(RuleRequest {
+                    rule: rule
+                        .clone()
+                        .ok_or_else(|| WebError::BadRequest("say which rule".into()))?,
+                })
             };
-            let (done, change) = match action.as_str() {
-                "add" => {
-                    let object: ObjectId = object
-                        .as_deref()
-                        .and_then(|o| o.parse().ok())
-                        .ok_or_else(|| WebError::BadRequest("unknown object".into()))?;
-                    let fields = fields_named(ws, object, &fields)?;
-                    let when = when.unwrap_or_default();
-                    let message = message.unwrap_or_default();
-                    ws.add_rule(object, &when, &message, &fields)?;
-                    (format!("Rule “{}” added", message.trim()), None)
-                }
-                "edit" => {
-                    let id = rule_id()?;
-                    let change = ws.edit_rule(id, when.as_deref(), message.as_deref(), None)?;
-                    ("Rule saved".to_string(), change)
-                }
-                "disable" => ("Rule disabled".to_string(), ws.set_rule_enabled(rule_id()?, false)?),
-                "enable" => ("Rule enabled".to_string(), ws.set_rule_enabled(rule_id()?, true)?),
-                "remove" => ("Rule removed".to_string(), ws.remove_rule(rule_id()?)?),
+            Ok(match action.as_str() {
+                "add" => rules::add(
+                    ws,
+                    &AddRuleRequest {
+                        object: object.ok_or_else(|| WebError::BadRequest("unknown object".into()))?,
+                        when: when.unwrap_or_default(),
+                        message: message.unwrap_or_default(),
+                        fields,
+                    },
+                )?,
+                "edit" => rules::edit(
+                    ws,
+                    &EditRuleRequest {
+                        rule: rule()?.rule,
+                        when,
+                        message,
+                        fields: Vec::new(),
+                    },
+                )?,
+                "disable" => rules::set_enabled(ws, &rule()?, false)?,
+                "enable" => rules::set_enabled(ws, &rule()?, true)?,
+                "remove" => rules::remove(ws, &rule()?)?,
                 other => return Err(WebError::BadRequest(format!("unknown action '{other}'"))),
-            };
-            Ok((done, change.map(Undo::Change)))
+            })
         })
         .await??;
-    Ok(redirect_with("/schema", &done, undo.as_ref()))
+    Ok(redirect_with(
+        "/schema",
+        &done.done,
+        done.change.map(Undo::Change).as_ref(),
+    ))
 }
