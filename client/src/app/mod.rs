@@ -19,6 +19,7 @@
 //! * [`reports`]: add, edit, remove, list, show, run (JSON, CSV, SVG); [`dashboards`]:
 //!   add, edit, remove, list, show (every report run).
 //! * [`conflicts`]: every kind, as `kith conflicts` lists them; [`resolve`]: settle one.
+//! * [`views`]: saved views (list, show, save, edit, remove, run: a view's records).
 //! * [`trash`]: the trash listed (restore is in `records`).
 //! * [`schema`] (the whole schema, now or then, and its history), [`search`], [`history`],
 //!   [`revert`].
@@ -47,6 +48,7 @@ pub(crate) mod schema;
 pub(crate) mod schema_change;
 pub(crate) mod search;
 pub(crate) mod trash;
+pub(crate) mod views;
 
 /// What an operation can fail with; every message is one sentence.
 #[derive(Debug, thiserror::Error)]

@@ -56,6 +56,7 @@ mod support;
 pub mod sync;
 pub mod total;
 pub mod trash;
+pub mod view;
 
 use std::path::PathBuf;
 
@@ -138,6 +139,8 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Dashboards: several saved reports shown together
     Dashboard(dashboard::DashboardArgs),
+    /// Saved views: a table or board state (object, filter, sort) by name; list, save, edit, run
+    View(view::ViewArgs),
     /// Open the web UI for this workspace (http://127.0.0.1:7878/)
     Serve(serve::ServeArgs),
 }
@@ -184,6 +187,7 @@ pub(crate) fn dispatch(command: Command, ctx: Context) -> Result<(), CliError> {
         Command::Total(args) => total::run(args, &ctx),
         Command::Report(args) => report::run(args, &ctx),
         Command::Dashboard(args) => dashboard::run(args, &ctx),
+        Command::View(args) => view::run(args, &ctx),
         Command::Serve(args) => serve::run(args, &ctx),
     }
 }

@@ -306,7 +306,7 @@ fn bulk_update(ws: &mut Workspace, args: UpdateArgs, ctx: &Context, out: &mut dy
     Ok(())
 }
 
-fn list_records(ws: &Workspace, args: ListArgs, ctx: &Context, out: &mut dyn Write) -> Result<(), CliError> {
+pub(crate) fn list_records(ws: &Workspace, args: ListArgs, ctx: &Context, out: &mut dyn Write) -> Result<(), CliError> {
     if args.count {
         let n = records::count(ws, &args.object, &args.filters)?;
         if ctx.json {

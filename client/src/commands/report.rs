@@ -191,8 +191,14 @@ fn show(ctx: &Context, name: &str) -> Result<(), CliError> {
     writeln!(out, "  group by: {}", or_none(&r.group_by.join(", ")))?;
     writeln!(out, "  measures: {}", r.measures.join(", "))?;
     writeln!(out, "  chart:    {}", r.chart)?;
+    write_changes(&mut out, &shown.history)
+}
+
+/// A configuration document's changes, oldest first, one a line with its short id for
+/// `kith revert`.
+pub(crate) fn write_changes(out: &mut dyn Write, history: &[kith_core::ConfigChange]) -> Result<(), CliError> {
     writeln!(out, "changes (oldest first; `kith revert ID` takes one back):")?;
-    for change in &shown.history {
+    for change in history {
         let what: Vec<String> = if change.created {
             vec!["created".to_string()]
         } else {

@@ -4,10 +4,12 @@
 //! Every route parses its request, calls the operation in `crate::app` on the workspace
 //! thread and answers with the operation's response: the same JSON `--json` prints.
 //! Records, history and conflicts are here; schema edits in `schema_routes`; export,
-//! rules, automations, reports and dashboards in `logic_routes`.
+//! rules, automations, reports and dashboards in `logic_routes`; saved views in
+//! `view_routes`.
 
 mod logic_routes;
 mod schema_routes;
+mod view_routes;
 
 use std::sync::Arc;
 
@@ -62,6 +64,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/revert", post(revert_change))
         .merge(schema_routes::routes())
         .merge(logic_routes::routes())
+        .merge(view_routes::routes())
 }
 
 impl axum::response::IntoResponse for ApiError {

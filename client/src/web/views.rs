@@ -10,33 +10,17 @@ use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::response::Redirect;
-use kith_core::{ConfigContent, DocId, DocKind, Workspace};
-use serde::{Deserialize, Serialize};
+use kith_core::{DocKind, Workspace};
 
 use super::form::{FormPairs, to_query};
+use crate::app::views::{self, SaveViewRequest, ViewRequest};
 use super::undo::{Undo, redirect_with, safe_back};
 use super::{AppState, WebError};
 
 /// The setting older versions kept the views in (JSON), migrated by [`migrate`].
 const LEGACY_SETTING: &str = "ui.views";
 
-/// One saved view.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub(crate) struct SavedView {
-    pub(crate) id: String,
-    pub(crate) name: String,
-    /// The object's key.
-    pub(crate) object: String,
-    /// `table` or `board`.
-    pub(crate) kind: String,
-    pub(crate) filter: String,
-    pub(crate) sort: String,
-    /// The board's select field (boards only).
-    pub(crate) field: String,
-    /// The user whose own view it is; None: shared with the workspace.
-    #[serde(default)]
-    pub(crate) owner: Option<String>,
-}
+pub(crate) use crate::app::views::SavedView;
 
 impl SavedView {
     /// The address that shows this view.
@@ -54,52 +38,12 @@ impl SavedView {
         ]);
         format!("{path}?{q}")
     }
-
-    fn from_doc(doc: ConfigContent) -> Self {
-        let get = |k: &str| doc.content.get(k).cloned().unwrap_or_default();
-        SavedView {
-            id: doc.id.to_string(),
-            name: doc.name.clone(),
-            object: get("object"),
-            kind: if get("kind") == "board" {
-                "board".into()
-            } else {
-                "table".into()
-            },
-            filter: get("filter"),
-            sort: get("sort"),
-            field: get("field"),
-            owner: doc.content.get("owner").cloned(),
-        }
-    }
-
-    /// The document's content (everything but the name).
-    fn content(&self) -> Vec<(&str, &str)> {
-        let mut pairs = vec![
-            ("object", self.object.as_str()),
-            ("kind", self.kind.as_str()),
-            ("filter", self.filter.as_str()),
-            ("sort", self.sort.as_str()),
-            ("field", self.field.as_str()),
-        ];
-        if let Some(owner) = &self.owner {
-            pairs.push(("owner", owner.as_str()));
-        }
-        pairs
-    }
 }
 
-/// The views this device's user sees: shared ones and their own, not archived, in the
-/// order they were saved.
+/// The views this device's user sees (the sidebar): the workspace's and their own, not
+/// archived, in the order they were saved.
 pub(crate) fn load(ws: &Workspace) -> Vec<SavedView> {
-    let user = ws.device().user.clone();
-    ws.config_contents(&DocKind::View)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|d| !d.archived)
-        .map(SavedView::from_doc)
-        .filter(|v| v.owner.as_ref().is_none_or(|o| *o == user))
-        .collect()
+    views::visible(ws).unwrap_or_default()
 }
 
 /// Moves views kept in the legacy `ui.views` setting into view documents (shared), then
@@ -121,49 +65,20 @@ pub(crate) fn migrate(ws: &mut Workspace) -> kith_core::Result<()> {
 /// the user's own; else shared); updates a view of the same name and object.
 pub(crate) async fn create(State(state): State<Arc<AppState>>, form: FormPairs) -> Result<Redirect, WebError> {
     let get = |k: &str| form.get(k).unwrap_or_default().trim().to_string();
-    let name = get("name");
-    if name.is_empty() {
-        return Err(WebError::BadRequest("give the view a name".into()));
-    }
-    let kind = if get("kind") == "board" { "board" } else { "table" };
-    let mine = !get("mine").is_empty();
-    let draft = SavedView {
-        id: String::new(),
-        name,
+    let request = SaveViewRequest {
+        name: get("name"),
         object: get("object"),
-        kind: kind.into(),
+        kind: if get("kind") == "board" { "board" } else { "table" }.into(),
         filter: get("filter"),
         sort: get("sort"),
         field: get("field"),
-        owner: None,
+        mine: !get("mine").is_empty(),
     };
     let view = state
         .ws
         .call(move |ws| -> Result<SavedView, WebError> {
-            ws.object_named(&draft.object).map_err(kith_core::Error::from)?;
-            let mut view = draft;
-            view.owner = mine.then(|| ws.device().user.clone());
-            let same = load(ws)
-                .into_iter()
-                .find(|v| v.name == view.name && v.object == view.object);
-            match same {
-                Some(old) => {
-                    let id = parse_id(&old.id)?;
-                    let mut content: Vec<(&str, Option<&str>)> =
-                        view.content().into_iter().map(|(k, v)| (k, Some(v))).collect();
-                    if view.owner.is_none() {
-                        content.push(("owner", None));
-                    }
-                    ws.update_config_doc(id, None, &content)?;
-                    view.id = old.id;
-                }
-                None => {
-                    view.id = ws
-                        .create_config_doc_with(DocKind::View, &view.name, &view.content())?
-                        .to_string()
-                }
-            }
-            Ok(view)
+            let done = views::save(ws, &request)?;
+            Ok(views::find(ws, &done.id)?)
         })
         .await??;
     Ok(redirect_with(&view.url(), &format!("View “{}” saved", view.name), None))
@@ -176,20 +91,10 @@ pub(crate) async fn delete(
     form: FormPairs,
 ) -> Result<Redirect, WebError> {
     let back = safe_back(form.get("back"));
-    let (name, undo) = state
+    let done = state
         .ws
-        .call(move |ws| -> Result<(String, Option<Undo>), WebError> {
-            let gone = load(ws)
-                .into_iter()
-                .find(|v| v.id == id)
-                .ok_or_else(|| WebError::NotFound(format!("view {id}")))?;
-            let change = ws.archive_config_doc(parse_id(&gone.id)?, true)?;
-            Ok((gone.name, change.map(Undo::Change)))
-        })
+        .call(move |ws| views::remove(ws, &ViewRequest { view: id }))
         .await??;
-    Ok(redirect_with(&back, &format!("View “{name}” deleted"), undo.as_ref()))
-}
-
-fn parse_id(id: &str) -> Result<DocId, WebError> {
-    id.parse().map_err(|_| WebError::NotFound(format!("view {id}")))
+    let undo = done.undo.as_deref().and_then(|u| u.strip_prefix("change:")).map(|c| Undo::Change(c.to_string()));
+    Ok(redirect_with(&back, &done.message, undo.as_ref()))
 }
