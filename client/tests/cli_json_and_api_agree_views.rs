@@ -75,7 +75,10 @@ fn views_read_the_same_from_the_cli_and_the_api() {
         cli(&path, &["view", "show", "Londoners"]),
         api_get(&server, "/api/views/Londoners")
     );
-    assert_eq!(cli(&path, &["view", "show", &id]), api_get(&server, &format!("/api/views/{id}")));
+    assert_eq!(
+        cli(&path, &["view", "show", &id]),
+        api_get(&server, &format!("/api/views/{id}"))
+    );
 
     let run = cli(&path, &["view", "run", "Londoners"]);
     assert_eq!(run, api_get(&server, "/api/views/Londoners/records"));
@@ -104,7 +107,10 @@ fn view_changes_answer_in_the_same_shape_from_the_cli_and_the_api() {
     let path = ws.path().expect("on disk").to_path_buf();
     let server = TestServer::start(ws);
 
-    let by_cli = cli(&path, &["view", "save", "By name", "--object", "people", "--sort", "name"]);
+    let by_cli = cli(
+        &path,
+        &["view", "save", "By name", "--object", "people", "--sort", "name"],
+    );
     let by_api = api_send(
         &server,
         "POST",
@@ -121,13 +127,24 @@ fn view_changes_answer_in_the_same_shape_from_the_cli_and_the_api() {
     let by_api = api_send(&server, "PATCH", "/api/views/By%20name", r#"{"sort": "name"}"#);
     assert_eq!(keys(&by_cli), keys(&by_api));
     assert_eq!(by_cli["message"], by_api["message"]);
-    assert_eq!(api_get(&server, "/api/views/By%20name")["history"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        api_get(&server, "/api/views/By%20name")["history"]
+            .as_array()
+            .map(Vec::len),
+        Some(3)
+    );
 
     let by_api = api_send(&server, "DELETE", "/api/views/Board", "");
-    let undo = by_api["undo"].as_str().and_then(|u| u.strip_prefix("change:")).expect("an undo");
+    let undo = by_api["undo"]
+        .as_str()
+        .and_then(|u| u.strip_prefix("change:"))
+        .expect("an undo");
     assert_eq!(cli(&path, &["view", "list"])["views"].as_array().map(Vec::len), Some(1));
     api_send(&server, "POST", "/api/revert", &format!(r#"{{"change": "{undo}"}}"#));
-    assert_eq!(api_get(&server, "/api/views")["views"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        api_get(&server, "/api/views")["views"].as_array().map(Vec::len),
+        Some(2)
+    );
     let by_cli = cli(&path, &["view", "remove", "Board"]);
     assert_eq!(keys(&by_cli), keys(&by_api));
 
@@ -139,6 +156,9 @@ fn view_changes_answer_in_the_same_shape_from_the_cli_and_the_api() {
         r#"{"name": "Bad", "object": "people", "filter": "nope = 1"}"#,
     );
     assert!(r.status >= 400, "{}", r.body);
-    assert_eq!(api_get(&server, "/api/views")["views"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        api_get(&server, "/api/views")["views"].as_array().map(Vec::len),
+        Some(1)
+    );
     assert_eq!(server.get("/api/views/nothing").status, 400);
 }

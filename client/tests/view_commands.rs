@@ -38,7 +38,15 @@ fn names(page: &serde_json::Value) -> Vec<String> {
 fn a_saved_view_lists_and_runs_with_its_filter_and_sort() {
     let kith = with_deals();
     let saved = kith.json(&[
-        "view", "save", "Big wins", "--object", "deals", "--filter", "stage = Won", "--sort", "-amount",
+        "view",
+        "save",
+        "Big wins",
+        "--object",
+        "deals",
+        "--filter",
+        "stage = Won",
+        "--sort",
+        "-amount",
     ]);
     assert_eq!(saved["message"], "View saved: “Big wins”");
     let id = saved["id"].as_str().expect("an id").to_string();
@@ -74,18 +82,43 @@ fn a_saved_view_lists_and_runs_with_its_filter_and_sort() {
     let table = kith.ok(&["view", "run", "Big wins"]);
     assert!(table.contains("Alpha") && !table.contains("Charlie"), "{table}");
     let listed = kith.ok(&["view", "list"]);
-    assert!(listed.contains("Big wins") && listed.contains("stage = Won"), "{listed}");
+    assert!(
+        listed.contains("Big wins") && listed.contains("stage = Won"),
+        "{listed}"
+    );
 }
 
 #[test]
 fn an_edited_view_runs_its_new_filter_and_the_edit_reverts() {
     let kith = with_deals();
-    kith.ok(&["view", "save", "Pipeline", "--object", "deals", "--filter", "stage = Won"]);
-    let edited = kith.json(&[
-        "view", "edit", "Pipeline", "--name", "Leads", "--filter", "stage = Lead", "--kind", "board", "--field",
-        "Stage", "--mine",
+    kith.ok(&[
+        "view",
+        "save",
+        "Pipeline",
+        "--object",
+        "deals",
+        "--filter",
+        "stage = Won",
     ]);
-    let change = edited["undo"].as_str().and_then(|u| u.strip_prefix("change:")).expect("an undo").to_string();
+    let edited = kith.json(&[
+        "view",
+        "edit",
+        "Pipeline",
+        "--name",
+        "Leads",
+        "--filter",
+        "stage = Lead",
+        "--kind",
+        "board",
+        "--field",
+        "Stage",
+        "--mine",
+    ]);
+    let change = edited["undo"]
+        .as_str()
+        .and_then(|u| u.strip_prefix("change:"))
+        .expect("an undo")
+        .to_string();
     let shown = kith.json(&["view", "show", "Leads"]);
     assert_eq!(shown["kind"], "board");
     assert_eq!(shown["field"], "stage");
@@ -98,7 +131,10 @@ fn an_edited_view_runs_its_new_filter_and_the_edit_reverts() {
     assert_eq!(back["filter"], "stage = Won");
     assert_eq!(back["kind"], "table");
     assert_eq!(back["owner"], serde_json::Value::Null);
-    assert_eq!(names(&kith.json(&["view", "run", "Pipeline"])), ["Alpha", "Bravo", "Delta"]);
+    assert_eq!(
+        names(&kith.json(&["view", "run", "Pipeline"])),
+        ["Alpha", "Bravo", "Delta"]
+    );
 
     // Nothing to change: no change made.
     let same = kith.json(&["view", "edit", "Pipeline", "--filter", "stage = Won"]);
@@ -110,7 +146,11 @@ fn a_removed_view_leaves_the_list_and_revert_brings_it_back() {
     let kith = with_deals();
     kith.ok(&["view", "save", "Won", "--object", "deals", "--filter", "stage = Won"]);
     let removed = kith.json(&["view", "remove", "Won"]);
-    let change = removed["undo"].as_str().and_then(|u| u.strip_prefix("change:")).expect("an undo").to_string();
+    let change = removed["undo"]
+        .as_str()
+        .and_then(|u| u.strip_prefix("change:"))
+        .expect("an undo")
+        .to_string();
     assert_eq!(kith.json(&["view", "list"])["views"], serde_json::json!([]));
     assert_one_line_error(&kith.fails(&["view", "run", "Won"]));
 
@@ -138,7 +178,9 @@ fn a_view_that_would_not_open_is_refused_and_nothing_is_saved() {
         &["view", "save", "X", "--object", "deals", "--filter", "nope = 1"],
         &["view", "save", "X", "--object", "deals", "--sort", "nope"],
         &["view", "save", "X", "--object", "deals", "--kind", "list"],
-        &["view", "save", "X", "--object", "deals", "--kind", "board", "--field", "name"],
+        &[
+            "view", "save", "X", "--object", "deals", "--kind", "board", "--field", "name",
+        ],
         &["view", "save", " ", "--object", "deals"],
     ] {
         assert_one_line_error(&kith.fails(args));

@@ -104,7 +104,9 @@ pub(crate) fn find(ws: &Workspace, name: &str) -> Result<SavedView, AppError> {
     if let Some(v) = views.iter().find(|v| v.id == name) {
         return Ok(v.clone());
     }
-    let mut named = views.into_iter().filter(|v| v.name.to_lowercase() == name.to_lowercase());
+    let mut named = views
+        .into_iter()
+        .filter(|v| v.name.to_lowercase() == name.to_lowercase());
     match (named.next(), named.next()) {
         (Some(v), None) => Ok(v),
         (Some(a), Some(b)) => Err(AppError::Invalid(format!(
@@ -229,9 +231,9 @@ pub(crate) fn edit(ws: &mut Workspace, req: &EditViewRequest) -> Result<Changed,
         view.owner = mine.then(|| ws.device().user.clone());
     }
     let view = checked(ws, view)?;
-    let clash = visible(ws)?.into_iter().any(|v| {
-        v.id != old.id && v.object == view.object && v.name.to_lowercase() == view.name.to_lowercase()
-    });
+    let clash = visible(ws)?
+        .into_iter()
+        .any(|v| v.id != old.id && v.object == view.object && v.name.to_lowercase() == view.name.to_lowercase());
     if clash {
         return Err(AppError::Invalid(format!(
             "another view of {} is named “{}”",
@@ -295,7 +297,11 @@ fn checked(ws: &Workspace, mut view: SavedView) -> Result<SavedView, AppError> {
     view.kind = match view.kind.as_str() {
         "" | "table" => "table".into(),
         "board" => "board".into(),
-        other => return Err(AppError::Invalid(format!("a view is a table or a board, not “{other}”"))),
+        other => {
+            return Err(AppError::Invalid(format!(
+                "a view is a table or a board, not “{other}”"
+            )));
+        }
     };
     if !view.filter.is_empty() {
         ws.parse_filter(object.id, &view.filter)?;

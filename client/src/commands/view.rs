@@ -198,7 +198,13 @@ fn show(ctx: &Context, name: String) -> Result<(), CliError> {
         return Ok(());
     }
     let v = &shown.view;
-    let or_none = |s: &str| if s.is_empty() { "(none)".to_string() } else { s.to_string() };
+    let or_none = |s: &str| {
+        if s.is_empty() {
+            "(none)".to_string()
+        } else {
+            s.to_string()
+        }
+    };
     writeln!(out, "{}", v.name)?;
     writeln!(out, "  id:     {}", v.id)?;
     writeln!(out, "  object: {}", v.object)?;
@@ -211,7 +217,9 @@ fn show(ctx: &Context, name: String) -> Result<(), CliError> {
     writeln!(
         out,
         "  whose:  {}",
-        v.owner.as_deref().map_or("the workspace's".to_string(), |o| format!("{o}'s own"))
+        v.owner
+            .as_deref()
+            .map_or("the workspace's".to_string(), |o| format!("{o}'s own"))
     )?;
     write_changes(&mut out, &shown.history)
 }

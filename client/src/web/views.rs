@@ -13,9 +13,9 @@ use axum::response::Redirect;
 use kith_core::{DocKind, Workspace};
 
 use super::form::{FormPairs, to_query};
-use crate::app::views::{self, SaveViewRequest, ViewRequest};
 use super::undo::{Undo, redirect_with, safe_back};
 use super::{AppState, WebError};
+use crate::app::views::{self, SaveViewRequest, ViewRequest};
 
 /// The setting older versions kept the views in (JSON), migrated by [`migrate`].
 const LEGACY_SETTING: &str = "ui.views";
@@ -95,6 +95,10 @@ pub(crate) async fn delete(
         .ws
         .call(move |ws| views::remove(ws, &ViewRequest { view: id }))
         .await??;
-    let undo = done.undo.as_deref().and_then(|u| u.strip_prefix("change:")).map(|c| Undo::Change(c.to_string()));
+    let undo = done
+        .undo
+        .as_deref()
+        .and_then(|u| u.strip_prefix("change:"))
+        .map(|c| Undo::Change(c.to_string()));
     Ok(redirect_with(&back, &done.message, undo.as_ref()))
 }
