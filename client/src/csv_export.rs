@@ -43,7 +43,7 @@ pub fn export<W: Write>(ws: &Workspace, object: &str, format: ExportFormat, out:
         Err(AppError::Kith(e)) => Err(CsvError::Kith(e)),
         Err(AppError::Schema(e)) => Err(CsvError::Schema(e)),
         Err(AppError::Query(e)) => Err(CsvError::Kith(Box::new(e.into()))),
-        // An export of a whole object asks nothing that can be invalid.
-        Err(AppError::Invalid(e)) => Err(CsvError::Write(std::io::Error::other(e))),
+        // An export of a whole object asks nothing that can be invalid or missing.
+        Err(AppError::Invalid(e) | AppError::NotFound(e)) => Err(CsvError::Write(std::io::Error::other(e))),
     }
 }

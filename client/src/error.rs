@@ -79,7 +79,7 @@ impl From<crate::app::AppError> for CliError {
             AppError::Schema(e) => CliError::Schema(e),
             AppError::Query(e) => CliError::Query(e),
             AppError::Csv(e) => CliError::Csv(e),
-            AppError::Invalid(message) => CliError::InvalidArgument(message),
+            AppError::Invalid(message) | AppError::NotFound(message) => CliError::InvalidArgument(message),
         }
     }
 }

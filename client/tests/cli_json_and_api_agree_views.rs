@@ -160,5 +160,5 @@ fn view_changes_answer_in_the_same_shape_from_the_cli_and_the_api() {
         api_get(&server, "/api/views")["views"].as_array().map(Vec::len),
         Some(1)
     );
-    assert_eq!(server.get("/api/views/nothing").status, 400);
+    assert_eq!(server.get("/api/views/nothing").status, 404);
 }

@@ -65,6 +65,9 @@ pub(crate) enum AppError {
     /// The request itself is wrong (a missing part, a bad limit).
     #[error("{0}")]
     Invalid(String),
+    /// What the request names is not there (a saved view).
+    #[error("{0}")]
+    NotFound(String),
 }
 
 impl From<kith_core::Error> for AppError {

@@ -113,7 +113,7 @@ pub(crate) fn find(ws: &Workspace, name: &str) -> Result<SavedView, AppError> {
             "several views are named “{name}” ({} on {}, {} on {}); name it by its id",
             a.id, a.object, b.id, b.object
         ))),
-        (None, _) => Err(AppError::Invalid(format!(
+        (None, _) => Err(AppError::NotFound(format!(
             "no view “{name}” (`kith view list` shows them)"
         ))),
     }
@@ -350,5 +350,5 @@ fn write(ws: &mut Workspace, old: &SavedView, new: &SavedView) -> Result<Option<
 
 fn parse_id(id: &str) -> Result<DocId, AppError> {
     id.parse()
-        .map_err(|_| AppError::Invalid(format!("no view “{id}” (`kith view list` shows them)")))
+        .map_err(|_| AppError::NotFound(format!("no view “{id}” (`kith view list` shows them)")))
 }

@@ -95,6 +95,7 @@ impl From<AppError> for ApiError {
         match e {
             AppError::Kith(e) => (*e).into(),
             AppError::Invalid(m) => ApiError(StatusCode::BAD_REQUEST, m),
+            AppError::NotFound(m) => ApiError(StatusCode::NOT_FOUND, m),
             e @ (AppError::Schema(_) | AppError::Query(_) | AppError::Csv(_)) => {
                 ApiError(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
             }

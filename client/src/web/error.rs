@@ -41,6 +41,7 @@ impl WebError {
             WebError::Core(E::Store(_)) => StatusCode::INTERNAL_SERVER_ERROR,
             WebError::Core(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::App(crate::app::AppError::Invalid(_)) => StatusCode::BAD_REQUEST,
+            WebError::App(crate::app::AppError::NotFound(_)) => StatusCode::NOT_FOUND,
             WebError::App(_) => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
