@@ -257,7 +257,16 @@ impl WellBehaved {
             self.next += 1;
             let sent = Instant::now();
             send(&mut self.ws, &push).await.unwrap();
-            while !matches!(recv(&mut self.ws).await, Some(ServerMessage::Ack { .. })) {}
+            loop {
+                match recv(&mut self.ws).await {
+                    Some(ServerMessage::Ack { .. }) => break,
+                    Some(ServerMessage::Error { code, message }) => {
+                        panic!("the relay disconnected the well-behaved device: {code:?}: {message}")
+                    }
+                    Some(_) => {}
+                    None => panic!("the well-behaved device's connection closed without an ack"),
+                }
+            }
             latencies.push(sent.elapsed());
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
