@@ -4,15 +4,16 @@
 //!
 //! ```sh
 //! cargo bench -p kith-relay --bench relay_load                   # every scenario
-//! cargo bench -p kith-relay --bench relay_load -- join 1000000    # one of: join [N] subscribers neighbour
+//! cargo bench -p kith-relay --bench relay_load -- join 1000000    # one of: join [N] subscribers neighbour [N]
 //! ```
 //!
 //! * `join N`: a device pushes N records (one small Automerge document each, like a
 //!   record's first save), then a fresh device pulls the whole workspace.
 //! * `subscribers`: sustained pushes per second while 10 devices receive every entry
 //!   live, each within the relay's default per-connection byte budget.
-//! * `neighbour`: a well-behaved device's push-to-ack latency alone, then while another
-//!   token floods the same workspace.
+//! * `neighbour N`: a well-behaved device's push-to-ack latency alone and while another
+//!   token floods the same workspace (N pushes of each, default 1,000, in alternating
+//!   blocks).
 
 use std::time::{Duration, Instant};
 
@@ -221,35 +222,62 @@ async fn scenario_subscribers() {
     );
 }
 
-/// A well-behaved device pushes one small change every 20 ms and measures push-to-ack.
-async fn well_behaved(relay_addr: std::net::SocketAddr, secret: String, pushes: usize) -> Vec<Duration> {
-    let mut ws = connect_from(relay_addr, &secret, None).await.unwrap();
-    let mut doc = AutoCommit::new();
-    let id = DocId::new();
-    let mut latencies = Vec::new();
-    for i in 0..pushes {
-        let heads = doc.get_heads();
-        doc.put(ROOT, "n", i as i64).unwrap();
-        doc.commit();
-        let push = ClientMessage::Push {
-            chunks: vec![PushChunk {
-                id: 1_000_000_000 + i as u64,
-                doc: id,
-                data: doc.save_after(&heads),
-            }],
-        };
-        let sent = Instant::now();
-        send(&mut ws, &push).await.unwrap();
-        while !matches!(recv(&mut ws).await, Some(ServerMessage::Ack { .. })) {}
-        latencies.push(sent.elapsed());
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    latencies.sort();
-    latencies
+/// A well-behaved device: one small change every 20 ms, each push's ack awaited.
+struct WellBehaved {
+    ws: relay_child::Ws,
+    doc: AutoCommit,
+    id: DocId,
+    next: u64,
 }
 
-fn percentiles(latencies: &[Duration]) -> (Duration, Duration) {
-    (latencies[latencies.len() / 2], latencies[latencies.len() * 99 / 100])
+impl WellBehaved {
+    async fn connect(relay_addr: std::net::SocketAddr, secret: &str) -> WellBehaved {
+        WellBehaved {
+            ws: connect_from(relay_addr, secret, None).await.unwrap(),
+            doc: AutoCommit::new(),
+            id: DocId::new(),
+            next: 1_000_000_000,
+        }
+    }
+
+    /// Pushes `n` changes and returns each push-to-ack time.
+    async fn pushes(&mut self, n: usize) -> Vec<Duration> {
+        let mut latencies = Vec::with_capacity(n);
+        for _ in 0..n {
+            let heads = self.doc.get_heads();
+            self.doc.put(ROOT, "n", self.next as i64).unwrap();
+            self.doc.commit();
+            let push = ClientMessage::Push {
+                chunks: vec![PushChunk {
+                    id: self.next,
+                    doc: self.id,
+                    data: self.doc.save_after(&heads),
+                }],
+            };
+            self.next += 1;
+            let sent = Instant::now();
+            send(&mut self.ws, &push).await.unwrap();
+            loop {
+                match recv(&mut self.ws).await {
+                    Some(ServerMessage::Ack { .. }) => break,
+                    Some(ServerMessage::Error { code, message }) => {
+                        panic!("the relay disconnected the well-behaved device: {code:?}: {message}")
+                    }
+                    Some(_) => {}
+                    None => panic!("the well-behaved device's connection closed without an ack"),
+                }
+            }
+            latencies.push(sent.elapsed());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        latencies
+    }
+}
+
+/// p50, p90 and p99 of sorted latencies.
+fn percentiles(latencies: &[Duration]) -> (Duration, Duration, Duration) {
+    let at = |q: usize| latencies[latencies.len() * q / 100];
+    (at(50), at(90), at(99))
 }
 
 /// 1,000 changes to one document, made on a blocking thread so that making them does
@@ -308,27 +336,41 @@ async fn flood(relay_addr: std::net::SocketAddr, secret: String, stop: tokio::sy
     acked
 }
 
-async fn scenario_neighbour() {
-    const PUSHES: usize = 300;
+/// The well-behaved device's pushes alternate between quiet blocks and blocks while
+/// another token floods, so that both sets of figures see the same (shared, noisy)
+/// machine: `pushes` of each, in 10 blocks.
+async fn scenario_neighbour(pushes: usize) {
+    const BLOCKS: usize = 10;
+    let per_block = pushes.div_ceil(BLOCKS);
     let relay = Relay::start(&[]);
-    let quiet = well_behaved(relay.addr, relay.other_secret.clone(), PUSHES).await;
-    let (q50, q99) = percentiles(&quiet);
-    relay.report(
-        "neighbour",
-        &format!("quiet: {PUSHES} pushes, push-to-ack p50 {q50:?}, p99 {q99:?}"),
-    );
-    let (stop_tx, stop) = tokio::sync::watch::channel(false);
-    let flooder = tokio::spawn(flood(relay.addr, relay.secret.clone(), stop));
-    // Let the flood reach its steady state (past the token's burst).
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let noisy = well_behaved(relay.addr, relay.other_secret.clone(), PUSHES).await;
-    stop_tx.send_replace(true);
-    let flooded = flooder.await.unwrap();
-    let (n50, n99) = percentiles(&noisy);
+    let mut device = WellBehaved::connect(relay.addr, &relay.other_secret).await;
+    let (mut quiet, mut noisy, mut flooded) = (Vec::new(), Vec::new(), 0);
+    for _ in 0..BLOCKS {
+        quiet.extend(device.pushes(per_block).await);
+        let (stop_tx, stop) = tokio::sync::watch::channel(false);
+        let flooder = tokio::spawn(flood(relay.addr, relay.secret.clone(), stop));
+        // Let the flood reach its steady state (past what the token's bucket refilled).
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        noisy.extend(device.pushes(per_block).await);
+        stop_tx.send_replace(true);
+        flooded += flooder.await.unwrap();
+    }
+    quiet.sort();
+    noisy.sort();
+    let (q50, q90, q99) = percentiles(&quiet);
+    let (n50, n90, n99) = percentiles(&noisy);
     relay.report(
         "neighbour",
         &format!(
-            "while another token floods ({flooded} chunks stored): p50 {n50:?}, p99 {n99:?} ({:.1}x the quiet p99)",
+            "quiet: {} pushes, push-to-ack p50 {q50:.2?}, p90 {q90:.2?}, p99 {q99:.2?}",
+            quiet.len()
+        ),
+    );
+    relay.report(
+        "neighbour",
+        &format!(
+            "while another token floods ({flooded} chunks stored): {} pushes, p50 {n50:.2?}, p90 {n90:.2?}, p99 {n99:.2?} ({:.1}x the quiet p99)",
+            noisy.len(),
             n99.as_secs_f64() / q99.as_secs_f64()
         ),
     );
@@ -353,7 +395,7 @@ fn main() {
             scenario_subscribers().await;
         }
         if wanted("neighbour") {
-            scenario_neighbour().await;
+            scenario_neighbour(args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1000)).await;
         }
     });
 }

@@ -91,6 +91,9 @@ pub(crate) struct Metrics {
     /// From a push message's arrival to its acknowledgement being queued (after the
     /// durable commit).
     pub(crate) push_to_ack: Histogram,
+    /// One writer transaction: appending its chunks and the durable commit. Most of a
+    /// push's wait is one or two of these (its own, and the one in progress).
+    pub(crate) writer_commit: Histogram,
     pub(crate) connections_total: AtomicU64,
     pub(crate) unauthorized_total: AtomicU64,
     pub(crate) connections_refused_total: AtomicU64,
@@ -249,6 +252,11 @@ impl Metrics {
             "push_to_ack_seconds",
             "From a push's arrival to its acknowledgement (after the durable commit).",
         );
+        self.writer_commit.render(
+            &mut out,
+            "writer_commit_seconds",
+            "One workspace writer transaction: appending its chunks and the durable commit.",
+        );
         let _ = writeln!(out, "# HELP kith_relay_errors_total Errors sent to devices, by code.");
         let _ = writeln!(out, "# TYPE kith_relay_errors_total counter");
         for (code, counter) in CODES.iter().zip(&self.errors_total) {
@@ -273,6 +281,7 @@ mod tests {
         add(&m.pushes_total, 3);
         m.error(ErrorCode::RateLimited);
         m.push_to_ack.observe(std::time::Duration::from_millis(3));
+        m.writer_commit.observe(std::time::Duration::from_millis(20));
         let depths = QueueDepths {
             connections: 2,
             queued_bytes: 10,
@@ -295,5 +304,7 @@ mod tests {
         assert!(text.contains("kith_relay_push_to_ack_seconds_bucket{le=\"0.0025\"} 0\n"));
         assert!(text.contains("kith_relay_push_to_ack_seconds_bucket{le=\"0.005\"} 1\n"));
         assert!(text.contains("kith_relay_push_to_ack_seconds_count 1\n"));
+        assert!(text.contains("kith_relay_writer_commit_seconds_bucket{le=\"0.01\"} 0\n"));
+        assert!(text.contains("kith_relay_writer_commit_seconds_bucket{le=\"0.025\"} 1\n"));
     }
 }

@@ -58,7 +58,9 @@ impl Relay {
         command
             .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json", "--data"])
             .arg(&data)
-            .env("RUST_LOG", "warn,kith_relay=info")
+            // As the relay's own default: Automerge logs an error for every chunk whose
+            // dependencies are elsewhere (every incremental change it checks).
+            .env("RUST_LOG", "warn,kith_relay=info,automerge=off")
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         for (k, v) in env {
@@ -72,6 +74,11 @@ impl Relay {
             let mut infos = 0usize;
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Ok(json) = serde_json::from_str::<serde_json::Value>(&line) {
+                    // Why a relay dropped a device, or anything that went wrong in it.
+                    let message = json["fields"]["message"].as_str().unwrap_or_default();
+                    if json["level"] != "INFO" || message.starts_with("disconnecting") {
+                        eprintln!("relay: {line}");
+                    }
                     if json["fields"]["message"] == "kith-relay listening"
                         && let Some(tx) = tx.take()
                     {

@@ -1,11 +1,28 @@
-//! The order a workspace's writer stores pushes in. Connections take turns, and a push
-//! larger than one transaction is stored in parts (each acknowledged as it commits),
-//! so a device pushing thousands of chunks at once makes another device's small push
-//! wait for one part, not for all of them. A connection's own pushes stay in order.
+//! The order a workspace's writer stores pushes in: a share of the writer per token,
+//! not per connection (a flooding device can open several connections).
+//!
+//! * A token whose waiting pushes fit in one turn (`light`: a device syncing its
+//!   edits) is served first, in a short transaction of light tokens' pushes only, so a
+//!   small push never waits behind another token's backlog, nor shares its commit
+//!   with a large part of it.
+//! * A token with more waiting (`heavy`: a bulk import, or a flood) is stored in parts,
+//!   each acknowledged as it commits, one token's part per transaction, heavy tokens in
+//!   turn. While another token uses the writer the parts are small, so that a push
+//!   arriving during a part's commit waits for little; alone, they are large (fewer
+//!   durable commits, more throughput).
+//! * A heavy token is never starved: after a transaction of light pushes that passed
+//!   it over, its next part goes.
+//!
+//! A connection's own pushes stay in order; within a token, its connections take turns.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
 
 use super::{ConnId, WriteRequest};
+use crate::ids::TokenId;
+
+/// How long after a token's push is stored the writer counts as shared with it.
+const SHARED_FOR: Duration = Duration::from_secs(2);
 
 /// Part of a push request, stored in one transaction.
 pub(super) struct Part {
@@ -15,21 +32,70 @@ pub(super) struct Part {
     pub(super) finishes: bool,
 }
 
-/// Push requests waiting for the writer, one queue per connection.
+/// The sizes of a writer's transactions, in chunks and bytes (one chunk may pass
+/// the byte bound alone).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Sizes {
+    /// The most one transaction takes.
+    pub(super) max: (usize, usize),
+    /// The most a part of a heavy token's pushes takes while another token shares the
+    /// writer.
+    pub(super) shared_part: (usize, usize),
+    /// The most a token may have waiting and still count as light.
+    pub(super) light: (usize, usize),
+}
+
+/// One token's waiting requests.
+struct TokenQueue {
+    token: TokenId,
+    /// Connections in turn order, each with its requests in arrival order.
+    conns: VecDeque<(ConnId, VecDeque<WriteRequest>)>,
+    /// Chunks and bytes waiting.
+    chunks: usize,
+    bytes: usize,
+}
+
+impl TokenQueue {
+    fn is_light(&self, sizes: &Sizes) -> bool {
+        self.chunks <= sizes.light.0 && self.bytes <= sizes.light.1
+    }
+}
+
+/// Push requests waiting for the writer, by token and connection.
 #[derive(Default)]
 pub(super) struct FairQueue {
-    /// Connections in turn order, each with its requests in arrival order.
-    turns: VecDeque<(ConnId, VecDeque<WriteRequest>)>,
+    /// Tokens in turn order.
+    tokens: VecDeque<TokenQueue>,
     /// Requests not yet completely taken.
     requests: usize,
+    /// When each token's pushes were last taken, to tell whether the writer is shared.
+    last_served: HashMap<TokenId, Instant>,
+    /// The last transaction held light tokens' pushes while a heavy token waited.
+    heavy_passed_over: bool,
 }
 
 impl FairQueue {
     pub(super) fn push(&mut self, request: WriteRequest) {
         self.requests += 1;
-        match self.turns.iter_mut().find(|(conn, _)| *conn == request.conn) {
-            Some((_, queue)) => queue.push_back(request),
-            None => self.turns.push_back((request.conn, VecDeque::from([request]))),
+        let (chunks, bytes) = (request.chunks.len(), bytes_of(&request));
+        let index = match self.tokens.iter().position(|t| t.token == request.token) {
+            Some(index) => index,
+            None => {
+                self.tokens.push_back(TokenQueue {
+                    token: request.token,
+                    conns: VecDeque::new(),
+                    chunks: 0,
+                    bytes: 0,
+                });
+                self.tokens.len() - 1
+            }
+        };
+        let queue = &mut self.tokens[index];
+        queue.chunks += chunks;
+        queue.bytes += bytes;
+        match queue.conns.iter_mut().find(|(conn, _)| *conn == request.conn) {
+            Some((_, requests)) => requests.push_back(request),
+            None => queue.conns.push_back((request.conn, VecDeque::from([request]))),
         }
     }
 
@@ -42,27 +108,72 @@ impl FairQueue {
         self.requests == 0
     }
 
-    /// The parts of the next transaction: at most `max_chunks` chunks and `max_bytes`
-    /// bytes (but at least one chunk), in turns of an eighth of that per connection.
-    /// When several connections wait, the transaction ends after one round of turns:
-    /// a small push then commits in a short transaction, not in a full one.
-    pub(super) fn next_commit(&mut self, max_chunks: usize, max_bytes: usize) -> Vec<Part> {
-        let (turn_chunks, turn_bytes) = ((max_chunks / 8).max(1), (max_bytes / 8).max(1));
+    /// The parts of the next transaction, taken at `now`: the light tokens' pushes,
+    /// whole, or one part of a heavy token's.
+    pub(super) fn next_commit(&mut self, sizes: &Sizes, now: Instant) -> Vec<Part> {
+        self.last_served
+            .retain(|_, at| now.saturating_duration_since(*at) < SHARED_FOR);
+        let light = self.tokens.iter().any(|t| t.is_light(sizes));
+        let heavy = self.tokens.iter().position(|t| !t.is_light(sizes));
+        let parts = match heavy {
+            Some(index) if !light || self.heavy_passed_over => {
+                self.heavy_passed_over = false;
+                self.take_heavy(index, sizes, now)
+            }
+            _ if light => {
+                self.heavy_passed_over = heavy.is_some();
+                self.take_light(sizes, now)
+            }
+            _ => Vec::new(),
+        };
+        self.requests -= parts.iter().filter(|p| p.finishes).count();
+        parts
+    }
+
+    /// Every light token's requests, whole, in turn order, within `sizes.max`.
+    fn take_light(&mut self, sizes: &Sizes, now: Instant) -> Vec<Part> {
+        let (mut chunks, mut bytes) = (0, 0);
         let mut parts = Vec::new();
-        let mut served: Vec<ConnId> = Vec::new();
+        let mut index = 0;
+        while index < self.tokens.len() {
+            let queue = &self.tokens[index];
+            let fits = chunks + queue.chunks <= sizes.max.0 && bytes + queue.bytes <= sizes.max.1;
+            if !queue.is_light(sizes) || (!parts.is_empty() && !fits) {
+                index += 1;
+                continue;
+            }
+            let Some(queue) = self.tokens.remove(index) else { break };
+            chunks += queue.chunks;
+            bytes += queue.bytes;
+            self.last_served.insert(queue.token, now);
+            for (_, requests) in queue.conns {
+                parts.extend(requests.into_iter().map(|request| Part {
+                    request,
+                    finishes: true,
+                }));
+            }
+        }
+        parts
+    }
+
+    /// One part of the heavy token at `index`: its connections' requests in turns, up
+    /// to the full transaction size when it has the writer to itself, or up to
+    /// `sizes.shared_part` while another token pushes. The token then goes to the back.
+    fn take_heavy(&mut self, index: usize, sizes: &Sizes, now: Instant) -> Vec<Part> {
+        let Some(mut queue) = self.tokens.remove(index) else {
+            return Vec::new();
+        };
+        let shared = !self.tokens.is_empty() || self.last_served.keys().any(|t| *t != queue.token);
+        let (max_chunks, max_bytes) = if shared { sizes.shared_part } else { sizes.max };
         let (mut chunks, mut bytes) = (0usize, 0usize);
+        let mut parts = Vec::new();
         while chunks < max_chunks && bytes < max_bytes {
-            let Some((conn, mut queue)) = self.turns.pop_front() else {
+            let Some((conn, mut requests)) = queue.conns.pop_front() else {
                 break;
             };
-            if served.len() > 1 && served.contains(&conn) {
-                self.turns.push_front((conn, queue));
-                break;
-            }
-            if !served.contains(&conn) {
-                served.push(conn);
-            }
-            let Some(mut request) = queue.pop_front() else { continue };
+            let Some(mut request) = requests.pop_front() else {
+                continue;
+            };
             let mut take = 0;
             let mut size = 0;
             for (_, chunk) in &request.chunks {
@@ -71,30 +182,25 @@ impl FairQueue {
                 if !first && (chunks + take + 1 > max_chunks || bytes + size + len > max_bytes) {
                     break;
                 }
-                if take > 0 && (take >= turn_chunks || size + len > turn_bytes) {
-                    break;
-                }
                 take += 1;
                 size += len;
             }
             if take == 0 && !request.chunks.is_empty() {
-                // Nothing more fits in this transaction: the turn stays.
-                queue.push_front(request);
-                self.turns.push_front((conn, queue));
+                // Nothing more fits in this part: the connection keeps its turn.
+                requests.push_front(request);
+                queue.conns.push_front((conn, requests));
                 break;
             }
             let finishes = take == request.chunks.len();
             let part = if finishes {
-                self.requests -= 1;
                 request
             } else {
                 let rest = request.chunks.split_off(take);
                 let part = WriteRequest {
-                    conn,
-                    received: request.received,
                     chunks: std::mem::replace(&mut request.chunks, rest),
+                    ..request.clone_header()
                 };
-                queue.push_front(request);
+                requests.push_front(request);
                 part
             };
             chunks += take;
@@ -103,93 +209,36 @@ impl FairQueue {
                 request: part,
                 finishes,
             });
-            if !queue.is_empty() {
-                self.turns.push_back((conn, queue));
+            if !requests.is_empty() {
+                queue.conns.push_back((conn, requests));
             }
+        }
+        queue.chunks -= chunks;
+        queue.bytes -= bytes;
+        self.last_served.insert(queue.token, now);
+        if !queue.conns.is_empty() {
+            self.tokens.push_back(queue);
         }
         parts
     }
+}
+
+impl WriteRequest {
+    /// The same request's connection, token and arrival, without chunks.
+    fn clone_header(&self) -> WriteRequest {
+        WriteRequest {
+            conn: self.conn,
+            token: self.token,
+            received: self.received,
+            chunks: Vec::new(),
+        }
+    }
+}
+
+/// The bytes of chunk data in a request.
+pub(super) fn bytes_of(request: &WriteRequest) -> usize {
+    request.chunks.iter().map(|(_, c)| c.data.len()).sum()
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::NewChunk;
-    use kith_core::DocId;
-
-    fn request(conn: ConnId, first_id: u64, chunks: usize) -> WriteRequest {
-        WriteRequest {
-            conn,
-            received: std::time::Instant::now(),
-            chunks: (0..chunks as u64)
-                .map(|i| {
-                    (
-                        first_id + i,
-                        NewChunk {
-                            doc: DocId::from_bytes([1; 16]),
-                            hash: [0; 32],
-                            data: vec![0; 10],
-                        },
-                    )
-                })
-                .collect(),
-        }
-    }
-
-    fn ids(parts: &[Part], conn: ConnId) -> Vec<u64> {
-        parts
-            .iter()
-            .filter(|p| p.request.conn == conn)
-            .flat_map(|p| p.request.chunks.iter().map(|(id, _)| *id))
-            .collect()
-    }
-
-    #[test]
-    fn a_small_push_behind_a_huge_one_goes_into_the_first_and_short_transaction() {
-        let mut queue = FairQueue::default();
-        queue.push(request(1, 0, 1000));
-        queue.push(request(2, 5000, 1));
-        let first = queue.next_commit(256, usize::MAX);
-        assert_eq!(ids(&first, 1), (0..32).collect::<Vec<_>>(), "one turn");
-        assert_eq!(ids(&first, 2), vec![5000]);
-        assert!(first.iter().any(|p| p.request.conn == 2 && p.finishes));
-        assert!(!first.iter().any(|p| p.request.conn == 1 && p.finishes));
-        assert_eq!(queue.len(), 1);
-        // Alone again, the large push fills whole transactions.
-        let second = queue.next_commit(256, usize::MAX);
-        assert_eq!(ids(&second, 1), (32..288).collect::<Vec<_>>());
-    }
-
-    #[test]
-    fn every_chunk_is_taken_once_in_each_connections_order_and_each_request_finishes_once() {
-        let mut queue = FairQueue::default();
-        queue.push(request(1, 0, 700));
-        queue.push(request(1, 700, 3));
-        queue.push(request(2, 10_000, 300));
-        queue.push(request(3, 20_000, 1));
-        let mut taken: Vec<Part> = Vec::new();
-        while !queue.is_empty() {
-            let parts = queue.next_commit(128, 100 * 10);
-            assert!(!parts.is_empty());
-            let chunks: usize = parts.iter().map(|p| p.request.chunks.len()).sum();
-            assert!(chunks <= 100, "{chunks} chunks in one transaction");
-            taken.extend(parts);
-        }
-        assert_eq!(ids(&taken, 1), (0..703).collect::<Vec<_>>());
-        assert_eq!(ids(&taken, 2), (10_000..10_300).collect::<Vec<_>>());
-        assert_eq!(ids(&taken, 3), vec![20_000]);
-        let finished = |conn| taken.iter().filter(|p| p.request.conn == conn && p.finishes).count();
-        assert_eq!((finished(1), finished(2), finished(3)), (2, 1, 1));
-    }
-
-    #[test]
-    fn one_chunk_larger_than_a_transaction_still_goes_alone() {
-        let mut queue = FairQueue::default();
-        queue.push(request(1, 0, 2));
-        let parts = queue.next_commit(10, 5);
-        assert_eq!(ids(&parts, 1), vec![0]);
-        let parts = queue.next_commit(10, 5);
-        assert_eq!(ids(&parts, 1), vec![1]);
-        assert!(parts[0].finishes && queue.is_empty());
-    }
-}
+mod tests;

@@ -2,10 +2,11 @@
 //!
 //! * Every connection is registered here with a bounded, ordered outgoing queue and a
 //!   "kick" signal (revocation, shutdown, falling too far behind).
-//! * Each workspace has a single writer task. It takes push requests in arrival order
-//!   (batching whatever is waiting into one redb transaction), appends them, and after
-//!   the durable commit puts the result, one shared [`Batch`], into the queue of every
-//!   connection of the workspace. Because one task produces all of a workspace's
+//! * Each workspace has a single writer task. It takes push requests in turns per token
+//!   (`fair_queue.rs`: whatever waits goes into the next redb transaction, small pushes
+//!   ahead of large ones' parts), appends them, and after the durable commit puts the
+//!   result, one shared [`Batch`], into the queue of every connection of the
+//!   workspace. Because one task produces all of a workspace's
 //!   batches, every queue sees them in log order; each session then picks its own acks
 //!   and the other devices' entries out of a batch.
 
@@ -78,6 +79,8 @@ pub(crate) struct Batch {
 /// One push message, checked and hashed, on its way to the writer.
 pub(crate) struct WriteRequest {
     pub(crate) conn: ConnId,
+    /// The connection's token: the writer is shared between tokens, not connections.
+    pub(crate) token: TokenId,
     /// When the push message arrived, for the push-to-ack latency.
     pub(crate) received: std::time::Instant,
     /// (the device's outbox id, the chunk).

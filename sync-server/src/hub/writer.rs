@@ -9,17 +9,23 @@ use tokio::sync::mpsc;
 
 use kith_core::sync::protocol::{Acked, Entry, ErrorCode};
 
-use super::fair_queue::{FairQueue, Part};
+use super::fair_queue::{FairQueue, Part, Sizes};
 use super::{Batch, ConnId, ConnMap, Kick, Outgoing, WRITER_QUEUE, WriteRequest, deliver, lock_conns};
 use crate::ids::WorkspaceId;
 use crate::metrics::{Metrics, add};
 use crate::store::LogStore;
 
-/// Chunks one writer transaction takes at most. A larger push is stored in several
-/// transactions, with other connections' pushes in between.
-const MAX_CHUNKS_PER_COMMIT: usize = 512;
-/// Bytes one writer transaction takes at most (one chunk may pass it alone).
-const MAX_BYTES_PER_COMMIT: usize = 2 << 20;
+/// The sizes of writer transactions ([`FairQueue`]): at most 512 chunks or 2 MiB (a
+/// larger push is stored in several transactions, with other tokens' pushes in
+/// between); a token with up to 64 chunks and 256 KiB waiting is light (served first,
+/// in a transaction of its own); while the writer is shared, a heavy token's part is
+/// no larger, so that it commits in a couple of milliseconds (measured with 512, 128
+/// and 64: the smaller the part, the shorter a neighbour's wait; docs/performance.md).
+const SIZES: Sizes = Sizes {
+    max: (512, 2 << 20),
+    shared_part: (64, 256 << 10),
+    light: (64, 256 << 10),
+};
 
 /// The single writer of one workspace's log.
 pub(super) struct Writer {
@@ -59,7 +65,7 @@ impl Writer {
                 uncommitted += size_of(&request);
                 queue.push(request);
             }
-            let parts = queue.next_commit(MAX_CHUNKS_PER_COMMIT, MAX_BYTES_PER_COMMIT);
+            let parts = queue.next_commit(&SIZES, std::time::Instant::now());
             let committed: u64 = parts.iter().map(|p| size_of(&p.request)).sum();
             self.commit(parts).await;
             uncommitted = uncommitted.saturating_sub(committed);
@@ -86,13 +92,17 @@ impl Writer {
         let store = self.store.clone();
         let workspace = self.workspace;
         let result = tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
             let appended = store.append(workspace, &chunks);
-            (chunks, appended)
+            (chunks, appended, started.elapsed())
         })
         .await;
         let (chunks, appended) = match result {
-            Ok((chunks, Ok(appended))) => (chunks, appended),
-            Ok((_, Err(e))) => return self.fail(&conns, format!("cannot store the pushed chunks: {e}")),
+            Ok((chunks, Ok(appended), took)) => {
+                self.metrics.writer_commit.observe(took);
+                (chunks, appended)
+            }
+            Ok((_, Err(e), _)) => return self.fail(&conns, format!("cannot store the pushed chunks: {e}")),
             Err(e) => return self.fail(&conns, format!("the store task failed: {e}")),
         };
         let mut batch = Batch {
@@ -180,5 +190,5 @@ impl Writer {
 
 /// The bytes of chunk data in a request.
 fn size_of(request: &WriteRequest) -> u64 {
-    request.chunks.iter().map(|(_, c)| c.data.len() as u64).sum()
+    super::fair_queue::bytes_of(request) as u64
 }

@@ -101,6 +101,7 @@ where
             .workspace
             .submit(WriteRequest {
                 conn: reg.id,
+                token: self.token.id,
                 received,
                 chunks,
             })
