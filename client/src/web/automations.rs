@@ -9,7 +9,6 @@ use std::sync::Arc;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use kith_core::automation::{Action, AutomationDef, Trigger};
-use kith_core::time_fmt::format_datetime;
 use kith_core::{Automation, AutomationRun, DocId, RecordId, Workspace};
 use maud::{Markup, html};
 
@@ -468,7 +467,7 @@ fn runs_table(chrome: &Chrome, runs: &[RunRow], back: &str) -> Markup {
                 tbody {
                     @for r in runs {
                         tr {
-                            td { (format_datetime(r.run.time)) }
+                            td { (super::layout::moment(r.run.time)) }
                             td { a href={"/automations/" (r.run.automation)} { (r.automation) } }
                             td { (r.run.trigger) }
                             td { @if let Some((id, name)) = &r.record { a href={"/r/" (id)} { (name) } } }
