@@ -15,6 +15,7 @@ fn welcome_task() -> AutomationDef {
         actions: vec![Action::CreateTask {
             title: "Welcome {name}".into(),
             due_in_days: None,
+            object: None,
         }],
     }
 }
@@ -85,6 +86,7 @@ fn close_reminder() -> AutomationDef {
         actions: vec![Action::CreateTask {
             title: "Prepare closing {name}".into(),
             due_in_days: Some(3),
+            object: None,
         }],
     }
 }
