@@ -151,3 +151,46 @@ fn bad_definitions_are_one_line_errors_that_change_nothing() {
     }
     assert!(kith.ok(&["automation", "list"]).contains("no automations yet"));
 }
+
+#[test]
+fn a_create_task_automation_keeps_making_tasks_after_the_tasks_object_is_renamed() {
+    let kith = Kith::init();
+    kith.ok(&[
+        "automation",
+        "add",
+        "Invoices",
+        "--object",
+        "deals",
+        "--on",
+        "changed:stage",
+        "--new",
+        "Won",
+        "--create-task",
+        "Invoice {name}",
+    ]);
+    kith.ok(&["object", "rename", "tasks", "--key", "todos"]);
+    let deal = add_deal(&kith, "Big", &["stage=Lead"]);
+    kith.ok(&["record", "update", &deal, "stage=Won"]);
+    assert!(kith.ok(&["record", "list", "todos"]).contains("Invoice Big"));
+    let shown = kith.json(&["automation", "show", "Invoices"]);
+    assert!(shown.to_string().contains(r#""object":"todos""#), "{shown}");
+
+    // A new title on edit keeps the object the task goes to; --task-object moves it.
+    kith.ok(&["automation", "edit", "Invoices", "--create-task", "Bill {name}"]);
+    let deal = add_deal(&kith, "Bigger", &["stage=Lead"]);
+    kith.ok(&["record", "update", &deal, "stage=Won"]);
+    assert!(kith.ok(&["record", "list", "todos"]).contains("Bill Bigger"));
+    kith.ok(&[
+        "automation",
+        "edit",
+        "Invoices",
+        "--create-task",
+        "Account {name}",
+        "--task-object",
+        "companies",
+    ]);
+    let deal = add_deal(&kith, "Biggest", &["stage=Lead"]);
+    kith.ok(&["record", "update", &deal, "stage=Won"]);
+    // (companies has no `title`: the task's title goes to its display field, `name`.)
+    assert!(kith.ok(&["record", "list", "companies"]).contains("Account Biggest"));
+}

@@ -7,12 +7,22 @@ use support::Kith;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-/// An exact `--at` value (with milliseconds) for a time in ms since the epoch.
+/// An exact `--at` value (with milliseconds) for a time in ms since the epoch. The
+/// fraction is always written: RFC 3339 formatting drops a zero one (a change made on the
+/// second exactly, one run in a thousand), and `--at` without a fraction means the END of
+/// that second, which can include the next change.
 fn at(ms: i64) -> String {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+    let seconds = OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
         .expect("a valid time")
         .format(&Rfc3339)
-        .expect("RFC 3339")
+        .expect("RFC 3339");
+    format!("{}.{:03}Z", seconds.trim_end_matches('Z'), ms.rem_euclid(1000))
+}
+
+#[test]
+fn an_exact_moment_keeps_its_milliseconds_even_on_the_second() {
+    assert_eq!(at(1_700_000_000_000), "2023-11-14T22:13:20.000Z");
+    assert_eq!(at(1_700_000_000_042), "2023-11-14T22:13:20.042Z");
 }
 
 /// The time of the n-th change of a history (`kith history --json` output).

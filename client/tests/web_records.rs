@@ -225,7 +225,12 @@ fn a_record_shows_as_it_was_at_a_moment_and_can_be_restored_to_it() {
     let server = TestServer::start(ws);
     let then = server.get(&format!("/r/{ann}?at=2023-11-14T22:14"));
     assert_eq!(then.status, 200, "{}", then.body);
-    assert!(then.body.contains("As it was at 2023-11-14T22:14"));
+    assert!(
+        then.body
+            .contains(r#"As it was at <time datetime="2023-11-14T22:14:00Z""#),
+        "{}",
+        then.body
+    );
     assert!(then.body.contains("<dd>Oslo</dd>"), "{}", then.body);
     assert_eq!(server.get(&format!("/r/{ann}?at=yesterday")).status, 400);
     let restored = server.post_form(&format!("/r/{ann}/restore-at"), &[("at", "2023-11-14T22:14")]);

@@ -112,6 +112,7 @@ fn main() {
             actions: vec![Action::CreateTask {
                 title: "Welcome {name}".into(),
                 due_in_days: Some(3),
+                object: None,
             }],
         },
     )

@@ -67,6 +67,9 @@ pub enum Trigger {
     Manual,
 }
 
+/// The object a `create_task` action that names none creates its task in.
+pub const TASKS: &str = "tasks";
+
 /// One thing an automation does.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -78,11 +81,16 @@ pub enum Action {
         object: String,
         values: BTreeMap<String, String>,
     },
-    /// Creates a task (`tasks` object) related to the triggering record.
+    /// Creates a task related to the triggering record.
     CreateTask {
         title: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         due_in_days: Option<i32>,
+        /// The tasks object: stored by id (so renaming it keeps the action working),
+        /// shown by its key. `None` (a new definition that does not say, or one saved
+        /// before this field existed) means the object keyed `tasks` (see [`TASKS`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        object: Option<String>,
     },
     /// Adds a record to a relation field of the triggering record.
     Link { field: String, record: String },
@@ -138,7 +146,7 @@ impl Action {
         match self {
             Action::Set(m) => format!("set {}", pairs(m)),
             Action::CreateRecord { object, values } => format!("create {object} ({})", pairs(values)),
-            Action::CreateTask { title, due_in_days } => match due_in_days {
+            Action::CreateTask { title, due_in_days, .. } => match due_in_days {
                 Some(d) => format!("create task '{title}' due in {d} days"),
                 None => format!("create task '{title}'"),
             },

@@ -62,6 +62,7 @@ fn won_deal_rule() -> AutomationDef {
             Action::CreateTask {
                 title: "Invoice {name}".into(),
                 due_in_days: Some(3),
+                object: None,
             },
         ],
     }
@@ -245,6 +246,7 @@ fn a_disabled_automation_does_not_run_and_a_manual_one_runs_only_when_asked() {
             actions: vec![Action::CreateTask {
                 title: "Follow up on {name}".into(),
                 due_in_days: None,
+                object: None,
             }],
         },
     );
@@ -330,6 +332,7 @@ fn imports_and_bulk_edits_do_not_run_automations() {
             actions: vec![Action::CreateTask {
                 title: "Hi {name}".into(),
                 due_in_days: None,
+                object: None,
             }],
         },
     );

@@ -64,6 +64,7 @@ fn won_deal_rule() -> AutomationDef {
             Action::CreateTask {
                 title: "Invoice {name}".into(),
                 due_in_days: Some(3),
+                object: None,
             },
             Action::CreateRecord {
                 object: "tasks".into(),
@@ -97,7 +98,7 @@ fn rename_everything(ws: &mut Workspace) {
     let tasks = ws.object_named("tasks").unwrap().id;
     let priority = ws.field_named(tasks, "priority").unwrap().id;
     ws.rename_option(tasks, priority, "High", "Urgent").unwrap();
-    // (`create_task` names the tasks object by its key: that one is not renamed here.)
+    // (Renaming the tasks object: `renaming_the_tasks_object_keeps_create_task_working`.)
     let notes = ws.object_named("notes").unwrap().id;
     let body = ws.field_named(notes, "body").unwrap().id;
     ws.rename_field(notes, body, None, Some("text")).unwrap();
@@ -164,7 +165,8 @@ fn an_automation_is_shown_with_the_new_names_and_saved_back_by_id() {
         def.actions[1],
         Action::CreateTask {
             title: "Invoice {title}".into(),
-            due_in_days: Some(3)
+            due_in_days: Some(3),
+            object: Some("tasks".into()),
         }
     );
     assert_eq!(
@@ -219,4 +221,104 @@ fn an_automation_whose_field_was_archived_fails_with_a_clear_sentence_and_shows_
         shown.actions[0],
         Action::Set(pairs(&[("probability", "= amount / 100"), ("owner", "{name} team")]))
     );
+}
+
+/// Titles of the records of `object` (by its key today).
+fn titles_in(ws: &Workspace, object: &str) -> Vec<String> {
+    let object = ws.object_named(object).unwrap().id;
+    let mut titles: Vec<String> = ws
+        .query(&Query::new(object))
+        .unwrap()
+        .ids
+        .into_iter()
+        .map(|id| shown(ws, id, "title"))
+        .collect();
+    titles.sort();
+    titles
+}
+
+/// A task "Invoice {name}" when a deal is won; the definition does not name the tasks
+/// object (the CLI and the editor write it so).
+fn invoice_when_won() -> AutomationDef {
+    AutomationDef {
+        object: "deals".into(),
+        trigger: Trigger::Changed {
+            field: "stage".into(),
+            from: None,
+            to: Some("Won".into()),
+        },
+        condition: None,
+        actions: vec![Action::CreateTask {
+            title: "Invoice {name}".into(),
+            due_in_days: None,
+            object: None,
+        }],
+    }
+}
+
+fn win_a_deal(ws: &mut Workspace, name: &str) {
+    let deal = add(ws, "deals", &[("name", name), ("stage", "Lead")]);
+    set(ws, deal, &[("stage", "Won")]);
+}
+
+fn rename_tasks(ws: &mut Workspace, key: &str) {
+    let tasks = ws.object_named("tasks").unwrap().id;
+    ws.rename_object(tasks, None, Some(key)).unwrap();
+}
+
+#[test]
+fn renaming_the_tasks_object_keeps_create_task_working() {
+    let mut ws = workspace();
+    let id = ws.create_automation("Invoices", &invoice_when_won()).unwrap();
+    rename_tasks(&mut ws, "todos");
+
+    win_a_deal(&mut ws, "Big");
+    assert_eq!(titles_in(&ws, "todos"), ["Invoice Big"]);
+    assert_eq!(
+        ws.automation_runs(None, 10).unwrap()[0].status,
+        kith_core::RunStatus::Ok
+    );
+    // Shown with the object's key today, and saved back as shown it still works.
+    let def = ws.automation_named("Invoices").unwrap().definition.unwrap();
+    assert_eq!(
+        def.actions[0],
+        Action::CreateTask {
+            title: "Invoice {name}".into(),
+            due_in_days: None,
+            object: Some("todos".into()),
+        }
+    );
+    ws.update_automation(id, None, Some(&def)).unwrap();
+    let todos = ws.object_named("todos").unwrap().id;
+    ws.rename_object(todos, None, Some("chores")).unwrap();
+    win_a_deal(&mut ws, "Bigger");
+    assert_eq!(titles_in(&ws, "chores"), ["Invoice Big", "Invoice Bigger"]);
+}
+
+#[test]
+fn a_create_task_saved_before_it_named_its_object_still_runs_and_is_renamed_safe_once_edited() {
+    let mut ws = workspace();
+    // As an older version stored it: names, and no object in create_task.
+    let old = invoice_when_won().to_json();
+    assert!(
+        !old.contains("\"object\":null") && old.contains("\"create_task\""),
+        "{old}"
+    );
+    let id = ws
+        .create_config_doc_with(
+            kith_core::DocKind::Automation,
+            "Invoices",
+            &[("definition", old.as_str()), ("enabled", "true")],
+        )
+        .unwrap();
+    win_a_deal(&mut ws, "Big");
+    assert_eq!(titles_in(&ws, "tasks"), ["Invoice Big"]);
+    let def = ws.automation_named("Invoices").unwrap().definition.unwrap();
+    assert_eq!(def, invoice_when_won(), "read as before");
+
+    // Its next edit stores the tasks object by id: a rename no longer breaks it.
+    ws.update_automation(id, None, Some(&def)).unwrap();
+    rename_tasks(&mut ws, "todos");
+    win_a_deal(&mut ws, "Bigger");
+    assert_eq!(titles_in(&ws, "todos"), ["Invoice Big", "Invoice Bigger"]);
 }

@@ -15,6 +15,7 @@ fn welcome_task() -> AutomationDef {
         actions: vec![Action::CreateTask {
             title: "Welcome {name}".into(),
             due_in_days: None,
+            object: None,
         }],
     }
 }
@@ -85,13 +86,22 @@ fn close_reminder() -> AutomationDef {
         actions: vec![Action::CreateTask {
             title: "Prepare closing {name}".into(),
             due_in_days: Some(3),
+            object: None,
         }],
     }
 }
 
-fn add_deal_closing_in(ws: &mut Workspace, name: &str, days: i32) -> RecordId {
+/// The devices' clock in the date-trigger tests: fixed at noon UTC, so the automation's
+/// creation, the deals' close dates and the tick fall on one day (with the wall clock, a
+/// run crossing midnight put them on two).
+fn noon() -> i64 {
+    1_700_049_600_000 // 2023-11-15T12:00:00Z
+}
+
+/// A deal closing `days` after the date of `now`.
+fn add_deal_closing_in(ws: &mut Workspace, name: &str, days: i32, now: i64) -> RecordId {
     let deals = ws.object_named("deals").unwrap().id;
-    let close = kith_core::time_fmt::format_date(kith_core::time_fmt::date_of(kith_core::time_fmt::now_ms()) + days);
+    let close = kith_core::time_fmt::format_date(kith_core::time_fmt::date_of(now) + days);
     let values = ws
         .parse_values(
             deals,
@@ -110,14 +120,16 @@ fn a_date_trigger_run_on_two_offline_devices_makes_one_set_of_records() {
     let a = h.add_founder("ana");
     let b = h.add_joiner("bo", Role::Member);
     h.run_until_quiescent();
+    h.ws(a).set_clock(noon);
+    h.ws(b).set_clock(noon);
+    let now = noon();
     h.ws(a).create_automation("Closing soon", &close_reminder()).unwrap();
-    add_deal_closing_in(h.ws(a), "Big", 3);
-    add_deal_closing_in(h.ws(a), "Later", 10);
+    add_deal_closing_in(h.ws(a), "Big", 3, now);
+    add_deal_closing_in(h.ws(a), "Later", 10, now);
     h.local_change(a);
     h.run_until_quiescent();
 
     h.go_offline(&[a, b]);
-    let now = kith_core::time_fmt::now_ms();
     let on_a = h.ws(a).automation_tick(now).unwrap();
     let on_b = h.ws(b).automation_tick(now).unwrap();
     assert_eq!(on_a.len(), 1, "only the deal closing in 3 days");
@@ -141,11 +153,13 @@ fn a_device_that_received_a_date_run_does_not_run_it_again() {
     let a = h.add_founder("ana");
     let b = h.add_joiner("bo", Role::Member);
     h.run_until_quiescent();
+    h.ws(a).set_clock(noon);
+    h.ws(b).set_clock(noon);
+    let now = noon();
     h.ws(a).create_automation("Closing soon", &close_reminder()).unwrap();
-    add_deal_closing_in(h.ws(a), "Big", 3);
+    add_deal_closing_in(h.ws(a), "Big", 3, now);
     // Its point (yesterday) was reached before the automation existed: not run.
-    add_deal_closing_in(h.ws(a), "Past", 2);
-    let now = kith_core::time_fmt::now_ms();
+    add_deal_closing_in(h.ws(a), "Past", 2, now);
     assert_eq!(h.ws(a).automation_tick(now).unwrap().len(), 1);
     h.local_change(a);
     h.run_until_quiescent();

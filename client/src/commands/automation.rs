@@ -59,6 +59,10 @@ pub struct DefinitionFlags {
     /// With --create-task: due this many days later
     #[arg(long, value_name = "DAYS", allow_hyphen_values = true)]
     pub due_in: Option<i32>,
+    /// With --create-task: the object the task is made in (default: tasks; kept by id, so
+    /// renaming the object keeps the automation working)
+    #[arg(long, value_name = "OBJECT")]
+    pub task_object: Option<String>,
     /// Create a record: `OBJECT: field=value; field=value`
     #[arg(long, value_name = "SPEC")]
     pub create: Vec<String>,
@@ -347,6 +351,7 @@ impl DefinitionFlags {
             && self.condition.is_none()
             && self.set.is_empty()
             && self.create_task.is_none()
+            && self.task_object.is_none()
             && self.create.is_empty()
             && self.link.is_empty()
             && self.unlink.is_empty()
@@ -384,9 +389,15 @@ impl DefinitionFlags {
             actions.push(Action::Set(set.into_iter().collect()));
         }
         if let Some(title) = &self.create_task {
+            // On edit, the task goes where it went unless --task-object says otherwise.
+            let current_object = current.into_iter().flat_map(|c| &c.actions).find_map(|a| match a {
+                Action::CreateTask { object, .. } => object.clone(),
+                _ => None,
+            });
             actions.push(Action::CreateTask {
                 title: title.clone(),
                 due_in_days: self.due_in,
+                object: self.task_object.clone().or(current_object),
             });
         }
         for spec in &self.create {

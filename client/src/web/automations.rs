@@ -9,7 +9,6 @@ use std::sync::Arc;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use kith_core::automation::{Action, AutomationDef, Trigger};
-use kith_core::time_fmt::format_datetime;
 use kith_core::{Automation, AutomationRun, DocId, RecordId, Workspace};
 use maud::{Markup, html};
 
@@ -155,6 +154,7 @@ fn editor(
                     textarea name="set" rows="3" placeholder="probability=100" { (form.set) } }
                 label { "Create a task titled " input name="task" value=(form.task) placeholder="Follow up with {name}"; }
                 label { "… due in days " input name="task_due" type="number" value=(form.task_due); }
+                label { "… in object " input name="task_object" value=(form.task_object) placeholder="tasks"; }
                 label { "Create records (OBJECT: field=value; field=value, one a line) "
                     textarea name="create" rows="2" placeholder="notes: body=Call {name}; related={record}" { (form.create) } }
                 label { "Link (relation=record, one a line) " textarea name="link" rows="2" { (form.link) } }
@@ -179,6 +179,8 @@ struct EditorForm {
     set: String,
     task: String,
     task_due: String,
+    /// The object the task is made in (empty: `tasks`).
+    task_object: String,
     create: String,
     link: String,
     unlink: String,
@@ -241,9 +243,14 @@ impl EditorForm {
         for action in &def.actions {
             match action {
                 Action::Set(m) => set.push(lines(m, "\n")),
-                Action::CreateTask { title, due_in_days } => {
+                Action::CreateTask {
+                    title,
+                    due_in_days,
+                    object,
+                } => {
                     f.task = title.clone();
                     f.task_due = due_in_days.map(|d| d.to_string()).unwrap_or_default();
+                    f.task_object = object.clone().unwrap_or_default();
                 }
                 Action::CreateRecord { object, values } => create.push(format!("{object}: {}", lines(values, "; "))),
                 Action::Link { field, record } => link.push(format!("{field}={record}")),
@@ -271,6 +278,7 @@ impl EditorForm {
             set: get("set"),
             task: get("task"),
             task_due: get("task_due"),
+            task_object: get("task_object"),
             create: get("create"),
             link: get("link"),
             unlink: get("unlink"),
@@ -312,6 +320,7 @@ impl EditorForm {
                     "" => None,
                     d => Some(d.parse().map_err(|_| format!("'{d}' is not a number of days"))?),
                 },
+                object: some(&self.task_object),
             });
         }
         for line in self.create.lines().map(str::trim).filter(|l| !l.is_empty()) {
@@ -468,7 +477,7 @@ fn runs_table(chrome: &Chrome, runs: &[RunRow], back: &str) -> Markup {
                 tbody {
                     @for r in runs {
                         tr {
-                            td { (format_datetime(r.run.time)) }
+                            td { (super::layout::moment(r.run.time)) }
                             td { a href={"/automations/" (r.run.automation)} { (r.automation) } }
                             td { (r.run.trigger) }
                             td { @if let Some((id, name)) = &r.record { a href={"/r/" (id)} { (name) } } }

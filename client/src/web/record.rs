@@ -47,7 +47,7 @@ struct RecordData {
     related: Vec<Related>,
     history: Vec<HistoryEntry>,
     /// "As of" a moment: the record as it was then (read-only), and the moment.
-    as_of: Option<(RecordView, String)>,
+    as_of: Option<(RecordView, String, i64)>,
     /// Manual automations of its object: a button each.
     automations: Vec<(kith_core::DocId, String)>,
 }
@@ -57,7 +57,7 @@ fn read_record(ws: &Workspace, token: &Session, id: RecordId, at: Option<String>
         Some(text) => {
             let ms = kith_core::time_fmt::parse_datetime(&text)
                 .ok_or_else(|| WebError::BadRequest(format!("'{text}' is not a date and time")))?;
-            Some((ws.record_at(id, ms)?, text))
+            Some((ws.record_at(id, ms)?, text, ms))
         }
         None => None,
     };
@@ -178,7 +178,7 @@ fn render_record(d: &RecordData, error: Option<&FieldError>) -> Markup {
             h1 { (d.name) }
             @if deleted { p.notice role="status" { "🗑 This record is in the trash." } }
             form.as-of method="get" action={"/r/" (id)} {
-                label { "As of " input type="datetime-local" name="at" value=[d.as_of.as_ref().map(|(_, t)| t.as_str())]; }
+                label { "As of " input type="datetime-local" name="at" value=[d.as_of.as_ref().map(|(_, t, _)| t.as_str())]; }
                 button.secondary.small type="submit" { "Show" }
                 @if d.as_of.is_some() { " " a href={"/r/" (id)} { "Now" } }
             }
@@ -193,9 +193,9 @@ fn render_record(d: &RecordData, error: Option<&FieldError>) -> Markup {
         @for c in &d.conflicts { (conflict_banner(d, c)) }
         @for (message, fields) in &d.rule_breaks { (rule_break_banner(message, fields)) }
         div.record-layout {
-            @if let Some((then, at)) = &d.as_of {
+            @if let Some((then, at, ms)) = &d.as_of {
                 section.fields.as-of-view aria-label={"Fields as of " (at)} {
-                    p.notice { "🕓 As it was at " (at) " UTC (read-only)." }
+                    p.notice { "🕓 As it was at " (super::layout::moment(*ms)) " (read-only)." }
                     dl.facts { @for c in &then.cells { dt { (c.label) } dd { (c.display) } } }
                     form method="post" action={"/r/" (id) "/restore-at"} {
                         (d.chrome.token_field())

@@ -444,7 +444,7 @@ pub(crate) async fn show(
             h2 #report-history { "Changes" }
             ol { @for change in history.iter().rev() {
                 li {
-                    span.when { (kith_core::time_fmt::format_datetime(change.time)) } " · " (change.author) " · "
+                    span.when { (super::layout::moment(change.time)) } " · " (change.author) " · "
                     @if change.created { "created" } @else {
                         @for (i, d) in change.diffs.iter().enumerate() {
                             @if i > 0 { "; " }

@@ -4,7 +4,7 @@
 use super::Workspace;
 use super::automation_formulas::formula_source;
 use super::automations::Active;
-use crate::automation::{Action, AutomationDef, Trigger};
+use crate::automation::{Action, AutomationDef, TASKS, Trigger};
 use crate::error::{Error, Result};
 use crate::schema::{FieldKind, ObjectDef};
 use crate::{DocId, DocKind, ObjectId};
@@ -38,8 +38,9 @@ impl Workspace {
                     let target = self.object_named(object).map_err(|e| e.to_string())?;
                     values.keys().map(|k| (target, k)).collect()
                 }
-                Action::CreateTask { .. } => {
-                    self.object_named("tasks").map_err(|e| e.to_string())?;
+                Action::CreateTask { object, .. } => {
+                    self.object_named(object.as_deref().unwrap_or(TASKS))
+                        .map_err(|e| e.to_string())?;
                     Vec::new()
                 }
                 Action::Link { field, .. } | Action::Unlink { field, .. } => {

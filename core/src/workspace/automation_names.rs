@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use super::Workspace;
 use super::automation_formulas::formula_source;
-use crate::automation::{Action, AutomationDef, Trigger};
+use crate::automation::{Action, AutomationDef, TASKS, Trigger};
 use crate::formula::Formula;
 use crate::query::{field_ref, filter_to_shown, filter_to_stored, stored_field, stored_field_id};
 use crate::query::{value_to_shown, value_to_stored};
@@ -121,6 +121,17 @@ impl<'a> Names<'a> {
         self.templates(trigger, value)
     }
 
+    /// A create_task action's object: stored, the id of the object it names (`tasks`
+    /// when it names none, so a definition saved from then on survives renaming it);
+    /// shown, that object's key today. Unresolved names stay as they are (saving checks
+    /// them first).
+    fn tasks_object(&self, object: Option<&str>) -> Option<String> {
+        match (object, self.way) {
+            (None, Way::ToShown) => None,
+            (object, _) => Some(self.object(object.unwrap_or(TASKS)).0),
+        }
+    }
+
     fn values(
         &self,
         trigger: Option<&ObjectDef>,
@@ -170,9 +181,14 @@ impl<'a> Names<'a> {
                         values: self.values(obj, target, values),
                     }
                 }
-                Action::CreateTask { title, due_in_days } => Action::CreateTask {
+                Action::CreateTask {
+                    title,
+                    due_in_days,
+                    object,
+                } => Action::CreateTask {
                     title: self.templates(obj, title),
                     due_in_days: *due_in_days,
+                    object: self.tasks_object(object.as_deref()),
                 },
                 Action::Link { field, record } => Action::Link {
                     field: self.field(obj, field),

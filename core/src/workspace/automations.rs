@@ -478,8 +478,14 @@ impl Workspace {
                         format!("create a {} record", target.key),
                     ));
                 }
-                Action::CreateTask { title, due_in_days } => {
-                    let tasks = self.object_named("tasks").map_err(|e| e.to_string())?;
+                Action::CreateTask {
+                    title,
+                    due_in_days,
+                    object,
+                } => {
+                    let tasks = self
+                        .object_named(object.as_deref().unwrap_or(crate::automation::TASKS))
+                        .map_err(|e| e.to_string())?;
                     let title = fill(title);
                     let mut values = Vec::new();
                     if let Some(field) = tasks.find_field("title").or_else(|| tasks.display_field()) {
