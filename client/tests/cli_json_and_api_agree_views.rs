@@ -3,54 +3,12 @@
 //! commands are forwarded to that server and both answers come from the same workspace.
 #![cfg(unix)]
 
+#[path = "support/agree.rs"]
+mod agree;
 mod web_support;
 
-use std::path::Path;
-use std::process::Command;
-
-use serde_json::Value;
+use agree::{api_get, api_send, cli, keys};
 use web_support::{TestServer, add, workspace};
-
-/// `kith --workspace WS ARGS --json`, parsed.
-fn cli(ws: &Path, args: &[&str]) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_kith"))
-        .arg("--workspace")
-        .arg(ws)
-        .args(args)
-        .arg("--json")
-        .env_remove("KITH_WORKSPACE")
-        .output()
-        .expect("kith runs");
-    assert!(
-        out.status.success(),
-        "kith {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("kith {args:?} printed no JSON: {e}"))
-}
-
-fn api_get(server: &TestServer, path: &str) -> Value {
-    let r = server.get(path);
-    assert_eq!(r.status, 200, "{path}: {}", r.body);
-    serde_json::from_str(&r.body).expect("JSON")
-}
-
-fn api_send(server: &TestServer, method: &str, path: &str, body: &str) -> Value {
-    let r = server.request(
-        method,
-        path,
-        &[("Content-Type", "application/json"), ("x-kith-token", &server.token)],
-        body,
-    );
-    assert_eq!(r.status, 200, "{method} {path}: {}", r.body);
-    serde_json::from_str(&r.body).expect("JSON")
-}
-
-fn keys(v: &Value) -> Vec<String> {
-    let mut keys: Vec<String> = v.as_object().expect("an object").keys().cloned().collect();
-    keys.sort();
-    keys
-}
 
 #[test]
 fn views_read_the_same_from_the_cli_and_the_api() {
