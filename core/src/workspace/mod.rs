@@ -20,6 +20,7 @@ mod erasure;
 mod formula_eval;
 mod history;
 mod import;
+mod record_reads;
 mod records;
 mod reindex;
 mod remote;
