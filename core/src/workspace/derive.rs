@@ -215,20 +215,6 @@ pub(crate) fn recompute_dependents(
     old: Option<&Row>,
     new: Option<&Row>,
 ) -> Result<(), StoreError> {
-    update_dependents(d, derived, object, record, old, new, Rollups::Keep)
-}
-
-/// `Rollups::Keep`: rollups updated by the change; `Rollups::Compute`: dependents
-/// recomputed whole (bulk paths, whose dependents may already count the change).
-fn update_dependents(
-    d: &Deriver<'_>,
-    derived: &mut DerivedTables<'_>,
-    object: ObjectId,
-    record: RecordId,
-    old: Option<&Row>,
-    new: Option<&Row>,
-    mode: Rollups,
-) -> Result<(), StoreError> {
     if !d.has_computed() {
         return Ok(());
     }
@@ -261,7 +247,7 @@ fn update_dependents(
                 continue;
             };
             let mut after = before.clone();
-            if mode == Rollups::Compute || (dep_object, dep_record) == (object, record) {
+            if (dep_object, dep_record) == (object, record) {
                 // A record reading itself was computed whole with its own new row.
                 d.compute(dep_record, &mut after, &TablesRelated(derived));
             } else {
@@ -401,8 +387,14 @@ pub(crate) fn objects_with_changed_definitions(before: &Schema, after: &Schema) 
 pub(crate) type Written = (ObjectId, RecordId, Option<Row>);
 
 /// Completes what bulk paths wrote: each record's computed values now that every row of
-/// the batch is in, then the records that read it. Called once the batch is written
+/// the batch is in, then the records that read them. Called once the batch is written
 /// (`written` is empty when the workspace has no computed field).
+///
+/// A reader is recomputed once per batch, not once per written record it reads:
+/// importing 10,000 deals into one company rescans the company's deals once. The readers
+/// of the batch are collected in a set (its size bounded by the batch's), recomputed
+/// whole (they may already count a written record, so no update by parts), and the
+/// readers of those that changed are recomputed in the next round.
 pub(crate) fn settle(
     d: &Deriver<'_>,
     derived: &mut DerivedTables<'_>,
@@ -411,6 +403,7 @@ pub(crate) fn settle(
     if written.is_empty() || !d.has_computed() {
         return Ok(());
     }
+    let mut readers: BTreeSet<(ObjectId, RecordId)> = BTreeSet::new();
     for (object, record, old) in written {
         let Some(def) = d.schema.object(object) else { continue };
         let Some(before) = derived.current_row(object, record)? else {
@@ -418,18 +411,141 @@ pub(crate) fn settle(
         };
         let mut after = before.clone();
         d.compute(record, &mut after, &TablesRelated(derived));
+        d.keep_states(derived)?;
         if after != before {
             store::write_row(derived, def, record, Some(&before), &after)?;
         }
-        update_dependents(
-            d,
-            derived,
+        // Its row before the batch (a relation it left must drop it too), else the
+        // stored values it was written with.
+        readers.extend(computed::dependents(
+            d.schema,
+            &d.formulas,
             object,
             record,
             old.as_ref().or(Some(&before)),
             Some(&after),
-            Rollups::Compute,
-        )?;
+            &TablesRelated(derived),
+        ));
+    }
+    recompute_readers(d, derived, readers)
+}
+
+/// Recomputes `readers` whole, once each, then the readers of those that changed, round
+/// after round. Without a cycle (refused when fields are saved) a chain of computed
+/// fields ends within as many rounds as there are computed fields; a cycle that arrived
+/// by merging two devices' schemas is cut there.
+fn recompute_readers(
+    d: &Deriver<'_>,
+    derived: &mut DerivedTables<'_>,
+    mut readers: BTreeSet<(ObjectId, RecordId)>,
+) -> Result<(), StoreError> {
+    let computed_fields = d
+        .schema
+        .objects
+        .iter()
+        .flat_map(|o| &o.fields)
+        .filter(|f| f.computed.is_some())
+        .count();
+    for _ in 0..=computed_fields {
+        if readers.is_empty() {
+            break;
+        }
+        let mut next = BTreeSet::new();
+        for (object, record) in std::mem::take(&mut readers) {
+            let Some(def) = d.schema.object(object) else { continue };
+            let Some(before) = TablesRelated(derived).live_row(object, record) else {
+                continue;
+            };
+            #[cfg(test)]
+            tests::note_reader_recomputed(record);
+            let mut after = before.clone();
+            d.compute(record, &mut after, &TablesRelated(derived));
+            d.keep_states(derived)?;
+            if after != before {
+                store::write_row(derived, def, record, Some(&before), &after)?;
+                next.extend(computed::dependents(
+                    d.schema,
+                    &d.formulas,
+                    object,
+                    record,
+                    Some(&before),
+                    Some(&after),
+                    &TablesRelated(derived),
+                ));
+            }
+        }
+        readers = next;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::collections::BTreeMap;
+
+    use crate::{ComputedSpec, CreateOptions, ImportOptions, ImportRow, RecordId, Workspace};
+
+    thread_local! {
+        /// How many times `settle` recomputed each reader, on this thread (imports
+        /// settle on the calling thread).
+        static READERS_RECOMPUTED: RefCell<BTreeMap<RecordId, usize>> = const { RefCell::new(BTreeMap::new()) };
+    }
+
+    pub(super) fn note_reader_recomputed(record: RecordId) {
+        READERS_RECOMPUTED.with(|r| *r.borrow_mut().entry(record).or_default() += 1);
+    }
+
+    fn times_recomputed(record: RecordId) -> usize {
+        READERS_RECOMPUTED.with(|r| r.borrow().get(&record).copied().unwrap_or(0))
+    }
+
+    fn shown(ws: &Workspace, record: RecordId, key: &str) -> String {
+        let view = ws.record(record).unwrap();
+        view.cells.iter().find(|c| c.key == key).unwrap().display.clone()
+    }
+
+    fn import_deals(ws: &mut Workspace, company: RecordId, from: usize, n: usize) {
+        let deals = ws.object_named("deals").unwrap().id;
+        let rows: Vec<ImportRow> = (from..from + n)
+            .map(|i| {
+                let inputs: Vec<(String, String)> = vec![
+                    ("name".into(), format!("Deal {i}")),
+                    ("amount".into(), "2.50 USD".into()),
+                    ("company".into(), company.to_string()),
+                ];
+                ImportRow {
+                    id: None,
+                    values: ws.parse_values(deals, &inputs).unwrap(),
+                }
+            })
+            .collect();
+        ws.import_records(deals, rows, &ImportOptions::default(), &mut |_| {})
+            .unwrap();
+    }
+
+    #[test]
+    fn an_import_recomputes_the_company_its_deals_roll_up_into_once_per_batch_not_once_per_deal() {
+        let mut ws = Workspace::in_memory(CreateOptions::new("tester")).unwrap();
+        let companies = ws.object_named("companies").unwrap().id;
+        let values = ws
+            .parse_values(companies, &[("name".to_string(), "Acme".to_string())])
+            .unwrap();
+        let acme = ws.create_record(companies, values).unwrap();
+        for (key, spec) in [("deal_total", "deals.amount sum"), ("deal_count", "deals count")] {
+            ws.add_computed_field(companies, key, key, &ComputedSpec::Rollup(spec.into()))
+                .unwrap();
+        }
+
+        import_deals(&mut ws, acme, 0, 300);
+        assert_eq!(times_recomputed(acme), 1, "one batch of 300 deals");
+        assert_eq!(shown(&ws, acme, "deal_total"), "750.00 USD");
+        assert_eq!(shown(&ws, acme, "deal_count"), "300");
+
+        import_deals(&mut ws, acme, 300, 100);
+        import_deals(&mut ws, acme, 400, 100);
+        assert_eq!(times_recomputed(acme), 3, "one more recompute per batch");
+        assert_eq!(shown(&ws, acme, "deal_total"), "1250.00 USD");
+        assert_eq!(shown(&ws, acme, "deal_count"), "500");
+    }
 }

@@ -6,7 +6,7 @@ use automerge::transaction::Transactable;
 use automerge::{ObjType, ROOT, ReadDoc, ScalarValue};
 
 use super::Workspace;
-use super::schema_ops::FieldSpec;
+use super::field_ops::FieldSpec;
 use crate::schema::FieldKind;
 use crate::schema::doc::{self as sdoc, Prop};
 use crate::{CreateOptions, Value};
