@@ -193,7 +193,15 @@ fn a_view_that_would_not_open_is_refused_and_nothing_is_saved() {
 #[test]
 fn a_views_columns_are_saved_edited_and_shown_and_run_still_lists_every_field() {
     let kith = with_deals();
-    kith.ok(&["view", "save", "Odds", "--object", "deals", "--columns", "Stage, amount,stage"]);
+    kith.ok(&[
+        "view",
+        "save",
+        "Odds",
+        "--object",
+        "deals",
+        "--columns",
+        "Stage, amount,stage",
+    ]);
     let shown = kith.json(&["view", "show", "Odds"]);
     assert_eq!(shown["columns"], "stage,amount", "keys, each once, in order");
     assert!(kith.ok(&["view", "show", "Odds"]).contains("columns: stage,amount"));

@@ -24,7 +24,11 @@ fn header(body: &str) -> Vec<String> {
 
 fn server() -> (tempfile::TempDir, TestServer) {
     let (dir, mut ws) = workspace();
-    add(&mut ws, "deals", &[("name", "Big"), ("amount", "5000"), ("stage", "Won")]);
+    add(
+        &mut ws,
+        "deals",
+        &[("name", "Big"), ("amount", "5000"), ("stage", "Won")],
+    );
     (dir, TestServer::start(ws))
 }
 
@@ -38,7 +42,15 @@ fn the_columns_param_shows_those_fields_in_order_after_the_name() {
     let default = server.get("/o/deals");
     assert_eq!(
         header(&default.body),
-        ["Name", "Amount", "Stage", "Close date", "Probability", "Company", "Contacts"]
+        [
+            "Name",
+            "Amount",
+            "Stage",
+            "Close date",
+            "Probability",
+            "Company",
+            "Contacts"
+        ]
     );
 }
 
@@ -83,9 +95,16 @@ fn a_saved_view_keeps_its_columns_and_reopens_with_them() {
     assert_eq!(list["views"][0]["columns"], "name,probability,stage");
     // The sidebar's link opens it with its columns.
     let sidebar = server.get("/o/deals");
-    let start = sidebar.body.find("columns=name%2Cprobability%2Cstage").expect("the view's link");
+    let start = sidebar
+        .body
+        .find("columns=name%2Cprobability%2Cstage")
+        .expect("the view's link");
     let href_start = sidebar.body[..start].rfind("href=\"").unwrap() + 6;
-    let href = sidebar.body[href_start..].split('"').next().unwrap().replace("&amp;", "&");
+    let href = sidebar.body[href_start..]
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&");
     assert_eq!(header(&server.get(&href).body), ["Name", "Probability", "Stage"]);
     // Its CSV export has those columns.
     let csv = server.get("/o/deals/export.csv?columns=name,probability,stage");
@@ -106,10 +125,7 @@ fn unknown_or_archived_columns_are_dropped_with_a_note() {
     assert_eq!(header(&page.body), ["Name", "Amount"]);
     assert!(page.body.contains("Not shown: nope, owner"), "the note");
     // A view naming a field the object lacks is refused, nothing saved.
-    let refused = server.post_form(
-        "/views",
-        &[("name", "Bad"), ("object", "deals"), ("columns", "nope")],
-    );
+    let refused = server.post_form("/views", &[("name", "Bad"), ("object", "deals"), ("columns", "nope")]);
     assert!(refused.status >= 400 && refused.status < 500, "{}", refused.status);
     assert!(refused.body.contains("no field “nope”"), "{}", refused.body);
 }

@@ -144,6 +144,7 @@ fn a_views_columns_are_stored_by_id_and_shown_with_todays_keys_after_renames() {
     // Stored by id: the renamed fields are shown by their new keys; a name that never
     // resolved stays as written.
     assert_eq!(view(&ws, "Pipeline")["columns"], "phase,value,nope");
-    ws.update_config_doc(id, None, &[("columns", Some("value,phase"))]).unwrap();
+    ws.update_config_doc(id, None, &[("columns", Some("value,phase"))])
+        .unwrap();
     assert_eq!(ws.config_doc(id).unwrap().content["columns"], "value,phase");
 }

@@ -118,7 +118,11 @@ pub(crate) fn menu(object: &ObjectDef, shown: &[FieldDef], path: &str, keep: &[(
 
 fn path_with(path: &str, keep: &[(&str, &str)]) -> String {
     let q = super::form::to_query(keep);
-    if q.is_empty() { path.to_string() } else { format!("{path}?{q}") }
+    if q.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{q}")
+    }
 }
 
 #[cfg(test)]

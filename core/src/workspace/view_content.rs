@@ -85,13 +85,21 @@ impl Workspace {
 
     /// A view's `columns` (comma-separated fields) with each field that resolves written
     /// by `as_text` (its id to store, its key to show); the rest stay as written.
-    fn columns_converted(&self, object: ObjectId, columns: &str, as_text: impl Fn(&crate::FieldDef) -> String) -> String {
+    fn columns_converted(
+        &self,
+        object: ObjectId,
+        columns: &str,
+        as_text: impl Fn(&crate::FieldDef) -> String,
+    ) -> String {
         let obj = self.schema.object(object);
         columns
             .split(',')
             .map(str::trim)
             .filter(|c| !c.is_empty())
-            .map(|c| obj.and_then(|o| field_ref(o, c)).map_or_else(|| c.to_string(), &as_text))
+            .map(|c| {
+                obj.and_then(|o| field_ref(o, c))
+                    .map_or_else(|| c.to_string(), &as_text)
+            })
             .collect::<Vec<_>>()
             .join(",")
     }
