@@ -182,9 +182,34 @@ fn a_view_that_would_not_open_is_refused_and_nothing_is_saved() {
             "view", "save", "X", "--object", "deals", "--kind", "board", "--field", "name",
         ],
         &["view", "save", " ", "--object", "deals"],
+        &["view", "save", "X", "--object", "deals", "--columns", "amount,nope"],
     ] {
         assert_one_line_error(&kith.fails(args));
     }
     assert_eq!(kith.json(&["view", "list"])["views"], serde_json::json!([]));
     assert_one_line_error(&kith.fails(&["view", "show", "nothing"]));
+}
+
+#[test]
+fn a_views_columns_are_saved_edited_and_shown_and_run_still_lists_every_field() {
+    let kith = with_deals();
+    kith.ok(&[
+        "view",
+        "save",
+        "Odds",
+        "--object",
+        "deals",
+        "--columns",
+        "Stage, amount,stage",
+    ]);
+    let shown = kith.json(&["view", "show", "Odds"]);
+    assert_eq!(shown["columns"], "stage,amount", "keys, each once, in order");
+    assert!(kith.ok(&["view", "show", "Odds"]).contains("columns: stage,amount"));
+    kith.ok(&["view", "edit", "Odds", "--columns", "probability"]);
+    assert_eq!(kith.json(&["view", "list"])["views"][0]["columns"], "probability");
+    // Running it is unchanged in shape: records carry all their fields.
+    let page = kith.json(&["view", "run", "Odds"]);
+    assert_eq!(page["records"][0]["fields"]["stage"], "Won", "{page}");
+    kith.ok(&["view", "edit", "Odds", "--columns", ""]);
+    assert_eq!(kith.json(&["view", "show", "Odds"])["columns"], "");
 }

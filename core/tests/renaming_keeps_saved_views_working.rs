@@ -124,3 +124,27 @@ fn a_views_history_shows_its_filter_with_todays_names() {
     let filter = history[0].diffs.iter().find(|d| d.what == "filter").unwrap();
     assert_eq!(filter.new.as_deref(), Some("phase = Won"));
 }
+
+#[test]
+fn a_views_columns_are_stored_by_id_and_shown_with_todays_keys_after_renames() {
+    let mut ws = workspace();
+    let id = ws
+        .create_config_doc_with(
+            DocKind::View,
+            "Pipeline",
+            &[("object", "deals"), ("columns", "stage, Amount,nope")],
+        )
+        .unwrap();
+    assert_eq!(view(&ws, "Pipeline")["columns"], "stage,amount,nope");
+    let deals = ws.object_named("deals").unwrap().id;
+    let stage = ws.field_named(deals, "stage").unwrap().id;
+    let amount = ws.field_named(deals, "amount").unwrap().id;
+    ws.rename_field(deals, stage, Some("Phase"), Some("phase")).unwrap();
+    ws.rename_field(deals, amount, None, Some("value")).unwrap();
+    // Stored by id: the renamed fields are shown by their new keys; a name that never
+    // resolved stays as written.
+    assert_eq!(view(&ws, "Pipeline")["columns"], "phase,value,nope");
+    ws.update_config_doc(id, None, &[("columns", Some("value,phase"))])
+        .unwrap();
+    assert_eq!(ws.config_doc(id).unwrap().content["columns"], "value,phase");
+}

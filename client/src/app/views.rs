@@ -1,6 +1,6 @@
 //! Saved views (`kith view …`, the sidebar and the table and board pages, `/api/views…`):
 //! list, show, save, edit, remove and run. A view is a name for a table or board state
-//! (object, filter, sort, board field); it is a configuration document of kind `view`
+//! (object, filter, sort, board field, table columns); it is a configuration document of kind `view`
 //! (kith-core stores its object and fields by id and answers with today's names), so it
 //! syncs like records do. A view with an `owner` is that user's own and only they see it;
 //! one without is the workspace's. Removing a view archives its document: the change's
@@ -14,7 +14,8 @@ use super::reports::last_change;
 use super::{AppError, Changed};
 
 /// A view as every answer shows it: `{"id", "name", "object", "kind", "filter",
-/// "sort", "field", "owner"}` (`owner` null: the workspace's).
+/// "sort", "field", "columns", "owner"}` (`owner` null: the workspace's; `columns` ""
+/// the table's default columns).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub(crate) struct SavedView {
     pub(crate) id: String,
@@ -27,6 +28,9 @@ pub(crate) struct SavedView {
     pub(crate) sort: String,
     /// The board's select field (boards only).
     pub(crate) field: String,
+    /// The table's columns: field keys, comma-separated, in order ("": the default).
+    #[serde(default)]
+    pub(crate) columns: String,
     /// The user whose own view it is; None: shared with the workspace.
     #[serde(default)]
     pub(crate) owner: Option<String>,
@@ -47,6 +51,7 @@ impl SavedView {
             filter: get("filter"),
             sort: get("sort"),
             field: get("field"),
+            columns: get("columns"),
             owner: doc.content.get("owner").cloned(),
         }
     }
@@ -59,6 +64,7 @@ impl SavedView {
             ("filter", self.filter.as_str()),
             ("sort", self.sort.as_str()),
             ("field", self.field.as_str()),
+            ("columns", self.columns.as_str()),
         ];
         if let Some(owner) = &self.owner {
             pairs.push(("owner", owner.as_str()));
@@ -150,6 +156,9 @@ pub(crate) struct SaveViewRequest {
     pub(crate) sort: String,
     #[serde(default)]
     pub(crate) field: String,
+    /// The table's columns: field keys, comma-separated, in order.
+    #[serde(default)]
+    pub(crate) columns: String,
     #[serde(default)]
     pub(crate) mine: bool,
 }
@@ -167,6 +176,7 @@ pub(crate) fn save(ws: &mut Workspace, req: &SaveViewRequest) -> Result<Changed,
         filter: req.filter.trim().to_string(),
         sort: req.sort.trim().to_string(),
         field: req.field.trim().to_string(),
+        columns: req.columns.trim().to_string(),
         owner: req.mine.then(|| ws.device().user.clone()),
     };
     let view = checked(ws, draft)?;
@@ -204,6 +214,7 @@ pub(crate) struct EditViewRequest {
     pub(crate) filter: Option<String>,
     pub(crate) sort: Option<String>,
     pub(crate) field: Option<String>,
+    pub(crate) columns: Option<String>,
     pub(crate) mine: Option<bool>,
 }
 
@@ -227,6 +238,7 @@ pub(crate) fn edit(ws: &mut Workspace, req: &EditViewRequest) -> Result<Changed,
     set(&mut view.filter, &req.filter);
     set(&mut view.sort, &req.sort);
     set(&mut view.field, &req.field);
+    set(&mut view.columns, &req.columns);
     if let Some(mine) = req.mine {
         view.owner = mine.then(|| ws.device().user.clone());
     }
@@ -322,7 +334,24 @@ fn checked(ws: &Workspace, mut view: SavedView) -> Result<SavedView, AppError> {
         }
         view.field = field.key.clone();
     }
+    view.columns = checked_columns(object, &view.columns)?;
     Ok(view)
+}
+
+/// `columns` (fields by key or label, comma-separated) as the active fields' keys, each
+/// once, in order; a field the object does not have (or has archived) is refused.
+fn checked_columns(object: &kith_core::ObjectDef, columns: &str) -> Result<String, AppError> {
+    let mut keys: Vec<&str> = Vec::new();
+    for name in columns.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+        let field = object
+            .active_fields()
+            .find(|f| f.key == name || f.label.to_lowercase() == name.to_lowercase())
+            .ok_or_else(|| AppError::Invalid(format!("{} has no field “{name}” to show as a column", object.key)))?;
+        if !keys.contains(&field.key.as_str()) {
+            keys.push(&field.key);
+        }
+    }
+    Ok(keys.join(","))
 }
 
 /// Writes what differs between `old` and `new` over `old`'s document: one change, or
@@ -330,7 +359,7 @@ fn checked(ws: &Workspace, mut view: SavedView) -> Result<SavedView, AppError> {
 fn write(ws: &mut Workspace, old: &SavedView, new: &SavedView) -> Result<Option<String>, AppError> {
     let id = parse_id(&old.id)?;
     let before = old.content();
-    // Another object: the filter, sort and field name its fields, so all are written anew.
+    // Another object: the filter, sort, field and columns name its fields, so all are written anew.
     let moved = new.object != old.object;
     let mut content: Vec<(&str, Option<&str>)> = new
         .content()

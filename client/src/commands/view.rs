@@ -38,6 +38,9 @@ pub struct ViewStateArgs {
     /// The select field a board's columns are (boards only)
     #[arg(long, value_name = "FIELD")]
     pub field: Option<String>,
+    /// The table's columns, in order: "name,stage,amount" ("" the default columns)
+    #[arg(long, value_name = "FIELDS")]
+    pub columns: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -116,6 +119,7 @@ pub fn run(args: ViewArgs, ctx: &Context) -> Result<(), CliError> {
                 filter: state.filter.unwrap_or_default(),
                 sort: state.sort.unwrap_or_default(),
                 field: state.field.unwrap_or_default(),
+                columns: state.columns.unwrap_or_default(),
                 mine,
             };
             let mut ws = ctx.open()?;
@@ -143,6 +147,7 @@ pub fn run(args: ViewArgs, ctx: &Context) -> Result<(), CliError> {
                 filter: state.filter,
                 sort: state.sort,
                 field: state.field,
+                columns: state.columns,
                 mine: (mine || shared).then_some(mine),
             };
             let mut ws = ctx.open()?;
@@ -213,6 +218,8 @@ fn show(ctx: &Context, name: String) -> Result<(), CliError> {
     writeln!(out, "  sort:   {}", or_none(&v.sort))?;
     if v.kind == "board" {
         writeln!(out, "  field:  {}", or_none(&v.field))?;
+    } else {
+        writeln!(out, "  columns: {}", or_none(&v.columns))?;
     }
     writeln!(
         out,

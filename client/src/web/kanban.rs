@@ -212,7 +212,7 @@ fn render(b: &Board, key: &str, here: &str, saved: Option<&SavedView>, filter: &
                 } }
                 noscript { button type="submit" { "Show" } }
             }
-            (view_menu(&b.chrome, key, "board", [("filter", filter), ("sort", ""), ("field", &b.field.key)], saved, &format!("/o/{key}/board")))
+            (view_menu(&b.chrome, key, "board", [("filter", filter), ("sort", ""), ("field", &b.field.key), ("columns", "")], saved, &format!("/o/{key}/board")))
         }
         div.board data-field=(b.field.key) {
             @for c in &b.columns {

@@ -185,7 +185,7 @@ pub(crate) fn view_menu(
     chrome: &Chrome,
     object: &str,
     kind: &str,
-    state: [(&str, &str); 3],
+    state: [(&str, &str); 4],
     current: Option<&super::views::SavedView>,
     back: &str,
 ) -> Markup {

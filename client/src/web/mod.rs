@@ -12,6 +12,7 @@
 mod api;
 mod assets;
 mod automations;
+mod columns;
 mod connector;
 mod dashboards;
 mod error;

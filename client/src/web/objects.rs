@@ -1,6 +1,7 @@
 //! The object list page: the table of one object's records with the filter builder,
-//! sort chips, cursor pages, the record count, row selection with bulk edit, "+ New",
-//! and CSV export. Every view state (filter, sort, page) lives in the URL.
+//! sort chips, the chosen columns, cursor pages, the record count, row selection with
+//! bulk edit, "+ New", and CSV export. Every view state (filter, sort, columns, page)
+//! lives in the URL.
 
 use std::sync::Arc;
 
@@ -9,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use kith_core::{FieldDef, FieldKind, ObjectDef, Query, RecordId, Workspace};
 use maud::{Markup, html};
 
+use super::columns;
 use super::fields::{Cell, display, edit_text, form_value, input};
 use super::filters::{self, OPERATORS};
 use super::form::{FormPairs, query_pairs, to_query};
@@ -22,14 +24,14 @@ use crate::app::export::ExportRequest;
 
 /// Records per page.
 const PAGE_SIZE: usize = 50;
-/// Columns a table shows (the first active fields).
-const COLUMNS: usize = 7;
 
 /// The view state read from the URL.
 #[derive(Default, Clone)]
 pub(crate) struct ViewState {
     pub(crate) filter: String,
     pub(crate) sort: String,
+    /// The chosen columns, field keys comma-separated ("": the default).
+    pub(crate) columns: String,
     pub(crate) after: String,
 }
 
@@ -45,13 +47,19 @@ impl ViewState {
         ViewState {
             filter: get("filter"),
             sort: get("sort"),
+            columns: get("columns"),
             after: get("after"),
         }
     }
 
     /// This state's URL for `path`, with `after` replaced.
     pub(crate) fn url(&self, path: &str, after: &str) -> String {
-        let q = to_query(&[("filter", &self.filter), ("sort", &self.sort), ("after", after)]);
+        let q = to_query(&[
+            ("filter", &self.filter),
+            ("sort", &self.sort),
+            ("columns", &self.columns),
+            ("after", after),
+        ]);
         if q.is_empty() {
             path.to_string()
         } else {
@@ -70,6 +78,8 @@ struct TableData {
     next: Option<String>,
     /// The filter or sort did not parse or resolve: shown above the table.
     problem: Option<String>,
+    /// Columns asked for that are not shown (unknown or archived fields).
+    column_note: Option<String>,
 }
 
 fn read_table(ws: &Workspace, token: &Session, key: &str, view: &ViewState) -> Result<TableData, WebError> {
@@ -108,7 +118,7 @@ fn read_table(ws: &Workspace, token: &Session, key: &str, view: &ViewState) -> R
         }
     };
     let count = ws.count(object.id, filter.as_ref()).unwrap_or(0);
-    let columns: Vec<FieldDef> = object.active_fields().take(COLUMNS).cloned().collect();
+    let (columns, column_note) = columns::chosen(&object, &view.columns);
     let rows = page
         .ids
         .iter()
@@ -126,6 +136,7 @@ fn read_table(ws: &Workspace, token: &Session, key: &str, view: &ViewState) -> R
         count,
         next: page.next,
         problem,
+        column_note,
     })
 }
 
@@ -140,6 +151,17 @@ pub(crate) async fn list(
     let mut view = ViewState::from_pairs(&pairs);
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let path = format!("/o/{key}");
+    if pairs.iter().any(|(k, _)| k == "set_columns") {
+        let k = key.clone();
+        let asked = pairs.clone();
+        let chosen = state
+            .ws
+            .call(move |ws| ws.object_named(&k).ok().and_then(|o| columns::from_menu(o, &asked)))
+            .await?;
+        view.columns = chosen.unwrap_or_default();
+        view.after.clear();
+        return Ok(Redirect::to(&view.url(&path, "")).into_response());
+    }
     if let (Some(field), Some(op)) = (get("add_field"), get("add_op")) {
         if let Some(cond) = filters::condition(field, op, get("add_value").unwrap_or_default()) {
             view.filter = filters::and(&view.filter, &cond);
@@ -176,6 +198,12 @@ pub(crate) async fn list(
 fn render_table(d: &TableData, view: &ViewState, path: &str, here: &str, saved: Option<&SavedView>) -> Markup {
     let obj = &d.object;
     let has_select = obj.active_fields().any(|f| f.kind == FieldKind::Select);
+    // The columns as shown (unknown ones dropped): what a saved view and the export keep.
+    let shown = ViewState {
+        columns: columns::keys(&view.columns, &d.columns),
+        ..view.clone()
+    };
+    let view = &shown;
     html! {
         header.page-head {
             h1 { (obj.label) @if let Some(v) = saved { span.view-name { " · " (v.name) } } }
@@ -184,7 +212,8 @@ fn render_table(d: &TableData, view: &ViewState, path: &str, here: &str, saved: 
                 a href=(view.url(path, "")) aria-current="page" { "Table" }
                 @if has_select { a href={(path) "/board?" (to_query(&[("filter", &view.filter)]))} { "Board" } }
             }
-            (view_menu(&d.chrome, &obj.key, "table", [("filter", &view.filter), ("sort", &view.sort), ("field", "")], saved, &format!("/o/{}", obj.key)))
+            (view_menu(&d.chrome, &obj.key, "table", [("filter", &view.filter), ("sort", &view.sort), ("field", ""), ("columns", &view.columns)], saved, &format!("/o/{}", obj.key)))
+            (columns::menu(obj, &d.columns, path, &[("filter", &view.filter), ("sort", &view.sort)]))
             a.button.secondary href=(view.url(&format!("{path}/export.csv"), "")) download { "Export CSV" }
             details.new-record {
                 summary.button { "+ New" }
@@ -192,6 +221,7 @@ fn render_table(d: &TableData, view: &ViewState, path: &str, here: &str, saved: 
             }
         }
         @if let Some(p) = &d.problem { p.error role="alert" { (p) } }
+        @if let Some(n) = &d.column_note { p.note role="status" { (n) } }
         section.chips aria-label="Filters and sorts" {
             @for chip in filters::chips(&view.filter, obj) {
                 span.chip {
@@ -267,6 +297,7 @@ fn builder(obj: &ObjectDef, view: &ViewState, path: &str) -> Markup {
             form.filter-builder method="get" action=(path) {
                 input type="hidden" name="filter" value=(view.filter);
                 input type="hidden" name="sort" value=(view.sort);
+                input type="hidden" name="columns" value=(view.columns);
                 label { "Field " select name="add_field" { @for f in obj.active_fields() { option value=(f.key) { (f.label) } } } }
                 label { "Condition " select name="add_op" { @for (op, words) in OPERATORS { option value=(op) { (words) } } } }
                 label { "Value " input type="text" name="add_value"; }
@@ -275,6 +306,7 @@ fn builder(obj: &ObjectDef, view: &ViewState, path: &str) -> Markup {
             form.sort-builder method="get" action=(path) {
                 input type="hidden" name="filter" value=(view.filter);
                 input type="hidden" name="sort" value=(view.sort);
+                input type="hidden" name="columns" value=(view.columns);
                 label { "Sort by " select name="sort_field" { @for f in obj.active_fields() { option value=(f.key) { (f.label) } } } }
                 label { "Order " select name="sort_dir" { option value="asc" { "ascending" } option value="desc" { "descending" } } }
                 button type="submit" { "Add sort" }
@@ -282,6 +314,7 @@ fn builder(obj: &ObjectDef, view: &ViewState, path: &str) -> Markup {
             form.filter-text method="get" action=(path) {
                 label { "Filter text " input type="text" name="filter" value=(view.filter) placeholder="stage = Won and amount >= 10000"; }
                 input type="hidden" name="sort" value=(view.sort);
+                input type="hidden" name="columns" value=(view.columns);
                 button type="submit" { "Apply" }
             }
         }
@@ -397,8 +430,9 @@ pub(crate) async fn bulk_edit(
     ))
 }
 
-/// GET /o/{object}/export.csv?filter=&sort=: the records of the table as shown (every
-/// record without a filter), in its order, as `kith export` writes them; streamed.
+/// GET /o/{object}/export.csv?filter=&sort=&columns=: the records of the table as shown
+/// (every record without a filter), in its order, with its chosen columns (none: every
+/// active field), as `kith export` writes them; streamed.
 pub(crate) async fn export_csv(
     State(state): State<Arc<AppState>>,
     Path(key): Path<String>,
@@ -410,7 +444,14 @@ pub(crate) async fn export_csv(
         object: key.clone(),
         filters: vec![view.filter],
         sort: Some(view.sort),
-        columns: Vec::new(),
+        // The table's chosen columns (none: every active field, as before).
+        columns: view
+            .columns
+            .split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+            .collect(),
         format: ExportFormat::Csv,
     };
     super::export::stream_export(&state, request, Some(key)).await

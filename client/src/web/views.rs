@@ -1,4 +1,5 @@
-//! Saved views: a name for a table or board state (object, filter, sort, board field).
+//! Saved views: a name for a table or board state (object, filter, sort, board field,
+//! table columns).
 //!
 //! Each view is a configuration document of kind `view` (kith-core), so views sync to
 //! every device like records do. A view with an `owner` is that user's own and shows only
@@ -34,6 +35,7 @@ impl SavedView {
             ("filter", &self.filter),
             ("sort", &self.sort),
             ("field", &self.field),
+            ("columns", &self.columns),
             ("view", &self.id),
         ]);
         format!("{path}?{q}")
@@ -61,7 +63,7 @@ pub(crate) fn migrate(ws: &mut Workspace) -> kith_core::Result<()> {
     Ok(())
 }
 
-/// POST /views: `name`, `object`, `kind`, `filter`, `sort`, `field`, `mine` (a view of
+/// POST /views: `name`, `object`, `kind`, `filter`, `sort`, `field`, `columns`, `mine` (a view of
 /// the user's own; else shared); updates a view of the same name and object.
 pub(crate) async fn create(State(state): State<Arc<AppState>>, form: FormPairs) -> Result<Redirect, WebError> {
     let get = |k: &str| form.get(k).unwrap_or_default().trim().to_string();
@@ -72,6 +74,7 @@ pub(crate) async fn create(State(state): State<Arc<AppState>>, form: FormPairs) 
         filter: get("filter"),
         sort: get("sort"),
         field: get("field"),
+        columns: get("columns"),
         mine: !get("mine").is_empty(),
     };
     let view = state

@@ -1,4 +1,4 @@
-//! Saved views name their object, filter, sort and board field by id in their document
+//! Saved views name their object, filter, sort, board field and columns by id in their document
 //! (docs/storage-format.md, "A view"), so renaming an object, a field or an option never
 //! changes what a view lists. Callers write and read views with today's names: the
 //! configuration-document calls convert a view's content on the way in and out.
@@ -14,6 +14,8 @@ const FILTER: &str = "filter";
 const SORT: &str = "sort";
 /// A board's select field.
 const FIELD: &str = "field";
+/// The table's chosen columns: fields, comma-separated, in order.
+const COLUMNS: &str = "columns";
 
 impl Workspace {
     /// The object a view's `object` value names: an id (the stored form) or a key or
@@ -48,6 +50,7 @@ impl Workspace {
                         .object(o)
                         .and_then(|obj| field_ref(obj, v))
                         .map_or_else(|| v.to_string(), |f| f.id.to_string()),
+                    (COLUMNS, Some(o)) => self.columns_converted(o, v, |f| f.id.to_string()),
                     _ => v.to_string(),
                 });
                 (key.to_string(), stored)
@@ -75,6 +78,30 @@ impl Workspace {
         {
             *field = def.key.clone();
         }
+        if let Some(columns) = content.get_mut(COLUMNS) {
+            *columns = self.columns_converted(object, columns, |f| f.key.clone());
+        }
+    }
+
+    /// A view's `columns` (comma-separated fields) with each field that resolves written
+    /// by `as_text` (its id to store, its key to show); the rest stay as written.
+    fn columns_converted(
+        &self,
+        object: ObjectId,
+        columns: &str,
+        as_text: impl Fn(&crate::FieldDef) -> String,
+    ) -> String {
+        let obj = self.schema.object(object);
+        columns
+            .split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(|c| {
+                obj.and_then(|o| field_ref(o, c))
+                    .map_or_else(|| c.to_string(), &as_text)
+            })
+            .collect::<Vec<_>>()
+            .join(",")
     }
 
     /// The object a stored view is of, read from its document as stored.
