@@ -115,6 +115,22 @@ pub(super) async fn call<T: Serialize + Send + 'static>(
     Ok(Json(value))
 }
 
+/// A JSON body with names from the path added (`("object", key)`), read as a `T`. A body
+/// that does not fit is refused with `what` and the reason.
+pub(super) fn body_with<T: serde::de::DeserializeOwned>(
+    mut body: Json_,
+    path: &[(&str, String)],
+    what: &str,
+) -> Result<T, WebError> {
+    let fields = body
+        .as_object_mut()
+        .ok_or_else(|| WebError::BadRequest(format!("{what}: the body must be a JSON object")))?;
+    for (name, value) in path {
+        fields.insert((*name).to_string(), Json_::String(value.clone()));
+    }
+    serde_json::from_value(body).map_err(|e| WebError::BadRequest(format!("{what}: {e}")))
+}
+
 /// A query parameter, when given and not empty.
 pub(super) fn param(raw: Option<&str>, name: &str) -> Option<String> {
     query_pairs(raw)
@@ -188,13 +204,13 @@ async fn add(State(state): State<Arc<AppState>>, Path(object): Path<String>, Jso
 async fn add_field(
     State(state): State<Arc<AppState>>,
     Path(object): Path<String>,
-    Json(mut body): Json<Json_>,
+    Json(body): Json<Json_>,
 ) -> ApiResult {
-    if let Some(fields) = body.as_object_mut() {
-        fields.insert("object".into(), Json_::String(object));
-    }
-    let request: fields::AddFieldRequest = serde_json::from_value(body)
-        .map_err(|e| WebError::BadRequest(format!("a field needs at least a kind and a key or label: {e}")))?;
+    let request: fields::AddFieldRequest = body_with(
+        body,
+        &[("object", object)],
+        "a field needs at least a kind and a key or label",
+    )?;
     call(&state, move |ws| fields::add(ws, &request)).await
 }
 
@@ -444,4 +460,28 @@ async fn revert_change(State(state): State<Arc<AppState>>, Json(body): Json<Json
     let request: RevertRequest = serde_json::from_value(body)
         .map_err(|e| WebError::BadRequest(format!("expected {{\"change\": hash}} or {{\"group\": id}}: {e}")))?;
     call(&state, move |ws| revert(ws, &request)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::{WebError, body_with};
+    use crate::app::rules::EditRuleRequest;
+
+    #[test]
+    fn a_body_gets_the_names_from_its_path_and_one_that_is_no_object_is_refused() {
+        let request: EditRuleRequest = body_with(
+            json!({"message": "Needs a date"}),
+            &[("rule", "9c1d".into())],
+            "expected a rule",
+        )
+        .unwrap();
+        assert_eq!(request.rule, "9c1d");
+        assert_eq!(request.message.as_deref(), Some("Needs a date"));
+        match body_with::<EditRuleRequest>(json!(["message"]), &[("rule", "9c1d".into())], "expected a rule") {
+            Err(WebError::BadRequest(m)) => assert_eq!(m, "expected a rule: the body must be a JSON object"),
+            _ => panic!("an array is no request"),
+        }
+    }
 }

@@ -10,7 +10,7 @@ use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use serde_json::Value as Json_;
 
-use super::{ApiError, ApiResult, AppState, MAX_PAGE, WebError, call, param, query_pairs};
+use super::{ApiError, ApiResult, AppState, MAX_PAGE, WebError, body_with, call, param, query_pairs};
 use crate::app::{automations, dashboards, reports, rules};
 
 pub(super) fn routes() -> Router<Arc<AppState>> {
@@ -86,28 +86,24 @@ async fn rule_list(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) 
 async fn add_rule(
     State(state): State<Arc<AppState>>,
     Path(object): Path<String>,
-    Json(mut body): Json<Json_>,
+    Json(body): Json<Json_>,
 ) -> ApiResult {
-    if let Some(fields) = body.as_object_mut() {
-        fields.insert("object".into(), Json_::String(object));
-    }
-    let request: rules::AddRuleRequest = serde_json::from_value(body)
-        .map_err(|e| WebError::BadRequest(format!("expected {{\"when\", \"message\", \"fields\"?}}: {e}")))?;
+    let request: rules::AddRuleRequest = body_with(
+        body,
+        &[("object", object)],
+        "expected {\"when\", \"message\", \"fields\"?}",
+    )?;
     call(&state, move |ws| rules::add(ws, &request)).await
 }
 
 /// PATCH /api/rules/{rule} with `{"when"?, "message"?, "fields"?: [key…]}` (`kith rule
 /// edit`).
-async fn edit_rule(
-    State(state): State<Arc<AppState>>,
-    Path(rule): Path<String>,
-    Json(mut body): Json<Json_>,
-) -> ApiResult {
-    if let Some(fields) = body.as_object_mut() {
-        fields.insert("rule".into(), Json_::String(rule));
-    }
-    let request: rules::EditRuleRequest = serde_json::from_value(body)
-        .map_err(|e| WebError::BadRequest(format!("expected {{\"when\"?, \"message\"?, \"fields\"?}}: {e}")))?;
+async fn edit_rule(State(state): State<Arc<AppState>>, Path(rule): Path<String>, Json(body): Json<Json_>) -> ApiResult {
+    let request: rules::EditRuleRequest = body_with(
+        body,
+        &[("rule", rule)],
+        "expected {\"when\"?, \"message\"?, \"fields\"?}",
+    )?;
     call(&state, move |ws| rules::edit(ws, &request)).await
 }
 
@@ -160,13 +156,13 @@ async fn add_automation(State(state): State<Arc<AppState>>, Json(body): Json<Jso
 async fn edit_automation(
     State(state): State<Arc<AppState>>,
     Path(automation): Path<String>,
-    Json(mut body): Json<Json_>,
+    Json(body): Json<Json_>,
 ) -> ApiResult {
-    if let Some(fields) = body.as_object_mut() {
-        fields.insert("automation".into(), Json_::String(automation));
-    }
-    let request: automations::EditAutomationRequest = serde_json::from_value(body)
-        .map_err(|e| WebError::BadRequest(format!("expected {{\"name\"?, \"definition\"?}}: {e}")))?;
+    let request: automations::EditAutomationRequest = body_with(
+        body,
+        &[("automation", automation)],
+        "expected {\"name\"?, \"definition\"?}",
+    )?;
     call(&state, move |ws| automations::edit(ws, &request)).await
 }
 
@@ -251,19 +247,6 @@ async fn run_automation(
     .await
 }
 
-/// A JSON body with `name` (from the path) added under `key`, read as a `T`.
-fn body_with<T: serde::de::DeserializeOwned>(
-    mut body: Json_,
-    key: &str,
-    name: String,
-    expected: &str,
-) -> Result<T, ApiError> {
-    if let Some(fields) = body.as_object_mut() {
-        fields.insert(key.into(), Json_::String(name));
-    }
-    serde_json::from_value(body).map_err(|e| WebError::BadRequest(format!("expected {expected}: {e}")).into())
-}
-
 /// GET /api/reports (`kith report list`).
 async fn report_list(State(state): State<Arc<AppState>>) -> ApiResult {
     call(&state, |ws| reports::list(ws)).await
@@ -294,9 +277,8 @@ async fn edit_report(
 ) -> ApiResult {
     let request: reports::EditReportRequest = body_with(
         body,
-        "report",
-        report,
-        "{\"name\"?, \"object\"?, \"filter\"?, \"group_by\"?, \"measures\"?, \"chart\"?}",
+        &[("report", report)],
+        "expected {\"name\"?, \"object\"?, \"filter\"?, \"group_by\"?, \"measures\"?, \"chart\"?}",
     )?;
     call(&state, move |ws| reports::edit(ws, &request)).await
 }
@@ -360,8 +342,11 @@ async fn edit_dashboard(
     Path(dashboard): Path<String>,
     Json(body): Json<Json_>,
 ) -> ApiResult {
-    let request: dashboards::EditDashboardRequest =
-        body_with(body, "dashboard", dashboard, "{\"name\"?, \"reports\"?: [...]}")?;
+    let request: dashboards::EditDashboardRequest = body_with(
+        body,
+        &[("dashboard", dashboard)],
+        "expected {\"name\"?, \"reports\"?: [...]}",
+    )?;
     call(&state, move |ws| dashboards::edit(ws, &request)).await
 }
 

@@ -53,18 +53,13 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
 
 /// The request: the JSON body (none is `{}`) with the names from the path added.
 fn request<T: DeserializeOwned>(path: &[(&str, &String)], body: &Bytes) -> Result<T, WebError> {
-    let mut value: Json_ = if body.iter().all(u8::is_ascii_whitespace) {
+    let value: Json_ = if body.iter().all(u8::is_ascii_whitespace) {
         Json_::Object(serde_json::Map::new())
     } else {
         serde_json::from_slice(body).map_err(|e| WebError::BadRequest(format!("the body is not JSON: {e}")))?
     };
-    let fields = value
-        .as_object_mut()
-        .ok_or_else(|| WebError::BadRequest("the body must be a JSON object".into()))?;
-    for (name, text) in path {
-        fields.insert((*name).to_string(), Json_::String((*text).clone()));
-    }
-    serde_json::from_value(value).map_err(|e| WebError::BadRequest(format!("the request does not fit: {e}")))
+    let path: Vec<(&str, String)> = path.iter().map(|(name, text)| (*name, (*text).clone())).collect();
+    super::body_with(value, &path, "the request does not fit")
 }
 
 /// GET /api/objects (`kith object list`).

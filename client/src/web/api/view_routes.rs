@@ -9,7 +9,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::Value as Json_;
 
-use super::{ApiResult, AppState, MAX_PAGE, WebError, call, param};
+use super::{ApiResult, AppState, MAX_PAGE, WebError, body_with, call, param};
 use crate::app::records::DEFAULT_LIMIT;
 use crate::app::views::{self, EditViewRequest, RunViewRequest, SaveViewRequest, ViewRequest};
 
@@ -42,17 +42,13 @@ async fn save(State(state): State<Arc<AppState>>, Json(body): Json<Json_>) -> Ap
 }
 
 /// PATCH /api/views/{view} with any of `{"name", "object", "kind", "filter", "sort",
-/// "field", "mine"}` (`kith view edit`).
-async fn edit(State(state): State<Arc<AppState>>, Path(view): Path<String>, Json(mut body): Json<Json_>) -> ApiResult {
-    let fields = body
-        .as_object_mut()
-        .ok_or_else(|| WebError::BadRequest("the body must be a JSON object".into()))?;
-    fields.insert("view".into(), Json_::String(view));
-    let request: EditViewRequest = serde_json::from_value(body).map_err(|e| {
-        WebError::BadRequest(format!(
-            "expected {{\"name\"?, \"object\"?, \"kind\"?, \"filter\"?, \"sort\"?, \"field\"?, \"mine\"?}}: {e}"
-        ))
-    })?;
+/// "field", "mine", "columns"}` (`kith view edit`).
+async fn edit(State(state): State<Arc<AppState>>, Path(view): Path<String>, Json(body): Json<Json_>) -> ApiResult {
+    let request: EditViewRequest = body_with(
+        body,
+        &[("view", view)],
+        "expected {\"name\"?, \"object\"?, \"kind\"?, \"filter\"?, \"sort\"?, \"field\"?, \"mine\"?, \"columns\"?}",
+    )?;
     call(&state, move |ws| views::edit(ws, &request)).await
 }
 
